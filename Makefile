@@ -1,0 +1,52 @@
+# Thin wrapper over CMake. `make run` and `make test` are the README's quick start;
+# both install missing Debian packages first (as root; otherwise they say what to run).
+JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE   ?= cmake
+RELEASE := build/release
+ASAN    := build/asan
+TSAN    := build/tsan
+HC_STRESS_SECONDS ?= 3
+export HC_STRESS_SECONDS
+
+.PHONY: all deps build run test test-release test-asan test-tsan bench soak clean
+
+all: build
+
+deps:
+	@sh tools/deps.sh
+
+$(RELEASE)/CMakeCache.txt: | deps
+	$(CMAKE) -S . -B $(RELEASE) -DCMAKE_BUILD_TYPE=Release
+
+build: deps $(RELEASE)/CMakeCache.txt
+	$(CMAKE) --build $(RELEASE) -j$(JOBS)
+
+# The main job: until `hotcache load` lands, the map benchmark's table.
+run: build
+	$(RELEASE)/bench/map_bench --quick
+
+test: test-release test-asan test-tsan
+	@echo "make test: release, ASan+UBSan and TSan suites passed"
+
+test-release: build
+	cd $(RELEASE) && ctest --output-on-failure -j$(JOBS) -LE soak
+
+test-asan: deps
+	$(CMAKE) -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHC_SANITIZE=address,undefined -DHC_BENCH=OFF
+	$(CMAKE) --build $(ASAN) -j$(JOBS)
+	cd $(ASAN) && ctest --output-on-failure -j$(JOBS) -LE soak
+
+test-tsan: deps
+	$(CMAKE) -S . -B $(TSAN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHC_SANITIZE=thread -DHC_BENCH=OFF
+	$(CMAKE) --build $(TSAN) -j$(JOBS)
+	cd $(TSAN) && ctest --output-on-failure -j$(JOBS) -L concurrency -LE soak
+
+bench: build
+	$(RELEASE)/bench/map_bench
+
+# Long runs (minutes): stress for longer, reported in the notes, never part of `make test`.
+soak: build
+	cd $(RELEASE) && HC_STRESS_SECONDS=60 ctest --output-on-failure -L 'stress|soak'
+
+clean:
+	rm -rf build

@@ -1,0 +1,187 @@
+/*
+ * cache/: shards, the S3-FIFO CLOCK policy under a byte budget, single-flight loads,
+ * freshness, and the public API (hotcache.c).
+ *
+ * Layout of one entry, one allocation from the seam in reclaim/alloc.h:
+ *   [struct entry header][key bytes][value bytes]
+ * The map node is the header's last member, so the key follows it as map/ requires.
+ *
+ * Concurrency, in one paragraph: readers (hc_get/hc_read hits) take no lock: an epoch
+ * section, a map lookup, a copy or callback, and at most one relaxed store to the
+ * entry's freq when it is below its cap. Writers of a shard (install, replace, delete,
+ * evict) hold the shard mutex, so the shard's queues and byte counts are plain fields
+ * guarded by it and the map is only ever updated by one writer per shard (the map is
+ * lock-free on its own; the lock is for the policy). Writers of one key additionally
+ * hold the key's stripe write mutex across the write-through and the install, so the
+ * store's order of writes to a key is the cache's order (see freshness in hotcache.c).
+ *
+ * Lock ranks (checked with assertions in debug builds): stripe.wmu (1) before
+ * shard.mu (2) before stripe.mu (3); no I/O under shard.mu or stripe.mu.
+ */
+#ifndef HC_CACHE_H
+#define HC_CACHE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "hotcache.h"
+#include "map/map.h"
+#include "reclaim/reclaim.h"
+
+enum { Q_NONE = 0, Q_SMALL = 1, Q_MAIN = 2 };
+#define ENTRY_FREQ_MAX 3
+
+struct entry {
+	union {
+		struct {
+			struct entry *prev, *next;
+		} q;                     /* queue links, under the shard mutex */
+		struct reclaim_node rn;  /* once retired (never in a queue then) */
+	} u;
+	uint64_t charge;             /* mem_charge of the whole allocation */
+	uint32_t vlen;
+	uint16_t shard;
+	uint8_t queue;               /* Q_*, under the shard mutex */
+	_Atomic uint8_t freq;        /* hits since last aged, capped: relaxed, racy by design */
+	struct map_node node;        /* last: the key follows */
+};
+
+static inline struct entry *entry_of(struct map_node *n)
+{
+	return (struct entry *)((char *)n - __builtin_offsetof(struct entry, node));
+}
+static inline const unsigned char *entry_key(const struct entry *e)
+{
+	return map_node_key(&e->node);
+}
+static inline unsigned char *entry_val(struct entry *e)
+{
+	return (unsigned char *)map_node_key(&e->node) + e->node.klen;
+}
+
+struct queue {
+	struct entry *head, *tail; /* head = oldest */
+	uint64_t bytes, count;
+};
+
+/* Recently evicted-from-probation keys: 4-way sets of 32-bit fingerprints. */
+struct ghost {
+	uint32_t *slot;
+	uint32_t mask;  /* sets - 1 */
+	uint32_t clock; /* round-robin victim within a set */
+};
+
+struct shard {
+	pthread_mutex_t mu;
+	struct map map;
+	struct queue small, main;
+	struct ghost ghost;
+	uint64_t budget;           /* entry bytes + map buckets */
+	uint64_t retire_allow;     /* retired bytes allowed on top of the budget */
+	_Atomic uint64_t bytes;    /* entry bytes now: written under mu, read by stats */
+	_Atomic uint64_t retired;  /* this shard's retired, not yet freed bytes */
+	_Atomic uint64_t inserts, evictions, replaced;
+	struct hc_cache *cache;
+	uint16_t index;
+} __attribute__((aligned(64)));
+
+/* A single-flight load in progress; lives on the loader's stack. */
+struct flight {
+	struct flight *next;
+	uint64_t hash;
+	const void *key;
+	size_t klen;
+	int done;
+};
+
+struct stripe {
+	pthread_mutex_t wmu;      /* rank 1: writers of the stripe's keys, across I/O */
+	pthread_mutex_t mu;       /* rank 3: flights */
+	pthread_cond_t cv;
+	_Atomic uint64_t wver;    /* bumped by every acknowledged write of a stripe key */
+	struct flight *flights;
+} __attribute__((aligned(64)));
+
+/* The write-through store seen by the cache: RocksDB (backing/) or a test's. */
+struct cache_load {
+	/* Returns where the loader writes vlen plaintext bytes, or NULL (out of memory). */
+	void *(*alloc)(struct cache_load *ld, size_t vlen);
+	void *arg;
+};
+struct cache_store {
+	void *ctx;
+	int (*put)(void *ctx, const void *key, size_t klen, const void *val, size_t vlen);
+	int (*del)(void *ctx, const void *key, size_t klen);
+	/* HC_ENOTFOUND, or 0 after writing the value through ld->alloc; errors as HC_E*. */
+	int (*load)(void *ctx, const void *key, size_t klen, struct cache_load *ld);
+	void (*close)(void *ctx);
+};
+
+/* Per-thread counters, kept on the reclaim records (summed by hc_stats). */
+enum {
+	C_LOADS, C_LOAD_WAITS, C_CORRUPT, C_NOT_CACHED, C_DELETES,
+	C_GLOBAL_COUNT
+};
+enum { CS_HITS, CS_MISSES, CS_PER_SHARD };
+
+#define STRIPES 1024u
+
+struct hc_cache {
+	struct hc_config cfg;
+	struct reclaim rc;
+	struct map_seed seed;
+	unsigned nshards;
+	unsigned shard_shift;      /* shard = hash >> shard_shift */
+	struct shard *shards;
+	struct stripe *stripes;
+	struct cache_store store;  /* store.put == NULL: backing.mode = none */
+	uint64_t fixed_meta;       /* shards, stripes, ghosts */
+};
+
+static inline struct shard *shard_of(struct hc_cache *c, uint64_t hash)
+{
+	return &c->shards[c->nshards == 1 ? 0 : hash >> c->shard_shift];
+}
+static inline struct stripe *stripe_of(struct hc_cache *c, uint64_t hash)
+{
+	return &c->stripes[hash & (STRIPES - 1)];
+}
+static inline size_t counter_index(unsigned shard, unsigned which)
+{
+	return C_GLOBAL_COUNT + (size_t)shard * CS_PER_SHARD + which;
+}
+
+/* policy.c: the shard's S3-FIFO. All but policy_touch need the shard mutex. */
+HC_NODISCARD int shard_init(struct shard *s, struct hc_cache *c, unsigned index,
+                            uint64_t total, uint64_t expected);
+void shard_destroy(struct shard *s);
+/* Records a hit: a relaxed store only when freq is below its cap. Any thread. */
+static inline void policy_touch(struct entry *e)
+{
+	uint8_t f = atomic_load_explicit(&e->freq, memory_order_relaxed);
+	if (f < ENTRY_FREQ_MAX)
+		atomic_store_explicit(&e->freq, (uint8_t)(f + 1), memory_order_relaxed);
+}
+/*
+ * Makes room for need bytes (evicting, bounded work) and links e in the map (replacing
+ * any entry of its key when replace != 0; with replace == 0 an existing entry wins and
+ * HC_EEXIST is returned) and the queues. HC_ENOMEM / HC_EBUSY when it cannot fit: e is
+ * not linked then. Shard mutex held; inside a reclaim section.
+ */
+HC_NODISCARD int shard_install_locked(struct shard *s, struct reclaim_thread *t,
+                                      struct entry *e, int replace);
+/* Unlinks the entry of key (if any) from map and queues and retires it. Shard mutex
+ * held; inside a reclaim section. Returns 1 if an entry was removed. */
+int shard_remove_locked(struct shard *s, struct reclaim_thread *t, uint64_t hash,
+                        const void *key, uint32_t klen);
+/* Bytes the shard accounts: entries, map buckets, retired. Any thread; a snapshot. */
+uint64_t shard_accounted(const struct shard *s);
+
+/* Entries. */
+struct entry *entry_new(struct hc_cache *c, uint64_t hash, const void *key, uint32_t klen,
+                        size_t vlen);
+void entry_free_now(struct entry *e);
+size_t entry_charge(uint32_t klen, size_t vlen);
+
+#endif

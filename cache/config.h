@@ -1,0 +1,54 @@
+/*
+ * cache/config.h: internal config entry points shared by hotcache.c, tools/ and the
+ * config fuzzer. The public ones (hc_config_default/load/set) are in hotcache.h.
+ *
+ * Threads: every function here may be called by any thread; none keeps state between
+ * calls, takes a lock or touches anything but its arguments and the calling thread's
+ * last-error sentence.
+ */
+#ifndef HC_CACHE_CONFIG_H
+#define HC_CACHE_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hotcache.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Largest config file hc_config_load reads; anything larger is refused. */
+#define HC_CONFIG_FILE_MAX (1u << 20)
+
+/*
+ * Checks every field of cfg against its documented range (fields may have been set
+ * directly by an embedder) and the rules between fields: max_entry <= memory_limit /
+ * shards (shards 0 counts as 1, see hc_config_shards), backing.path non-empty when
+ * backing.mode is rocksdb. Returns 0, or HC_ECONFIG with a sentence naming the key in
+ * err (when non-NULL) and in hc_last_error(). hc_config_load runs it on its result;
+ * hc_open must run it before using cfg. Any thread; reads cfg only.
+ */
+HC_NODISCARD int hc_config_check(const struct hc_config *cfg, char *err, size_t errlen);
+
+/*
+ * hc_config_load on a buffer instead of a file: data[0..len) is the file's text (need
+ * not be NUL-terminated), name is what messages call it ("FILE:LINE: ..."). The same
+ * rules and the same all-or-nothing update of cfg. It is the fuzz target's entry point.
+ * Any thread; allocates nothing.
+ */
+HC_NODISCARD int hc_config_parse(struct hc_config *cfg, const char *name, const void *data,
+                                 size_t len, char *err, size_t errlen);
+
+/*
+ * The shard count hc_open should use: cfg->shards when set, otherwise ("auto") the
+ * smallest power of two >= 4 * ncpu, at most 1024, halved until memory_limit / shards
+ * >= max_entry (so an auto count never breaks the rule hc_config_check enforces).
+ * Any thread; pure.
+ */
+uint32_t hc_config_shards(const struct hc_config *cfg, unsigned ncpu);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* HC_CACHE_CONFIG_H */

@@ -1,0 +1,544 @@
+/*
+ * The public API: open/close, put/get/read/delete, stats.
+ *
+ * Hits: an epoch section, the map lookup in the key's shard, a copy or callback, a
+ * relaxed freq store when below its cap, and a per-thread counter. No lock, no shared
+ * write, no allocation.
+ *
+ * Writes (hc_put, hc_delete): under the key's stripe write mutex, write through to the
+ * store (durable on return), bump the stripe's write version, then install or remove
+ * under the shard mutex. The stripe mutex orders the writes of one key, so the cache
+ * installs them in the order the store applied them.
+ *
+ * Freshness (no older value installed after a newer write returned): a miss registers
+ * a flight and reads the stripe's write version v0 before it reads the store; it
+ * installs what it read only if, under the shard mutex, the version is still v0, and
+ * only if the key is absent. A write that lands in between bumps the version before it
+ * takes the shard mutex, so either the loader sees the bump and discards, or the
+ * loader installed first and the write then replaces (or removes) what it installed.
+ * Either way a get that starts after a put returned sees that put's value or a newer
+ * one. tests/unit/test_cache_fresh.c checks it with a loader that sleeps.
+ *
+ * Single flight: the first miss on a key registers a flight in the key's stripe;
+ * later misses on the same key wait on the stripe's condition variable until no flight
+ * for the key remains, then look again (normally a hit). One load per key at a time.
+ *
+ * Memory: cache.memory_limit = fixed metadata (this struct, shards, stripes) + the
+ * shards' shares; a shard's share = entry budget (incl. its ghost and map buckets) +
+ * an eighth for retired-but-unfreed entries. policy.c keeps every shard within its
+ * share, so accounted bytes never exceed the limit; hc_stats reports slack_bytes as one
+ * max_entry per shard, the design's bound, which the tests check.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cache/cache.h"
+#include "cache/config.h"
+#include "cache/error.h"
+#include "cache/store.h"
+#include "reclaim/alloc.h"
+
+/* ---- argument checks ---------------------------------------------------------------- */
+
+static int check_key(const hc_cache *c, const void *key, size_t klen, const char *fn)
+{
+	if (c == NULL)
+		return hc_error_ret(HC_EINVAL, "%s: cache is NULL", fn);
+	if (key == NULL)
+		return hc_error_ret(HC_EINVAL, "%s: key is NULL", fn);
+	if (klen == 0 || klen > HC_KEY_MAX)
+		return hc_error_ret(HC_EINVAL, "%s: key length %zu is outside 1..%u", fn, klen,
+		                    HC_KEY_MAX);
+	return 0;
+}
+
+static inline uint64_t key_hash(const hc_cache *c, const void *key, size_t klen)
+{
+	return map_hash_bytes(&c->seed, key, klen);
+}
+
+static inline void count(struct reclaim_thread *t, size_t i)
+{
+	reclaim_count(t, i, 1);
+}
+
+/* ---- open and close ------------------------------------------------------------------ */
+
+static void cache_free(hc_cache *c)
+{
+	/* Retired entries first: their callback uncounts them from their shard. */
+	reclaim_destroy(&c->rc);
+	if (c->shards != NULL) {
+		for (unsigned i = 0; i < c->nshards; i++)
+			if (c->shards[i].cache != NULL)
+				shard_destroy(&c->shards[i]);
+		mem_free(c->shards, c->nshards * sizeof(struct shard));
+	}
+	if (c->stripes != NULL) {
+		for (unsigned i = 0; i < STRIPES; i++) {
+			pthread_mutex_destroy(&c->stripes[i].wmu);
+			pthread_mutex_destroy(&c->stripes[i].mu);
+			pthread_cond_destroy(&c->stripes[i].cv);
+		}
+		mem_free(c->stripes, STRIPES * sizeof(struct stripe));
+	}
+	if (c->store.close != NULL)
+		c->store.close(c->store.ctx);
+	mem_free(c, sizeof(*c));
+}
+
+static int stripes_init(hc_cache *c)
+{
+	c->stripes = mem_alloc(STRIPES * sizeof(struct stripe), 1);
+	if (c->stripes == NULL)
+		return HC_ENOMEM;
+	for (unsigned i = 0; i < STRIPES; i++) {
+		struct stripe *st = &c->stripes[i];
+		pthread_mutex_init(&st->wmu, NULL);
+		pthread_mutex_init(&st->mu, NULL);
+		pthread_cond_init(&st->cv, NULL);
+	}
+	return 0;
+}
+
+static int shards_init(hc_cache *c)
+{
+	unsigned n = c->nshards;
+	c->shards = mem_alloc(n * sizeof(struct shard), 1);
+	if (c->shards == NULL)
+		return HC_ENOMEM;
+	c->fixed_meta = mem_charge(sizeof(*c)) + mem_charge(n * sizeof(struct shard)) +
+	                mem_charge(STRIPES * sizeof(struct stripe));
+	if (c->cfg.memory_limit <= c->fixed_meta + n * 4096ull)
+		return hc_error_ret(HC_ECONFIG, "cache.memory_limit %llu is too small for %u shards",
+		                    (unsigned long long)c->cfg.memory_limit, n);
+	uint64_t total = (c->cfg.memory_limit - c->fixed_meta) / n;
+	uint64_t expected = c->cfg.expected_entries ? c->cfg.expected_entries / n : total / 2048;
+	for (unsigned i = 0; i < n; i++) {
+		int rc = shard_init(&c->shards[i], c, i, total, expected);
+		if (rc == HC_ECONFIG)
+			return hc_error_ret(rc, "cache.memory_limit %llu leaves too little per shard "
+			                    "for %u shards", (unsigned long long)c->cfg.memory_limit, n);
+		if (rc != 0)
+			return hc_error_ret(rc, "hc_open: out of memory initialising shard %u", i);
+		if (c->shards[i].budget < c->cfg.max_entry + sizeof(struct entry) + HC_KEY_MAX)
+			return hc_error_ret(HC_ECONFIG,
+			                    "cache.max_entry %llu does not fit a shard's budget of %llu "
+			                    "bytes: lower it, raise cache.memory_limit or lower "
+			                    "cache.shards", (unsigned long long)c->cfg.max_entry,
+			                    (unsigned long long)c->shards[i].budget);
+	}
+	return 0;
+}
+
+int hc_open(const struct hc_config *cfg, hc_cache **out)
+{
+	if (out == NULL)
+		return hc_error_ret(HC_EINVAL, "hc_open: out is NULL");
+	*out = NULL;
+	if (cfg == NULL)
+		return hc_error_ret(HC_EINVAL, "hc_open: cfg is NULL");
+	char err[HC_ERROR_MAX];
+	int rc = hc_config_check(cfg, err, sizeof(err));
+	if (rc != 0)
+		return hc_error_ret(rc, "%s", err);
+	if (sodium_init() < 0)
+		return hc_error_ret(HC_ENOMEM, "hc_open: libsodium failed to initialise");
+	hc_cache *c = mem_alloc(sizeof(*c), 1);
+	if (c == NULL)
+		return hc_error_ret(HC_ENOMEM, "hc_open: out of memory");
+	c->cfg = *cfg;
+	randombytes_buf(&c->seed, sizeof(c->seed));
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	c->nshards = hc_config_shards(cfg, ncpu > 0 ? (unsigned)ncpu : 1);
+	c->shard_shift = 64 - (unsigned)__builtin_ctz(c->nshards);
+	rc = reclaim_init(&c->rc, cfg->memory_limit / 8,
+	                  C_GLOBAL_COUNT + (size_t)c->nshards * CS_PER_SHARD);
+	if (rc != 0) {
+		mem_free(c, sizeof(*c));
+		return hc_error_ret(rc, "hc_open: out of memory");
+	}
+	if ((rc = stripes_init(c)) != 0 || (rc = shards_init(c)) != 0 ||
+	    (rc = cache_store_open(c)) != 0) {
+		if (rc == HC_ENOMEM && hc_last_error()[0] == '\0')
+			hc_error_set("hc_open: out of memory");
+		cache_free(c);
+		return rc;
+	}
+	*out = c;
+	return 0;
+}
+
+void hc_close(hc_cache *c)
+{
+	if (c != NULL)
+		cache_free(c);
+}
+
+void hc_thread_detach(hc_cache *c)
+{
+	if (c != NULL)
+		reclaim_detach(&c->rc);
+}
+
+/* ---- reads ------------------------------------------------------------------------- */
+
+struct deliver {
+	void *buf;
+	size_t cap;
+	size_t *vlen;
+	hc_read_fn fn;
+	void *arg;
+};
+
+static int deliver(const struct deliver *d, const void *val, size_t vlen)
+{
+	if (d->fn != NULL) {
+		d->fn(val, vlen, d->arg);
+		return 0;
+	}
+	*d->vlen = vlen;
+	if (vlen > d->cap)
+		return hc_error_ret(HC_ERANGE, "value is %zu bytes, buffer holds %zu", vlen, d->cap);
+	if (vlen > 0)
+		memcpy(d->buf, val, vlen);
+	return 0;
+}
+
+/* What a loader fills: an entry when the value is cacheable, else a plain buffer. */
+struct loading {
+	struct cache_load ld;
+	hc_cache *c;
+	uint64_t hash;
+	const void *key;
+	uint32_t klen;
+	struct entry *e;
+	void *big;
+	size_t big_len;
+};
+
+static void *loading_alloc(struct cache_load *ld, size_t vlen)
+{
+	struct loading *l = (struct loading *)ld;
+	if (l->e != NULL || l->big != NULL)
+		return NULL; /* one value per load */
+	if (vlen <= l->c->cfg.max_entry) {
+		l->e = entry_new(l->c, l->hash, l->key, l->klen, vlen);
+		return l->e != NULL ? entry_val(l->e) : NULL;
+	}
+	l->big = malloc(vlen ? vlen : 1);
+	l->big_len = vlen;
+	return l->big;
+}
+
+static void loading_discard(struct loading *l)
+{
+	if (l->e != NULL)
+		entry_free_now(l->e);
+	if (l->big != NULL) {
+		sodium_memzero(l->big, l->big_len);
+		free(l->big);
+	}
+	l->e = NULL;
+	l->big = NULL;
+}
+
+static struct flight *flight_find(struct stripe *st, uint64_t hash, const void *key,
+                                  size_t klen)
+{
+	for (struct flight *f = st->flights; f != NULL; f = f->next)
+		if (f->hash == hash && f->klen == klen && memcmp(f->key, key, klen) == 0)
+			return f;
+	return NULL;
+}
+
+/* Installs a loaded entry if no write of its stripe landed since v0. */
+static void install_loaded(hc_cache *c, struct reclaim_thread *t, struct loading *l,
+                           struct stripe *st, uint64_t v0)
+{
+	struct shard *s = shard_of(c, l->hash);
+	int rc = HC_EBUSY;
+	pthread_mutex_lock(&s->mu);
+	/* Acquire pairs with the release bump in hc_put/hc_delete; the shard mutex orders
+	 * the rest (see the freshness note at the top). */
+	if (atomic_load_explicit(&st->wver, memory_order_acquire) == v0) {
+		reclaim_enter(&c->rc);
+		rc = shard_install_locked(s, t, l->e, 0);
+		reclaim_exit(t);
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (rc == 0)
+		l->e = NULL; /* the cache owns it now */
+	else
+		count(t, C_NOT_CACHED);
+}
+
+static int lookup(hc_cache *c, const void *key, size_t klen, const struct deliver *d);
+
+/* A miss with a store behind: single-flight load, deliver, install if fresh. */
+static int load_miss(hc_cache *c, struct reclaim_thread *t, uint64_t h, const void *key,
+                     size_t klen, const struct deliver *d)
+{
+	struct stripe *st = stripe_of(c, h);
+	pthread_mutex_lock(&st->mu);
+	if (flight_find(st, h, key, klen) != NULL) {
+		count(t, C_LOAD_WAITS);
+		while (flight_find(st, h, key, klen) != NULL)
+			pthread_cond_wait(&st->cv, &st->mu);
+		pthread_mutex_unlock(&st->mu);
+		return lookup(c, key, klen, d);
+	}
+	struct flight me = {.next = st->flights, .hash = h, .key = key, .klen = klen};
+	st->flights = &me;
+	uint64_t v0 = atomic_load_explicit(&st->wver, memory_order_acquire);
+	pthread_mutex_unlock(&st->mu);
+
+	struct loading l = {.ld = {.alloc = loading_alloc}, .c = c, .hash = h, .key = key,
+	                    .klen = (uint32_t)klen};
+	l.ld.arg = &l;
+	count(t, C_LOADS);
+	int rc = c->store.load(c->store.ctx, key, klen, &l.ld);
+	if (rc == 0 && l.e == NULL && l.big == NULL)
+		rc = hc_error_ret(HC_ENOMEM, "out of memory loading a value");
+	if (rc == 0) {
+		if (l.e != NULL) {
+			rc = deliver(d, entry_val(l.e), l.e->vlen);
+			install_loaded(c, t, &l, st, v0);
+		} else {
+			rc = deliver(d, l.big, l.big_len);
+			count(t, C_NOT_CACHED);
+		}
+	} else if (rc == HC_ECORRUPT) {
+		count(t, C_CORRUPT);
+	}
+	loading_discard(&l);
+
+	pthread_mutex_lock(&st->mu);
+	struct flight **pp = &st->flights;
+	while (*pp != &me)
+		pp = &(*pp)->next;
+	*pp = me.next;
+	pthread_cond_broadcast(&st->cv);
+	pthread_mutex_unlock(&st->mu);
+	reclaim_poll(t);
+	return rc;
+}
+
+static int lookup(hc_cache *c, const void *key, size_t klen, const struct deliver *d)
+{
+	uint64_t h = key_hash(c, key, klen);
+	struct reclaim_thread *t = reclaim_enter(&c->rc);
+	if (t == NULL)
+		return hc_error_ret(HC_ENOMEM, "out of memory registering the thread");
+	struct shard *s = shard_of(c, h);
+	struct map_node *n = map_get(&s->map, h, key, (uint32_t)klen);
+	if (n != NULL) {
+		struct entry *e = entry_of(n);
+		policy_touch(e);
+		int rc = deliver(d, entry_val(e), e->vlen);
+		reclaim_exit(t);
+		count(t, counter_index(s->index, CS_HITS));
+		return rc;
+	}
+	reclaim_exit(t);
+	count(t, counter_index(s->index, CS_MISSES));
+	if (c->store.load == NULL)
+		return HC_ENOTFOUND;
+	return load_miss(c, t, h, key, klen, d);
+}
+
+int hc_get(hc_cache *c, const void *key, size_t klen, void *buf, size_t cap, size_t *vlen)
+{
+	int rc = check_key(c, key, klen, "hc_get");
+	if (rc != 0)
+		return rc;
+	if (vlen == NULL || (buf == NULL && cap > 0))
+		return hc_error_ret(HC_EINVAL, "hc_get: vlen is NULL, or buf is NULL with cap > 0");
+	struct deliver d = {.buf = buf, .cap = cap, .vlen = vlen};
+	return lookup(c, key, klen, &d);
+}
+
+int hc_read(hc_cache *c, const void *key, size_t klen, hc_read_fn fn, void *arg)
+{
+	int rc = check_key(c, key, klen, "hc_read");
+	if (rc != 0)
+		return rc;
+	if (fn == NULL)
+		return hc_error_ret(HC_EINVAL, "hc_read: fn is NULL");
+	struct deliver d = {.fn = fn, .arg = arg};
+	return lookup(c, key, klen, &d);
+}
+
+/* ---- writes ------------------------------------------------------------------------ */
+
+/* Before taking locks: if the shard's retired backlog is high, help reclamation; at
+ * worst wait a bounded time (the synchronize fallback). */
+static void relieve(struct shard *s, struct reclaim_thread *t)
+{
+	uint64_t r = atomic_load_explicit(&s->retired, memory_order_relaxed);
+	if (r > s->retire_allow / 2)
+		reclaim_poll(t);
+	if (atomic_load_explicit(&s->retired, memory_order_relaxed) > s->retire_allow / 2)
+		if (reclaim_drain(t, 2000000) != 0)
+			return; /* a stalled reader: the install will be refused, memory bounded */
+}
+
+int hc_put(hc_cache *c, const void *key, size_t klen, const void *val, size_t vlen)
+{
+	int rc = check_key(c, key, klen, "hc_put");
+	if (rc != 0)
+		return rc;
+	if (val == NULL && vlen > 0)
+		return hc_error_ret(HC_EINVAL, "hc_put: val is NULL with vlen %zu", vlen);
+	if (vlen > UINT32_MAX)
+		return hc_error_ret(HC_EINVAL, "hc_put: value of %zu bytes exceeds 4 GiB", vlen);
+	int backed = c->store.put != NULL;
+	int cacheable = vlen <= c->cfg.max_entry;
+	if (!backed && !cacheable)
+		return hc_error_ret(HC_EINVAL,
+		                    "hc_put: value of %zu bytes exceeds cache.max_entry (%llu) and "
+		                    "backing.mode = none has nowhere else to keep it", vlen,
+		                    (unsigned long long)c->cfg.max_entry);
+	struct reclaim_thread *t = reclaim_self(&c->rc);
+	if (t == NULL)
+		return hc_error_ret(HC_ENOMEM, "hc_put: out of memory registering the thread");
+	uint64_t h = key_hash(c, key, klen);
+	struct shard *s = shard_of(c, h);
+	struct stripe *st = stripe_of(c, h);
+	struct entry *e = NULL;
+	if (cacheable) {
+		e = entry_new(c, h, key, (uint32_t)klen, vlen);
+		if (e == NULL && !backed)
+			return hc_error_ret(HC_ENOMEM, "hc_put: out of memory for a %zu-byte entry",
+			                    entry_charge((uint32_t)klen, vlen));
+		if (e != NULL && vlen > 0)
+			memcpy(entry_val(e), val, vlen);
+	}
+	relieve(s, t);
+
+	pthread_mutex_lock(&st->wmu);
+	if (backed) {
+		rc = c->store.put(c->store.ctx, key, klen, val, vlen);
+		if (rc != 0) {
+			pthread_mutex_unlock(&st->wmu);
+			if (e != NULL)
+				entry_free_now(e);
+			return rc;
+		}
+	}
+	/* Release: a loader that reads the new version (acquire) also sees the store
+	 * write before it. Invalidates loads that read the store before this write. */
+	atomic_fetch_add_explicit(&st->wver, 1, memory_order_release);
+	pthread_mutex_lock(&s->mu);
+	reclaim_enter(&c->rc);
+	rc = e != NULL ? shard_install_locked(s, t, e, 1) : HC_ENOMEM;
+	/* Stored but not cached: the old value must not be served any more. */
+	if (rc != 0 && backed)
+		shard_remove_locked(s, t, h, key, (uint32_t)klen);
+	reclaim_exit(t);
+	pthread_mutex_unlock(&s->mu);
+	pthread_mutex_unlock(&st->wmu);
+
+	if (rc != 0) {
+		if (e != NULL)
+			entry_free_now(e);
+		count(t, C_NOT_CACHED);
+		if (!backed)
+			return hc_error_ret(rc == HC_EBUSY ? HC_EBUSY : HC_ENOMEM,
+			                    rc == HC_EBUSY ? "hc_put: reclamation is behind (a reader "
+			                                     "may be stalled in a section); not stored"
+			                                   : "hc_put: the value does not fit the "
+			                                     "shard's budget; not stored");
+	}
+	reclaim_poll(t);
+	return 0;
+}
+
+int hc_delete(hc_cache *c, const void *key, size_t klen)
+{
+	int rc = check_key(c, key, klen, "hc_delete");
+	if (rc != 0)
+		return rc;
+	struct reclaim_thread *t = reclaim_self(&c->rc);
+	if (t == NULL)
+		return hc_error_ret(HC_ENOMEM, "hc_delete: out of memory registering the thread");
+	uint64_t h = key_hash(c, key, klen);
+	struct shard *s = shard_of(c, h);
+	struct stripe *st = stripe_of(c, h);
+	pthread_mutex_lock(&st->wmu);
+	if (c->store.del != NULL) {
+		rc = c->store.del(c->store.ctx, key, klen);
+		if (rc != 0) {
+			pthread_mutex_unlock(&st->wmu);
+			return rc;
+		}
+	}
+	atomic_fetch_add_explicit(&st->wver, 1, memory_order_release);
+	pthread_mutex_lock(&s->mu);
+	reclaim_enter(&c->rc);
+	int removed = shard_remove_locked(s, t, h, key, (uint32_t)klen);
+	reclaim_exit(t);
+	pthread_mutex_unlock(&s->mu);
+	pthread_mutex_unlock(&st->wmu);
+	if (removed)
+		count(t, C_DELETES);
+	reclaim_poll(t);
+	return 0;
+}
+
+/* ---- stats ------------------------------------------------------------------------- */
+
+int hc_shard_stats(hc_cache *c, unsigned shard, struct hc_shard_stats *st)
+{
+	if (c == NULL || st == NULL)
+		return hc_error_ret(HC_EINVAL, "hc_shard_stats: NULL argument");
+	if (shard >= c->nshards)
+		return hc_error_ret(HC_EINVAL, "hc_shard_stats: shard %u >= %u shards", shard,
+		                    c->nshards);
+	struct shard *s = &c->shards[shard];
+	memset(st, 0, sizeof(*st));
+	st->hits = reclaim_counter_sum(&c->rc, counter_index(shard, CS_HITS));
+	st->misses = reclaim_counter_sum(&c->rc, counter_index(shard, CS_MISSES));
+	st->inserts = atomic_load_explicit(&s->inserts, memory_order_relaxed);
+	st->evictions = atomic_load_explicit(&s->evictions, memory_order_relaxed);
+	st->bytes = atomic_load_explicit(&s->bytes, memory_order_relaxed);
+	st->budget = s->budget;
+	st->entries = map_count(&s->map);
+	pthread_mutex_lock(&s->mu);
+	st->small_entries = s->small.count;
+	st->main_entries = s->main.count;
+	pthread_mutex_unlock(&s->mu);
+	return 0;
+}
+
+int hc_stats(hc_cache *c, struct hc_stats *st)
+{
+	if (c == NULL || st == NULL)
+		return hc_error_ret(HC_EINVAL, "hc_stats: NULL argument");
+	memset(st, 0, sizeof(*st));
+	st->shards = c->nshards;
+	st->memory_limit = c->cfg.memory_limit;
+	st->metadata_bytes = c->fixed_meta;
+	st->accounted_bytes = c->fixed_meta;
+	for (unsigned i = 0; i < c->nshards; i++) {
+		struct shard *s = &c->shards[i];
+		st->hits += reclaim_counter_sum(&c->rc, counter_index(i, CS_HITS));
+		st->misses += reclaim_counter_sum(&c->rc, counter_index(i, CS_MISSES));
+		st->inserts += atomic_load_explicit(&s->inserts, memory_order_relaxed);
+		st->evictions += atomic_load_explicit(&s->evictions, memory_order_relaxed);
+		st->deletes += atomic_load_explicit(&s->replaced, memory_order_relaxed);
+		st->entries += map_count(&s->map);
+		st->accounted_bytes += shard_accounted(s);
+		st->metadata_bytes += atomic_load_explicit(&s->map.meta_bytes, memory_order_relaxed);
+	}
+	st->deletes += reclaim_counter_sum(&c->rc, C_DELETES);
+	st->loads = reclaim_counter_sum(&c->rc, C_LOADS);
+	st->load_waits = reclaim_counter_sum(&c->rc, C_LOAD_WAITS);
+	st->corrupt = reclaim_counter_sum(&c->rc, C_CORRUPT);
+	st->not_cached = reclaim_counter_sum(&c->rc, C_NOT_CACHED);
+	st->retired_bytes = reclaim_backlog(&c->rc);
+	st->slack_bytes = (uint64_t)c->nshards * c->cfg.max_entry;
+	return 0;
+}

@@ -1,0 +1,35 @@
+/*
+ * The one allocation seam for cache memory (entries, map buckets, records).
+ *
+ * Release builds allocate from a dedicated jemalloc arena, so the cache's memory is
+ * apart from the embedder's and its size classes are exact (nallocx): the byte
+ * accounting charges what the allocator really hands out. Sanitizer builds
+ * (HC_NO_JEMALLOC) use malloc and charge the request rounded up to 16 bytes.
+ *
+ * Tests make the Nth allocation from now fail (mem_fail_after) to drive every
+ * caller's out-of-memory path.
+ */
+#ifndef HC_RECLAIM_ALLOC_H
+#define HC_RECLAIM_ALLOC_H
+
+#include <stddef.h>
+
+/*
+ * Returns size bytes aligned to 16, or NULL (out of memory, or an injected failure).
+ * zero != 0 clears them. Any thread; lock-free apart from the allocator's own locks.
+ */
+void *mem_alloc(size_t size, int zero);
+/* Frees p, which mem_alloc returned for the same size. Any thread. */
+void mem_free(void *p, size_t size);
+/* What mem_alloc(size) really occupies: the allocator's size class. Any thread; pure. */
+size_t mem_charge(size_t size);
+
+/*
+ * Test seam: the n-th mem_alloc from now (1 = the next) fails, and so does every later
+ * one until mem_fail_after(0) turns injection off. Any thread; global.
+ */
+void mem_fail_after(long n);
+/* Allocations made since the process started (counts the injected failures too). */
+unsigned long mem_alloc_calls(void);
+
+#endif

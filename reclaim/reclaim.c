@@ -1,0 +1,278 @@
+/*
+ * Epoch-based reclamation over ck_epoch: registration, retirement with byte counts,
+ * polling, the bounded synchronize fallback. The algorithm, its invariants and the
+ * stalled-reader behaviour are described at the top of reclaim.h.
+ *
+ * Invariants:
+ *   - a record is in r->all from registration until reclaim_destroy (never unlinked),
+ *     so summing counters walks a list that only grows; the push is a release CAS
+ *     paired with the acquire load of r->all in the summing loops;
+ *   - r->retired_bytes = bytes of the objects on the staging stack or pending in
+ *     r->shared: added by retire before the push, subtracted after the free;
+ *   - r->shared is touched only under poll_mu (ck_epoch_call and ck_epoch_poll both
+ *     need a record owned by one thread); every object in it was unlinked before it
+ *     was taken off the staging stack, hence before any scan that poll makes;
+ *   - a thread's own record is only ever used for its read sections, is owned by one
+ *     thread at a time, and is recycled by ck_epoch_recycle after the thread exits.
+ */
+#include "reclaim/reclaim.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "reclaim/alloc.h"
+
+_Thread_local uint64_t reclaim_tls_gen;
+_Thread_local struct reclaim_thread *reclaim_tls_thread;
+_Thread_local struct reclaim *reclaim_tls_dispatching;
+
+/* Generations start at 1 so that a thread's zeroed TLS never matches a domain. */
+static _Atomic uint64_t next_gen = 1;
+
+static void thread_exit(void *arg);
+
+int reclaim_init(struct reclaim *r, size_t backlog_cap, size_t ncounters)
+{
+	memset(r, 0, sizeof(*r));
+	ck_epoch_init(&r->epoch);
+	r->gen = atomic_fetch_add_explicit(&next_gen, 1, memory_order_relaxed);
+	r->backlog_cap = backlog_cap;
+	r->ncounters = ncounters;
+	atomic_init(&r->all, NULL);
+	atomic_init(&r->retired_bytes, 0);
+	atomic_init(&r->retired_objs, 0);
+	r->shared = mem_alloc(sizeof(*r->shared), 1);
+	if (r->shared == NULL)
+		return HC_ENOMEM;
+	if (pthread_mutex_init(&r->lock, NULL) != 0)
+		goto fail_shared;
+	if (pthread_mutex_init(&r->poll_mu, NULL) != 0)
+		goto fail_lock;
+	if (pthread_key_create(&r->key, thread_exit) != 0)
+		goto fail_poll;
+	ck_epoch_register(&r->epoch, r->shared, NULL);
+	return 0;
+fail_poll:
+	pthread_mutex_destroy(&r->poll_mu);
+fail_lock:
+	pthread_mutex_destroy(&r->lock);
+fail_shared:
+	mem_free(r->shared, sizeof(*r->shared));
+	return HC_ENOMEM;
+}
+
+static struct reclaim_thread *record_new(struct reclaim *r)
+{
+	struct reclaim_thread *t = mem_alloc(sizeof(*t), 1);
+	if (t == NULL)
+		return NULL;
+	if (r->ncounters > 0) {
+		t->counters = mem_alloc(r->ncounters * sizeof(t->counters[0]), 1);
+		if (t->counters == NULL) {
+			mem_free(t, sizeof(*t));
+			return NULL;
+		}
+	}
+	t->dom = r;
+	ck_epoch_register(&r->epoch, &t->rec, t);
+	/* Publishes the initialised record to the summing loops (acquire load of r->all). */
+	struct reclaim_thread *head = atomic_load_explicit(&r->all, memory_order_relaxed);
+	do {
+		t->all_next = head;
+	} while (!atomic_compare_exchange_weak_explicit(&r->all, &head, t, memory_order_release,
+	                                                memory_order_relaxed));
+	return t;
+}
+
+struct reclaim_thread *reclaim_self_slow(struct reclaim *r)
+{
+	struct reclaim_thread *t = pthread_getspecific(r->key);
+	if (t == NULL) {
+		pthread_mutex_lock(&r->lock);
+		ck_epoch_record_t *rec = ck_epoch_recycle(&r->epoch, NULL);
+		if (rec != NULL) {
+			/* rec is the first member of our record. */
+			t = (struct reclaim_thread *)rec;
+		} else {
+			t = record_new(r);
+		}
+		pthread_mutex_unlock(&r->lock);
+		if (t == NULL)
+			return NULL;
+		if (pthread_setspecific(r->key, t) != 0) {
+			ck_epoch_unregister(&t->rec);
+			return NULL;
+		}
+	}
+	reclaim_tls_gen = r->gen;
+	reclaim_tls_thread = t;
+	return t;
+}
+
+static void release_record(struct reclaim_thread *t)
+{
+	/* Nothing is pending in a thread's own record (retirement goes to the shared
+	 * one), so releasing it never waits for a reader. */
+	pthread_mutex_lock(&t->dom->lock);
+	ck_epoch_unregister(&t->rec);
+	pthread_mutex_unlock(&t->dom->lock);
+}
+
+static void thread_exit(void *arg)
+{
+	struct reclaim_thread *t = arg;
+	if (reclaim_tls_thread == t)
+		reclaim_tls_gen = 0;
+	release_record(t);
+}
+
+void reclaim_detach(struct reclaim *r)
+{
+	struct reclaim_thread *t = pthread_getspecific(r->key);
+	if (t == NULL)
+		return;
+	pthread_setspecific(r->key, NULL);
+	if (reclaim_tls_gen == r->gen)
+		reclaim_tls_gen = 0;
+	release_record(t);
+}
+
+/* ck's callback: frees the object and uncounts it. Runs under poll_mu. */
+static void dispatch(ck_epoch_entry_t *e)
+{
+	struct reclaim_node *n = (struct reclaim_node *)e;
+	struct reclaim *r = reclaim_tls_dispatching;
+#ifdef HC_TSAN
+	/* Pairs with the release in every reclaim_exit: the grace period that ck_epoch
+	 * guarantees, made visible to TSan, which cannot see ck's assembly. */
+	__tsan_acquire(&r->tsan_grace);
+#endif
+	size_t bytes = n->bytes;
+	n->fn(n);
+	atomic_fetch_sub_explicit(&r->retired_bytes, bytes, memory_order_relaxed);
+	atomic_fetch_sub_explicit(&r->retired_objs, 1, memory_order_relaxed);
+}
+
+void reclaim_retire(struct reclaim_thread *t, struct reclaim_node *node, size_t bytes,
+                    reclaim_fn *fn)
+{
+	struct reclaim *r = t->dom;
+	node->fn = fn;
+	node->bytes = bytes;
+	atomic_fetch_add_explicit(&r->retired_bytes, bytes, memory_order_relaxed);
+	atomic_fetch_add_explicit(&r->retired_objs, 1, memory_order_relaxed);
+	struct reclaim_node *head = atomic_load_explicit(&r->staging, memory_order_relaxed);
+	do {
+		node->stage_next = head;
+		/* Release pairs with the acquire exchange in poll_locked: the poller sees
+		 * fn, bytes and stage_next. */
+	} while (!atomic_compare_exchange_weak_explicit(&r->staging, &head, node,
+	                                                memory_order_release,
+	                                                memory_order_relaxed));
+}
+
+/* poll_mu held. */
+static void poll_locked(struct reclaim *r)
+{
+	struct reclaim *saved = reclaim_tls_dispatching;
+	reclaim_tls_dispatching = r;
+	/* Acquire pairs with the release CAS in reclaim_retire. */
+	struct reclaim_node *n = atomic_exchange_explicit(&r->staging, NULL, memory_order_acquire);
+	while (n != NULL) {
+		struct reclaim_node *next = n->stage_next;
+		ck_epoch_call(r->shared, &n->ck, dispatch);
+		n = next;
+	}
+	ck_epoch_poll(r->shared);
+	reclaim_tls_dispatching = saved;
+}
+
+void reclaim_poll(struct reclaim_thread *t)
+{
+	struct reclaim *r = t->dom;
+	if (atomic_load_explicit(&r->retired_objs, memory_order_relaxed) == 0)
+		return;
+	if (pthread_mutex_trylock(&r->poll_mu) != 0)
+		return;
+	poll_locked(r);
+	pthread_mutex_unlock(&r->poll_mu);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int reclaim_drain(struct reclaim_thread *t, uint64_t timeout_ns)
+{
+	uint64_t deadline = now_ns() + timeout_ns;
+	long pause_ns = 1000;
+	struct reclaim *r = t->dom;
+	for (;;) {
+		if (atomic_load_explicit(&r->retired_objs, memory_order_relaxed) == 0)
+			return 0;
+		pthread_mutex_lock(&r->poll_mu);
+		poll_locked(r);
+		pthread_mutex_unlock(&r->poll_mu);
+		if (atomic_load_explicit(&r->retired_objs, memory_order_relaxed) == 0)
+			return 0;
+		if (now_ns() >= deadline)
+			return HC_EBUSY;
+		struct timespec ts = {0, pause_ns};
+		nanosleep(&ts, NULL);
+		if (pause_ns < 1000000)
+			pause_ns *= 2;
+	}
+}
+
+uint64_t reclaim_backlog(struct reclaim *r)
+{
+	return atomic_load_explicit(&r->retired_bytes, memory_order_relaxed);
+}
+
+uint64_t reclaim_backlog_objs(struct reclaim *r)
+{
+	return atomic_load_explicit(&r->retired_objs, memory_order_relaxed);
+}
+
+int reclaim_over_cap(struct reclaim *r)
+{
+	return reclaim_backlog(r) > r->backlog_cap;
+}
+
+uint64_t reclaim_counter_sum(struct reclaim *r, size_t i)
+{
+	uint64_t sum = 0;
+	for (struct reclaim_thread *t = atomic_load_explicit(&r->all, memory_order_acquire); t;
+	     t = t->all_next)
+		sum += atomic_load_explicit(&t->counters[i], memory_order_relaxed);
+	return sum;
+}
+
+void reclaim_destroy(struct reclaim *r)
+{
+	/* No reader remains (the caller's contract), so everything pending is safe. */
+	struct reclaim *saved = reclaim_tls_dispatching;
+	poll_locked(r); /* hands the staging stack over */
+	reclaim_tls_dispatching = r;
+	ck_epoch_reclaim(r->shared);
+	reclaim_tls_dispatching = saved;
+	mem_free(r->shared, sizeof(*r->shared));
+	struct reclaim_thread *t = atomic_load_explicit(&r->all, memory_order_acquire);
+	while (t != NULL) {
+		struct reclaim_thread *next = t->all_next;
+		if (t->counters != NULL)
+			mem_free(t->counters, r->ncounters * sizeof(t->counters[0]));
+		mem_free(t, sizeof(*t));
+		t = next;
+	}
+	if (reclaim_tls_gen == r->gen)
+		reclaim_tls_gen = 0;
+	pthread_key_delete(r->key);
+	pthread_mutex_destroy(&r->poll_mu);
+	pthread_mutex_destroy(&r->lock);
+}

@@ -1,0 +1,192 @@
+/*
+ * reclaim/: epoch-based reclamation over Concurrency Kit's ck_epoch.
+ *
+ * A domain (struct reclaim) protects the objects of one cache. Readers bracket every
+ * access to shared objects with reclaim_enter()/reclaim_exit(); a writer that unlinks
+ * an object hands it to reclaim_retire(), and the object is freed once every section
+ * that could have seen it has ended (a grace period).
+ *
+ * Threads register implicitly: the first reclaim_enter/reclaim_self on a domain
+ * allocates (or recycles) a ck_epoch record for the thread, found again through a
+ * thread-local one-entry cache (domain generation + record) with pthread keys behind
+ * it; the record is released at thread exit (its pending objects stay in it and are
+ * freed by whichever thread recycles it, or at reclaim_destroy).
+ *
+ * Retirement goes to one shared ck_epoch record per domain, not to the retiring
+ * thread's: a thread that retires
+ * and then goes idle or blocks would otherwise strand its pending objects, whose bytes
+ * count against the cache's limit, until it ran again. A retired object is pushed on a
+ * lock-free staging stack; the poller (one at a time, under a trylock so pollers never
+ * queue) takes the whole stack, hands it to the shared record with ck_epoch_call, and
+ * polls. Handing over only under the lock matters: ck_epoch_poll frees every bin when
+ * it finds no active reader, which is safe only for objects retired before its scan,
+ * so nothing may be added to the record while it polls. Any writer polls, so
+ * whatever any thread retired is freed as soon as a grace period allows. When the
+ * backlog passes the domain's cap, reclaim_drain() polls with backoff up to a deadline:
+ * this is the synchronize fallback, bounded in time because a reader stalled inside a
+ * section would make ck_epoch_synchronize wait forever.
+ *
+ * A stalled reader: no grace period can end while a reader stays in a section, so the
+ * backlog cannot shrink. The domain does not block and does not free early: drain
+ * returns HC_EBUSY at its deadline, and the cache (its caller) stops allocating new
+ * entries while reclaim_backlog() is above the cap. Memory therefore stays within
+ * cap + one object per writer; it drains once the reader leaves (tests/unit/test_reclaim).
+ *
+ * TSan cannot see ck's inline assembly, so in HC_TSAN builds every section exit
+ * releases, and every free acquires, one sync object per domain: exactly the
+ * happens-before that the grace period provides.
+ */
+#ifndef HC_RECLAIM_H
+#define HC_RECLAIM_H
+
+#include <ck_epoch.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hotcache.h"
+
+#ifdef HC_TSAN
+#include <sanitizer/tsan_interface.h>
+#endif
+
+struct reclaim_node;
+typedef void reclaim_fn(struct reclaim_node *node);
+
+/* Embedded in every retired object. */
+struct reclaim_node {
+	ck_epoch_entry_t ck;
+	reclaim_fn *fn;
+	size_t bytes;
+	struct reclaim_node *stage_next; /* on the staging stack, before ck has it */
+};
+
+/* A thread's registration with one domain. Owned by that thread while registered. */
+struct reclaim_thread {
+	ck_epoch_record_t rec;
+	struct reclaim *dom;
+	struct reclaim_thread *all_next; /* every record of the domain, never unlinked */
+	/* Per-thread counters of the layer above (cache stats), so that it needs no TLS
+	 * of its own: the owner writes, readers sum. Sized by reclaim_init. */
+	_Atomic uint64_t *counters;
+};
+
+struct reclaim {
+	ck_epoch_t epoch;
+	uint64_t gen;              /* unique per domain in this process */
+	pthread_key_t key;
+	pthread_mutex_t lock;      /* registration only; rank: leaf */
+	_Atomic(struct reclaim_thread *) all;
+	size_t backlog_cap;        /* bytes retired-but-not-freed before writers back off */
+	ck_epoch_record_t *shared; /* where retired objects wait; used under poll_mu */
+	_Atomic(struct reclaim_node *) staging; /* retired, not yet handed to shared */
+	pthread_mutex_t poll_mu;   /* one poller of the shared record at a time; leaf */
+	_Atomic uint64_t retired_bytes;
+	_Atomic uint64_t retired_objs;
+	size_t ncounters;
+#ifdef HC_TSAN
+	char tsan_grace;           /* the sync object for the TSan annotations */
+#endif
+};
+
+/*
+ * Initialises a domain. backlog_cap: retired bytes above which reclaim_over_cap() is
+ * true. ncounters: per-thread 64-bit counters to keep for the caller (0 for none).
+ * Returns 0 or HC_ENOMEM (no thread key, out of memory). Called by one thread, before
+ * any other use.
+ */
+HC_NODISCARD int reclaim_init(struct reclaim *r, size_t backlog_cap, size_t ncounters);
+/*
+ * Frees every pending object and every record. No thread may be in a section or use
+ * the domain during or after the call.
+ */
+void reclaim_destroy(struct reclaim *r);
+
+/* The calling thread's record (registering it on first use), or NULL when out of
+ * memory. Any thread. Lock-free after the first call per thread; the first takes the
+ * domain's registration mutex. */
+struct reclaim_thread *reclaim_self_slow(struct reclaim *r);
+
+extern _Thread_local uint64_t reclaim_tls_gen;
+extern _Thread_local struct reclaim_thread *reclaim_tls_thread;
+
+static inline struct reclaim_thread *reclaim_self(struct reclaim *r)
+{
+	if (__builtin_expect(reclaim_tls_gen == r->gen, 1))
+		return reclaim_tls_thread;
+	return reclaim_self_slow(r);
+}
+
+/* Starts a read section on the calling thread's record; sections nest. Returns the
+ * record (pass it to reclaim_exit) or NULL when registration ran out of memory.
+ * Any thread. Wait-free after registration. Orders: a full store-load fence (ck),
+ * so that no load of the section moves before the announcement. */
+static inline struct reclaim_thread *reclaim_enter(struct reclaim *r)
+{
+	struct reclaim_thread *t = reclaim_self(r);
+	if (t != NULL)
+		ck_epoch_begin(&t->rec, NULL);
+	return t;
+}
+
+/* Ends a section begun by reclaim_enter on this thread. Wait-free. Orders: release
+ * (ck), so the section's loads complete before a reclaimer can see it ended. */
+static inline void reclaim_exit(struct reclaim_thread *t)
+{
+#ifdef HC_TSAN
+	__tsan_release(&t->dom->tsan_grace);
+#endif
+	ck_epoch_end(&t->rec, NULL);
+}
+
+/*
+ * Hands an unlinked object to the domain: fn(node) runs after a grace period. bytes
+ * are counted as retired until then. The caller must have made the object unreachable
+ * to new readers. May be called inside or outside a section. Any thread (t is the
+ * caller's record). Lock-free (a CAS push); no reclamation here: call reclaim_poll.
+ */
+void reclaim_retire(struct reclaim_thread *t, struct reclaim_node *node, size_t bytes,
+                    reclaim_fn *fn);
+
+/* Tries to end a grace period and frees what was retired long enough ago, by any
+ * thread. Must be called outside a section. Any thread. Never blocks: if another
+ * thread is polling, returns at once. */
+void reclaim_poll(struct reclaim_thread *t);
+
+/*
+ * The synchronize fallback: polls with backoff until nothing retired is pending or
+ * until timeout_ns passes. Returns 0 when drained, HC_EBUSY at the deadline (a reader
+ * is stalled in a section, or retirement outpaces it). Outside a section. Any thread.
+ * Blocking, bounded by the timeout.
+ */
+HC_NODISCARD int reclaim_drain(struct reclaim_thread *t, uint64_t timeout_ns);
+
+/* Retired-but-not-freed bytes (and objects) over all threads. Any thread; a snapshot. */
+uint64_t reclaim_backlog(struct reclaim *r);
+uint64_t reclaim_backlog_objs(struct reclaim *r);
+/* reclaim_backlog(r) > the cap. */
+int reclaim_over_cap(struct reclaim *r);
+
+/* Releases the calling thread's record now (as thread exit would). Not inside a
+ * section. Any thread. */
+void reclaim_detach(struct reclaim *r);
+
+/* Inside a reclaim_fn: the domain whose object is being freed. */
+extern _Thread_local struct reclaim *reclaim_tls_dispatching;
+static inline struct reclaim *reclaim_dispatching(void)
+{
+	return reclaim_tls_dispatching;
+}
+
+/* Per-thread counters kept for the layer above: add on the owner's record, sum on
+ * read. Relaxed: statistics only, no ordering. */
+static inline void reclaim_count(struct reclaim_thread *t, size_t i, uint64_t n)
+{
+	atomic_store_explicit(&t->counters[i],
+	                      atomic_load_explicit(&t->counters[i], memory_order_relaxed) + n,
+	                      memory_order_relaxed);
+}
+uint64_t reclaim_counter_sum(struct reclaim *r, size_t i);
+
+#endif

@@ -1,0 +1,350 @@
+/* The public API on a cache-only (backing.mode = none) cache: every call and error. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "hotcache.h"
+#include "reclaim/alloc.h"
+
+static hc_cache *open_cache(uint64_t limit, uint32_t shards, uint64_t max_entry)
+{
+	struct hc_config cfg;
+	hc_config_default(&cfg);
+	cfg.backing_mode = HC_BACKING_NONE;
+	cfg.memory_limit = limit;
+	cfg.shards = shards;
+	cfg.max_entry = max_entry;
+	hc_cache *c = NULL;
+	int rc = hc_open(&cfg, &c);
+	if (rc != 0)
+		fail_msg("hc_open: %s: %s", hc_strerror(rc), hc_last_error());
+	return c;
+}
+
+static void put_then_get_returns_the_value(void **state)
+{
+	(void)state;
+	hc_cache *c = open_cache(8u << 20, 4, 64 << 10);
+	assert_int_equal(hc_put(c, "k1", 2, "value-1", 7), 0);
+	char buf[32];
+	size_t n = 0;
+	assert_int_equal(hc_get(c, "k1", 2, buf, sizeof(buf), &n), 0);
+	assert_int_equal(n, 7);
+	assert_memory_equal(buf, "value-1", 7);
+	/* A replace is seen by the next get. */
+	assert_int_equal(hc_put(c, "k1", 2, "v2", 2), 0);
+	assert_int_equal(hc_get(c, "k1", 2, buf, sizeof(buf), &n), 0);
+	assert_int_equal(n, 2);
+	assert_memory_equal(buf, "v2", 2);
+	/* Empty values are values. */
+	assert_int_equal(hc_put(c, "empty", 5, NULL, 0), 0);
+	assert_int_equal(hc_get(c, "empty", 5, NULL, 0, &n), 0);
+	assert_int_equal(n, 0);
+	hc_close(c);
+}
+
+static void get_of_absent_key_is_notfound_and_counts_a_miss(void **state)
+{
+	(void)state;
+	hc_cache *c = open_cache(8u << 20, 2, 64 << 10);
+	char buf[8];
+	size_t n = 0;
+	assert_int_equal(hc_get(c, "nope", 4, buf, sizeof(buf), &n), HC_ENOTFOUND);
+	struct hc_stats st;
+	assert_int_equal(hc_stats(c, &st), 0);
+	assert_int_equal(st.misses, 1);
+	assert_int_equal(st.hits, 0);
+	hc_close(c);
+}
+
+static void small_buffer_is_erange_with_size_and_untouched(void **state)
+{
+	(void)state;
+	hc_cache *c = open_cache(8u << 20, 2, 64 << 10);
+	assert_int_equal(hc_put(c, "k", 1, "0123456789", 10), 0);
+	char buf[4] = {'x', 'x', 'x', 'x'};
+	size_t n = 0;
+	assert_int_equal(hc_get(c, "k", 1, buf, sizeof(buf), &n), HC_ERANGE);
+	assert_int_equal(n, 10);
+	assert_memory_equal(buf, "xxxx", 4);
+	assert_non_null(strstr(hc_last_error(), "10 bytes"));
+	hc_close(c);
+}
+
+struct seen {
+	char val[64];
+	size_t len;
+	int calls;
+};
+
+static void collect(const void *val, size_t vlen, void *arg)
+{
+	struct seen *s = arg;
+	memcpy(s->val, val, vlen < sizeof(s->val) ? vlen : sizeof(s->val));
+	s->len = vlen;
+	s->calls++;
+}
+
+static void read_calls_back_with_the_value_once(void **state)
+{
+	(void)state;
+	hc_cache *c = open_cache(8u << 20, 2, 64 << 10);
+	assert_int_equal(hc_put(c, "rk", 2, "zero-copy", 9), 0);
+	struct seen s = {0};
+	assert_int_equal(hc_read(c, "rk", 2, collect, &s), 0);
+	assert_int_equal(s.calls, 1);
+	assert_int_equal(s.len, 9);
+	assert_memory_equal(s.val, "zero-copy", 9);
+	assert_int_equal(hc_read(c, "absent", 6, collect, &s), HC_ENOTFOUND);
+	assert_int_equal(s.calls, 1);
+	struct hc_stats st;
+	assert_int_equal(hc_stats(c, &st), 0);
+	assert_int_equal(st.hits, 1);
+	hc_close(c);
+}
+
+static void delete_removes_and_is_ok_when_absent(void **state)
+{
+	(void)state;
+	hc_cache *c = open_cache(8u << 20, 2, 64 << 10);
+	assert_int_equal(hc_put(c, "d", 1, "x", 1), 0);
+	assert_int_equal(hc_delete(c, "d", 1), 0);
+	size_t n;
+	char b[4];
+	assert_int_equal(hc_get(c, "d", 1, b, sizeof(b), &n), HC_ENOTFOUND);
+	assert_int_equal(hc_delete(c, "d", 1), 0);
+	struct hc_stats st;
+	assert_int_equal(hc_stats(c, &st), 0);
+	assert_int_equal(st.entries, 0);
+	assert_int_equal(st.deletes, 1);
+	hc_close(c);
+}
+
+static void bad_arguments_are_einval_and_change_nothing(void **state)
+{
+	(void)state;
+	hc_cache *c = open_cache(8u << 20, 2, 1024);
+	char big_key[HC_KEY_MAX + 1];
+	memset(big_key, 'k', sizeof(big_key));
+	char buf[8];
+	size_t n;
+	assert_int_equal(hc_put(NULL, "k", 1, "v", 1), HC_EINVAL);
+	assert_int_equal(hc_put(c, NULL, 1, "v", 1), HC_EINVAL);
+	assert_int_equal(hc_put(c, "k", 0, "v", 1), HC_EINVAL);
+	assert_int_equal(hc_put(c, big_key, sizeof(big_key), "v", 1), HC_EINVAL);
+	assert_non_null(strstr(hc_last_error(), "1025"));
+	assert_int_equal(hc_put(c, "k", 1, NULL, 3), HC_EINVAL);
+	assert_int_equal(hc_get(c, "k", 1, buf, sizeof(buf), NULL), HC_EINVAL);
+	assert_int_equal(hc_get(c, NULL, 1, buf, sizeof(buf), &n), HC_EINVAL);
+	assert_int_equal(hc_read(c, "k", 1, NULL, NULL), HC_EINVAL);
+	assert_int_equal(hc_delete(c, "k", 0), HC_EINVAL);
+	assert_int_equal(hc_stats(c, NULL), HC_EINVAL);
+	struct hc_shard_stats ss;
+	assert_int_equal(hc_shard_stats(c, 2, &ss), HC_EINVAL);
+	/* The largest key is accepted. */
+	assert_int_equal(hc_put(c, big_key, HC_KEY_MAX, "v", 1), 0);
+	/* Without a backing store, a value over max_entry has nowhere to go. */
+	static char large[2048];
+	assert_int_equal(hc_put(c, "L", 1, large, sizeof(large)), HC_EINVAL);
+	assert_non_null(strstr(hc_last_error(), "max_entry"));
+	struct hc_stats st;
+	assert_int_equal(hc_stats(c, &st), 0);
+	assert_int_equal(st.entries, 1);
+	hc_close(c);
+}
+
+static void open_rejects_bad_config(void **state)
+{
+	(void)state;
+	hc_cache *c = (hc_cache *)0x1;
+	assert_int_equal(hc_open(NULL, &c), HC_EINVAL);
+	assert_null(c);
+	struct hc_config cfg;
+	hc_config_default(&cfg);
+	cfg.backing_mode = HC_BACKING_NONE;
+	cfg.memory_limit = 0;
+	assert_int_equal(hc_open(&cfg, &c), HC_ECONFIG);
+	assert_null(c);
+	hc_config_default(&cfg);
+	cfg.backing_mode = HC_BACKING_NONE;
+	cfg.shards = 3;
+	assert_int_equal(hc_open(&cfg, &c), HC_ECONFIG);
+	assert_null(c);
+}
+
+/* Fill far past the limit: accounted bytes stay within the limit plus the slack. */
+static void evictions_keep_accounted_bytes_under_the_limit(void **state)
+{
+	(void)state;
+	const uint64_t limit = 2u << 20;
+	hc_cache *c = open_cache(limit, 4, 16 << 10);
+	char key[32], val[1000];
+	memset(val, 'v', sizeof(val));
+	for (int i = 0; i < 20000; i++) {
+		int kl = snprintf(key, sizeof(key), "key-%d", i);
+		assert_int_equal(hc_put(c, key, (size_t)kl, val, (size_t)(100 + i % 900)), 0);
+		if (i % 97 == 0) {
+			struct hc_stats st;
+			assert_int_equal(hc_stats(c, &st), 0);
+			assert_true(st.accounted_bytes <= st.memory_limit + st.slack_bytes);
+		}
+	}
+	struct hc_stats st;
+	assert_int_equal(hc_stats(c, &st), 0);
+	assert_true(st.evictions > 10000);
+	assert_true(st.accounted_bytes <= limit);
+	assert_true(st.entries > 500);
+	assert_int_equal(st.inserts, 20000);
+	/* The newest key is there. */
+	char buf[1000];
+	size_t n;
+	int kl = snprintf(key, sizeof(key), "key-%d", 19999);
+	assert_int_equal(hc_get(c, key, (size_t)kl, buf, sizeof(buf), &n), 0);
+	assert_int_equal(n, 100 + 19999 % 900);
+	hc_close(c);
+}
+
+/* Twice-hit keys survive a long scan of one-time keys (S3-FIFO's probation queue). */
+static void scan_of_one_time_keys_keeps_the_hot_set(void **state)
+{
+	(void)state;
+	hc_cache *c = open_cache(4u << 20, 1, 16 << 10);
+	char key[32], val[200] = {0};
+	size_t n;
+	const int hot = 2000;
+	for (int i = 0; i < hot; i++) {
+		int kl = snprintf(key, sizeof(key), "hot-%d", i);
+		assert_int_equal(hc_put(c, key, (size_t)kl, val, sizeof(val)), 0);
+	}
+	for (int r = 0; r < 2; r++)
+		for (int i = 0; i < hot; i++) {
+			int kl = snprintf(key, sizeof(key), "hot-%d", i);
+			assert_int_equal(hc_get(c, key, (size_t)kl, val, sizeof(val), &n), 0);
+		}
+	for (int i = 0; i < 200000; i++) {
+		int kl = snprintf(key, sizeof(key), "scan-%d", i);
+		assert_int_equal(hc_put(c, key, (size_t)kl, val, sizeof(val)), 0);
+	}
+	int kept = 0;
+	for (int i = 0; i < hot; i++) {
+		int kl = snprintf(key, sizeof(key), "hot-%d", i);
+		kept += hc_get(c, key, (size_t)kl, val, sizeof(val), &n) == 0;
+	}
+	assert_true(kept >= hot * 9 / 10);
+	hc_close(c);
+}
+
+/* Every entry hot: inserts still get in, and work per insert is bounded. */
+static void all_hot_cache_still_admits_new_keys(void **state)
+{
+	(void)state;
+	hc_cache *c = open_cache(1u << 20, 1, 16 << 10);
+	char key[32], val[100] = {0};
+	size_t n;
+	int i;
+	for (i = 0; i < 20000; i++) {
+		int kl = snprintf(key, sizeof(key), "k-%d", i);
+		assert_int_equal(hc_put(c, key, (size_t)kl, val, sizeof(val)), 0);
+		for (int r = 0; r < 4; r++)
+			assert_int_equal(hc_get(c, key, (size_t)kl, val, sizeof(val), &n), 0);
+	}
+	for (i = 0; i < 1000; i++) {
+		int kl = snprintf(key, sizeof(key), "new-%d", i);
+		assert_int_equal(hc_put(c, key, (size_t)kl, val, sizeof(val)), 0);
+		assert_int_equal(hc_get(c, key, (size_t)kl, val, sizeof(val), &n), 0);
+	}
+	hc_close(c);
+}
+
+/* OOM loop: fail the 1st, 2nd, ... allocation of a put; each failure is HC_ENOMEM and
+ * leaves the cache as it was; eventually the put succeeds. */
+static void put_under_allocation_failure_changes_nothing(void **state)
+{
+	(void)state;
+	hc_cache *c = open_cache(8u << 20, 2, 64 << 10);
+	assert_int_equal(hc_put(c, "old", 3, "1", 1), 0);
+	char buf[8];
+	size_t n;
+	int done = 0;
+	for (long k = 1; k < 50 && !done; k++) {
+		mem_fail_after(k);
+		int rc = hc_put(c, "old", 3, "2", 1);
+		mem_fail_after(0);
+		if (rc == 0) {
+			done = 1;
+			break;
+		}
+		assert_int_equal(rc, HC_ENOMEM);
+		assert_int_equal(hc_get(c, "old", 3, buf, sizeof(buf), &n), 0);
+		assert_memory_equal(buf, "1", 1);
+	}
+	assert_true(done);
+	assert_int_equal(hc_get(c, "old", 3, buf, sizeof(buf), &n), 0);
+	assert_memory_equal(buf, "2", 1);
+	hc_close(c);
+}
+
+static void open_under_allocation_failure_is_enomem(void **state)
+{
+	(void)state;
+	struct hc_config cfg;
+	hc_config_default(&cfg);
+	cfg.backing_mode = HC_BACKING_NONE;
+	cfg.memory_limit = 8u << 20;
+	int opened = 0;
+	for (long k = 1; k < 400 && !opened; k++) {
+		hc_cache *c = (hc_cache *)0x1;
+		mem_fail_after(k);
+		int rc = hc_open(&cfg, &c);
+		mem_fail_after(0);
+		if (rc == 0) {
+			opened = 1;
+			assert_int_equal(hc_put(c, "k", 1, "v", 1), 0);
+			hc_close(c);
+			break;
+		}
+		if (rc != HC_ENOMEM)
+			fail_msg("allocation %ld: %s: %s", k, hc_strerror(rc), hc_last_error());
+		assert_null(c);
+	}
+	assert_true(opened);
+}
+
+static void strerror_names_every_code(void **state)
+{
+	(void)state;
+	int codes[] = {HC_OK, HC_EINVAL, HC_ENOMEM, HC_ENOTFOUND, HC_ERANGE, HC_EIO,
+	               HC_ECORRUPT, HC_EKEY, HC_ECONFIG, HC_EEXIST, HC_EREADONLY, HC_ENOTSUP,
+	               HC_EBUSY};
+	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+		const char *s = hc_strerror(codes[i]);
+		assert_non_null(s);
+		assert_true(strlen(s) > 3);
+	}
+	assert_non_null(strstr(hc_strerror(HC_ENOMEM), "HC_ENOMEM"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(put_then_get_returns_the_value),
+		cmocka_unit_test(get_of_absent_key_is_notfound_and_counts_a_miss),
+		cmocka_unit_test(small_buffer_is_erange_with_size_and_untouched),
+		cmocka_unit_test(read_calls_back_with_the_value_once),
+		cmocka_unit_test(delete_removes_and_is_ok_when_absent),
+		cmocka_unit_test(bad_arguments_are_einval_and_change_nothing),
+		cmocka_unit_test(open_rejects_bad_config),
+		cmocka_unit_test(evictions_keep_accounted_bytes_under_the_limit),
+		cmocka_unit_test(scan_of_one_time_keys_keeps_the_hot_set),
+		cmocka_unit_test(all_hot_cache_still_admits_new_keys),
+		cmocka_unit_test(put_under_allocation_failure_changes_nothing),
+		cmocka_unit_test(open_under_allocation_failure_is_enomem),
+		cmocka_unit_test(strerror_names_every_code),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
