@@ -371,6 +371,82 @@ int hc_read(hc_cache *c, const void *key, size_t klen, hc_read_fn fn, void *arg)
 	return lookup(c, key, klen, &d);
 }
 
+struct batch_one {
+	hc_batch_fn fn;
+	void *arg;
+	size_t i;
+};
+
+static void batch_deliver(const void *val, size_t vlen, void *arg)
+{
+	struct batch_one *b = arg;
+	b->fn(b->i, 0, val, vlen, b->arg);
+}
+
+enum { BATCH = 16 };
+
+int hc_read_batch(hc_cache *c, size_t n, const void *const *keys, const size_t *klens,
+                  hc_batch_fn fn, void *arg)
+{
+	if (c == NULL || fn == NULL || (n > 0 && (keys == NULL || klens == NULL)))
+		return hc_error_ret(HC_EINVAL, "hc_read_batch: NULL argument");
+	for (size_t base = 0; base < n; base += BATCH) {
+		size_t k = n - base < BATCH ? n - base : BATCH;
+		uint64_t h[BATCH];
+		int miss[BATCH];
+		for (size_t i = 0; i < k; i++) {
+			size_t j = base + i;
+			miss[i] = 0;
+			if (keys[j] == NULL || klens[j] == 0 || klens[j] > HC_KEY_MAX) {
+				miss[i] = -1;
+				continue;
+			}
+			h[i] = key_hash(c, keys[j], klens[j]);
+			map_prefetch(&shard_of(c, h[i])->map, h[i], 0);
+		}
+		struct reclaim_thread *t = reclaim_enter(&c->rc);
+		if (t == NULL)
+			return hc_error_ret(HC_ENOMEM, "out of memory registering the thread");
+		for (size_t i = 0; i < k; i++)
+			if (miss[i] == 0)
+				map_prefetch(&shard_of(c, h[i])->map, h[i], 1);
+		for (size_t i = 0; i < k; i++) {
+			if (miss[i] != 0)
+				continue;
+			size_t j = base + i;
+			struct shard *s = shard_of(c, h[i]);
+			struct map_node *nd = map_get(&s->map, h[i], keys[j], (uint32_t)klens[j]);
+			if (nd == NULL) {
+				miss[i] = 1;
+				continue;
+			}
+			struct entry *e = entry_of(nd);
+			policy_touch(e);
+			fn(j, 0, entry_val(e), e->vlen, arg);
+			count(t, counter_index(s->index, CS_HITS));
+		}
+		reclaim_exit(t);
+		for (size_t i = 0; i < k; i++) {
+			size_t j = base + i;
+			if (miss[i] < 0) {
+				fn(j, HC_EINVAL, NULL, 0, arg);
+			} else if (miss[i] > 0) {
+				struct shard *s = shard_of(c, h[i]);
+				count(t, counter_index(s->index, CS_MISSES));
+				int rc = HC_ENOTFOUND;
+				if (c->store.load != NULL) {
+					struct batch_one b = {fn, arg, j};
+					struct deliver d = {.fn = batch_deliver, .arg = &b};
+					rc = load_miss(c, t, h[i], keys[j], klens[j], &d);
+				}
+				if (rc != 0)
+					fn(j, rc, NULL, 0, arg);
+			}
+		}
+	}
+	return 0;
+}
+
 /* ---- writes ------------------------------------------------------------------------ */
 
 /* Before taking locks: if the shard's retired backlog is high, help reclamation; at

@@ -155,6 +155,18 @@ HC_EXPORT HC_NODISCARD int hc_get(hc_cache *cache, const void *key, size_t klen,
 /* Zero copy: fn(val, vlen, arg) runs with a pointer valid only during the call. */
 HC_EXPORT HC_NODISCARD int hc_read(hc_cache *cache, const void *key, size_t klen,
                                    hc_read_fn fn, void *arg);
+/*
+ * Batched zero-copy reads: for each i < n, fn(i, status, val, vlen, arg) runs once, with
+ * status 0 and the value (valid only during the call), or with status < 0 (then val is
+ * NULL): HC_ENOTFOUND, HC_EINVAL for a bad key, or a load's error. Hashes every key and
+ * prefetches buckets and entries before comparing, which hides DRAM latency when the
+ * working set is larger than the CPU caches. Returns 0 (per-key outcomes go to fn), or
+ * HC_EINVAL / HC_ENOMEM for the call itself. Misses load like hc_read.
+ */
+typedef void (*hc_batch_fn)(size_t i, int status, const void *val, size_t vlen, void *arg);
+HC_EXPORT HC_NODISCARD int hc_read_batch(hc_cache *cache, size_t n, const void *const *keys,
+                                         const size_t *klens, hc_batch_fn fn, void *arg);
+
 /* Durable delete, then removal from memory. HC_OK even if the key was absent. */
 HC_EXPORT HC_NODISCARD int hc_delete(hc_cache *cache, const void *key, size_t klen);
 

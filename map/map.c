@@ -347,6 +347,15 @@ void map_get_batch(const struct map *m, size_t n, const uint64_t *hashes,
 	}
 }
 
+void map_prefetch(const struct map *m, uint64_t hash, int stage)
+{
+	if (stage == 0)
+		__builtin_prefetch(bucket_at(m, bucket_of(m, hash)));
+	else
+		__builtin_prefetch(
+			lptr(atomic_load_explicit(&reader_head(m, hash)->next, memory_order_acquire)));
+}
+
 static inline uint64_t node_hash(const struct map_node *n)
 {
 	/* rev64(so_key) is the hash with its top bit set: the same low (bucket) bits. */

@@ -168,6 +168,13 @@ void map_get_batch(const struct map *m, size_t n, const uint64_t *hashes,
                    const void *const *keys, const uint32_t *klens, struct map_node **out);
 
 /*
+ * Prefetch stages for batched lookups across maps: stage 0 prefetches hash's bucket,
+ * stage 1 (after the bucket arrived) the first node of its run. No stores; inside a
+ * reclaim section. Any thread. Wait-free.
+ */
+void map_prefetch(const struct map *m, uint64_t hash, int stage);
+
+/*
  * Inserts n if its key is absent. Returns 0, or HC_EEXIST with *existing set to the
  * live node for the key (n is not linked). Inside a reclaim section. Any thread.
  * Lock-free. Release CAS publishes n.

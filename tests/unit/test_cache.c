@@ -315,6 +315,57 @@ static void open_under_allocation_failure_is_enomem(void **state)
 	assert_true(opened);
 }
 
+struct batch_seen {
+	int status[40];
+	size_t len[40];
+	int calls[40];
+};
+
+static void batch_collect(size_t i, int status, const void *val, size_t vlen, void *arg)
+{
+	struct batch_seen *b = arg;
+	b->status[i] = status;
+	b->len[i] = vlen;
+	b->calls[i]++;
+	if (status == 0)
+		assert_int_equal(((const unsigned char *)val)[0], (unsigned char)i);
+}
+
+/* hc_read_batch reports every key once: hits with their value, misses and bad keys
+ * with their code; more keys than one prefetch batch. */
+static void read_batch_reports_each_key_once(void **state)
+{
+	(void)state;
+	hc_cache *c = open_cache(8u << 20, 4, 64 << 10);
+	char keys[40][16];
+	const void *kp[40];
+	size_t kl[40];
+	for (int i = 0; i < 40; i++) {
+		kl[i] = (size_t)snprintf(keys[i], sizeof(keys[i]), "bk-%d", i);
+		kp[i] = keys[i];
+		unsigned char v[8] = {(unsigned char)i};
+		if (i % 3 != 0)
+			assert_int_equal(hc_put(c, keys[i], kl[i], v, (size_t)(1 + i % 8)), 0);
+	}
+	kl[7] = 0; /* a bad key */
+	struct batch_seen b;
+	memset(&b, 0, sizeof(b));
+	assert_int_equal(hc_read_batch(c, 40, kp, kl, batch_collect, &b), 0);
+	for (int i = 0; i < 40; i++) {
+		assert_int_equal(b.calls[i], 1);
+		if (i == 7)
+			assert_int_equal(b.status[i], HC_EINVAL);
+		else if (i % 3 == 0)
+			assert_int_equal(b.status[i], HC_ENOTFOUND);
+		else {
+			assert_int_equal(b.status[i], 0);
+			assert_int_equal(b.len[i], (size_t)(1 + i % 8));
+		}
+	}
+	assert_int_equal(hc_read_batch(c, 1, NULL, kl, batch_collect, &b), HC_EINVAL);
+	hc_close(c);
+}
+
 static void strerror_names_every_code(void **state)
 {
 	(void)state;
@@ -344,6 +395,7 @@ int main(void)
 		cmocka_unit_test(all_hot_cache_still_admits_new_keys),
 		cmocka_unit_test(put_under_allocation_failure_changes_nothing),
 		cmocka_unit_test(open_under_allocation_failure_is_enomem),
+		cmocka_unit_test(read_batch_reports_each_key_once),
 		cmocka_unit_test(strerror_names_every_code),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
