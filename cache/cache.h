@@ -152,6 +152,24 @@ static inline size_t counter_index(unsigned shard, unsigned which)
 	return C_GLOBAL_COUNT + (size_t)shard * CS_PER_SHARD + which;
 }
 
+/*
+ * The durable half of a write, run by cache_write under the key's stripe write mutex
+ * (so writes of one key are ordered): returns 0 with *val and *vlen set to the value to
+ * install (valid until cache_write returns), CACHE_WRITE_REMOVE to drop the key from
+ * memory, or a negative HC_E* code when nothing was written (nothing changes then).
+ */
+typedef int cache_durable_fn(void *ctx, const void **val, size_t *vlen);
+#define CACHE_WRITE_REMOVE 1
+/*
+ * Runs durable() under the key's stripe write mutex, bumps the stripe's write version
+ * (fencing out loads that read the store earlier), then installs the value (or removes
+ * the key) under the shard mutex. With a store, a value that cannot be cached removes
+ * the key's old entry and the write still succeeds; cache-only, it fails with HC_ENOMEM
+ * or HC_EBUSY and changes nothing. Any thread; blocking (the store's I/O).
+ */
+HC_NODISCARD int cache_write(struct hc_cache *c, const void *key, size_t klen,
+                             cache_durable_fn *durable, void *ctx);
+
 /* policy.c: the shard's S3-FIFO. All but policy_touch need the shard mutex. */
 HC_NODISCARD int shard_init(struct shard *s, struct hc_cache *c, unsigned index,
                             uint64_t total, uint64_t expected);

@@ -461,6 +461,98 @@ static void relieve(struct shard *s, struct reclaim_thread *t)
 			return; /* a stalled reader: the install will be refused, memory bounded */
 }
 
+int cache_write(hc_cache *c, const void *key, size_t klen, cache_durable_fn *durable,
+                void *ctx)
+{
+	struct reclaim_thread *t = reclaim_self(&c->rc);
+	if (t == NULL)
+		return hc_error_ret(HC_ENOMEM, "out of memory registering the thread");
+	int backed = c->store.put != NULL;
+	uint64_t h = key_hash(c, key, klen);
+	struct shard *s = shard_of(c, h);
+	struct stripe *st = stripe_of(c, h);
+	relieve(s, t);
+
+	pthread_mutex_lock(&st->wmu);
+	const void *val = NULL;
+	size_t vlen = 0;
+	int rc = durable(ctx, &val, &vlen);
+	if (rc < 0) {
+		pthread_mutex_unlock(&st->wmu);
+		return rc;
+	}
+	/* Release: a loader that reads the new version (acquire) also sees the store
+	 * write before it. Invalidates loads that read the store before this write. */
+	atomic_fetch_add_explicit(&st->wver, 1, memory_order_release);
+	struct entry *e = NULL;
+	if (rc == 0 && vlen <= c->cfg.max_entry) {
+		e = entry_new(c, h, key, (uint32_t)klen, vlen);
+		if (e != NULL && vlen > 0)
+			memcpy(entry_val(e), val, vlen);
+	}
+	pthread_mutex_lock(&s->mu);
+	reclaim_enter(&c->rc);
+	int irc = e != NULL ? shard_install_locked(s, t, e, 1) : HC_ENOMEM;
+	int removed = 0;
+	/* Removed, or stored but not cached: the old value must not be served any more.
+	 * Cache-only, a failed install changes nothing. */
+	if (irc != 0 && (backed || rc == CACHE_WRITE_REMOVE))
+		removed = shard_remove_locked(s, t, h, key, (uint32_t)klen);
+	reclaim_exit(t);
+	pthread_mutex_unlock(&s->mu);
+	pthread_mutex_unlock(&st->wmu);
+
+	if (rc == CACHE_WRITE_REMOVE) {
+		if (removed)
+			count(t, C_DELETES);
+		rc = 0;
+	} else if (irc != 0) {
+		if (e != NULL)
+			entry_free_now(e);
+		count(t, C_NOT_CACHED);
+		if (!backed)
+			rc = hc_error_ret(irc == HC_EBUSY ? HC_EBUSY : HC_ENOMEM,
+			                  irc == HC_EBUSY ? "hc_put: reclamation is behind (a reader "
+			                                    "may be stalled in a section); not stored"
+			                                  : "hc_put: out of memory for the entry; not "
+			                                    "stored");
+	}
+	reclaim_poll(t);
+	return rc;
+}
+
+struct put_args {
+	hc_cache *c;
+	const void *key, *val;
+	size_t klen, vlen;
+};
+
+static int put_durable(void *ctx, const void **val, size_t *vlen)
+{
+	struct put_args *a = ctx;
+	if (a->c->store.put != NULL) {
+		int rc = a->c->store.put(a->c->store.ctx, a->key, a->klen, a->val, a->vlen);
+		if (rc != 0)
+			return rc;
+	}
+	*val = a->val;
+	*vlen = a->vlen;
+	return 0;
+}
+
+static int del_durable(void *ctx, const void **val, size_t *vlen)
+{
+	struct put_args *a = ctx;
+	(void)val;
+	(void)vlen;
+	if (a->c->store.del != NULL) {
+		int rc = a->c->store.del(a->c->store.ctx, a->key, a->klen);
+		if (rc != 0)
+			return rc;
+	}
+	return CACHE_WRITE_REMOVE;
+}
+
 int hc_put(hc_cache *c, const void *key, size_t klen, const void *val, size_t vlen)
 {
 	int rc = check_key(c, key, klen, "hc_put");
@@ -470,66 +562,13 @@ int hc_put(hc_cache *c, const void *key, size_t klen, const void *val, size_t vl
 		return hc_error_ret(HC_EINVAL, "hc_put: val is NULL with vlen %zu", vlen);
 	if (vlen > UINT32_MAX)
 		return hc_error_ret(HC_EINVAL, "hc_put: value of %zu bytes exceeds 4 GiB", vlen);
-	int backed = c->store.put != NULL;
-	int cacheable = vlen <= c->cfg.max_entry;
-	if (!backed && !cacheable)
+	if (c->store.put == NULL && vlen > c->cfg.max_entry)
 		return hc_error_ret(HC_EINVAL,
 		                    "hc_put: value of %zu bytes exceeds cache.max_entry (%llu) and "
 		                    "backing.mode = none has nowhere else to keep it", vlen,
 		                    (unsigned long long)c->cfg.max_entry);
-	struct reclaim_thread *t = reclaim_self(&c->rc);
-	if (t == NULL)
-		return hc_error_ret(HC_ENOMEM, "hc_put: out of memory registering the thread");
-	uint64_t h = key_hash(c, key, klen);
-	struct shard *s = shard_of(c, h);
-	struct stripe *st = stripe_of(c, h);
-	struct entry *e = NULL;
-	if (cacheable) {
-		e = entry_new(c, h, key, (uint32_t)klen, vlen);
-		if (e == NULL && !backed)
-			return hc_error_ret(HC_ENOMEM, "hc_put: out of memory for a %zu-byte entry",
-			                    entry_charge((uint32_t)klen, vlen));
-		if (e != NULL && vlen > 0)
-			memcpy(entry_val(e), val, vlen);
-	}
-	relieve(s, t);
-
-	pthread_mutex_lock(&st->wmu);
-	if (backed) {
-		rc = c->store.put(c->store.ctx, key, klen, val, vlen);
-		if (rc != 0) {
-			pthread_mutex_unlock(&st->wmu);
-			if (e != NULL)
-				entry_free_now(e);
-			return rc;
-		}
-	}
-	/* Release: a loader that reads the new version (acquire) also sees the store
-	 * write before it. Invalidates loads that read the store before this write. */
-	atomic_fetch_add_explicit(&st->wver, 1, memory_order_release);
-	pthread_mutex_lock(&s->mu);
-	reclaim_enter(&c->rc);
-	rc = e != NULL ? shard_install_locked(s, t, e, 1) : HC_ENOMEM;
-	/* Stored but not cached: the old value must not be served any more. */
-	if (rc != 0 && backed)
-		shard_remove_locked(s, t, h, key, (uint32_t)klen);
-	reclaim_exit(t);
-	pthread_mutex_unlock(&s->mu);
-	pthread_mutex_unlock(&st->wmu);
-
-	if (rc != 0) {
-		if (e != NULL)
-			entry_free_now(e);
-		count(t, C_NOT_CACHED);
-		if (!backed)
-			return hc_error_ret(rc == HC_EBUSY ? HC_EBUSY : HC_ENOMEM,
-			                    rc == HC_EBUSY ? "hc_put: reclamation is behind (a reader "
-			                                     "may be stalled in a section); not stored"
-			                                   : "hc_put: the value does not fit the "
-			                                     "shard's budget; not stored");
-	}
-	reclaim_poll(t);
-	return 0;
+	struct put_args a = {c, key, val, klen, vlen};
+	return cache_write(c, key, klen, put_durable, &a);
 }
 
 int hc_delete(hc_cache *c, const void *key, size_t klen)
@@ -537,31 +576,8 @@ int hc_delete(hc_cache *c, const void *key, size_t klen)
 	int rc = check_key(c, key, klen, "hc_delete");
 	if (rc != 0)
 		return rc;
-	struct reclaim_thread *t = reclaim_self(&c->rc);
-	if (t == NULL)
-		return hc_error_ret(HC_ENOMEM, "hc_delete: out of memory registering the thread");
-	uint64_t h = key_hash(c, key, klen);
-	struct shard *s = shard_of(c, h);
-	struct stripe *st = stripe_of(c, h);
-	pthread_mutex_lock(&st->wmu);
-	if (c->store.del != NULL) {
-		rc = c->store.del(c->store.ctx, key, klen);
-		if (rc != 0) {
-			pthread_mutex_unlock(&st->wmu);
-			return rc;
-		}
-	}
-	atomic_fetch_add_explicit(&st->wver, 1, memory_order_release);
-	pthread_mutex_lock(&s->mu);
-	reclaim_enter(&c->rc);
-	int removed = shard_remove_locked(s, t, h, key, (uint32_t)klen);
-	reclaim_exit(t);
-	pthread_mutex_unlock(&s->mu);
-	pthread_mutex_unlock(&st->wmu);
-	if (removed)
-		count(t, C_DELETES);
-	reclaim_poll(t);
-	return 0;
+	struct put_args a = {c, key, NULL, klen, 0};
+	return cache_write(c, key, klen, del_durable, &a);
 }
 
 /* ---- stats ------------------------------------------------------------------------- */
