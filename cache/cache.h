@@ -136,6 +136,8 @@ struct hc_cache {
 	struct shard *shards;
 	struct stripe *stripes;
 	struct cache_store store;  /* store.put == NULL: backing.mode = none */
+	struct backing *backing;   /* backing.mode = rocksdb: the store (else NULL) */
+	struct hc_cache *ks;       /* key states (kel.c); NULL without a backing store */
 	uint64_t fixed_meta;       /* shards, stripes, ghosts */
 };
 
@@ -156,10 +158,11 @@ static inline size_t counter_index(unsigned shard, unsigned which)
  * The durable half of a write, run by cache_write under the key's stripe write mutex
  * (so writes of one key are ordered): returns 0 with *val and *vlen set to the value to
  * install (valid until cache_write returns), CACHE_WRITE_REMOVE to drop the key from
- * memory, or a negative HC_E* code when nothing was written (nothing changes then).
+ * memory, CACHE_WRITE_NOOP when there was nothing to write, or a negative HC_E* code when nothing was written (nothing changes then).
  */
 typedef int cache_durable_fn(void *ctx, const void **val, size_t *vlen);
 #define CACHE_WRITE_REMOVE 1
+#define CACHE_WRITE_NOOP 2 /* nothing written, nothing to change in memory */
 /*
  * Runs durable() under the key's stripe write mutex, bumps the stripe's write version
  * (fencing out loads that read the store earlier), then installs the value (or removes

@@ -43,7 +43,8 @@ HC_NODISCARD int hc_config_parse(struct hc_config *cfg, const char *name, const 
 /*
  * The shard count hc_open should use: cfg->shards when set, otherwise ("auto") the
  * smallest power of two >= 4 * ncpu, at most 1024, halved until memory_limit / shards
- * >= max_entry (so an auto count never breaks the rule hc_config_check enforces).
+ * >= 4 * max_entry (a shard keeps room for four of the largest entries, which the
+ * policy needs; so an auto count never breaks the rule hc_config_check enforces).
  * Any thread; pure.
  */
 uint32_t hc_config_shards(const struct hc_config *cfg, unsigned ncpu);

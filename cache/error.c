@@ -81,6 +81,33 @@ const char *hc_strerror(int code)
 	case HC_EREADONLY: return "HC_EREADONLY: store is read-only after a failed sync";
 	case HC_ENOTSUP:   return "HC_ENOTSUP: not supported";
 	case HC_EBUSY:     return "HC_EBUSY: resource busy";
+	case HC_EKERI_VERSION: return "HC_EKERI_VERSION: bad KERI version string";
+	case HC_EKERI_SIZE: return "HC_EKERI_SIZE: event size differs from its version string";
+	case HC_EKERI_JSON: return "HC_EKERI_JSON: event is not canonical compact JSON";
+	case HC_EKERI_FIELD_ORDER: return "HC_EKERI_FIELD_ORDER: event fields missing, extra or out of order";
+	case HC_EKERI_ILK: return "HC_EKERI_ILK: unknown event type";
+	case HC_EKERI_ILK_UNSUPPORTED: return "HC_EKERI_ILK_UNSUPPORTED: delegated events are not supported";
+	case HC_EKERI_FIELD: return "HC_EKERI_FIELD: event field has the wrong type or code";
+	case HC_EKERI_SAID: return "HC_EKERI_SAID: SAID does not match the event";
+	case HC_EKERI_PREFIX: return "HC_EKERI_PREFIX: identifier prefix rule broken";
+	case HC_EKERI_SIG: return "HC_EKERI_SIG: signature does not verify";
+	case HC_EKERI_THRESHOLD: return "HC_EKERI_THRESHOLD: signing threshold malformed or not met";
+	case HC_EKERI_PRIOR: return "HC_EKERI_PRIOR: prior event digest does not match";
+	case HC_EKERI_SN: return "HC_EKERI_SN: sequence number out of order";
+	case HC_EKERI_DUPLICITY: return "HC_EKERI_DUPLICITY: another event at an accepted sequence number";
+	case HC_EKERI_STALE: return "HC_EKERI_STALE: sequence number below the current one";
+	case HC_EKERI_NEXT: return "HC_EKERI_NEXT: new keys do not match the pre-rotation commitment";
+	case HC_EKERI_WITNESS: return "HC_EKERI_WITNESS: witness rules broken";
+	case HC_EKERI_ABANDONED: return "HC_EKERI_ABANDONED: identifier was abandoned";
+	case HC_EKERI_NONTRANS: return "HC_EKERI_NONTRANS: non-transferable identifier";
+	case HC_EKERI_ESTONLY: return "HC_EKERI_ESTONLY: establishment-only identifier";
+	case HC_EKERI_TRAIT: return "HC_EKERI_TRAIT: unknown or duplicated configuration trait";
+	case HC_EKERI_CESR: return "HC_EKERI_CESR: unknown or malformed CESR code";
+	case HC_EKERI_PAD: return "HC_EKERI_PAD: non-zero pad bits";
+	case HC_EKERI_TRUNCATED: return "HC_EKERI_TRUNCATED: message truncated";
+	case HC_EKERI_LIMIT: return "HC_EKERI_LIMIT: more keys, witnesses or signatures than supported";
+	case HC_EKERI_STATE: return "HC_EKERI_STATE: stored key state does not decode";
+	case HC_EKERI_NOSTATE: return "HC_EKERI_NOSTATE: no key state for this event";
 	default:           break;
 	}
 	if (code > 0) {

@@ -37,6 +37,7 @@
 #include "cache/cache.h"
 #include "cache/config.h"
 #include "cache/error.h"
+#include "cache/kel.h"
 #include "cache/store.h"
 #include "reclaim/alloc.h"
 
@@ -68,6 +69,8 @@ static inline void count(struct reclaim_thread *t, size_t i)
 
 static void cache_free(hc_cache *c)
 {
+	if (c->ks != NULL)
+		kel_close(c);
 	/* Retired entries first: their callback uncounts them from their shard. */
 	reclaim_destroy(&c->rc);
 	if (c->shards != NULL) {
@@ -103,6 +106,15 @@ static int stripes_init(hc_cache *c)
 	return 0;
 }
 
+/* The key-state cache's part of the limit: a sixteenth, at least 1 MiB. */
+static uint64_t ks_share(const struct hc_config *cfg)
+{
+	if (cfg->backing_mode != HC_BACKING_ROCKSDB)
+		return 0;
+	uint64_t s = cfg->memory_limit / 16;
+	return s < (1u << 20) ? 1u << 20 : s;
+}
+
 static int shards_init(hc_cache *c)
 {
 	unsigned n = c->nshards;
@@ -111,10 +123,11 @@ static int shards_init(hc_cache *c)
 		return HC_ENOMEM;
 	c->fixed_meta = mem_charge(sizeof(*c)) + mem_charge(n * sizeof(struct shard)) +
 	                mem_charge(STRIPES * sizeof(struct stripe));
-	if (c->cfg.memory_limit <= c->fixed_meta + n * 4096ull)
+	uint64_t limit = c->cfg.memory_limit - ks_share(&c->cfg);
+	if (limit <= c->fixed_meta + n * 4096ull)
 		return hc_error_ret(HC_ECONFIG, "cache.memory_limit %llu is too small for %u shards",
 		                    (unsigned long long)c->cfg.memory_limit, n);
-	uint64_t total = (c->cfg.memory_limit - c->fixed_meta) / n;
+	uint64_t total = (limit - c->fixed_meta) / n;
 	uint64_t expected = c->cfg.expected_entries ? c->cfg.expected_entries / n : total / 2048;
 	for (unsigned i = 0; i < n; i++) {
 		int rc = shard_init(&c->shards[i], c, i, total, expected);
@@ -161,7 +174,8 @@ int hc_open(const struct hc_config *cfg, hc_cache **out)
 		return hc_error_ret(rc, "hc_open: out of memory");
 	}
 	if ((rc = stripes_init(c)) != 0 || (rc = shards_init(c)) != 0 ||
-	    (rc = cache_store_open(c)) != 0) {
+	    (rc = cache_store_open(c)) != 0 ||
+	    (c->backing != NULL && (rc = kel_open(c, ks_share(cfg))) != 0)) {
 		if (rc == HC_ENOMEM && hc_last_error()[0] == '\0')
 			hc_error_set("hc_open: out of memory");
 		cache_free(c);
@@ -477,9 +491,9 @@ int cache_write(hc_cache *c, const void *key, size_t klen, cache_durable_fn *dur
 	const void *val = NULL;
 	size_t vlen = 0;
 	int rc = durable(ctx, &val, &vlen);
-	if (rc < 0) {
+	if (rc < 0 || rc == CACHE_WRITE_NOOP) {
 		pthread_mutex_unlock(&st->wmu);
-		return rc;
+		return rc < 0 ? rc : 0;
 	}
 	/* Release: a loader that reads the new version (acquire) also sees the store
 	 * write before it. Invalidates loads that read the store before this write. */
@@ -632,5 +646,15 @@ int hc_stats(hc_cache *c, struct hc_stats *st)
 	st->not_cached = reclaim_counter_sum(&c->rc, C_NOT_CACHED);
 	st->retired_bytes = reclaim_backlog(&c->rc);
 	st->slack_bytes = (uint64_t)c->nshards * c->cfg.max_entry;
+	if (c->ks != NULL) {
+		/* The key-state cache's bytes count against the same limit. */
+		struct hc_stats ks;
+		if (hc_stats(c->ks, &ks) == 0) {
+			st->accounted_bytes += ks.accounted_bytes;
+			st->retired_bytes += ks.retired_bytes;
+			st->metadata_bytes += ks.metadata_bytes;
+			st->slack_bytes += ks.slack_bytes;
+		}
+	}
 	return 0;
 }

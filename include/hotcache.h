@@ -43,7 +43,37 @@ enum {
 	HC_EEXIST = -9,     /* already present */
 	HC_EREADONLY = -10, /* a sync failed: the store refuses writes until reopened */
 	HC_ENOTSUP = -11,   /* not supported by this build or mode */
-	HC_EBUSY = -12      /* a resource is held by someone else (the store's lock) */
+	HC_EBUSY = -12,     /* a resource is busy: reclamation is behind, the store is locked */
+
+	/* KERI rejections (hc_kel_append, hc_kel_import): one code per rule; the
+	 * sentence in hc_last_error() names the rule and the field. */
+	HC_EKERI_VERSION = -100,   /* version string not KERI10JSON<6 hex>_ */
+	HC_EKERI_SIZE = -101,      /* declared size differs from the event's length */
+	HC_EKERI_JSON = -102,      /* not canonical compact JSON */
+	HC_EKERI_FIELD_ORDER = -103, /* a field missing, extra or out of the ilk's order */
+	HC_EKERI_ILK = -104,       /* an unknown ilk */
+	HC_EKERI_ILK_UNSUPPORTED = -105, /* dip/drt: delegation is not supported */
+	HC_EKERI_FIELD = -106,     /* a field's value has the wrong type or code */
+	HC_EKERI_SAID = -107,      /* d (or i) is not the digest of the event */
+	HC_EKERI_PREFIX = -108,    /* prefix rules (basic prefix, self-addressing) */
+	HC_EKERI_SIG = -109,       /* a controller signature fails or is misindexed */
+	HC_EKERI_THRESHOLD = -110, /* a threshold is malformed or not met */
+	HC_EKERI_PRIOR = -111,     /* p is not the SAID of the prior event */
+	HC_EKERI_SN = -112,        /* sn malformed or out of order */
+	HC_EKERI_DUPLICITY = -113, /* same sn as an accepted event, another SAID */
+	HC_EKERI_STALE = -114,     /* (internal: resolved to duplicate or duplicity) */
+	HC_EKERI_NEXT = -115,      /* new keys do not match the prior next commitment */
+	HC_EKERI_WITNESS = -116,   /* b/br/ba/bt rules or witness signatures */
+	HC_EKERI_ABANDONED = -117, /* the identifier was abandoned: no more events */
+	HC_EKERI_NONTRANS = -118,  /* non-transferable prefix: no more events */
+	HC_EKERI_ESTONLY = -119,   /* EO: interaction events are not allowed */
+	HC_EKERI_TRAIT = -120,     /* an unknown or duplicated config trait */
+	HC_EKERI_CESR = -121,      /* unknown or unsupported CESR code, bad base64 */
+	HC_EKERI_PAD = -122,       /* non-zero pad bits in a qb64 primitive */
+	HC_EKERI_TRUNCATED = -123, /* input ends inside an event or attachment */
+	HC_EKERI_LIMIT = -124,     /* more keys, witnesses or signatures than supported */
+	HC_EKERI_STATE = -125,     /* a stored key state does not decode */
+	HC_EKERI_NOSTATE = -127    /* no state for a non-inception event, or icp again */
 };
 
 /* Largest key, in bytes. */
@@ -169,6 +199,96 @@ HC_EXPORT HC_NODISCARD int hc_read_batch(hc_cache *cache, size_t n, const void *
 
 /* Durable delete, then removal from memory. HC_OK even if the key was absent. */
 HC_EXPORT HC_NODISCARD int hc_delete(hc_cache *cache, const void *key, size_t klen);
+
+/* ---- KERI: key event logs and key state -------------------------------------------- */
+
+#define HC_KERI_QB64 44
+#define HC_KERI_MAX_KEYS 32
+#define HC_KERI_MAX_WITS 32
+
+/* An identifier's current key state (the fields of keripy's KeyStateRecord). */
+struct hc_keystate {
+	char prefix[HC_KERI_QB64 + 1];   /* i */
+	uint64_t sn;                     /* s */
+	char said[HC_KERI_QB64 + 1];     /* d: SAID of the last event */
+	char prior[HC_KERI_QB64 + 1];    /* p */
+	char ilk[4];                     /* et: icp, rot or ixn */
+	char dt[40];                     /* when the last event was first seen (ISO-8601) */
+	char kt[256], nt[256];           /* thresholds as JSON text ("1", ["1/2","1/2"]) */
+	uint32_t nkeys, nnext, nwits;
+	char keys[HC_KERI_MAX_KEYS][HC_KERI_QB64 + 1];  /* k */
+	char next[HC_KERI_MAX_KEYS][HC_KERI_QB64 + 1];  /* n: digests of the next keys */
+	uint32_t bt;
+	char wits[HC_KERI_MAX_WITS][HC_KERI_QB64 + 1];  /* b */
+	uint64_t est_sn;                 /* ee.s: last establishment event */
+	char est_said[HC_KERI_QB64 + 1]; /* ee.d */
+};
+
+/* What happened to one message of a stream. */
+enum hc_kel_outcome {
+	HC_KEL_ACCEPTED = 0,  /* validated, stored, state updated */
+	HC_KEL_DUPLICATE = 1, /* the same event was already accepted: no change */
+	HC_KEL_RECEIPT = 2,   /* an rct receipt: recognised and skipped */
+	HC_KEL_REJECTED = 3   /* refused: code and why say which rule */
+};
+
+struct hc_kel_event {
+	size_t offset, len;   /* where the message stands in the stream */
+	int outcome;          /* enum hc_kel_outcome */
+	int code;             /* 0 or the HC_EKERI_* rejection */
+	const char *prefix;   /* "" when the message did not parse that far */
+	uint64_t sn;
+	const char *ilk;
+	const char *why;      /* the rejection's sentence, "" otherwise */
+};
+
+struct hc_kel_report {
+	uint64_t messages, accepted, duplicates, receipts, rejected;
+	int first_error;          /* 0 or the first rejection's code */
+	size_t first_error_offset;
+	/* Optional, set by the caller: called once per message, in stream order. */
+	void (*on_event)(const struct hc_kel_event *ev, void *arg);
+	void *arg;
+};
+
+/*
+ * Appends one KERI message (a v1 JSON event and its CESR attachments) at msg: parses
+ * it, validates it against the identifier's current state (loaded from the store on a
+ * miss), writes the event and the new state in one RocksDB batch with the configured
+ * durability, then installs the state in memory. *consumed is set to the message's
+ * length whenever it could be determined (so a stream can go on past a rejection).
+ * Returns 0 for an accepted event, a duplicate (no change) or a receipt (skipped);
+ * an HC_EKERI_* code for a rejection (nothing changed); HC_ENOTSUP without a backing
+ * store. Appends to one identifier are serialised: two racing appends of one sn, one
+ * wins, the other gets HC_EKERI_DUPLICITY (different event) or succeeds as a duplicate.
+ */
+HC_EXPORT HC_NODISCARD int hc_kel_append(hc_cache *cache, const void *msg, size_t len,
+                                         size_t *consumed);
+/*
+ * Appends every message of a CESR stream (what keripy exports), in order, going on
+ * past rejected ones where their extent is known. Fills *report (its on_event, when
+ * set, sees each message). Returns 0 when nothing was rejected, else the first
+ * rejection's code; HC_EKERI_TRUNCATED when the stream ends inside a message.
+ */
+HC_EXPORT HC_NODISCARD int hc_kel_import(hc_cache *cache, const void *stream, size_t len,
+                                         struct hc_kel_report *report);
+/* The current key state of prefix (44-character qb64). HC_ENOTFOUND if unknown. */
+HC_EXPORT HC_NODISCARD int hc_keystate_get(hc_cache *cache, const char *prefix,
+                                           struct hc_keystate *state);
+/*
+ * keripy's KeyStateRecord JSON for prefix, compact, one line, NUL-terminated. HC_ERANGE
+ * with *len = the size needed (without the NUL) when cap is too small.
+ */
+HC_EXPORT HC_NODISCARD int hc_keystate_json(hc_cache *cache, const char *prefix, char *buf,
+                                            size_t cap, size_t *len);
+/*
+ * Replays prefix's whole stored KEL from inception, verifying every event and
+ * signature again, and compares the result with the stored state. Returns 0 when they
+ * agree (*events = events replayed), HC_ECORRUPT when they do not (the sentence says
+ * where), or the first event's rejection.
+ */
+HC_EXPORT HC_NODISCARD int hc_kel_verify(hc_cache *cache, const char *prefix,
+                                         uint64_t *events);
 
 /* Sums the counters. */
 HC_EXPORT HC_NODISCARD int hc_stats(hc_cache *cache, struct hc_stats *stats);

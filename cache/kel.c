@@ -1,0 +1,481 @@
+/*
+ * KERI in the cache: appends validated against the current key state, event and state
+ * written in one batch, the state cached.
+ *
+ * Key states live in a second, internal cache (c->ks, cache-only with a loader over
+ * the `keystate` column family), so they get the same lock-free hits, byte budget and
+ * single-flight loads as payloads without sharing a key space with them. Its key is
+ * the 44-character prefix padded with zeros to 48 bytes (so the value, which follows
+ * the key in the entry, is 8-byte aligned) and its value a struct ks_value: the
+ * decoded state itself, so a hit is a copy, not a decode.
+ *
+ * An append runs as cache_write's durable step on c->ks, under the prefix's stripe
+ * write mutex: appends to one identifier are serialised there, so of two racing
+ * appends of one sn exactly one is validated against the old state and wins; the
+ * other sees the new state and is a duplicate or duplicity. The KEL event and the new
+ * state go to RocksDB in one write batch (all or nothing across a crash), and the
+ * state is installed only after the batch is durable.
+ *
+ * At rest: kel    "<prefix>.<sn as 16 hex digits>" -> the message as received
+ *          keystate "<prefix>" -> [dt, 40 bytes][keri_state_encode]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "backing/backing.h"
+#include "cache/cache.h"
+#include "cache/error.h"
+#include "cache/kel.h"
+#include "cache/store.h"
+#include "keri/keri.h"
+
+#define KS_KEY 48
+#define KS_DT 40
+#define KEL_KEY (KERI_QB64 + 1 + 16)
+
+struct ks_value {
+	char dt[KS_DT];
+	struct keri_state st;
+};
+
+static void ks_key(const char *pre, unsigned char key[KS_KEY])
+{
+	memset(key, 0, KS_KEY);
+	memcpy(key, pre, KERI_QB64);
+}
+
+static size_t kel_key(const char *pre, uint64_t sn, char key[KEL_KEY + 1])
+{
+	return (size_t)snprintf(key, KEL_KEY + 1, "%.44s.%016llx", pre, (unsigned long long)sn);
+}
+
+static void now_dt(char dt[KS_DT])
+{
+	struct timespec ts;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	memset(dt, 0, KS_DT);
+	size_t n = strftime(dt, KS_DT, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(dt + n, KS_DT - n, ".%06u+00:00", (unsigned)(ts.tv_nsec / 1000) % 1000000u);
+}
+
+/* keri/'s codes are the HC_EKERI_* codes (the same numbers); others pass through. */
+static int keri_fail_rc(int rc, const char *why)
+{
+	return hc_error_ret(rc, "%s", why);
+}
+
+/* ---- the key-state cache's loader ---------------------------------------------------- */
+
+static int ks_decode(const char *pre, const unsigned char *rec, size_t len,
+                     struct ks_value *v)
+{
+	char why[256];
+	if (len < KS_DT)
+		return hc_error_ret(HC_ECORRUPT, "stored key state of %.44s is truncated", pre);
+	memcpy(v->dt, rec, KS_DT);
+	v->dt[KS_DT - 1] = '\0';
+	if (keri_state_decode(rec + KS_DT, len - KS_DT, &v->st, why, sizeof(why)) != KERI_OK)
+		return hc_error_ret(HC_ECORRUPT, "stored key state of %.44s does not decode: %s",
+		                    pre, why);
+	return 0;
+}
+
+static int ks_load(void *ctx, const void *key, size_t klen, struct cache_load *ld)
+{
+	struct hc_cache *c = ctx;
+	(void)klen;
+	struct backing_pin pin;
+	int rc = backing_get_raw(c->backing, BACKING_KEYSTATE, key, KERI_QB64, &pin);
+	if (rc != 0) {
+		if (rc != HC_ENOTFOUND)
+			hc_error_set("%s", backing_last_error());
+		return rc;
+	}
+	struct ks_value *v = ld->alloc(ld, sizeof(*v));
+	if (v == NULL) {
+		backing_pin_release(&pin);
+		return hc_error_ret(HC_ENOMEM, "out of memory loading a key state");
+	}
+	rc = ks_decode(key, pin.data, pin.len, v);
+	backing_pin_release(&pin);
+	return rc;
+}
+
+/* Never called: key states are written by append's batch (cache_write's durable step);
+ * its presence marks the key-state cache as backed. */
+static int ks_put(void *ctx, const void *key, size_t klen, const void *val, size_t vlen)
+{
+	(void)ctx, (void)key, (void)klen, (void)val, (void)vlen;
+	return hc_error_ret(HC_ENOTSUP, "key states are written by hc_kel_append only");
+}
+
+int kel_open(struct hc_cache *c, uint64_t limit)
+{
+	struct hc_config cfg;
+	hc_config_default(&cfg);
+	cfg.backing_mode = HC_BACKING_NONE;
+	cfg.memory_limit = limit;
+	cfg.shards = 1;
+	cfg.max_entry = 64u << 10;
+	int rc = hc_open(&cfg, &c->ks);
+	if (rc != 0)
+		return rc;
+	struct cache_store st = {.ctx = c, .put = ks_put, .load = ks_load};
+	cache_store_set(c->ks, &st);
+	return 0;
+}
+
+void kel_close(struct hc_cache *c)
+{
+	hc_close(c->ks);
+	c->ks = NULL;
+}
+
+/* ---- reading states ---------------------------------------------------------------- */
+
+static void copy_value(const void *val, size_t vlen, void *arg)
+{
+	if (vlen == sizeof(struct ks_value))
+		memcpy(arg, val, vlen);
+}
+
+static int state_read(struct hc_cache *c, const char *pre, struct ks_value *v)
+{
+	unsigned char key[KS_KEY];
+	ks_key(pre, key);
+	return hc_read(c->ks, key, KS_KEY, copy_value, v);
+}
+
+static int check_prefix(struct hc_cache *c, const char *prefix, const char *fn)
+{
+	if (c == NULL || prefix == NULL)
+		return hc_error_ret(HC_EINVAL, "%s: NULL argument", fn);
+	if (strlen(prefix) != KERI_QB64)
+		return hc_error_ret(HC_EINVAL, "%s: a prefix is 44 qb64 characters, not %zu", fn,
+		                    strlen(prefix));
+	if (c->ks == NULL)
+		return hc_error_ret(HC_ENOTSUP, "%s: KERI needs backing.mode = rocksdb", fn);
+	return 0;
+}
+
+static const char *ilk_text(unsigned et)
+{
+	switch (et) {
+	case KERI_ILK_ICP: return "icp";
+	case KERI_ILK_ROT: return "rot";
+	case KERI_ILK_IXN: return "ixn";
+	case KERI_ILK_DIP: return "dip";
+	case KERI_ILK_DRT: return "drt";
+	case KERI_ILK_RCT: return "rct";
+	default: return "";
+	}
+}
+
+int hc_keystate_get(hc_cache *c, const char *prefix, struct hc_keystate *out)
+{
+	int rc = check_prefix(c, prefix, "hc_keystate_get");
+	if (rc != 0)
+		return rc;
+	if (out == NULL)
+		return hc_error_ret(HC_EINVAL, "hc_keystate_get: state is NULL");
+	struct ks_value v;
+	if ((rc = state_read(c, prefix, &v)) != 0)
+		return rc;
+	const struct keri_state *s = &v.st;
+	memset(out, 0, sizeof(*out));
+	memcpy(out->prefix, s->pre, sizeof(out->prefix));
+	out->sn = s->sn;
+	memcpy(out->said, s->d, sizeof(out->said));
+	memcpy(out->prior, s->p, sizeof(out->prior));
+	snprintf(out->ilk, sizeof(out->ilk), "%s", ilk_text(s->et));
+	memcpy(out->dt, v.dt, sizeof(out->dt));
+	if (keri_tholder_json(&s->kt, out->kt, sizeof(out->kt)) < 0 ||
+	    keri_tholder_json(&s->nt, out->nt, sizeof(out->nt)) < 0)
+		return hc_error_ret(HC_ECORRUPT, "key state of %s: threshold does not render", prefix);
+	out->nkeys = s->nk;
+	out->nnext = s->nn;
+	out->nwits = s->nb;
+	memcpy(out->keys, s->k, sizeof(s->k));
+	memcpy(out->next, s->n, sizeof(s->n));
+	memcpy(out->wits, s->b, sizeof(s->b));
+	out->bt = s->bt;
+	out->est_sn = s->ee_sn;
+	memcpy(out->est_said, s->ee_d, sizeof(out->est_said));
+	return 0;
+}
+
+int hc_keystate_json(hc_cache *c, const char *prefix, char *buf, size_t cap, size_t *len)
+{
+	int rc = check_prefix(c, prefix, "hc_keystate_json");
+	if (rc != 0)
+		return rc;
+	if (len == NULL || (buf == NULL && cap > 0))
+		return hc_error_ret(HC_EINVAL, "hc_keystate_json: len is NULL, or buf with cap > 0");
+	struct ks_value v;
+	if ((rc = state_read(c, prefix, &v)) != 0)
+		return rc;
+	rc = keri_state_json(&v.st, v.dt, buf, cap, len);
+	if (rc == KERI_ERANGE)
+		return hc_error_ret(HC_ERANGE, "key state JSON is %zu bytes, buffer holds %zu", *len,
+		                    cap);
+	if (rc != KERI_OK)
+		return hc_error_ret(HC_ECORRUPT, "key state of %s does not render as JSON", prefix);
+	return 0;
+}
+
+/* ---- appending ---------------------------------------------------------------------- */
+
+struct append {
+	struct hc_cache *c;
+	const uint8_t *msg;
+	size_t len;
+	struct keri_event ev;
+	int outcome;
+	struct ks_value next;
+	uint8_t rec[KS_DT + KERI_STATE_ENC_MAX];
+};
+
+/* An sn below the current one: the same event again, or duplicity. */
+static int stale(struct append *a)
+{
+	char key[KEL_KEY + 1];
+	size_t kl = kel_key(a->ev.pre, a->ev.sn, key);
+	struct backing_pin pin;
+	int rc = backing_get_raw(a->c->backing, BACKING_KEL, key, kl, &pin);
+	if (rc == HC_ENOTFOUND)
+		return hc_error_ret(HC_EKERI_SN, "sn %llu of %s is below its current sn, and no "
+		                    "event is stored there", (unsigned long long)a->ev.sn, a->ev.pre);
+	if (rc != 0)
+		return hc_error_ret(rc, "%s", backing_last_error());
+	struct keri_event old;
+	size_t used;
+	char why[256];
+	int prc = keri_parse(pin.data, pin.len, &old, &used, why, sizeof(why));
+	backing_pin_release(&pin);
+	if (prc < 0)
+		return hc_error_ret(HC_ECORRUPT, "stored event %s does not parse: %s", key, why);
+	if (strcmp(old.said, a->ev.said) == 0) {
+		a->outcome = HC_KEL_DUPLICATE;
+		return CACHE_WRITE_NOOP;
+	}
+	return hc_error_ret(HC_EKERI_DUPLICITY, "duplicity: sn %llu of %s is already %s, not %s",
+	                    (unsigned long long)a->ev.sn, a->ev.pre, old.said, a->ev.said);
+}
+
+static int append_durable(void *ctx, const void **val, size_t *vlen)
+{
+	struct append *a = ctx;
+	struct hc_cache *c = a->c;
+	struct ks_value prior;
+	int rc = state_read(c, a->ev.pre, &prior);
+	if (rc != 0 && rc != HC_ENOTFOUND)
+		return rc;
+	char why[256];
+	rc = keri_apply(rc == 0 ? &prior.st : NULL, &a->ev, &a->next.st, why, sizeof(why));
+	if (rc == KERI_DUPLICATE) {
+		a->outcome = HC_KEL_DUPLICATE;
+		return CACHE_WRITE_NOOP;
+	}
+	if (rc == KERI_ESTALE)
+		return stale(a);
+	if (rc != KERI_OK)
+		return keri_fail_rc(rc, why);
+
+	now_dt(a->next.dt);
+	size_t enc;
+	memcpy(a->rec, a->next.dt, KS_DT);
+	if (keri_state_encode(&a->next.st, a->rec + KS_DT, KERI_STATE_ENC_MAX, &enc) != KERI_OK)
+		return hc_error_ret(HC_EKERI_LIMIT, "the new key state of %s does not encode",
+		                    a->ev.pre);
+	char key[KEL_KEY + 1];
+	size_t kl = kel_key(a->ev.pre, a->ev.sn, key);
+	struct backing_batch *bt = backing_batch_new(c->backing);
+	if (bt == NULL)
+		return hc_error_ret(HC_ENOMEM, "out of memory for a write batch");
+	if ((rc = backing_batch_put_raw(bt, BACKING_KEL, key, kl, a->msg, a->len)) == 0 &&
+	    (rc = backing_batch_put_raw(bt, BACKING_KEYSTATE, a->ev.pre, KERI_QB64, a->rec,
+	                                KS_DT + enc)) == 0)
+		rc = backing_batch_commit(bt);
+	backing_batch_free(bt);
+	if (rc != 0)
+		return hc_error_ret(rc, "%s", backing_last_error());
+	a->outcome = HC_KEL_ACCEPTED;
+	*val = &a->next;
+	*vlen = sizeof(a->next);
+	return 0;
+}
+
+/* One message: parse, append; outcome and the message's extent for the caller. */
+static int append_one(struct hc_cache *c, const uint8_t *msg, size_t len, struct append *a,
+                      size_t *consumed)
+{
+	char why[256];
+	*consumed = 0;
+	a->c = c;
+	a->outcome = HC_KEL_REJECTED;
+	int rc = keri_parse(msg, len, &a->ev, consumed, why, sizeof(why));
+	if (rc == KERI_RECEIPT) {
+		a->outcome = HC_KEL_RECEIPT;
+		return 0;
+	}
+	if (rc != KERI_OK)
+		return keri_fail_rc(rc, why);
+	a->msg = msg;
+	a->len = *consumed;
+	unsigned char key[KS_KEY];
+	ks_key(a->ev.pre, key);
+	return cache_write(c->ks, key, KS_KEY, append_durable, a);
+}
+
+static struct append *append_new(void)
+{
+	return calloc(1, sizeof(struct append));
+}
+
+int hc_kel_append(hc_cache *c, const void *msg, size_t len, size_t *consumed)
+{
+	if (c == NULL || msg == NULL || consumed == NULL)
+		return hc_error_ret(HC_EINVAL, "hc_kel_append: NULL argument");
+	*consumed = 0;
+	if (c->ks == NULL)
+		return hc_error_ret(HC_ENOTSUP, "hc_kel_append: KERI needs backing.mode = rocksdb");
+	struct append *a = append_new();
+	if (a == NULL)
+		return hc_error_ret(HC_ENOMEM, "hc_kel_append: out of memory");
+	int rc = append_one(c, msg, len, a, consumed);
+	free(a);
+	return rc;
+}
+
+int hc_kel_import(hc_cache *c, const void *stream, size_t len, struct hc_kel_report *r)
+{
+	if (c == NULL || r == NULL || (stream == NULL && len > 0))
+		return hc_error_ret(HC_EINVAL, "hc_kel_import: NULL argument");
+	void (*on_event)(const struct hc_kel_event *, void *) = r->on_event;
+	void *arg = r->arg;
+	memset(r, 0, sizeof(*r));
+	r->on_event = on_event;
+	r->arg = arg;
+	if (c->ks == NULL)
+		return hc_error_ret(HC_ENOTSUP, "hc_kel_import: KERI needs backing.mode = rocksdb");
+	struct append *a = append_new();
+	if (a == NULL)
+		return hc_error_ret(HC_ENOMEM, "hc_kel_import: out of memory");
+	const uint8_t *p = stream;
+	size_t off = 0;
+	int first = 0;
+	while (off < len) {
+		size_t used = 0;
+		memset(&a->ev, 0, sizeof(a->ev));
+		int rc = append_one(c, p + off, len - off, a, &used);
+		r->messages++;
+		struct hc_kel_event ev = {.offset = off, .len = used, .code = rc,
+		                          .prefix = a->ev.pre, .sn = a->ev.sn,
+		                          .ilk = ilk_text(a->ev.ilk),
+		                          .why = rc != 0 ? hc_last_error() : ""};
+		ev.outcome = rc != 0 ? HC_KEL_REJECTED : a->outcome;
+		switch (ev.outcome) {
+		case HC_KEL_ACCEPTED: r->accepted++; break;
+		case HC_KEL_DUPLICATE: r->duplicates++; break;
+		case HC_KEL_RECEIPT: r->receipts++; break;
+		default:
+			r->rejected++;
+			if (first == 0) {
+				first = rc;
+				r->first_error = rc;
+				r->first_error_offset = off;
+			}
+		}
+		if (r->on_event != NULL)
+			r->on_event(&ev, r->arg);
+		if (used == 0)
+			break; /* the message's extent is unknown: nothing after it can be read */
+		off += used;
+	}
+	free(a);
+	if (first != 0)
+		hc_error_set("hc_kel_import: %llu of %llu messages rejected; the first, at byte "
+		             "%zu: %s", (unsigned long long)r->rejected,
+		             (unsigned long long)r->messages, r->first_error_offset,
+		             hc_strerror(first));
+	return first;
+}
+
+/* ---- verification --------------------------------------------------------------------- */
+
+int hc_kel_verify(hc_cache *c, const char *prefix, uint64_t *events)
+{
+	int rc = check_prefix(c, prefix, "hc_kel_verify");
+	if (rc != 0)
+		return rc;
+	struct keri_state *st = calloc(2, sizeof(*st));
+	struct keri_event *ev = calloc(1, sizeof(*ev));
+	if (st == NULL || ev == NULL) {
+		free(st);
+		free(ev);
+		return hc_error_ret(HC_ENOMEM, "hc_kel_verify: out of memory");
+	}
+	uint64_t sn = 0;
+	int have = 0;
+	char why[256];
+	for (;; sn++) {
+		char key[KEL_KEY + 1];
+		size_t kl = kel_key(prefix, sn, key);
+		struct backing_pin pin;
+		rc = backing_get_raw(c->backing, BACKING_KEL, key, kl, &pin);
+		if (rc == HC_ENOTFOUND) {
+			rc = 0;
+			break;
+		}
+		if (rc != 0) {
+			rc = hc_error_ret(rc, "%s", backing_last_error());
+			break;
+		}
+		size_t used;
+		rc = keri_parse(pin.data, pin.len, ev, &used, why, sizeof(why));
+		if (rc == KERI_OK)
+			rc = keri_apply(have ? &st[0] : NULL, ev, &st[1], why, sizeof(why));
+		backing_pin_release(&pin);
+		if (rc != KERI_OK) {
+			rc = hc_error_ret(rc < 0 ? rc : HC_ECORRUPT, "stored event %s fails: %s", key,
+			                  why);
+			break;
+		}
+		st[0] = st[1];
+		have = 1;
+	}
+	if (rc == 0 && !have)
+		rc = hc_error_ret(HC_ENOTFOUND, "no KEL stored for %s", prefix);
+	if (rc == 0) {
+		struct backing_pin pin;
+		struct ks_value *stored = calloc(1, sizeof(*stored));
+		rc = stored == NULL ? HC_ENOMEM
+		                    : backing_get_raw(c->backing, BACKING_KEYSTATE, prefix,
+		                                      KERI_QB64, &pin);
+		if (rc == 0) {
+			rc = ks_decode(prefix, pin.data, pin.len, stored);
+			backing_pin_release(&pin);
+			uint8_t x[KERI_STATE_ENC_MAX], y[KERI_STATE_ENC_MAX];
+			size_t xl = 0, yl = 0;
+			if (rc == 0 &&
+			    (keri_state_encode(&st[0], x, sizeof(x), &xl) != KERI_OK ||
+			     keri_state_encode(&stored->st, y, sizeof(y), &yl) != KERI_OK || xl != yl ||
+			     memcmp(x, y, xl) != 0))
+				rc = hc_error_ret(HC_ECORRUPT, "the stored key state of %s differs from the "
+				                  "replay of its %llu events", prefix,
+				                  (unsigned long long)sn);
+		} else if (rc == HC_ENOTFOUND) {
+			rc = hc_error_ret(HC_ECORRUPT, "%s has a KEL but no stored key state", prefix);
+		}
+		free(stored);
+	}
+	if (rc == 0 && events != NULL)
+		*events = sn;
+	free(st);
+	free(ev);
+	return rc;
+}

@@ -1,0 +1,372 @@
+/*
+ * keri/apply.c: the rules that need the prior key state (keri_apply).
+ *
+ * Order of checks, so each rejection names the first rule an event breaks:
+ *   1. kind: rct carries no state, dip/drt are unsupported (by name);
+ *   2. presence: an icp needs no state, anything else needs one;
+ *   3. identity and order: same prefix; sn == current (duplicate if same SAID, else
+ *      duplicity), sn below (duplicate of the last establishment event, else
+ *      KERI_ESTALE for the caller to decide against its stored KEL), sn > current + 1
+ *      (out of order);
+ *   4. the identifier can still change: not non-transferable, not abandoned, not EO
+ *      for an ixn; `p` is the current SAID;
+ *   5. key configuration of an establishment event: thresholds against list sizes,
+ *      basic-prefix and non-transferable rules, witness list arithmetic and bt;
+ *   6. signatures: every attached controller signature verifies (Ed25519 over the
+ *      body) at an index of the current keys; their distinct indices meet kt; for a
+ *      rotation, the new keys exposed by the signatures' ondices meet the prior nt
+ *      (digest of each key's qb64 text, with the code of the prior digest);
+ *   7. witness signatures (-B), when attached: each verifies against the witness at
+ *      its index, and their distinct count reaches bt.
+ * Only then is *next written; on any error or duplicate it is left untouched.
+ */
+#include <string.h>
+
+#include <sodium.h>
+
+#include "keri/keri.h"
+
+typedef char qb64_t[KERI_QB64 + 1];
+
+static int find(const qb64_t *list, unsigned n, const char *s)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (strcmp(list[i], s) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int ordering(const struct keri_state *prior, const struct keri_event *ev, char *why,
+                    size_t whylen)
+{
+	if (strcmp(prior->pre, ev->pre) != 0)
+		return keri_fail(why, whylen, KERI_EPREFIX,
+		                 "prefix rule: event prefix i %s is not the state's %s", ev->pre,
+		                 prior->pre);
+	if (ev->sn == prior->sn)
+		return strcmp(ev->said, prior->d) == 0
+		               ? KERI_DUPLICATE
+		               : keri_fail(why, whylen, KERI_EDUPLICITY,
+		                           "duplicity rule: sn %llx already holds event %s, this "
+		                           "one is %s", (unsigned long long)ev->sn, prior->d,
+		                           ev->said);
+	if (ev->sn < prior->sn) {
+		if (ev->sn == prior->ee_sn)
+			return strcmp(ev->said, prior->ee_d) == 0
+			               ? KERI_DUPLICATE
+			               : keri_fail(why, whylen, KERI_EDUPLICITY,
+			                           "duplicity rule: sn %llx already holds "
+			                           "establishment event %s, this one is %s",
+			                           (unsigned long long)ev->sn, prior->ee_d, ev->said);
+		return keri_fail(why, whylen, KERI_ESTALE,
+		                 "sn rule: field s %llx is below the current sn %llx; compare with "
+		                 "the stored event at that sn", (unsigned long long)ev->sn,
+		                 (unsigned long long)prior->sn);
+	}
+	if (ev->sn != prior->sn + 1 || ev->ilk == KERI_ILK_ICP)
+		return keri_fail(why, whylen, KERI_ESN,
+		                 "sn rule: field s %llx out of order, expected %llx",
+		                 (unsigned long long)ev->sn, (unsigned long long)prior->sn + 1);
+	if (prior->pre[0] == 'B')
+		return keri_fail(why, whylen, KERI_ENONTRANS,
+		                 "non-transferable rule: prefix %s (code B) accepts no event after "
+		                 "its inception", prior->pre);
+	if (prior->nn == 0)
+		return keri_fail(why, whylen, KERI_EABANDONED,
+		                 "abandonment rule: %s committed to no next keys (n empty) at sn "
+		                 "%llx; no further event is accepted", prior->pre,
+		                 (unsigned long long)prior->ee_sn);
+	if (ev->ilk == KERI_ILK_IXN)
+		for (unsigned i = 0; i < prior->nc; i++)
+			if (prior->c[i] == KERI_TRAIT_EO)
+				return keri_fail(why, whylen, KERI_EESTONLY,
+				                 "EO rule: %s is establishment-only (c has EO); ixn at "
+				                 "sn %llx refused", prior->pre, (unsigned long long)ev->sn);
+	if (strcmp(ev->prior, prior->d) != 0)
+		return keri_fail(why, whylen, KERI_EPRIOR,
+		                 "prior rule: field p is %s but the event at sn %llx is %s",
+		                 ev->prior, (unsigned long long)prior->sn, prior->d);
+	return KERI_OK;
+}
+
+static int distinct(const qb64_t *list, unsigned n, const char *field, char *why,
+                    size_t whylen)
+{
+	for (unsigned i = 1; i < n; i++)
+		if (find(list, i, list[i]) >= 0)
+			return keri_fail(why, whylen, KERI_EWITNESS,
+			                 "witness rule: field %s lists %s twice", field, list[i]);
+	return KERI_OK;
+}
+
+static int toad(uint32_t bt, unsigned nw, char *why, size_t whylen)
+{
+	if (nw ? (bt < 1 || bt > nw) : bt != 0)
+		return keri_fail(why, whylen, KERI_EWITNESS,
+		                 "witness rule: bt %u is outside %s for %u witnesses", bt,
+		                 nw ? "1..len(b)" : "0", nw);
+	return KERI_OK;
+}
+
+static int keys(const struct keri_event *ev, char *why, size_t whylen)
+{
+	int rc;
+	if (ev->nk == 0)
+		return keri_fail(why, whylen, KERI_EFIELD, "key rule: field k is empty");
+	if ((rc = keri_tholder_check(&ev->kt, ev->nk, 0, "kt", why, whylen)) ||
+	    (rc = keri_tholder_check(&ev->nt, ev->nn, 1, "nt", why, whylen)))
+		return rc;
+	return KERI_OK;
+}
+
+static int inception(const struct keri_event *ev, char *why, size_t whylen)
+{
+	int rc;
+	if (ev->sn != 0)
+		return keri_fail(why, whylen, KERI_ESN, "sn rule: icp must have s \"0\"");
+	if ((rc = keys(ev, why, whylen)))
+		return rc;
+	if (ev->pre[0] == 'B' || ev->pre[0] == 'D') {
+		if (ev->nk != 1 || strcmp(ev->k[0], ev->pre) != 0)
+			return keri_fail(why, whylen, KERI_EPREFIX,
+			                 "basic prefix rule: prefix %s must be the single key in k",
+			                 ev->pre);
+	} else if (strcmp(ev->pre, ev->said) != 0) {
+		return keri_fail(why, whylen, KERI_EPREFIX,
+		                 "self-addressing prefix rule: i %s must equal d %s", ev->pre,
+		                 ev->said);
+	}
+	if (ev->pre[0] == 'B' && ev->nn != 0)
+		return keri_fail(why, whylen, KERI_ENONTRANS,
+		                 "non-transferable rule: prefix %s (code B) must have an empty n",
+		                 ev->pre);
+	if ((rc = distinct(ev->b, ev->nb, "b", why, whylen)))
+		return rc;
+	return toad(ev->bt, ev->nb, why, whylen);
+}
+
+/* New witness list of a rotation: prior b minus br, plus ba (keripy's order). */
+static int rotate_wits(const struct keri_state *prior, const struct keri_event *ev,
+                       qb64_t *out, uint8_t *nout, char *why, size_t whylen)
+{
+	int rc;
+	if ((rc = distinct(ev->br, ev->nbr, "br", why, whylen)) ||
+	    (rc = distinct(ev->ba, ev->nba, "ba", why, whylen)))
+		return rc;
+	for (unsigned i = 0; i < ev->nbr; i++)
+		if (find(prior->b, prior->nb, ev->br[i]) < 0)
+			return keri_fail(why, whylen, KERI_EWITNESS,
+			                 "witness rule: br removes %s, which is not a witness",
+			                 ev->br[i]);
+	for (unsigned i = 0; i < ev->nba; i++) {
+		if (find(ev->br, ev->nbr, ev->ba[i]) >= 0)
+			return keri_fail(why, whylen, KERI_EWITNESS,
+			                 "witness rule: %s is both in br and in ba", ev->ba[i]);
+		if (find(prior->b, prior->nb, ev->ba[i]) >= 0)
+			return keri_fail(why, whylen, KERI_EWITNESS,
+			                 "witness rule: ba adds %s, which is already a witness",
+			                 ev->ba[i]);
+	}
+	unsigned n = 0;
+	for (unsigned i = 0; i < prior->nb; i++)
+		if (find(ev->br, ev->nbr, prior->b[i]) < 0)
+			memcpy(out[n++], prior->b[i], sizeof(qb64_t));
+	if (n + ev->nba > KERI_MAX_WITS)
+		return keri_fail(why, whylen, KERI_ELIMIT, "limit: more than %d witnesses",
+		                 KERI_MAX_WITS);
+	for (unsigned i = 0; i < ev->nba; i++)
+		memcpy(out[n++], ev->ba[i], sizeof(qb64_t));
+	*nout = (uint8_t)n;
+	return toad(ev->bt, n, why, whylen);
+}
+
+static int verify(const struct keri_event *ev, const struct keri_sig *s, const char *key)
+{
+	struct keri_prim p;
+	if (keri_prim_decode(key, KERI_QB64, &p, NULL, 0) || p.rawlen != 32)
+		return -1;
+	return crypto_sign_verify_detached(s->sig, ev->body, ev->size, p.raw);
+}
+
+static int controller_sigs(const struct keri_event *ev, const qb64_t *k, unsigned nk,
+                           const struct keri_tholder *kt, uint32_t *have, char *why,
+                           size_t whylen)
+{
+	*have = 0;
+	for (unsigned i = 0; i < ev->nsigs; i++) {
+		const struct keri_sig *s = &ev->sigs[i];
+		if (s->index >= nk)
+			return keri_fail(why, whylen, KERI_ESIG,
+			                 "signature rule: index %u is beyond the %u current keys",
+			                 s->index, nk);
+		if (verify(ev, s, k[s->index]))
+			return keri_fail(why, whylen, KERI_ESIG,
+			                 "signature rule: signature at index %u does not verify "
+			                 "against key k[%u] %s", s->index, s->index, k[s->index]);
+		*have |= UINT32_C(1) << s->index;
+	}
+	if (!keri_tholder_satisfied(kt, *have))
+		return keri_fail(why, whylen, KERI_ETHRESHOLD,
+		                 "threshold rule: %d verified signature(s) do not satisfy kt",
+		                 __builtin_popcount(*have));
+	return KERI_OK;
+}
+
+/* Does key text k match the prior next digest dig (with dig's own code)? */
+static int commits(const char *dig, const char *k)
+{
+	char got[KERI_QB64 + 1];
+	return keri_digest_qb64(dig[0], (const uint8_t *)k, KERI_QB64, got) == KERI_OK &&
+	       memcmp(got, dig, KERI_QB64) == 0;
+}
+
+static int prerotation(const struct keri_state *prior, const struct keri_event *ev,
+                       int skip_sigs, char *why, size_t whylen)
+{
+	uint32_t ohave = 0;
+	if (skip_sigs) {
+		for (unsigned j = 0; j < ev->nk; j++)
+			for (unsigned o = 0; o < prior->nn; o++)
+				if (commits(prior->n[o], ev->k[j]))
+					ohave |= UINT32_C(1) << o;
+	} else {
+		for (unsigned i = 0; i < ev->nsigs; i++) {
+			const struct keri_sig *s = &ev->sigs[i];
+			if (s->has_ondex && s->ondex < prior->nn &&
+			    commits(prior->n[s->ondex], ev->k[s->index]))
+				ohave |= UINT32_C(1) << s->ondex;
+		}
+	}
+	if (!keri_tholder_satisfied(&prior->nt, ohave))
+		return keri_fail(why, whylen, KERI_ENEXT,
+		                 "pre-rotation rule: the new keys exposed by the signatures match "
+		                 "%d prior next digest(s), which does not satisfy the prior nt",
+		                 __builtin_popcount(ohave));
+	return KERI_OK;
+}
+
+static int witness_sigs(const struct keri_event *ev, const qb64_t *w, unsigned nw,
+                        uint32_t bt, char *why, size_t whylen)
+{
+	uint32_t have = 0;
+	if (!ev->has_wigs)
+		return KERI_OK;
+	for (unsigned i = 0; i < ev->nwigs; i++) {
+		const struct keri_sig *s = &ev->wigs[i];
+		if (s->index >= nw)
+			return keri_fail(why, whylen, KERI_EWITNESS,
+			                 "witness rule: witness signature index %u beyond the %u "
+			                 "witnesses", s->index, nw);
+		if (verify(ev, s, w[s->index]))
+			return keri_fail(why, whylen, KERI_EWITNESS,
+			                 "witness rule: witness signature at index %u does not verify "
+			                 "against witness %s", s->index, w[s->index]);
+		have |= UINT32_C(1) << s->index;
+	}
+	if ((uint32_t)__builtin_popcount(have) < bt)
+		return keri_fail(why, whylen, KERI_EWITNESS,
+		                 "witness rule: %d witness signature(s) attached, bt requires %u",
+		                 __builtin_popcount(have), bt);
+	return KERI_OK;
+}
+
+int keri_apply_flags(const struct keri_state *prior, const struct keri_event *ev,
+                     unsigned flags, struct keri_state *next, char *why, size_t whylen)
+{
+	qb64_t wits[KERI_MAX_WITS];
+	uint8_t nw = 0;
+	uint32_t have;
+	int rc, skip = (flags & KERI_APPLY_SKIP_SIGS) != 0;
+
+	if (why && whylen)
+		why[0] = 0;
+	if (!ev || !next || prior == next || !ev->body)
+		return keri_fail(why, whylen, KERI_EINVAL, "keri_apply: bad arguments");
+	if (ev->ilk == KERI_ILK_RCT)
+		return keri_fail(why, whylen, KERI_EILK, "ilk rule: rct carries no key state");
+	if (ev->ilk == KERI_ILK_DIP || ev->ilk == KERI_ILK_DRT)
+		return keri_fail(why, whylen, KERI_EILK_UNSUPPORTED,
+		                 "ilk rule: %s (delegated %s) is not supported",
+		                 ev->ilk == KERI_ILK_DIP ? "dip" : "drt",
+		                 ev->ilk == KERI_ILK_DIP ? "inception" : "rotation");
+	if (ev->ilk < KERI_ILK_ICP || ev->ilk > KERI_ILK_IXN)
+		return keri_fail(why, whylen, KERI_EINVAL, "keri_apply: bad ilk");
+	if (!prior && ev->ilk != KERI_ILK_ICP)
+		return keri_fail(why, whylen, KERI_ENOSTATE,
+		                 "state rule: no key state for %s; its first event must be icp",
+		                 ev->pre);
+	if (prior && (rc = ordering(prior, ev, why, whylen)))
+		return rc;
+
+	if (ev->ilk == KERI_ILK_ICP) {
+		if ((rc = inception(ev, why, whylen)))
+			return rc;
+		memcpy(wits, ev->b, sizeof(qb64_t) * ev->nb);
+		nw = ev->nb;
+		if (!skip && ((rc = controller_sigs(ev, ev->k, ev->nk, &ev->kt, &have, why, whylen)) ||
+		              (rc = witness_sigs(ev, wits, nw, ev->bt, why, whylen))))
+			return rc;
+		memset(next, 0, sizeof(*next));
+		memcpy(next->c, ev->c, sizeof(next->c));
+		next->nc = ev->nc;
+		memcpy(next->pre, ev->pre, sizeof(next->pre));
+	} else if (ev->ilk == KERI_ILK_ROT) {
+		if ((rc = keys(ev, why, whylen)) ||
+		    (rc = rotate_wits(prior, ev, wits, &nw, why, whylen)))
+			return rc;
+		if (!skip && (rc = controller_sigs(ev, ev->k, ev->nk, &ev->kt, &have, why, whylen)))
+			return rc;
+		if ((rc = prerotation(prior, ev, skip, why, whylen)))
+			return rc;
+		if (!skip && (rc = witness_sigs(ev, wits, nw, ev->bt, why, whylen)))
+			return rc;
+		if (next != prior)
+			*next = *prior;
+	} else {
+		if (!skip && ((rc = controller_sigs(ev, prior->k, prior->nk, &prior->kt, &have, why,
+		                                   whylen)) ||
+		              (rc = witness_sigs(ev, prior->b, prior->nb, prior->bt, why, whylen))))
+			return rc;
+		*next = *prior;
+		next->sn = ev->sn;
+		next->fn = prior->fn + 1;
+		memcpy(next->d, ev->said, sizeof(next->d));
+		memcpy(next->p, ev->prior, sizeof(next->p));
+		next->et = KERI_ILK_IXN;
+		return KERI_OK;
+	}
+
+	/* An establishment event: replace the key configuration. */
+	next->sn = ev->sn;
+	next->fn = prior ? prior->fn + 1 : 0;
+	memcpy(next->d, ev->said, sizeof(next->d));
+	memcpy(next->p, ev->prior, sizeof(next->p));
+	next->et = (uint8_t)ev->ilk;
+	next->kt = ev->kt;
+	next->nt = ev->nt;
+	memset(next->k, 0, sizeof(next->k));
+	memset(next->n, 0, sizeof(next->n));
+	memset(next->b, 0, sizeof(next->b));
+	memset(next->ee_br, 0, sizeof(next->ee_br));
+	memset(next->ee_ba, 0, sizeof(next->ee_ba));
+	memcpy(next->k, ev->k, sizeof(qb64_t) * ev->nk);
+	memcpy(next->n, ev->n, sizeof(qb64_t) * ev->nn);
+	memcpy(next->b, wits, sizeof(qb64_t) * nw);
+	memcpy(next->ee_br, ev->br, sizeof(qb64_t) * ev->nbr);
+	memcpy(next->ee_ba, ev->ba, sizeof(qb64_t) * ev->nba);
+	next->nk = ev->nk;
+	next->nn = ev->nn;
+	next->nb = nw;
+	next->bt = ev->bt;
+	next->ee_nbr = ev->nbr;
+	next->ee_nba = ev->nba;
+	next->ee_sn = ev->sn;
+	memcpy(next->ee_d, ev->said, sizeof(next->ee_d));
+	return KERI_OK;
+}
+
+int keri_apply(const struct keri_state *prior, const struct keri_event *ev,
+               struct keri_state *next, char *why, size_t whylen)
+{
+	return keri_apply_flags(prior, ev, 0, next, why, whylen);
+}

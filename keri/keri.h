@@ -1,0 +1,327 @@
+/*
+ * keri/: KERI v1 events, checked and turned into key state. Pure: no I/O, no cache,
+ * no storage, no allocation, no global state. The one internal header of the module.
+ *
+ * What it does, in the order a caller meets it:
+ *
+ *   keri_parse()   one JSON event (KERI10JSON, canonical compact JSON, exact field
+ *                  order per ilk) plus its CESR text attachments; checks the version
+ *                  string size, every qb64 primitive (codes, pad bits), and the SAID
+ *                  (`d`, and `i` when the prefix is a digest). The result points into
+ *                  the caller's bytes.
+ *   keri_apply()   the rules that need the prior key state: sn and `p` chaining,
+ *                  signatures and thresholds, pre-rotation, witnesses, EO,
+ *                  abandonment, non-transferable prefixes, duplicates and duplicity.
+ *                  Writes the next key state.
+ *   keri_state_json()   keripy's KeyStateRecord JSON of a state.
+ *   keri_state_encode()/keri_state_decode()   exact, checksummed binary form for
+ *                  storing a state at rest.
+ *
+ * Fixed caps instead of allocation: at most KERI_MAX_KEYS keys (and next digests,
+ * and threshold weights), KERI_MAX_WITS witnesses, KERI_MAX_SIGS signatures per
+ * attachment kind, KERI_MAX_TRAITS config traits, JSON nesting KERI_MAX_DEPTH.
+ * Exceeding a cap is KERI_ELIMIT, never a truncation.
+ *
+ * Threads: every function here is pure (reads its arguments, writes only its
+ * outputs); any thread may call any of them at any time. They take no locks, issue no
+ * barriers and are wait-free. Precondition for the hashing and signature functions:
+ * sodium_init() has returned >= 0 in this process (hc_open and the tests do it).
+ */
+#ifndef HC_KERI_H
+#define HC_KERI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define KERI_NODISCARD __attribute__((warn_unused_result))
+#define KERI_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define KERI_NODISCARD
+#define KERI_PRINTF(f, a)
+#endif
+
+#define KERI_MAX_KEYS 32   /* keys, next digests, weights per threshold */
+#define KERI_MAX_WITS 32   /* witnesses, and entries of br / ba */
+#define KERI_MAX_SIGS 32   /* controller (-A) and witness (-B) signatures, each */
+#define KERI_MAX_TRAITS 8  /* entries of c */
+#define KERI_MAX_DEPTH 32  /* JSON nesting inside `a` */
+#define KERI_QB64 44       /* length of every key, digest and prefix we accept */
+#define KERI_DUMMY_CHAR '#'
+
+/*
+ * Results. 0 and the positive values are successes; every rejection is negative, one
+ * code per rule, and fills the caller's `why` buffer with a sentence naming the rule
+ * and the field.
+ */
+enum keri_err {
+	KERI_OK = 0,
+	KERI_DUPLICATE = 1,  /* keri_apply: same sn and SAID as an accepted event: no-op */
+	KERI_RECEIPT = 2,    /* keri_parse: an `rct` receipt, consumed and to be skipped */
+	KERI_EINVAL = -1,    /* a bad argument (NULL, a dt with quotes, ...) */
+	KERI_ENOMEM = -2,    /* reserved: the module does not allocate */
+	KERI_EVERSION = -100,   /* version string not KERI10JSON<6 hex>_ */
+	KERI_ESIZE = -101,      /* declared size differs from the JSON's real length */
+	KERI_EJSON = -102,      /* not canonical compact JSON (whitespace, bad token) */
+	KERI_EFIELD_ORDER = -103, /* a field missing, extra or out of the ilk's order */
+	KERI_EILK = -104,       /* an ilk this module does not know (qry, rpy, exn, ...) */
+	KERI_EILK_UNSUPPORTED = -105, /* dip/drt: delegation is not supported */
+	KERI_EFIELD = -106,     /* a field's value has the wrong type or code */
+	KERI_ESAID = -107,      /* `d` (or `i`) is not the digest of the event */
+	KERI_EPREFIX = -108,    /* prefix rules: basic prefix != key, i != d, wrong AID */
+	KERI_ESIG = -109,       /* a controller signature fails or has a bad index */
+	KERI_ETHRESHOLD = -110, /* a threshold is malformed or not met */
+	KERI_EPRIOR = -111,     /* `p` is not the SAID of the prior event */
+	KERI_ESN = -112,        /* sn malformed or not prior sn + 1 (out of order) */
+	KERI_EDUPLICITY = -113, /* same sn as an accepted event, another SAID */
+	KERI_ESTALE = -114,     /* sn below the current one: compare with the stored KEL */
+	KERI_ENEXT = -115,      /* new keys do not satisfy the prior next commitment */
+	KERI_EWITNESS = -116,   /* b/br/ba/bt rules or witness signatures */
+	KERI_EABANDONED = -117, /* the identifier was abandoned (empty n): no more events */
+	KERI_ENONTRANS = -118,  /* non-transferable (B) prefix: no more events, n empty */
+	KERI_EESTONLY = -119,   /* EO trait: interaction events are not allowed */
+	KERI_ETRAIT = -120,     /* an unknown or duplicated config trait */
+	KERI_ECESR = -121,      /* unknown or unsupported CESR code, bad base64 */
+	KERI_EPAD = -122,       /* non-zero pad bits in a qb64 primitive */
+	KERI_ETRUNCATED = -123, /* input ends inside an event or attachment */
+	KERI_ELIMIT = -124,     /* a fixed cap of this module is exceeded */
+	KERI_ESTATE = -125,     /* a stored state does not decode (corrupt, wrong version) */
+	KERI_ERANGE = -126,     /* the output buffer is too small; *len has the size */
+	KERI_ENOSTATE = -127    /* no prior state for a non-inception event, or vice versa */
+};
+
+/* The name of a keri_err code ("KERI_ESAID: ..."); never NULL. Any thread. */
+const char *keri_strerror(int code);
+
+enum keri_ilk {
+	KERI_ILK_NONE = 0,
+	KERI_ILK_ICP = 1,
+	KERI_ILK_ROT = 2,
+	KERI_ILK_IXN = 3,
+	KERI_ILK_DIP = 4,
+	KERI_ILK_DRT = 5,
+	KERI_ILK_RCT = 6
+};
+
+enum keri_trait {
+	KERI_TRAIT_EO = 1,  /* establishment only */
+	KERI_TRAIT_DND = 2, /* do not delegate (kept; delegation is unsupported anyway) */
+	KERI_TRAIT_NB = 3   /* no backers (a TEL trait; kept and reported) */
+};
+
+/*
+ * A signing threshold. Numeric: `num` distinct indices. Weighted: `nclauses` clauses
+ * of consecutive weights wn[i]/wd[i] (reduced fractions, 0 <= w <= 1); every clause
+ * must reach 1 over the signed indices it covers. Exact integer arithmetic only.
+ */
+struct keri_tholder {
+	uint8_t weighted;
+	uint8_t nclauses;
+	uint8_t size;                      /* total weights (weighted only) */
+	uint8_t clause_len[KERI_MAX_KEYS];
+	uint64_t num;                      /* numeric threshold */
+	uint32_t wn[KERI_MAX_KEYS];
+	uint32_t wd[KERI_MAX_KEYS];
+};
+
+/* An indexed Ed25519 signature (CESR A, B, 2A, 2B). */
+struct keri_sig {
+	uint16_t index;
+	uint16_t ondex;      /* prior-next index; meaningful only when has_ondex */
+	uint8_t has_ondex;   /* 0 for current-only codes B and 2B */
+	uint8_t sig[64];
+};
+
+/*
+ * One parsed event. Strings are NUL-terminated copies; `body` points into the caller's
+ * buffer (valid as long as it is). Lists hold qb64 text (KERI_QB64 chars + NUL).
+ */
+struct keri_event {
+	const uint8_t *body;
+	size_t size;                 /* body length = the version string's size */
+	enum keri_ilk ilk;
+	char pre[KERI_QB64 + 1];     /* i */
+	char said[KERI_QB64 + 1];    /* d */
+	char prior[KERI_QB64 + 1];   /* p ("" for icp/dip/rct) */
+	char di[KERI_QB64 + 1];      /* delegator (dip only) */
+	uint64_t sn;
+	struct keri_tholder kt, nt;
+	uint32_t bt;
+	uint8_t nk, nn, nb, nbr, nba, nc;
+	uint8_t c[KERI_MAX_TRAITS];  /* enum keri_trait, in the event's order */
+	char k[KERI_MAX_KEYS][KERI_QB64 + 1];
+	char n[KERI_MAX_KEYS][KERI_QB64 + 1];
+	char b[KERI_MAX_WITS][KERI_QB64 + 1];   /* icp/dip */
+	char br[KERI_MAX_WITS][KERI_QB64 + 1];  /* rot/drt */
+	char ba[KERI_MAX_WITS][KERI_QB64 + 1];  /* rot/drt */
+	size_t a_off, a_len;         /* the `a` value inside body */
+	uint8_t nsigs, nwigs;
+	struct keri_sig sigs[KERI_MAX_SIGS];    /* -A controller signatures */
+	struct keri_sig wigs[KERI_MAX_SIGS];    /* -B witness signatures */
+	uint8_t has_wigs;            /* a -B group was attached (even if empty) */
+};
+
+/*
+ * Key state after an accepted event: everything keripy's KeyStateRecord holds.
+ * Always fully zeroed before being filled, so two equal states compare equal with
+ * memcmp.
+ */
+struct keri_state {
+	char pre[KERI_QB64 + 1];     /* i */
+	uint64_t sn;                 /* s */
+	uint64_t fn;                 /* f: first-seen ordinal (= sn: no recovery) */
+	char d[KERI_QB64 + 1];       /* SAID of the last event */
+	char p[KERI_QB64 + 1];       /* its p ("" after icp) */
+	uint8_t et;                  /* enum keri_ilk of the last event */
+	struct keri_tholder kt, nt;
+	uint32_t bt;
+	uint8_t nk, nn, nb, nc, ee_nbr, ee_nba;
+	uint8_t c[KERI_MAX_TRAITS];
+	char k[KERI_MAX_KEYS][KERI_QB64 + 1];
+	char n[KERI_MAX_KEYS][KERI_QB64 + 1];
+	char b[KERI_MAX_WITS][KERI_QB64 + 1];
+	uint64_t ee_sn;              /* last establishment event */
+	char ee_d[KERI_QB64 + 1];
+	char ee_br[KERI_MAX_WITS][KERI_QB64 + 1];
+	char ee_ba[KERI_MAX_WITS][KERI_QB64 + 1];
+};
+
+/* ---- the module's contract with the cache ------------------------------------ */
+
+/*
+ * Parse one event and its attachments from buf[0..len). On success returns KERI_OK
+ * (or KERI_RECEIPT for an `rct`, whose body and attachments are consumed but not
+ * checked for a SAID, since its `d` is the receipted event's), fills *ev and sets
+ * *consumed to the bytes of event plus attachments (the attachments end at the next
+ * '{' or at len). dip/drt are parsed and SAID-checked here; keri_apply rejects them.
+ * On error returns a negative keri_err, writes a sentence to why, and sets *consumed
+ * to the message's extent when it could be determined (else 0), so a stream reader
+ * can skip it. Any thread; pure; no allocation.
+ */
+KERI_NODISCARD int keri_parse(const uint8_t *buf, size_t len, struct keri_event *ev,
+                              size_t *consumed, char *why, size_t whylen);
+
+/*
+ * Validate ev against prior (NULL when there is none) and write the next state.
+ * Returns KERI_OK (next written), KERI_DUPLICATE (same sn and SAID as the current
+ * event or the last establishment event: nothing to do, next untouched) or a
+ * negative keri_err with a sentence in why (next untouched). For an sn below the
+ * current one that is not the last establishment event it returns KERI_ESTALE: the
+ * caller, which keeps the KEL, compares ev->said with its stored event at that sn
+ * (equal: duplicate; else duplicity). prior and next may not alias.
+ * Any thread; pure; no allocation.
+ */
+KERI_NODISCARD int keri_apply(const struct keri_state *prior, const struct keri_event *ev,
+                              struct keri_state *next, char *why, size_t whylen);
+
+/* Flags for keri_apply_flags. */
+#define KERI_APPLY_SKIP_SIGS 1u /* no signature checks; pre-rotation is then checked
+                                   by matching every new key against the prior n */
+/*
+ * keri_apply with flags. KERI_APPLY_SKIP_SIGS is only for events whose signatures
+ * were checked before (a replay of a store written through keri_apply) and for
+ * unsigned test vectors; every other rule still applies. Any thread; pure.
+ */
+KERI_NODISCARD int keri_apply_flags(const struct keri_state *prior,
+                                    const struct keri_event *ev, unsigned flags,
+                                    struct keri_state *next, char *why, size_t whylen);
+
+/*
+ * keripy's KeyStateRecord JSON (vn,i,s,p,d,f,dt,et,kt,k,nt,n,bt,b,c,ee{s,d,br,ba},di),
+ * compact, no trailing newline, NUL-terminated when it fits. dt is the caller's
+ * ISO-8601 text (no quote, backslash or control characters). Returns KERI_OK,
+ * KERI_ERANGE with *len = the size needed (without NUL), or KERI_EINVAL.
+ * Any thread; pure.
+ */
+KERI_NODISCARD int keri_state_json(const struct keri_state *st, const char *dt, char *buf,
+                                   size_t cap, size_t *len);
+
+/* Upper bound of keri_state_encode's output. */
+#define KERI_STATE_ENC_MAX 16384u
+/*
+ * Binary form of a state for storage: "KST1", fields, BLAKE2b-128 checksum.
+ * Returns KERI_OK, KERI_ERANGE (*len = size needed) or KERI_EINVAL. Any thread; pure.
+ */
+KERI_NODISCARD int keri_state_encode(const struct keri_state *st, uint8_t *buf, size_t cap,
+                                     size_t *len);
+/*
+ * Inverse of keri_state_encode: exact (encode(decode(x)) == x) and validated: a
+ * wrong checksum, length, count, code or threshold is KERI_ESTATE, never a
+ * half-filled state (*st is zeroed on error). Any thread; pure.
+ */
+KERI_NODISCARD int keri_state_decode(const uint8_t *buf, size_t len, struct keri_state *st,
+                                     char *why, size_t whylen);
+
+/*
+ * qb64 digest (code 'E' BLAKE3-256, 'F' BLAKE2b-256, 'I' SHA2-256) of data into
+ * out[KERI_QB64 + 1]. Returns KERI_OK or KERI_ECESR for another code. Any thread.
+ */
+KERI_NODISCARD int keri_digest_qb64(char code, const uint8_t *data, size_t len, char *out);
+
+/* ---- module-private helpers (shared between the files of keri/) ---------------- */
+
+/* Format "<rule>: <detail>" into why and return code. */
+int keri_fail(char *why, size_t whylen, int code, const char *fmt, ...) KERI_PRINTF(4, 5);
+
+/* Base64url value of c, or -1. */
+int keri_b64_val(int c);
+/* Encode n (a multiple of 3) bytes as 4n/3 base64url chars (no NUL). */
+void keri_b64_encode(const uint8_t *in, size_t n, char *out);
+
+/* A decoded matter primitive (non-indexed). */
+struct keri_prim {
+	char code[5];
+	size_t fs;          /* text length */
+	size_t rawlen;
+	uint8_t raw[64];
+};
+/* Decode the primitive at t[0..avail): KERI_OK, ETRUNCATED, ECESR or EPAD. */
+int keri_prim_decode(const char *t, size_t avail, struct keri_prim *p, char *why,
+                     size_t whylen);
+/*
+ * Check that s is exactly one 44-char primitive whose one-char code is in `codes`;
+ * what names the field in the message. Returns KERI_OK or KERI_EFIELD/EPAD/ECESR.
+ */
+int keri_qb64_check(const char *s, size_t slen, const char *codes, const char *what,
+                    char *why, size_t whylen);
+/* Decode an indexed signature at t[0..avail); *fs gets its length. */
+int keri_siger_decode(const char *t, size_t avail, struct keri_sig *s, size_t *fs,
+                      char *why, size_t whylen);
+/* Parse the attachments at buf[0..len) (up to the next '{'); *used gets their size. */
+int keri_attach_parse(const uint8_t *buf, size_t len, struct keri_event *ev, size_t *used,
+                      char *why, size_t whylen);
+
+/* Canonical JSON scanning over body[0..len). */
+struct keri_json {
+	const uint8_t *b;
+	size_t len, pos;
+};
+int keri_json_string(struct keri_json *j, size_t *off, size_t *slen, char *why,
+                     size_t whylen);
+int keri_json_skip(struct keri_json *j, int depth, char *why, size_t whylen);
+int keri_json_expect(struct keri_json *j, char c, const char *ctx, char *why,
+                     size_t whylen);
+
+/* Thresholds: parse the JSON value at j into t (KERI_ETHRESHOLD on any misuse). */
+int keri_tholder_parse(struct keri_json *j, struct keri_tholder *t, const char *what,
+                       char *why, size_t whylen);
+/* Check t against a list of `count` keys/digests (kt: min 1; nt: 0 iff count 0). */
+int keri_tholder_check(const struct keri_tholder *t, unsigned count, int is_next,
+                       const char *what, char *why, size_t whylen);
+/* 1 when the indices marked in `have` (bitmask over 0..31) satisfy t, else 0. */
+int keri_tholder_satisfied(const struct keri_tholder *t, uint32_t have);
+/* Serialise t as keripy's sith JSON value into buf; returns the length or -1. */
+int keri_tholder_json(const struct keri_tholder *t, char *buf, size_t cap);
+
+/* Verify the SAID(s) of a parsed body: d, and i when dummy_i. */
+int keri_said_verify(const uint8_t *body, size_t len, size_t d_off, size_t i_off,
+                     int dummy_i, char *why, size_t whylen);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* HC_KERI_H */

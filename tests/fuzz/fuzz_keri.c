@@ -1,0 +1,137 @@
+/*
+ * fuzz_keri: libFuzzer target for the KERI event and attachment parser, the rules of
+ * keri_apply, the state JSON and the state codec. The input is a CESR stream: every
+ * event that parses is applied (once with signature checks, whose result is only
+ * checked for sanity, and once without, to get deep into the state rules); every
+ * state reached must round-trip through keri_state_encode/decode exactly and render
+ * as JSON. The raw input is also fed to keri_state_decode, which must either refuse
+ * it or decode something that re-encodes to the same bytes.
+ *
+ * Built with HC_FUZZ_REPLAY_MAIN it is a plain program that replays every file of the
+ * directories given as arguments (the seed corpus, in ctest).
+ */
+#include <assert.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "keri/keri.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check_state(const struct keri_state *st)
+{
+	static uint8_t enc[KERI_STATE_ENC_MAX], enc2[KERI_STATE_ENC_MAX];
+	static struct keri_state back;
+	static char json[65536];
+	size_t len, len2;
+	char why[256];
+
+	if (keri_state_encode(st, enc, sizeof(enc), &len) != KERI_OK)
+		abort();
+	if (keri_state_decode(enc, len, &back, why, sizeof(why)) != KERI_OK)
+		abort();
+	if (memcmp(&back, st, sizeof(back)) != 0)
+		abort();
+	if (keri_state_encode(&back, enc2, sizeof(enc2), &len2) != KERI_OK || len2 != len ||
+	    memcmp(enc, enc2, len) != 0)
+		abort();
+	if (keri_state_json(st, "2021-01-01T00:00:00.000000+00:00", json, sizeof(json), &len))
+		abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct keri_state st[2], tmp;
+	static struct keri_event ev;
+	static uint8_t enc[KERI_STATE_ENC_MAX];
+	char why[256];
+	int cur = 0, have = 0;
+	size_t off = 0;
+
+	if (sodium_init() < 0)
+		abort();
+	while (off < size) {
+		size_t used = 0;
+		int rc = keri_parse(data + off, size - off, &ev, &used, why, sizeof(why));
+		if (used > size - off || (rc < 0 && why[0] == 0))
+			abort();
+		if (rc == KERI_OK) {
+			const struct keri_state *prior = have ? &st[cur] : NULL;
+			int v = keri_apply(prior, &ev, &tmp, why, sizeof(why));
+			int u = keri_apply_flags(prior, &ev, KERI_APPLY_SKIP_SIGS, &st[!cur], why,
+			                         sizeof(why));
+			/* Signature checks only ever add rejections. */
+			if ((v == KERI_OK && u != KERI_OK) || (v == KERI_DUPLICATE && u != v))
+				abort();
+			if (u < 0 && why[0] == 0)
+				abort();
+			if (u == KERI_OK) {
+				cur = !cur;
+				have = 1;
+				check_state(&st[cur]);
+			}
+		}
+		if (used == 0)
+			break;
+		off += used;
+	}
+	struct keri_state d;
+	if (keri_state_decode(data, size, &d, why, sizeof(why)) == KERI_OK) {
+		size_t len;
+		if (keri_state_encode(&d, enc, sizeof(enc), &len) != KERI_OK || len != size ||
+		    memcmp(enc, data, size) != 0)
+			abort();
+		check_state(&d);
+	}
+	return 0;
+}
+
+#ifdef HC_FUZZ_REPLAY_MAIN
+static int replay_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return -1;
+	uint8_t *buf = malloc(1 << 20);
+	size_t n = buf ? fread(buf, 1, 1 << 20, f) : 0;
+	fclose(f);
+	if (!buf)
+		return -1;
+	LLVMFuzzerTestOneInput(buf, n);
+	free(buf);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int files = 0;
+	for (int a = 1; a < argc; a++) {
+		DIR *d = opendir(argv[a]);
+		if (!d) {
+			if (replay_file(argv[a]) == 0)
+				files++;
+			continue;
+		}
+		struct dirent *e;
+		while ((e = readdir(d))) {
+			char path[4096];
+			if (e->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", argv[a], e->d_name);
+			if (replay_file(path) != 0) {
+				fprintf(stderr, "cannot read %s\n", path);
+				closedir(d);
+				return 1;
+			}
+			files++;
+		}
+		closedir(d);
+	}
+	printf("replayed %d inputs\n", files);
+	return files > 0 ? 0 : 1;
+}
+#endif

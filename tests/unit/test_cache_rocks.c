@@ -1,0 +1,173 @@
+/* The cache written through to RocksDB: persistence, misses that load, sealed records,
+ * wrong keys, corrupt records at rest. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "backing/backing.h"
+#include "hotcache.h"
+
+static char dir[256];
+static char db[300];
+static char keyf[300];
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/hc-cache-rocks-XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		return -1;
+	snprintf(db, sizeof(db), "%s/db", dir);
+	snprintf(keyf, sizeof(keyf), "%s/key", dir);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	char cmd[400];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static hc_cache *open_store(const char *key_file, int expect)
+{
+	struct hc_config cfg;
+	hc_config_default(&cfg);
+	char err[256];
+	assert_int_equal(hc_config_set(&cfg, "backing.mode", "rocksdb", err, sizeof(err)), 0);
+	assert_int_equal(hc_config_set(&cfg, "backing.path", db, err, sizeof(err)), 0);
+	assert_int_equal(hc_config_set(&cfg, "crypto.key_file", key_file, err, sizeof(err)), 0);
+	assert_int_equal(hc_config_set(&cfg, "backing.durability", "wal", err, sizeof(err)), 0);
+	cfg.memory_limit = 16u << 20;
+	cfg.max_entry = 64u << 10;
+	hc_cache *c = NULL;
+	int rc = hc_open(&cfg, &c);
+	if (rc != expect)
+		fail_msg("hc_open: %s: %s", hc_strerror(rc), hc_last_error());
+	return c;
+}
+
+static void values_survive_reopen_and_load_on_miss(void **state)
+{
+	(void)state;
+	hc_cache *c = open_store(keyf, 0);
+	struct stat st;
+	assert_int_equal(stat(keyf, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(hc_put(c, "alpha", 5, "first", 5), 0);
+	assert_int_equal(hc_put(c, "beta", 4, "second", 6), 0);
+	assert_int_equal(hc_delete(c, "beta", 4), 0);
+	hc_close(c);
+
+	c = open_store(keyf, 0);
+	char buf[16];
+	size_t n;
+	assert_int_equal(hc_get(c, "alpha", 5, buf, sizeof(buf), &n), 0);
+	assert_int_equal(n, 5);
+	assert_memory_equal(buf, "first", 5);
+	assert_int_equal(hc_get(c, "beta", 4, buf, sizeof(buf), &n), HC_ENOTFOUND);
+	struct hc_stats s;
+	assert_int_equal(hc_stats(c, &s), 0);
+	assert_int_equal(s.loads, 2);
+	/* The load installed alpha: the next read is a hit. */
+	assert_int_equal(hc_get(c, "alpha", 5, buf, sizeof(buf), &n), 0);
+	assert_int_equal(hc_stats(c, &s), 0);
+	assert_int_equal(s.hits, 1);
+	assert_int_equal(s.loads, 2);
+	hc_close(c);
+}
+
+static void large_values_are_stored_and_read_through(void **state)
+{
+	(void)state;
+	hc_cache *c = open_store(keyf, 0);
+	size_t big = 200u << 10; /* over max_entry */
+	unsigned char *v = malloc(big), *out = malloc(big);
+	for (size_t i = 0; i < big; i++)
+		v[i] = (unsigned char)(i * 7);
+	assert_int_equal(hc_put(c, "big", 3, v, big), 0);
+	size_t n;
+	assert_int_equal(hc_get(c, "big", 3, out, big, &n), 0);
+	assert_int_equal(n, big);
+	assert_memory_equal(out, v, big);
+	struct hc_stats s;
+	assert_int_equal(hc_stats(c, &s), 0);
+	assert_int_equal(s.entries, 0);
+	assert_true(s.not_cached >= 2);
+	free(v);
+	free(out);
+	hc_close(c);
+}
+
+static void wrong_key_file_fails_open_with_ekey(void **state)
+{
+	(void)state;
+	hc_cache *c = open_store(keyf, 0);
+	assert_int_equal(hc_put(c, "k", 1, "v", 1), 0);
+	hc_close(c);
+	char other[320];
+	snprintf(other, sizeof(other), "%s/other.key", dir);
+	FILE *f = fopen(other, "wb");
+	unsigned char raw[32];
+	memset(raw, 0x5a, sizeof(raw));
+	assert_int_equal(fwrite(raw, 1, sizeof(raw), f), sizeof(raw));
+	fclose(f);
+	assert_null(open_store(other, HC_EKEY));
+	assert_non_null(strstr(hc_last_error(), "key"));
+}
+
+static void corrupt_record_is_ecorrupt_and_never_cached(void **state)
+{
+	(void)state;
+	hc_cache *c = open_store(keyf, 0);
+	assert_int_equal(hc_put(c, "victim", 6, "payload", 7), 0);
+	hc_close(c);
+	/* Overwrite the sealed record with a forged one through a raw handle. */
+	struct backing_opts o = {.path = db, .key_file = keyf, .durability = HC_DURABILITY_WAL,
+	                         .block_cache = 1u << 20, .write_buffer = 4u << 20};
+	struct backing *b = NULL;
+	char err[256];
+	assert_int_equal(backing_open(&o, &b, err, sizeof(err)), 0);
+	unsigned char rec[7 + BACKING_SEAL_OVERHEAD];
+	assert_int_equal(backing_seal(backing_key_of(b), BACKING_PAYLOAD, "other", 5, "payload", 7,
+	                              rec, sizeof(rec)),
+	                 0);
+	/* A valid record of another key, moved under "victim". */
+	assert_int_equal(backing_put_raw(b, BACKING_PAYLOAD, "victim", 6, rec, sizeof(rec)), 0);
+	backing_close(b);
+
+	c = open_store(keyf, 0);
+	char buf[16] = {0};
+	size_t n = 0;
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(hc_get(c, "victim", 6, buf, sizeof(buf), &n), HC_ECORRUPT);
+		assert_memory_not_equal(buf, "payload", 7);
+	}
+	struct hc_stats s;
+	assert_int_equal(hc_stats(c, &s), 0);
+	assert_int_equal(s.corrupt, 2);
+	assert_int_equal(s.entries, 0);
+	hc_close(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(values_survive_reopen_and_load_on_miss, setup, teardown),
+		cmocka_unit_test_setup_teardown(large_values_are_stored_and_read_through, setup,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(wrong_key_file_fails_open_with_ekey, setup, teardown),
+		cmocka_unit_test_setup_teardown(corrupt_record_is_ecorrupt_and_never_cached, setup,
+		                                teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

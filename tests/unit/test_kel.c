@@ -1,0 +1,263 @@
+/* KERI in the cache: importing keripy's KELs, key state reads, duplicates, rejections,
+ * persistence, verification, and racing appends. */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "hotcache.h"
+
+#define PRE01 "EJe_sKQb1otKrz6COIL8VFvBv3DEFvtKaVFGn1vm0IlL"
+#define PRE04 "ELfp9ZhqQCGov3wPRLa6vn5VkIQjug2sb2QD17T-TIpY"
+#define PRE07 "EIL2dvwm6lYAsyKKtzxIEFm51gSfwe3IIZSx8kI8ve7_"
+
+static char dir[256];
+
+static unsigned char *slurp(const char *name, size_t *len)
+{
+	const char *shared = getenv("HC_SHARED");
+	char path[512];
+	snprintf(path, sizeof(path), "%s/keri-vectors/%s", shared ? shared : "../shared", name);
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		fail_msg("cannot open %s", path);
+	static unsigned char buf[1 << 16];
+	*len = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	return buf;
+}
+
+static hc_cache *open_store(void)
+{
+	struct hc_config cfg;
+	hc_config_default(&cfg);
+	char err[256], path[300];
+	snprintf(path, sizeof(path), "%s/db", dir);
+	assert_int_equal(hc_config_set(&cfg, "backing.mode", "rocksdb", err, sizeof(err)), 0);
+	assert_int_equal(hc_config_set(&cfg, "backing.path", path, err, sizeof(err)), 0);
+	assert_int_equal(hc_config_set(&cfg, "backing.durability", "wal", err, sizeof(err)), 0);
+	cfg.memory_limit = 32u << 20;
+	cfg.max_entry = 64u << 10;
+	hc_cache *c = NULL;
+	int rc = hc_open(&cfg, &c);
+	if (rc != 0)
+		fail_msg("hc_open: %s: %s", hc_strerror(rc), hc_last_error());
+	return c;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/hc-kel-XXXXXX");
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+struct lines {
+	int n;
+	int outcome[16];
+};
+
+static void note(const struct hc_kel_event *ev, void *arg)
+{
+	struct lines *l = arg;
+	if (l->n < 16)
+		l->outcome[l->n] = ev->outcome;
+	l->n++;
+}
+
+static void import_of_direct_mode_kel_reaches_keripys_state(void **state)
+{
+	(void)state;
+	hc_cache *c = open_store();
+	size_t len;
+	unsigned char *s = slurp("01_direct_mode_coe_icp_rot_ixn.cesr", &len);
+	struct lines l = {0};
+	struct hc_kel_report r = {.on_event = note, .arg = &l};
+	int rc = hc_kel_import(c, s, len, &r);
+	if (rc != 0)
+		fail_msg("import: %s: %s", hc_strerror(rc), hc_last_error());
+	assert_int_equal(r.accepted, 3);
+	assert_int_equal(r.rejected, 0);
+	assert_int_equal(l.n, 3);
+	struct hc_keystate ks;
+	assert_int_equal(hc_keystate_get(c, PRE01, &ks), 0);
+	assert_int_equal(ks.sn, 2);
+	assert_string_equal(ks.ilk, "ixn");
+	assert_true(strncmp(ks.said, "EG3O9AV3", 8) == 0);
+	assert_int_equal(ks.nkeys, 1);
+	assert_true(strncmp(ks.keys[0], "DIR7b_v2", 8) == 0);
+	assert_true(strncmp(ks.next[0], "ED9O5NCp", 8) == 0);
+	assert_string_equal(ks.kt, "\"1\"");
+
+	/* The same stream again: every event a duplicate, nothing changes. */
+	memset(&l, 0, sizeof(l));
+	r = (struct hc_kel_report){.on_event = note, .arg = &l};
+	assert_int_equal(hc_kel_import(c, s, len, &r), 0);
+	assert_int_equal(r.duplicates, 3);
+	assert_int_equal(l.outcome[0], HC_KEL_DUPLICATE);
+	uint64_t events = 0;
+	assert_int_equal(hc_kel_verify(c, PRE01, &events), 0);
+	assert_int_equal(events, 3);
+	hc_close(c);
+
+	/* Reopened: the state loads from the store, the JSON has keripy's layout. */
+	c = open_store();
+	char json[4096];
+	size_t jl;
+	assert_int_equal(hc_keystate_json(c, PRE01, json, sizeof(json), &jl), 0);
+	assert_int_equal(strlen(json), jl);
+	assert_true(strncmp(json, "{\"vn\":[1,0],\"i\":\"" PRE01 "\",\"s\":\"2\"", 60) == 0);
+	assert_int_equal(hc_keystate_json(c, PRE01, json, 10, &jl), HC_ERANGE);
+	assert_true(jl > 10);
+	hc_close(c);
+}
+
+static void weighted_kels_import(void **state)
+{
+	(void)state;
+	hc_cache *c = open_store();
+	size_t len;
+	unsigned char *s = slurp("04_replay_deb_weighted_kel.cesr", &len);
+	struct hc_kel_report r = {0};
+	int rc = hc_kel_import(c, s, len, &r);
+	if (rc != 0)
+		fail_msg("import 04: %s: %s", hc_strerror(rc), hc_last_error());
+	struct hc_keystate ks;
+	assert_int_equal(hc_keystate_get(c, PRE04, &ks), 0);
+	assert_int_equal(ks.sn, 6);
+	s = slurp("07_weighted_wes_kel.cesr", &len);
+	rc = hc_kel_import(c, s, len, &r);
+	if (rc != 0)
+		fail_msg("import 07: %s: %s", hc_strerror(rc), hc_last_error());
+	assert_int_equal(r.accepted, 5);
+	assert_int_equal(hc_keystate_get(c, PRE07, &ks), 0);
+	assert_int_equal(ks.sn, 4);
+	assert_int_equal(hc_kel_verify(c, PRE07, NULL), 0);
+	hc_close(c);
+}
+
+static void rejections_change_nothing(void **state)
+{
+	(void)state;
+	hc_cache *c = open_store();
+	size_t len, consumed;
+	unsigned char *s = slurp("01_direct_mode_coe_icp_rot_ixn.cesr", &len);
+	unsigned char msg[1 << 12];
+	/* A rot before the icp: no state. */
+	const unsigned char *rot = (const unsigned char *)strstr((const char *)s, "{\"v\":\"KERI10JSON000160_\",\"t\":\"rot\"");
+	assert_non_null(rot);
+	int rc = hc_kel_append(c, rot, len - (size_t)(rot - s), &consumed);
+	assert_int_equal(rc, HC_EKERI_NOSTATE);
+	assert_true(consumed > 0);
+	struct hc_keystate ks;
+	assert_int_equal(hc_keystate_get(c, PRE01, &ks), HC_ENOTFOUND);
+	/* A forged byte in the icp's signature. */
+	memcpy(msg, s, len);
+	size_t icp_len = 0x12b;
+	msg[icp_len + 10] = msg[icp_len + 10] == 'A' ? 'B' : 'A';
+	rc = hc_kel_append(c, msg, len, &consumed);
+	assert_true(rc == HC_EKERI_SIG || rc == HC_EKERI_PAD || rc == HC_EKERI_CESR);
+	assert_int_equal(hc_keystate_get(c, PRE01, &ks), HC_ENOTFOUND);
+	/* The genuine icp, then the rot out of order (the ixn first). */
+	assert_int_equal(hc_kel_append(c, s, len, &consumed), 0);
+	const unsigned char *ixn = (const unsigned char *)strstr((const char *)s, "\"t\":\"ixn\"");
+	assert_non_null(ixn);
+	ixn -= strlen("{\"v\":\"KERI10JSON0000cb_\",");
+	assert_int_equal(ixn[0], '{');
+	rc = hc_kel_append(c, ixn, len - (size_t)(ixn - s), &consumed);
+	assert_int_equal(rc, HC_EKERI_SN);
+	assert_int_equal(hc_keystate_get(c, PRE01, &ks), 0);
+	assert_int_equal(ks.sn, 0);
+	assert_int_equal(hc_kel_append(NULL, s, len, &consumed), HC_EINVAL);
+	assert_int_equal(hc_keystate_get(c, "short", &ks), HC_EINVAL);
+	hc_close(c);
+}
+
+struct racer {
+	hc_cache *c;
+	const unsigned char *msg;
+	size_t len;
+	pthread_barrier_t *bar;
+	int rc;
+};
+
+static void *race(void *arg)
+{
+	struct racer *r = arg;
+	size_t consumed;
+	pthread_barrier_wait(r->bar);
+	r->rc = hc_kel_append(r->c, r->msg, r->len, &consumed);
+	return NULL;
+}
+
+/* Two threads append the same next event at once: the KEL gets it once. */
+static void racing_appends_of_one_event_store_it_once(void **state)
+{
+	(void)state;
+	hc_cache *c = open_store();
+	size_t len, consumed;
+	unsigned char *s = slurp("01_direct_mode_coe_icp_rot_ixn.cesr", &len);
+	assert_int_equal(hc_kel_append(c, s, len, &consumed), 0);
+	const unsigned char *rot = (const unsigned char *)strstr((const char *)s, "{\"v\":\"KERI10JSON000160_\",\"t\":\"rot\"");
+	pthread_barrier_t bar;
+	pthread_barrier_init(&bar, NULL, 4);
+	struct racer rs[4];
+	pthread_t th[4];
+	for (int i = 0; i < 4; i++) {
+		rs[i] = (struct racer){c, rot, len - (size_t)(rot - s), &bar, -999};
+		pthread_create(&th[i], NULL, race, &rs[i]);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(rs[i].rc, 0); /* one accepted, the others duplicates */
+	}
+	pthread_barrier_destroy(&bar);
+	struct hc_keystate ks;
+	assert_int_equal(hc_keystate_get(c, PRE01, &ks), 0);
+	assert_int_equal(ks.sn, 1);
+	uint64_t events;
+	assert_int_equal(hc_kel_verify(c, PRE01, &events), 0);
+	assert_int_equal(events, 2);
+	hc_close(c);
+}
+
+static void kel_without_backing_is_enotsup(void **state)
+{
+	(void)state;
+	struct hc_config cfg;
+	hc_config_default(&cfg);
+	cfg.backing_mode = HC_BACKING_NONE;
+	hc_cache *c;
+	assert_int_equal(hc_open(&cfg, &c), 0);
+	size_t consumed;
+	assert_int_equal(hc_kel_append(c, "{}", 2, &consumed), HC_ENOTSUP);
+	hc_close(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(import_of_direct_mode_kel_reaches_keripys_state, setup,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(weighted_kels_import, setup, teardown),
+		cmocka_unit_test_setup_teardown(rejections_change_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(racing_appends_of_one_event_store_it_once, setup,
+		                                teardown),
+		cmocka_unit_test(kel_without_backing_is_enotsup),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
