@@ -168,7 +168,7 @@ int backing_unseal(const struct backing_key *k, int cf, const void *key, size_t 
 	const unsigned char *r = rec;
 	unsigned char scratch[1];
 	unsigned long long mlen;
-	size_t plen, adlen;
+	size_t plen = 0, adlen = 0;
 	int rc;
 
 	rc = backing_check_args(cf, key, klen);
