@@ -7,9 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifndef HC_NO_JEMALLOC
-#include <jemalloc/jemalloc.h>
-#endif
+#include <dlfcn.h>
 
 /* Countdown to the injected failure: 0 = off, 1 = the next call fails. */
 static _Atomic long fail_countdown;
@@ -47,58 +45,90 @@ static int injected_failure(void)
 	return 0;
 }
 
-#ifndef HC_NO_JEMALLOC
-static unsigned arena_flags;
-static pthread_once_t arena_once = PTHREAD_ONCE_INIT;
+/*
+ * Which allocator: jemalloc when the process has it (the embedder links -ljemalloc,
+ * as hotcache.pc does, or preloads it), found once with dlsym so that libhotcache
+ * itself never pulls jemalloc in (a jemalloc loaded behind libc interposes operator
+ * new but not malloc, and RocksDB's initialisers then free across the two). Entries
+ * then come from a private arena with exact size classes (nallocx). Without jemalloc,
+ * and in sanitizer builds, the system malloc; the charge is glibc's chunk size.
+ */
+struct jemalloc_api {
+	void *(*mallocx)(size_t, int);
+	void (*sdallocx)(void *, size_t, int);
+	size_t (*nallocx)(size_t, int);
+	int (*mallctl)(const char *, void *, size_t *, void *, size_t);
+	int flags;
+};
+static struct jemalloc_api je;
+static pthread_once_t je_once = PTHREAD_ONCE_INIT;
 
-static void arena_init(void)
+/* jemalloc's flag encodings (jemalloc/jemalloc_macros.h): lg(align), arena + 1 << 20. */
+#define JE_ALIGN16 4
+#define JE_ARENA(a) ((int)(((unsigned)(a) + 1) << 20))
+
+static void je_init(void)
 {
+#ifndef HC_NO_JEMALLOC
+	struct jemalloc_api j;
+	*(void **)&j.mallocx = dlsym(RTLD_DEFAULT, "mallocx");
+	*(void **)&j.sdallocx = dlsym(RTLD_DEFAULT, "sdallocx");
+	*(void **)&j.nallocx = dlsym(RTLD_DEFAULT, "nallocx");
+	*(void **)&j.mallctl = dlsym(RTLD_DEFAULT, "mallctl");
+	if (j.mallocx == NULL || j.sdallocx == NULL || j.nallocx == NULL || j.mallctl == NULL)
+		return;
 	unsigned ind;
 	size_t sz = sizeof(ind);
-	/* A private arena; if jemalloc refuses, the default arena still works. */
-	if (mallctl("arenas.create", &ind, &sz, NULL, 0) == 0)
-		arena_flags = (unsigned)MALLOCX_ARENA(ind);
-}
-
-void *mem_alloc(size_t size, int zero)
-{
-	if (injected_failure())
-		return NULL;
-	pthread_once(&arena_once, arena_init);
-	return mallocx(size ? size : 1,
-	               (int)arena_flags | MALLOCX_ALIGN(16) | (zero ? MALLOCX_ZERO : 0));
-}
-
-void mem_free(void *p, size_t size)
-{
-	if (p != NULL)
-		sdallocx(p, size ? size : 1, (int)arena_flags | MALLOCX_ALIGN(16));
-}
-
-size_t mem_charge(size_t size)
-{
-	return nallocx(size ? size : 1, MALLOCX_ALIGN(16));
-}
-#else
-void *mem_alloc(size_t size, int zero)
-{
-	if (injected_failure())
-		return NULL;
-	size_t n = mem_charge(size);
-	void *p = aligned_alloc(16, n);
-	if (p != NULL && zero)
-		memset(p, 0, n);
-	return p;
-}
-
-void mem_free(void *p, size_t size)
-{
-	(void)size;
-	free(p);
-}
-
-size_t mem_charge(size_t size)
-{
-	return size == 0 ? 16 : (size + 15) & ~(size_t)15;
-}
+	j.flags = JE_ALIGN16;
+	/* A private arena; if jemalloc refuses, its default arenas still work. */
+	if (j.mallctl("arenas.create", &ind, &sz, NULL, 0) == 0)
+		j.flags |= JE_ARENA(ind);
+	je = j;
 #endif
+}
+
+static inline int have_je(void)
+{
+	pthread_once(&je_once, je_init);
+	return je.mallocx != NULL;
+}
+
+const char *mem_allocator(void)
+{
+	return have_je() ? "jemalloc (private arena)" : "system malloc";
+}
+
+void *mem_alloc(size_t size, int zero)
+{
+	if (injected_failure())
+		return NULL;
+	if (have_je()) {
+		void *p = je.mallocx(size ? size : 1, je.flags);
+		if (p != NULL && zero)
+			memset(p, 0, je.nallocx(size ? size : 1, je.flags));
+		return p;
+	}
+	return zero ? calloc(1, size ? size : 1) : malloc(size ? size : 1);
+}
+
+void mem_free(void *p, size_t size)
+{
+	if (p == NULL)
+		return;
+	if (have_je())
+		je.sdallocx(p, size ? size : 1, je.flags);
+	else
+		free(p);
+}
+
+size_t mem_charge(size_t size)
+{
+	if (have_je())
+		return je.nallocx(size ? size : 1, je.flags);
+	/* glibc: an 8-byte header, 16-byte granules, 32 bytes at least; requests past the
+	 * mmap threshold (128 KiB unless tuned) take whole pages plus the header. */
+	if (size >= (128u << 10))
+		return (size + 16 + 4095) & ~(size_t)4095;
+	size_t c = (size + 8 + 15) & ~(size_t)15;
+	return c < 32 ? 32 : c;
+}

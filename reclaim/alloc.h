@@ -1,10 +1,11 @@
 /*
  * The one allocation seam for cache memory (entries, map buckets, records).
  *
- * Release builds allocate from a dedicated jemalloc arena, so the cache's memory is
- * apart from the embedder's and its size classes are exact (nallocx): the byte
- * accounting charges what the allocator really hands out. Sanitizer builds
- * (HC_NO_JEMALLOC) use malloc and charge the request rounded up to 16 bytes.
+ * When the process links jemalloc, entries come from a dedicated jemalloc arena, so the
+ * cache's memory is apart from the embedder's and its size classes are exact
+ * (nallocx): the byte accounting charges what the allocator really hands out. Without
+ * it, and in sanitizer builds (HC_NO_JEMALLOC), the system malloc, charged at glibc's
+ * chunk size (see alloc.c for why jemalloc is found at run time, not linked).
  *
  * Tests make the Nth allocation from now fail (mem_fail_after) to drive every
  * caller's out-of-memory path.
@@ -29,6 +30,8 @@ size_t mem_charge(size_t size);
  * one until mem_fail_after(0) turns injection off. Any thread; global.
  */
 void mem_fail_after(long n);
+/* "jemalloc (private arena)" or "system malloc". Any thread. */
+const char *mem_allocator(void);
 /* Allocations made since the process started (counts the injected failures too). */
 unsigned long mem_alloc_calls(void);
 

@@ -1,6 +1,13 @@
 # reclaim/: the allocation seam and epoch-based reclamation over ck_epoch.
 add_library(hc_reclaim OBJECT reclaim/alloc.c reclaim/reclaim.c)
-target_link_libraries(hc_reclaim PUBLIC PkgConfig::CK Threads::Threads)
-if(NOT HC_SANITIZE)
-  target_link_libraries(hc_reclaim PUBLIC PkgConfig::JEMALLOC)
-endif()
+target_link_libraries(hc_reclaim PUBLIC PkgConfig::CK Threads::Threads ${CMAKE_DL_LIBS})
+
+# Programs (tests, benches, the CLI) run on jemalloc as embedders are told to: linked
+# into the executable, so it is the process's allocator throughout. The library
+# itself only finds it at run time (reclaim/alloc.c).
+function(hc_use_jemalloc target)
+  if(NOT HC_SANITIZE)
+    target_link_options(${target} PRIVATE -Wl,--no-as-needed)
+    target_link_libraries(${target} PRIVATE PkgConfig::JEMALLOC)
+  endif()
+endfunction()

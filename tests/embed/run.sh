@@ -1,0 +1,26 @@
+#!/bin/sh
+# Installs hotcache from the build dir $1 into a scratch prefix, then builds and runs
+# the README's example with pkg-config and with find_package, as an embedder would.
+set -eu
+build=$1
+src=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
+libdir=$(ls -d "$tmp"/prefix/lib*/pkgconfig | head -n1 | xargs dirname)
+export PKG_CONFIG_PATH="$libdir/pkgconfig"
+cc -std=c11 -Wall -Werror -o "$tmp/example_pc" "$src/tests/embed/example.c" \
+   $(pkg-config --cflags --libs hotcache) -Wl,-rpath,"$libdir"
+out=$("$tmp/example_pc")
+[ "$out" = "value" ] || { echo "pkg-config example printed '$out'"; exit 1; }
+# Without jemalloc: the library falls back to the system allocator.
+cc -std=c11 -Wall -Werror -o "$tmp/example_plain" "$src/tests/embed/example.c" \
+   -I"$tmp/prefix/include" -L"$libdir" -lhotcache -Wl,-rpath,"$libdir"
+out=$("$tmp/example_plain")
+[ "$out" = "value" ] || { echo "plain example printed '$out'"; exit 1; }
+cmake -S "$src/tests/embed" -B "$tmp/b" -DCMAKE_PREFIX_PATH="$tmp/prefix" \
+      -DCMAKE_BUILD_RPATH="$libdir" >/dev/null
+cmake --build "$tmp/b" >/dev/null
+out=$("$tmp/b/example_cmake")
+[ "$out" = "value" ] || { echo "find_package example printed '$out'"; exit 1; }
+echo "embedding: pkg-config and find_package builds both print '$out'"
