@@ -7,8 +7,10 @@
  *   - a record is in r->all from registration until reclaim_destroy (never unlinked),
  *     so summing counters walks a list that only grows; the push is a release CAS
  *     paired with the acquire load of r->all in the summing loops;
- *   - r->retired_bytes = bytes of the objects on the staging stack or pending in
- *     r->shared: added by retire before the push, subtracted after the free;
+ *   - backlog = sum over threads of retired_bytes - r->freed_bytes: a thread counts an
+ *     object when it retires it (owner-only counters, no shared line per retire), the
+ *     poller counts it when it frees it; the freed totals are read first (acquire,
+ *     pairing with the release add in dispatch), so the difference is never negative;
  *   - r->shared is touched only under poll_mu (ck_epoch_call and ck_epoch_poll both
  *     need a record owned by one thread); every object in it was unlinked before it
  *     was taken off the staging stack, hence before any scan that poll makes;
@@ -18,6 +20,7 @@
 #include "reclaim/reclaim.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -41,8 +44,8 @@ int reclaim_init(struct reclaim *r, size_t backlog_cap, size_t ncounters)
 	r->backlog_cap = backlog_cap;
 	r->ncounters = ncounters;
 	atomic_init(&r->all, NULL);
-	atomic_init(&r->retired_bytes, 0);
-	atomic_init(&r->retired_objs, 0);
+	atomic_init(&r->freed_bytes, 0);
+	atomic_init(&r->freed_objs, 0);
 	r->shared = mem_alloc(sizeof(*r->shared), 1);
 	if (r->shared == NULL)
 		return HC_ENOMEM;
@@ -111,10 +114,13 @@ struct reclaim_thread *reclaim_self_slow(struct reclaim *r)
 	return t;
 }
 
+static void flush(struct reclaim_thread *t);
+
 static void release_record(struct reclaim_thread *t)
 {
-	/* Nothing is pending in a thread's own record (retirement goes to the shared
-	 * one), so releasing it never waits for a reader. */
+	/* Its batch goes to the domain; nothing is pending in a thread's own ck record
+	 * (retirement goes to the shared one), so releasing never waits for a reader. */
+	flush(t);
 	pthread_mutex_lock(&t->dom->lock);
 	ck_epoch_unregister(&t->rec);
 	pthread_mutex_unlock(&t->dom->lock);
@@ -151,26 +157,48 @@ static void dispatch(ck_epoch_entry_t *e)
 #endif
 	size_t bytes = n->bytes;
 	n->fn(n);
-	atomic_fetch_sub_explicit(&r->retired_bytes, bytes, memory_order_relaxed);
-	atomic_fetch_sub_explicit(&r->retired_objs, 1, memory_order_relaxed);
+	/* Release pairs with the acquire loads in reclaim_backlog: a reader that sees
+	 * this free also sees the retire counted (it happened before the staging push). */
+	atomic_fetch_add_explicit(&r->freed_bytes, bytes, memory_order_release);
+	atomic_fetch_add_explicit(&r->freed_objs, 1, memory_order_release);
 }
 
 void reclaim_retire(struct reclaim_thread *t, struct reclaim_node *node, size_t bytes,
                     reclaim_fn *fn)
 {
-	struct reclaim *r = t->dom;
 	node->fn = fn;
 	node->bytes = bytes;
-	atomic_fetch_add_explicit(&r->retired_bytes, bytes, memory_order_relaxed);
-	atomic_fetch_add_explicit(&r->retired_objs, 1, memory_order_relaxed);
+	node->stage_next = t->local_head;
+	t->local_head = node;
+	if (t->local_tail == NULL)
+		t->local_tail = node;
+	/* Owner-only counters: a relaxed load and store, no RMW on a shared line. */
+	atomic_store_explicit(&t->retired_bytes,
+	                      atomic_load_explicit(&t->retired_bytes, memory_order_relaxed) + bytes,
+	                      memory_order_relaxed);
+	atomic_store_explicit(&t->retired_objs,
+	                      atomic_load_explicit(&t->retired_objs, memory_order_relaxed) + 1,
+	                      memory_order_relaxed);
+	if (++t->local_n >= RECLAIM_BATCH)
+		flush(t);
+}
+
+/* Moves the thread's batch onto the domain's staging stack: one CAS. Owner of t. */
+static void flush(struct reclaim_thread *t)
+{
+	if (t->local_head == NULL)
+		return;
+	struct reclaim *r = t->dom;
 	struct reclaim_node *head = atomic_load_explicit(&r->staging, memory_order_relaxed);
 	do {
-		node->stage_next = head;
+		t->local_tail->stage_next = head;
 		/* Release pairs with the acquire exchange in poll_locked: the poller sees
-		 * fn, bytes and stage_next. */
-	} while (!atomic_compare_exchange_weak_explicit(&r->staging, &head, node,
+		 * every node's fn, bytes and stage_next. */
+	} while (!atomic_compare_exchange_weak_explicit(&r->staging, &head, t->local_head,
 	                                                memory_order_release,
 	                                                memory_order_relaxed));
+	t->local_head = t->local_tail = NULL;
+	t->local_n = 0;
 }
 
 /* poll_mu held. */
@@ -192,7 +220,8 @@ static void poll_locked(struct reclaim *r)
 void reclaim_poll(struct reclaim_thread *t)
 {
 	struct reclaim *r = t->dom;
-	if (atomic_load_explicit(&r->retired_objs, memory_order_relaxed) == 0)
+	flush(t);
+	if (reclaim_backlog_objs(r) == 0)
 		return;
 	if (pthread_mutex_trylock(&r->poll_mu) != 0)
 		return;
@@ -212,13 +241,14 @@ int reclaim_drain(struct reclaim_thread *t, uint64_t timeout_ns)
 	uint64_t deadline = now_ns() + timeout_ns;
 	long pause_ns = 1000;
 	struct reclaim *r = t->dom;
+	flush(t);
 	for (;;) {
-		if (atomic_load_explicit(&r->retired_objs, memory_order_relaxed) == 0)
+		if (reclaim_backlog_objs(r) == 0)
 			return 0;
 		pthread_mutex_lock(&r->poll_mu);
 		poll_locked(r);
 		pthread_mutex_unlock(&r->poll_mu);
-		if (atomic_load_explicit(&r->retired_objs, memory_order_relaxed) == 0)
+		if (reclaim_backlog_objs(r) == 0)
 			return 0;
 		if (now_ns() >= deadline)
 			return HC_EBUSY;
@@ -229,14 +259,27 @@ int reclaim_drain(struct reclaim_thread *t, uint64_t timeout_ns)
 	}
 }
 
+/* Sum of the threads' retired totals minus the freed total (see the invariants). */
+static uint64_t backlog(struct reclaim *r, _Atomic uint64_t *freed, size_t off)
+{
+	uint64_t f = atomic_load_explicit(freed, memory_order_acquire);
+	uint64_t sum = 0;
+	/* Acquire pairs with the release CAS in record_new: a record seen is initialised. */
+	for (struct reclaim_thread *t = atomic_load_explicit(&r->all, memory_order_acquire); t;
+	     t = t->all_next)
+		sum += atomic_load_explicit((_Atomic uint64_t *)((char *)t + off),
+		                            memory_order_relaxed);
+	return sum > f ? sum - f : 0;
+}
+
 uint64_t reclaim_backlog(struct reclaim *r)
 {
-	return atomic_load_explicit(&r->retired_bytes, memory_order_relaxed);
+	return backlog(r, &r->freed_bytes, offsetof(struct reclaim_thread, retired_bytes));
 }
 
 uint64_t reclaim_backlog_objs(struct reclaim *r)
 {
-	return atomic_load_explicit(&r->retired_objs, memory_order_relaxed);
+	return backlog(r, &r->freed_objs, offsetof(struct reclaim_thread, retired_objs));
 }
 
 int reclaim_over_cap(struct reclaim *r)
@@ -257,6 +300,9 @@ void reclaim_destroy(struct reclaim *r)
 {
 	/* No reader remains (the caller's contract), so everything pending is safe. */
 	struct reclaim *saved = reclaim_tls_dispatching;
+	for (struct reclaim_thread *t = atomic_load_explicit(&r->all, memory_order_acquire); t;
+	     t = t->all_next)
+		flush(t); /* no thread runs any more: every batch goes to the domain */
 	poll_locked(r); /* hands the staging stack over */
 	reclaim_tls_dispatching = r;
 	ck_epoch_reclaim(r->shared);

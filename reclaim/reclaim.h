@@ -15,8 +15,10 @@
  * Retirement goes to one shared ck_epoch record per domain, not to the retiring
  * thread's: a thread that retires
  * and then goes idle or blocks would otherwise strand its pending objects, whose bytes
- * count against the cache's limit, until it ran again. A retired object is pushed on a
- * lock-free staging stack; the poller (one at a time, under a trylock so pollers never
+ * count against the cache's limit, until it ran again. A retired object goes on the
+ * thread's private batch, which moves to a lock-free staging stack with one CAS when
+ * it holds RECLAIM_BATCH objects or when the thread polls (the cache polls at the end
+ * of every write, so at most a batch waits on a thread between writes); the poller (one at a time, under a trylock so pollers never
  * queue) takes the whole stack, hands it to the shared record with ck_epoch_call, and
  * polls. Handing over only under the lock matters: ck_epoch_poll frees every bin when
  * it finds no active reader, which is safe only for objects retired before its scan,
@@ -67,6 +69,12 @@ struct reclaim_thread {
 	ck_epoch_record_t rec;
 	struct reclaim *dom;
 	struct reclaim_thread *all_next; /* every record of the domain, never unlinked */
+	/* Retired by this thread, not yet on the domain's staging stack: owner only. */
+	struct reclaim_node *local_head, *local_tail;
+	unsigned local_n;
+	/* Monotonic totals of what this thread retired: written by the owner, summed by
+	 * anyone (the backlog is their sum minus the domain's freed totals). */
+	_Atomic uint64_t retired_bytes, retired_objs;
 	/* Per-thread counters of the layer above (cache stats), so that it needs no TLS
 	 * of its own: the owner writes, readers sum. Sized by reclaim_init. */
 	_Atomic uint64_t *counters;
@@ -82,8 +90,8 @@ struct reclaim {
 	ck_epoch_record_t *shared; /* where retired objects wait; used under poll_mu */
 	_Atomic(struct reclaim_node *) staging; /* retired, not yet handed to shared */
 	pthread_mutex_t poll_mu;   /* one poller of the shared record at a time; leaf */
-	_Atomic uint64_t retired_bytes;
-	_Atomic uint64_t retired_objs;
+	_Atomic uint64_t freed_bytes;   /* monotonic, by the poller */
+	_Atomic uint64_t freed_objs;
 	size_t ncounters;
 #ifdef HC_TSAN
 	char tsan_grace;           /* the sync object for the TSan annotations */
@@ -140,24 +148,28 @@ static inline void reclaim_exit(struct reclaim_thread *t)
 	ck_epoch_end(&t->rec, NULL);
 }
 
+/* Objects a thread batches before it hands them to the domain's staging stack. */
+#define RECLAIM_BATCH 32u
+
 /*
  * Hands an unlinked object to the domain: fn(node) runs after a grace period. bytes
  * are counted as retired until then. The caller must have made the object unreachable
- * to new readers. May be called inside or outside a section. Any thread (t is the
- * caller's record). Lock-free (a CAS push); no reclamation here: call reclaim_poll.
+ * to new readers. May be called inside or outside a section. The owner thread of t.
+ * Wait-free, except one CAS push per RECLAIM_BATCH objects; no reclamation here: call
+ * reclaim_poll.
  */
 void reclaim_retire(struct reclaim_thread *t, struct reclaim_node *node, size_t bytes,
                     reclaim_fn *fn);
 
-/* Tries to end a grace period and frees what was retired long enough ago, by any
- * thread. Must be called outside a section. Any thread. Never blocks: if another
- * thread is polling, returns at once. */
+/* Hands the thread's batch to the domain, tries to end a grace period and frees what
+ * was retired long enough ago, by any thread. Must be called outside a section. The
+ * owner thread of t. Never blocks: if another thread is polling, returns at once. */
 void reclaim_poll(struct reclaim_thread *t);
 
 /*
  * The synchronize fallback: polls with backoff until nothing retired is pending or
  * until timeout_ns passes. Returns 0 when drained, HC_EBUSY at the deadline (a reader
- * is stalled in a section, or retirement outpaces it). Outside a section. Any thread.
+ * is stalled in a section, or retirement outpaces it). Outside a section. Owner of t.
  * Blocking, bounded by the timeout.
  */
 HC_NODISCARD int reclaim_drain(struct reclaim_thread *t, uint64_t timeout_ns);
