@@ -11,8 +11,8 @@
  *
  *     [format 1B = 1][key id 1B][nonce 24B][ciphertext = plaintext length][tag 16B]
  *
- * XChaCha20-Poly1305-IETF under the store's data key, a fresh random nonce per record,
- * and associated data
+ * XChaCha20-Poly1305-IETF under the store's data key, a fresh nonce per record (a random
+ * per-thread prefix and a counter, fork-safe: nonce.c), and associated data
  *
  *     format || key id || length of the family name (1B) || family name || key bytes
  *
@@ -39,6 +39,10 @@
  * Errors. Every fallible call returns 0 or a negative HC_E* code (hotcache.h). On a
  * failure it also leaves a sentence in the calling thread's backing_last_error(): for
  * HC_EIO it contains RocksDB's own message. The cache copies it into hc_last_error().
+ * HC_ENOTFOUND is not a failure and leaves no sentence (it is the common miss).
+ * RocksDB's info LOG is switched off: Debian's assert-enabled librocksdb aborts the
+ * process on the line after a failed LOG write, so a full disk would kill the daemon
+ * through a debug log (store.c; tests/unit/test_backing_iofail shows it).
  *
  * The failed state. Any RocksDB write error (a failed WAL write or sync, a full disk)
  * puts the store in the failed state: every later write, by any thread, returns
@@ -47,7 +51,9 @@
  * only after the WAL write and sync succeeded), so no read in this process serves it. Its
  * outcome on disk is unknown, as for any write cut short by a crash: if the WAL bytes
  * reached the page cache and only the sync failed, a later open may recover them. The
- * caller was never told the write succeeded, so the freshness rule still holds.
+ * caller was never told the write succeeded, so the freshness rule still holds. A
+ * background error of RocksDB's own (a failed flush or compaction) stops its writes; the
+ * next write reports it as HC_EIO and enters the failed state the same way.
  *
  * Threads. After backing_open() returns and until backing_close() begins, any thread may
  * call any function at the same time as any other: RocksDB's handles are thread safe and
@@ -155,8 +161,21 @@ unsigned backing_flags(const struct backing *b);
 const struct backing_key *backing_key_of(const struct backing *b);
 /* 1 once a write failed (see the failed state), else 0. Any thread; wait-free. */
 int backing_failed(const struct backing *b);
-/* The on-disk name of a column family ("payload", ...); NULL if cf is out of range. */
+/* The on-disk name of a column family ("payload", ...); NULL if out of range. Any thread. */
 const char *backing_cf_name(int cf);
+
+/* ---- memory (memory.c) ---- */
+
+/* RocksDB's memory now, in bytes (see store.c for how the budget is split). */
+struct backing_memory {
+	uint64_t memtables;            /* all families, including memtables being flushed */
+	uint64_t table_readers;        /* index/filter memory held outside the block cache */
+	uint64_t block_cache_capacity; /* 0 when there is no block cache */
+	uint64_t block_cache_usage;    /* includes index and filter blocks */
+	uint64_t block_cache_pinned;
+};
+/* Fills m from RocksDB's counters. Any thread, concurrently; a snapshot. */
+void backing_memory(const struct backing *b, struct backing_memory *m);
 
 /* ---- writes (write.c) ---- */
 
@@ -183,23 +202,24 @@ HC_NODISCARD int backing_delete(struct backing *b, int cf, const void *key, size
  * batch_new returns NULL on allocation failure (backing_last_error says so).
  */
 struct backing_batch *backing_batch_new(struct backing *b);
-/* Adds a raw put; copies key and val. HC_EINVAL, HC_ENOMEM. */
+/* Adds a raw put; copies key and val. HC_EINVAL, HC_ENOMEM. The batch's owner thread. */
 HC_NODISCARD int backing_batch_put_raw(struct backing_batch *t, int cf, const void *key,
                                        size_t klen, const void *val, size_t vlen);
-/* Adds a sealed put (as backing_put); copies. HC_EINVAL, HC_ENOMEM. */
+/* Adds a sealed put (as backing_put); copies. HC_EINVAL, HC_ENOMEM. Owner thread. */
 HC_NODISCARD int backing_batch_put(struct backing_batch *t, int cf, const void *key,
                                    size_t klen, const void *val, size_t vlen);
-/* Adds a delete; copies key. HC_EINVAL. */
+/* Adds a delete; copies key. HC_EINVAL. Owner thread. */
 HC_NODISCARD int backing_batch_delete(struct backing_batch *t, int cf, const void *key,
                                       size_t klen);
-/* Number of operations added so far. */
+/* Number of operations added so far. Owner thread. */
 size_t backing_batch_count(const struct backing_batch *t);
 /*
  * Writes the batch atomically. HC_OK, HC_EIO (failed state entered), HC_EREADONLY.
- * An empty batch commits as HC_OK without a write. The batch may not be committed twice.
+ * An empty batch commits as HC_OK without a write; a second commit is HC_EINVAL.
+ * Owner thread; commits of different batches run concurrently (grouped by RocksDB).
  */
 HC_NODISCARD int backing_batch_commit(struct backing_batch *t);
-/* Frees the batch (NULL is fine). */
+/* Frees the batch (NULL is fine). Owner thread. */
 void backing_batch_free(struct backing_batch *t);
 
 /* ---- reads (read.c) ---- */
@@ -226,7 +246,7 @@ HC_NODISCARD int backing_get_sealed(struct backing *b, int cf, const void *key,
  */
 HC_NODISCARD int backing_unseal_into(const struct backing *b, const struct backing_pin *pin,
                                      void *dst);
-/* Releases a pin from a successful get; idempotent; a zeroed pin is fine. */
+/* Releases a pin from a successful get; idempotent; a zeroed pin is fine. Pin's owner. */
 void backing_pin_release(struct backing_pin *pin);
 /*
  * Convenience: get_sealed + unseal_into buf. *vlen is the plaintext length on HC_OK and
@@ -246,10 +266,10 @@ HC_NODISCARD int backing_get(struct backing *b, int cf, const void *key, size_t 
 struct backing_key *backing_key_new(const unsigned char raw[BACKING_KEY_BYTES], uint8_t id);
 /* Wipes and frees (NULL is fine). Must not race with users of the key. */
 void backing_key_free(struct backing_key *k);
-/* The key's id byte. */
+/* The key's id byte. Any thread. */
 uint8_t backing_key_id(const struct backing_key *k);
 
-/* The sealed size of a plaintext of plen bytes. */
+/* The sealed size of a plaintext of plen bytes. Any thread. */
 static inline size_t backing_sealed_len(size_t plen)
 {
 	return plen + BACKING_SEAL_OVERHEAD;
@@ -289,7 +309,8 @@ HC_NODISCARD int backing_unseal(const struct backing_key *k, int cf, const void 
  */
 HC_NODISCARD int backing_keyfile_load(const char *path, int create, struct backing_key **out,
                                       int *created, char *err, size_t errlen);
-/* The key check value: BLAKE2b-256 keyed by the key over a fixed label, with a header. */
+/* The key check value: BLAKE2b-256 keyed by the key over a fixed label, with a header.
+ * Any thread. */
 #define BACKING_CHECK_BYTES (2u + 32u)
 void backing_key_check_value(const struct backing_key *k,
                              unsigned char out[BACKING_CHECK_BYTES]);
@@ -345,6 +366,8 @@ struct backing_key *backing_key_alloc(uint8_t id);
 unsigned char *backing_key_raw(struct backing_key *k);
 /* The raw key bytes (guarded memory) for crypto calls inside backing/. */
 const unsigned char *backing_key_bytes(const struct backing_key *k);
+/* A fresh XChaCha20 nonce, never repeated under any key (nonce.c). Any thread. */
+void backing_nonce(unsigned char out[BACKING_NONCE_BYTES]);
 /* Makes the key read-only (sodium_mprotect_readonly). */
 void backing_key_lock(struct backing_key *k);
 #endif /* BACKING_INTERNAL */

@@ -1,6 +1,6 @@
 # backing/: the RocksDB store, sealing of payloads at rest, the data key file.
 add_library(hc_backing OBJECT
-  backing/error.c backing/seal.c backing/keyfile.c backing/store.c backing/read.c
+  backing/error.c backing/nonce.c backing/seal.c backing/keyfile.c backing/store.c backing/memory.c backing/read.c
   backing/write.c backing/tsan_rocksdb.c)
 target_link_libraries(hc_backing PUBLIC PkgConfig::ROCKSDB PkgConfig::SODIUM)
 
@@ -40,7 +40,8 @@ hc_test(fuzz_record_replay SOURCES tests/fuzz/fuzz_record.c tests/fuzz/replay_ma
         LIBS hc_backing LABELS unit ARGS ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/record)
 option(HC_FUZZ "build libFuzzer targets (needs clang)" OFF)
 if(HC_FUZZ)
-  add_executable(fuzz_record tests/fuzz/fuzz_record.c backing/seal.c backing/error.c)
+  add_executable(fuzz_record tests/fuzz/fuzz_record.c backing/seal.c backing/nonce.c
+                 backing/error.c)
   target_compile_options(fuzz_record PRIVATE -fsanitize=fuzzer,address,undefined
                          -fno-sanitize-recover=all)
   target_link_options(fuzz_record PRIVATE -fsanitize=fuzzer,address,undefined)

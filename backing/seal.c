@@ -3,9 +3,8 @@
  *
  *     [format 1B = 1][key id 1B][nonce 24B][ciphertext][tag 16B]
  *
- * XChaCha20-Poly1305-IETF: the 24-byte nonce is random per record (randombytes_buf),
- * which is safe for far more records than a store will ever hold (collision chance
- * about n^2 / 2^193). The associated data binds the format, the key id, the column
+ * XChaCha20-Poly1305-IETF: the 24-byte nonce is unique per record (nonce.c: a random
+ * per-thread prefix and a counter, safe across fork). The associated data binds the format, the key id, the column
  * family and the lookup key (see backing_ad), so a valid record copied to another key
  * or family, or relabelled with another format or key id, fails the tag check.
  *
@@ -134,7 +133,7 @@ int backing_seal(const struct backing_key *k, int cf, const void *key, size_t kl
 		                         "output of %zu)", vlen, cap);
 	rec[0] = BACKING_FORMAT;
 	rec[1] = k->id;
-	randombytes_buf(rec + 2, BACKING_NONCE_BYTES);
+	backing_nonce(rec + 2);
 	adlen = backing_ad(ad, BACKING_FORMAT, k->id, cf, key, klen);
 	crypto_aead_xchacha20poly1305_ietf_encrypt(rec + BACKING_HEADER_BYTES, &clen,
 	                                           vlen > 0 ? val : empty, vlen, ad, adlen,

@@ -17,7 +17,8 @@
  * takes the shard mutex, so either the loader sees the bump and discards, or the
  * loader installed first and the write then replaces (or removes) what it installed.
  * Either way a get that starts after a put returned sees that put's value or a newer
- * one. tests/unit/test_cache_fresh.c checks it with a loader that sleeps.
+ * one. tests/unit/test_cache_flight.c checks it with loaders held at each step, and
+ * its negative controls (guard removed, version bumped before the store write) fail.
  *
  * Single flight: the first miss on a key registers a flight in the key's stripe;
  * later misses on the same key wait on the stripe's condition variable until no flight
@@ -289,7 +290,9 @@ static void install_loaded(hc_cache *c, struct reclaim_thread *t, struct loading
 		count(t, C_NOT_CACHED);
 }
 
-static int lookup(hc_cache *c, const void *key, size_t klen, const struct deliver *d);
+static int lookup(hc_cache *c, const void *key, size_t klen, const struct deliver *d,
+                  int counted);
+static void relieve(struct shard *s, struct reclaim_thread *t);
 
 /* A miss with a store behind: single-flight load, deliver, install if fresh. */
 static int load_miss(hc_cache *c, struct reclaim_thread *t, uint64_t h, const void *key,
@@ -302,7 +305,8 @@ static int load_miss(hc_cache *c, struct reclaim_thread *t, uint64_t h, const vo
 		while (flight_find(st, h, key, klen) != NULL)
 			pthread_cond_wait(&st->cv, &st->mu);
 		pthread_mutex_unlock(&st->mu);
-		return lookup(c, key, klen, d);
+		/* Already counted as a miss: the retry is not counted again. */
+		return lookup(c, key, klen, d, 1);
 	}
 	struct flight me = {.next = st->flights, .hash = h, .key = key, .klen = klen};
 	st->flights = &me;
@@ -319,6 +323,7 @@ static int load_miss(hc_cache *c, struct reclaim_thread *t, uint64_t h, const vo
 	if (rc == 0) {
 		if (l.e != NULL) {
 			rc = deliver(d, entry_val(l.e), l.e->vlen);
+			relieve(shard_of(c, h), t);
 			install_loaded(c, t, &l, st, v0);
 		} else {
 			rc = deliver(d, l.big, l.big_len);
@@ -340,7 +345,9 @@ static int load_miss(hc_cache *c, struct reclaim_thread *t, uint64_t h, const vo
 	return rc;
 }
 
-static int lookup(hc_cache *c, const void *key, size_t klen, const struct deliver *d)
+/* counted: this get was already counted as a miss (a single-flight waiter's retry). */
+static int lookup(hc_cache *c, const void *key, size_t klen, const struct deliver *d,
+                  int counted)
 {
 	uint64_t h = key_hash(c, key, klen);
 	struct reclaim_thread *t = reclaim_enter(&c->rc);
@@ -353,11 +360,13 @@ static int lookup(hc_cache *c, const void *key, size_t klen, const struct delive
 		policy_touch(e);
 		int rc = deliver(d, entry_val(e), e->vlen);
 		reclaim_exit(t);
-		count(t, counter_index(s->index, CS_HITS));
+		if (!counted)
+			count(t, counter_index(s->index, CS_HITS));
 		return rc;
 	}
 	reclaim_exit(t);
-	count(t, counter_index(s->index, CS_MISSES));
+	if (!counted)
+		count(t, counter_index(s->index, CS_MISSES));
 	if (c->store.load == NULL)
 		return HC_ENOTFOUND;
 	return load_miss(c, t, h, key, klen, d);
@@ -371,7 +380,7 @@ int hc_get(hc_cache *c, const void *key, size_t klen, void *buf, size_t cap, siz
 	if (vlen == NULL || (buf == NULL && cap > 0))
 		return hc_error_ret(HC_EINVAL, "hc_get: vlen is NULL, or buf is NULL with cap > 0");
 	struct deliver d = {.buf = buf, .cap = cap, .vlen = vlen};
-	return lookup(c, key, klen, &d);
+	return lookup(c, key, klen, &d, 0);
 }
 
 int hc_read(hc_cache *c, const void *key, size_t klen, hc_read_fn fn, void *arg)
@@ -382,7 +391,7 @@ int hc_read(hc_cache *c, const void *key, size_t klen, hc_read_fn fn, void *arg)
 	if (fn == NULL)
 		return hc_error_ret(HC_EINVAL, "hc_read: fn is NULL");
 	struct deliver d = {.fn = fn, .arg = arg};
-	return lookup(c, key, klen, &d);
+	return lookup(c, key, klen, &d, 0);
 }
 
 struct batch_one {

@@ -7,6 +7,10 @@
  * as JSON. The raw input is also fed to keri_state_decode, which must either refuse
  * it or decode something that re-encodes to the same bytes.
  *
+ * A mutated event almost never keeps a correct SAID, which would stop the fuzzer at
+ * the SAID check; so an event refused with KERI_ESAID is also retried with its SAID
+ * recomputed in a scratch copy (self-addressing `i` too), to reach the rules behind.
+ *
  * Built with HC_FUZZ_REPLAY_MAIN it is a plain program that replays every file of the
  * directories given as arguments (the seed corpus, in ctest).
  */
@@ -43,8 +47,32 @@ static void check_state(const struct keri_state *st)
 		abort();
 }
 
+/* Recompute the SAID of the body at b[0..size) in place (the harness's own fix-up,
+ * not the module's code path, so a bug in one does not hide in the other). */
+static void fix_said(uint8_t *b, size_t size)
+{
+	uint8_t *d = memmem(b, size, ",\"d\":\"", 6);
+	uint8_t *i = memmem(b, size, ",\"i\":\"", 6);
+	char said[KERI_QB64 + 1];
+	if (!d || (size_t)(d - b) + 6 + KERI_QB64 > size)
+		return;
+	d += 6;
+	int self = i && (size_t)(i - b) + 6 + KERI_QB64 <= size &&
+	           memcmp(i + 6, d, KERI_QB64) == 0;
+	char code = (char)d[0];
+	memset(d, '#', KERI_QB64);
+	if (self)
+		memset(i + 6, '#', KERI_QB64);
+	if (keri_digest_qb64(code, b, size, said) != KERI_OK)
+		return;
+	memcpy(d, said, KERI_QB64);
+	if (self)
+		memcpy(i + 6, said, KERI_QB64);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static uint8_t scratch[1 << 20];
 	static struct keri_state st[2], tmp;
 	static struct keri_event ev;
 	static uint8_t enc[KERI_STATE_ENC_MAX];
@@ -59,6 +87,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int rc = keri_parse(data + off, size - off, &ev, &used, why, sizeof(why));
 		if (used > size - off || (rc < 0 && why[0] == 0))
 			abort();
+		if (rc == KERI_ESAID && used <= sizeof(scratch)) {
+			size_t used2 = 0;
+			memcpy(scratch, data + off, used);
+			fix_said(scratch, ev.size);
+			rc = keri_parse(scratch, used, &ev, &used2, why, sizeof(why));
+			if (rc == KERI_OK && used2 != used)
+				abort();
+		}
 		if (rc == KERI_OK) {
 			const struct keri_state *prior = have ? &st[cur] : NULL;
 			int v = keri_apply(prior, &ev, &tmp, why, sizeof(why));

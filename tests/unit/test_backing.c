@@ -10,7 +10,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <cmocka.h>
 #include <rocksdb/c.h>
@@ -442,6 +444,73 @@ static void seal_is_pure_and_randomised(void **state)
 	backing_key_free(k);
 }
 
+static void nonce_of_seal(const struct backing_key *k, unsigned char nonce[24])
+{
+	unsigned char rec[64];
+
+	assert_int_equal(backing_seal(k, BACKING_PAYLOAD, "k", 1, "v", 1, rec, sizeof(rec)),
+	                 HC_OK);
+	memcpy(nonce, rec + 2, 24);
+}
+
+static void *seal_in_thread(void *arg)
+{
+	unsigned char rec[64];
+	unsigned char *nonce = arg;
+	struct backing_key *k;
+	unsigned char raw[32];
+
+	memset(raw, 7, sizeof(raw));
+	k = backing_key_new(raw, BACKING_KEY_ID);
+	if (k != NULL && backing_seal(k, BACKING_PAYLOAD, "k", 1, "v", 1, rec, sizeof(rec)) == 0)
+		memcpy(nonce, rec + 2, 24);
+	backing_key_free(k);
+	return NULL;
+}
+
+/*
+ * Regression guard for nonce reuse: nonces are a per-thread random prefix and a
+ * counter, so they must differ between consecutive seals, between threads, and between a
+ * parent and a child forked after the parent's state was seeded (the state page is
+ * wiped on fork; without that the child would repeat the parent's next nonce).
+ */
+static void nonces_never_repeat_across_seals_threads_and_fork(void **state)
+{
+	unsigned char raw[32], a[24], b[24], child[24], other[24] = { 0 };
+	struct backing_key *k;
+	pthread_t th;
+	int fds[2], status;
+	pid_t pid;
+
+	(void)state;
+	memset(raw, 7, sizeof(raw));
+	k = backing_key_new(raw, BACKING_KEY_ID);
+	nonce_of_seal(k, a);
+	nonce_of_seal(k, b);
+	assert_memory_not_equal(a, b, 24);
+	assert_int_equal(pthread_create(&th, NULL, seal_in_thread, other), 0);
+	pthread_join(th, NULL);
+	assert_memory_not_equal(other, b, 24);
+	assert_memory_not_equal(other, b, 16); /* another thread, another prefix */
+
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		nonce_of_seal(k, child);
+		_exit(write(fds[1], child, 24) == 24 ? 0 : 1);
+	}
+	nonce_of_seal(k, a); /* the parent's next nonce */
+	assert_int_equal(read(fds[0], child, 24), 24);
+	waitpid(pid, &status, 0);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_memory_not_equal(child, a, 24);
+	assert_memory_not_equal(child, a, 16); /* the child drew a fresh prefix */
+	close(fds[0]);
+	close(fds[1]);
+	backing_key_free(k);
+}
+
 /* ---- bad data at rest ---- */
 
 static int all_bytes(const unsigned char *p, size_t n, unsigned char v)
@@ -704,6 +773,57 @@ static void no_plaintext_at_rest(void **state)
 	tb_dir_remove(&d);
 }
 
+/* RocksDB's memory is sized from the options and reported. */
+static void memory_is_sized_from_the_options(void **state)
+{
+	struct tb_dir d;
+	struct backing_opts o;
+	struct backing *b;
+	struct backing_memory m;
+	char key[16], val[200], buf[200];
+	size_t vlen;
+	int i;
+
+	(void)state;
+	tb_dir_make(&d);
+	o = tb_opts(&d, HC_DURABILITY_NONE);
+	o.block_cache = 1u << 20;
+	o.write_buffer = 1u << 20;
+	b = open_ok(&o);
+	memset(val, 'v', sizeof(val));
+	for (i = 0; i < 20000; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		assert_int_equal(backing_put(b, BACKING_PAYLOAD, key, strlen(key), val,
+		                             sizeof(val)), HC_OK);
+	}
+	for (i = 0; i < 20000; i += 7) {
+		snprintf(key, sizeof(key), "k%d", i);
+		assert_int_equal(backing_get(b, BACKING_PAYLOAD, key, strlen(key), buf, sizeof(buf),
+		                             &vlen), HC_OK);
+	}
+	backing_memory(b, &m);
+	print_message("rocksdb memory: memtables %llu, block cache %llu/%llu (pinned %llu), "
+	              "table readers %llu\n", (unsigned long long)m.memtables,
+	              (unsigned long long)m.block_cache_usage,
+	              (unsigned long long)m.block_cache_capacity,
+	              (unsigned long long)m.block_cache_pinned,
+	              (unsigned long long)m.table_readers);
+	assert_int_equal(m.block_cache_capacity, 1u << 20);
+	assert_true(m.block_cache_usage <= m.block_cache_capacity + (64u << 10));
+	assert_true(m.memtables > 0);
+	/* ~5 MB written through 1 MiB of write buffers: memtables were flushed, and what is
+	 * held stays within RocksDB's bound of about twice the setting */
+	assert_true(m.memtables <= 2u * (1u << 20) + (256u << 10));
+	backing_close(b);
+	o.block_cache = 0;
+	b = open_ok(&o);
+	backing_memory(b, &m);
+	assert_int_equal(m.block_cache_capacity, 0);
+	assert_int_equal(backing_get(b, BACKING_PAYLOAD, "k1", 2, buf, sizeof(buf), &vlen), HC_OK);
+	backing_close(b);
+	tb_dir_remove(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -719,11 +839,13 @@ int main(void)
 		cmocka_unit_test(batch_commits_all_at_once),
 		cmocka_unit_test(bad_arguments_are_einval),
 		cmocka_unit_test(seal_is_pure_and_randomised),
+		cmocka_unit_test(nonces_never_repeat_across_seals_threads_and_fork),
 		cmocka_unit_test(every_single_bit_flip_is_ecorrupt),
 		cmocka_unit_test(moved_and_truncated_records_are_ecorrupt),
 		cmocka_unit_test(record_altered_at_rest_through_rocksdb_is_ecorrupt),
 		cmocka_unit_test(unknown_column_family_is_left_alone),
 		cmocka_unit_test(no_plaintext_at_rest),
+		cmocka_unit_test(memory_is_sized_from_the_options),
 	};
 
 	return cmocka_run_group_tests_name("backing", tests, NULL, NULL);
