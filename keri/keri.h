@@ -200,7 +200,10 @@ struct keri_state {
  * '{' or at len). dip/drt are parsed and SAID-checked here; keri_apply rejects them.
  * On error returns a negative keri_err, writes a sentence to why, and sets *consumed
  * to the message's extent when it could be determined (else 0), so a stream reader
- * can skip it. Any thread; pure; no allocation.
+ * can skip it; *ev is then unspecified. KERI_ETRUNCATED (with *consumed 0) means the
+ * input ends inside the event or its attachments: more bytes may complete it. Trailing
+ * bytes that are neither a counter nor '{' (a newline, say) are KERI_ECESR.
+ * Any thread; pure; no allocation.
  */
 KERI_NODISCARD int keri_parse(const uint8_t *buf, size_t len, struct keri_event *ev,
                               size_t *consumed, char *why, size_t whylen);
@@ -212,7 +215,11 @@ KERI_NODISCARD int keri_parse(const uint8_t *buf, size_t len, struct keri_event 
  * negative keri_err with a sentence in why (next untouched). For an sn below the
  * current one that is not the last establishment event it returns KERI_ESTALE: the
  * caller, which keeps the KEL, compares ev->said with its stored event at that sn
- * (equal: duplicate; else duplicity). prior and next may not alias.
+ * (equal: duplicate; else duplicity). Witness receipts: when a -B group is
+ * attached, every witness signature must verify and their distinct count must reach
+ * bt; when none is attached the event is accepted on the controller's signatures
+ * alone (keripy would hold it in escrow until receipts arrive; this module keeps no
+ * escrow). prior and next may not alias.
  * Any thread; pure; no allocation.
  */
 KERI_NODISCARD int keri_apply(const struct keri_state *prior, const struct keri_event *ev,

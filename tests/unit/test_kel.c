@@ -126,6 +126,23 @@ static void import_of_direct_mode_kel_reaches_keripys_state(void **state)
 	hc_close(c);
 }
 
+/* A stream file that ends with a newline (as editors leave them) imports cleanly. */
+static void trailing_newline_is_not_a_message(void **state)
+{
+	(void)state;
+	hc_cache *c = open_store();
+	size_t len;
+	unsigned char *s = slurp("01_direct_mode_coe_icp_rot_ixn.cesr", &len);
+	static unsigned char buf[1 << 16];
+	memcpy(buf, s, len);
+	memcpy(buf + len, "\n\n", 2);
+	struct hc_kel_report r = {0};
+	assert_int_equal(hc_kel_import(c, buf, len + 2, &r), 0);
+	assert_int_equal(r.messages, 3);
+	assert_int_equal(r.accepted, 3);
+	hc_close(c);
+}
+
 static void weighted_kels_import(void **state)
 {
 	(void)state;
@@ -254,6 +271,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(import_of_direct_mode_kel_reaches_keripys_state, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(weighted_kels_import, setup, teardown),
+		cmocka_unit_test_setup_teardown(trailing_newline_is_not_a_message, setup, teardown),
 		cmocka_unit_test_setup_teardown(rejections_change_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(racing_appends_of_one_event_store_it_once, setup,
 		                                teardown),

@@ -146,6 +146,7 @@ static const char *list(int n, ...)
 }
 
 /* Fill in the version size and the SAID (d, and i when it is the dummy). */
+static char said_code = 'E';
 static size_t finish(char *buf)
 {
 	size_t n = strlen(buf);
@@ -153,7 +154,7 @@ static size_t finish(char *buf)
 	snprintf(hex, sizeof(hex), "%06zx", n);
 	memcpy(strstr(buf, "KERI10JSON") + 10, hex, 6);
 	char *i = strstr(buf, "\"i\":\"" DUMMY);
-	assert_int_equal(keri_digest_qb64('E', (uint8_t *)buf, n, said), 0);
+	assert_int_equal(keri_digest_qb64(said_code, (uint8_t *)buf, n, said), 0);
 	memcpy(strstr(buf, "\"d\":\"") + 5, said, KERI_QB64);
 	if (i)
 		memcpy(i + 5, said, KERI_QB64);
@@ -502,6 +503,28 @@ static size_t own_icp(char *buf, struct keri_state *st)
 	size_t l = sign1(buf, b, &K[0]);
 	assert_int_equal(feed(NULL, buf, l, st), KERI_OK);
 	return l;
+}
+
+static void said_codes_blake2b_and_sha256(void **state)
+{
+	(void)state;
+	static struct keri_state s0, s1;
+	const char codes[] = {'F', 'I'};
+	for (int c = 0; c < 2; c++) {
+		said_code = codes[c];
+		size_t b = icp(m, NULL, "1", list(1, K[0].qb), "1", list(1, K[1].dig), "0", "", "");
+		size_t l = sign1(m, b, &K[0]);
+		assert_int_equal(feed(NULL, m, l, &s0), KERI_OK);
+		assert_int_equal(s0.pre[0], codes[c]);
+		assert_int_equal(s0.d[0], codes[c]);
+		b = ixn(m2, s0.pre, "1", s0.d);
+		assert_int_equal(feed(&s0, m2, sign1(m2, b, &K[0]), &s1), KERI_OK);
+		/* The same bytes with the other code's letter are not self-addressing. */
+		m[strstr(m, "\"d\":\"") - m + 5] = codes[1 - c];
+		assert_rejects(keri_parse((uint8_t *)m, l, &ev, &(size_t){0}, why, sizeof(why)),
+		               KERI_ESAID);
+	}
+	said_code = 'E';
 }
 
 static void witness_rotation_with_br_ba_and_receipts(void **state)
@@ -1113,6 +1136,7 @@ int main(void)
 		cmocka_unit_test(vec12_said_blake2b_and_blake3),
 		cmocka_unit_test(vec13_record_layout_matches_ours),
 		cmocka_unit_test(vec15_keystate_record_byte_exact),
+		cmocka_unit_test(said_codes_blake2b_and_sha256),
 		cmocka_unit_test(witness_rotation_with_br_ba_and_receipts),
 		cmocka_unit_test(forged_signature_rejected),
 		cmocka_unit_test(wrong_prior_next_key_rejected),
