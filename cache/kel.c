@@ -368,14 +368,10 @@ int hc_kel_import(hc_cache *c, const void *stream, size_t len, struct hc_kel_rep
 	const uint8_t *p = stream;
 	size_t off = 0;
 	int first = 0;
+	/* A file's trailing newline is not part of its last message's attachments. */
+	while (len > 0 && (p[len - 1] == '\n' || p[len - 1] == '\r'))
+		len--;
 	while (off < len) {
-		/* Whitespace between or after messages (a file's trailing newline) is not a
-		 * message: skip it. */
-		while (off < len && (p[off] == '\n' || p[off] == '\r' || p[off] == ' ' ||
-		                     p[off] == '\t'))
-			off++;
-		if (off == len)
-			break;
 		size_t used = 0;
 		memset(&a->ev, 0, sizeof(a->ev));
 		int rc = append_one(c, p + off, len - off, a, &used);
