@@ -24,3 +24,14 @@ target_link_options(hotcache PRIVATE -Wl,--version-script=${CMAKE_SOURCE_DIR}/ca
 set_target_properties(hotcache PROPERTIES LINK_DEPENDS ${CMAKE_SOURCE_DIR}/cache/hotcache.map)
 hc_test(test_kel SOURCES tests/unit/test_kel.c LIBS hc_internal LABELS unit concurrency)
 include(tests/cache_tests.cmake)
+include(tests/issue4.cmake OPTIONAL)
+
+# The API-sequence fuzzer: its corpus replayed in every build; libFuzzer with HC_FUZZ.
+hc_test(fuzz_api_replay SOURCES tests/fuzz/fuzz_api.c tests/fuzz/replay_main.c
+        LIBS hc_internal LABELS unit ARGS ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/api)
+if(HC_FUZZ)
+  add_executable(fuzz_api tests/fuzz/fuzz_api.c)
+  target_link_options(fuzz_api PRIVATE -fsanitize=fuzzer)
+  target_link_libraries(fuzz_api PRIVATE hc_internal Threads::Threads)
+endif()
+hc_test(test_oom SOURCES tests/unit/test_oom.c LIBS hc_internal LABELS unit)
