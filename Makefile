@@ -21,9 +21,10 @@ $(RELEASE)/CMakeCache.txt: | deps
 build: deps $(RELEASE)/CMakeCache.txt
 	$(CMAKE) --build $(RELEASE) -j$(JOBS)
 
-# The main job: until `hotcache load` lands, the map benchmark's table.
+# The main job: a node-daemon load test against a fresh temporary store, then the same
+# workload with the cache bypassed, and the report (about 30 s).
 run: build
-	$(RELEASE)/bench/map_bench --quick
+	$(RELEASE)/hotcache load --seconds 12 --compare
 
 test: test-release test-asan test-tsan
 	@echo "make test: release, ASan+UBSan and TSan suites passed"
@@ -43,6 +44,9 @@ test-tsan: deps
 
 bench: build
 	$(RELEASE)/bench/map_bench
+	$(RELEASE)/bench/cache_bench
+	$(RELEASE)/bench/hitratio
+	$(RELEASE)/bench/memory_bench
 
 # Long runs (minutes): stress for longer, reported in the notes, never part of `make test`.
 soak: build

@@ -100,7 +100,10 @@ void hc_config_default(struct hc_config *cfg)
 	cfg->shards = 0;
 	cfg->max_entry = MIB;
 	cfg->expected_entries = 0;
-	cfg->backing_mode = HC_BACKING_NONE;
+	/* Write-through is the default (issue 4); the default store is ./hotcache.db, so a
+	 * defaulted config is complete. backing.mode = none for a cache only. */
+	cfg->backing_mode = HC_BACKING_ROCKSDB;
+	snprintf(cfg->backing_path, sizeof cfg->backing_path, "%s", "hotcache.db");
 	cfg->durability = HC_DURABILITY_SYNC;
 	cfg->block_cache = 32 * MIB;
 	cfg->write_buffer = 32 * MIB;

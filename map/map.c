@@ -264,11 +264,22 @@ static void grow(struct map *m)
 	}
 }
 
+/*
+ * Counts an insert or delete on the thread's stripe. The growth check (a sum over the
+ * stripes) runs every 16th insert on a stripe and on every insert while the stripe
+ * holds more than its share of the load bound: if no stripe is over its share the
+ * total is within the bound, so many threads each adding a few keys cannot run the
+ * load past it unnoticed (test_map: load_bound_holds_when_many_threads_insert...).
+ */
 static void count_add(struct map *m, int64_t d)
 {
 	struct map_stripe *s = my_stripe(m);
 	int64_t v = atomic_fetch_add_explicit(&s->n, d, memory_order_relaxed) + d;
-	if (d > 0 && (v & 15) == 0)
+	if (d <= 0)
+		return;
+	unsigned order = atomic_load_explicit(&m->order, memory_order_relaxed);
+	int64_t share = (int64_t)(((uint64_t)MAP_MAX_LOAD << order) / MAP_STRIPES);
+	if ((v & 15) == 0 || v > share)
 		grow(m);
 }
 

@@ -3,12 +3,15 @@
 #include <stdio.h>
 #include <string.h>
 
-int main(void)
+int main(int argc, char **argv)
 {
 	struct hc_config cfg;
 	hc_config_default(&cfg);
 	char err[256];
-	if (hc_config_set(&cfg, "cache.memory_limit", "64 MiB", err, sizeof err) != 0) {
+	/* The store's directory; its data key goes beside it (<dir>.key). */
+	const char *dir = argc > 1 ? argv[1] : "hotcache.db";
+	if (hc_config_set(&cfg, "cache.memory_limit", "64 MiB", err, sizeof err) != 0 ||
+	    hc_config_set(&cfg, "backing.path", dir, err, sizeof err) != 0) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}

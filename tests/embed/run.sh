@@ -11,16 +11,16 @@ libdir=$(ls -d "$tmp"/prefix/lib*/pkgconfig | head -n1 | xargs dirname)
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
 cc -std=c11 -Wall -Werror -o "$tmp/example_pc" "$src/tests/embed/example.c" \
    $(pkg-config --cflags --libs hotcache) -Wl,-rpath,"$libdir"
-out=$("$tmp/example_pc")
+out=$("$tmp/example_pc" "$tmp/store1" 2>/dev/null)
 [ "$out" = "value" ] || { echo "pkg-config example printed '$out'"; exit 1; }
 # Without jemalloc: the library falls back to the system allocator.
 cc -std=c11 -Wall -Werror -o "$tmp/example_plain" "$src/tests/embed/example.c" \
    -I"$tmp/prefix/include" -L"$libdir" -lhotcache -Wl,-rpath,"$libdir"
-out=$("$tmp/example_plain")
+out=$("$tmp/example_plain" "$tmp/store2" 2>/dev/null)
 [ "$out" = "value" ] || { echo "plain example printed '$out'"; exit 1; }
 cmake -S "$src/tests/embed" -B "$tmp/b" -DCMAKE_PREFIX_PATH="$tmp/prefix" \
       -DCMAKE_BUILD_RPATH="$libdir" >/dev/null
 cmake --build "$tmp/b" >/dev/null
-out=$("$tmp/b/example_cmake")
+out=$("$tmp/b/example_cmake" "$tmp/store3" 2>/dev/null)
 [ "$out" = "value" ] || { echo "find_package example printed '$out'"; exit 1; }
 echo "embedding: pkg-config and find_package builds both print '$out'"

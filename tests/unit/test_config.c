@@ -54,8 +54,8 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.shards, 0);
 	assert_int_equal(cfg.max_entry, MIB);
 	assert_int_equal(cfg.expected_entries, 0);
-	assert_int_equal(cfg.backing_mode, HC_BACKING_NONE);
-	assert_string_equal(cfg.backing_path, "");
+	assert_int_equal(cfg.backing_mode, HC_BACKING_ROCKSDB);
+	assert_string_equal(cfg.backing_path, "hotcache.db");
 	assert_int_equal(cfg.durability, HC_DURABILITY_SYNC);
 	assert_int_equal(cfg.block_cache, 32 * MIB);
 	assert_int_equal(cfg.write_buffer, 32 * MIB);
@@ -150,7 +150,7 @@ static const struct bad_case bad_cases[] = {
 	  "or a power of two 1..1024)" },
 	{ "bad_max_entry_cross.ini", 4, "cache.max_entry", "1 MiB is larger than a shard's "
 	  "share of cache.memory_limit (512 KiB with 16 shards)" },
-	{ "bad_rocksdb_no_path.ini", 2, "backing.path", "must be set when backing.mode is "
+	{ "bad_rocksdb_no_path.ini", 3, "backing.path", "must be set when backing.mode is "
 	  "rocksdb" },
 	{ "bad_long_line.ini", 2, NULL, "longer than 198 bytes" },
 	{ "bad_bool.ini", 2, "backing.create", "'maybe' is not a boolean" },
@@ -493,6 +493,7 @@ static void test_check_direct_fields(void **state)
 
 	fresh(&cfg);
 	cfg.backing_mode = HC_BACKING_ROCKSDB;
+	cfg.backing_path[0] = '\0';
 	assert_int_equal(hc_config_check(&cfg, err, sizeof err), HC_ECONFIG);
 	assert_non_null(strstr(err, "backing.path"));
 	strcpy(cfg.backing_path, "/tmp/x");

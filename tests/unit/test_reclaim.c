@@ -1,0 +1,521 @@
+/*
+ * reclaim/ unit tests: byte counting of retired objects, freeing after a grace period,
+ * read sections (nested too) holding back frees, registration and its release at
+ * thread exit or reclaim_detach, out-of-memory at init and registration, and the
+ * stalled reader of the design: the backlog stays bounded and drains once the reader
+ * leaves. Readers are helper threads driven step by step through a mailbox, so a
+ * reader can be parked inside a section for as long as a test needs.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "reclaim/alloc.h"
+#include "reclaim/reclaim.h"
+
+enum { MAXOBJ = 4096 };
+
+/* freed[id] is set by the free function; frees counts every call. */
+static _Atomic int freed[MAXOBJ];
+static _Atomic long frees;
+static _Atomic(struct reclaim *) expect_dom; /* reclaim_dispatching() inside obj_free */
+static _Atomic int wrong_dom;
+
+struct obj {
+	struct reclaim_node rn;
+	int id;
+};
+
+static void obj_free(struct reclaim_node *n)
+{
+	struct obj *o = (struct obj *)n;
+	if (reclaim_dispatching() != atomic_load(&expect_dom))
+		atomic_store(&wrong_dom, 1);
+	atomic_store(&freed[o->id], 1);
+	atomic_fetch_add(&frees, 1);
+	free(o);
+}
+
+static void reset_counts(struct reclaim *r)
+{
+	for (int i = 0; i < MAXOBJ; i++)
+		atomic_store(&freed[i], 0);
+	atomic_store(&frees, 0);
+	atomic_store(&expect_dom, r);
+	atomic_store(&wrong_dom, 0);
+}
+
+static void retire_obj(struct reclaim_thread *t, int id, size_t bytes)
+{
+	struct obj *o = malloc(bytes > sizeof(struct obj) ? bytes : sizeof(struct obj));
+	assert_non_null(o);
+	o->id = id;
+	reclaim_retire(t, &o->rn, bytes, obj_free);
+}
+
+/* ---- a reader thread driven step by step --------------------------------------- */
+
+enum { CMD_NONE, CMD_ENTER, CMD_EXIT, CMD_QUIT };
+
+struct reader {
+	struct reclaim *r;
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int cmd, seq, done;
+	int depth;
+	struct reclaim_thread *rec[8];
+};
+
+static void *reader_main(void *arg)
+{
+	struct reader *rd = arg;
+	for (;;) {
+		pthread_mutex_lock(&rd->mu);
+		while (rd->done == rd->seq)
+			pthread_cond_wait(&rd->cv, &rd->mu); /* parked: in a section or not */
+		int cmd = rd->cmd;
+		pthread_mutex_unlock(&rd->mu);
+		if (cmd == CMD_ENTER) {
+			rd->rec[rd->depth] = reclaim_enter(rd->r);
+			rd->depth++;
+		} else if (cmd == CMD_EXIT) {
+			rd->depth--;
+			reclaim_exit(rd->rec[rd->depth]);
+		}
+		pthread_mutex_lock(&rd->mu);
+		rd->done = rd->seq;
+		pthread_cond_broadcast(&rd->cv);
+		pthread_mutex_unlock(&rd->mu);
+		if (cmd == CMD_QUIT)
+			return NULL;
+	}
+}
+
+static void reader_do(struct reader *rd, int cmd)
+{
+	pthread_mutex_lock(&rd->mu);
+	rd->cmd = cmd;
+	rd->seq++;
+	pthread_cond_broadcast(&rd->cv);
+	while (rd->done != rd->seq)
+		pthread_cond_wait(&rd->cv, &rd->mu);
+	pthread_mutex_unlock(&rd->mu);
+}
+
+static void reader_start(struct reader *rd, struct reclaim *r)
+{
+	memset(rd, 0, sizeof(*rd));
+	rd->r = r;
+	pthread_mutex_init(&rd->mu, NULL);
+	pthread_cond_init(&rd->cv, NULL);
+	assert_int_equal(pthread_create(&rd->th, NULL, reader_main, rd), 0);
+}
+
+static void reader_stop(struct reader *rd)
+{
+	reader_do(rd, CMD_QUIT);
+	pthread_join(rd->th, NULL);
+	pthread_mutex_destroy(&rd->mu);
+	pthread_cond_destroy(&rd->cv);
+}
+
+/* ---- tests --------------------------------------------------------------------- */
+
+static void retire_counts_bytes_and_objects_until_freed(void **state)
+{
+	(void)state;
+	struct reclaim r;
+	assert_int_equal(reclaim_init(&r, 1000, 0), 0);
+	reset_counts(&r);
+	struct reclaim_thread *t = reclaim_self(&r);
+	assert_non_null(t);
+	assert_int_equal(reclaim_backlog(&r), 0);
+	retire_obj(t, 0, 100);
+	retire_obj(t, 1, 200);
+	retire_obj(t, 2, 300);
+	assert_int_equal(reclaim_backlog(&r), 600);
+	assert_int_equal(reclaim_backlog_objs(&r), 3);
+	assert_false(reclaim_over_cap(&r));
+	retire_obj(t, 3, 401);
+	assert_int_equal(reclaim_backlog(&r), 1001);
+	assert_true(reclaim_over_cap(&r));
+	assert_int_equal(atomic_load(&frees), 0); /* retire never frees */
+	assert_int_equal(reclaim_drain(t, 1000000000ull), 0);
+	assert_int_equal(reclaim_backlog(&r), 0);
+	assert_int_equal(reclaim_backlog_objs(&r), 0);
+	assert_false(reclaim_over_cap(&r));
+	assert_int_equal(atomic_load(&frees), 4);
+	reclaim_destroy(&r);
+	assert_int_equal(atomic_load(&wrong_dom), 0);
+}
+
+static void poll_frees_after_a_grace_period_when_no_reader_is_in_a_section(void **state)
+{
+	(void)state;
+	struct reclaim r;
+	assert_int_equal(reclaim_init(&r, 1 << 20, 0), 0);
+	reset_counts(&r);
+	struct reclaim_thread *t = reclaim_self(&r);
+	/* A section that ended before the retire does not hold anything back. */
+	reclaim_exit(reclaim_enter(&r));
+	retire_obj(t, 0, 64);
+	int polls = 0;
+	while (!atomic_load(&freed[0]) && polls < 8) {
+		reclaim_poll(t);
+		polls++;
+	}
+	print_message("freed after %d poll(s)\n", polls);
+	assert_true(atomic_load(&freed[0]));
+	assert_true(polls <= 3);
+	assert_int_equal(reclaim_backlog(&r), 0);
+	assert_int_equal(reclaim_backlog_objs(&r), 0);
+	/* Poll with nothing pending is harmless. */
+	reclaim_poll(t);
+	assert_int_equal(atomic_load(&frees), 1);
+	reclaim_destroy(&r);
+	assert_int_equal(atomic_load(&wrong_dom), 0);
+}
+
+static void a_reader_in_a_section_holds_back_objects_retired_after_it_entered(void **state)
+{
+	(void)state;
+	struct reclaim r;
+	assert_int_equal(reclaim_init(&r, 1 << 20, 0), 0);
+	reset_counts(&r);
+	struct reclaim_thread *t = reclaim_self(&r);
+	/* Static: a failed assert must not leave a parked reader on stack memory that the
+	 * next test reuses. */
+	static struct reader rd;
+	reader_start(&rd, &r);
+	reader_do(&rd, CMD_ENTER);
+	assert_non_null(rd.rec[0]);
+	retire_obj(t, 1, 64);
+	for (int i = 0; i < 200; i++)
+		reclaim_poll(t);
+	assert_int_equal(reclaim_drain(t, 2000000), HC_EBUSY);
+	assert_false(atomic_load(&freed[1]));
+	assert_int_equal(reclaim_backlog(&r), 64);
+	reader_do(&rd, CMD_EXIT);
+	assert_int_equal(reclaim_drain(t, 1000000000ull), 0);
+	assert_true(atomic_load(&freed[1]));
+	assert_int_equal(reclaim_backlog(&r), 0);
+	reader_stop(&rd);
+	reclaim_destroy(&r);
+}
+
+static void nested_sections_protect_until_the_outermost_exit(void **state)
+{
+	(void)state;
+	struct reclaim r;
+	assert_int_equal(reclaim_init(&r, 1 << 20, 0), 0);
+	reset_counts(&r);
+	struct reclaim_thread *t = reclaim_self(&r);
+	/* Static: a failed assert must not leave a parked reader on stack memory that the
+	 * next test reuses. */
+	static struct reader rd;
+	reader_start(&rd, &r);
+	reader_do(&rd, CMD_ENTER);
+	reader_do(&rd, CMD_ENTER);
+	assert_ptr_equal(rd.rec[0], rd.rec[1]); /* one record per thread */
+	retire_obj(t, 2, 64);
+	reader_do(&rd, CMD_EXIT); /* inner exit: still in the outer section */
+	for (int i = 0; i < 200; i++)
+		reclaim_poll(t);
+	assert_int_equal(reclaim_drain(t, 2000000), HC_EBUSY);
+	assert_false(atomic_load(&freed[2]));
+	reader_do(&rd, CMD_EXIT);
+	assert_int_equal(reclaim_drain(t, 1000000000ull), 0);
+	assert_true(atomic_load(&freed[2]));
+	reader_stop(&rd);
+	reclaim_destroy(&r);
+}
+
+struct exiter {
+	struct reclaim *r;
+	struct reclaim_thread *rec;
+	int first_id, nobj;
+	uint64_t add;
+};
+
+/* Registers, counts, retires (inside a section) and exits without polling. */
+static void *exiter_main(void *arg)
+{
+	struct exiter *e = arg;
+	struct reclaim_thread *t = reclaim_enter(e->r);
+	e->rec = t;
+	if (t == NULL)
+		return NULL;
+	if (e->add != 0)
+		reclaim_count(t, 0, e->add);
+	for (int i = 0; i < e->nobj; i++) {
+		struct obj *o = malloc(sizeof(*o));
+		o->id = e->first_id + i;
+		reclaim_retire(t, &o->rn, 100, obj_free);
+	}
+	reclaim_exit(t);
+	return NULL;
+}
+
+static struct reclaim_thread *run_exiter(struct reclaim *r, int first_id, int nobj, uint64_t add)
+{
+	struct exiter e = {r, NULL, first_id, nobj, add};
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, exiter_main, &e), 0);
+	pthread_join(th, NULL);
+	return e.rec;
+}
+
+static int records_of(struct reclaim *r)
+{
+	int n = 0;
+	for (struct reclaim_thread *t = atomic_load(&r->all); t != NULL; t = t->all_next)
+		n++;
+	return n;
+}
+
+static void an_exited_threads_record_is_recycled_and_its_objects_freed(void **state)
+{
+	(void)state;
+	struct reclaim r;
+	assert_int_equal(reclaim_init(&r, 1 << 20, 1), 0);
+	reset_counts(&r);
+	struct reclaim_thread *a = run_exiter(&r, 0, 3, 5);
+	assert_non_null(a);
+	/* A's objects outlive A, counted. */
+	assert_int_equal(reclaim_backlog(&r), 300);
+	assert_int_equal(reclaim_backlog_objs(&r), 3);
+	/* 50 threads in turn all get A's released record: no record per thread ever. */
+	for (int i = 0; i < 50; i++) {
+		struct reclaim_thread *b = run_exiter(&r, 3 + 3 * i, 3, 1);
+		assert_ptr_equal(b, a);
+	}
+	assert_int_equal(records_of(&r), 1);
+	/* Counters survive the recycling: 5 + 50 * 1. */
+	assert_int_equal(reclaim_counter_sum(&r, 0), 55);
+	assert_int_equal(reclaim_backlog(&r), 100 * 3 * 51);
+	assert_int_equal(reclaim_backlog_objs(&r), 3 * 51);
+	/* Freed eventually by another thread, each counted once. */
+	struct reclaim_thread *t = reclaim_self(&r);
+	assert_ptr_equal(t, a);
+	assert_int_equal(reclaim_drain(t, 1000000000ull), 0);
+	assert_int_equal(reclaim_backlog(&r), 0);
+	assert_int_equal(reclaim_backlog_objs(&r), 0);
+	assert_int_equal(atomic_load(&frees), 3 * 51);
+	for (int i = 0; i < 3 * 51; i++)
+		assert_true(atomic_load(&freed[i]));
+	reclaim_destroy(&r);
+	assert_int_equal(atomic_load(&wrong_dom), 0);
+}
+
+static void detach_releases_the_record_now_and_the_thread_can_register_again(void **state)
+{
+	(void)state;
+	struct reclaim r;
+	assert_int_equal(reclaim_init(&r, 1 << 20, 0), 0);
+	reset_counts(&r);
+	reclaim_detach(&r); /* never registered: a no-op */
+	struct reclaim_thread *t1 = reclaim_self(&r);
+	assert_non_null(t1);
+	reclaim_detach(&r);
+	reclaim_detach(&r); /* twice: a no-op */
+	/* Another thread recycles the record this thread released. */
+	struct reclaim_thread *b = run_exiter(&r, 0, 1, 0);
+	assert_ptr_equal(b, t1);
+	assert_int_equal(records_of(&r), 1);
+	/* And this thread registers again (the record is free once more). */
+	struct reclaim_thread *t2 = reclaim_enter(&r);
+	assert_ptr_equal(t2, t1);
+	reclaim_exit(t2);
+	assert_int_equal(reclaim_drain(t2, 1000000000ull), 0);
+	assert_true(atomic_load(&freed[0]));
+	/* While this thread holds its record, a new thread gets a new one. */
+	struct reclaim_thread *c = run_exiter(&r, 1, 1, 0);
+	assert_non_null(c);
+	assert_ptr_not_equal(c, t2);
+	assert_int_equal(records_of(&r), 2);
+	assert_int_equal(reclaim_drain(t2, 1000000000ull), 0);
+	reclaim_destroy(&r);
+}
+
+/*
+ * The design's stalled reader: a reader parks inside a section. The writer retires
+ * and polls; once reclaim_over_cap(), reclaim_drain(5 ms) must give up with HC_EBUSY
+ * (no free while the reader may hold the objects, no unbounded wait), and the writer
+ * stops retiring, as the cache does. The backlog stays within cap + one object; it
+ * drains to 0 once the reader leaves.
+ */
+static void a_stalled_reader_bounds_the_backlog_which_drains_when_it_leaves(void **state)
+{
+	(void)state;
+	enum { CAP = 64 << 10, OBJ = 1024, LIMIT = 100000 };
+	struct reclaim r;
+	assert_int_equal(reclaim_init(&r, CAP, 0), 0);
+	reset_counts(&r);
+	struct reclaim_thread *t = reclaim_self(&r);
+	/* Static: a failed assert must not leave a parked reader on stack memory that the
+	 * next test reuses. */
+	static struct reader rd;
+	reader_start(&rd, &r);
+	reader_do(&rd, CMD_ENTER);
+	int retired = 0, stopped = 0;
+	for (int i = 0; i < LIMIT && i < MAXOBJ; i++) {
+		if (reclaim_over_cap(&r)) {
+			assert_int_equal(reclaim_drain(t, 5000000), HC_EBUSY);
+			stopped = 1;
+			break; /* the cache's policy: stop allocating */
+		}
+		retire_obj(t, i, OBJ);
+		retired++;
+		reclaim_poll(t);
+		assert_true(reclaim_backlog(&r) <= CAP + OBJ);
+	}
+	assert_true(stopped);
+	assert_true(reclaim_backlog(&r) <= CAP + OBJ);
+	assert_true(reclaim_backlog(&r) > CAP);
+	assert_int_equal(atomic_load(&frees), 0); /* all retired after the reader entered */
+	/* Still stalled: still busy, nothing freed, nothing lost from the count. */
+	uint64_t before = reclaim_backlog(&r);
+	assert_int_equal(reclaim_drain(t, 5000000), HC_EBUSY);
+	assert_int_equal(reclaim_backlog(&r), before);
+	assert_int_equal(reclaim_backlog_objs(&r), (uint64_t)retired);
+	print_message("stalled reader: %d objects (%llu bytes) retired before the cap\n", retired,
+	              (unsigned long long)before);
+	reader_do(&rd, CMD_EXIT);
+	assert_int_equal(reclaim_drain(t, 1000000000ull), 0);
+	assert_int_equal(reclaim_backlog(&r), 0);
+	assert_int_equal(reclaim_backlog_objs(&r), 0);
+	assert_int_equal(atomic_load(&frees), retired);
+	reader_stop(&rd);
+	reclaim_destroy(&r);
+}
+
+static void destroy_frees_every_pending_object(void **state)
+{
+	(void)state;
+	struct reclaim r;
+	assert_int_equal(reclaim_init(&r, 1 << 20, 0), 0);
+	reset_counts(&r);
+	struct reclaim_thread *t = reclaim_self(&r);
+	for (int i = 0; i < 10; i++)
+		retire_obj(t, i, 32);
+	reclaim_poll(t); /* some handed to ck, some maybe freed */
+	for (int i = 10; i < 20; i++)
+		retire_obj(t, i, 32);
+	reclaim_destroy(&r);
+	assert_int_equal(atomic_load(&frees), 20);
+	for (int i = 0; i < 20; i++)
+		assert_true(atomic_load(&freed[i]));
+	assert_int_equal(atomic_load(&wrong_dom), 0);
+}
+
+static void init_out_of_memory_is_enomem_and_leaks_nothing(void **state)
+{
+	(void)state;
+	long n;
+	for (n = 1; n < 100; n++) {
+		struct reclaim r;
+		mem_fail_after(n);
+		int rc = reclaim_init(&r, 1000, 2);
+		mem_fail_after(0);
+		if (rc == 0) {
+			reclaim_exit(reclaim_enter(&r));
+			reclaim_destroy(&r);
+			break;
+		}
+		assert_int_equal(rc, HC_ENOMEM);
+	}
+	assert_true(n > 1);
+	assert_true(n < 100);
+}
+
+struct oom_reg {
+	struct reclaim *r;
+	int got_null[3];
+	struct reclaim_thread *rec;
+};
+
+/* Registration under OOM: NULL, no partial record; once memory is back it works. */
+static void *oom_reg_main(void *arg)
+{
+	struct oom_reg *o = arg;
+	for (int n = 1; n <= 2; n++) { /* the record, then its counters */
+		mem_fail_after(n);
+		struct reclaim_thread *t = reclaim_enter(o->r);
+		mem_fail_after(0);
+		o->got_null[n] = t == NULL;
+		if (t != NULL)
+			reclaim_exit(t);
+	}
+	o->rec = reclaim_enter(o->r);
+	if (o->rec != NULL)
+		reclaim_exit(o->rec);
+	return NULL;
+}
+
+static void registration_out_of_memory_returns_null_then_recovers(void **state)
+{
+	(void)state;
+	struct reclaim r;
+	assert_int_equal(reclaim_init(&r, 1000, 2), 0);
+	struct oom_reg o = {&r, {0, 0, 0}, NULL};
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, oom_reg_main, &o), 0);
+	pthread_join(th, NULL);
+	assert_true(o.got_null[1]);
+	assert_true(o.got_null[2]);
+	assert_non_null(o.rec);
+	assert_int_equal(records_of(&r), 1);
+	reclaim_destroy(&r);
+}
+
+static void two_domains_on_one_thread_keep_separate_records_and_counts(void **state)
+{
+	(void)state;
+	struct reclaim r1, r2;
+	assert_int_equal(reclaim_init(&r1, 1000, 0), 0);
+	assert_int_equal(reclaim_init(&r2, 1000, 0), 0);
+	reset_counts(&r1);
+	struct reclaim_thread *t1 = reclaim_self(&r1);
+	struct reclaim_thread *t2 = reclaim_self(&r2);
+	assert_non_null(t1);
+	assert_non_null(t2);
+	assert_ptr_not_equal(t1, t2);
+	assert_ptr_equal(t1->dom, &r1);
+	assert_ptr_equal(t2->dom, &r2);
+	assert_ptr_equal(reclaim_self(&r1), t1);
+	assert_ptr_equal(reclaim_self(&r2), t2);
+	retire_obj(t1, 0, 500);
+	assert_int_equal(reclaim_backlog(&r1), 500);
+	assert_int_equal(reclaim_backlog(&r2), 0);
+	assert_int_equal(reclaim_drain(t1, 1000000000ull), 0);
+	assert_true(atomic_load(&freed[0]));
+	assert_int_equal(atomic_load(&wrong_dom), 0);
+	reclaim_destroy(&r2);
+	reclaim_destroy(&r1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(retire_counts_bytes_and_objects_until_freed),
+		cmocka_unit_test(poll_frees_after_a_grace_period_when_no_reader_is_in_a_section),
+		cmocka_unit_test(a_reader_in_a_section_holds_back_objects_retired_after_it_entered),
+		cmocka_unit_test(nested_sections_protect_until_the_outermost_exit),
+		cmocka_unit_test(an_exited_threads_record_is_recycled_and_its_objects_freed),
+		cmocka_unit_test(detach_releases_the_record_now_and_the_thread_can_register_again),
+		cmocka_unit_test(a_stalled_reader_bounds_the_backlog_which_drains_when_it_leaves),
+		cmocka_unit_test(destroy_frees_every_pending_object),
+		cmocka_unit_test(init_out_of_memory_is_enomem_and_leaks_nothing),
+		cmocka_unit_test(registration_out_of_memory_returns_null_then_recovers),
+		cmocka_unit_test(two_domains_on_one_thread_keep_separate_records_and_counts),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
