@@ -5,10 +5,11 @@
 #include "hotcache.h"
 
 /*
- * Builds a config from defaults, --config FILE, --set section.key=value and --store DIR
- * (which selects backing.mode = rocksdb at DIR; store_default applies when no --store
- * is given, NULL for none), and removes those options from argv (argc updated).
- * Returns 0, or 2 after printing a one-line error.
+ * Builds a config from defaults, --config FILE, --set section.key=value and --store DIR,
+ * and removes those options from argv (argc updated). It starts with no store; one is
+ * chosen by --store DIR, --set backing.path=DIR or a config file's [backing] path (or
+ * store_default, NULL for none), and then backing.mode is rocksdb; otherwise
+ * backing.path is "" and backing.mode none. Returns 0, or 2 after a one-line error.
  */
 int cli_config(struct hc_config *cfg, int *argc, char **argv, const char *store_default);
 

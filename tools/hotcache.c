@@ -33,7 +33,11 @@ int cli_config(struct hc_config *cfg, int *argc, char **argv, const char *store_
 	char err[512];
 	const char *store = store_default;
 	int out = 1;
+	/* No store until one is chosen: --store, --set backing.path or a config file's
+	 * [backing] path. (The library's default, ./hotcache.db, is not the tools'.) */
 	hc_config_default(cfg);
+	cfg->backing_mode = HC_BACKING_NONE;
+	cfg->backing_path[0] = '\0';
 	for (int i = 1; i < *argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < *argc ? argv[i + 1] : NULL;
@@ -72,13 +76,12 @@ int cli_config(struct hc_config *cfg, int *argc, char **argv, const char *store_
 	}
 	*argc = out;
 	argv[out] = NULL;
-	if (store != NULL) {
-		if (hc_config_set(cfg, "backing.mode", "rocksdb", err, sizeof(err)) != 0 ||
-		    hc_config_set(cfg, "backing.path", store, err, sizeof(err)) != 0) {
-			fprintf(stderr, "hotcache: --store: %s\n", err);
-			return 2;
-		}
+	if (store != NULL && hc_config_set(cfg, "backing.path", store, err, sizeof(err)) != 0) {
+		fprintf(stderr, "hotcache: --store: %s\n", err);
+		return 2;
 	}
+	if (cfg->backing_path[0] != '\0')
+		cfg->backing_mode = HC_BACKING_ROCKSDB;
 	return 0;
 }
 

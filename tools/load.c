@@ -1173,7 +1173,7 @@ int load_main(int argc, char **argv)
 	rc = parse_opts(&L.o, argc, argv);
 	if (rc != 0)
 		return rc == 1 ? 0 : rc;
-	if (cfg.backing_mode != HC_BACKING_ROCKSDB && (rc = make_tmp_store(&cfg, tmpdir,
+	if (cfg.backing_path[0] == '\0' && (rc = make_tmp_store(&cfg, tmpdir,
 	                                                                   sizeof(tmpdir))) != 0)
 		return rc;
 	L.tty = isatty(2);
