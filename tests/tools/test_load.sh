@@ -148,7 +148,8 @@ fi
 "$BIN" load --seconds 60 --ids 20 --payloads 300 --json "$T/int.json" >"$T/out" 2>"$T/err" &
 pid=$!
 n=0
-while ! grep -q '^\[cache' "$T/err" 2>/dev/null && [ $n -lt 200 ]; do
+# Wait for the run proper (the preload can take long on a loaded machine).
+while ! grep -q '^\[cache' "$T/err" 2>/dev/null && [ $n -lt 900 ] && kill -0 $pid 2>/dev/null; do
 	sleep 0.1
 	n=$((n + 1))
 done
