@@ -132,7 +132,6 @@ struct hc_cache {
 	struct reclaim rc;
 	struct map_seed seed;
 	unsigned nshards;
-	unsigned shard_shift;      /* shard = hash >> shard_shift */
 	struct shard *shards;
 	struct stripe *stripes;
 	struct cache_store store;  /* store.put == NULL: backing.mode = none */
@@ -141,13 +140,15 @@ struct hc_cache {
 	uint64_t fixed_meta;       /* shards, stripes, ghosts */
 };
 
+/* Shards take the hash's low bits (the map's buckets take its top bits), stripes the
+ * middle ones, so the three choices are independent. */
 static inline struct shard *shard_of(struct hc_cache *c, uint64_t hash)
 {
-	return &c->shards[c->nshards == 1 ? 0 : hash >> c->shard_shift];
+	return &c->shards[hash & (c->nshards - 1)];
 }
 static inline struct stripe *stripe_of(struct hc_cache *c, uint64_t hash)
 {
-	return &c->stripes[hash & (STRIPES - 1)];
+	return &c->stripes[(hash >> 24) & (STRIPES - 1)];
 }
 static inline size_t counter_index(unsigned shard, unsigned which)
 {

@@ -167,7 +167,6 @@ int hc_open(const struct hc_config *cfg, hc_cache **out)
 	randombytes_buf(&c->seed, sizeof(c->seed));
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	c->nshards = hc_config_shards(cfg, ncpu > 0 ? (unsigned)ncpu : 1);
-	c->shard_shift = 64 - (unsigned)__builtin_ctz(c->nshards);
 	rc = reclaim_init(&c->rc, cfg->memory_limit / 8,
 	                  C_GLOBAL_COUNT + (size_t)c->nshards * CS_PER_SHARD);
 	if (rc != 0) {

@@ -123,16 +123,22 @@ static void queue_unlink(struct shard *s, struct entry *e)
 
 /* ---- ghost ------------------------------------------------------------------------ */
 
-/* Keyed by the node's so_key (the bit-reversed hash): set from its low bits above the
- * flag bit, fingerprint from its high bits. */
+/* Keyed by the node's so_key (the hash | 1): the set from bits 12 and up (the low bits
+ * pick the shard, so they are the same for every key here), the fingerprint from the
+ * top 32 bits. */
 static uint32_t ghost_fp(uint64_t so)
 {
 	return (uint32_t)(so >> 32) | 1; /* 0 marks an empty slot */
 }
 
+static uint32_t *ghost_set(struct ghost *g, uint64_t so)
+{
+	return &g->slot[((so >> 12) & g->mask) * GHOST_WAYS];
+}
+
 static void ghost_add(struct ghost *g, uint64_t so)
 {
-	uint32_t *set = &g->slot[((so >> 1) & g->mask) * GHOST_WAYS];
+	uint32_t *set = ghost_set(g, so);
 	uint32_t fp = ghost_fp(so);
 	for (int i = 0; i < GHOST_WAYS; i++) {
 		if (set[i] == 0 || set[i] == fp) {
@@ -146,7 +152,7 @@ static void ghost_add(struct ghost *g, uint64_t so)
 /* Removes hash's fingerprint; 1 if it was there. */
 static int ghost_take(struct ghost *g, uint64_t so)
 {
-	uint32_t *set = &g->slot[((so >> 1) & g->mask) * GHOST_WAYS];
+	uint32_t *set = ghost_set(g, so);
 	uint32_t fp = ghost_fp(so);
 	for (int i = 0; i < GHOST_WAYS; i++) {
 		if (set[i] == fp) {

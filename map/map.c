@@ -14,27 +14,37 @@
 
 enum { B_UNINIT = 0, B_BUSY = 1, B_READY = 2 };
 
-static inline uint64_t rev64(uint64_t x)
-{
-	x = ((x >> 1) & 0x5555555555555555ull) | ((x & 0x5555555555555555ull) << 1);
-	x = ((x >> 2) & 0x3333333333333333ull) | ((x & 0x3333333333333333ull) << 2);
-	x = ((x >> 4) & 0x0f0f0f0f0f0f0f0full) | ((x & 0x0f0f0f0f0f0f0f0full) << 4);
-	return __builtin_bswap64(x);
-}
-
 static inline struct map_link *lptr(uintptr_t v)
 {
 	return (struct map_link *)(v & ~MAP_MARK);
 }
 
+/*
+ * Split order on the hash's top bits. At order k (2^k buckets) a hash's bucket is its
+ * top k bits t; the list is sorted by the hash itself (so_key = hash | 1), so bucket
+ * t's nodes lie between its dummy, key t << (64 - k), and the next bucket's. Doubling
+ * splits bucket t into 2t (the same dummy) and 2t + 1 (a new dummy in the middle of
+ * t's run), so no node ever moves. Compared with the textbook's bit-reversed low bits
+ * this needs no bit reversal on any lookup or insert.
+ *
+ * A dummy is identified by its key; the level that introduced it is where it lives:
+ * t = 0 in level 0; otherwise, with z = ctz(t), level k - z at index t >> (z + 1)
+ * (t >> z is odd and below 2^(k-z)). Its parent is t & (t - 1): the dummy just before
+ * it at a smaller order, which precedes all of t's nodes.
+ */
 static inline uint64_t so_regular(uint64_t hash)
 {
-	return rev64(hash) | 1;
+	return hash | 1;
 }
 
-static inline unsigned bucket_level(uint64_t b)
+static inline uint64_t bucket_parent(uint64_t t)
 {
-	return b == 0 ? 0 : 64u - (unsigned)__builtin_clzll(b);
+	return t & (t - 1);
+}
+
+static inline uint64_t dummy_key(uint64_t t, unsigned k)
+{
+	return t == 0 ? 0 : t << (64 - k);
 }
 
 static inline size_t level_buckets(unsigned lvl)
@@ -42,25 +52,27 @@ static inline size_t level_buckets(unsigned lvl)
 	return lvl == 0 ? 1 : (size_t)1 << (lvl - 1);
 }
 
-static inline uint64_t bucket_parent(uint64_t b)
+static inline struct map_bucket *bucket_at(const struct map *m, uint64_t t, unsigned k)
 {
-	return b & ~(1ull << (63 - __builtin_clzll(b)));
-}
-
-static inline struct map_bucket *bucket_at(const struct map *m, uint64_t b)
-{
-	unsigned lvl = bucket_level(b);
-	uint64_t base = lvl == 0 ? 0 : 1ull << (lvl - 1);
-	/* Acquire pairs with the release CAS in grow(): the array is zeroed. */
+	unsigned lvl = 0;
+	uint64_t idx = 0;
+	if (t != 0) {
+		unsigned z = (unsigned)__builtin_ctzll(t);
+		lvl = k - z;
+		idx = t >> (z + 1);
+	}
+	/* Acquire pairs with the release CAS in level_alloc: the array is zeroed. */
 	struct map_bucket *arr = atomic_load_explicit(&m->level[lvl], memory_order_acquire);
-	return &arr[b - base];
+	return &arr[idx];
 }
 
-static inline uint64_t bucket_of(const struct map *m, uint64_t hash)
+/* The current order and hash's bucket at it. */
+static inline uint64_t bucket_of(const struct map *m, uint64_t hash, unsigned *k)
 {
 	/* Acquire pairs with the release CAS of order in grow(): its level is there. */
 	unsigned order = atomic_load_explicit(&m->order, memory_order_acquire);
-	return hash & ((1ull << order) - 1);
+	*k = order;
+	return hash >> (64 - order); /* order >= 4 from map_init on */
 }
 
 /* Key equality; keys of 8 to 16 bytes (the common hashed or id keys) in two
@@ -99,18 +111,18 @@ static void find(struct map *m, struct map_link *head, uint64_t so_key, const vo
 
 /* A READY bucket for b, initialising it (and its parents) if this thread can claim
  * them; otherwise the nearest READY ancestor. Lock-free; never waits. */
-static struct map_bucket *bucket_ready(struct map *m, uint64_t b)
+static struct map_bucket *bucket_ready(struct map *m, uint64_t b, unsigned k)
 {
-	struct map_bucket *bk = bucket_at(m, b);
+	struct map_bucket *bk = bucket_at(m, b, k);
 	/* Acquire pairs with the release store of READY: the dummy is linked (I4). */
 	uint32_t st = atomic_load_explicit(&bk->state, memory_order_acquire);
 	if (st == B_READY)
 		return bk;
-	struct map_bucket *pb = bucket_ready(m, bucket_parent(b));
+	struct map_bucket *pb = bucket_ready(m, bucket_parent(b), k);
 	if (st == B_UNINIT &&
 	    atomic_compare_exchange_strong_explicit(&bk->state, &st, B_BUSY, memory_order_acquire,
 	                                            memory_order_acquire)) {
-		uint64_t so = rev64(b);
+		uint64_t so = dummy_key(b, k);
 		bk->link.so_key = so;
 		for (;;) {
 			struct find_res fr;
@@ -134,18 +146,20 @@ static struct map_bucket *bucket_ready(struct map *m, uint64_t b)
 /* Where an updater starts for hash; *exact says whether it is the hash's own bucket. */
 static struct map_link *updater_head(struct map *m, uint64_t hash, int *exact)
 {
-	uint64_t b = bucket_of(m, hash);
-	struct map_bucket *bk = bucket_ready(m, b);
-	*exact = bk == bucket_at(m, b);
+	unsigned k;
+	uint64_t b = bucket_of(m, hash, &k);
+	struct map_bucket *bk = bucket_ready(m, b, k);
+	*exact = bk == bucket_at(m, b, k);
 	return &bk->link;
 }
 
 /* Where a reader starts: the nearest READY bucket, without initialising anything. */
-static const struct map_link *reader_head(const struct map *m, uint64_t hash)
+static inline const struct map_link *reader_head(const struct map *m, uint64_t hash)
 {
-	uint64_t b = bucket_of(m, hash);
+	unsigned k;
+	uint64_t b = bucket_of(m, hash, &k);
 	for (;;) {
-		const struct map_bucket *bk = bucket_at(m, b);
+		const struct map_bucket *bk = bucket_at(m, b, k);
 		if (atomic_load_explicit(&bk->state, memory_order_acquire) == B_READY)
 			return &bk->link;
 		b = bucket_parent(b); /* bucket 0 is READY from map_init */
@@ -298,7 +312,7 @@ int map_init(struct map *m, uint64_t expected)
 			return HC_ENOMEM;
 		}
 	}
-	struct map_bucket *b0 = bucket_at(m, 0);
+	struct map_bucket *b0 = bucket_at(m, 0, 0);
 	b0->link.so_key = 0;
 	atomic_store_explicit(&b0->state, B_READY, memory_order_relaxed);
 	atomic_store_explicit(&m->order, order, memory_order_release);
@@ -360,7 +374,9 @@ void map_get_batch(const struct map *m, size_t n, const uint64_t *hashes,
 		size_t k = n - base < CHUNK ? n - base : CHUNK;
 		const struct map_link *head[CHUNK];
 		for (size_t i = 0; i < k; i++) {
-			head[i] = &bucket_at(m, bucket_of(m, hashes[base + i]))->link;
+			unsigned ord;
+			uint64_t b = bucket_of(m, hashes[base + i], &ord);
+			head[i] = &bucket_at(m, b, ord)->link;
 			__builtin_prefetch(head[i]);
 		}
 		for (size_t i = 0; i < k; i++) {
@@ -375,8 +391,11 @@ void map_get_batch(const struct map *m, size_t n, const uint64_t *hashes,
 
 void map_prefetch(const struct map *m, uint64_t hash, int stage)
 {
-	if (stage == 0)
-		__builtin_prefetch(bucket_at(m, bucket_of(m, hash)));
+	if (stage == 0) {
+		unsigned k;
+		uint64_t b = bucket_of(m, hash, &k);
+		__builtin_prefetch(bucket_at(m, b, k));
+	}
 	else
 		__builtin_prefetch(
 			lptr(atomic_load_explicit(&reader_head(m, hash)->next, memory_order_acquire)));
@@ -384,8 +403,8 @@ void map_prefetch(const struct map *m, uint64_t hash, int stage)
 
 static inline uint64_t node_hash(const struct map_node *n)
 {
-	/* rev64(so_key) is the hash with its top bit set: the same low (bucket) bits. */
-	return rev64(n->link.so_key);
+	/* so_key is the hash with its low bit set: the same top (bucket) bits. */
+	return n->link.so_key;
 }
 
 static void note_run(struct map *m, const struct find_res *fr, int exact)
@@ -435,7 +454,7 @@ static void unlink_marked(struct map *m, struct map_link *prev, struct map_link 
 		return;
 	int exact;
 	struct find_res fr;
-	find(m, updater_head(m, rev64(x->so_key), &exact), x->so_key, key, klen, &fr);
+	find(m, updater_head(m, x->so_key, &exact), x->so_key, key, klen, &fr);
 }
 
 struct map_node *map_replace(struct map *m, struct map_node *n)

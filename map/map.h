@@ -2,11 +2,13 @@
  * map/: a lock-free hash map from key bytes to intrusive nodes, resized without locks.
  *
  * Algorithm: a split-ordered list (Shalev and Shavit, "Split-ordered lists: lock-free
- * extensible hash tables", JACM 2006), as in liburcu's rculfhash. All nodes sit in one
- * singly linked list sorted by so_key = bit-reverse(hash) | 1; bucket b is a dummy node
- * with so_key = bit-reverse(b) (low bit 0) that marks where b's nodes start, so doubling
- * the bucket count never moves a node: the new bucket's dummy is linked into the middle
- * of its parent's run. Deletion is Harris-Michael: a node is deleted by setting the
+ * extensible hash tables", JACM 2006), as in liburcu's rculfhash, but split on the
+ * hash's top bits rather than its bit-reversed low bits, which makes the sort key the
+ * hash itself and saves a bit reversal per operation (map.c explains the indexing).
+ * All nodes sit in one singly linked list sorted by so_key = hash | 1; at order k,
+ * bucket t (the top k bits) is a dummy node with so_key = t << (64 - k) (low bit 0)
+ * that marks where t's nodes start, so doubling the bucket count never moves a node:
+ * the new bucket's dummy is linked into the middle of its parent's run. Deletion is Harris-Michael: a node is deleted by setting the
  * mark bit of its own next pointer (logical), then unlinked with a CAS on its
  * predecessor's next (physical), by the deleter or by any updater passing by.
  *
@@ -59,6 +61,9 @@
  * A hit costs the hash, one bucket line and the node lines of its run (about 1.5 on
  * average at load 1.5).
  *
+ * Callers that shard over several maps must pick the shard from bits other than the
+ * top ones (the cache uses the low bits), or each map would see one bucket.
+ *
  * Hostile keys: hashes are seeded per map from libsodium's randombytes. Updaters
  * measure the run they scan; a run longer than MAP_FLOOD_RUN in a map within its load
  * bound can only come from a collision flood, and is counted (map_stats.flood_events)
@@ -81,7 +86,7 @@
 /* The part of every list element that traversal reads. */
 struct map_link {
 	_Atomic uintptr_t next; /* successor | MAP_MARK when this node is deleted */
-	uint64_t so_key;        /* bit-reversed hash | 1 for nodes; bit-reversed index for dummies */
+	uint64_t so_key;        /* hash | 1 for nodes; bucket << (64 - order) for dummies */
 };
 
 /*

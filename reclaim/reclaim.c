@@ -27,6 +27,10 @@
 
 #include "reclaim/alloc.h"
 
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 _Thread_local uint64_t reclaim_tls_gen;
 _Thread_local struct reclaim_thread *reclaim_tls_thread;
 _Thread_local struct reclaim *reclaim_tls_dispatching;
@@ -36,6 +40,22 @@ static _Atomic uint64_t next_gen = 1;
 
 static void thread_exit(void *arg);
 
+static int membarrier(int cmd)
+{
+	return (int)syscall(__NR_membarrier, cmd, 0, 0);
+}
+
+/* Registers the process for expedited private membarriers, once; 1 if usable. */
+static int asym_ok;
+static pthread_once_t asym_once = PTHREAD_ONCE_INIT;
+static void asym_probe(void)
+{
+	int q = membarrier(MEMBARRIER_CMD_QUERY);
+	asym_ok = q > 0 && (q & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
+	          membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0 &&
+	          getenv("HC_NO_MEMBARRIER") == NULL;
+}
+
 int reclaim_init(struct reclaim *r, size_t backlog_cap, size_t ncounters)
 {
 	memset(r, 0, sizeof(*r));
@@ -43,6 +63,10 @@ int reclaim_init(struct reclaim *r, size_t backlog_cap, size_t ncounters)
 	r->gen = atomic_fetch_add_explicit(&next_gen, 1, memory_order_relaxed);
 	r->backlog_cap = backlog_cap;
 	r->ncounters = ncounters;
+#ifndef HC_TSAN
+	pthread_once(&asym_once, asym_probe);
+	r->asym = asym_ok;
+#endif
 	atomic_init(&r->all, NULL);
 	atomic_init(&r->freed_bytes, 0);
 	atomic_init(&r->freed_objs, 0);
@@ -212,6 +236,13 @@ static void poll_locked(struct reclaim *r)
 		struct reclaim_node *next = n->stage_next;
 		ck_epoch_call(r->shared, &n->ck, dispatch);
 		n = next;
+	}
+	/* Fenceless readers: make every thread's announcement visible before the scan
+	 * (see reclaim.h). Registered at init, so it cannot fail with EPERM; any other
+	 * failure leaves a barrier undone, so give up the poll rather than free early. */
+	if (r->asym && membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0) {
+		reclaim_tls_dispatching = saved;
+		return;
 	}
 	ck_epoch_poll(r->shared);
 	reclaim_tls_dispatching = saved;

@@ -34,6 +34,20 @@
  * entries while reclaim_backlog() is above the cap. Memory therefore stays within
  * cap + one object per writer; it drains once the reader leaves (tests/unit/test_reclaim).
  *
+ * Read sections without a fence (asymmetric, as liburcu's membarrier flavour): a
+ * reader announces itself with plain stores (active, then the epoch it saw) and a
+ * compiler barrier, no xchg. The store-load reordering that ck_epoch_begin's fence
+ * prevents (the announcement still in the store buffer while the section's loads run)
+ * is instead prevented by the poller: before ck_epoch_poll scans the records it calls
+ * membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED), which runs a full barrier on every
+ * thread of the process. After it returns, a reader that had already loaded a pointer
+ * has its announcement visible to the scan (the barrier fell after its store, which
+ * precedes its load), and a reader whose barrier fell before its store cannot reach an
+ * object that was unlinked before the poller took it off the staging stack. The cost
+ * moves from every read (about 20 cycles) to every poll (a few microseconds), and
+ * polls happen on writes, which wait on RocksDB anyway. Without membarrier (old
+ * kernels, seccomp) and in TSan builds, sections use ck_epoch_begin's fence.
+ *
  * TSan cannot see ck's inline assembly, so in HC_TSAN builds every section exit
  * releases, and every free acquires, one sync object per domain: exactly the
  * happens-before that the grace period provides.
@@ -87,6 +101,7 @@ struct reclaim {
 	pthread_mutex_t lock;      /* registration only; rank: leaf */
 	_Atomic(struct reclaim_thread *) all;
 	size_t backlog_cap;        /* bytes retired-but-not-freed before writers back off */
+	int asym;                  /* readers skip the fence; pollers use membarrier */
 	ck_epoch_record_t *shared; /* where retired objects wait; used under poll_mu */
 	_Atomic(struct reclaim_node *) staging; /* retired, not yet handed to shared */
 	pthread_mutex_t poll_mu;   /* one poller of the shared record at a time; leaf */
@@ -128,13 +143,32 @@ static inline struct reclaim_thread *reclaim_self(struct reclaim *r)
 
 /* Starts a read section on the calling thread's record; sections nest. Returns the
  * record (pass it to reclaim_exit) or NULL when registration ran out of memory.
- * Any thread. Wait-free after registration. Orders: a full store-load fence (ck),
+ * Any thread. Wait-free after registration. Orders: with membarrier, a compiler
+ * barrier here and a process-wide barrier at every poll; else ck's store-load fence,
  * so that no load of the section moves before the announcement. */
 static inline struct reclaim_thread *reclaim_enter(struct reclaim *r)
 {
 	struct reclaim_thread *t = reclaim_self(r);
-	if (t != NULL)
-		ck_epoch_begin(&t->rec, NULL);
+	if (t == NULL)
+		return NULL;
+#ifndef HC_TSAN
+	if (r->asym) {
+		ck_epoch_record_t *rec = &t->rec;
+		if (rec->active == 0) {
+			/* The order of these stores and the section's loads is enforced by the
+			 * poller's membarrier (see the top of this file); the compiler must
+			 * keep program order. */
+			ck_pr_store_uint(&rec->active, 1);
+			__atomic_signal_fence(__ATOMIC_SEQ_CST);
+			ck_pr_store_uint(&rec->epoch, ck_pr_load_uint(&rec->global->epoch));
+		} else {
+			ck_pr_store_uint(&rec->active, rec->active + 1);
+		}
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		return t;
+	}
+#endif
+	ck_epoch_begin(&t->rec, NULL);
 	return t;
 }
 
