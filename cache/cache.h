@@ -73,8 +73,11 @@ struct ghost {
 };
 
 struct shard {
-	pthread_mutex_t mu;
+	/* Read by every lookup: kept apart from what writers change (the map aligns its
+	 * read-mostly fields first and its counters on lines of their own). */
 	struct map map;
+	/* Written by the shard's writers, under mu. */
+	_Alignas(64) pthread_mutex_t mu;
 	struct queue small, main;
 	struct ghost ghost;
 	uint64_t budget;           /* entry bytes + map buckets */

@@ -107,7 +107,7 @@ struct find_res {
 };
 
 static void find(struct map *m, struct map_link *head, uint64_t so_key, const void *key,
-                 uint32_t klen, struct find_res *fr);
+                 uint32_t klen, struct find_res *fr, int full);
 
 /* A READY bucket for b, initialising it (and its parents) if this thread can claim
  * them; otherwise the nearest READY ancestor. Lock-free; never waits. */
@@ -126,7 +126,7 @@ static struct map_bucket *bucket_ready(struct map *m, uint64_t b, unsigned k)
 		bk->link.so_key = so;
 		for (;;) {
 			struct find_res fr;
-			find(m, &pb->link, so, NULL, 0, &fr);
+			find(m, &pb->link, so, NULL, 0, &fr, 1);
 			atomic_store_explicit(&bk->link.next, (uintptr_t)fr.curr, memory_order_relaxed);
 			uintptr_t expect = (uintptr_t)fr.curr;
 			/* Release: the dummy's fields before it is reachable. */
@@ -167,14 +167,17 @@ static inline const struct map_link *reader_head(const struct map *m, uint64_t h
 }
 
 /*
- * Harris-Michael search extended to runs of equal so_key: scans the whole run of
- * so_key, unlinking every marked node on the way (restarting from head when an unlink
- * CAS fails), and stops at the first node with a greater so_key. On return every node
- * of the run that was marked when the search began is unlinked (I3), which is what
- * delete, replace and compare-and-delete rely on before handing a node back.
+ * Harris-Michael search extended to runs of equal so_key: scans the run of so_key,
+ * unlinking every marked node on the way (restarting from head when an unlink CAS
+ * fails). With full, it goes on to the first node with a greater so_key, so on return
+ * every node of the run that was marked when the search began is unlinked (I3), which
+ * is what delete, replace and compare-and-delete rely on before handing a node back;
+ * without, it stops at the live node for the key (saving the miss on the next node),
+ * which is all a search that only locates the key needs. If the key is absent both
+ * scan the whole run (the insertion point is its start).
  */
 static void find(struct map *m, struct map_link *head, uint64_t so_key, const void *key,
-                 uint32_t klen, struct find_res *fr)
+                 uint32_t klen, struct find_res *fr, int full)
 {
 	(void)m;
 retry:;
@@ -211,6 +214,8 @@ retry:;
 			if (key != NULL && fr->found == NULL && node_matches(curr, key, klen)) {
 				fr->found = curr;
 				fr->found_prev = prev;
+				if (!full)
+					return;
 			}
 		}
 		fr->run++;
@@ -430,7 +435,7 @@ int map_insert(struct map *m, struct map_node *n, struct map_node **existing)
 		int exact;
 		struct map_link *head = updater_head(m, h, &exact);
 		struct find_res fr;
-		find(m, head, n->link.so_key, key, n->klen, &fr);
+		find(m, head, n->link.so_key, key, n->klen, &fr, 0);
 		if (fr.found != NULL) {
 			if (existing != NULL)
 				*existing = (struct map_node *)fr.found;
@@ -454,7 +459,7 @@ static void unlink_marked(struct map *m, struct map_link *prev, struct map_link 
 		return;
 	int exact;
 	struct find_res fr;
-	find(m, updater_head(m, x->so_key, &exact), x->so_key, key, klen, &fr);
+	find(m, updater_head(m, x->so_key, &exact), x->so_key, key, klen, &fr, 1);
 }
 
 struct map_node *map_replace(struct map *m, struct map_node *n)
@@ -465,7 +470,7 @@ struct map_node *map_replace(struct map *m, struct map_node *n)
 		int exact;
 		struct map_link *head = updater_head(m, h, &exact);
 		struct find_res fr;
-		find(m, head, n->link.so_key, key, n->klen, &fr);
+		find(m, head, n->link.so_key, key, n->klen, &fr, 0);
 		if (fr.found == NULL) {
 			if (link_at(&fr, n)) {
 				note_run(m, &fr, exact);
@@ -516,7 +521,7 @@ struct map_node *map_delete(struct map *m, uint64_t hash, const void *key, uint3
 		int exact;
 		struct map_link *head = updater_head(m, hash, &exact);
 		struct find_res fr;
-		find(m, head, so, key, klen, &fr);
+		find(m, head, so, key, klen, &fr, 0);
 		if (fr.found == NULL)
 			return NULL;
 		uintptr_t succ;
@@ -537,7 +542,7 @@ int map_delete_node(struct map *m, struct map_node *n)
 	int exact;
 	struct find_res fr;
 	find(m, updater_head(m, node_hash(n), &exact), n->link.so_key, map_node_key(n), n->klen,
-	     &fr);
+	     &fr, 1);
 	count_add(m, -1);
 	return 1;
 }

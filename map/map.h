@@ -108,15 +108,16 @@ struct map_bucket {
 enum { MAP_STRIPES = 16 };
 
 struct map_stripe {
-	_Atomic int64_t n;
-	char pad[64 - sizeof(int64_t)];
+	_Alignas(64) _Atomic int64_t n;
 };
 
 struct map {
-	struct map_seed seed;
+	/* Read-mostly (every lookup): the order and the level arrays. */
+	_Alignas(64) struct map_seed seed;
 	_Atomic unsigned order;   /* log2 of the bucket count */
 	_Atomic(struct map_bucket *) level[MAP_LEVELS];
-	_Atomic uint64_t meta_bytes;     /* charged size of the level arrays */
+	/* Written by updaters: on lines of their own, so lookups never share them. */
+	_Alignas(64) _Atomic uint64_t meta_bytes; /* charged size of the level arrays */
 	_Atomic uint64_t flood_events;   /* runs longer than MAP_FLOOD_RUN seen by updaters */
 	_Atomic uint64_t grow_failures;
 	struct map_stripe count[MAP_STRIPES];

@@ -63,9 +63,13 @@ struct jemalloc_api {
 static struct jemalloc_api je;
 static pthread_once_t je_once = PTHREAD_ONCE_INIT;
 
-/* jemalloc's flag encodings (jemalloc/jemalloc_macros.h): lg(align), arena + 1 << 20. */
+/* jemalloc's flag encodings (jemalloc/jemalloc_macros.h): lg(align), arena + 1 << 20,
+ * and "no thread cache" (tcache id -1 + 2, << 8). Without the last, mallocx with an
+ * arena still serves from the thread's cache, which holds regions of arena 0: the
+ * cache's memory would mix with the embedder's after all. */
 #define JE_ALIGN16 4
 #define JE_ARENA(a) ((int)(((unsigned)(a) + 1) << 20))
+#define JE_TCACHE_NONE ((int)(1u << 8))
 
 static void je_init(void)
 {
@@ -82,7 +86,7 @@ static void je_init(void)
 	j.flags = JE_ALIGN16;
 	/* A private arena; if jemalloc refuses, its default arenas still work. */
 	if (j.mallctl("arenas.create", &ind, &sz, NULL, 0) == 0)
-		j.flags |= JE_ARENA(ind);
+		j.flags |= JE_ARENA(ind) | JE_TCACHE_NONE;
 	je = j;
 #endif
 }
