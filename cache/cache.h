@@ -65,11 +65,15 @@ struct queue {
 	uint64_t bytes, count;
 };
 
-/* Recently evicted-from-probation keys: 4-way sets of 32-bit fingerprints. */
+/* Recently evicted-from-probation keys: 4-way sets of (32-bit fingerprint, 32-bit
+ * eviction sequence); a fingerprint counts only while it is among the last `entries
+ * held` evictions, S3-FIFO's ghost queue of the main queue's size, whatever the
+ * table's size. */
 struct ghost {
-	uint32_t *slot;
+	uint64_t *slot;
 	uint32_t mask;  /* sets - 1 */
 	uint32_t clock; /* round-robin victim within a set */
+	uint32_t seq;   /* evictions recorded so far */
 };
 
 struct shard {

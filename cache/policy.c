@@ -131,33 +131,37 @@ static uint32_t ghost_fp(uint64_t so)
 	return (uint32_t)(so >> 32) | 1; /* 0 marks an empty slot */
 }
 
-static uint32_t *ghost_set(struct ghost *g, uint64_t so)
+static uint64_t *ghost_set(struct ghost *g, uint64_t so)
 {
 	return &g->slot[((so >> 12) & g->mask) * GHOST_WAYS];
 }
 
 static void ghost_add(struct ghost *g, uint64_t so)
 {
-	uint32_t *set = ghost_set(g, so);
-	uint32_t fp = ghost_fp(so);
+	uint64_t *set = ghost_set(g, so);
+	uint64_t v = (uint64_t)ghost_fp(so) << 32 | ++g->seq;
+	int victim = 0;
 	for (int i = 0; i < GHOST_WAYS; i++) {
-		if (set[i] == 0 || set[i] == fp) {
-			set[i] = fp;
+		if ((uint32_t)(set[i] >> 32) == ghost_fp(so) || set[i] == 0) {
+			set[i] = v;
 			return;
 		}
+		/* Otherwise the oldest of the set goes. */
+		if ((uint32_t)set[i] - (uint32_t)set[victim] > (1u << 31))
+			victim = i;
 	}
-	set[g->clock++ % GHOST_WAYS] = fp;
+	set[victim] = v;
 }
 
-/* Removes hash's fingerprint; 1 if it was there. */
-static int ghost_take(struct ghost *g, uint64_t so)
+/* Removes so's fingerprint; 1 if it was among the last `window` evictions. */
+static int ghost_take(struct ghost *g, uint64_t so, uint64_t window)
 {
-	uint32_t *set = ghost_set(g, so);
-	uint32_t fp = ghost_fp(so);
+	uint64_t *set = ghost_set(g, so);
 	for (int i = 0; i < GHOST_WAYS; i++) {
-		if (set[i] == fp) {
+		if ((uint32_t)(set[i] >> 32) == ghost_fp(so)) {
+			uint32_t age = g->seq - (uint32_t)set[i];
 			set[i] = 0;
-			return 1;
+			return age < window;
 		}
 	}
 	return 0;
@@ -167,7 +171,7 @@ static int ghost_take(struct ghost *g, uint64_t so)
 
 static uint64_t ghost_bytes(const struct ghost *g)
 {
-	return ((uint64_t)g->mask + 1) * GHOST_WAYS * sizeof(uint32_t);
+	return ((uint64_t)g->mask + 1) * GHOST_WAYS * sizeof(uint64_t);
 }
 
 int shard_init(struct shard *s, struct hc_cache *c, unsigned index, uint64_t total,
@@ -178,8 +182,9 @@ int shard_init(struct shard *s, struct hc_cache *c, unsigned index, uint64_t tot
 	/* An eighth of the shard may be retired-but-unfreed; the rest holds entries. */
 	s->retire_allow = total / 8;
 	s->budget = total - s->retire_allow;
-	/* Ghost sets: about one fingerprint per 256 bytes of budget, 16..1M sets; the
-	 * ghost is the shard's metadata and comes out of its budget. */
+	/* Ghost sets: about one slot per 256 bytes of budget (the window, not the table,
+	 * bounds what it remembers), 16..1M sets; the ghost is the shard's metadata and
+	 * comes out of its budget. */
 	uint64_t sets = 16;
 	while (sets < (1u << 20) && sets * GHOST_WAYS * 256 < s->budget)
 		sets <<= 1;
@@ -313,7 +318,7 @@ int shard_install_locked(struct shard *s, struct reclaim_thread *t, struct entry
 		if (map_insert(&s->map, &e->node, &existing) == HC_EEXIST)
 			return HC_EEXIST;
 	}
-	int to_main = ghost_take(&s->ghost, e->node.link.so_key);
+	int to_main = ghost_take(&s->ghost, e->node.link.so_key, s->small.count + s->main.count);
 	if (old != NULL) {
 		struct entry *oe = entry_of(old);
 		/* A new value of a key that proved itself keeps the key's standing. */
