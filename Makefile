@@ -48,7 +48,8 @@ bench: build
 	$(RELEASE)/bench/hitratio
 	$(RELEASE)/bench/memory_bench
 
-# Long runs (minutes): stress for longer, reported in the notes, never part of `make test`.
+# Long runs (minutes to an hour): 200 crash and power-loss cycles, the larger spin
+# models, stress tests for 60 s each. Reported in the notes, never part of `make test`.
 soak: build
 	cd $(RELEASE) && HC_STRESS_SECONDS=60 ctest --output-on-failure -L 'stress|soak'
 

@@ -47,3 +47,9 @@ if(HC_FUZZ)
   target_link_options(fuzz_record PRIVATE -fsanitize=fuzzer,address,undefined)
   target_link_libraries(fuzz_record PRIVATE PkgConfig::SODIUM)
 endif()
+
+# The long forms for make soak: 200 kill -9 cycles each.
+add_test(NAME soak_backing_crash_sync COMMAND test_backing_crash 200 sync)
+add_test(NAME soak_backing_crash_wal COMMAND test_backing_crash 200 wal)
+set_tests_properties(soak_backing_crash_sync soak_backing_crash_wal PROPERTIES
+                     LABELS soak TIMEOUT 3600)

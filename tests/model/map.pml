@@ -16,7 +16,7 @@
  * caller's reclaim section forbids it; reclaim.pml checks that side).
  *
  * What is checked:
- *  - at every step that changes a next word (all of them are inside check()'s d_step):
+ *  - at every step that changes a published next word (each is a d_step ending in check()):
  *    for each key, the reachable unmarked nodes are exactly the ghost abstract map's
  *    node amap[k] (so never two: no duplicate; never none while amap[k] is set: no lost
  *    key), the list is sorted (I1), acyclic, and no node handed back for retirement is
@@ -25,7 +25,11 @@
  *    with insert-if-absent asserting the key was absent and delete / replace asserting
  *    that the node they mark is the live one;
  *  - at the end: no marked node is left reachable, every node ever linked is either the
- *    live node of its key or was retired exactly once (no leak, no double retire).
+ *    live node of its key or was retired exactly once (no leak, no double retire);
+ *  - with READER=1, a concurrent map_get (lookup_from) returns a node that was the live
+ *    node of its key at some moment during the call, or NULL only if the key was absent
+ *    at some moment (so a key that stays present, e.g. across a replace, is never
+ *    missed, and a deleted node is never returned).
  *
  * Negative controls (map_bad.pml, one step reordered or dropped, selected by -D):
  *   BAD_LINK_STORE   link_at publishes by a plain store: the link is not re-checked
@@ -33,6 +37,7 @@
  *   BAD_NO_FALLBACK  unlink_marked gives up when its CAS fails (no find over the run)
  *   BAD_REPLACE_SPLIT map_replace links the new node, then marks the old one (2 CAS)
  *   BAD_SHORT_SCAN   find stops at the first node of the key's equal run (no whole-run scan)
+ *   BAD_GET_NO_MARK  lookup_from returns a matching node without checking its mark
  */
 
 #ifndef WORKERS
@@ -62,6 +67,10 @@
 #define OPMASK2 OPMASK
 #endif
 #define MASK_OF(id) ((id) == 0 -> OPMASK0 : ((id) == 1 -> OPMASK1 : OPMASK2))
+/* READER=1: one more thread runs map_get(key 1) once, checked for linearisability. */
+#ifndef READER
+#define READER 0
+#endif
 /* INIT_B=1: key 2 starts present (HEAD -> A -> B); 0: only A is there. */
 #ifndef INIT_B
 #define INIT_B (NKEYS >= 2)
@@ -70,7 +79,7 @@
 #define NIL 0
 #define HEAD 1                          /* bucket 0's dummy, so_key 0 */
 #define NODE_A 2                        /* initially linked, key 1 */
-#define NODE_B 3                        /* initially linked, key 2 (if NKEYS == 2) */
+#define NODE_B 3                        /* initially linked (INIT_B), key 2 */
 #define FIRST_FRESH 4
 #define NNODES (FIRST_FRESH + WORKERS * OPS)
 #define FRESH(id, i) (FIRST_FRESH + (id) * OPS + (i))
@@ -88,6 +97,21 @@ byte key[NNODES];   /* the key bytes, immutable once linked */
 byte amap[NKEYS + 1];     /* the abstract map: the live node of each key, or NIL */
 bool linked[NNODES];     /* the node was ever published */
 bool retired[NNODES];    /* the node was handed back for retirement */
+
+/* The lookup (READER=1): amap[RKEY] values seen while it runs, as a bit set. */
+#define RKEY 1
+short rseen;
+bit racting;
+
+/* amap[k] = v, at a linearisation point; a running lookup of k records v. */
+inline set_amap(k, v)
+{
+	amap[k] = v;
+	if
+	:: racting && k == RKEY -> rseen = rseen | (1 << v)
+	:: else -> skip
+	fi
+}
 
 /* Scratch of check(): outside the state vector. */
 hidden byte cw, csteps, clast, cseen1, cseen2;
@@ -148,7 +172,14 @@ inline find(sk, kk)
 			if
 			:: MARKED(nv) ->
 				/* CAS(prev->next, curr, next & ~MAP_MARK): unlink curr */
-				d_step { cas(prev, LINK(curr), nv - 1); check() }
+				d_step {
+					cas(prev, LINK(curr), nv - 1);
+					if
+					:: ok -> printf("EV %d: find unlinks %d (prev %d)\n", _pid, curr, prev)
+					:: else -> printf("EV %d: find's unlink of %d fails: restart\n", _pid, curr)
+					fi;
+					check()
+				}
 				if
 				:: ok -> curr = PTR(nv)
 				:: else -> restart = 1; break     /* goto retry */
@@ -201,8 +232,10 @@ inline link_at(n, kk)
 		cas(fprev, LINK(fcurr), LINK(n));
 #endif
 		if
-		:: ok -> assert(amap[kk] == NIL); amap[kk] = n; linked[n] = 1
-		:: else -> skip
+		:: ok ->
+			printf("EV %d: links %d (key %d) after %d\n", _pid, n, kk, fprev);
+			assert(amap[kk] == NIL); set_amap(kk, n); linked[n] = 1
+		:: else -> printf("EV %d: link of %d after %d fails\n", _pid, n, fprev)
 		fi;
 		check()
 	}
@@ -220,7 +253,8 @@ inline mark(x)
 			if
 			:: nxt[x] == nv ->
 				nxt[x] = nv + 1; ok = 1;
-				assert(amap[key[x]] == x); amap[key[x]] = NIL
+				printf("EV %d: marks %d (key %d)\n", _pid, x, key[x]);
+				assert(amap[key[x]] == x); set_amap(key[x], NIL)
 			:: else -> nv = nxt[x]; ok = 0           /* CAS failure reloads */
 			fi;
 			check()
@@ -236,7 +270,14 @@ inline mark(x)
 /* map.c:unlink_marked: CAS(prev->next, x, succ); on failure a find over x's run. */
 inline unlink_marked(p, x, s)
 {
-	d_step { cas(p, LINK(x), s); check() }
+	d_step {
+		cas(p, LINK(x), s);
+		if
+		:: ok -> printf("EV %d: unlinks %d (prev %d)\n", _pid, x, p)
+		:: else -> printf("EV %d: unlink of %d after %d fails\n", _pid, x, p)
+		fi;
+		check()
+	}
 #ifndef BAD_NO_FALLBACK
 	if
 	:: ok -> skip
@@ -248,7 +289,10 @@ inline unlink_marked(p, x, s)
 /* The caller of map_delete / map_replace / map_delete_node hands x to reclaim. */
 inline retire(x)
 {
-	d_step { assert(!retired[x]); retired[x] = 1; check() }
+	d_step {
+		printf("EV %d: returns %d for retirement\n", _pid, x);
+		assert(!retired[x]); retired[x] = 1; check()
+	}
 }
 
 /* map.c:map_insert */
@@ -289,10 +333,24 @@ inline replace(n, kk)
 				nxt[n] = nv;                /* n->next = next (unpublished) */
 #ifdef BAD_REPLACE_SPLIT
 				/* reordered: link n after old, then mark old in a second CAS */
-				d_step { cas(victim, nv, LINK(n)); if :: ok -> linked[n] = 1 :: else -> skip fi; check() }
+				d_step {
+					cas(victim, nv, LINK(n));
+					if
+					:: ok -> linked[n] = 1; printf("EV %d: links %d after %d\n", _pid, n, victim)
+					:: else -> skip
+					fi;
+					check()
+				}
 				if
-				:: ok -> d_step { cas(victim, LINK(n), LINK(n) + 1);
-					if :: ok -> assert(amap[kk] == victim); amap[kk] = n :: else -> skip fi; check() }
+				:: ok ->
+					d_step {
+						cas(victim, LINK(n), LINK(n) + 1);
+						if
+						:: ok -> assert(amap[kk] == victim); set_amap(kk, n)
+						:: else -> skip
+						fi;
+						check()
+					}
 				:: else -> skip
 				fi;
 #else
@@ -300,7 +358,9 @@ inline replace(n, kk)
 				d_step {
 					cas(victim, nv, LINK(n) + 1);
 					if
-					:: ok -> assert(amap[kk] == victim); amap[kk] = n; linked[n] = 1
+					:: ok ->
+						printf("EV %d: replaces %d by %d (key %d)\n", _pid, victim, n, kk);
+						assert(amap[kk] == victim); set_amap(kk, n); linked[n] = 1
 					:: else -> skip
 					fi;
 					check()
@@ -355,6 +415,14 @@ inline delete_node(x)
 	fi
 }
 
+inline pick_key()
+{
+	if
+	:: k = 1
+	:: NKEYS >= 2 -> k = 2
+	fi
+}
+
 proctype worker(byte id)
 {
 	byte i, n, k, x;
@@ -366,13 +434,9 @@ proctype worker(byte id)
 	:: i < OPS ->
 		n = FRESH(id, i);
 		if
-		:: k = 1
-		:: NKEYS >= 2 -> k = 2
-		fi;
-		if
-		:: (mask & 1) -> key[n] = k; so[n] = SO(k); insert(n, k)
-		:: (mask & 2) -> key[n] = k; so[n] = SO(k); replace(n, k)
-		:: (mask & 4) -> delete(k)
+		:: (mask & 1) -> pick_key(); key[n] = k; so[n] = SO(k); insert(n, k)
+		:: (mask & 2) -> pick_key(); key[n] = k; so[n] = SO(k); replace(n, k)
+		:: (mask & 4) -> pick_key(); delete(k)
 		:: (mask & 8) ->
 			/* a node this thread may know of: any node published so far
 			 * (NODE_A always was, so the choice never blocks) */
@@ -397,6 +461,44 @@ proctype worker(byte id)
 	od
 }
 
+/*
+ * map.c:map_get -> lookup_from, for RKEY, concurrent with the workers (READER=1). It
+ * must return a node that was the live node of RKEY at some moment during the call,
+ * or NULL if RKEY was absent at some moment (linearisability of a lookup).
+ */
+proctype getter()
+{
+	byte l, curr, v, cso, ckey, r;
+
+	d_step { racting = 1; rseen = 1 << amap[RKEY] }
+	l = HEAD;
+	do
+	:: curr = PTR(nxt[l]);                             /* load l->next */
+		if
+		:: curr == NIL -> r = NIL; break
+		:: else ->
+			/* curr->so_key, node_matches, curr->next (for its mark) */
+			d_step { cso = so[curr]; ckey = key[curr]; v = nxt[curr] }
+			if
+			:: cso > SO(RKEY) -> r = NIL; break
+#ifdef BAD_GET_NO_MARK
+			:: cso == SO(RKEY) && ckey == RKEY -> r = curr; break /* mark not checked */
+#else
+			:: cso == SO(RKEY) && ckey == RKEY && !MARKED(v) -> r = curr; break
+#endif
+			:: else -> l = curr
+			fi
+		fi
+	od;
+	skip;                                     /* break target (not a d_step) */
+	d_step {
+		printf("EV %d: map_get(key %d) returns %d\n", _pid, RKEY, r);
+		racting = 0;
+		assert((rseen & (1 << r)) != 0);   /* r was RKEY's live node (or NIL) meanwhile */
+		l = 0; curr = 0; v = 0; cso = 0; ckey = 0; r = 0
+	}
+}
+
 init
 {
 	byte w;
@@ -416,7 +518,12 @@ init
 		do
 		:: w < WORKERS -> run worker(w); w++
 		:: else -> break
-		od
+		od;
+#if READER
+		run getter()
+#else
+		skip
+#endif
 	}
 	/* Every worker has returned. */
 	(_nr_pr == 1);
