@@ -311,6 +311,10 @@ HC_NODISCARD int backing_keyfile_load(const char *path, int create, struct backi
                                       int *created, char *err, size_t errlen);
 /* The key check value: BLAKE2b-256 keyed by the key over a fixed label, with a header.
  * Any thread. */
+/* fsyncs the directory holding path, so that a file or directory just created there
+ * survives a power loss. 0 or -1 (errno set). Any thread. */
+int backing_fsync_parent(const char *path);
+
 #define BACKING_CHECK_BYTES (2u + 32u)
 void backing_key_check_value(const struct backing_key *k,
                              unsigned char out[BACKING_CHECK_BYTES]);

@@ -35,7 +35,7 @@ static void set_err(char *err, size_t errlen)
 		snprintf(err, errlen, "%s", backing_last_error());
 }
 
-static int fsync_parent(const char *path)
+int backing_fsync_parent(const char *path)
 {
 	char copy[PATH_MAX];
 	int fd, rc;
@@ -95,7 +95,7 @@ static int create_key_file(const char *path, struct backing_key **out)
 		                         strerror(saved));
 	}
 	close(fd);
-	if (fsync_parent(path) != 0) {
+	if (backing_fsync_parent(path) != 0) {
 		saved = errno;
 		unlink(path);
 		backing_key_free(k);

@@ -339,8 +339,17 @@ int backing_open(const struct backing_opts *o, struct backing **out, char *err, 
 		rc = make_options(b, o, !exists);
 	if (rc == HC_OK)
 		rc = open_db(b, o->path, exists);
-	if (rc == HC_OK && !exists)
+	if (rc == HC_OK && !exists) {
 		b->flags |= BACKING_CREATED_STORE;
+		/* RocksDB syncs the files inside the new directory, not the directory's own
+		 * entry in its parent: without this a power cut can take the whole new store,
+		 * writes acknowledged with sync durability included (test_powerloss fresh). */
+		if (backing_fsync_parent(o->path) != 0) {
+			backing_set_error(HC_EIO, "cannot sync the directory holding the new store "
+			                  "%s: %s", o->path, strerror(errno));
+			rc = HC_EIO;
+		}
+	}
 	if (rc == HC_OK)
 		rc = verify_key(b, o);
 	if (rc != HC_OK) {

@@ -23,10 +23,10 @@
  *
  * Output: a table per (workload, keys), one row per thread count, one column per
  * table, and ours / best peer; with --json one JSON object as the last line. Each
- * cell also gives operations per CPU-second of the worker threads (their
- * CLOCK_THREAD_CPUTIME_ID): on a machine shared with other jobs the wall-clock rate
- * mostly measures the scheduler's share, the CPU-second rate the table. It leaves out
- * helper threads (liburcu's call_rcu worker, which frees rculfhash's nodes).
+ * cell also gives operations per CPU-second of the process during the run
+ * (CLOCK_PROCESS_CPUTIME_ID, so helper threads such as liburcu's call_rcu worker, which
+ * frees rculfhash's nodes, are charged too): on a machine shared with other jobs the
+ * wall-clock rate mostly measures the scheduler's share, the CPU-second rate the table.
  * More threads than cores oversubscribe on purpose (preemption inside a lock is part
  * of what a lock costs).
  *
@@ -84,13 +84,13 @@ struct worker {
 	uint32_t klen;
 	uint64_t nkeys, seed;
 	uint64_t ops, misses, bad, fails;
-	uint64_t cpu_ns; /* this thread's CPU time while it ran operations */
 } __attribute__((aligned(BENCH_LINE)));
 
-static inline uint64_t thread_cpu_ns(void)
+/* CPU time of the whole process: the workers and any helper thread of a library. */
+static inline uint64_t process_cpu_ns(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
@@ -128,7 +128,6 @@ static void *worker_main(void *arg)
 	atomic_fetch_add_explicit(&ready, 1, memory_order_acq_rel);
 	while (!atomic_load_explicit(&go, memory_order_acquire))
 		sched_yield();
-	uint64_t cpu0 = thread_cpu_ns();
 	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
 		for (int k = 0; k < 256; k++) {
 			uint64_t r = rng_next(&s);
@@ -152,7 +151,6 @@ static void *worker_main(void *arg)
 		}
 		ops += 256;
 	}
-	w->cpu_ns = thread_cpu_ns() - cpu0;
 	p->thread_exit(h, w->tid);
 	w->ops = ops;
 	w->misses = misses;
@@ -163,7 +161,7 @@ static void *worker_main(void *arg)
 
 struct point {
 	double mops;
-	double mops_cpu; /* ops per CPU-second of the workers: robust to other load */
+	double mops_cpu; /* ops per CPU-second of the process: robust to other load */
 	uint64_t misses, bad, fails;
 };
 
@@ -196,16 +194,15 @@ static struct point run_point(const struct map_peer *p, void *h, uint64_t nkeys,
 	}
 	while (atomic_load_explicit(&ready, memory_order_acquire) < nthreads)
 		sched_yield();
-	uint64_t t0 = bench_now_ns();
+	uint64_t c0 = process_cpu_ns(), t0 = bench_now_ns();
 	atomic_store_explicit(&go, 1, memory_order_release);
 	bench_sleep_ns((uint64_t)(seconds * 1e9));
 	atomic_store_explicit(&stop, 1, memory_order_relaxed);
-	uint64_t t1 = bench_now_ns();
-	uint64_t ops = 0, cpu = 0;
+	uint64_t t1 = bench_now_ns(), cpu = process_cpu_ns() - c0;
+	uint64_t ops = 0;
 	for (unsigned i = 0; i < nthreads; i++) {
 		pthread_join(w[i].th, NULL);
 		ops += w[i].ops;
-		cpu += w[i].cpu_ns;
 		pt.misses += w[i].misses;
 		pt.bad += w[i].bad;
 		pt.fails += w[i].fails;
@@ -455,7 +452,7 @@ static void run_row(struct run *R, void *h[NIMPL], uint64_t n, unsigned wl, unsi
 static void run_table(struct run *R, void *h[NIMPL], uint64_t n, unsigned wl)
 {
 	printf("\n%s, %llu keys: Mops/s of all threads (in brackets: Mops per CPU-second of "
-	       "the workers)\n", wl_name(wl), (unsigned long long)n);
+	       "the process)\n", wl_name(wl), (unsigned long long)n);
 	printf("threads");
 	for (int i = 0; i < NIMPL; i++)
 		if (R->o.impl_on[i])

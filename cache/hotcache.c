@@ -477,7 +477,7 @@ static void relieve(struct shard *s, struct reclaim_thread *t)
 {
 	uint64_t r = atomic_load_explicit(&s->retired, memory_order_relaxed);
 	if (r > s->retire_allow / 2)
-		reclaim_poll(t);
+		reclaim_poll_now(t);
 	if (atomic_load_explicit(&s->retired, memory_order_relaxed) > s->retire_allow / 2)
 		if (reclaim_drain(t, 2000000) != 0)
 			return; /* a stalled reader: the install will be refused, memory bounded */

@@ -45,6 +45,7 @@ static int membarrier(int cmd)
 	return (int)syscall(__NR_membarrier, cmd, 0, 0);
 }
 
+#ifndef HC_TSAN
 /* Registers the process for expedited private membarriers, once; 1 if usable. */
 static int asym_ok;
 static pthread_once_t asym_once = PTHREAD_ONCE_INIT;
@@ -55,6 +56,7 @@ static void asym_probe(void)
 	          membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0 &&
 	          getenv("HC_NO_MEMBARRIER") == NULL;
 }
+#endif
 
 int reclaim_init(struct reclaim *r, size_t backlog_cap, size_t ncounters)
 {
@@ -248,7 +250,7 @@ static void poll_locked(struct reclaim *r)
 	reclaim_tls_dispatching = saved;
 }
 
-void reclaim_poll(struct reclaim_thread *t)
+void reclaim_poll_now(struct reclaim_thread *t)
 {
 	struct reclaim *r = t->dom;
 	flush(t);
@@ -258,6 +260,17 @@ void reclaim_poll(struct reclaim_thread *t)
 		return;
 	poll_locked(r);
 	pthread_mutex_unlock(&r->poll_mu);
+}
+
+void reclaim_poll(struct reclaim_thread *t)
+{
+	struct reclaim *r = t->dom;
+	flush(t);
+	/* A poll costs a membarrier (a system call and an IPI per CPU running us): wait
+	 * until there is a batch worth it, or until the backlog nears the cap. */
+	if (reclaim_backlog_objs(r) < RECLAIM_POLL_MIN && reclaim_backlog(r) < r->backlog_cap / 4)
+		return;
+	reclaim_poll_now(t);
 }
 
 static uint64_t now_ns(void)

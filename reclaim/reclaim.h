@@ -195,10 +195,16 @@ static inline void reclaim_exit(struct reclaim_thread *t)
 void reclaim_retire(struct reclaim_thread *t, struct reclaim_node *node, size_t bytes,
                     reclaim_fn *fn);
 
+/* Objects retired before a poll is worth its membarrier. */
+#define RECLAIM_POLL_MIN 64u
+
 /* Hands the thread's batch to the domain, tries to end a grace period and frees what
  * was retired long enough ago, by any thread. Must be called outside a section. The
- * owner thread of t. Never blocks: if another thread is polling, returns at once. */
+ * owner thread of t. Never blocks: if another thread is polling, returns at once.
+ * reclaim_poll does so only once RECLAIM_POLL_MIN objects or a quarter of the cap
+ * wait (so a write does not pay a membarrier each); reclaim_poll_now always. */
 void reclaim_poll(struct reclaim_thread *t);
+void reclaim_poll_now(struct reclaim_thread *t);
 
 /*
  * The synchronize fallback: polls with backoff until nothing retired is pending or

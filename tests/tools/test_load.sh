@@ -145,11 +145,16 @@ else
 fi
 
 # SIGINT during the run: a clean stop, the report for what ran, exit status 130.
-"$BIN" load --seconds 60 --ids 20 --payloads 300 --json "$T/int.json" >"$T/out" 2>"$T/err" &
+# A file of its own, empty before the start: the backgrounded child truncates its
+# redirection only once it runs, so a reused file could still hold an earlier run's
+# "[cache" lines and the signal would go out before the handler is installed (and a
+# background job of a non-interactive shell ignores SIGINT until then).
+: >"$T/int.err"
+"$BIN" load --seconds 60 --ids 20 --payloads 300 --json "$T/int.json" >"$T/out" 2>"$T/int.err" &
 pid=$!
 n=0
 # Wait for the run proper (the preload can take long on a loaded machine).
-while ! grep -q '^\[cache' "$T/err" 2>/dev/null && [ $n -lt 900 ] && kill -0 $pid 2>/dev/null; do
+while ! grep -q '^\[cache' "$T/int.err" 2>/dev/null && [ $n -lt 900 ] && kill -0 $pid 2>/dev/null; do
 	sleep 0.1
 	n=$((n + 1))
 done
@@ -157,7 +162,7 @@ kill -INT $pid
 wait $pid
 st=$?
 if [ "$st" -ne 130 ]; then
-	fail "SIGINT: exit status $st, expected 130 ($(tail -2 "$T/err"))"
+	fail "SIGINT: exit status $st, expected 130 ($(tail -2 "$T/int.err"))"
 elif ! grep -q "interrupted" "$T/out" || ! grep -q '"interrupted":true' "$T/int.json"; then
 	fail "SIGINT: the report does not say the run was interrupted"
 else

@@ -18,8 +18,11 @@
  * the real store.
  *
  * Negative control: this checker is test_cache_flight.c's, which is shown there to catch
- * a build with the freshness guard (install_loaded's write-version comparison) removed;
- * it is not repeated here.
+ * a build with the freshness guard (install_loaded's write-version comparison) removed,
+ * so it is not repeated in the suite. It was also run once through this file on a
+ * scratch copy of the tree with that comparison forced true: every run failed with
+ * stale reads ("a value of version 328, but version 329 was acknowledged before it
+ * began").
  *
  *   HC_STRESS_SECONDS (default 1) sets the run's length.
  */

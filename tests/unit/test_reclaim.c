@@ -157,6 +157,25 @@ static void retire_counts_bytes_and_objects_until_freed(void **state)
 	assert_int_equal(atomic_load(&wrong_dom), 0);
 }
 
+/* reclaim_poll waits for a batch worth a membarrier; reclaim_poll_now does not. */
+static void poll_waits_for_a_batch_and_poll_now_does_not(void **state)
+{
+	(void)state;
+	struct reclaim r;
+	assert_int_equal(reclaim_init(&r, 1 << 30, 0), 0);
+	reset_counts(&r);
+	struct reclaim_thread *t = reclaim_self(&r);
+	retire_obj(t, 0, 64);
+	for (int i = 0; i < 8; i++)
+		reclaim_poll(t);
+	assert_int_equal(atomic_load(&frees), 0);
+	assert_int_equal(reclaim_backlog_objs(&r), 1);
+	for (int i = 0; i < 8 && atomic_load(&frees) == 0; i++)
+		reclaim_poll_now(t);
+	assert_int_equal(atomic_load(&frees), 1);
+	reclaim_destroy(&r);
+}
+
 static void poll_frees_after_a_grace_period_when_no_reader_is_in_a_section(void **state)
 {
 	(void)state;
@@ -169,7 +188,7 @@ static void poll_frees_after_a_grace_period_when_no_reader_is_in_a_section(void 
 	retire_obj(t, 0, 64);
 	int polls = 0;
 	while (!atomic_load(&freed[0]) && polls < 8) {
-		reclaim_poll(t);
+		reclaim_poll_now(t);
 		polls++;
 	}
 	print_message("freed after %d poll(s)\n", polls);
@@ -178,7 +197,7 @@ static void poll_frees_after_a_grace_period_when_no_reader_is_in_a_section(void 
 	assert_int_equal(reclaim_backlog(&r), 0);
 	assert_int_equal(reclaim_backlog_objs(&r), 0);
 	/* Poll with nothing pending is harmless. */
-	reclaim_poll(t);
+	reclaim_poll_now(t);
 	assert_int_equal(atomic_load(&frees), 1);
 	reclaim_destroy(&r);
 	assert_int_equal(atomic_load(&wrong_dom), 0);
@@ -199,7 +218,7 @@ static void a_reader_in_a_section_holds_back_objects_retired_after_it_entered(vo
 	assert_non_null(rd.rec[0]);
 	retire_obj(t, 1, 64);
 	for (int i = 0; i < 200; i++)
-		reclaim_poll(t);
+		reclaim_poll_now(t);
 	assert_int_equal(reclaim_drain(t, 2000000), HC_EBUSY);
 	assert_false(atomic_load(&freed[1]));
 	assert_int_equal(reclaim_backlog(&r), 64);
@@ -228,7 +247,7 @@ static void nested_sections_protect_until_the_outermost_exit(void **state)
 	retire_obj(t, 2, 64);
 	reader_do(&rd, CMD_EXIT); /* inner exit: still in the outer section */
 	for (int i = 0; i < 200; i++)
-		reclaim_poll(t);
+		reclaim_poll_now(t);
 	assert_int_equal(reclaim_drain(t, 2000000), HC_EBUSY);
 	assert_false(atomic_load(&freed[2]));
 	reader_do(&rd, CMD_EXIT);
@@ -374,7 +393,7 @@ static void a_stalled_reader_bounds_the_backlog_which_drains_when_it_leaves(void
 		}
 		retire_obj(t, i, OBJ);
 		retired++;
-		reclaim_poll(t);
+		reclaim_poll_now(t);
 		assert_true(reclaim_backlog(&r) <= CAP + OBJ);
 	}
 	assert_true(stopped);
@@ -406,7 +425,7 @@ static void destroy_frees_every_pending_object(void **state)
 	struct reclaim_thread *t = reclaim_self(&r);
 	for (int i = 0; i < 10; i++)
 		retire_obj(t, i, 32);
-	reclaim_poll(t); /* some handed to ck, some maybe freed */
+	reclaim_poll_now(t); /* some handed to ck, some maybe freed */
 	for (int i = 10; i < 20; i++)
 		retire_obj(t, i, 32);
 	reclaim_destroy(&r);
@@ -506,6 +525,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(retire_counts_bytes_and_objects_until_freed),
+		cmocka_unit_test(poll_waits_for_a_batch_and_poll_now_does_not),
 		cmocka_unit_test(poll_frees_after_a_grace_period_when_no_reader_is_in_a_section),
 		cmocka_unit_test(a_reader_in_a_section_holds_back_objects_retired_after_it_entered),
 		cmocka_unit_test(nested_sections_protect_until_the_outermost_exit),
