@@ -40,7 +40,7 @@ test-asan: deps
 test-tsan: deps
 	$(CMAKE) -S . -B $(TSAN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHC_SANITIZE=thread -DHC_BENCH=OFF
 	$(CMAKE) --build $(TSAN) -j$(JOBS)
-	cd $(TSAN) && ctest --output-on-failure -j$(JOBS) -L concurrency -LE soak
+	cd $(TSAN) && ctest --output-on-failure -j$(JOBS) -L 'concurrency|stress' -LE soak
 
 bench: build
 	$(RELEASE)/bench/map_bench
