@@ -60,16 +60,55 @@ struct jemalloc_api {
 	int (*mallctl)(const char *, void *, size_t *, void *, size_t);
 	int flags;
 };
-static struct jemalloc_api je;
-static pthread_once_t je_once = PTHREAD_ONCE_INIT;
-
 /* jemalloc's flag encodings (jemalloc/jemalloc_macros.h): lg(align), arena + 1 << 20,
  * and "no thread cache" (tcache id -1 + 2, << 8). Without the last, mallocx with an
  * arena still serves from the thread's cache, which holds regions of arena 0: the
  * cache's memory would mix with the embedder's after all. */
 #define JE_ALIGN16 4
 #define JE_ARENA(a) ((int)(((unsigned)(a) + 1) << 20))
+#define JE_TCACHE(t) ((int)(((unsigned)(t) + 2) << 8))
 #define JE_TCACHE_NONE ((int)(1u << 8))
+
+static struct jemalloc_api je;
+static pthread_once_t je_once = PTHREAD_ONCE_INIT;
+
+/*
+ * A thread cache of our own per thread (jemalloc's explicit tcaches): the default
+ * thread cache would hand out arena 0's regions, and no cache at all takes the arena's
+ * lock on every allocation. Created on a thread's first allocation, destroyed at its
+ * exit; -1 not yet, -2 none (creation failed, or the thread is exiting).
+ */
+static _Thread_local int tc_id = -1;
+static pthread_key_t tc_key;
+static int tc_ok;
+
+static void tc_destroy(void *v)
+{
+	unsigned id = (unsigned)((uintptr_t)v - 1);
+	tc_id = -2; /* later allocations of this exiting thread go uncached */
+	je.mallctl("tcache.destroy", NULL, NULL, &id, sizeof(id));
+}
+
+static int je_flags(void)
+{
+	if (tc_id >= 0)
+		return je.flags | JE_TCACHE(tc_id);
+	if (tc_id == -1) {
+		unsigned id;
+		size_t sz = sizeof(id);
+		tc_id = -2;
+		if (tc_ok && je.mallctl("tcache.create", &id, &sz, NULL, 0) == 0) {
+			if (pthread_setspecific(tc_key, (void *)((uintptr_t)id + 1)) == 0) {
+				tc_id = (int)id;
+				return je.flags | JE_TCACHE(id);
+			}
+			je.mallctl("tcache.destroy", NULL, NULL, &id, sizeof(id));
+		}
+	}
+	return je.flags | JE_TCACHE_NONE;
+}
+
+
 
 static void je_init(void)
 {
@@ -86,8 +125,9 @@ static void je_init(void)
 	j.flags = JE_ALIGN16;
 	/* A private arena; if jemalloc refuses, its default arenas still work. */
 	if (j.mallctl("arenas.create", &ind, &sz, NULL, 0) == 0)
-		j.flags |= JE_ARENA(ind) | JE_TCACHE_NONE;
+		j.flags |= JE_ARENA(ind);
 	je = j;
+	tc_ok = pthread_key_create(&tc_key, tc_destroy) == 0;
 #endif
 }
 
@@ -107,7 +147,7 @@ void *mem_alloc(size_t size, int zero)
 	if (injected_failure())
 		return NULL;
 	if (have_je()) {
-		void *p = je.mallocx(size ? size : 1, je.flags);
+		void *p = je.mallocx(size ? size : 1, je_flags());
 		if (p != NULL && zero)
 			memset(p, 0, je.nallocx(size ? size : 1, je.flags));
 		return p;
@@ -120,7 +160,7 @@ void mem_free(void *p, size_t size)
 	if (p == NULL)
 		return;
 	if (have_je())
-		je.sdallocx(p, size ? size : 1, je.flags);
+		je.sdallocx(p, size ? size : 1, je_flags());
 	else
 		free(p);
 }
