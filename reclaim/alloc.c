@@ -82,12 +82,14 @@ static _Thread_local int tc_id = -1;
 static pthread_key_t tc_key;
 static int tc_ok;
 
+#ifndef HC_NO_JEMALLOC
 static void tc_destroy(void *v)
 {
 	unsigned id = (unsigned)((uintptr_t)v - 1);
 	tc_id = -2; /* later allocations of this exiting thread go uncached */
 	je.mallctl("tcache.destroy", NULL, NULL, &id, sizeof(id));
 }
+#endif
 
 static int je_flags(void)
 {
