@@ -23,7 +23,8 @@ hc_test(test_backing_threads SOURCES tests/unit/test_backing_threads.c LIBS hc_b
         LABELS unit concurrency TIMEOUT 120)
 
 # kill -9 during sync (and wal) writes; 20 cycles each here, more by argument.
-hc_test(test_backing_crash SOURCES tests/unit/test_backing_crash.c LIBS hc_backing
+hc_test(test_backing_crash SOURCES tests/unit/test_backing_crash.c tests/unit/crashlog.c
+        LIBS hc_backing
         LABELS stress ARGS 20 sync TIMEOUT 300)
 add_test(NAME test_backing_crash_wal COMMAND test_backing_crash 20 wal)
 set_tests_properties(test_backing_crash_wal PROPERTIES LABELS stress TIMEOUT 300)

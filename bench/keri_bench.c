@@ -46,8 +46,9 @@
 
 #include "hotcache.h"
 #include "bench/common.h"
-#include "bench/kelgen.h"
 #include "cache/cache.h" /* struct hc_cache's ks: the internal key-state cache's counters */
+#include "keri/keri.h" /* keri_b64_encode: the attached signature's text */
+#include "tools/kelgen.h"
 
 #define PRELOAD 10u     /* KEL length of the append identifiers before the appends */
 #define ROT_EVERY 10u
@@ -105,10 +106,29 @@ struct evq {
 	uint8_t (*pk)[32];
 };
 
-static void evq_fill(struct evq *q, struct bkel_id *id, size_t n)
+/*
+ * The raw signature of the message msg[0..len) that id's current key signed: Ed25519 is
+ * deterministic, so signing the body again gives the attached signature's bytes, which
+ * is checked against the attachment's text (kelgen's encoding: 2 zero lead bytes, then
+ * the 64 bytes, the first 2 chars dropped). Returns 0, or -1 when they differ.
+ */
+static int attached_sig(const struct kelgen_id *id, const char *msg, size_t len,
+                        uint8_t sig[64])
 {
-	struct bkel_msg *m = bench_xmalloc(sizeof(*m));
-	q->arena = bench_xmalloc(n * BKEL_MSG_MAX);
+	size_t body = len - KELGEN_ATTACH_LEN;
+	uint8_t raw[66] = {0};
+	char txt[89];
+	crypto_sign_detached(sig, NULL, (const uint8_t *)msg, body, id->sk);
+	memcpy(raw + 2, sig, 64);
+	keri_b64_encode(raw, sizeof(raw), txt);
+	return memcmp(msg + body, "-AABAA", 6) == 0 && memcmp(msg + body + 6, txt + 2, 86) == 0
+	       ? 0 : -1;
+}
+
+/* n fresh ixn events of id, appended to *id in order; with what a bare verify needs. */
+static void evq_fill(struct evq *q, struct kelgen_id *id, size_t n)
+{
+	q->arena = bench_xmalloc(n * KELGEN_MSG_MAX);
 	q->off = bench_xcalloc(n, sizeof(size_t));
 	q->len = bench_xcalloc(n, sizeof(size_t));
 	q->body = bench_xcalloc(n, sizeof(size_t));
@@ -118,19 +138,19 @@ static void evq_fill(struct evq *q, struct bkel_id *id, size_t n)
 	q->next = 0;
 	size_t used = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (bkel_ixn(id, m) != 0) {
+		char said[45], *msg = q->arena + used;
+		size_t len = kelgen_ixn(id, msg, KELGEN_MSG_MAX, said);
+		if (len == 0 || attached_sig(id, msg, len, q->sig[i]) != 0) {
 			fprintf(stderr, "keri_bench: kelgen failed\n");
 			exit(2);
 		}
-		memcpy(q->arena + used, m->text, m->len);
 		q->off[i] = used;
-		q->len[i] = m->len;
-		q->body[i] = m->body;
-		memcpy(q->sig[i], m->sig, 64);
-		memcpy(q->pk[i], m->pk, 32);
-		used += m->len;
+		q->len[i] = len;
+		q->body[i] = len - KELGEN_ATTACH_LEN;
+		memcpy(q->pk[i], id->sk + 32, 32); /* libsodium's secret key ends with the public */
+		kelgen_advance(id, said);
+		used += len;
 	}
-	free(m);
 }
 
 static void evq_free(struct evq *q)
@@ -168,15 +188,42 @@ static hc_cache *open_store(const char *base, const char *name, const char *dura
 	return c;
 }
 
-/* A whole KEL through hc_kel_import; every message must be accepted. */
-static void import_kel(hc_cache *c, struct bkel_id *id, uint64_t seed, size_t n)
+/*
+ * A whole KEL of n >= 1 events for the identifier of `seed`: icp, then a rot at every sn
+ * that is a multiple of ROT_EVERY, ixn otherwise; messages back to back in the returned
+ * buffer (malloc'd, *len bytes). *id is left after the last event, ready for more.
+ */
+static char *make_kel(struct kelgen_id *id, uint64_t seed, size_t n, size_t *len)
 {
-	char *buf;
-	size_t len;
-	if (bkel_kel(id, seed, n, ROT_EVERY, &buf, &len) != 0) {
-		fprintf(stderr, "keri_bench: kelgen failed\n");
-		exit(2);
+	char *out = bench_xmalloc(n * KELGEN_MSG_MAX);
+	size_t used = 0;
+	for (size_t sn = 0; sn < n; sn++) {
+		char *p = out + used, said[45];
+		size_t m;
+		if (sn == 0) {
+			m = kelgen_icp(id, seed, 0, p, KELGEN_MSG_MAX);
+		} else if (sn % ROT_EVERY == 0) {
+			m = kelgen_rot(id, p, KELGEN_MSG_MAX);
+		} else {
+			m = kelgen_ixn(id, p, KELGEN_MSG_MAX, said);
+			if (m != 0)
+				kelgen_advance(id, said);
+		}
+		if (m == 0) {
+			fprintf(stderr, "keri_bench: kelgen failed\n");
+			exit(2);
+		}
+		used += m;
 	}
+	*len = used;
+	return out;
+}
+
+/* A whole KEL through hc_kel_import; every message must be accepted. */
+static void import_kel(hc_cache *c, struct kelgen_id *id, uint64_t seed, size_t n)
+{
+	size_t len;
+	char *buf = make_kel(id, seed, n, &len);
 	struct hc_kel_report r;
 	memset(&r, 0, sizeof(r));
 	int rc = hc_kel_import(c, buf, len, &r);
@@ -434,7 +481,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "keri_bench: sodium_init failed\n");
 		return 2;
 	}
-	bkel_init();
+	kelgen_init();
 	snprintf(g_base, sizeof(g_base), "%s/keri_bench.XXXXXX", o.dir[0] ? o.dir : "/tmp");
 	if (mkdtemp(g_base) == NULL) {
 		fprintf(stderr, "keri_bench: mkdtemp %s: %s\n", g_base, strerror(errno));
@@ -444,7 +491,7 @@ int main(int argc, char **argv)
 	hc_cache *cs = open_store(g_base, "sync", "sync");
 
 	/* Hit and replay identifiers: one per length, on the wal store. */
-	struct bkel_id lid[NLENS];
+	struct kelgen_id lid[NLENS];
 	for (int l = 0; l < NLENS; l++) {
 		import_kel(cw, &lid[l], 1000 + kel_lens[l], kel_lens[l]);
 		check_identifier(cw, lid[l].pre, kel_lens[l]);
@@ -452,7 +499,7 @@ int main(int argc, char **argv)
 
 	/* Append identifiers: 2 per store, 10-event KELs, then their fresh ixn events. The
 	 * first of each store serves the 1-thread and the 2-thread rows. */
-	struct bkel_id aid[2][2];
+	struct kelgen_id aid[2][2];
 	struct evq q[2][2];
 	size_t per[2] = {o.wal_n, o.sync_n};
 	hc_cache *store[2] = {cw, cs};

@@ -1,7 +1,8 @@
 # cache/ concurrency tests: single flight and freshness with a fake store, the policy's
 # scan resistance and bounded work, and the cache stress test. Included from
 # tests/tests.cmake. Threaded tests carry the concurrency label (the TSan build runs it).
-hc_test(test_cache_flight SOURCES tests/unit/test_cache_flight.c LIBS hc_internal
+hc_test(test_cache_flight SOURCES tests/unit/test_cache_flight.c tests/unit/history.c
+        tests/unit/evict.c LIBS hc_internal
         LABELS unit concurrency TIMEOUT 120)
 hc_test(test_cache_policy SOURCES tests/unit/test_cache_policy.c LIBS hc_internal
         LABELS unit TIMEOUT 120)

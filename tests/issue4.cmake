@@ -8,20 +8,22 @@ hc_test(test_cache_corrupt SOURCES tests/unit/test_cache_corrupt.c LIBS hc_inter
 # I/O errors under the cache through the LD_PRELOAD shim (plain builds only, as
 # test_backing_iofail: the sanitizer runtime would have to be preloaded first).
 if(NOT HC_SANITIZE)
-  hc_test(test_cache_iofail SOURCES tests/unit/test_cache_iofail.c LIBS hc_internal
-          ${CMAKE_DL_LIBS} LABELS unit TIMEOUT 120)
+  hc_test(test_cache_iofail SOURCES tests/unit/test_cache_iofail.c tests/unit/evict.c
+          LIBS hc_internal ${CMAKE_DL_LIBS} LABELS unit TIMEOUT 120)
   add_dependencies(test_cache_iofail hc_iofail)
   set_property(TEST test_cache_iofail APPEND PROPERTY ENVIRONMENT
                "LD_PRELOAD=$<TARGET_FILE:hc_iofail>")
 endif()
 
 # The freshness rule over the real RocksDB store: recorded history, forced misses.
-hc_test(test_cache_fresh_rocks SOURCES tests/unit/test_cache_fresh_rocks.c LIBS hc_internal
+hc_test(test_cache_fresh_rocks SOURCES tests/unit/test_cache_fresh_rocks.c
+        tests/unit/history.c tests/unit/evict.c LIBS hc_internal
         LABELS unit concurrency TIMEOUT 120)
 
 # kill -9 of a process doing hc_put/hc_delete with sync (and wal) durability: 20 cycles
 # here, more by argument (or HC_CRASH_CYCLES), e.g. `test_cache_crash 200 sync`.
-hc_test(test_cache_crash SOURCES tests/unit/test_cache_crash.c LIBS hc_internal
+hc_test(test_cache_crash SOURCES tests/unit/test_cache_crash.c tests/unit/crashlog.c
+        LIBS hc_internal
         LABELS stress ARGS 20 sync TIMEOUT 600)
 # The extra runs get hc_test's environment too (sanitizer options, TSan suppressions:
 # backing/tsan_rocksdb.c's built-in ones do not reach programs linking the hc_internal

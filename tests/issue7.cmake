@@ -9,7 +9,8 @@ if(NOT HC_SANITIZE)
   add_library(hc_powerloss SHARED tests/shim/powerloss.c)
   target_link_libraries(hc_powerloss PRIVATE ${CMAKE_DL_LIBS} Threads::Threads)
   set_target_properties(hc_powerloss PROPERTIES C_VISIBILITY_PRESET hidden)
-  hc_test(test_powerloss SOURCES tests/unit/test_powerloss.c LIBS hc_internal
+  hc_test(test_powerloss SOURCES tests/unit/test_powerloss.c tests/unit/crashlog.c
+          LIBS hc_internal
           LABELS stress ARGS 20 sync TIMEOUT 300)
   add_dependencies(test_powerloss hc_powerloss)
   target_compile_definitions(test_powerloss PRIVATE

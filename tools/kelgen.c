@@ -84,47 +84,68 @@ void kelgen_init(void)
 		out[0] = '\0'; /* cannot fail for code E; the call is what matters */
 }
 
-size_t kelgen_preload(struct kelgen_id *id, uint64_t seed, uint64_t index, char *buf,
-                      size_t cap, size_t off[KELGEN_PRELOAD + 1])
+size_t kelgen_icp(struct kelgen_id *id, uint64_t seed, uint64_t index, char *buf, size_t cap)
 {
 	struct key cur, next;
 	size_t len = 0, b;
-	int n;
 	memset(id, 0, sizeof(*id));
 	id->seed = seed;
 	id->index = index;
 	derive(&cur, seed, index, 0);
 	derive(&next, seed, index, 1);
+	int n = snprintf(buf, cap,
+	                 "{\"v\":\"KERI10JSON000000_\",\"t\":\"icp\",\"d\":\"" DUMMY "\",\"i\":\""
+	                 DUMMY "\",\"s\":\"0\",\"kt\":\"1\",\"k\":[\"%s\"],\"nt\":\"1\","
+	                 "\"n\":[\"%s\"],\"bt\":\"0\",\"b\":[],\"c\":[],\"a\":[]}",
+	                 cur.qb, next.dig);
+	if ((b = body_end(buf, cap, n, id->said)) != 0 && (len = sign(buf, b, cap, cur.sk)) != 0) {
+		memcpy(id->pre, id->said, 45);
+		memcpy(id->sk, cur.sk, 64);
+		memcpy(id->key, cur.qb, 45);
+	}
+	sodium_memzero(&cur, sizeof(cur));
+	sodium_memzero(&next, sizeof(next));
+	return len;
+}
+
+size_t kelgen_rot(struct kelgen_id *id, char *buf, size_t cap)
+{
+	struct key cur, next;
+	size_t len = 0, b;
+	char said[45];
+	derive(&cur, id->seed, id->index, id->keyno + 1);
+	derive(&next, id->seed, id->index, id->keyno + 2);
+	int n = snprintf(buf, cap,
+	                 "{\"v\":\"KERI10JSON000000_\",\"t\":\"rot\",\"d\":\"" DUMMY "\",\"i\":\"%s\","
+	                 "\"s\":\"%" PRIx64 "\",\"p\":\"%s\",\"kt\":\"1\",\"k\":[\"%s\"],\"nt\":\"1\","
+	                 "\"n\":[\"%s\"],\"bt\":\"0\",\"br\":[],\"ba\":[],\"a\":[]}",
+	                 id->pre, id->sn + 1, id->said, cur.qb, next.dig);
+	if ((b = body_end(buf, cap, n, said)) != 0 && (len = sign(buf, b, cap, cur.sk)) != 0) {
+		kelgen_advance(id, said);
+		id->keyno++;
+		memcpy(id->sk, cur.sk, 64);
+		memcpy(id->key, cur.qb, 45);
+	}
+	sodium_memzero(&cur, sizeof(cur));
+	sodium_memzero(&next, sizeof(next));
+	return len;
+}
+
+size_t kelgen_preload(struct kelgen_id *id, uint64_t seed, uint64_t index, char *buf,
+                      size_t cap, size_t off[KELGEN_PRELOAD + 1])
+{
+	size_t len, b;
+	int ev = 1;
 	off[0] = 0;
-	n = snprintf(buf, cap,
-	             "{\"v\":\"KERI10JSON000000_\",\"t\":\"icp\",\"d\":\"" DUMMY "\",\"i\":\"" DUMMY
-	             "\",\"s\":\"0\",\"kt\":\"1\",\"k\":[\"%s\"],\"nt\":\"1\",\"n\":[\"%s\"],"
-	             "\"bt\":\"0\",\"b\":[],\"c\":[],\"a\":[]}",
-	             cur.qb, next.dig);
-	if ((b = body_end(buf, cap, n, id->said)) == 0 || (len = sign(buf, b, cap, cur.sk)) == 0)
+	if ((len = kelgen_icp(id, seed, index, buf, cap)) == 0)
 		return 0;
-	memcpy(id->pre, id->said, 45);
-	off[1] = len;
-	int ev = 2;
+	off[ev++] = len;
 	for (unsigned r = 0; r < KELGEN_ROTS; r++, ev++) {
-		cur = next;
-		derive(&next, seed, index, r + 2);
-		char *p = buf + len;
-		n = snprintf(p, cap - len,
-		             "{\"v\":\"KERI10JSON000000_\",\"t\":\"rot\",\"d\":\"" DUMMY "\",\"i\":\"%s\","
-		             "\"s\":\"%x\",\"p\":\"%s\",\"kt\":\"1\",\"k\":[\"%s\"],\"nt\":\"1\","
-		             "\"n\":[\"%s\"],\"bt\":\"0\",\"br\":[],\"ba\":[],\"a\":[]}",
-		             id->pre, (unsigned)(r + 1), id->said, cur.qb, next.dig);
-		if ((b = body_end(p, cap - len, n, id->said)) == 0 ||
-		    (b = sign(p, b, cap - len, cur.sk)) == 0)
+		if ((b = kelgen_rot(id, buf + len, cap - len)) == 0)
 			return 0;
 		len += b;
 		off[ev] = len;
-		id->keyno = r + 1;
 	}
-	memcpy(id->sk, cur.sk, 64);
-	memcpy(id->key, cur.qb, 45);
-	id->sn = KELGEN_ROTS;
 	for (unsigned x = 0; x < KELGEN_IXNS; x++, ev++) {
 		char said[45];
 		b = kelgen_ixn(id, buf + len, cap - len, said);
@@ -134,8 +155,6 @@ size_t kelgen_preload(struct kelgen_id *id, uint64_t seed, uint64_t index, char 
 		len += b;
 		off[ev] = len;
 	}
-	sodium_memzero(&cur, sizeof(cur));
-	sodium_memzero(&next, sizeof(next));
 	return len;
 }
 

@@ -5,6 +5,7 @@
  * commitment to the next key, and indexed signatures (-AAB counter, one A-coded
  * signature at index 0). The preload is icp, KELGEN_ROTS rotations and KELGEN_IXNS
  * interactions; the load phase then appends interaction events one after another.
+ * bench/keri_bench builds its KELs from the same calls (icp, rot, ixn).
  *
  * Field order is keri/'s (icp: v t d i s kt k nt n bt b c a; rot: v t d i s p kt k nt n
  * bt br ba a; ixn: v t d i s p a); the SAID is computed over the body with d (and i for
@@ -25,6 +26,10 @@
 #define KELGEN_PRELOAD (1 + KELGEN_ROTS + KELGEN_IXNS)
 /* Largest message generated (event + attachments) with room to spare. */
 #define KELGEN_MSG_MAX 1024
+/* The attachments after every event body: -AAB and one 88-char indexed signature (its
+ * last 86 chars the signature's base64 after 2 lead bytes). A message of length len has
+ * its event in [0, len - KELGEN_ATTACH_LEN). */
+#define KELGEN_ATTACH_LEN 92
 
 struct kelgen_id {
 	char pre[45];     /* the prefix (i) */
@@ -51,6 +56,20 @@ void kelgen_init(void);
  */
 size_t kelgen_preload(struct kelgen_id *id, uint64_t seed, uint64_t index, char *buf,
                       size_t cap, size_t off[KELGEN_PRELOAD + 1]);
+
+/*
+ * Identifier `index`'s inception (key 0, next: a commitment to key 1) into buf, leaving
+ * *id at sn 0. Returns its length, or 0 when cap is too small.
+ */
+size_t kelgen_icp(struct kelgen_id *id, uint64_t seed, uint64_t index, char *buf, size_t cap);
+
+/*
+ * The next rotation (sn + 1, p = said; keys: key keyno + 1, next: a commitment to key
+ * keyno + 2), signed with the new key, into buf. Unlike kelgen_ixn it advances *id (the
+ * new key and said) at once: the caller appends it. Returns its length, or 0 when cap is
+ * too small (*id unchanged).
+ */
+size_t kelgen_rot(struct kelgen_id *id, char *buf, size_t cap);
 
 /*
  * The next interaction event (sn + 1, p = said), signed with the current key, into buf.

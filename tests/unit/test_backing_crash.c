@@ -15,20 +15,16 @@
  * which is what SIGKILL is. The child is exec'd afresh, never just forked, so it does not
  * inherit RocksDB's background threads from the parent.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/unit/crashlog.h"
 #include "tests/unit/test_backing_util.h"
 
 #define THREADS 4
@@ -104,17 +100,14 @@ static int child_main(const char *root, int cycle, int durability)
 	char ackpath[320], err[512];
 	struct acks *acks;
 	struct backing *b;
-	int fd, t;
+	int t;
 
 	snprintf(d.root, sizeof(d.root), "%s", root);
 	snprintf(d.db, sizeof(d.db), "%s/db", root);
 	snprintf(d.key, sizeof(d.key), "%s/data.key", root);
 	snprintf(ackpath, sizeof(ackpath), "%s/acks", root);
-	fd = open(ackpath, O_RDWR);
-	if (fd < 0)
-		return 2;
-	acks = mmap(NULL, sizeof(*acks), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (acks == MAP_FAILED)
+	acks = crashlog_attach(ackpath, sizeof(*acks));
+	if (acks == NULL)
 		return 2;
 	o = tb_opts(&d, durability);
 	if (backing_open(&o, &b, err, sizeof(err)) != HC_OK) {
@@ -184,36 +177,24 @@ static int check_slot(struct backing *b, int cycle, int t, long slot, long done)
 static int run_cycle(const char *self, struct tb_dir *d, struct acks *acks, int cycle,
                      const char *mode, int durability, long *total)
 {
-	char cyc[16], err[512];
+	char err[512];
 	struct backing_opts o;
 	struct backing *b;
-	struct timespec ts;
 	pid_t pid;
-	int status, t, bad = 0, waited;
+	int status, t, bad = 0;
 	long s;
 
 	memset(acks, 0, sizeof(*acks));
-	snprintf(cyc, sizeof(cyc), "%d", cycle);
-	pid = fork();
-	if (pid == 0) {
-		execl(self, self, "--child", d->root, cyc, mode, (char *)NULL);
-		_exit(127);
-	}
+	pid = crashlog_spawn(self, d->root, cycle, mode, NULL);
 	if (pid < 0)
 		return -1;
-	for (waited = 0; !atomic_load(&acks->ready) && waited < 20000; waited++) {
-		if (waitpid(pid, &status, WNOHANG) == pid) {
-			fprintf(stderr, "cycle %d: child exited early (%d)\n", cycle, status);
-			return -1;
-		}
-		usleep(1000);
+	/* 20 s at most; a child still not ready is killed and checked all the same */
+	if (crashlog_wait_ready(pid, &acks->ready, 20000, 1000, &status) < 0) {
+		fprintf(stderr, "cycle %d: child exited early (%d)\n", cycle, status);
+		return -1;
 	}
-	ts.tv_sec = 0;
-	ts.tv_nsec = (long)(5 + rand() % 120) * 1000000L; /* 5..125 ms of writing */
-	nanosleep(&ts, NULL);
-	kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
-	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL) {
+	crashlog_sleep_ms(5 + rand() % 120); /* 5..125 ms of writing */
+	if (crashlog_kill(pid, &status) != 0) {
 		fprintf(stderr, "cycle %d: child ended otherwise (%d)\n", cycle, status);
 		return -1;
 	}
@@ -233,38 +214,25 @@ static int run_cycle(const char *self, struct tb_dir *d, struct acks *acks, int 
 	return bad;
 }
 
-static int parse_mode(const char *mode)
-{
-	if (strcmp(mode, "wal") == 0)
-		return HC_DURABILITY_WAL;
-	if (strcmp(mode, "none") == 0)
-		return HC_DURABILITY_NONE;
-	return HC_DURABILITY_SYNC;
-}
-
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 2 ? argv[2] : "sync";
-	int durability = parse_mode(mode);
+	int durability = crashlog_mode(mode);
 	int cycles = argc > 1 ? atoi(argv[1]) : 20, cycle;
 	char ackpath[320];
 	struct tb_dir d;
 	struct acks *acks;
 	long total = 0;
-	int fd;
 
 	if (argc == 5 && strcmp(argv[1], "--child") == 0)
-		return child_main(argv[2], atoi(argv[3]), parse_mode(argv[4]));
+		return child_main(argv[2], atoi(argv[3]), crashlog_mode(argv[4]));
 	if (getenv("HC_CRASH_CYCLES") != NULL)
 		cycles = atoi(getenv("HC_CRASH_CYCLES"));
 	srand((unsigned)time(NULL) ^ (unsigned)getpid());
 	tb_dir_make(&d);
 	snprintf(ackpath, sizeof(ackpath), "%s/acks", d.root);
-	fd = open(ackpath, O_RDWR | O_CREAT, 0600);
-	if (fd < 0 || ftruncate(fd, sizeof(*acks)) != 0)
-		return 2;
-	acks = mmap(NULL, sizeof(*acks), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (acks == MAP_FAILED)
+	acks = crashlog_create(ackpath, sizeof(*acks));
+	if (acks == NULL)
 		return 2;
 	for (cycle = 0; cycle < cycles; cycle++) {
 		if (run_cycle("/proc/self/exe", &d, acks, cycle, mode, durability, &total) != 0) {

@@ -23,11 +23,8 @@
  * which shows the checker catches one. The child is exec'd afresh (never just forked),
  * so it does not inherit RocksDB's threads or the parent's cmocka state.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -36,12 +33,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "tests/unit/crashlog.h"
 #include "tests/unit/test_backing_util.h"
 
 #define WRITERS 3
@@ -86,15 +83,6 @@ static size_t val_of(const char *key, int w, long seq, char *val)
 	for (size_t i = (size_t)n; i < len; i++)
 		val[i] = (char)('a' + (seq * 7 + (long)i) % 26);
 	return len;
-}
-
-static int parse_mode(const char *mode)
-{
-	if (strcmp(mode, "wal") == 0)
-		return HC_DURABILITY_WAL;
-	if (strcmp(mode, "none") == 0)
-		return HC_DURABILITY_NONE;
-	return HC_DURABILITY_SYNC;
 }
 
 static struct tb_dir dir_of(const char *root)
@@ -181,14 +169,11 @@ static int child_main(const char *root, int cycle, int durability)
 	pthread_t th[WRITERS];
 	struct acklog *log;
 	hc_cache *c = NULL;
-	int fd, rc;
+	int rc;
 
 	snprintf(logpath, sizeof(logpath), "%s/acks", root);
-	fd = open(logpath, O_RDWR);
-	if (fd < 0)
-		return 2;
-	log = mmap(NULL, sizeof(*log), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (log == MAP_FAILED)
+	log = crashlog_attach(logpath, sizeof(*log));
+	if (log == NULL)
 		return 2;
 	rc = open_cache(&d, durability, &c);
 	if (rc != 0) {
@@ -324,35 +309,21 @@ static int check_earlier(struct run *r, hc_cache *c, int cycle)
 
 static int run_cycle(struct run *r, int cycle)
 {
-	char cyc[16];
-	struct timespec ts;
 	pid_t pid;
-	int status, bad = 0;
+	int status = 0, bad = 0;
 	hc_cache *c = NULL;
 
 	memset(r->log, 0, sizeof(*r->log));
-	snprintf(cyc, sizeof(cyc), "%d", cycle);
-	pid = fork();
-	if (pid == 0) {
-		execl("/proc/self/exe", "test_cache_crash", "--child", r->d.root, cyc, r->mode,
-		      (char *)NULL);
-		_exit(127);
-	}
+	pid = crashlog_spawn("test_cache_crash", r->d.root, cycle, r->mode, NULL);
 	if (pid < 0)
 		return -1;
-	for (int waited = 0; !atomic_load(&r->log->ready); waited++) {
-		if (waitpid(pid, &status, WNOHANG) == pid || waited > 30000) {
-			fprintf(stderr, "cycle %d: the child did not start (%d)\n", cycle, status);
-			return -1;
-		}
-		usleep(1000);
+	/* 30 s at most: a child that never starts (or exits first) fails the cycle */
+	if (crashlog_wait_ready(pid, &r->log->ready, 30001, 1000, &status) != 0) {
+		fprintf(stderr, "cycle %d: the child did not start (%d)\n", cycle, status);
+		return -1;
 	}
-	ts.tv_sec = 0;
-	ts.tv_nsec = (long)(10 + rand() % 191) * 1000000L; /* 10..200 ms of writing */
-	nanosleep(&ts, NULL);
-	kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
-	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL) {
+	crashlog_sleep_ms(10 + rand() % 191); /* 10..200 ms of writing */
+	if (crashlog_kill(pid, &status) != 0) {
 		fprintf(stderr, "cycle %d: the child ended otherwise (status %d)\n", cycle, status);
 		return -1;
 	}
@@ -382,17 +353,12 @@ static void acknowledged_writes_survive_kill_9(void **state)
 {
 	struct run *r = &g_run;
 	char logpath[1024];
-	int fd;
 
 	(void)state;
 	tb_dir_make(&r->d);
 	snprintf(logpath, sizeof(logpath), "%s/acks", r->d.root);
-	fd = open(logpath, O_RDWR | O_CREAT, 0600);
-	assert_true(fd >= 0);
-	assert_int_equal(ftruncate(fd, sizeof(*r->log)), 0);
-	r->log = mmap(NULL, sizeof(*r->log), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	assert_true(r->log != MAP_FAILED);
-	close(fd);
+	r->log = crashlog_create(logpath, sizeof(*r->log));
+	assert_non_null(r->log);
 	r->resolved = calloc((size_t)r->cycles, sizeof(*r->resolved));
 	assert_non_null(r->resolved);
 	for (int cycle = 0; cycle < r->cycles; cycle++) {
@@ -418,14 +384,14 @@ static void acknowledged_writes_survive_kill_9(void **state)
 int main(int argc, char **argv)
 {
 	if (argc == 5 && strcmp(argv[1], "--child") == 0)
-		return child_main(argv[2], atoi(argv[3]), parse_mode(argv[4]));
+		return child_main(argv[2], atoi(argv[3]), crashlog_mode(argv[4]));
 
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(acknowledged_writes_survive_kill_9),
 	};
 	g_run.cycles = argc > 1 ? atoi(argv[1]) : 20;
 	g_run.mode = argc > 2 ? argv[2] : "sync";
-	g_run.durability = parse_mode(g_run.mode);
+	g_run.durability = crashlog_mode(g_run.mode);
 	if (getenv("HC_CRASH_CYCLES") != NULL)
 		g_run.cycles = atoi(getenv("HC_CRASH_CYCLES"));
 	if (g_run.cycles < 1)

@@ -36,6 +36,7 @@
 #include "cache/store.h"
 #include "hotcache.h"
 #include "map/hash.h"
+#include "tests/unit/history.h"
 
 /* ---- fake store ------------------------------------------------------------------- */
 
@@ -66,10 +67,6 @@ struct fake_store {
 	load_hook_fn *put_hook;
 	void *put_hook_arg;
 };
-
-/* Set by a thread before a put or delete: where the store writes the version it gave
- * that write (under its mutex, so in the store's order). The recorded history uses it. */
-static _Thread_local uint64_t *fs_ver_out;
 
 static uint32_t fs_hash(const void *key, size_t klen)
 {
@@ -118,8 +115,10 @@ static int fs_put(void *ctx, const void *key, size_t klen, const void *val, size
 	e->val = nv;
 	e->vlen = vlen;
 	e->ver++;
-	if (fs_ver_out != NULL)
-		*fs_ver_out = e->ver;
+	/* the recorded history's version of this write: under the mutex, so in the
+	 * store's order (history.h) */
+	if (history_ver_out != NULL)
+		*history_ver_out = e->ver;
 	pthread_mutex_unlock(&fs->mu);
 	return 0;
 }
@@ -133,8 +132,8 @@ static int fs_del(void *ctx, const void *key, size_t klen)
 	e->val = NULL;
 	e->vlen = 0;
 	e->ver++;
-	if (fs_ver_out != NULL)
-		*fs_ver_out = e->ver;
+	if (history_ver_out != NULL)
+		*history_ver_out = e->ver;
 	pthread_mutex_unlock(&fs->mu);
 	return 0;
 }
@@ -712,350 +711,13 @@ static void stale_load_is_not_installed_after_delete(void **state)
 	hc_close(c);
 }
 
-/* ---- recorded-history freshness check ---------------------------------------------- */
+/* ---- recorded-history freshness check (tests/unit/history.c) ----------------------- */
 
-enum {
-	H_KEYS = 4,
-	H_WRITERS = 2,
-	H_READERS = 3,
-	H_VLEN = 4 << 10,       /* padded: fillers of this size overflow a 1 MiB cache */
-	H_FILLERS = 1024,       /* filler keys (4 MiB of them), put now and then */
-	H_MAX_OPS = 1 << 20,
-};
-
-/* The head of every value; the rest is a pattern derived from it. */
-struct hval {
-	uint32_t key, writer, seq, pad;
-};
-
-enum { OP_READ, OP_PUT, OP_DEL };
-
-struct hop {
-	uint64_t start, end;   /* global clock ticks */
-	uint32_t key, writer, seq;   /* a read that found a value: that value's writer, seq */
-	uint8_t kind;          /* OP_* */
-	uint8_t found;         /* a read: 0 when it returned HC_ENOTFOUND */
-};
-
-struct history {
-	hc_cache *c;
-	struct fake_store *fs;
-	_Atomic uint64_t clock;
-	_Atomic int stop;
-	_Atomic long nops;
-	struct hop *ops;
-	/* ver[key][writer][seq]: the store's version of each put and delete. */
-	uint64_t *ver;
-	uint32_t max_seq;
-	_Atomic long bad_value;   /* reads whose bytes did not match their head */
-	_Atomic long errors;      /* calls that failed */
-	_Atomic long reads, writes, deletes, notfound;
-	_Atomic long forced;      /* hot entries removed by force_evict */
-};
-
-static struct history *g_hist;
-
-static uint64_t *ver_slot(struct history *h, uint32_t key, uint32_t writer, uint32_t seq)
+static struct history *flight_history_new(void)
 {
-	return &h->ver[((size_t)key * H_WRITERS + writer) * h->max_seq + seq];
-}
-
-static void make_hval(unsigned char *buf, uint32_t key, uint32_t writer, uint32_t seq)
-{
-	struct hval hv = {key, writer, seq, 0};
-	memcpy(buf, &hv, sizeof(hv));
-	uint32_t x = key * 2654435761u ^ writer * 40503u ^ seq * 97u;
-	for (size_t i = sizeof(hv); i < H_VLEN; i += 4) {
-		x = x * 1664525u + 1013904223u;
-		memcpy(buf + i, &x, 4);
-	}
-}
-
-static void record(struct history *h, const struct hop *op)
-{
-	long i = atomic_fetch_add(&h->nops, 1);
-	if (i < H_MAX_OPS)
-		h->ops[i] = *op;
-	else
-		atomic_store(&h->stop, 1);
-}
-
-static void hkey(char *k, uint32_t key)
-{
-	snprintf(k, 16, "hot-%u", key);
-}
-
-struct hworker {
-	struct history *h;
-	uint32_t id;
-	unsigned seed;
-};
-
-static void *history_writer(void *arg)
-{
-	struct hworker *w = arg;
-	struct history *h = w->h;
-	unsigned char *buf = malloc(H_VLEN);
-	assert_non_null(buf);
-	for (uint32_t seq = 1; seq < h->max_seq && !atomic_load(&h->stop); seq++) {
-		uint32_t key = (uint32_t)rand_r(&w->seed) % H_KEYS;
-		int del = rand_r(&w->seed) % 8 == 0;
-		char k[16];
-		hkey(k, key);
-		make_hval(buf, key, w->id, seq);
-		struct hop op = {.key = key, .writer = w->id, .seq = seq,
-		                 .kind = del ? OP_DEL : OP_PUT};
-		fs_ver_out = ver_slot(h, key, w->id, seq);
-		op.start = atomic_fetch_add(&h->clock, 1);
-		int rc = del ? hc_delete(h->c, k, strlen(k)) : hc_put(h->c, k, strlen(k), buf, H_VLEN);
-		op.end = atomic_fetch_add(&h->clock, 1);
-		fs_ver_out = NULL;
-		if (rc != 0) {
-			atomic_fetch_add(&h->errors, 1);
-			continue;
-		}
-		record(h, &op);
-		atomic_fetch_add(del ? &h->deletes : &h->writes, 1);
-		/* A filler now and then (never read, so every miss counted is a hot key's). */
-		if (seq % 2 == 0) {
-			char fk[32];
-			int fl = snprintf(fk, sizeof(fk), "filler-%u", (unsigned)rand_r(&w->seed) %
-			                  H_FILLERS);
-			if (hc_put(h->c, fk, (size_t)fl, buf, H_VLEN - 1) != 0)
-				atomic_fetch_add(&h->errors, 1);
-		}
-	}
-	free(buf);
-	return NULL;
-}
-
-/*
- * Removes key's entry from memory the way the policy's eviction does: under the shard
- * mutex, in a reclaim section, no store write and no write version bump. Readers call
- * it before half of their reads: the fillers make the policy evict too, but it protects
- * keys read this often (scan resistance), so on their own the hot keys almost never
- * miss, and a miss is what races a load against the puts.
- */
-static int force_evict(hc_cache *c, const char *k)
-{
-	size_t kl = strlen(k);
-	uint64_t hash = map_hash_bytes(&c->seed, k, kl);
-	struct shard *s = shard_of(c, hash);
-	int removed = 0;
-	pthread_mutex_lock(&s->mu);
-	struct reclaim_thread *t = reclaim_enter(&c->rc);
-	if (t != NULL) {
-		removed = shard_remove_locked(s, t, hash, k, (uint32_t)kl);
-		reclaim_exit(t);
-	}
-	pthread_mutex_unlock(&s->mu);
-	if (t != NULL)
-		reclaim_poll(t);
-	return removed;
-}
-
-static void *history_reader(void *arg)
-{
-	struct hworker *w = arg;
-	struct history *h = w->h;
-	unsigned char *buf = malloc(H_VLEN), *want = malloc(H_VLEN);
-	assert_non_null(buf);
-	assert_non_null(want);
-	while (!atomic_load(&h->stop)) {
-		uint32_t key = (uint32_t)rand_r(&w->seed) % H_KEYS;
-		char k[16];
-		hkey(k, key);
-		if (rand_r(&w->seed) % 2 == 0 && force_evict(h->c, k))
-			atomic_fetch_add(&h->forced, 1);
-		size_t n = 0;
-		struct hop op = {.key = key};
-		op.start = atomic_fetch_add(&h->clock, 1);
-		int rc = hc_get(h->c, k, strlen(k), buf, H_VLEN, &n);
-		op.end = atomic_fetch_add(&h->clock, 1);
-		if (rc == HC_ENOTFOUND) {
-			record(h, &op);
-			atomic_fetch_add(&h->reads, 1);
-			atomic_fetch_add(&h->notfound, 1);
-			continue;
-		}
-		if (rc != 0 || n != H_VLEN) {
-			atomic_fetch_add(&h->errors, 1);
-			continue;
-		}
-		struct hval hv;
-		memcpy(&hv, buf, sizeof(hv));
-		make_hval(want, hv.key, hv.writer, hv.seq);
-		if (hv.key != key || memcmp(buf, want, H_VLEN) != 0) {
-			atomic_fetch_add(&h->bad_value, 1);
-			continue;
-		}
-		op.writer = hv.writer;
-		op.seq = hv.seq;
-		op.found = 1;
-		record(h, &op);
-		atomic_fetch_add(&h->reads, 1);
-	}
-	free(buf);
-	free(want);
-	return NULL;
-}
-
-static int cmp_end(const void *a, const void *b)
-{
-	const struct hop *x = *(const struct hop *const *)a, *y = *(const struct hop *const *)b;
-	return (x->end > y->end) - (x->end < y->end);
-}
-
-static int cmp_start(const void *a, const void *b)
-{
-	const struct hop *x = *(const struct hop *const *)a, *y = *(const struct hop *const *)b;
-	return (x->start > y->start) - (x->start < y->start);
-}
-
-/* Ops of one key and kinds (mask of 1 << OP_*), sorted by cmp, with the running max of
- * their store versions in maxv. Returns how many. */
-static long key_ops(struct history *h, long n, uint32_t key, unsigned kinds,
-                    int (*cmp)(const void *, const void *), struct hop **out, uint64_t *maxv)
-{
-	long m = 0;
-	for (long i = 0; i < n; i++)
-		if (h->ops[i].key == key && (kinds >> h->ops[i].kind & 1))
-			out[m++] = &h->ops[i];
-	qsort(out, (size_t)m, sizeof(*out), cmp);
-	uint64_t mx = 0;
-	for (long i = 0; i < m; i++) {
-		uint64_t v = *ver_slot(h, key, out[i]->writer, out[i]->seq);
-		assert_true(v > 0);
-		mx = v > mx ? v : mx;
-		maxv[i] = mx;
-	}
-	return m;
-}
-
-/* How many of ops[0..m) have a time (end or start) below t: ops are sorted by it. */
-static long count_before(struct hop **ops, long m, uint64_t t, int by_end)
-{
-	long lo = 0, hi = m;
-	while (lo < hi) {
-		long mid = (lo + hi) / 2;
-		if ((by_end ? ops[mid]->end : ops[mid]->start) < t)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-/*
- * Per key, with the store's version order: floor = the newest version among puts and
- * deletes that ended before the read began. A read that returned a value must return
- * one of version >= floor; a read that returned HC_ENOTFOUND must be explained by a
- * delete of version >= floor that had started before the read ended. Returns the
- * number of violations (printing the first few).
- */
-static long check_history(struct history *h, long n)
-{
-	long bad = 0;
-	struct hop **w = malloc(sizeof(*w) * (size_t)n), **d = malloc(sizeof(*d) * (size_t)n);
-	uint64_t *wmax = malloc(sizeof(*wmax) * (size_t)n), *dmax = malloc(sizeof(*dmax) * (size_t)n);
-	assert_true(w != NULL && d != NULL && wmax != NULL && dmax != NULL);
-	for (uint32_t key = 0; key < H_KEYS; key++) {
-		long nw = key_ops(h, n, key, 1u << OP_PUT | 1u << OP_DEL, cmp_end, w, wmax);
-		long nd = key_ops(h, n, key, 1u << OP_DEL, cmp_start, d, dmax);
-		for (long i = 0; i < n; i++) {
-			const struct hop *r = &h->ops[i];
-			if (r->kind != OP_READ || r->key != key)
-				continue;
-			long lo = count_before(w, nw, r->start, 1);
-			uint64_t floor = lo > 0 ? wmax[lo - 1] : 0;
-			uint64_t got;
-			if (r->found) {
-				got = *ver_slot(h, key, r->writer, r->seq);
-			} else {
-				long dl = count_before(d, nd, r->end, 0);
-				got = dl > 0 ? dmax[dl - 1] : 0;
-			}
-			if (got < floor && bad++ < 5)
-				print_message("stale read of hot-%u at [%llu,%llu]: %s version %llu, but "
-				              "version %llu was acknowledged before it began\n", key,
-				              (unsigned long long)r->start, (unsigned long long)r->end,
-				              r->found ? "a value of" : "not found, newest delete",
-				              (unsigned long long)got, (unsigned long long)floor);
-		}
-	}
-	free(w);
-	free(d);
-	free(wmax);
-	free(dmax);
-	return bad;
-}
-
-static unsigned history_seconds(void)
-{
-	const char *s = getenv("HC_STRESS_SECONDS");
-	int v = s != NULL ? atoi(s) : 0;
-	return v > 0 ? (unsigned)v : 1;
-}
-
-static struct history *history_new(void)
-{
-	struct history *h = calloc(1, sizeof(*h));
-	assert_non_null(h);
-	h->max_seq = 1u << 18;
-	h->ops = calloc(H_MAX_OPS, sizeof(*h->ops));
-	h->ver = calloc((size_t)H_KEYS * H_WRITERS * h->max_seq, sizeof(*h->ver));
-	assert_non_null(h->ops);
-	assert_non_null(h->ver);
-	h->fs = fs_new();
-	h->fs->load_sleep_us = 5;
-	h->c = open_with_store(h->fs, 1u << 20, 2, 128 << 10);
-	g_hist = h;
-	/* Every key's first value goes through the cache (writer 0, seq 0), recorded like
-	 * any put, so that reads always find one. */
-	unsigned char *buf = malloc(H_VLEN);
-	assert_non_null(buf);
-	for (uint32_t key = 0; key < H_KEYS; key++) {
-		char k[16];
-		hkey(k, key);
-		make_hval(buf, key, 0, 0);
-		struct hop op = {.key = key, .writer = 0, .seq = 0, .kind = OP_PUT};
-		fs_ver_out = ver_slot(h, key, 0, 0);
-		op.start = atomic_fetch_add(&h->clock, 1);
-		assert_int_equal(hc_put(h->c, k, strlen(k), buf, H_VLEN), 0);
-		op.end = atomic_fetch_add(&h->clock, 1);
-		fs_ver_out = NULL;
-		record(h, &op);
-	}
-	free(buf);
-	return h;
-}
-
-static void history_free(struct history *h)
-{
-	hc_close(h->c);
-	free(h->ops);
-	free(h->ver);
-	free(h);
-	g_hist = NULL;
-}
-
-/* Runs the writers and readers for HC_STRESS_SECONDS (default 1). */
-static void history_run(struct history *h)
-{
-	enum { NTH = H_WRITERS + H_READERS };
-	pthread_t th[NTH];
-	struct hworker wk[NTH];
-	for (int i = 0; i < NTH; i++) {
-		wk[i] = (struct hworker){.h = h, .id = (uint32_t)i, .seed = 12345u + (unsigned)i};
-		void *(*fn)(void *) = i < H_WRITERS ? history_writer : history_reader;
-		assert_int_equal(pthread_create(&th[i], NULL, fn, &wk[i]), 0);
-	}
-	uint64_t end = now_ns() + history_seconds() * 1000000000ull;
-	while (now_ns() < end && !atomic_load(&h->stop))
-		usleep(10000);
-	atomic_store(&h->stop, 1);
-	for (int i = 0; i < NTH; i++)
-		pthread_join(th[i], NULL);
+	struct fake_store *fs = fs_new();
+	fs->load_sleep_us = 5;
+	return history_new(open_with_store(fs, 1u << 20, 2, 128 << 10));
 }
 
 /*
@@ -1067,13 +729,11 @@ static void history_run(struct history *h)
 static void no_read_returns_a_value_older_than_an_acknowledged_put(void **state)
 {
 	(void)state;
-	struct history *h = history_new();
+	struct history *h = flight_history_new();
 	struct hc_stats st0 = stats_of(h->c);
-	history_run(h);
+	history_run(h, 12345u);
 	struct hc_stats st = stats_of(h->c);
-	long n = atomic_load(&h->nops);
-	if (n > H_MAX_OPS)
-		n = H_MAX_OPS;
+	long n = history_nops(h);
 	long reads = atomic_load(&h->reads), writes = atomic_load(&h->writes);
 	/* Only the readers read, and a read loads at most once: loads is a lower bound on
 	 * the reads that missed. */
@@ -1093,7 +753,7 @@ static void no_read_returns_a_value_older_than_an_acknowledged_put(void **state)
 	assert_true(st.evictions > st0.evictions); /* the fillers overflow the cache */
 	/* At least 30% of reads missed and loaded, racing their loads with the puts. */
 	assert_true(loads * 10 >= (uint64_t)reads * 3);
-	assert_int_equal(check_history(h, n), 0);
+	assert_int_equal(history_check(h, n), 0);
 	history_free(h);
 }
 

@@ -22,9 +22,8 @@
 
 #include <cmocka.h>
 
-#include "cache/cache.h"
-#include "map/hash.h"
 #include "tests/shim/iofail.h"
+#include "tests/unit/evict.h"
 #include "tests/unit/test_backing_util.h"
 
 static hc_iofail_arm_fn *arm;
@@ -50,30 +49,6 @@ static hc_cache *open_cache(const struct tb_dir *d, int durability)
 	if (rc != 0)
 		fail_msg("hc_open: %s: %s", hc_strerror(rc), hc_last_error());
 	return c;
-}
-
-/*
- * Drops key's entry from memory the way eviction does (shard mutex, reclaim section,
- * no store write, no version bump), so the next read loads from RocksDB.
- */
-static int force_evict(hc_cache *c, const char *k)
-{
-	size_t kl = strlen(k);
-	uint64_t hash = map_hash_bytes(&c->seed, k, kl);
-	struct shard *s = shard_of(c, hash);
-	struct reclaim_thread *t;
-	int removed = 0;
-
-	pthread_mutex_lock(&s->mu);
-	t = reclaim_enter(&c->rc);
-	if (t != NULL) {
-		removed = shard_remove_locked(s, t, hash, k, (uint32_t)kl);
-		reclaim_exit(t);
-	}
-	pthread_mutex_unlock(&s->mu);
-	if (t != NULL)
-		reclaim_poll(t);
-	return removed;
 }
 
 static void put_n(hc_cache *c, int from, int to)
@@ -115,7 +90,7 @@ static void expect_n(hc_cache *c, int from, int to, int evict)
 		snprintf(key, sizeof(key), "k%d", i);
 		snprintf(val, sizeof(val), "value %d", i);
 		if (evict)
-			force_evict(c, key);
+			evict_force(c, key);
 		expect_is(c, key, val);
 	}
 }
@@ -124,7 +99,7 @@ static void expect_n(hc_cache *c, int from, int to, int evict)
 static void expect_both_ways(hc_cache *c, const char *key, const char *want)
 {
 	expect_is(c, key, want);
-	force_evict(c, key);
+	evict_force(c, key);
 	expect_is(c, key, want);
 	expect_is(c, key, want); /* and once more, from memory again */
 }

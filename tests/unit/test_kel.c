@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "hotcache.h"
+#include "tests/unit/testutil.h"
 
 #define PRE01 "EJe_sKQb1otKrz6COIL8VFvBv3DEFvtKaVFGn1vm0IlL"
 #define PRE04 "ELfp9ZhqQCGov3wPRLa6vn5VkIQjug2sb2QD17T-TIpY"
@@ -35,35 +36,19 @@ static unsigned char *slurp(const char *name, size_t *len)
 
 static hc_cache *open_store(void)
 {
-	struct hc_config cfg;
-	hc_config_default(&cfg);
-	char err[256], path[300];
-	snprintf(path, sizeof(path), "%s/db", dir);
-	assert_int_equal(hc_config_set(&cfg, "backing.mode", "rocksdb", err, sizeof(err)), 0);
-	assert_int_equal(hc_config_set(&cfg, "backing.path", path, err, sizeof(err)), 0);
-	assert_int_equal(hc_config_set(&cfg, "backing.durability", "wal", err, sizeof(err)), 0);
-	cfg.memory_limit = 32u << 20;
-	cfg.max_entry = 64u << 10;
-	hc_cache *c = NULL;
-	int rc = hc_open(&cfg, &c);
-	if (rc != 0)
-		fail_msg("hc_open: %s: %s", hc_strerror(rc), hc_last_error());
-	return c;
+	return testutil_open_rocks(dir, "wal", 32u << 20);
 }
 
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/hc-kel-XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
+	return testutil_dir_make(dir, sizeof(dir), "hc-kel");
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	char cmd[300];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return testutil_dir_remove(dir);
 }
 
 struct lines {

@@ -19,6 +19,7 @@
 
 #include "hotcache.h"
 #include "reclaim/alloc.h"
+#include "tests/unit/testutil.h"
 
 static char dir[256];
 
@@ -37,35 +38,19 @@ static hc_cache *open_none(void)
 
 static hc_cache *open_rocks(void)
 {
-	struct hc_config cfg;
-	hc_config_default(&cfg);
-	char err[256], path[300];
-	snprintf(path, sizeof(path), "%s/db", dir);
-	assert_int_equal(hc_config_set(&cfg, "backing.mode", "rocksdb", err, sizeof(err)), 0);
-	assert_int_equal(hc_config_set(&cfg, "backing.path", path, err, sizeof(err)), 0);
-	assert_int_equal(hc_config_set(&cfg, "backing.durability", "none", err, sizeof(err)), 0);
-	cfg.memory_limit = 16u << 20;
-	cfg.max_entry = 64u << 10;
-	hc_cache *c;
-	int rc = hc_open(&cfg, &c);
-	if (rc != 0)
-		fail_msg("hc_open: %s", hc_last_error());
-	return c;
+	return testutil_open_rocks(dir, "none", 16u << 20);
 }
 
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/hc-oom-XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
+	return testutil_dir_make(dir, sizeof(dir), "hc-oom");
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	char cmd[300];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return testutil_dir_remove(dir);
 }
 
 struct snap {

@@ -37,19 +37,17 @@
 #include <ftw.h>
 #include <limits.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "hotcache.h"
+#include "tests/unit/crashlog.h"
 
 #ifndef HC_POWERLOSS_SHIM
 #error "HC_POWERLOSS_SHIM must name the shim library"
@@ -94,12 +92,6 @@ static size_t val_of(int cycle, int w, long s, char *val)
 	for (size_t i = (size_t)n; i < len; i++)
 		val[i] = (char)('a' + (s * 7 + (long)i) % 26);
 	return len;
-}
-
-static int parse_mode(const char *m)
-{
-	return strcmp(m, "wal") == 0 ? HC_DURABILITY_WAL
-	       : strcmp(m, "none") == 0 ? HC_DURABILITY_NONE : HC_DURABILITY_SYNC;
 }
 
 static int open_cache(const struct paths *p, int durability, hc_cache **c)
@@ -155,14 +147,11 @@ static int child_main(const char *root, int cycle, int durability)
 	pthread_t th[WRITERS];
 	struct acks *acks;
 	hc_cache *c;
-	int fd, rc;
+	int rc;
 
 	paths_of(root, &p);
-	fd = open(p.acks, O_RDWR);
-	if (fd < 0)
-		return 2;
-	acks = mmap(NULL, sizeof(*acks), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (acks == MAP_FAILED)
+	acks = crashlog_attach(p.acks, sizeof(*acks));
+	if (acks == NULL)
 		return 2;
 	rc = open_cache(&p, durability, &c);
 	if (rc != 0) {
@@ -517,16 +506,9 @@ static int check_writer(hc_cache *c, int cycle, int w, long acked, long *p_out, 
 	return bad ? -1 : 0;
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
-}
-
 static int run_cycle(const struct paths *p, struct acks *acks, int cycle, const char *mode,
                      int durability, int fresh, struct pl_stats *st, long *total, long *lost)
 {
-	char cyc[16];
 	hc_cache *c;
 	pid_t pid;
 	int status, bad = 0, rc;
@@ -547,36 +529,26 @@ static int run_cycle(const struct paths *p, struct acks *acks, int cycle, const 
 	for (int i = 0; i < 4; i++)
 		envp[ne++] = envs[i];
 	envp[ne] = NULL;
-	snprintf(cyc, sizeof(cyc), "%d", cycle);
-	char *args[] = {"test_powerloss", "--child", (char *)p->root, cyc, (char *)mode, NULL};
 
 	memset(acks, 0, sizeof(*acks));
 	mkdir(p->grave, 0700);
-	pid = fork();
+	pid = crashlog_spawn("test_powerloss", p->root, cycle, mode, envp);
 	if (pid < 0)
 		return -1;
-	if (pid == 0) {
-		execve("/proc/self/exe", args, envp);
-		_exit(127);
-	}
 	if (!fresh && rand() % 4 == 0) {
-		sleep_ms(rand() % 40); /* during hc_open: RocksDB's recovery, flush, new WAL */
+		crashlog_sleep_ms(rand() % 40); /* during hc_open: RocksDB's recovery, flush, new WAL */
 	} else {
-		for (int i = 0; i < 20000 && !atomic_load(&acks->ready); i++) {
-			if (waitpid(pid, &status, WNOHANG) == pid) {
-				fprintf(stderr, "cycle %d: child exited early (%d)\n", cycle, status);
-				return -1;
-			}
-			usleep(500);
+		/* 10 s at most; a child still not ready is killed and checked all the same */
+		if (crashlog_wait_ready(pid, &acks->ready, 20000, 500, &status) < 0) {
+			fprintf(stderr, "cycle %d: child exited early (%d)\n", cycle, status);
+			return -1;
 		}
-		sleep_ms(5 + rand() % 146);
+		crashlog_sleep_ms(5 + rand() % 146);
 		/* A fresh store is checked with at least one acknowledged write. */
 		for (int i = 0; fresh && i < 20000 && atomic_load(&acks->acked[0]) == 0; i++)
 			usleep(500);
 	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
-	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL) {
+	if (crashlog_kill(pid, &status) != 0) {
 		fprintf(stderr, "cycle %d: child ended otherwise (status %d)\n", cycle, status);
 		return -1;
 	}
@@ -617,12 +589,12 @@ static int run_cycle(const struct paths *p, struct acks *acks, int cycle, const 
 int main(int argc, char **argv)
 {
 	if (argc == 5 && strcmp(argv[1], "--child") == 0)
-		return child_main(argv[2], atoi(argv[3]), parse_mode(argv[4]));
+		return child_main(argv[2], atoi(argv[3]), crashlog_mode(argv[4]));
 
 	int cycles = argc > 1 ? atoi(argv[1]) : 10;
 	const char *mode = argc > 2 ? argv[2] : "sync";
 	int fresh = argc > 3 && strcmp(argv[3], "fresh") == 0;
-	int durability = parse_mode(mode);
+	int durability = crashlog_mode(mode);
 	const char *tmp = getenv("TMPDIR");
 	struct pl_stats st = {0};
 	char root[256], real[PATH_MAX];
@@ -630,7 +602,7 @@ int main(int argc, char **argv)
 	struct acks *acks;
 	struct timespec t0, t1;
 	long total = 0, lost = 0;
-	int fd, cycle, failed = 0;
+	int cycle, failed = 0;
 
 	if (cycles < 1 || cycles > MAX_CYCLES)
 		cycles = 10;
@@ -642,11 +614,8 @@ int main(int argc, char **argv)
 	paths_of(real, &p);
 	if (mkdir(p.store, 0700) != 0)
 		return 2;
-	fd = open(p.acks, O_RDWR | O_CREAT, 0600);
-	if (fd < 0 || ftruncate(fd, sizeof(*acks)) != 0)
-		return 2;
-	acks = mmap(NULL, sizeof(*acks), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (acks == MAP_FAILED)
+	acks = crashlog_create(p.acks, sizeof(*acks));
+	if (acks == NULL)
 		return 2;
 	if (!fresh) {
 		/* The store exists, closed cleanly, before the first power cut. */

@@ -1,0 +1,59 @@
+/*
+ * Setup shared by the cmocka tests that open a RocksDB-backed cache in a scratch
+ * directory (test_kel, test_oom): the directory as the group's setup and teardown, and
+ * hc_open over it. Header-only (static functions), so a test needs no extra source.
+ *
+ * Test-only; main thread (cmocka's setup, teardown and test bodies).
+ */
+#ifndef HC_TESTS_UNIT_TESTUTIL_H
+#define HC_TESTS_UNIT_TESTUTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "hotcache.h"
+
+/* Creates dir as /tmp/<name>-XXXXXX. Returns 0, or -1 (a cmocka group setup's result). */
+static inline int testutil_dir_make(char *dir, size_t cap, const char *name)
+{
+	snprintf(dir, cap, "/tmp/%s-XXXXXX", name);
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+/* Removes dir and everything in it. Returns 0, or -1 (a group teardown's result). */
+static inline int testutil_dir_remove(const char *dir)
+{
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Opens a cache over the RocksDB store <dir>/db (created if missing) with the given
+ * backing.durability, memory limit and 64 KiB entries; fails the test if it cannot. */
+static inline hc_cache *testutil_open_rocks(const char *dir, const char *durability,
+                                            uint64_t memory_limit)
+{
+	struct hc_config cfg;
+	hc_config_default(&cfg);
+	char err[256], path[300];
+	snprintf(path, sizeof(path), "%s/db", dir);
+	assert_int_equal(hc_config_set(&cfg, "backing.mode", "rocksdb", err, sizeof(err)), 0);
+	assert_int_equal(hc_config_set(&cfg, "backing.path", path, err, sizeof(err)), 0);
+	assert_int_equal(hc_config_set(&cfg, "backing.durability", durability, err,
+	                               sizeof(err)), 0);
+	cfg.memory_limit = memory_limit;
+	cfg.max_entry = 64u << 10;
+	hc_cache *c = NULL;
+	int rc = hc_open(&cfg, &c);
+	if (rc != 0)
+		fail_msg("hc_open: %s: %s", hc_strerror(rc), hc_last_error());
+	return c;
+}
+
+#endif
