@@ -240,8 +240,9 @@ static void poll_locked(struct reclaim *r)
 		n = next;
 	}
 	/* Fenceless readers: make every thread's announcement visible before the scan
-	 * (see reclaim.h). Registered at init, so it cannot fail with EPERM; any other
-	 * failure leaves a barrier undone, so give up the poll rather than free early. */
+	 * (see reclaim.h). Registered at init (Linux keeps the registration across fork,
+	 * resets it at exec), so it cannot fail with EPERM; any other failure leaves a
+	 * barrier undone, so give up the poll rather than free early. */
 	if (r->asym && membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0) {
 		reclaim_tls_dispatching = saved;
 		return;
