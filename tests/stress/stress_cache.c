@@ -26,6 +26,8 @@
 
 #include <cmocka.h>
 
+#include "tests/stress/seconds.h"
+
 #include "hotcache.h"
 
 enum {
@@ -286,12 +288,6 @@ static void *sampler(void *arg)
 	return NULL;
 }
 
-static unsigned stress_seconds(void)
-{
-	const char *s = getenv("HC_STRESS_SECONDS");
-	int v = s != NULL ? atoi(s) : 0;
-	return v > 0 ? (unsigned)v : 2;
-}
 
 static void concurrent_ops_under_eviction_serve_exact_values_within_the_limit(void **state)
 {
@@ -310,8 +306,9 @@ static void concurrent_ops_under_eviction_serve_exact_values_within_the_limit(vo
 	assert_int_equal(pthread_create(&samp, NULL, sampler, &sm), 0);
 	for (uintptr_t i = 0; i < THREADS; i++)
 		assert_int_equal(pthread_create(&th[i], NULL, worker, (void *)i), 0);
-	unsigned secs = stress_seconds();
-	sleep(secs);
+	double secs = stress_seconds(2.0);
+	struct timespec run = {(time_t)secs, (long)((secs - (double)(time_t)secs) * 1e9)};
+	nanosleep(&run, NULL);
 	atomic_store(&S.stop, 1);
 	for (int i = 0; i < THREADS; i++)
 		pthread_join(th[i], NULL);
@@ -319,7 +316,7 @@ static void concurrent_ops_under_eviction_serve_exact_values_within_the_limit(vo
 
 	struct hc_stats st;
 	assert_int_equal(hc_stats(S.c, &st), 0);
-	print_message("stress_cache: %us, %u shards: %ld puts (%ld refused busy), %ld gets "
+	print_message("stress_cache: %.1fs, %u shards: %ld puts (%ld refused busy), %ld gets "
 	              "(%ld ERANGE), %ld reads, %ld deletes, %ld hits; %llu evictions, %llu "
 	              "entries; accounted max %llu of limit %llu + slack %llu over %llu samples\n",
 	              secs, st.shards, atomic_load(&S.puts), atomic_load(&S.busy),

@@ -43,6 +43,9 @@
 
 #include <cmocka.h>
 
+#include "tests/stress/fail_once.h"
+#include "tests/stress/seconds.h"
+
 #include "map/map.h"
 #include "reclaim/reclaim.h"
 
@@ -63,35 +66,7 @@ struct snode {
 _Static_assert(offsetof(struct snode, key) == offsetof(struct snode, mn) + sizeof(struct map_node),
                "the key bytes must follow the map node");
 
-static double stress_seconds(void)
-{
-	const char *s = getenv("HC_STRESS_SECONDS");
-	double v = s != NULL ? atof(s) : 0;
-	return v > 0 ? v : 2.0;
-}
 
-/* ---- failures from threads ---------------------------------------------------------- */
-
-static _Atomic long failures;
-static char first_failure[256];
-
-#define CHECK(cond, ...)                                                                  \
-	do {                                                                              \
-		if (__builtin_expect(!(cond), 0))                                         \
-			fail_once(__LINE__, __VA_ARGS__);                                 \
-	} while (0)
-
-static void fail_once(int line, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void fail_once(int line, const char *fmt, ...)
-{
-	if (atomic_fetch_add(&failures, 1) != 0)
-		return;
-	int n = snprintf(first_failure, sizeof(first_failure), "line %d: ", line);
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(first_failure + n, sizeof(first_failure) - (size_t)n, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- poisoning free with a quarantine ------------------------------------------------ */
 
@@ -572,7 +547,7 @@ static void run_stress(enum mode mode, unsigned nkeys, int collide)
 		assert_true(w[i].seen && w[i].gone);
 		assert_int_equal(pthread_create(&w[i].th, NULL, worker_main, &w[i]), 0);
 	}
-	double secs = stress_seconds();
+	double secs = stress_seconds(2.0);
 	struct timespec ts = {(time_t)secs, (long)((secs - (double)(time_t)secs) * 1e9)};
 	nanosleep(&ts, NULL);
 	atomic_store(&run.stop, 1);

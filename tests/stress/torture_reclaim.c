@@ -34,6 +34,9 @@
 
 #include <cmocka.h>
 
+#include "tests/stress/fail_once.h"
+#include "tests/stress/seconds.h"
+
 #include "reclaim/reclaim.h"
 
 #define MAGIC_LIVE 0x70e7a11fe70e7a11ull
@@ -54,35 +57,7 @@ struct tobj {
 	unsigned char payload[PAYLOAD];
 };
 
-static double stress_seconds(void)
-{
-	const char *s = getenv("HC_STRESS_SECONDS");
-	double v = s != NULL ? atof(s) : 0;
-	return v > 0 ? v : 2.0;
-}
 
-/* ---- failures from threads ---------------------------------------------------------- */
-
-static _Atomic long failures;
-static char first_failure[256];
-
-#define CHECK(cond, ...)                                                                  \
-	do {                                                                              \
-		if (__builtin_expect(!(cond), 0))                                         \
-			fail_once(__LINE__, __VA_ARGS__);                                 \
-	} while (0)
-
-static void fail_once(int line, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void fail_once(int line, const char *fmt, ...)
-{
-	if (atomic_fetch_add(&failures, 1) != 0)
-		return;
-	int n = snprintf(first_failure, sizeof(first_failure), "line %d: ", line);
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(first_failure + n, sizeof(first_failure) - (size_t)n, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- shared state ---------------------------------------------------------------------- */
 
@@ -311,7 +286,7 @@ static void readers_never_see_a_freed_object_and_the_backlog_drains(void **state
 		w[i].rng = seed * 77 + (uint64_t)i + 1;
 		assert_int_equal(pthread_create(&w[i].th, NULL, writer_main, &w[i]), 0);
 	}
-	double secs = stress_seconds();
+	double secs = stress_seconds(2.0);
 	struct timespec ts = {(time_t)secs, (long)((secs - (double)(time_t)secs) * 1e9)};
 	nanosleep(&ts, NULL);
 	atomic_store(&stop_writers, 1);

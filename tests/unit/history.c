@@ -3,6 +3,7 @@
  * the offline per-key check.
  */
 #include "tests/unit/history.h"
+#include "tests/stress/seconds.h"
 
 #include <pthread.h>
 #include <setjmp.h>
@@ -245,12 +246,6 @@ long history_check(struct history *h, long n)
 	return bad;
 }
 
-static unsigned history_seconds(void)
-{
-	const char *s = getenv("HC_STRESS_SECONDS");
-	int v = s != NULL ? atoi(s) : 0;
-	return v > 0 ? (unsigned)v : 1;
-}
 
 struct history *history_new(hc_cache *c)
 {
@@ -297,7 +292,7 @@ void history_run(struct history *h, unsigned seed)
 		void *(*fn)(void *) = i < H_WRITERS ? history_writer : history_reader;
 		assert_int_equal(pthread_create(&th[i], NULL, fn, &wk[i]), 0);
 	}
-	uint64_t end = now_ns() + history_seconds() * 1000000000ull;
+	uint64_t end = now_ns() + stress_seconds(1.0) * 1000000000ull;
 	while (now_ns() < end && !atomic_load(&h->stop))
 		usleep(10000);
 	atomic_store(&h->stop, 1);
