@@ -44,6 +44,7 @@
 #include <cmocka.h>
 
 #include "tests/stress/fail_once.h"
+#include "tests/stress/quarantine.h"
 #include "tests/stress/seconds.h"
 
 #include "map/map.h"
@@ -70,10 +71,6 @@ _Static_assert(offsetof(struct snode, key) == offsetof(struct snode, mn) + sizeo
 
 /* ---- poisoning free with a quarantine ------------------------------------------------ */
 
-enum { QUARANTINE = 1 << 14 };
-static pthread_mutex_t q_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct snode *quarantine[QUARANTINE];
-static size_t q_head;
 static _Atomic uint64_t nodes_freed, nodes_retired;
 
 static void poison_free(struct reclaim_node *rn)
@@ -83,25 +80,9 @@ static void poison_free(struct reclaim_node *rn)
 	memset((char *)n + offsetof(struct snode, key_id), 0xde,
 	       sizeof(*n) - offsetof(struct snode, key_id));
 	atomic_fetch_add_explicit(&nodes_freed, 1, memory_order_relaxed);
-	/* Poisoned memory stays mapped a while, so a late reader reads poison, not a new
-	 * node that happens to reuse the address (ASan builds catch that on their own). */
-	pthread_mutex_lock(&q_mu);
-	struct snode *old = quarantine[q_head];
-	quarantine[q_head] = n;
-	q_head = (q_head + 1) % QUARANTINE;
-	pthread_mutex_unlock(&q_mu);
-	free(old);
+	quarantine_put(n);
 }
 
-static void quarantine_flush(void)
-{
-	pthread_mutex_lock(&q_mu);
-	for (size_t i = 0; i < QUARANTINE; i++) {
-		free(quarantine[i]);
-		quarantine[i] = NULL;
-	}
-	pthread_mutex_unlock(&q_mu);
-}
 
 /* ---- the shared state of one run ---------------------------------------------------- */
 

@@ -35,6 +35,7 @@
 #include <cmocka.h>
 
 #include "tests/stress/fail_once.h"
+#include "tests/stress/quarantine.h"
 #include "tests/stress/seconds.h"
 
 #include "reclaim/reclaim.h"
@@ -67,10 +68,6 @@ static _Atomic uint64_t gen_given;
 static _Atomic int stop_writers, stop_readers;
 static _Atomic uint64_t allocated, retired, freed_count, drain_busy, max_backlog;
 
-enum { QUARANTINE = 1 << 14 };
-static pthread_mutex_t q_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct tobj *quarantine[QUARANTINE];
-static size_t q_head;
 
 static uint64_t mix(uint64_t gen, uint32_t slot)
 {
@@ -104,23 +101,9 @@ static void obj_free(struct reclaim_node *n)
 	o->check = 0;
 	memset(o->payload, 0xde, PAYLOAD);
 	atomic_fetch_add_explicit(&freed_count, 1, memory_order_relaxed);
-	pthread_mutex_lock(&q_mu);
-	struct tobj *old = quarantine[q_head];
-	quarantine[q_head] = o;
-	q_head = (q_head + 1) % QUARANTINE;
-	pthread_mutex_unlock(&q_mu);
-	free(old);
+	quarantine_put(o);
 }
 
-static void quarantine_flush(void)
-{
-	pthread_mutex_lock(&q_mu);
-	for (size_t i = 0; i < QUARANTINE; i++) {
-		free(quarantine[i]);
-		quarantine[i] = NULL;
-	}
-	pthread_mutex_unlock(&q_mu);
-}
 
 static uint64_t xorshift(uint64_t *s)
 {
