@@ -12,5 +12,4 @@ endif()
 # The CLI's argument and config errors, and short runs whose JSON reports are checked.
 add_test(NAME test_load_cli
          COMMAND sh ${CMAKE_SOURCE_DIR}/tests/tools/test_load.sh $<TARGET_FILE:hotcache_cli>)
-set_tests_properties(test_load_cli PROPERTIES LABELS unit TIMEOUT 120
-                     ENVIRONMENT HC_SHARED=${CMAKE_SOURCE_DIR}/../shared)
+set_tests_properties(test_load_cli PROPERTIES LABELS unit TIMEOUT 120)

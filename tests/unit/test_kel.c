@@ -13,6 +13,7 @@
 
 #include "hotcache.h"
 #include "tests/unit/testutil.h"
+#include "tests/unit/vectors.h"
 
 #define PRE01 "EJe_sKQb1otKrz6COIL8VFvBv3DEFvtKaVFGn1vm0IlL"
 #define PRE04 "ELfp9ZhqQCGov3wPRLa6vn5VkIQjug2sb2QD17T-TIpY"
@@ -22,15 +23,8 @@ static char dir[256];
 
 static unsigned char *slurp(const char *name, size_t *len)
 {
-	const char *shared = getenv("HC_SHARED");
-	char path[512];
-	snprintf(path, sizeof(path), "%s/keri-vectors/%s", shared ? shared : "../shared", name);
-	FILE *f = fopen(path, "rb");
-	if (f == NULL)
-		fail_msg("cannot open %s", path);
 	static unsigned char buf[1 << 16];
-	*len = fread(buf, 1, sizeof(buf), f);
-	fclose(f);
+	*len = vectors_read(name, buf, sizeof(buf));
 	return buf;
 }
 

@@ -1,7 +1,7 @@
 /*
  * test_keri: the keri/ module against keripy's byte-exact vectors
- * (../shared/keri-vectors, via $HC_SHARED) and against our own events, signed here
- * with libsodium from fixed seeds, for what the shared vectors lack (witness rotation
+ * (tests/data/keri, read through vectors.h) and against our own events, signed here
+ * with libsodium from fixed seeds, for what keripy's vectors lack (witness rotation
  * with br/ba and -B receipts, dual-indexed signatures, and one rejection per rule).
  * Every rejection asserts its own error code and that a sentence was written.
  */
@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include "keri/keri.h"
+#include "tests/unit/vectors.h"
 
 #define DUMMY "############################################"
 #define DT "2021-01-01T00:00:00.000000+00:00"
@@ -28,17 +29,7 @@ static struct keri_event ev;
 
 static size_t read_vector(const char *name, uint8_t *buf, size_t cap)
 {
-	const char *shared = getenv("HC_SHARED");
-	char path[1024];
-	snprintf(path, sizeof(path), "%s/keri-vectors/%s", shared ? shared : "../shared", name);
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		fail_msg("cannot open vector %s", path);
-	size_t n = fread(buf, 1, cap, f);
-	fclose(f);
-	assert_true(n < cap);
-	buf[n] = 0;
-	return n;
+	return vectors_read(name, buf, cap);
 }
 
 /* With HC_KERI_CORPUS_OUT=dir set, the own vectors are also written there as seeds

@@ -20,6 +20,7 @@
 #include "hotcache.h"
 #include "reclaim/alloc.h"
 #include "tests/unit/testutil.h"
+#include "tests/unit/vectors.h"
 
 static char dir[256];
 
@@ -270,14 +271,7 @@ static int op_import(hc_cache *c, void *arg)
 static void kel_import_and_keystate_under_oom(void **state)
 {
 	(void)state;
-	const char *shared = getenv("HC_SHARED");
-	char path[512];
-	snprintf(path, sizeof(path), "%s/keri-vectors/01_direct_mode_coe_icp_rot_ixn.cesr",
-	         shared ? shared : "../shared");
-	FILE *f = fopen(path, "rb");
-	assert_non_null(f);
-	kel_len = fread(kel, 1, sizeof(kel), f);
-	fclose(f);
+	kel_len = vectors_read("01_direct_mode_coe_icp_rot_ixn.cesr", kel, sizeof(kel));
 	hc_cache *c = open_rocks();
 	/* An import under OOM: appends are durable before the state is cached, so each
 	 * either completes or fails with nothing written; in the end all three are in. */
