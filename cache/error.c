@@ -65,6 +65,17 @@ const char *hc_last_error(void)
  * Any thread; wait-free. Our codes are negative; a positive code is taken as an errno
  * value (backing/ and tools/ pass those through), anything else is "unknown error".
  */
+const char *hc_version(int *major, int *minor, int *patch)
+{
+	if (major != NULL)
+		*major = HC_VERSION_MAJOR;
+	if (minor != NULL)
+		*minor = HC_VERSION_MINOR;
+	if (patch != NULL)
+		*patch = HC_VERSION_PATCH;
+	return HC_VERSION_STRING;
+}
+
 const char *hc_strerror(int code)
 {
 	switch (code) {

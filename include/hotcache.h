@@ -29,6 +29,17 @@ extern "C" {
 #define HC_NODISCARD
 #endif
 
+/*
+ * The version of this header. hc_version() gives the library's, which may be newer:
+ * a library runs callers compiled against any header of the same major version.
+ */
+#define HC_VERSION_MAJOR 0
+#define HC_VERSION_MINOR 2
+#define HC_VERSION_PATCH 0
+#define HC_VERSION_STRING "0.2.0"
+/* One comparable number: major * 10000 + minor * 100 + patch. */
+#define HC_VERSION_NUMBER (HC_VERSION_MAJOR * 10000 + HC_VERSION_MINOR * 100 + HC_VERSION_PATCH)
+
 /* Error codes: 0 is success, every failure is negative. */
 enum {
 	HC_OK = 0,
@@ -143,6 +154,12 @@ struct hc_shard_stats {
 
 /* hc_read's callback: val is valid only during the call. */
 typedef void (*hc_read_fn)(const void *val, size_t vlen, void *arg);
+
+/*
+ * The library's version as "MAJOR.MINOR.PATCH"; each non-NULL pointer receives its
+ * part (LMDB's mdb_version). Any thread; no lock, no allocation.
+ */
+HC_EXPORT const char *hc_version(int *major, int *minor, int *patch);
 
 /* The name of a code ("HC_ENOMEM: out of memory"); never NULL. */
 HC_EXPORT const char *hc_strerror(int code);
