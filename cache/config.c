@@ -41,6 +41,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cache/abi.h"
 #include "cache/error.h"
 
 #define KIB (UINT64_C(1) << 10)
@@ -64,10 +65,12 @@ struct key_desc {
 	const char *name;
 	enum key_type type;
 	size_t offset;     /* of the field in struct hc_config */
+	size_t end;        /* offset + the field's size: a caller's struct must reach it */
 	uint64_t min, max; /* T_SIZE, T_COUNT */
 };
 
-#define KEY(s, n, t, f, lo, hi) { s, n, t, offsetof(struct hc_config, f), lo, hi }
+#define KEY(s, n, t, f, lo, hi) \
+	{ s, n, t, offsetof(struct hc_config, f), ABI_END(struct hc_config, f), lo, hi }
 static const struct key_desc keys[K_COUNT] = {
 	[K_MEMORY_LIMIT]     = KEY("cache", "memory_limit", T_SIZE, memory_limit, MIB, TIB),
 	[K_SHARDS]           = KEY("cache", "shards", T_SHARDS, shards, 0, SHARDS_MAX),
@@ -90,12 +93,11 @@ static const char *const durability_names[] = { [HC_DURABILITY_SYNC] = "sync",
                                                 [HC_DURABILITY_WAL] = "wal",
                                                 [HC_DURABILITY_NONE] = "none" };
 
-/* Any thread. */
-void hc_config_default(struct hc_config *cfg)
+/* The library's defaults, in a struct of the library's size. */
+static void config_defaults(struct hc_config *cfg)
 {
-	if (cfg == NULL)
-		return;
 	memset(cfg, 0, sizeof *cfg);
+	cfg->size = (uint32_t)sizeof *cfg;
 	cfg->memory_limit = 256 * MIB;
 	cfg->shards = 0;
 	cfg->max_entry = MIB;
@@ -108,6 +110,38 @@ void hc_config_default(struct hc_config *cfg)
 	cfg->block_cache = 32 * MIB;
 	cfg->write_buffer = 32 * MIB;
 	cfg->create_if_missing = 1;
+}
+
+/* Any thread. */
+int hc_config_default_sized(struct hc_config *cfg, size_t size)
+{
+	if (cfg == NULL)
+		return hc_error_ret(HC_EINVAL, "hc_config_default: cfg is NULL");
+	int rc = abi_check(size, ABI_CONFIG_MIN, "hc_config_default");
+	if (rc != 0)
+		return rc;
+	struct hc_config d;
+	config_defaults(&d);
+	abi_out(cfg, size, &d, sizeof d, (uint32_t)size);
+	return HC_OK;
+}
+
+int hc_config_in(const struct hc_config *cfg, struct hc_config *full, const char *what)
+{
+	config_defaults(full);
+	return abi_in(full, sizeof *full, cfg, cfg->size, ABI_CONFIG_MIN, what);
+}
+
+/* A key whose field lies beyond the caller's struct: its header is older than the key. */
+static int key_beyond(const struct key_desc *k, const struct hc_config *cfg, char *msg,
+                      size_t cap)
+{
+	if (k->end <= cfg->size)
+		return 0;
+	snprintf(msg, cap, "%s.%s: the caller's struct hc_config (%u bytes) predates this "
+	         "key: rebuild against hotcache.h %s", k->section, k->name, cfg->size,
+	         HC_VERSION_STRING);
+	return -1;
 }
 
 /* ---- text helpers (all pure, any thread) ---- */
@@ -540,9 +574,17 @@ int hc_config_check(const struct hc_config *cfg, char *err, size_t errlen)
 	char msg[MSG_MAX];
 	struct check_fail f;
 
+	struct hc_config full;
+
 	if (cfg == NULL)
 		return config_fail("hc_config_check: cfg is NULL", err, errlen);
-	if (check_fields(cfg, &f, msg, sizeof msg) != 0)
+	int rc = hc_config_in(cfg, &full, "hc_config_check");
+	if (rc != 0) {
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "%s", hc_last_error());
+		return rc;
+	}
+	if (check_fields(&full, &f, msg, sizeof msg) != 0)
 		return config_fail(msg, err, errlen);
 	return HC_OK;
 }
@@ -597,6 +639,15 @@ int hc_config_set(struct hc_config *cfg, const char *key, const char *value, cha
 		return config_fail(detail, err, errlen);
 	}
 
+	if (key_beyond(k, cfg, detail, sizeof detail) != 0)
+		return config_fail(detail, err, errlen);
+	int rc = hc_config_in(cfg, &work, "hc_config_set");
+	if (rc != 0) {
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "%s", hc_last_error());
+		return rc;
+	}
+
 	size_t len = strlen(value);
 	while (len > 0 && isspace((unsigned char)value[len - 1]))
 		len--;
@@ -604,12 +655,11 @@ int hc_config_set(struct hc_config *cfg, const char *key, const char *value, cha
 		value++;
 		len--;
 	}
-	work = *cfg;
 	if (set_value(k, value, len, &work, detail, sizeof detail) != 0) {
 		msgf(msg, sizeof msg, "%s.%s: %s", k->section, k->name, detail);
 		return config_fail(msg, err, errlen);
 	}
-	*cfg = work;
+	abi_out(cfg, cfg->size, &work, sizeof work, cfg->size);
 	return HC_OK;
 }
 
@@ -617,6 +667,7 @@ int hc_config_set(struct hc_config *cfg, const char *key, const char *value, cha
 
 struct parse_ctx {
 	struct hc_config work;   /* committed to the caller's cfg only on success */
+	uint32_t caller_size;    /* the caller's sizeof(struct hc_config) */
 	const char *name;        /* file name for messages */
 	const char *data;
 	size_t len, pos;
@@ -719,6 +770,12 @@ static int ctx_on_pair(void *user, const char *section, const char *name, const 
 		return 0;
 	}
 	c->seen[k - keys] = c->lineno;
+	if (k->end > c->caller_size) {
+		struct hc_config probe = {.size = c->caller_size};
+		key_beyond(k, &probe, detail, sizeof detail);
+		ctx_fail(c, c->lineno, "%s", detail);
+		return 0;
+	}
 	if (set_value(k, value, strlen(value), &c->work, detail, sizeof detail) != 0) {
 		ctx_fail(c, c->lineno, "%s.%s: %s", k->section, k->name, detail);
 		return 0;
@@ -763,7 +820,12 @@ int hc_config_parse(struct hc_config *cfg, const char *name, const void *data, s
 		return hc_error_ret(HC_EINVAL, "%s", detail);
 	}
 	memset(&c, 0, sizeof c);
-	c.work = *cfg;
+	if ((rc = hc_config_in(cfg, &c.work, "hc_config_load")) != 0) {
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "%s", hc_last_error());
+		return rc;
+	}
+	c.caller_size = cfg->size;
 	c.name = name;
 	c.data = data != NULL ? data : "";
 	c.len = len;
@@ -790,7 +852,7 @@ int hc_config_parse(struct hc_config *cfg, const char *name, const void *data, s
 	}
 	if (c.failed)
 		return config_fail(c.msg, err, errlen);
-	*cfg = c.work;
+	abi_out(cfg, cfg->size, &c.work, sizeof c.work, cfg->size);
 	return HC_OK;
 }
 

@@ -1,6 +1,6 @@
 # cache/config.cmake: the config parser and the error seam (hc_config_*, hc_strerror,
 # hc_last_error), their unit test and the config fuzz target.
-add_library(hc_config OBJECT cache/config.c cache/error.c)
+add_library(hc_config OBJECT cache/config.c cache/error.c cache/abi.c)
 target_link_libraries(hc_config PUBLIC PkgConfig::INIH)
 
 hc_test(test_config SOURCES tests/unit/test_config.c LIBS hc_config LABELS unit)
@@ -25,7 +25,8 @@ if(HC_FUZZ AND NOT TARGET fuzz_config)
     message(FATAL_ERROR "HC_FUZZ=ON needs clang: configure this build directory with "
                         "CC=clang CXX=clang++")
   endif()
-  add_executable(fuzz_config tests/fuzz/fuzz_config.c cache/config.c cache/error.c)
+  add_executable(fuzz_config tests/fuzz/fuzz_config.c cache/config.c cache/error.c
+                 cache/abi.c)
   target_compile_options(fuzz_config PRIVATE -fsanitize=fuzzer,address,undefined
                          -fno-omit-frame-pointer -fno-sanitize-recover=all)
   target_link_options(fuzz_config PRIVATE -fsanitize=fuzzer,address,undefined)

@@ -41,6 +41,15 @@ HC_NODISCARD int hc_config_parse(struct hc_config *cfg, const char *name, const 
                                  size_t len, char *err, size_t errlen);
 
 /*
+ * Brings a caller's cfg (cfg->size bytes) into full, a struct of the library's size:
+ * fields the caller's header lacks take their defaults (cache/abi.h). 0, HC_EINVAL (a
+ * size hc_config_default never set) or HC_ENOTSUP (a newer caller set a field this
+ * library does not know), with the sentence naming `what`. Any thread.
+ */
+HC_NODISCARD int hc_config_in(const struct hc_config *cfg, struct hc_config *full,
+                              const char *what);
+
+/*
  * The shard count hc_open should use: cfg->shards when set, otherwise ("auto") the
  * smallest power of two >= 4 * ncpu, at most 1024, halved until memory_limit / shards
  * >= 4 * max_entry (a shard keeps room for four of the largest entries, which the

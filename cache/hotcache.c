@@ -35,6 +35,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cache/abi.h"
 #include "cache/cache.h"
 #include "cache/config.h"
 #include "cache/error.h"
@@ -147,15 +148,22 @@ static int shards_init(hc_cache *c)
 	return 0;
 }
 
-int hc_open(const struct hc_config *cfg, hc_cache **out)
+int hc_open(const struct hc_config *user_cfg, hc_cache **out)
 {
 	if (out == NULL)
 		return hc_error_ret(HC_EINVAL, "hc_open: out is NULL");
 	*out = NULL;
-	if (cfg == NULL)
+	if (user_cfg == NULL)
 		return hc_error_ret(HC_EINVAL, "hc_open: cfg is NULL");
+	/* From here on the library's own full-size copy (an older caller's struct lacks
+	 * the newer fields; they take their defaults). */
+	struct hc_config full;
+	int rc = hc_config_in(user_cfg, &full, "hc_open");
+	if (rc != 0)
+		return rc;
+	const struct hc_config *cfg = &full;
 	char err[HC_ERROR_MAX];
-	int rc = hc_config_check(cfg, err, sizeof(err));
+	rc = hc_config_check(cfg, err, sizeof(err));
 	if (rc != 0)
 		return hc_error_ret(rc, "%s", err);
 	if (sodium_init() < 0)
@@ -604,14 +612,19 @@ int hc_delete(hc_cache *c, const void *key, size_t klen)
 
 /* ---- stats ------------------------------------------------------------------------- */
 
-int hc_shard_stats(hc_cache *c, unsigned shard, struct hc_shard_stats *st)
+int hc_shard_stats_sized(hc_cache *c, unsigned shard, struct hc_shard_stats *user,
+                         size_t size)
 {
-	if (c == NULL || st == NULL)
+	if (c == NULL || user == NULL)
 		return hc_error_ret(HC_EINVAL, "hc_shard_stats: NULL argument");
+	int rc = abi_check(size, ABI_SHARD_STATS_MIN, "hc_shard_stats");
+	if (rc != 0)
+		return rc;
 	if (shard >= c->nshards)
 		return hc_error_ret(HC_EINVAL, "hc_shard_stats: shard %u >= %u shards", shard,
 		                    c->nshards);
 	struct shard *s = &c->shards[shard];
+	struct hc_shard_stats full, *st = &full;
 	memset(st, 0, sizeof(*st));
 	st->hits = reclaim_counter_sum(&c->rc, counter_index(shard, CS_HITS));
 	st->misses = reclaim_counter_sum(&c->rc, counter_index(shard, CS_MISSES));
@@ -624,13 +637,18 @@ int hc_shard_stats(hc_cache *c, unsigned shard, struct hc_shard_stats *st)
 	st->small_entries = s->small.count;
 	st->main_entries = s->main.count;
 	pthread_mutex_unlock(&s->mu);
+	abi_out_filled(user, size, st, sizeof(*st));
 	return 0;
 }
 
-int hc_stats(hc_cache *c, struct hc_stats *st)
+int hc_stats_sized(hc_cache *c, struct hc_stats *user, size_t size)
 {
-	if (c == NULL || st == NULL)
+	if (c == NULL || user == NULL)
 		return hc_error_ret(HC_EINVAL, "hc_stats: NULL argument");
+	int rc = abi_check(size, ABI_STATS_MIN, "hc_stats");
+	if (rc != 0)
+		return rc;
+	struct hc_stats full, *st = &full;
 	memset(st, 0, sizeof(*st));
 	st->shards = c->nshards;
 	st->memory_limit = c->cfg.memory_limit;
@@ -664,5 +682,6 @@ int hc_stats(hc_cache *c, struct hc_stats *st)
 			st->slack_bytes += ks.slack_bytes;
 		}
 	}
+	abi_out_filled(user, size, st, sizeof(*st));
 	return 0;
 }

@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "backing/backing.h"
+#include "cache/abi.h"
 #include "cache/cache.h"
 #include "cache/error.h"
 #include "cache/kel.h"
@@ -202,17 +203,21 @@ static const char *ilk_text(unsigned et)
 	}
 }
 
-int hc_keystate_get(hc_cache *c, const char *prefix, struct hc_keystate *out)
+int hc_keystate_get_sized(hc_cache *c, const char *prefix, struct hc_keystate *user,
+                          size_t size)
 {
 	int rc = check_prefix(c, prefix, "hc_keystate_get");
 	if (rc != 0)
 		return rc;
-	if (out == NULL)
+	if (user == NULL)
 		return hc_error_ret(HC_EINVAL, "hc_keystate_get: state is NULL");
+	if ((rc = abi_check(size, ABI_KEYSTATE_MIN, "hc_keystate_get")) != 0)
+		return rc;
 	struct ks_value v;
 	if ((rc = state_read(c, prefix, &v)) != 0)
 		return rc;
 	const struct keri_state *s = &v.st;
+	struct hc_keystate full, *out = &full;
 	memset(out, 0, sizeof(*out));
 	memcpy(out->prefix, s->pre, sizeof(out->prefix));
 	out->sn = s->sn;
@@ -232,6 +237,7 @@ int hc_keystate_get(hc_cache *c, const char *prefix, struct hc_keystate *out)
 	out->bt = s->bt;
 	out->est_sn = s->ee_sn;
 	memcpy(out->est_said, s->ee_d, sizeof(out->est_said));
+	abi_out_filled(user, size, out, sizeof(*out));
 	return 0;
 }
 
@@ -410,20 +416,34 @@ int hc_kel_append(hc_cache *c, const void *msg, size_t len, size_t *consumed)
 	return rc;
 }
 
-int hc_kel_import(hc_cache *c, const void *stream, size_t len, struct hc_kel_report *r)
+/* The report in the library's size; copied out to the caller's at every return. */
+static int report_out(struct hc_kel_report *user, size_t size, const struct hc_kel_report *r,
+                      int rc)
 {
-	if (c == NULL || r == NULL || (stream == NULL && len > 0))
+	abi_out(user, size, r, sizeof(*r), (uint32_t)size);
+	return rc;
+}
+
+int hc_kel_import_sized(hc_cache *c, const void *stream, size_t len,
+                        struct hc_kel_report *user, size_t size)
+{
+	if (c == NULL || user == NULL || (stream == NULL && len > 0))
 		return hc_error_ret(HC_EINVAL, "hc_kel_import: NULL argument");
-	void (*on_event)(const struct hc_kel_event *, void *) = r->on_event;
-	void *arg = r->arg;
+	int rc0 = abi_check(size, ABI_KEL_REPORT_MIN, "hc_kel_import");
+	if (rc0 != 0)
+		return rc0;
+	/* on_event and arg are the caller's input; everything else is output. */
+	struct hc_kel_report full, *r = &full;
 	memset(r, 0, sizeof(*r));
-	r->on_event = on_event;
-	r->arg = arg;
+	r->on_event = user->on_event;
+	r->arg = user->arg;
 	if (c->ks == NULL)
-		return hc_error_ret(HC_ENOTSUP, "hc_kel_import: KERI needs backing.mode = rocksdb");
+		return report_out(user, size, r, hc_error_ret(HC_ENOTSUP, "hc_kel_import: KERI "
+		                                              "needs backing.mode = rocksdb"));
 	struct append *a = append_new();
 	if (a == NULL)
-		return hc_error_ret(HC_ENOMEM, "hc_kel_import: out of memory");
+		return report_out(user, size, r,
+		                  hc_error_ret(HC_ENOMEM, "hc_kel_import: out of memory"));
 	const uint8_t *p = stream;
 	size_t off = 0;
 	int first = 0;
@@ -435,7 +455,7 @@ int hc_kel_import(hc_cache *c, const void *stream, size_t len, struct hc_kel_rep
 		memset(&a->ev, 0, sizeof(a->ev));
 		int rc = append_one(c, p + off, len - off, a, &used);
 		r->messages++;
-		struct hc_kel_event ev = {.offset = off, .len = used, .code = rc,
+		struct hc_kel_event ev = {.size = sizeof(ev), .offset = off, .len = used, .code = rc,
 		                          .prefix = a->ev.pre, .sn = a->ev.sn,
 		                          .ilk = ilk_text(a->ev.ilk),
 		                          .why = rc != 0 ? hc_last_error() : ""};
@@ -464,7 +484,7 @@ int hc_kel_import(hc_cache *c, const void *stream, size_t len, struct hc_kel_rep
 		             "%zu: %s", (unsigned long long)r->rejected,
 		             (unsigned long long)r->messages, r->first_error_offset,
 		             hc_strerror(first));
-	return first;
+	return report_out(user, size, r, first);
 }
 
 /* ---- verification --------------------------------------------------------------------- */

@@ -15,10 +15,13 @@ add_library(hotcache SHARED $<TARGET_OBJECTS:hc_cache> $<TARGET_OBJECTS:hc_confi
 target_link_libraries(hotcache PRIVATE hc_cache)
 target_include_directories(hotcache PUBLIC $<BUILD_INTERFACE:${CMAKE_SOURCE_DIR}/include>
                                            $<INSTALL_INTERFACE:include>)
-set_target_properties(hotcache PROPERTIES VERSION ${PROJECT_VERSION} SOVERSION 0
+# soname libhotcache.so.1: 0.2.0 gave every public struct a leading size field (a break
+# from 0.1's layout); from then on structs only grow at their end, so it stays 1.
+set_target_properties(hotcache PROPERTIES VERSION ${PROJECT_VERSION} SOVERSION 1
                       PUBLIC_HEADER include/hotcache.h)
 
 hc_test(test_cache SOURCES tests/unit/test_cache.c LIBS hc_internal LABELS unit)
+hc_test(test_abi SOURCES tests/unit/test_abi.c LIBS hc_internal LABELS unit)
 hc_test(test_cache_rocks SOURCES tests/unit/test_cache_rocks.c LIBS hc_internal LABELS unit)
 target_link_options(hotcache PRIVATE -Wl,--version-script=${CMAKE_SOURCE_DIR}/cache/hotcache.map)
 set_target_properties(hotcache PROPERTIES LINK_DEPENDS ${CMAKE_SOURCE_DIR}/cache/hotcache.map)

@@ -10,6 +10,17 @@
  * hc_close(), which must be the last call on a cache and must not race with any other.
  * Threads register themselves on first use and are released at thread exit;
  * hc_thread_detach() releases one earlier.
+ *
+ * ABI: the library's soname is libhotcache.so.1 for every 0.x release from 0.2.0 on. Every public struct begins with `uint32_t size` and only ever grows at its end.
+ * The macros below with the functions' design names (hc_config_default, hc_stats,
+ * hc_shard_stats, hc_keystate_get, hc_kel_import) pass sizeof the struct as this header
+ * declares it to the *_sized entry points, so a program compiled against an older
+ * header keeps working with a newer library: fields it does not know take their
+ * defaults and are never written. A newer program on an older library works too as long
+ * as it leaves the fields the library does not know at zero (otherwise HC_ENOTSUP).
+ * Bindings from other languages call the *_sized functions with their struct's size.
+ * Library-owned structs handed to callbacks (struct hc_kel_event) carry the library's
+ * size: read a field only when ev->size says it is there.
  */
 #ifndef HOTCACHE_H
 #define HOTCACHE_H
@@ -108,6 +119,8 @@ enum hc_durability {
  * The README documents every key, its units and its range. New fields go at the end.
  */
 struct hc_config {
+	uint32_t size;          /* sizeof(struct hc_config) of the caller's header: set by
+	                         * hc_config_default, do not change it */
 	uint64_t memory_limit;  /* cache.memory_limit: bytes for the whole cache */
 	uint32_t shards;        /* cache.shards: power of two, 0 = auto */
 	uint64_t max_entry;     /* cache.max_entry: larger values are not cached */
@@ -125,6 +138,7 @@ typedef struct hc_cache hc_cache;
 
 /* Counters summed over every thread; a snapshot, not an atomic cut. */
 struct hc_stats {
+	uint32_t size;           /* bytes the library filled (<= the caller's struct) */
 	uint64_t hits;           /* hc_get/hc_read served from memory */
 	uint64_t misses;         /* not in memory */
 	uint64_t inserts;        /* entries installed */
@@ -144,6 +158,7 @@ struct hc_stats {
 };
 
 struct hc_shard_stats {
+	uint32_t size;           /* bytes the library filled (<= the caller's struct) */
 	uint64_t hits, misses, inserts, evictions;
 	uint64_t entries;
 	uint64_t bytes;          /* entry bytes accounted to the shard */
@@ -166,8 +181,13 @@ HC_EXPORT const char *hc_strerror(int code);
 /* The calling thread's last error sentence, or "" if none. */
 HC_EXPORT const char *hc_last_error(void);
 
-/* Fills cfg with defaults. Any thread. */
-HC_EXPORT void hc_config_default(struct hc_config *cfg);
+/*
+ * Fills cfg (size bytes: the caller's sizeof(struct hc_config)) with defaults and sets
+ * cfg->size. Returns 0, or HC_EINVAL for a NULL cfg or a size no hotcache.h declared.
+ * Call it as hc_config_default(&cfg). Any thread.
+ */
+HC_EXPORT int hc_config_default_sized(struct hc_config *cfg, size_t size);
+#define hc_config_default(cfg) hc_config_default_sized((cfg), sizeof(struct hc_config))
 /*
  * Reads an INI file into cfg. Unknown keys, bad units and out-of-range values fail with
  * HC_ECONFIG and a sentence naming file:line and the allowed range (also in err when
@@ -225,6 +245,7 @@ HC_EXPORT HC_NODISCARD int hc_delete(hc_cache *cache, const void *key, size_t kl
 
 /* An identifier's current key state (the fields of keripy's KeyStateRecord). */
 struct hc_keystate {
+	uint32_t size;                   /* bytes the library filled */
 	char prefix[HC_KERI_QB64 + 1];   /* i */
 	uint64_t sn;                     /* s */
 	char said[HC_KERI_QB64 + 1];     /* d: SAID of the last event */
@@ -250,6 +271,7 @@ enum hc_kel_outcome {
 };
 
 struct hc_kel_event {
+	uint32_t size;        /* the library's sizeof: fields beyond it are not there */
 	size_t offset, len;   /* where the message stands in the stream */
 	int outcome;          /* enum hc_kel_outcome */
 	int code;             /* 0 or the HC_EKERI_* rejection */
@@ -260,6 +282,7 @@ struct hc_kel_event {
 };
 
 struct hc_kel_report {
+	uint32_t size;            /* set by hc_kel_import (the caller's sizeof) */
 	uint64_t messages, accepted, duplicates, receipts, rejected;
 	int first_error;          /* 0 or the first rejection's code */
 	size_t first_error_offset;
@@ -287,11 +310,17 @@ HC_EXPORT HC_NODISCARD int hc_kel_append(hc_cache *cache, const void *msg, size_
  * set, sees each message). Returns 0 when nothing was rejected, else the first
  * rejection's code; HC_EKERI_TRUNCATED when the stream ends inside a message.
  */
-HC_EXPORT HC_NODISCARD int hc_kel_import(hc_cache *cache, const void *stream, size_t len,
-                                         struct hc_kel_report *report);
-/* The current key state of prefix (44-character qb64). HC_ENOTFOUND if unknown. */
-HC_EXPORT HC_NODISCARD int hc_keystate_get(hc_cache *cache, const char *prefix,
-                                           struct hc_keystate *state);
+HC_EXPORT HC_NODISCARD int hc_kel_import_sized(hc_cache *cache, const void *stream,
+                                               size_t len, struct hc_kel_report *report,
+                                               size_t size);
+#define hc_kel_import(cache, stream, len, report) \
+	hc_kel_import_sized((cache), (stream), (len), (report), sizeof(struct hc_kel_report))
+/* The current key state of prefix (44-character qb64). HC_ENOTFOUND if unknown.
+ * size is the caller's sizeof(struct hc_keystate): use the macro hc_keystate_get. */
+HC_EXPORT HC_NODISCARD int hc_keystate_get_sized(hc_cache *cache, const char *prefix,
+                                                 struct hc_keystate *state, size_t size);
+#define hc_keystate_get(cache, prefix, state) \
+	hc_keystate_get_sized((cache), (prefix), (state), sizeof(struct hc_keystate))
 /*
  * keripy's KeyStateRecord JSON for prefix, compact, one line, NUL-terminated. HC_ERANGE
  * with *len = the size needed (without the NUL) when cap is too small.
@@ -307,11 +336,15 @@ HC_EXPORT HC_NODISCARD int hc_keystate_json(hc_cache *cache, const char *prefix,
 HC_EXPORT HC_NODISCARD int hc_kel_verify(hc_cache *cache, const char *prefix,
                                          uint64_t *events);
 
-/* Sums the counters. */
-HC_EXPORT HC_NODISCARD int hc_stats(hc_cache *cache, struct hc_stats *stats);
+/* Sums the counters into stats (size: the caller's sizeof; use the macro hc_stats). */
+HC_EXPORT HC_NODISCARD int hc_stats_sized(hc_cache *cache, struct hc_stats *stats,
+                                          size_t size);
+#define hc_stats(cache, stats) hc_stats_sized((cache), (stats), sizeof(struct hc_stats))
 /* One shard's figures; HC_EINVAL when shard >= stats.shards. */
-HC_EXPORT HC_NODISCARD int hc_shard_stats(hc_cache *cache, unsigned shard,
-                                          struct hc_shard_stats *stats);
+HC_EXPORT HC_NODISCARD int hc_shard_stats_sized(hc_cache *cache, unsigned shard,
+                                                struct hc_shard_stats *stats, size_t size);
+#define hc_shard_stats(cache, shard, stats) \
+	hc_shard_stats_sized((cache), (shard), (stats), sizeof(struct hc_shard_stats))
 /* Releases the calling thread's registration now instead of at thread exit. */
 HC_EXPORT void hc_thread_detach(hc_cache *cache);
 
