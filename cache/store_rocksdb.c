@@ -8,6 +8,7 @@
 
 #include "backing/backing.h"
 #include "cache/error.h"
+#include "cache/log.h"
 #include "cache/store.h"
 
 int cache_store_rocksdb(struct hc_cache *c);
@@ -73,8 +74,8 @@ int cache_store_rocksdb(struct hc_cache *c)
 	if (rc != 0)
 		return hc_error_ret(rc, "%s", err);
 	if (backing_flags(b) & BACKING_CREATED_KEY_FILE)
-		fprintf(stderr, "hotcache: created a new data key in %s (mode 0600); keep it with "
-		                "the store, it cannot be recovered\n", key_file);
+		cache_log(c, HC_LOG_INFO, "created a new data key in %s (mode 0600); keep it "
+		          "with the store, it cannot be recovered", key_file);
 	c->backing = b;
 	c->store = (struct cache_store){
 		.ctx = b, .put = store_put, .del = store_del, .load = store_load,

@@ -113,6 +113,23 @@ enum hc_durability {
 	HC_DURABILITY_NONE = 2  /* no WAL */
 };
 
+/* Levels of what the library reports through hc_config.log_fn. */
+enum hc_log_level {
+	HC_LOG_ERROR = 0, /* an operation failed in a way the caller's return code alone
+	                   * does not explain (e.g. the store turned read-only) */
+	HC_LOG_WARN = 1,  /* something degraded but still working */
+	HC_LOG_INFO = 2,  /* a one-time event worth keeping (a new data key was created) */
+	HC_LOG_DEBUG = 3
+};
+
+/*
+ * The log callback: level (enum hc_log_level), one line of text without a newline
+ * (valid only during the call), and hc_config.log_arg. It may run on any thread that
+ * calls into the library, inside hc_open or any call, so it must be thread-safe, must
+ * not block for long and must not call back into the same cache.
+ */
+typedef void (*hc_log_fn)(int level, const char *msg, void *arg);
+
 /*
  * Options. Fill with hc_config_default(), then change fields directly, through
  * hc_config_set() ("section.key", value) or from a file with hc_config_load().
@@ -132,6 +149,11 @@ struct hc_config {
 	uint64_t write_buffer;  /* backing.write_buffer: RocksDB memtable bytes */
 	int create_if_missing;  /* backing.create: create the store if absent */
 	char key_file[HC_PATH_MAX]; /* crypto.key_file: 32-byte data key */
+	/* Fields below were added after the first sized layout; an older caller's struct
+	 * lacks them and gets their defaults. */
+	hc_log_fn log_fn;       /* NULL (the default): the library reports nothing by
+	                         * itself; it never writes to stderr or stdout */
+	void *log_arg;          /* passed to log_fn */
 };
 
 typedef struct hc_cache hc_cache;
