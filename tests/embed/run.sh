@@ -25,7 +25,9 @@ esac
 # malloc stays glibc's, no jemalloc is loaded, accounted bytes stay within the limit.
 cc -std=c11 -Wall -Werror -o "$tmp/host" "$src/tests/embed/host.c" -Wl,--as-needed \
    $(pkg-config --cflags --libs hotcache) -ldl -Wl,-rpath,"$libdir"
-host=$("$tmp/host" "$tmp/store_host") || { echo "host: $host"; exit 1; }
+host=$("$tmp/host" "$tmp/store_host" 2>"$tmp/host.err") || { echo "host: $host"; exit 1; }
+# A new store, puts, evictions and close: the library said nothing on stderr.
+[ ! -s "$tmp/host.err" ] || { echo "the library wrote to stderr:"; cat "$tmp/host.err"; exit 1; }
 set -- $host
 [ "$1" = "$(pkg-config --modversion hotcache)" ] ||
 	{ echo "library version $1 but pkg-config says $(pkg-config --modversion hotcache)"; exit 1; }
