@@ -321,6 +321,15 @@ void backing_key_check_value(const struct backing_key *k,
 /* 1 if value (len bytes, from meta) is k's check value, else 0. Constant time. */
 int backing_key_check_matches(const struct backing_key *k, const void *value, size_t len);
 
+/*
+ * A consistent copy of the open store in the new directory dir (it must not exist):
+ * every write acknowledged before the call is in it. With key_file non-NULL the data
+ * key is also written there (a new file, mode 0600); otherwise the copy opens only with
+ * the original key file. HC_EEXIST when dir or key_file exists, HC_EIO with RocksDB's
+ * text. Any thread, concurrently with reads and writes.
+ */
+HC_NODISCARD int backing_checkpoint(struct backing *b, const char *dir, const char *key_file);
+
 /* ---- internal: for the backing/ sources only ---- */
 #ifdef BACKING_INTERNAL
 #include <rocksdb/c.h>

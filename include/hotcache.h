@@ -358,6 +358,19 @@ HC_EXPORT HC_NODISCARD int hc_keystate_json(hc_cache *cache, const char *prefix,
 HC_EXPORT HC_NODISCARD int hc_kel_verify(hc_cache *cache, const char *prefix,
                                          uint64_t *events);
 
+/*
+ * Online backup: a consistent copy of the store in the new directory dir (it must not
+ * exist), taken while every other call goes on; every write acknowledged before the call
+ * began is in it (the memtables are flushed; SST files are hard-linked where the file
+ * system allows). The data key is not copied unless key_file is non-NULL: then it is
+ * written there as a new file with mode 0600. Open the copy like any store
+ * (backing.path = dir, crypto.key_file = key_file or the original key). HC_EEXIST when
+ * dir or key_file exists, HC_ENOTSUP without a store, HC_EIO with RocksDB's text.
+ * Any thread; blocks for the flush and the copy.
+ */
+HC_EXPORT HC_NODISCARD int hc_checkpoint(hc_cache *cache, const char *dir,
+                                         const char *key_file);
+
 /* Sums the counters into stats (size: the caller's sizeof; use the macro hc_stats). */
 HC_EXPORT HC_NODISCARD int hc_stats_sized(hc_cache *cache, struct hc_stats *stats,
                                           size_t size);
