@@ -47,6 +47,7 @@ bench: build
 	$(RELEASE)/bench/cache_bench
 	$(RELEASE)/bench/hitratio
 	$(RELEASE)/bench/memory_bench
+	$(RELEASE)/bench/recovery_bench
 
 # Long runs (minutes to an hour): 200 crash and power-loss cycles, the larger spin
 # models, stress tests for 60 s each. Reported in the notes, never part of `make test`.
