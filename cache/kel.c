@@ -37,7 +37,6 @@
 #define KS_KEY KERI_QB64
 #define KS_DT 40
 #define KS_REC_MAX (KS_DT + KERI_STATE_ENC_MAX)
-#define KEL_KEY (KERI_QB64 + 1 + 16)
 
 struct ks_value {
 	char dt[KS_DT];
@@ -49,7 +48,7 @@ static void ks_key(const char *pre, unsigned char key[KS_KEY])
 	memcpy(key, pre, KERI_QB64);
 }
 
-static size_t kel_key(const char *pre, uint64_t sn, char key[KEL_KEY + 1])
+size_t kel_key(const char *pre, uint64_t sn, char key[KEL_KEY + 1])
 {
 	return (size_t)snprintf(key, KEL_KEY + 1, "%.44s.%016llx", pre, (unsigned long long)sn);
 }

@@ -9,4 +9,8 @@ HC_NODISCARD int kel_open(struct hc_cache *c, uint64_t limit);
 /* Closes it. hc_close. */
 void kel_close(struct hc_cache *c);
 
+/* The kel family's key of prefix's event at sn: "<prefix>.<sn as 16 hex digits>". */
+#define KEL_KEY (44 + 1 + 16)
+size_t kel_key(const char *pre, uint64_t sn, char key[KEL_KEY + 1]);
+
 #endif

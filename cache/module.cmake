@@ -1,6 +1,7 @@
 # cache/: shards, policy, single-flight, the public API; and the hotcache library.
 add_library(hc_cache OBJECT cache/policy.c cache/hotcache.c cache/store.c
-            cache/store_rocksdb.c cache/kel.c cache/log.c cache/backup.c)
+            cache/store_rocksdb.c cache/kel.c cache/log.c cache/backup.c
+            cache/kel_export.c)
 target_link_libraries(hc_cache PUBLIC hc_map hc_reclaim hc_config hc_backing hc_keri PkgConfig::SODIUM)
 target_compile_definitions(hc_cache PRIVATE HC_HAVE_BACKING=1)
 
@@ -23,6 +24,7 @@ set_target_properties(hotcache PROPERTIES VERSION ${PROJECT_VERSION} SOVERSION 1
 hc_test(test_cache SOURCES tests/unit/test_cache.c LIBS hc_internal LABELS unit)
 hc_test(test_abi SOURCES tests/unit/test_abi.c LIBS hc_internal LABELS unit)
 hc_test(test_log SOURCES tests/unit/test_log.c LIBS hc_internal LABELS unit)
+hc_test(test_kel_export SOURCES tests/unit/test_kel_export.c LIBS hc_internal LABELS unit)
 hc_test(test_backup SOURCES tests/unit/test_backup.c LIBS hc_internal LABELS unit concurrency)
 hc_test(test_cache_rocks SOURCES tests/unit/test_cache_rocks.c LIBS hc_internal LABELS unit)
 target_link_options(hotcache PRIVATE -Wl,--version-script=${CMAKE_SOURCE_DIR}/cache/hotcache.map)

@@ -371,6 +371,18 @@ HC_EXPORT HC_NODISCARD int hc_kel_verify(hc_cache *cache, const char *prefix,
 HC_EXPORT HC_NODISCARD int hc_checkpoint(hc_cache *cache, const char *dir,
                                          const char *key_file);
 
+/*
+ * Exports prefix's stored KEL as a CESR stream, the form hc_kel_import and keripy's
+ * Kevery ingest: fn(msg, len, arg) once per event in first-seen order, each event with
+ * the attachments it was accepted with (controller and witness signatures); msg is
+ * valid only during the call. A non-zero return from fn stops the export and is
+ * returned. *events (when non-NULL) gets the number of events handed out. HC_ENOTFOUND
+ * when no KEL is stored for prefix, HC_ENOTSUP without a store. Any thread.
+ */
+typedef int (*hc_kel_export_fn)(const void *msg, size_t len, void *arg);
+HC_EXPORT HC_NODISCARD int hc_kel_export(hc_cache *cache, const char *prefix,
+                                         hc_kel_export_fn fn, void *arg, uint64_t *events);
+
 /* Sums the counters into stats (size: the caller's sizeof; use the macro hc_stats). */
 HC_EXPORT HC_NODISCARD int hc_stats_sized(hc_cache *cache, struct hc_stats *stats,
                                           size_t size);
