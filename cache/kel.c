@@ -488,6 +488,54 @@ int hc_kel_import_sized(hc_cache *c, const void *stream, size_t len,
 
 /* ---- verification --------------------------------------------------------------------- */
 
+int kel_each_event(struct hc_cache *c, const char *pre, kel_event_fn fn, void *arg,
+                   uint64_t *n)
+{
+	uint64_t sn = 0;
+	int rc;
+	for (;; sn++) {
+		char key[KEL_KEY + 1];
+		size_t kl = kel_key(pre, sn, key);
+		struct backing_pin pin;
+		rc = backing_get_raw(c->backing, BACKING_KEL, key, kl, &pin);
+		if (rc == HC_ENOTFOUND) {
+			rc = 0;
+			break;
+		}
+		if (rc != 0) {
+			rc = hc_error_ret(rc, "%s", backing_last_error());
+			break;
+		}
+		rc = fn(pin.data, pin.len, key, arg);
+		backing_pin_release(&pin);
+		if (rc != 0)
+			break;
+	}
+	*n = sn;
+	return rc;
+}
+
+struct replay {
+	struct keri_state *st; /* [0] the state so far, [1] the next one */
+	struct keri_event *ev;
+	int have;
+};
+
+static int replay_one(const void *msg, size_t len, const char *key, void *arg)
+{
+	struct replay *r = arg;
+	char why[256];
+	size_t used;
+	int rc = keri_parse(msg, len, r->ev, &used, why, sizeof(why));
+	if (rc == KERI_OK)
+		rc = keri_apply(r->have ? &r->st[0] : NULL, r->ev, &r->st[1], why, sizeof(why));
+	if (rc != KERI_OK)
+		return hc_error_ret(rc < 0 ? rc : HC_ECORRUPT, "stored event %s fails: %s", key, why);
+	r->st[0] = r->st[1];
+	r->have = 1;
+	return 0;
+}
+
 int hc_kel_verify(hc_cache *c, const char *prefix, uint64_t *events)
 {
 	int rc = check_prefix(c, prefix, "hc_kel_verify");
@@ -500,35 +548,10 @@ int hc_kel_verify(hc_cache *c, const char *prefix, uint64_t *events)
 		free(ev);
 		return hc_error_ret(HC_ENOMEM, "hc_kel_verify: out of memory");
 	}
+	struct replay r = {st, ev, 0};
 	uint64_t sn = 0;
-	int have = 0;
-	char why[256];
-	for (;; sn++) {
-		char key[KEL_KEY + 1];
-		size_t kl = kel_key(prefix, sn, key);
-		struct backing_pin pin;
-		rc = backing_get_raw(c->backing, BACKING_KEL, key, kl, &pin);
-		if (rc == HC_ENOTFOUND) {
-			rc = 0;
-			break;
-		}
-		if (rc != 0) {
-			rc = hc_error_ret(rc, "%s", backing_last_error());
-			break;
-		}
-		size_t used;
-		rc = keri_parse(pin.data, pin.len, ev, &used, why, sizeof(why));
-		if (rc == KERI_OK)
-			rc = keri_apply(have ? &st[0] : NULL, ev, &st[1], why, sizeof(why));
-		backing_pin_release(&pin);
-		if (rc != KERI_OK) {
-			rc = hc_error_ret(rc < 0 ? rc : HC_ECORRUPT, "stored event %s fails: %s", key,
-			                  why);
-			break;
-		}
-		st[0] = st[1];
-		have = 1;
-	}
+	rc = kel_each_event(c, prefix, replay_one, &r, &sn);
+	int have = r.have;
 	if (rc == 0 && !have)
 		rc = hc_error_ret(HC_ENOTFOUND, "no KEL stored for %s", prefix);
 	if (rc == 0) {

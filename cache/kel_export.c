@@ -8,10 +8,21 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "backing/backing.h"
 #include "cache/cache.h"
 #include "cache/error.h"
 #include "cache/kel.h"
+
+struct export {
+	hc_kel_export_fn fn;
+	void *arg;
+};
+
+static int export_one(const void *msg, size_t len, const char *key, void *arg)
+{
+	(void)key;
+	const struct export *e = arg;
+	return e->fn(msg, len, e->arg);
+}
 
 int hc_kel_export(hc_cache *c, const char *prefix, hc_kel_export_fn fn, void *arg,
                   uint64_t *events)
@@ -23,26 +34,9 @@ int hc_kel_export(hc_cache *c, const char *prefix, hc_kel_export_fn fn, void *ar
 		                    "not %zu", strlen(prefix));
 	if (c->backing == NULL)
 		return hc_error_ret(HC_ENOTSUP, "hc_kel_export: KERI needs backing.mode = rocksdb");
+	struct export e = {fn, arg};
 	uint64_t sn = 0;
-	int rc = 0;
-	for (;; sn++) {
-		char key[KEL_KEY + 1];
-		size_t kl = kel_key(prefix, sn, key);
-		struct backing_pin pin;
-		rc = backing_get_raw(c->backing, BACKING_KEL, key, kl, &pin);
-		if (rc == HC_ENOTFOUND) {
-			rc = 0;
-			break;
-		}
-		if (rc != 0) {
-			rc = hc_error_ret(rc, "hc_kel_export: %s", backing_last_error());
-			break;
-		}
-		rc = fn(pin.data, pin.len, arg);
-		backing_pin_release(&pin);
-		if (rc != 0)
-			break;
-	}
+	int rc = kel_each_event(c, prefix, export_one, &e, &sn);
 	if (rc == 0 && sn == 0)
 		rc = hc_error_ret(HC_ENOTFOUND, "hc_kel_export: no KEL stored for %s", prefix);
 	if (events != NULL)

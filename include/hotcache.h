@@ -376,7 +376,7 @@ HC_EXPORT HC_NODISCARD int hc_checkpoint(hc_cache *cache, const char *dir,
  * Kevery ingest: fn(msg, len, arg) once per event in first-seen order, each event with
  * the attachments it was accepted with (controller and witness signatures); msg is
  * valid only during the call. A non-zero return from fn stops the export and is
- * returned. *events (when non-NULL) gets the number of events handed out. HC_ENOTFOUND
+ * returned. *events (when non-NULL) gets the number of events fn took (returned 0 for). HC_ENOTFOUND
  * when no KEL is stored for prefix, HC_ENOTSUP without a store. Any thread.
  */
 typedef int (*hc_kel_export_fn)(const void *msg, size_t len, void *arg);
