@@ -9,6 +9,7 @@
  */
 #include "cache/error.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -53,6 +54,34 @@ int hc_error_ret(int code, const char *fmt, ...)
 	hc_error_vset(fmt, ap);
 	va_end(ap);
 	return code;
+}
+
+/* The log sink; its argument is written before the sink is published. */
+static _Atomic(hc_log_sink) log_sink;
+static void *log_arg;
+
+/* Not concurrently with hc_log or itself: set it before opening a cache (error.h). */
+void hc_log_sink_set(hc_log_sink sink, void *arg)
+{
+	atomic_store_explicit(&log_sink, NULL, memory_order_relaxed);
+	log_arg = arg;
+	/* pairs with the acquire in hc_log: log_arg is written before the sink is seen */
+	atomic_store_explicit(&log_sink, sink, memory_order_release);
+}
+
+/* Any thread; no lock, no allocation. */
+void hc_log(int level, const char *fmt, ...)
+{
+	hc_log_sink sink = atomic_load_explicit(&log_sink, memory_order_acquire);
+	char msg[HC_ERROR_MAX];
+	va_list ap;
+
+	if (sink == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	sink(level, msg, log_arg);
 }
 
 /* Any thread; wait-free. Valid until this thread's next failing hotcache call. */

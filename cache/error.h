@@ -52,6 +52,29 @@ void hc_error_clear(void);
  */
 int hc_error_ret(int code, const char *fmt, ...) HC_PRINTF(2, 3);
 
+/*
+ * The library's log: it never writes to stderr or stdout by itself; every message a
+ * module wants an operator to see goes through hc_log. Levels, most severe first.
+ */
+enum hc_log_level { HC_LOG_ERROR = 1, HC_LOG_WARN = 2, HC_LOG_INFO = 3, HC_LOG_DEBUG = 4 };
+
+/* Where hc_log's messages go: msg is one line without a newline, valid during the call. */
+typedef void (*hc_log_sink)(int level, const char *msg, void *arg);
+
+/*
+ * Formats one message and hands it to the sink set by hc_log_sink_set; a no-op (not even
+ * formatted) while none is set, which is the default. Any thread; no lock, no
+ * allocation (the message is cut at HC_ERROR_MAX bytes); the sink runs on the caller's
+ * thread.
+ */
+void hc_log(int level, const char *fmt, ...) HC_PRINTF(2, 3);
+
+/*
+ * Sets (or with NULL, clears) the process's sink; to be wired to the config's log
+ * callback. Not concurrently with hc_log or itself (set it before opening a cache).
+ */
+void hc_log_sink_set(hc_log_sink sink, void *arg);
+
 #ifdef __cplusplus
 }
 #endif

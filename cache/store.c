@@ -5,7 +5,18 @@
 
 #ifdef HC_HAVE_BACKING
 int cache_store_rocksdb(struct hc_cache *c);
+uint64_t cache_store_rocksdb_corrupt(const struct hc_cache *c);
 #endif
+
+uint64_t cache_store_corrupt(const struct hc_cache *c)
+{
+#ifdef HC_HAVE_BACKING
+	return c->backing != NULL ? cache_store_rocksdb_corrupt(c) : 0;
+#else
+	(void)c;
+	return 0;
+#endif
+}
 
 int cache_store_open(struct hc_cache *c)
 {
@@ -13,6 +24,10 @@ int cache_store_open(struct hc_cache *c)
 	case HC_BACKING_NONE:
 		return 0;
 	case HC_BACKING_ROCKSDB:
+		/* No default store: the library creates no file the caller did not name. */
+		if (c->cfg.backing_path[0] == '\0')
+			return hc_error_ret(HC_ECONFIG, "backing.path: must be set when backing.mode "
+			                    "is rocksdb (or set backing.mode = none for a cache only)");
 #ifdef HC_HAVE_BACKING
 		return cache_store_rocksdb(c);
 #else

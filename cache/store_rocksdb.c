@@ -11,6 +11,12 @@
 #include "cache/store.h"
 
 int cache_store_rocksdb(struct hc_cache *c);
+uint64_t cache_store_rocksdb_corrupt(const struct hc_cache *c);
+
+uint64_t cache_store_rocksdb_corrupt(const struct hc_cache *c)
+{
+	return backing_store_corrupt(c->backing);
+}
 
 static int fail(int rc)
 {
@@ -66,6 +72,10 @@ int cache_store_rocksdb(struct hc_cache *c)
 		.block_cache = c->cfg.block_cache,
 		.write_buffer = c->cfg.write_buffer,
 		.create_if_missing = c->cfg.create_if_missing,
+		.open_mode = c->cfg.open_mode,
+		.log_level = c->cfg.store_log_level,
+		.log_dir = c->cfg.store_log_dir,
+		.key_file_permissive = c->cfg.key_file_permissive,
 	};
 	char err[HC_ERROR_MAX];
 	struct backing *b = NULL;
@@ -73,8 +83,9 @@ int cache_store_rocksdb(struct hc_cache *c)
 	if (rc != 0)
 		return hc_error_ret(rc, "%s", err);
 	if (backing_flags(b) & BACKING_CREATED_KEY_FILE)
-		fprintf(stderr, "hotcache: created a new data key in %s (mode 0600); keep it with "
-		                "the store, it cannot be recovered\n", key_file);
+		hc_log(HC_LOG_INFO, "created a new store %s and its data key %s (mode 0600); keep "
+		       "the key with the store, it cannot be recovered", c->cfg.backing_path,
+		       key_file);
 	c->backing = b;
 	c->store = (struct cache_store){
 		.ctx = b, .put = store_put, .del = store_del, .load = store_load,
