@@ -164,6 +164,13 @@ void backing_close(struct backing *b);
 unsigned backing_flags(const struct backing *b);
 /* The store's data key, for backing_seal()/backing_unseal(). Valid until close. Any thread. */
 const struct backing_key *backing_key_of(const struct backing *b);
+/*
+ * What the store holds, from RocksDB's estimates: records per family
+ * (rocksdb.estimate-num-keys: memtables and SST files, deletions not yet compacted
+ * counted) and SST bytes over every family. Any thread, concurrently; a snapshot.
+ */
+void backing_store_figures(const struct backing *b, uint64_t records[BACKING_NCF],
+                           uint64_t *sst_bytes);
 /* RocksDB reads that failed its own checksums ("Corruption"). Any thread; wait-free. */
 uint64_t backing_store_corrupt(const struct backing *b);
 /* 1 once a write failed (see the failed state), else 0. Any thread; wait-free. */

@@ -606,6 +606,25 @@ void backing_close(struct backing *b)
 	free(b);
 }
 
+void backing_store_figures(const struct backing *b, uint64_t records[BACKING_NCF],
+                           uint64_t *sst_bytes)
+{
+	uint64_t v;
+	int i;
+
+	*sst_bytes = 0;
+	for (i = 0; i < BACKING_NCF; i++) {
+		records[i] = 0;
+		if (b->cf[i] == NULL)
+			continue;
+		if (rocksdb_property_int_cf(b->db, b->cf[i], "rocksdb.estimate-num-keys", &v) == 0)
+			records[i] = v;
+		if (rocksdb_property_int_cf(b->db, b->cf[i], "rocksdb.total-sst-files-size",
+		                            &v) == 0)
+			*sst_bytes += v;
+	}
+}
+
 uint64_t backing_store_corrupt(const struct backing *b)
 {
 	return atomic_load_explicit(&((struct backing *)b)->store_corrupt, memory_order_relaxed);

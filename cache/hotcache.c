@@ -651,7 +651,7 @@ int hc_stats(hc_cache *c, struct hc_stats *st)
 	st->loads = reclaim_counter_sum(&c->rc, C_LOADS);
 	st->load_waits = reclaim_counter_sum(&c->rc, C_LOAD_WAITS);
 	st->corrupt = reclaim_counter_sum(&c->rc, C_CORRUPT);
-	st->store_corrupt = cache_store_corrupt(c);
+	cache_store_stats(c, st);
 	st->not_cached = reclaim_counter_sum(&c->rc, C_NOT_CACHED);
 	st->retired_bytes = reclaim_backlog(&c->rc);
 	st->slack_bytes = (uint64_t)c->nshards * c->cfg.max_entry;

@@ -5,16 +5,17 @@
 
 #ifdef HC_HAVE_BACKING
 int cache_store_rocksdb(struct hc_cache *c);
-uint64_t cache_store_rocksdb_corrupt(const struct hc_cache *c);
+void cache_store_rocksdb_stats(const struct hc_cache *c, struct hc_stats *st);
 #endif
 
-uint64_t cache_store_corrupt(const struct hc_cache *c)
+void cache_store_stats(const struct hc_cache *c, struct hc_stats *st)
 {
 #ifdef HC_HAVE_BACKING
-	return c->backing != NULL ? cache_store_rocksdb_corrupt(c) : 0;
+	if (c->backing != NULL)
+		cache_store_rocksdb_stats(c, st);
 #else
 	(void)c;
-	return 0;
+	(void)st;
 #endif
 }
 

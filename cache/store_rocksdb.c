@@ -11,11 +11,17 @@
 #include "cache/store.h"
 
 int cache_store_rocksdb(struct hc_cache *c);
-uint64_t cache_store_rocksdb_corrupt(const struct hc_cache *c);
+void cache_store_rocksdb_stats(const struct hc_cache *c, struct hc_stats *st);
 
-uint64_t cache_store_rocksdb_corrupt(const struct hc_cache *c)
+void cache_store_rocksdb_stats(const struct hc_cache *c, struct hc_stats *st)
 {
-	return backing_store_corrupt(c->backing);
+	uint64_t records[BACKING_NCF];
+
+	st->store_corrupt = backing_store_corrupt(c->backing);
+	backing_store_figures(c->backing, records, &st->store_sst_bytes);
+	st->store_payload_records = records[BACKING_PAYLOAD];
+	st->store_kel_records = records[BACKING_KEL];
+	st->store_keystate_records = records[BACKING_KEYSTATE];
 }
 
 static int fail(int rc)

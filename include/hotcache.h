@@ -169,6 +169,10 @@ struct hc_stats {
 	uint32_t shards;
 	uint64_t store_corrupt;  /* RocksDB checksum failures (its "Corruption" errors,
 	                          * returned as HC_EIO); `corrupt` counts sealing failures */
+	uint64_t store_payload_records;  /* RocksDB's estimates of the records stored, */
+	uint64_t store_kel_records;      /* per family (deletions not yet compacted */
+	uint64_t store_keystate_records; /* included); 0 without a store */
+	uint64_t store_sst_bytes;        /* the store's SST files, every family */
 };
 
 struct hc_shard_stats {

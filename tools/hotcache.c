@@ -183,6 +183,10 @@ static int stats(const struct hc_config *cfg)
 		{ "retired_bytes", st.retired_bytes }, { "metadata_bytes", st.metadata_bytes },
 		{ "memory_limit", st.memory_limit }, { "slack_bytes", st.slack_bytes },
 		{ "shards", st.shards }, { "store_corrupt", st.store_corrupt },
+		{ "store_payload_records", st.store_payload_records },
+		{ "store_kel_records", st.store_kel_records },
+		{ "store_keystate_records", st.store_keystate_records },
+		{ "store_sst_bytes", st.store_sst_bytes },
 	};
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 		printf("%s %llu\n", rows[i].name, (unsigned long long)rows[i].v);

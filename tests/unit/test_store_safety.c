@@ -32,6 +32,7 @@
 
 #include <cmocka.h>
 
+#include "cache/error.h"
 #include "hotcache.h"
 #include "tests/unit/testutil.h"
 
@@ -199,6 +200,34 @@ static void test_open_writes_nothing_to_stderr(void **state)
 	assert_int_equal(st.st_size, 0);
 }
 
+struct logged {
+	int n, level;
+	char msg[HC_ERROR_MAX];
+};
+
+static void sink(int level, const char *msg, void *arg)
+{
+	struct logged *l = arg;
+	l->n++;
+	l->level = level;
+	snprintf(l->msg, sizeof(l->msg), "%s", msg);
+}
+
+/* What was printed on stderr goes to the log seam, and only once a sink is set. */
+static void test_new_store_message_goes_to_the_log(void **state)
+{
+	struct env *e = *state;
+	struct logged l = { 0 };
+	hc_log_sink_set(sink, &l);
+	make_store(e, "sync", 1); /* creates */
+	make_store(e, "sync", 1); /* opens */
+	hc_log_sink_set(NULL, NULL);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.level, HC_LOG_INFO);
+	assert_non_null(strstr(l.msg, e->db));
+	assert_non_null(strstr(l.msg, e->key));
+}
+
 /* Regression: every open left a truncated OPTIONS-*.dbtmp and no OPTIONS file. */
 static void test_options_file_whole_after_cycles(void **state)
 {
@@ -212,7 +241,7 @@ static void test_options_file_whole_after_cycles(void **state)
 	struct dirent **names;
 	int m = scandir(e->db, &names, NULL, alphasort);
 	assert_true(m > 0);
-	char newest[300] = "";
+	char newest[600] = "";
 	for (int i = 0; i < m; i++) {
 		if (strncmp(names[i]->d_name, "OPTIONS-", 8) == 0)
 			snprintf(newest, sizeof(newest), "%s/%s", e->db, names[i]->d_name);
@@ -457,6 +486,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_rocksdb_without_path_is_econfig, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_writes_nothing_to_stderr, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_new_store_message_goes_to_the_log, setup,
+		                                teardown),
 		cmocka_unit_test_setup_teardown(test_options_file_whole_after_cycles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vanished_store_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_without_key_refused, setup, teardown),
