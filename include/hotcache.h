@@ -107,8 +107,8 @@ enum hc_durability {
 enum hc_open_mode {
 	HC_OPEN_PRIMARY = 0,   /* read-write, takes the store's lock */
 	HC_OPEN_READ_ONLY = 1, /* no lock, the store as it was at open; writes: HC_EREADONLY */
-	HC_OPEN_SECONDARY = 2  /* no lock, follows a live primary (RocksDB secondary);
-	                        * writes: HC_EREADONLY */
+	HC_OPEN_SECONDARY = 2  /* no lock, beside a live primary (RocksDB secondary): the
+	                        * store as of the open; writes: HC_EREADONLY */
 };
 
 /* backing.log_level: RocksDB's info log. NONE writes nothing (the LOG file may exist,

@@ -84,7 +84,7 @@ int cli_config(struct hc_config *cfg, int *argc, char **argv, const char *store_
 	const char *store = store_default;
 	int out = 1;
 	/* No store until one is chosen: --store, --set backing.path or a config file's
-	 * [backing] path. (The library's default, ./hotcache.db, is not the tools'.) */
+	 * [backing] path; until then backing.mode = none. */
 	hc_config_default(cfg);
 	cfg->backing_mode = HC_BACKING_NONE;
 	cfg->backing_path[0] = '\0';
