@@ -98,6 +98,7 @@ enum backing_cf {
 #define BACKING_CREATED_STORE 0x1u    /* this open created the RocksDB store */
 #define BACKING_CREATED_KEY_FILE 0x2u /* this open created the key file */
 #define BACKING_WROTE_KEY_CHECK 0x4u  /* this open wrote the key check value */
+#define BACKING_PRECHECK 0x100u       /* internal: the read-only key check before open */
 
 struct backing_opts {
 	const char *path;      /* RocksDB directory (backing.path) */
@@ -106,6 +107,10 @@ struct backing_opts {
 	uint64_t block_cache;  /* RocksDB LRU block cache bytes; 0 = no block cache */
 	uint64_t write_buffer; /* memtable bytes for all families together (>= 256 KiB used) */
 	int create_if_missing; /* create the store (and the key file) when absent */
+	int open_mode;         /* enum hc_open_mode: primary, read_only, secondary */
+	int log_level;         /* enum hc_store_log_level: RocksDB's info log */
+	const char *log_dir;   /* RocksDB's info log directory; NULL or "" = the store's */
+	int key_file_permissive; /* accept a key file group or others may access */
 };
 
 struct backing;     /* an open store */
@@ -159,6 +164,15 @@ void backing_close(struct backing *b);
 unsigned backing_flags(const struct backing *b);
 /* The store's data key, for backing_seal()/backing_unseal(). Valid until close. Any thread. */
 const struct backing_key *backing_key_of(const struct backing *b);
+/*
+ * What the store holds, from RocksDB's estimates: records per family
+ * (rocksdb.estimate-num-keys: memtables and SST files, deletions not yet compacted
+ * counted) and SST bytes over every family. Any thread, concurrently; a snapshot.
+ */
+void backing_store_figures(const struct backing *b, uint64_t records[BACKING_NCF],
+                           uint64_t *sst_bytes);
+/* RocksDB reads that failed its own checksums ("Corruption"). Any thread; wait-free. */
+uint64_t backing_store_corrupt(const struct backing *b);
 /* 1 once a write failed (see the failed state), else 0. Any thread; wait-free. */
 int backing_failed(const struct backing *b);
 /* The on-disk name of a column family ("payload", ...); NULL if out of range. Any thread. */
@@ -307,8 +321,9 @@ HC_NODISCARD int backing_unseal(const struct backing_key *k, int cf, const void 
  * sentence for a missing, unreadable or wrong-sized file; HC_EIO for a failed create;
  * HC_ENOMEM. Never prints key bytes. Any thread.
  */
-HC_NODISCARD int backing_keyfile_load(const char *path, int create, struct backing_key **out,
-                                      int *created, char *err, size_t errlen);
+HC_NODISCARD int backing_keyfile_load(const char *path, int create, int permissive,
+                                      struct backing_key **out, int *created, char *err,
+                                      size_t errlen);
 /* The key check value: BLAKE2b-256 keyed by the key over a fixed label, with a header.
  * Any thread. */
 /* fsyncs the directory holding path, so that a file or directory just created there
@@ -356,7 +371,12 @@ struct backing {
 	atomic_int failed;          /* 0, 1 once a write failed */
 	char failed_msg[256];       /* first failure's text; written before failed is set */
 	atomic_int failed_msg_owner; /* who writes failed_msg */
+	int open_mode;              /* enum hc_open_mode */
+	atomic_uint_fast64_t store_corrupt; /* reads RocksDB's checksums refused */
+	char *secondary_dir;        /* a secondary's private directory, removed at close */
 };
+/* Counts a RocksDB error that is a checksum failure (text starts "Corruption"). */
+void backing_count_corrupt(struct backing *b, const char *rocks_err);
 
 /* Sets the calling thread's error sentence (printf style). Returns code. */
 int backing_set_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

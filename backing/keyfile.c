@@ -107,7 +107,7 @@ static int create_key_file(const char *path, struct backing_key **out)
 	return HC_OK;
 }
 
-static int read_key_file(int fd, const char *path, struct backing_key **out)
+static int read_key_file(int fd, const char *path, int permissive, struct backing_key **out)
 {
 	struct backing_key *k;
 	unsigned char *raw;
@@ -122,6 +122,12 @@ static int read_key_file(int fd, const char *path, struct backing_key **out)
 		                         "key file holds exactly %u bytes", path,
 		                         S_ISREG(st.st_mode) ? "a file" : "not a regular file",
 		                         (long long)st.st_size, BACKING_KEY_BYTES);
+	/* Like ssh with a private key: others who can read it can read every record. */
+	if (!permissive && (st.st_mode & 077) != 0)
+		return backing_set_error(HC_EKEY, "the key file %s has mode %04o: group or others "
+		                         "may access it; chmod 600 it, or set "
+		                         "crypto.key_file_permissive = true to accept it", path,
+		                         (unsigned)(st.st_mode & 07777));
 	k = backing_key_alloc(BACKING_KEY_ID);
 	if (k == NULL)
 		return backing_set_error(HC_ENOMEM, "no memory for the data key");
@@ -143,8 +149,8 @@ static int read_key_file(int fd, const char *path, struct backing_key **out)
 	return HC_OK;
 }
 
-int backing_keyfile_load(const char *path, int create, struct backing_key **out,
-                         int *created, char *err, size_t errlen)
+int backing_keyfile_load(const char *path, int create, int permissive,
+                         struct backing_key **out, int *created, char *err, size_t errlen)
 {
 	int fd, rc, attempt;
 
@@ -157,7 +163,7 @@ int backing_keyfile_load(const char *path, int create, struct backing_key **out,
 	for (attempt = 0; rc == HC_EKEY && attempt < 2; attempt++) {
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd >= 0) {
-			rc = read_key_file(fd, path, out);
+			rc = read_key_file(fd, path, permissive, out);
 			close(fd);
 			break;
 		}

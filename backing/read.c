@@ -27,8 +27,10 @@ int backing_get_raw(struct backing *b, int cf, const void *key, size_t klen,
 	if (rc != HC_OK)
 		return rc;
 	ps = rocksdb_get_pinned_cf(b->db, b->ropts, b->cf[cf], key, klen, &err);
-	if (err != NULL)
+	if (err != NULL) {
+		backing_count_corrupt(b, err);
 		return backing_rocks_error(err, "cannot read the store");
+	}
 	if (ps == NULL)
 		return HC_ENOTFOUND;
 	pin->slice_ = ps;

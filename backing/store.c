@@ -3,15 +3,32 @@
  *
  * Open, in order:
  *   1. The store exists iff <path>/CURRENT exists. An absent store without
- *      create_if_missing fails before anything is created.
- *   2. The key file: an existing store needs its key file (a missing one is HC_EKEY, never
- *      replaced by a fresh key: that would make every record unreadable); an absent store
- *      being created makes one if there is none (keyfile.c).
- *   3. RocksDB with every family the store already has (RocksDB refuses to open a store
+ *      create_if_missing, or opened read_only or secondary, fails before anything is
+ *      created.
+ *   2. The key file and the store go together (HC_EKEY naming both paths otherwise): an
+ *      existing store needs its key file (a missing one is never replaced by a fresh
+ *      key: that would make every record unreadable); an absent store is created only
+ *      when its key file is absent too, and both are created then (keyfile.c). A key
+ *      file without its store is what a vanished store directory leaves, and opening an
+ *      empty store in its place would hide that every record is gone. A key file that
+ *      group or others may access is refused unless key_file_permissive is set.
+ *   3. For an existing store opened as primary: the key check first, on a read-only
+ *      instance (no lock, no recovery written: the WAL is replayed into memory only, no
+ *      LOG is created), so a wrong key leaves every file of the store as it was. Then
+ *      RocksDB with every family the store already has (RocksDB refuses to open a store
  *      without naming all of them: unknown ones are opened with default options and left
- *      alone) plus ours, created when missing.
+ *      alone) plus ours, created when missing. read_only and secondary open the
+ *      families the store has (ours must be there) and take no lock; a secondary keeps
+ *      its own LOG and state in a private directory under $TMPDIR, removed at close.
  *   4. The key check value (see backing.h): match, or verify against the first payload
- *      record, or write it.
+ *      record, or write it (primary only; the others never write).
+ *
+ * The info LOG: backing.log_level maps to RocksDB's levels (none = HEADER_LEVEL, at
+ * which this RocksDB writes nothing; the LOG file is still created, empty), in
+ * backing.log_dir when set (RocksDB names the file after the store's path there).
+ * A level above HEADER_LEVEL is not a valid InfoLogLevel: RocksDB 7.8 then fails to
+ * serialise its options and leaves a truncated OPTIONS-*.dbtmp at every open instead of
+ * an OPTIONS file (issue 12).
  *
  * Memory (the budget the cache's config splits): RocksDB's block cache is an LRU cache of
  * block_cache bytes shared by every family, and index and filter blocks are charged to it
@@ -29,11 +46,13 @@
 #include "backing/backing.h"
 
 #include <errno.h>
+#include <ftw.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define MIN_WRITE_BUFFER (64u << 10)
 
@@ -67,6 +86,12 @@ static int check_opts(const struct backing_opts *o)
 	if (o->durability < HC_DURABILITY_SYNC || o->durability > HC_DURABILITY_NONE)
 		return backing_set_error(HC_EINVAL, "backing.durability %d is not sync, wal or "
 		                         "none", o->durability);
+	if (o->open_mode < HC_OPEN_PRIMARY || o->open_mode > HC_OPEN_SECONDARY)
+		return backing_set_error(HC_EINVAL, "backing.open %d is not primary, read_only "
+		                         "or secondary", o->open_mode);
+	if (o->log_level < HC_STORE_LOG_NONE || o->log_level > HC_STORE_LOG_DEBUG)
+		return backing_set_error(HC_EINVAL, "backing.log_level %d is not none, fatal, "
+		                         "error, warn, info or debug", o->log_level);
 	return HC_OK;
 }
 
@@ -103,13 +128,22 @@ static int make_options(struct backing *b, const struct backing_opts *o, int cre
 	rocksdb_options_set_db_write_buffer_size(b->dbopts, (size_t)wb);
 	rocksdb_options_set_keep_log_file_num(b->dbopts, 2);
 	/*
-	 * No info LOG. Debian's librocksdb 7.8.3 is built with assertions on, and its file
-	 * logger asserts (aborts the process) on the next line after one of its own writes
-	 * failed: a full or failing disk would kill the embedding daemon through a debug
-	 * log. Above HEADER_LEVEL (5) nothing is logged; RocksDB's errors still reach the
-	 * caller as HC_EIO text. (tests/unit/test_backing_iofail shows the abort otherwise.)
+	 * The info LOG, off by default (none = HEADER_LEVEL, 5: nothing written). Debian's
+	 * librocksdb 7.8.3 is built with assertions on, and its file logger asserts (aborts
+	 * the process) on the next line after one of its own writes failed: with a level
+	 * set, a full or failing disk can kill the embedding daemon through the log
+	 * (README; tests/unit/test_backing_iofail shows it). RocksDB's errors reach the
+	 * caller as HC_EIO text either way. Not 6: see the top of the file.
 	 */
-	rocksdb_options_set_info_log_level(b->dbopts, 6);
+	static const int rocks_level[] = {
+		[HC_STORE_LOG_NONE] = 5, [HC_STORE_LOG_FATAL] = 4, [HC_STORE_LOG_ERROR] = 3,
+		[HC_STORE_LOG_WARN] = 2, [HC_STORE_LOG_INFO] = 1, [HC_STORE_LOG_DEBUG] = 0,
+	};
+	rocksdb_options_set_info_log_level(b->dbopts, rocks_level[o->log_level]);
+	if (o->log_dir != NULL && o->log_dir[0] != '\0')
+		rocksdb_options_set_db_log_dir(b->dbopts, o->log_dir);
+	if (o->open_mode == HC_OPEN_SECONDARY)
+		rocksdb_options_set_max_open_files(b->dbopts, -1); /* RocksDB requires it */
 	rocksdb_options_set_block_based_table_factory(b->dbopts, b->table);
 	rocksdb_options_set_block_based_table_factory(b->extra_opts, b->table);
 	rocksdb_options_set_write_buffer_size(b->extra_opts, MIN_WRITE_BUFFER);
@@ -149,9 +183,45 @@ static int known_cf(const char *name)
 	return -1;
 }
 
-/* Opens RocksDB naming every existing family plus ours. */
-static int open_db(struct backing *b, const char *path, int exists)
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
 {
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(p);
+}
+
+/* A secondary's private directory under $TMPDIR (or /tmp). */
+static int make_secondary_dir(struct backing *b)
+{
+	const char *tmp = getenv("TMPDIR");
+	size_t n;
+
+	if (tmp == NULL || tmp[0] == '\0')
+		tmp = "/tmp";
+	n = strlen(tmp) + sizeof("/hotcache-secondary-XXXXXX");
+	b->secondary_dir = malloc(n);
+	if (b->secondary_dir == NULL)
+		return backing_set_error(HC_ENOMEM, "no memory for the secondary's path");
+	snprintf(b->secondary_dir, n, "%s/hotcache-secondary-XXXXXX", tmp);
+	if (mkdtemp(b->secondary_dir) == NULL) {
+		int e = errno;
+
+		free(b->secondary_dir);
+		b->secondary_dir = NULL;
+		return backing_set_error(HC_EIO, "cannot make a directory for the secondary "
+		                         "instance in %s: %s", tmp, strerror(e));
+	}
+	return HC_OK;
+}
+
+/*
+ * Opens RocksDB naming every existing family plus ours (primary), or the families the
+ * store has, ours required (read_only, secondary).
+ */
+static int open_db(struct backing *b, const char *path, int exists, int mode)
+{
+	int precheck = b->flags & BACKING_PRECHECK;
 	const rocksdb_options_t *opts[BACKING_NCF + 64];
 	rocksdb_column_family_handle_t *handles[BACKING_NCF + 64];
 	const char *names[BACKING_NCF + 64];
@@ -172,6 +242,17 @@ static int open_db(struct backing *b, const char *path, int exists)
 		}
 	}
 	for (i = 0; i < BACKING_NCF; i++) {
+		int found = 0;
+
+		for (j = 0; j < nexisting && !found; j++)
+			found = strcmp(existing[j], backing_cf_name((int)i)) == 0;
+		if (mode != HC_OPEN_PRIMARY && !found && precheck)
+			continue; /* nothing sealed there: verify_key sees a NULL handle */
+		if (mode != HC_OPEN_PRIMARY && !found) {
+			rocksdb_list_column_families_destroy(existing, nexisting);
+			return backing_set_error(HC_EIO, "the store %s has no column family %s: open "
+			                         "it once as primary", path, backing_cf_name((int)i));
+		}
 		names[n] = backing_cf_name((int)i);
 		opts[n] = b->cfopts[i];
 		slot[n++] = (int)i;
@@ -186,11 +267,24 @@ static int open_db(struct backing *b, const char *path, int exists)
 		opts[n] = b->extra_opts;
 		slot[n++] = -1;
 	}
-	b->db = rocksdb_open_column_families(b->dbopts, path, (int)n, names, opts, handles, &err);
+	if (mode == HC_OPEN_PRIMARY)
+		b->db = rocksdb_open_column_families(b->dbopts, path, (int)n, names, opts, handles,
+		                                     &err);
+	else if (mode == HC_OPEN_READ_ONLY)
+		b->db = rocksdb_open_for_read_only_column_families(b->dbopts, path, (int)n, names,
+		                                                   opts, handles, 0, &err);
+	else
+		b->db = rocksdb_open_as_secondary_column_families(b->dbopts, path,
+		                                                  b->secondary_dir, (int)n, names,
+		                                                  opts, handles, &err);
 	if (existing != NULL)
 		rocksdb_list_column_families_destroy(existing, nexisting);
-	if (err != NULL)
-		return backing_rocks_error(err, "cannot open the store");
+	if (err != NULL) {
+		char what[HC_PATH_MAX + 64];
+
+		snprintf(what, sizeof(what), "RocksDB cannot open %s", path);
+		return backing_rocks_error(err, what);
+	}
 	b->extra_cf = calloc(n, sizeof(*b->extra_cf));
 	for (i = 0, j = 0; i < n; i++) {
 		if (slot[i] >= 0)
@@ -243,7 +337,8 @@ static int verify_by_record(struct backing *b, const struct backing_opts *o)
 		rocksdb_iter_destroy(it);
 		if (err != NULL)
 			return backing_rocks_error(err, "cannot read the store");
-		return write_check(b); /* nothing sealed yet: this key is the store's key */
+		/* nothing sealed yet: this key is the store's key */
+		return b->open_mode == HC_OPEN_PRIMARY ? write_check(b) : HC_OK;
 	}
 	k = rocksdb_iter_key(it, &kl);
 	v = rocksdb_iter_value(it, &vl);
@@ -261,7 +356,7 @@ static int verify_by_record(struct backing *b, const struct backing_opts *o)
 		return backing_set_error(HC_EKEY, "the key file %s does not match the store %s: "
 		                         "the store has no key check value and the key does not "
 		                         "open its first record", o->key_file, o->path);
-	return write_check(b);
+	return b->open_mode == HC_OPEN_PRIMARY ? write_check(b) : HC_OK;
 }
 
 static int verify_key(struct backing *b, const struct backing_opts *o)
@@ -272,12 +367,16 @@ static int verify_key(struct backing *b, const struct backing_opts *o)
 	char *err = NULL;
 	int ok;
 
+	if (b->cf[BACKING_META] == NULL) /* the precheck of a store without our families */
+		return b->cf[BACKING_PAYLOAD] != NULL ? verify_by_record(b, o) : HC_OK;
 	ps = rocksdb_get_pinned_cf(b->db, b->ropts, b->cf[BACKING_META], BACKING_META_KEYCHECK,
 	                           sizeof(BACKING_META_KEYCHECK) - 1, &err);
-	if (err != NULL)
+	if (err != NULL) {
+		backing_count_corrupt(b, err);
 		return backing_rocks_error(err, "cannot read the key check value");
+	}
 	if (ps == NULL)
-		return verify_by_record(b, o);
+		return b->cf[BACKING_PAYLOAD] != NULL ? verify_by_record(b, o) : HC_OK;
 	v = rocksdb_pinnableslice_value(ps, &vl);
 	ok = backing_key_check_matches(b->key, v, vl);
 	rocksdb_pinnableslice_destroy(ps);
@@ -291,18 +390,82 @@ static int verify_key(struct backing *b, const struct backing_opts *o)
 static int load_key(struct backing *b, const struct backing_opts *o, int exists)
 {
 	struct stat st;
-	int created, rc;
+	int created, rc, key_exists;
 
-	if (exists && stat(o->key_file, &st) != 0 && errno == ENOENT)
+	key_exists = stat(o->key_file, &st) == 0 || errno != ENOENT;
+	if (exists && !key_exists)
 		return backing_set_error(HC_EKEY, "the key file %s does not exist, but the store "
 		                         "%s does: its records are sealed under the key that was "
 		                         "in that file; restore it (a new key cannot open them)",
 		                         o->key_file, o->path);
-	rc = backing_keyfile_load(o->key_file, !exists && o->create_if_missing, &b->key,
+	if (!exists && key_exists)
+		return backing_set_error(HC_EKEY, "the store %s does not exist, but its key file "
+		                         "%s does: the store's directory is gone, or a creation "
+		                         "was cut short. Restore the store; only if it never held "
+		                         "data, remove the key file to create a new store and key",
+		                         o->path, o->key_file);
+	rc = backing_keyfile_load(o->key_file, !exists, o->key_file_permissive, &b->key,
 	                          &created, NULL, 0);
 	if (rc == HC_OK && created)
 		b->flags |= BACKING_CREATED_KEY_FILE;
 	return rc;
+}
+
+/*
+ * The key check of an existing store before the primary open: on a read-only instance,
+ * which takes no lock and writes nothing (RocksDB's read-only open replays the WAL into
+ * memory and creates no LOG), so a wrong key leaves the store's files as they were.
+ */
+static int precheck_key(const struct backing_opts *o, const struct backing_key *key)
+{
+	struct backing_opts ro = *o;
+	struct backing *r;
+	int rc;
+
+	ro.open_mode = HC_OPEN_READ_ONLY;
+	r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return backing_set_error(HC_ENOMEM, "no memory for the store");
+	r->open_mode = HC_OPEN_READ_ONLY;
+	r->flags = BACKING_PRECHECK;
+	r->key = (struct backing_key *)key; /* borrowed: not freed below */
+	rc = make_options(r, &ro, 0);
+	if (rc == HC_OK)
+		rc = open_db(r, o->path, 1, HC_OPEN_READ_ONLY);
+	if (rc == HC_OK)
+		rc = verify_key(r, o);
+	if (rc != HC_OK) {
+		char keep[512];
+
+		snprintf(keep, sizeof(keep), "%s", backing_last_error());
+		r->key = NULL;
+		backing_close(r);
+		return backing_set_error(rc, "%s", keep);
+	}
+	r->key = NULL;
+	backing_close(r);
+	return HC_OK;
+}
+
+/*
+ * A creation that failed leaves neither half: the store and its key are created
+ * together, and a key file alone would be refused at the next open. Nothing was sealed
+ * under the new key yet. RocksDB's files of the new store go too (the store did not
+ * exist before this open, and this open won the race to create its key).
+ */
+static void undo_create(const struct backing_opts *o)
+{
+	rocksdb_options_t *opts = rocksdb_options_create();
+	char *err = NULL;
+
+	if (opts != NULL && store_exists(o->path)) {
+		rocksdb_destroy_db(opts, o->path, &err);
+		free(err);
+	}
+	if (opts != NULL)
+		rocksdb_options_destroy(opts);
+	if (unlink(o->key_file) == 0)
+		(void)backing_fsync_parent(o->key_file);
 }
 
 int backing_open(const struct backing_opts *o, struct backing **out, char *err, size_t errlen)
@@ -319,9 +482,12 @@ int backing_open(const struct backing_opts *o, struct backing **out, char *err, 
 		return rc;
 	}
 	exists = store_exists(o->path);
-	if (!exists && !o->create_if_missing) {
-		backing_set_error(HC_EIO, "the store %s does not exist and backing.create is off",
-		                  o->path);
+	if (!exists && (!o->create_if_missing || o->open_mode != HC_OPEN_PRIMARY)) {
+		backing_set_error(HC_EIO, "the store %s does not exist and %s", o->path,
+		                  o->open_mode == HC_OPEN_READ_ONLY ? "backing.open = read_only "
+		                  "never creates one" : o->open_mode == HC_OPEN_SECONDARY ?
+		                  "backing.open = secondary never creates one" :
+		                  "backing.create is off");
 		copy_err(err, errlen);
 		return HC_EIO;
 	}
@@ -332,13 +498,19 @@ int backing_open(const struct backing_opts *o, struct backing **out, char *err, 
 		return HC_ENOMEM;
 	}
 	b->durability = o->durability;
+	b->open_mode = o->open_mode;
 	atomic_init(&b->failed, 0);
 	atomic_init(&b->failed_msg_owner, 0);
+	atomic_init(&b->store_corrupt, 0);
 	rc = load_key(b, o, exists);
+	if (rc == HC_OK && exists && o->open_mode == HC_OPEN_PRIMARY)
+		rc = precheck_key(o, b->key);
+	if (rc == HC_OK && o->open_mode == HC_OPEN_SECONDARY)
+		rc = make_secondary_dir(b);
 	if (rc == HC_OK)
 		rc = make_options(b, o, !exists);
 	if (rc == HC_OK)
-		rc = open_db(b, o->path, exists);
+		rc = open_db(b, o->path, exists, o->open_mode);
 	if (rc == HC_OK && !exists) {
 		b->flags |= BACKING_CREATED_STORE;
 		/* RocksDB syncs the files inside the new directory, not the directory's own
@@ -354,10 +526,13 @@ int backing_open(const struct backing_opts *o, struct backing **out, char *err, 
 		rc = verify_key(b, o);
 	if (rc != HC_OK) {
 		char keep[512];
+		unsigned created = b->flags;
 
 		/* close must not overwrite the sentence that explains the failure */
 		snprintf(keep, sizeof(keep), "%s", backing_last_error());
 		backing_close(b);
+		if (!exists && (created & BACKING_CREATED_KEY_FILE))
+			undo_create(o);
 		backing_set_error(rc, "%s", keep);
 		copy_err(err, errlen);
 		return rc;
@@ -398,7 +573,7 @@ void backing_close(struct backing *b)
 
 	if (b == NULL)
 		return;
-	if (b->db != NULL)
+	if (b->db != NULL && b->open_mode == HC_OPEN_PRIMARY)
 		flush_at_close(b);
 	for (i = 0; i < BACKING_NCF; i++)
 		if (b->cf[i] != NULL)
@@ -424,7 +599,41 @@ void backing_close(struct backing *b)
 	if (b->ropts != NULL)
 		rocksdb_readoptions_destroy(b->ropts);
 	backing_key_free(b->key);
+	if (b->secondary_dir != NULL) {
+		nftw(b->secondary_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		free(b->secondary_dir);
+	}
 	free(b);
+}
+
+void backing_store_figures(const struct backing *b, uint64_t records[BACKING_NCF],
+                           uint64_t *sst_bytes)
+{
+	uint64_t v;
+	int i;
+
+	*sst_bytes = 0;
+	for (i = 0; i < BACKING_NCF; i++) {
+		records[i] = 0;
+		if (b->cf[i] == NULL)
+			continue;
+		if (rocksdb_property_int_cf(b->db, b->cf[i], "rocksdb.estimate-num-keys", &v) == 0)
+			records[i] = v;
+		if (rocksdb_property_int_cf(b->db, b->cf[i], "rocksdb.total-sst-files-size",
+		                            &v) == 0)
+			*sst_bytes += v;
+	}
+}
+
+uint64_t backing_store_corrupt(const struct backing *b)
+{
+	return atomic_load_explicit(&((struct backing *)b)->store_corrupt, memory_order_relaxed);
+}
+
+void backing_count_corrupt(struct backing *b, const char *rocks_err)
+{
+	if (rocks_err != NULL && strncmp(rocks_err, "Corruption", 10) == 0)
+		atomic_fetch_add_explicit(&b->store_corrupt, 1, memory_order_relaxed);
 }
 
 unsigned backing_flags(const struct backing *b)

@@ -49,6 +49,11 @@ int backing_enter_failed(struct backing *b, char *rocks_err, const char *what)
 
 int backing_writable(struct backing *b)
 {
+	if (b->open_mode != HC_OPEN_PRIMARY)
+		return backing_set_error(HC_EREADONLY, "the store is open %s (backing.open): it "
+		                         "takes no writes; open it as primary to write",
+		                         b->open_mode == HC_OPEN_READ_ONLY ? "read_only"
+		                                                           : "secondary");
 	/* pairs with the release in backing_enter_failed */
 	if (atomic_load_explicit(&b->failed, memory_order_acquire) == 0)
 		return HC_OK;

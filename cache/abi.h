@@ -33,11 +33,15 @@ extern "C" {
 /* The end of a struct's last field in 0.2.0, the first release with sized structs:
  * the smallest size any caller can have. */
 #define ABI_END(type, field) (offsetof(type, field) + sizeof(((type *)0)->field))
-#define ABI_CONFIG_MIN ABI_END(struct hc_config, key_file)
-#define ABI_STATS_MIN ABI_END(struct hc_stats, shards)
-#define ABI_SHARD_STATS_MIN ABI_END(struct hc_shard_stats, main_entries)
-#define ABI_KEYSTATE_MIN ABI_END(struct hc_keystate, est_said)
-#define ABI_KEL_REPORT_MIN ABI_END(struct hc_kel_report, arg)
+/* The first layout's sizeof: the end of its last field rounded up to the struct's
+ * alignment (8: it holds uint64_t). Its tail padding belongs to that layout, so no
+ * later field may start before it (asserted where the fields are added). */
+#define ABI_ROUND8(n) (((n) + 7u) & ~(size_t)7u)
+#define ABI_CONFIG_MIN ABI_ROUND8(ABI_END(struct hc_config, key_file))
+#define ABI_STATS_MIN ABI_ROUND8(ABI_END(struct hc_stats, shards))
+#define ABI_SHARD_STATS_MIN ABI_ROUND8(ABI_END(struct hc_shard_stats, main_entries))
+#define ABI_KEYSTATE_MIN ABI_ROUND8(ABI_END(struct hc_keystate, est_said))
+#define ABI_KEL_REPORT_MIN ABI_ROUND8(ABI_END(struct hc_kel_report, arg))
 
 /*
  * Checks a caller's size: 0, or HC_EINVAL (too small or too large: `what` names the

@@ -52,12 +52,13 @@
 #define SHARDS_MAX 1024u
 #define MSG_MAX HC_ERROR_MAX
 
-enum key_type { T_SIZE, T_COUNT, T_SHARDS, T_MODE, T_DURABILITY, T_BOOL, T_PATH };
+enum key_type { T_SIZE, T_COUNT, T_SHARDS, T_MODE, T_DURABILITY, T_BOOL, T_PATH, T_OPEN,
+                T_LOG_LEVEL };
 
 enum key_id {
 	K_MEMORY_LIMIT, K_SHARDS, K_MAX_ENTRY, K_EXPECTED_ENTRIES,
 	K_MODE, K_PATH, K_DURABILITY, K_BLOCK_CACHE, K_WRITE_BUFFER, K_CREATE,
-	K_KEY_FILE, K_COUNT
+	K_KEY_FILE, K_OPEN, K_LOG_LEVEL, K_LOG_DIR, K_KEY_FILE_PERMISSIVE, K_COUNT
 };
 
 struct key_desc {
@@ -85,6 +86,11 @@ static const struct key_desc keys[K_COUNT] = {
 	                           MIB, 16 * GIB),
 	[K_CREATE]           = KEY("backing", "create", T_BOOL, create_if_missing, 0, 1),
 	[K_KEY_FILE]         = KEY("crypto", "key_file", T_PATH, key_file, 0, 0),
+	[K_OPEN]             = KEY("backing", "open", T_OPEN, open_mode, 0, 0),
+	[K_LOG_LEVEL]        = KEY("backing", "log_level", T_LOG_LEVEL, store_log_level, 0, 0),
+	[K_LOG_DIR]          = KEY("backing", "log_dir", T_PATH, store_log_dir, 0, 0),
+	[K_KEY_FILE_PERMISSIVE] = KEY("crypto", "key_file_permissive", T_BOOL,
+	                              key_file_permissive, 0, 1),
 };
 
 static const char *const mode_names[] = { [HC_BACKING_NONE] = "none",
@@ -92,6 +98,40 @@ static const char *const mode_names[] = { [HC_BACKING_NONE] = "none",
 static const char *const durability_names[] = { [HC_DURABILITY_SYNC] = "sync",
                                                 [HC_DURABILITY_WAL] = "wal",
                                                 [HC_DURABILITY_NONE] = "none" };
+static const char *const open_names[] = { [HC_OPEN_PRIMARY] = "primary",
+                                          [HC_OPEN_READ_ONLY] = "read_only",
+                                          [HC_OPEN_SECONDARY] = "secondary" };
+static const char *const log_level_names[] = { [HC_STORE_LOG_NONE] = "none",
+                                               [HC_STORE_LOG_FATAL] = "fatal",
+                                               [HC_STORE_LOG_ERROR] = "error",
+                                               [HC_STORE_LOG_WARN] = "warn",
+                                               [HC_STORE_LOG_INFO] = "info",
+                                               [HC_STORE_LOG_DEBUG] = "debug" };
+
+/* The words of an enumeration key (T_MODE, T_DURABILITY, T_OPEN, T_LOG_LEVEL). */
+static const char *const *enum_words(enum key_type t, int *n)
+{
+	switch (t) {
+	case T_MODE:
+		*n = 2;
+		return mode_names;
+	case T_DURABILITY:
+		*n = 3;
+		return durability_names;
+	case T_OPEN:
+		*n = 3;
+		return open_names;
+	case T_LOG_LEVEL:
+		*n = 6;
+		return log_level_names;
+	default:
+		*n = 0;
+		return NULL;
+	}
+}
+
+_Static_assert(offsetof(struct hc_config, log_fn) >= ABI_CONFIG_MIN,
+               "a field added to struct hc_config starts inside the first layout's padding");
 
 /* The library's defaults, in a struct of the library's size. */
 static void config_defaults(struct hc_config *cfg)
@@ -102,10 +142,11 @@ static void config_defaults(struct hc_config *cfg)
 	cfg->shards = 0;
 	cfg->max_entry = MIB;
 	cfg->expected_entries = 0;
-	/* Write-through is the default (issue 4); the default store is ./hotcache.db, so a
-	 * defaulted config is complete. backing.mode = none for a cache only. */
+	/* Write-through is the default (issue 4), but the library creates no file the
+	 * caller did not name (issue 12): backing.path has no default, and hc_open refuses
+	 * rocksdb without one (HC_ECONFIG). backing.mode = none for a cache only. */
 	cfg->backing_mode = HC_BACKING_ROCKSDB;
-	snprintf(cfg->backing_path, sizeof cfg->backing_path, "%s", "hotcache.db");
+	cfg->backing_path[0] = '\0';
 	cfg->durability = HC_DURABILITY_SYNC;
 	cfg->block_cache = 32 * MIB;
 	cfg->write_buffer = 32 * MIB;
@@ -199,6 +240,12 @@ static void range_text(const struct key_desc *k, char *out, size_t cap)
 		break;
 	case T_DURABILITY:
 		snprintf(out, cap, "sync, wal or none");
+		break;
+	case T_OPEN:
+		snprintf(out, cap, "primary, read_only or secondary");
+		break;
+	case T_LOG_LEVEL:
+		snprintf(out, cap, "none, fatal, error, warn, info or debug");
 		break;
 	case T_BOOL:
 		snprintf(out, cap, "true, false, yes, no, on, off, 1 or 0");
@@ -387,8 +434,12 @@ static int set_value(const struct key_desc *k, const char *s, size_t len,
 		return 0;
 	case T_MODE:
 	case T_DURABILITY:
-		w = k->type == T_MODE ? word_index(s, len, mode_names, 2)
-		                      : word_index(s, len, durability_names, 3);
+	case T_OPEN:
+	case T_LOG_LEVEL: {
+		int nw;
+		const char *const *words = enum_words(k->type, &nw);
+		w = word_index(s, len, words, nw);
+	}
 		if (w < 0) {
 			snprintf(msg, cap, "'%s' is not one of %s", q, range);
 			return -1;
@@ -520,13 +571,21 @@ static int check_fields(const struct hc_config *cfg, struct check_fail *f, char 
 		case T_MODE:
 		case T_DURABILITY:
 		case T_BOOL:
+		case T_OPEN:
+		case T_LOG_LEVEL: {
+			int nw;
 			memcpy(&w, field, sizeof w);
-			if (w < 0 || w > (k->type == T_MODE ? 1 : k->type == T_BOOL ? 1 : 2)) {
+			if (k->type == T_BOOL)
+				nw = 2;
+			else
+				(void)enum_words(k->type, &nw);
+			if (w < 0 || w >= nw) {
 				snprintf(msg, cap, "%s.%s: %d is not one of %s", k->section,
 				         k->name, w, range);
 				bad = msg;
 			}
 			break;
+		}
 		case T_PATH:
 			if (memchr(field, '\0', HC_PATH_MAX) == NULL) {
 				snprintf(msg, cap, "%s.%s: not NUL-terminated within %u bytes",
@@ -549,12 +608,6 @@ static int check_fields(const struct hc_config *cfg, struct check_fail *f, char 
 		snprintf(msg, cap, "cache.max_entry: %s is larger than a shard's share of "
 		         "cache.memory_limit (%s with %u shard%s); lower max_entry or shards, "
 		         "or raise memory_limit", a, b, shards, shards == 1 ? "" : "s");
-		return -1;
-	}
-	if (cfg->backing_mode == HC_BACKING_ROCKSDB && cfg->backing_path[0] == '\0') {
-		f->key = K_PATH;
-		f->also[0] = K_MODE;
-		snprintf(msg, cap, "backing.path: must be set when backing.mode is rocksdb");
 		return -1;
 	}
 	return 0;
@@ -841,6 +894,12 @@ int hc_config_parse(struct hc_config *cfg, const char *name, const void *data, s
 	} else if (!c.failed && rc < 0) {
 		ctx_fail(&c, 0, "libinih failed (%d)", rc);
 	}
+	/* A file that sets backing.path empty with rocksdb says something wrong; a file
+	 * that does not set it may get it later (hc_config_set, --store): hc_open checks. */
+	if (!c.failed && c.seen[K_PATH] != 0 && c.work.backing_mode == HC_BACKING_ROCKSDB &&
+	    c.work.backing_path[0] == '\0')
+		ctx_fail(&c, c.seen[K_PATH] > c.seen[K_MODE] ? c.seen[K_PATH] : c.seen[K_MODE],
+		         "backing.path: must be set when backing.mode is rocksdb");
 	if (!c.failed && check_fields(&c.work, &f, detail, sizeof detail) != 0) {
 		/* Blame the line that set one of the keys involved, the latest such line. */
 		line = c.seen[f.key];

@@ -9,6 +9,7 @@
  */
 #include "cache/error.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 

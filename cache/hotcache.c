@@ -641,6 +641,9 @@ int hc_shard_stats_sized(hc_cache *c, unsigned shard, struct hc_shard_stats *use
 	return 0;
 }
 
+_Static_assert(offsetof(struct hc_stats, store_corrupt) >= ABI_STATS_MIN,
+               "a field added to struct hc_stats starts inside the first layout's padding");
+
 int hc_stats_sized(hc_cache *c, struct hc_stats *user, size_t size)
 {
 	if (c == NULL || user == NULL)
@@ -669,6 +672,7 @@ int hc_stats_sized(hc_cache *c, struct hc_stats *user, size_t size)
 	st->loads = reclaim_counter_sum(&c->rc, C_LOADS);
 	st->load_waits = reclaim_counter_sum(&c->rc, C_LOAD_WAITS);
 	st->corrupt = reclaim_counter_sum(&c->rc, C_CORRUPT);
+	cache_store_stats(c, st);
 	st->not_cached = reclaim_counter_sum(&c->rc, C_NOT_CACHED);
 	st->retired_bytes = reclaim_backlog(&c->rc);
 	st->slack_bytes = (uint64_t)c->nshards * c->cfg.max_entry;

@@ -43,3 +43,6 @@ if(HC_FUZZ)
 endif()
 hc_test(test_oom SOURCES tests/unit/test_oom.c LIBS hc_internal LABELS unit)
 include(tests/issue7.cmake OPTIONAL)
+# Issue 12: safe store handling, read-only inspection, the store's log (test_store_safety).
+hc_test(test_store_safety SOURCES tests/unit/test_store_safety.c LIBS hc_internal
+        LABELS unit TIMEOUT 120)

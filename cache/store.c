@@ -5,7 +5,19 @@
 
 #ifdef HC_HAVE_BACKING
 int cache_store_rocksdb(struct hc_cache *c);
+void cache_store_rocksdb_stats(const struct hc_cache *c, struct hc_stats *st);
 #endif
+
+void cache_store_stats(const struct hc_cache *c, struct hc_stats *st)
+{
+#ifdef HC_HAVE_BACKING
+	if (c->backing != NULL)
+		cache_store_rocksdb_stats(c, st);
+#else
+	(void)c;
+	(void)st;
+#endif
+}
 
 int cache_store_open(struct hc_cache *c)
 {
@@ -13,6 +25,10 @@ int cache_store_open(struct hc_cache *c)
 	case HC_BACKING_NONE:
 		return 0;
 	case HC_BACKING_ROCKSDB:
+		/* No default store: the library creates no file the caller did not name. */
+		if (c->cfg.backing_path[0] == '\0')
+			return hc_error_ret(HC_ECONFIG, "backing.path: must be set when backing.mode "
+			                    "is rocksdb (or set backing.mode = none for a cache only)");
 #ifdef HC_HAVE_BACKING
 		return cache_store_rocksdb(c);
 #else

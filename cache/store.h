@@ -9,6 +9,8 @@
 
 /* Opens the store c->cfg asks for into c->store. hc_open only. */
 HC_NODISCARD int cache_store_open(struct hc_cache *c);
+/* Fills the store_* fields of st (zeros without a store). Any thread. */
+void cache_store_stats(const struct hc_cache *c, struct hc_stats *st);
 /*
  * Test seam: replaces the store of a cache opened with backing.mode = none. Call
  * before any other use of the cache, from the thread that opened it.

@@ -12,6 +12,18 @@
 #include "cache/store.h"
 
 int cache_store_rocksdb(struct hc_cache *c);
+void cache_store_rocksdb_stats(const struct hc_cache *c, struct hc_stats *st);
+
+void cache_store_rocksdb_stats(const struct hc_cache *c, struct hc_stats *st)
+{
+	uint64_t records[BACKING_NCF];
+
+	st->store_corrupt = backing_store_corrupt(c->backing);
+	backing_store_figures(c->backing, records, &st->store_sst_bytes);
+	st->store_payload_records = records[BACKING_PAYLOAD];
+	st->store_kel_records = records[BACKING_KEL];
+	st->store_keystate_records = records[BACKING_KEYSTATE];
+}
 
 static int fail(int rc)
 {
@@ -67,6 +79,10 @@ int cache_store_rocksdb(struct hc_cache *c)
 		.block_cache = c->cfg.block_cache,
 		.write_buffer = c->cfg.write_buffer,
 		.create_if_missing = c->cfg.create_if_missing,
+		.open_mode = c->cfg.open_mode,
+		.log_level = c->cfg.store_log_level,
+		.log_dir = c->cfg.store_log_dir,
+		.key_file_permissive = c->cfg.key_file_permissive,
 	};
 	char err[HC_ERROR_MAX];
 	struct backing *b = NULL;
@@ -74,8 +90,9 @@ int cache_store_rocksdb(struct hc_cache *c)
 	if (rc != 0)
 		return hc_error_ret(rc, "%s", err);
 	if (backing_flags(b) & BACKING_CREATED_KEY_FILE)
-		cache_log(c, HC_LOG_INFO, "created a new data key in %s (mode 0600); keep it "
-		          "with the store, it cannot be recovered", key_file);
+		cache_log(c, HC_LOG_INFO, "created a new store %s and its data key %s (mode "
+		          "0600); keep the key with the store, it cannot be recovered",
+		          c->cfg.backing_path, key_file);
 	c->backing = b;
 	c->store = (struct cache_store){
 		.ctx = b, .put = store_put, .del = store_del, .load = store_load,

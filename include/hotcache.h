@@ -63,7 +63,8 @@ enum {
 	HC_EKEY = -7,       /* the key file does not match the store */
 	HC_ECONFIG = -8,    /* a bad config key, value or file */
 	HC_EEXIST = -9,     /* already present */
-	HC_EREADONLY = -10, /* a sync failed: the store refuses writes until reopened */
+	HC_EREADONLY = -10, /* a sync failed: the store refuses writes until reopened; or the
+	                     * store is open read_only or secondary (backing.open) */
 	HC_ENOTSUP = -11,   /* not supported by this build or mode */
 	HC_EBUSY = -12,     /* a resource is busy: reclamation is behind, the store is locked */
 
@@ -113,6 +114,25 @@ enum hc_durability {
 	HC_DURABILITY_NONE = 2  /* no WAL */
 };
 
+/* backing.open: how the store is opened. Only a primary writes or creates a store. */
+enum hc_open_mode {
+	HC_OPEN_PRIMARY = 0,   /* read-write, takes the store's lock */
+	HC_OPEN_READ_ONLY = 1, /* no lock, the store as it was at open; writes: HC_EREADONLY */
+	HC_OPEN_SECONDARY = 2  /* no lock, beside a live primary (RocksDB secondary): the
+	                        * store as of the open; writes: HC_EREADONLY */
+};
+
+/* backing.log_level: RocksDB's info log. NONE writes nothing (the LOG file may exist,
+ * empty). */
+enum hc_store_log_level {
+	HC_STORE_LOG_NONE = 0,
+	HC_STORE_LOG_FATAL = 1,
+	HC_STORE_LOG_ERROR = 2,
+	HC_STORE_LOG_WARN = 3,
+	HC_STORE_LOG_INFO = 4,
+	HC_STORE_LOG_DEBUG = 5
+};
+
 /* Levels of what the library reports through hc_config.log_fn. */
 enum hc_log_level {
 	HC_LOG_ERROR = 0, /* an operation failed in a way the caller's return code alone
@@ -150,10 +170,18 @@ struct hc_config {
 	int create_if_missing;  /* backing.create: create the store if absent */
 	char key_file[HC_PATH_MAX]; /* crypto.key_file: 32-byte data key */
 	/* Fields below were added after the first sized layout; an older caller's struct
-	 * lacks them and gets their defaults. */
+	 * lacks them and gets their defaults. A new field never starts inside an older
+	 * layout's tail padding (cache/config.c asserts it): a caller may not have kept
+	 * its padding bytes at zero. */
 	hc_log_fn log_fn;       /* NULL (the default): the library reports nothing by
 	                         * itself; it never writes to stderr or stdout */
 	void *log_arg;          /* passed to log_fn */
+	int open_mode;          /* backing.open: enum hc_open_mode */
+	int store_log_level;    /* backing.log_level: enum hc_store_log_level */
+	char store_log_dir[HC_PATH_MAX]; /* backing.log_dir: RocksDB's LOG there, not in
+	                                  * the store ("" = in the store) */
+	int key_file_permissive; /* crypto.key_file_permissive: accept a key file readable
+	                          * by group or others */
 };
 
 typedef struct hc_cache hc_cache;
@@ -177,6 +205,12 @@ struct hc_stats {
 	uint64_t memory_limit;   /* cache.memory_limit */
 	uint64_t slack_bytes;    /* documented bound on accounted - limit */
 	uint32_t shards;
+	uint64_t store_corrupt;  /* RocksDB checksum failures (its "Corruption" errors,
+	                          * returned as HC_EIO); `corrupt` counts sealing failures */
+	uint64_t store_payload_records;  /* RocksDB's estimates of the records stored, */
+	uint64_t store_kel_records;      /* per family (deletions not yet compacted */
+	uint64_t store_keystate_records; /* included); 0 without a store */
+	uint64_t store_sst_bytes;        /* the store's SST files, every family */
 };
 
 struct hc_shard_stats {

@@ -5,10 +5,17 @@
  *   hotcache kel import FILE --store DIR       one line per message
  *   hotcache kel verify PREFIX --store DIR     replay the stored KEL, compare the state
  *   hotcache keystate PREFIX --store DIR [--json]
+ *   hotcache stats --store DIR                 the store's and a fresh cache's figures
+ *   hotcache --version, hotcache CMD --help
  *
  * Common options: --store DIR (backing.mode = rocksdb at DIR), --config FILE,
  * --set section.key=value (repeatable). Exit status: 0 success, 1 the operation
  * failed (a rejection, a mismatch), 2 bad arguments or configuration.
+ *
+ * The read commands (keystate, kel verify, stats) open the store as a RocksDB
+ * secondary unless backing.open says read_only: no lock is taken, so they work while a
+ * daemon holds the store, and they never create a store (a mistyped --store is an
+ * error). kel import opens it as primary and creates it when absent.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,14 +25,57 @@
 #include "hotcache.h"
 #include "tools/cli.h"
 
+static const char common_help[] =
+	"common options: --store DIR, --config FILE, --set section.key=value (repeatable)\n";
+
 static int usage(FILE *f)
 {
 	fprintf(f, "usage: hotcache load [options]            (see hotcache load --help)\n"
 	           "       hotcache kel import FILE --store DIR\n"
 	           "       hotcache kel verify PREFIX --store DIR\n"
 	           "       hotcache keystate PREFIX --store DIR [--json]\n"
-	           "common options: --store DIR, --config FILE, --set section.key=value\n");
+	           "       hotcache stats --store DIR\n"
+	           "       hotcache --version\n"
+	           "%s", common_help);
 	return f == stderr ? 2 : 0;
+}
+
+/* One command's help, on stdout; exit status 0. */
+static int command_help(const char *cmd)
+{
+	static const struct {
+		const char *cmd, *text;
+	} help[] = {
+		{ "kel import", "usage: hotcache kel import FILE --store DIR\n"
+		  "Appends every message of the CESR stream in FILE to the store (created when\n"
+		  "absent, as primary), one line per message: accepted, duplicate, skipped\n"
+		  "receipt, or the rejection. Exit 1 when any message was rejected.\n" },
+		{ "kel verify", "usage: hotcache kel verify PREFIX --store DIR\n"
+		  "Replays PREFIX's stored KEL from inception and compares the result with the\n"
+		  "stored key state. Opens the store as a secondary (no lock: works beside a\n"
+		  "running daemon); never creates one. Exit 1 on a mismatch.\n" },
+		{ "keystate", "usage: hotcache keystate PREFIX --store DIR [--json]\n"
+		  "Prints PREFIX's key state (--json: keripy's KeyStateRecord, one line). Opens\n"
+		  "the store as a secondary (no lock); never creates one.\n" },
+		{ "stats", "usage: hotcache stats --store DIR\n"
+		  "Opens the store as a secondary (no lock; never creates one) and prints the\n"
+		  "hc_stats figures, one 'name value' line each.\n" },
+	};
+	for (size_t i = 0; i < sizeof(help) / sizeof(help[0]); i++) {
+		if (strcmp(help[i].cmd, cmd) == 0) {
+			printf("%s%s", help[i].text, common_help);
+			return 0;
+		}
+	}
+	return usage(stdout);
+}
+
+static int has_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return 1;
+	return 0;
 }
 
 int cli_config(struct hc_config *cfg, int *argc, char **argv, const char *store_default)
@@ -34,7 +84,7 @@ int cli_config(struct hc_config *cfg, int *argc, char **argv, const char *store_
 	const char *store = store_default;
 	int out = 1;
 	/* No store until one is chosen: --store, --set backing.path or a config file's
-	 * [backing] path. (The library's default, ./hotcache.db, is not the tools'.) */
+	 * [backing] path; until then backing.mode = none. */
 	hc_config_default(cfg);
 	cfg->backing_mode = HC_BACKING_NONE;
 	cfg->backing_path[0] = '\0';
@@ -93,9 +143,54 @@ static int open_cache(const struct hc_config *cfg, hc_cache **c)
 	}
 	int rc = hc_open(cfg, c);
 	if (rc != 0) {
-		fprintf(stderr, "hotcache: cannot open the store: %s\n", hc_last_error());
+		/* the sentence already says what could not be opened */
+		fprintf(stderr, "hotcache: %s\n", hc_last_error());
 		return rc == HC_ECONFIG || rc == HC_EINVAL ? 2 : 1;
 	}
+	return 0;
+}
+
+/* The read commands: never the write lock, never a new store (backing.open). */
+static void for_reading(struct hc_config *cfg)
+{
+	if (cfg->open_mode == HC_OPEN_PRIMARY)
+		cfg->open_mode = HC_OPEN_SECONDARY;
+	cfg->create_if_missing = 0;
+}
+
+static int stats(const struct hc_config *cfg)
+{
+	hc_cache *c;
+	int rc = open_cache(cfg, &c);
+	if (rc != 0)
+		return rc;
+	struct hc_stats st;
+	rc = hc_stats(c, &st);
+	if (rc != 0) {
+		fprintf(stderr, "hotcache: %s\n", hc_last_error());
+		hc_close(c);
+		return 1;
+	}
+	const struct {
+		const char *name;
+		uint64_t v;
+	} rows[] = {
+		{ "hits", st.hits }, { "misses", st.misses }, { "inserts", st.inserts },
+		{ "evictions", st.evictions }, { "deletes", st.deletes },
+		{ "not_cached", st.not_cached }, { "loads", st.loads },
+		{ "load_waits", st.load_waits }, { "corrupt", st.corrupt },
+		{ "entries", st.entries }, { "accounted_bytes", st.accounted_bytes },
+		{ "retired_bytes", st.retired_bytes }, { "metadata_bytes", st.metadata_bytes },
+		{ "memory_limit", st.memory_limit }, { "slack_bytes", st.slack_bytes },
+		{ "shards", st.shards }, { "store_corrupt", st.store_corrupt },
+		{ "store_payload_records", st.store_payload_records },
+		{ "store_kel_records", st.store_kel_records },
+		{ "store_keystate_records", st.store_keystate_records },
+		{ "store_sst_bytes", st.store_sst_bytes },
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		printf("%s %llu\n", rows[i].name, (unsigned long long)rows[i].v);
+	hc_close(c);
 	return 0;
 }
 
@@ -217,21 +312,51 @@ int main(int argc, char **argv)
 		return usage(stderr);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
 		return usage(stdout);
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("hotcache %s\n", hc_version(NULL, NULL, NULL));
+		return 0;
+	}
 	if (strcmp(argv[1], "load") == 0)
 		return load_main(argc - 1, argv + 1);
+	const char *cmd = argv[1];
+	int kel = strcmp(cmd, "kel") == 0;
+	if (kel && (argc < 3 || (strcmp(argv[2], "import") != 0 &&
+	                         strcmp(argv[2], "verify") != 0))) {
+		if (argc >= 3 && has_help(argc, argv) && argv[2][0] == '-')
+			return usage(stdout);
+		fprintf(stderr, "hotcache: unknown command 'kel %s' (kel import, kel verify; see "
+		        "hotcache --help)\n", argc >= 3 ? argv[2] : "");
+		return 2;
+	}
+	if (!kel && strcmp(cmd, "keystate") != 0 && strcmp(cmd, "stats") != 0) {
+		fprintf(stderr, "hotcache: unknown command '%s' (load, kel import, kel verify, "
+		        "keystate, stats; see hotcache --help)\n", cmd);
+		return 2;
+	}
+	if (has_help(argc, argv))
+		return command_help(kel ? (strcmp(argv[2], "import") == 0 ? "kel import"
+		                                                           : "kel verify")
+		                        : cmd);
 	struct hc_config cfg;
 	int rc = cli_config(&cfg, &argc, argv, NULL);
 	if (rc != 0)
 		return rc;
-	if (strcmp(argv[1], "kel") == 0 && argc == 4 && strcmp(argv[2], "import") == 0)
+	if (kel && argc == 4 && strcmp(argv[2], "import") == 0)
 		return kel_import(&cfg, argv[3]);
-	if (strcmp(argv[1], "kel") == 0 && argc == 4 && strcmp(argv[2], "verify") == 0)
+	if (kel && argc == 4 && strcmp(argv[2], "verify") == 0) {
+		for_reading(&cfg);
 		return kel_verify(&cfg, argv[3]);
-	if (strcmp(argv[1], "keystate") == 0 && (argc == 3 || argc == 4)) {
+	}
+	if (strcmp(cmd, "keystate") == 0 && (argc == 3 || argc == 4)) {
 		int json = argc == 4 && strcmp(argv[3], "--json") == 0;
 		if (argc == 4 && !json)
 			return usage(stderr);
+		for_reading(&cfg);
 		return keystate(&cfg, argv[2], json);
+	}
+	if (strcmp(cmd, "stats") == 0 && argc == 2) {
+		for_reading(&cfg);
+		return stats(&cfg);
 	}
 	return usage(stderr);
 }

@@ -1043,19 +1043,9 @@ static int make_tmp_store(struct hc_config *cfg, char *dir, size_t cap)
 		        strerror(errno));
 		return 1;
 	}
-	char path[HC_PATH_MAX + 64], key[HC_PATH_MAX + 64];
+	char path[HC_PATH_MAX + 64];
 	snprintf(path, sizeof(path), "%s/store", dir);
-	/* A throwaway data key, made here so hc_open has no new key to announce. */
-	unsigned char raw[32];
-	snprintf(key, sizeof(key), "%s/store.key", dir);
-	int fd = open(key, O_WRONLY | O_CREAT | O_EXCL, 0600);
-	randombytes_buf(raw, sizeof(raw));
-	if (fd < 0 || write(fd, raw, sizeof(raw)) != (ssize_t)sizeof(raw) || close(fd) != 0) {
-		fprintf(stderr, "hotcache load: cannot write %s: %s\n", key, strerror(errno));
-		sodium_memzero(raw, sizeof(raw));
-		return 1;
-	}
-	sodium_memzero(raw, sizeof(raw));
+	/* hc_open creates the store and its data key together (issue 12). */
 	if (hc_config_set(cfg, "backing.mode", "rocksdb", err, sizeof(err)) != 0 ||
 	    hc_config_set(cfg, "backing.path", path, err, sizeof(err)) != 0) {
 		fprintf(stderr, "hotcache load: %s\n", err);

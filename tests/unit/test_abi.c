@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -159,6 +160,33 @@ static void key_beyond_callers_struct_is_refused(void **state)
 		snprintf(k, sizeof k, "%.*s", (int)(eq - v02[i]), v02[i]);
 		if (hc_config_set((struct hc_config *)old, k, eq + 1, err, sizeof err) != 0)
 			fail_msg("0.2.0 key %s refused: %s", k, err);
+	}
+	/* Keys added after the first sized layout: refused by name, struct untouched. */
+	const char *newer[] = {"backing.open", "backing.log_level", "backing.log_dir",
+	                       "crypto.key_file_permissive"};
+	const char *val[] = {"read_only", "warn", "/tmp", "true"};
+	for (size_t i = 0; i < sizeof newer / sizeof newer[0]; i++) {
+		struct hc_config_0_2 before = *old;
+		assert_int_equal(hc_config_set((struct hc_config *)old, newer[i], val[i], err,
+		                               sizeof err), HC_ECONFIG);
+		if (strstr(err, newer[i]) == NULL || strstr(err, "predates") == NULL)
+			fail_msg("%s: unclear refusal: %s", newer[i], err);
+		assert_memory_equal(&before, old, sizeof before);
+		/* The same key in a file is refused the same way, with its line. */
+		char path[] = "/tmp/hc-abi-ini-XXXXXX";
+		int fd = mkstemp(path);
+		assert_true(fd >= 0);
+		char ini[128];
+		const char *dot = strchr(newer[i], '.');
+		int n = snprintf(ini, sizeof ini, "[%.*s]\n%s = %s\n", (int)(dot - newer[i]),
+		                 newer[i], dot + 1, val[i]);
+		assert_int_equal(write(fd, ini, (size_t)n), n);
+		close(fd);
+		assert_int_equal(hc_config_load((struct hc_config *)old, path, err, sizeof err),
+		                 HC_ECONFIG);
+		unlink(path);
+		assert_non_null(strstr(err, ":2:"));
+		assert_memory_equal(&before, old, sizeof before);
 	}
 	guard_intact(old, sizeof *old);
 	free(old);

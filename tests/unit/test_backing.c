@@ -261,16 +261,23 @@ static void bad_key_files(void **state)
 	(void)state;
 	tb_dir_make(&d);
 	o = tb_opts(&d, HC_DURABILITY_SYNC);
+	b = open_ok(&o); /* a store and its key, created together */
+	backing_close(b);
 	write_key_file(d.key, 0x33, 31);
 	assert_int_equal(backing_open(&o, &b, err, sizeof(err)), HC_EKEY);
 	assert_non_null(strstr(err, "exactly 32 bytes"));
 	write_key_file(d.key, 0x33, 33);
 	assert_int_equal(backing_open(&o, &b, err, sizeof(err)), HC_EKEY);
-	/* a 32-byte file the user made is used as is for a new store */
+	tb_dir_remove(&d);
+
+	/* a key file without its store (issue 12): refused, naming both, nothing created */
+	tb_dir_make(&d);
+	o = tb_opts(&d, HC_DURABILITY_SYNC);
 	write_key_file(d.key, 0x33, 32);
-	b = open_ok(&o);
-	assert_int_equal(backing_flags(b) & BACKING_CREATED_KEY_FILE, 0);
-	backing_close(b);
+	assert_int_equal(backing_open(&o, &b, err, sizeof(err)), HC_EKEY);
+	assert_non_null(strstr(err, d.db));
+	assert_non_null(strstr(err, d.key));
+	assert_int_equal(stat(d.db, &st), -1);
 	tb_dir_remove(&d);
 
 	/* an absent store without create: HC_EIO, and nothing is created */

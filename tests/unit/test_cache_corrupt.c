@@ -299,6 +299,7 @@ static void wrong_key_file_is_ekey_at_open_naming_the_file(void **state)
 	memset(raw, 0x5a, sizeof(raw));
 	assert_int_equal(fwrite(raw, 1, sizeof(raw), f), sizeof(raw));
 	fclose(f);
+	assert_int_equal(chmod(other, 0600), 0); /* group/others access is refused first */
 	assert_null(open_cache(&d, other, HC_EKEY));
 	print_message("hc_open with another key file: %s\n", hc_last_error());
 	assert_non_null(strstr(hc_last_error(), other));

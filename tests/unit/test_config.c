@@ -55,12 +55,16 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.max_entry, MIB);
 	assert_int_equal(cfg.expected_entries, 0);
 	assert_int_equal(cfg.backing_mode, HC_BACKING_ROCKSDB);
-	assert_string_equal(cfg.backing_path, "hotcache.db");
+	assert_string_equal(cfg.backing_path, ""); /* no default store (issue 12) */
 	assert_int_equal(cfg.durability, HC_DURABILITY_SYNC);
 	assert_int_equal(cfg.block_cache, 32 * MIB);
 	assert_int_equal(cfg.write_buffer, 32 * MIB);
 	assert_int_equal(cfg.create_if_missing, 1);
 	assert_string_equal(cfg.key_file, "");
+	assert_int_equal(cfg.open_mode, HC_OPEN_PRIMARY);
+	assert_int_equal(cfg.store_log_level, HC_STORE_LOG_NONE);
+	assert_string_equal(cfg.store_log_dir, "");
+	assert_int_equal(cfg.key_file_permissive, 0);
 	assert_int_equal(hc_config_check(&cfg, err, sizeof err), HC_OK);
 	hc_config_default(NULL); /* a no-op, not a crash */
 }
@@ -85,6 +89,10 @@ static void test_good_file_every_key(void **state)
 	assert_int_equal(cfg.write_buffer, 64 * MIB);
 	assert_int_equal(cfg.create_if_missing, 0);
 	assert_string_equal(cfg.key_file, "/etc/hotcache/data key");
+	assert_int_equal(cfg.open_mode, HC_OPEN_SECONDARY);
+	assert_int_equal(cfg.store_log_level, HC_STORE_LOG_WARN);
+	assert_string_equal(cfg.store_log_dir, "/var/log/hotcache");
+	assert_int_equal(cfg.key_file_permissive, 1);
 }
 
 static void test_good_file_bom_crlf_and_repeated_section(void **state)
@@ -155,6 +163,12 @@ static const struct bad_case bad_cases[] = {
 	{ "bad_long_line.ini", 2, NULL, "longer than 198 bytes" },
 	{ "bad_bool.ini", 2, "backing.create", "'maybe' is not a boolean" },
 	{ "bad_enum.ini", 2, "backing.durability", "'fsync' is not one of sync, wal or none" },
+	{ "bad_open.ini", 3, "backing.open", "'readonly' is not one of primary, read_only or "
+	  "secondary" },
+	{ "bad_log_level.ini", 2, "backing.log_level", "'verbose' is not one of none, fatal, "
+	  "error, warn, info or debug" },
+	{ "bad_permissive.ini", 3, "crypto.key_file_permissive", "'sometimes' is not a "
+	  "boolean" },
 	{ "bad_nul.ini", 2, NULL, "NUL byte" },
 	{ "bad_continuation.ini", 3, NULL, "cannot parse 'more text'" },
 	{ "bad_negative.ini", 2, "cache.max_entry", "'-1' is not a size" },
@@ -491,13 +505,27 @@ static void test_check_direct_fields(void **state)
 	cfg.shards = 64;
 	assert_int_equal(hc_config_check(&cfg, err, sizeof err), HC_OK);
 
+	/* rocksdb without a path is complete enough to check: hc_open refuses it
+	 * (test_store_safety), since --store or hc_config_set may still give the path. */
 	fresh(&cfg);
 	cfg.backing_mode = HC_BACKING_ROCKSDB;
 	cfg.backing_path[0] = '\0';
-	assert_int_equal(hc_config_check(&cfg, err, sizeof err), HC_ECONFIG);
-	assert_non_null(strstr(err, "backing.path"));
-	strcpy(cfg.backing_path, "/tmp/x");
 	assert_int_equal(hc_config_check(&cfg, err, sizeof err), HC_OK);
+
+	fresh(&cfg);
+	cfg.open_mode = 3;
+	assert_int_equal(hc_config_check(&cfg, err, sizeof err), HC_ECONFIG);
+	assert_non_null(strstr(err, "backing.open"));
+
+	fresh(&cfg);
+	cfg.store_log_level = -1;
+	assert_int_equal(hc_config_check(&cfg, err, sizeof err), HC_ECONFIG);
+	assert_non_null(strstr(err, "backing.log_level"));
+
+	fresh(&cfg);
+	cfg.key_file_permissive = 2;
+	assert_int_equal(hc_config_check(&cfg, err, sizeof err), HC_ECONFIG);
+	assert_non_null(strstr(err, "crypto.key_file_permissive"));
 }
 
 static void test_auto_shards(void **state)

@@ -121,7 +121,8 @@ static void new_key_is_reported_through_log_fn(void **state)
 	hc_close(c);
 	assert_int_equal(l.n, 1);
 	assert_int_equal(l.level, HC_LOG_INFO);
-	assert_non_null(strstr(l.msg, "created a new data key"));
+	assert_non_null(strstr(l.msg, "created a new store"));
+	assert_non_null(strstr(l.msg, "data key"));
 	assert_non_null(strstr(l.msg, "/told.key"));
 	memset(&l, 0, sizeof l);
 	c = open_in("told", collect, &l);

@@ -1,0 +1,108 @@
+#!/bin/sh
+# test_cli: the hotcache command apart from `load` (issue 12, points 5 and 8).
+#  - --version prints the library's version; every command has --help (exit 0, usage on
+#    stdout, nothing opened); an unknown command is named in a one-line error (exit 2);
+#  - keystate, kel verify and stats --store read a store another process holds open as
+#    primary (they open it as a RocksDB secondary), with no doubled message on errors;
+#  - a mistyped --store is never created by a read command.
+# usage: test_cli.sh /path/to/hotcache /path/to/store_holder SOURCE_DIR
+set -u
+BIN=${1:?usage: test_cli.sh HOTCACHE STORE_HOLDER SOURCE_DIR}
+HOLDER=${2:?}
+SRC=${3:?}
+T=$(mktemp -d "${TMPDIR:-/tmp}/test_cli.XXXXXX") || exit 1
+HOLDER_PID=
+cleanup() {
+	[ -n "$HOLDER_PID" ] && kill "$HOLDER_PID" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+mkdir "$T/tmp"
+export TMPDIR="$T/tmp"
+fails=0
+fail() {
+	echo "FAIL: $*" >&2
+	fails=$((fails + 1))
+}
+
+# expect STATUS NAME ARGS...: runs hotcache ARGS, checks the exit status.
+expect() {
+	want=$1
+	name=$2
+	shift 2
+	"$BIN" "$@" >"$T/out" 2>"$T/err"
+	st=$?
+	[ "$st" -eq "$want" ] || fail "$name: exit status $st, expected $want: $(head -c 400 "$T/err")"
+}
+
+# --version
+expect 0 "--version" --version
+grep -Eq '^hotcache [0-9]+\.[0-9]+\.[0-9]+$' "$T/out" || fail "--version printed '$(cat "$T/out")'"
+
+# CMD --help, for every command: usage on stdout, nothing on stderr, no file touched
+for cmd in "load" "kel import" "kel verify" "keystate" "stats"; do
+	# shellcheck disable=SC2086
+	(cd "$T" && "$BIN" $cmd --help >"$T/out" 2>"$T/err")
+	st=$?
+	[ "$st" -eq 0 ] || fail "$cmd --help: exit status $st: $(head -c 300 "$T/err")"
+	grep -q "usage" "$T/out" || fail "$cmd --help: no usage on stdout: $(head -c 300 "$T/out")"
+	[ -s "$T/err" ] && fail "$cmd --help: wrote to stderr: $(head -c 300 "$T/err")"
+done
+[ -e "$T/--help" ] && fail "kel import --help made a file named --help"
+
+# an unknown command is named
+expect 2 "unknown command" frobnicate --store "$T/x"
+grep -q "frobnicate" "$T/err" || fail "unknown command not named: $(cat "$T/err")"
+[ "$(wc -l <"$T/err")" -eq 1 ] || fail "unknown command: not one line: $(cat "$T/err")"
+expect 2 "unknown kel command" kel frob X --store "$T/x"
+grep -q "frob" "$T/err" || fail "unknown kel command not named: $(cat "$T/err")"
+
+# a store with a KEL in it
+expect 0 "kel import" kel import "$SRC/tests/data/keri/01_direct_mode_coe_icp_rot_ixn.cesr" \
+	--store "$T/store"
+PREFIX=$(awk '/ icp .*accepted$/ { print $3; exit }' "$T/out")
+[ -n "$PREFIX" ] || fail "kel import accepted no inception: $(head -c 400 "$T/out")"
+
+# a process holds it as primary, as a daemon would
+mkfifo "$T/ctl"
+"$HOLDER" "$T/store" <"$T/ctl" >"$T/ready" 2>"$T/holder.err" &
+HOLDER_PID=$!
+exec 3>"$T/ctl"
+i=0
+while [ "$i" -lt 100 ] && ! grep -q ready "$T/ready" 2>/dev/null; do
+	sleep 0.1
+	i=$((i + 1))
+done
+grep -q ready "$T/ready" || fail "store_holder did not start: $(cat "$T/holder.err")"
+
+expect 0 "keystate beside a primary" keystate "$PREFIX" --store "$T/store" --json
+grep -q "\"i\":\"$PREFIX\"" "$T/out" || fail "keystate printed $(head -c 300 "$T/out")"
+expect 0 "kel verify beside a primary" kel verify "$PREFIX" --store "$T/store"
+grep -q "events verified" "$T/out" || fail "kel verify printed $(head -c 300 "$T/out")"
+expect 0 "stats beside a primary" stats --store "$T/store"
+grep -q "^store_corrupt 0$" "$T/out" || fail "stats printed $(head -c 600 "$T/out")"
+# the KEL imported above (3 events) and the holder's payload, seen through the secondary
+grep -q "^store_kel_records 3$" "$T/out" || fail "stats: kel records: $(cat "$T/out")"
+grep -q "^store_keystate_records 1$" "$T/out" || fail "stats: keystates: $(cat "$T/out")"
+grep -q "^store_payload_records 1$" "$T/out" || fail "stats: payloads: $(cat "$T/out")"
+# a writer is refused by the lock, with one clear sentence
+expect 1 "kel import beside a primary" kel import \
+	"$SRC/tests/data/keri/01_direct_mode_coe_icp_rot_ixn.cesr" --store "$T/store"
+grep -q "cannot open the store: cannot open the store" "$T/err" && fail "doubled message: $(cat "$T/err")"
+grep -q "$T/store" "$T/err" || fail "the lock error does not name the store: $(cat "$T/err")"
+exec 3>&-
+wait "$HOLDER_PID" || fail "store_holder failed: $(cat "$T/holder.err")"
+HOLDER_PID=
+[ -z "$(ls -A "$T/tmp")" ] || fail "secondary directories left in TMPDIR: $(ls "$T/tmp")"
+
+# a mistyped --store is never created by a read command
+for cmd in "keystate $PREFIX" "kel verify $PREFIX" "stats"; do
+	# shellcheck disable=SC2086
+	expect 1 "$cmd on a missing store" $cmd --store "$T/stor"
+	[ -e "$T/stor" ] && fail "$cmd created the mistyped store $T/stor"
+	[ -e "$T/stor.key" ] && fail "$cmd created a key file $T/stor.key"
+	grep -q "does not exist" "$T/err" || fail "$cmd: $(cat "$T/err")"
+done
+
+[ "$fails" -eq 0 ] || { echo "$fails failure(s)" >&2; exit 1; }
+echo "test_cli: all passed"
