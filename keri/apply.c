@@ -136,10 +136,13 @@ static int inception(const struct keri_event *ev, char *why, size_t whylen)
 		                 "self-addressing prefix rule: i %s must equal d %s", ev->pre,
 		                 ev->said);
 	}
-	if (ev->pre[0] == 'B' && ev->nn != 0)
+	/* keripy SerderKERI._verify: a non-transferable prefix commits to nothing beyond
+	 * its one key, so n, b and a are empty (a D basic prefix may have all three). */
+	if (ev->pre[0] == 'B' && (ev->nn != 0 || ev->nb != 0 || ev->a_len > 2))
 		return keri_fail(why, whylen, KERI_ENONTRANS,
-		                 "non-transferable rule: prefix %s (code B) must have an empty n",
-		                 ev->pre);
+		                 "non-transferable rule: prefix %s (code B) must have empty n, b "
+		                 "and a (it has %u, %u and %s)", ev->pre, ev->nn, ev->nb,
+		                 ev->a_len > 2 ? "some" : "none");
 	if ((rc = distinct(ev->b, ev->nb, "b", why, whylen)))
 		return rc;
 	return toad(ev->bt, ev->nb, why, whylen);

@@ -82,7 +82,7 @@ enum keri_err {
 	KERI_ENEXT = -115,      /* new keys do not satisfy the prior next commitment */
 	KERI_EWITNESS = -116,   /* b/br/ba/bt rules or witness signatures */
 	KERI_EABANDONED = -117, /* the identifier was abandoned (empty n): no more events */
-	KERI_ENONTRANS = -118,  /* non-transferable (B) prefix: no more events, n empty */
+	KERI_ENONTRANS = -118,  /* non-transferable (B) prefix: no later event; n, b, a empty */
 	KERI_EESTONLY = -119,   /* EO trait: interaction events are not allowed */
 	KERI_ETRAIT = -120,     /* an unknown or duplicated config trait */
 	KERI_ECESR = -121,      /* unknown or unsupported CESR code, bad base64 */

@@ -816,6 +816,44 @@ static void non_transferable_and_basic_prefix_rules(void **state)
 	assert_int_equal(feed(&s0, m, sign1(m, b, &K[1]), &s1), KERI_OK);
 }
 
+/* An icp with an anchor list `a` of our choosing (icp() always writes "a":[]). */
+static size_t icp_with_a(char *buf, const char *pre, const char *key, const char *digs,
+                         const char *bt, const char *wits, const char *a)
+{
+	snprintf(buf, 8192,
+	         "{\"v\":\"KERI10JSON000000_\",\"t\":\"icp\",\"d\":\"" DUMMY "\",\"i\":\"%s\","
+	         "\"s\":\"0\",\"kt\":\"1\",\"k\":[\"%s\"],\"nt\":\"%s\",\"n\":[%s],"
+	         "\"bt\":\"%s\",\"b\":[%s],\"c\":[],\"a\":%s}",
+	         pre, key, digs[0] ? "1" : "0", digs, bt, wits, a);
+	return finish(buf);
+}
+
+/* Issue 10 rule 4 (keripy SerderKERI._verify and Kever.incept): a non-transferable
+ * (B) prefix has empty n, b and a; a transferable basic (D) prefix may have them. */
+static void non_transferable_inception_has_no_witnesses_or_anchors(void **state)
+{
+	(void)state;
+	static struct keri_state st;
+	struct kp nt;
+	mkkey(&nt, 50, 'B');
+	char seal[256];
+	snprintf(seal, sizeof(seal), "[{\"i\":\"%s\",\"s\":\"0\",\"d\":\"%s\"}]", K[3].dig,
+	         K[4].dig);
+	/* Controls: B with nothing, D with witnesses and an anchor. */
+	size_t b = icp_with_a(m, nt.qb, nt.qb, "", "0", "", "[]");
+	assert_int_equal(feed(NULL, m, sign1(m, b, &nt), &st), KERI_OK);
+	b = icp_with_a(m, K[0].qb, K[0].qb, list(1, K[1].dig), "1", list(1, W[0].qb), seal);
+	assert_int_equal(feed(NULL, m, sign1(m, b, &K[0]), &st), KERI_OK);
+	/* B with a witness, and B with an anchor. */
+	b = icp_with_a(m, nt.qb, nt.qb, "", "1", list(1, W[0].qb), "[]");
+	assert_rejects(feed(NULL, m, sign1(m, b, &nt), &st), KERI_ENONTRANS);
+	b = icp_with_a(m, nt.qb, nt.qb, "", "0", "", seal);
+	assert_rejects(feed(NULL, m, sign1(m, b, &nt), &st), KERI_ENONTRANS);
+	/* kt above its single key, and nt above its empty n. */
+	b = icp(m, nt.qb, "2", list(1, nt.qb), "0", "", "0", "", "");
+	assert_rejects(feed(NULL, m, sign1(m, b, &nt), &st), KERI_ETHRESHOLD);
+}
+
 static void receipt_recognised_and_skipped(void **state)
 {
 	(void)state;
@@ -1022,6 +1060,7 @@ int main(void)
 		cmocka_unit_test(abandoned_identifier_cannot_rotate),
 		cmocka_unit_test(establishment_only_refuses_ixn),
 		cmocka_unit_test(non_transferable_and_basic_prefix_rules),
+		cmocka_unit_test(non_transferable_inception_has_no_witnesses_or_anchors),
 		cmocka_unit_test(receipt_recognised_and_skipped),
 		cmocka_unit_test(other_attachment_groups_are_skipped),
 		cmocka_unit_test(stream_of_events_parses_one_at_a_time),
