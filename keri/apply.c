@@ -310,8 +310,12 @@ int keri_apply_flags(const struct keri_state *prior, const struct keri_event *ev
 		              (rc = witness_sigs(ev, wits, nw, ev->bt, why, whylen))))
 			return rc;
 		memset(next, 0, sizeof(*next));
-		memcpy(next->c, ev->c, sizeof(next->c));
-		next->nc = ev->nc;
+		/* keripy's Kever keeps two booleans, estOnly and doNotDelegate, and its
+		 * state() lists them in that order; every other trait is dropped. */
+		static const uint8_t kept[] = {KERI_TRAIT_EO, KERI_TRAIT_DND};
+		for (unsigned t = 0; t < sizeof(kept); t++)
+			if (memchr(ev->c, kept[t], ev->nc))
+				next->c[next->nc++] = kept[t];
 		memcpy(next->pre, ev->pre, sizeof(next->pre));
 	} else if (ev->ilk == KERI_ILK_ROT) {
 		if ((rc = keys(ev, why, whylen)) ||

@@ -180,7 +180,8 @@ struct keri_state {
 	struct keri_tholder kt, nt;
 	uint32_t bt;
 	uint8_t nk, nn, nb, nc, ee_nbr, ee_nba;
-	uint8_t c[KERI_MAX_TRAITS];
+	uint8_t c[KERI_MAX_TRAITS];  /* EO then DND, the traits keripy's state keeps (a
+	                                record stored by an older version may hold NB) */
 	char k[KERI_MAX_KEYS][KERI_QB64 + 1];
 	char n[KERI_MAX_KEYS][KERI_QB64 + 1];
 	char b[KERI_MAX_WITS][KERI_QB64 + 1];

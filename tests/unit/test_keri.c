@@ -789,6 +789,40 @@ static void establishment_only_refuses_ixn(void **state)
 	assert_non_null(strstr(json, "\"c\":[\"EO\"]"));
 }
 
+/* keripy's KeyStateRecord of an icp of K0 committing to K1, with c as given. */
+static void expect_icp_record(const struct keri_state *st, const char *c)
+{
+	char json[4096], expect[4096];
+	size_t len;
+	snprintf(expect, sizeof(expect),
+	         "{\"vn\":[1,0],\"i\":\"%s\",\"s\":\"0\",\"p\":\"\",\"d\":\"%s\",\"f\":\"0\","
+	         "\"dt\":\"" DT "\",\"et\":\"icp\",\"kt\":\"1\",\"k\":[\"%s\"],\"nt\":\"1\","
+	         "\"n\":[\"%s\"],\"bt\":\"0\",\"b\":[],\"c\":[%s],\"ee\":{\"s\":\"0\","
+	         "\"d\":\"%s\",\"br\":[],\"ba\":[]},\"di\":\"\"}",
+	         st->pre, st->d, K[0].qb, K[1].dig, c, st->d);
+	assert_int_equal(keri_state_json(st, DT, json, sizeof(json), &len), KERI_OK);
+	assert_string_equal(json, expect);
+	assert_int_equal(len, strlen(expect));
+}
+
+/* Issue 10 rule 5 (keripy Kever.state): the record's c holds EO then DND, in that
+ * order whatever the event listed; NB (a TEL trait) never appears. */
+static void keystate_record_traits_are_eo_then_dnd(void **state)
+{
+	(void)state;
+	static struct keri_state st;
+	static const char *const cases[][2] = {
+		{"\"DND\",\"EO\"", "\"EO\",\"DND\""}, {"\"EO\",\"DND\"", "\"EO\",\"DND\""},
+		{"\"NB\"", ""}, {"\"NB\",\"DND\"", "\"DND\""}, {"", ""},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t b = icp(m, NULL, "1", list(1, K[0].qb), "1", list(1, K[1].dig), "0", "",
+		               cases[i][0]);
+		assert_int_equal(feed(NULL, m, sign1(m, b, &K[0]), &st), KERI_OK);
+		expect_icp_record(&st, cases[i][1]);
+	}
+}
+
 static void non_transferable_and_basic_prefix_rules(void **state)
 {
 	(void)state;
@@ -1059,6 +1093,7 @@ int main(void)
 		cmocka_unit_test(signature_pad_bits_rejected),
 		cmocka_unit_test(abandoned_identifier_cannot_rotate),
 		cmocka_unit_test(establishment_only_refuses_ixn),
+		cmocka_unit_test(keystate_record_traits_are_eo_then_dnd),
 		cmocka_unit_test(non_transferable_and_basic_prefix_rules),
 		cmocka_unit_test(non_transferable_inception_has_no_witnesses_or_anchors),
 		cmocka_unit_test(receipt_recognised_and_skipped),
