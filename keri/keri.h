@@ -107,10 +107,15 @@ enum keri_ilk {
 	KERI_ILK_RCT = 6
 };
 
+/* keripy's TraitDex. The key state keeps EO and DND (keripy's Kever has a boolean for
+ * each); the others are accepted on an event and ignored, as keripy ignores them. */
 enum keri_trait {
 	KERI_TRAIT_EO = 1,  /* establishment only */
 	KERI_TRAIT_DND = 2, /* do not delegate (kept; delegation is unsupported anyway) */
-	KERI_TRAIT_NB = 3   /* no backers (a TEL trait; kept and reported) */
+	KERI_TRAIT_NB = 3,  /* no backers (a TEL registry trait) */
+	KERI_TRAIT_NRB = 4, /* no registrar backers (TEL) */
+	KERI_TRAIT_RB = 5,  /* registrar backers (TEL) */
+	KERI_TRAIT_DID = 6  /* delegate is delegator */
 };
 
 /*

@@ -823,6 +823,30 @@ static void keystate_record_traits_are_eo_then_dnd(void **state)
 	}
 }
 
+/* Issue 10 rule 6: keripy's TraitDex also has RB, NRB (registrar backers, TEL) and
+ * DID (delegate is delegator); its Kever ignores them. Accepted, kept out of the
+ * record; a trait outside TraitDex is still refused by name. */
+static void registrar_and_did_traits_accepted_and_ignored(void **state)
+{
+	(void)state;
+	static struct keri_state st;
+	static const char *const cases[][2] = {
+		{"\"RB\"", ""}, {"\"NRB\"", ""}, {"\"DID\"", ""},
+		{"\"DID\",\"EO\",\"RB\",\"DND\"", "\"EO\",\"DND\""},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t b = icp(m, NULL, "1", list(1, K[0].qb), "1", list(1, K[1].dig), "0", "",
+		               cases[i][0]);
+		assert_int_equal(feed(NULL, m, sign1(m, b, &K[0]), &st), KERI_OK);
+		expect_icp_record(&st, cases[i][1]);
+	}
+	size_t b = icp(m, NULL, "1", list(1, K[0].qb), "1", list(1, K[1].dig), "0", "",
+	               list(2, "RB", "RB"));
+	assert_rejects(feed(NULL, m, sign1(m, b, &K[0]), &st), KERI_ETRAIT);
+	b = icp(m, NULL, "1", list(1, K[0].qb), "1", list(1, K[1].dig), "0", "", list(1, "DIDX"));
+	assert_rejects(feed(NULL, m, sign1(m, b, &K[0]), &st), KERI_ETRAIT);
+}
+
 static void non_transferable_and_basic_prefix_rules(void **state)
 {
 	(void)state;
@@ -1094,6 +1118,7 @@ int main(void)
 		cmocka_unit_test(abandoned_identifier_cannot_rotate),
 		cmocka_unit_test(establishment_only_refuses_ixn),
 		cmocka_unit_test(keystate_record_traits_are_eo_then_dnd),
+		cmocka_unit_test(registrar_and_did_traits_accepted_and_ignored),
 		cmocka_unit_test(non_transferable_and_basic_prefix_rules),
 		cmocka_unit_test(non_transferable_inception_has_no_witnesses_or_anchors),
 		cmocka_unit_test(receipt_recognised_and_skipped),
