@@ -12,12 +12,13 @@
  *      for an ixn; `p` is the current SAID;
  *   5. key configuration of an establishment event: thresholds against list sizes,
  *      basic-prefix and non-transferable rules, witness list arithmetic and bt;
- *   6. signatures: every attached controller signature verifies (Ed25519 over the
- *      body) at an index of the current keys; their distinct indices meet kt; for a
- *      rotation, the new keys exposed by the signatures' ondices meet the prior nt
- *      (digest of each key's qb64 text, with the code of the prior digest);
- *   7. witness signatures (-B), when attached: each verifies against the witness at
- *      its index, and their distinct count reaches bt.
+ *   6. signatures: the attached controller signatures that verify (Ed25519 over the
+ *      body) at an index of the current keys count, the others are dropped (keripy's
+ *      verifySigs); their distinct indices meet kt; for a rotation, the new keys
+ *      exposed by the verified signatures' ondices meet the prior nt (digest of each
+ *      key's qb64 text, with the code of the prior digest);
+ *   7. witness signatures (-B), when attached: those that verify against the witness
+ *      at their index count, the others are dropped; their distinct count reaches bt.
  * Only then is *next written; on any error or duplicate it is left untouched.
  */
 #include <string.h>
@@ -191,27 +192,34 @@ static int verify(const struct keri_event *ev, const struct keri_sig *s, const c
 	return crypto_sign_verify_detached(s->sig, ev->body, ev->size, p.raw);
 }
 
+/*
+ * keripy's verifySigs: a signature whose index is outside the key list, or that does
+ * not verify, is dropped (a relay can append junk to any event); the ones that verify
+ * must meet the threshold. *ok marks the attached signatures (by position) that
+ * verified, the only ones that may expose prior next keys.
+ */
 static int controller_sigs(const struct keri_event *ev, const qb64_t *k, unsigned nk,
-                           const struct keri_tholder *kt, uint32_t *have, char *why,
+                           const struct keri_tholder *kt, uint32_t *ok, char *why,
                            size_t whylen)
 {
-	*have = 0;
+	uint32_t have = 0;
+	*ok = 0;
 	for (unsigned i = 0; i < ev->nsigs; i++) {
 		const struct keri_sig *s = &ev->sigs[i];
-		if (s->index >= nk)
-			return keri_fail(why, whylen, KERI_ESIG,
-			                 "signature rule: index %u is beyond the %u current keys",
-			                 s->index, nk);
-		if (verify(ev, s, k[s->index]))
-			return keri_fail(why, whylen, KERI_ESIG,
-			                 "signature rule: signature at index %u does not verify "
-			                 "against key k[%u] %s", s->index, s->index, k[s->index]);
-		*have |= UINT32_C(1) << s->index;
+		if (s->index >= nk || verify(ev, s, k[s->index]))
+			continue;
+		have |= UINT32_C(1) << s->index;
+		*ok |= UINT32_C(1) << i;
 	}
-	if (!keri_tholder_satisfied(kt, *have))
+	if (!have && ev->nsigs)
+		return keri_fail(why, whylen, KERI_ESIG,
+		                 "signature rule: none of the %u attached signature(s) verifies "
+		                 "against the %u current key(s)", ev->nsigs, nk);
+	if (!keri_tholder_satisfied(kt, have))
 		return keri_fail(why, whylen, KERI_ETHRESHOLD,
-		                 "threshold rule: %d verified signature(s) do not satisfy kt",
-		                 __builtin_popcount(*have));
+		                 "threshold rule: %d verified signature(s) do not satisfy kt "
+		                 "(keripy holds such an event as partially signed)",
+		                 __builtin_popcount(have));
 	return KERI_OK;
 }
 
@@ -224,7 +232,7 @@ static int commits(const char *dig, const char *k)
 }
 
 static int prerotation(const struct keri_state *prior, const struct keri_event *ev,
-                       int skip_sigs, char *why, size_t whylen)
+                       int skip_sigs, uint32_t ok, char *why, size_t whylen)
 {
 	uint32_t ohave = 0;
 	if (skip_sigs) {
@@ -235,7 +243,7 @@ static int prerotation(const struct keri_state *prior, const struct keri_event *
 	} else {
 		for (unsigned i = 0; i < ev->nsigs; i++) {
 			const struct keri_sig *s = &ev->sigs[i];
-			if (s->has_ondex && s->ondex < prior->nn &&
+			if ((ok & (UINT32_C(1) << i)) && s->has_ondex && s->ondex < prior->nn &&
 			    commits(prior->n[s->ondex], ev->k[s->index]))
 				ohave |= UINT32_C(1) << s->ondex;
 		}
@@ -248,6 +256,8 @@ static int prerotation(const struct keri_state *prior, const struct keri_event *
 	return KERI_OK;
 }
 
+/* Witness signatures, when a -B group is attached: dropped like controller ones when
+ * out of range or failing; the distinct witnesses that verify must reach bt. */
 static int witness_sigs(const struct keri_event *ev, const qb64_t *w, unsigned nw,
                         uint32_t bt, char *why, size_t whylen)
 {
@@ -256,20 +266,14 @@ static int witness_sigs(const struct keri_event *ev, const qb64_t *w, unsigned n
 		return KERI_OK;
 	for (unsigned i = 0; i < ev->nwigs; i++) {
 		const struct keri_sig *s = &ev->wigs[i];
-		if (s->index >= nw)
-			return keri_fail(why, whylen, KERI_EWITNESS,
-			                 "witness rule: witness signature index %u beyond the %u "
-			                 "witnesses", s->index, nw);
-		if (verify(ev, s, w[s->index]))
-			return keri_fail(why, whylen, KERI_EWITNESS,
-			                 "witness rule: witness signature at index %u does not verify "
-			                 "against witness %s", s->index, w[s->index]);
-		have |= UINT32_C(1) << s->index;
+		if (s->index < nw && verify(ev, s, w[s->index]) == 0)
+			have |= UINT32_C(1) << s->index;
 	}
 	if ((uint32_t)__builtin_popcount(have) < bt)
 		return keri_fail(why, whylen, KERI_EWITNESS,
-		                 "witness rule: %d witness signature(s) attached, bt requires %u",
-		                 __builtin_popcount(have), bt);
+		                 "witness rule: %d of %u attached witness signature(s) verify, bt "
+		                 "requires %u (keripy holds such an event as partially witnessed)",
+		                 __builtin_popcount(have), ev->nwigs, bt);
 	return KERI_OK;
 }
 
@@ -278,7 +282,7 @@ int keri_apply_flags(const struct keri_state *prior, const struct keri_event *ev
 {
 	qb64_t wits[KERI_MAX_WITS];
 	uint8_t nw = 0;
-	uint32_t have;
+	uint32_t ok = 0;
 	int rc, skip = (flags & KERI_APPLY_SKIP_SIGS) != 0;
 
 	if (why && whylen)
@@ -306,7 +310,7 @@ int keri_apply_flags(const struct keri_state *prior, const struct keri_event *ev
 			return rc;
 		memcpy(wits, ev->b, sizeof(qb64_t) * ev->nb);
 		nw = ev->nb;
-		if (!skip && ((rc = controller_sigs(ev, ev->k, ev->nk, &ev->kt, &have, why, whylen)) ||
+		if (!skip && ((rc = controller_sigs(ev, ev->k, ev->nk, &ev->kt, &ok, why, whylen)) ||
 		              (rc = witness_sigs(ev, wits, nw, ev->bt, why, whylen))))
 			return rc;
 		memset(next, 0, sizeof(*next));
@@ -321,16 +325,16 @@ int keri_apply_flags(const struct keri_state *prior, const struct keri_event *ev
 		if ((rc = keys(ev, why, whylen)) ||
 		    (rc = rotate_wits(prior, ev, wits, &nw, why, whylen)))
 			return rc;
-		if (!skip && (rc = controller_sigs(ev, ev->k, ev->nk, &ev->kt, &have, why, whylen)))
+		if (!skip && (rc = controller_sigs(ev, ev->k, ev->nk, &ev->kt, &ok, why, whylen)))
 			return rc;
-		if ((rc = prerotation(prior, ev, skip, why, whylen)))
+		if ((rc = prerotation(prior, ev, skip, ok, why, whylen)))
 			return rc;
 		if (!skip && (rc = witness_sigs(ev, wits, nw, ev->bt, why, whylen)))
 			return rc;
 		if (next != prior)
 			*next = *prior;
 	} else {
-		if (!skip && ((rc = controller_sigs(ev, prior->k, prior->nk, &prior->kt, &have, why,
+		if (!skip && ((rc = controller_sigs(ev, prior->k, prior->nk, &prior->kt, &ok, why,
 		                                   whylen)) ||
 		              (rc = witness_sigs(ev, prior->b, prior->nb, prior->bt, why, whylen))))
 			return rc;

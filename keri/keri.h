@@ -73,7 +73,7 @@ enum keri_err {
 	KERI_EFIELD = -106,     /* a field's value has the wrong type or code */
 	KERI_ESAID = -107,      /* `d` (or `i`) is not the digest of the event */
 	KERI_EPREFIX = -108,    /* prefix rules: basic prefix != key, i != d, wrong AID */
-	KERI_ESIG = -109,       /* a controller signature fails or has a bad index */
+	KERI_ESIG = -109,       /* no attached controller signature verifies */
 	KERI_ETHRESHOLD = -110, /* a threshold is malformed or not met */
 	KERI_EPRIOR = -111,     /* `p` is not the SAID of the prior event */
 	KERI_ESN = -112,        /* sn malformed or not prior sn + 1 (out of order) */
@@ -221,11 +221,14 @@ KERI_NODISCARD int keri_parse(const uint8_t *buf, size_t len, struct keri_event 
  * negative keri_err with a sentence in why (next untouched). For an sn below the
  * current one that is not the last establishment event it returns KERI_ESTALE: the
  * caller, which keeps the KEL, compares ev->said with its stored event at that sn
- * (equal: duplicate; else duplicity). Witness receipts: when a -B group is
- * attached, every witness signature must verify and their distinct count must reach
- * bt; when none is attached the event is accepted on the controller's signatures
- * alone (keripy would hold it in escrow until receipts arrive; this module keeps no
- * escrow). prior and next may not alias.
+ * (equal: duplicate; else duplicity). Signatures (keripy's verifySigs): one that does
+ * not verify or whose index is outside the key list is dropped, and the ones that
+ * verify must meet kt (KERI_ETHRESHOLD where keripy would escrow the event as
+ * partially signed; KERI_ESIG when none verifies). Witness receipts: when a -B group
+ * is attached, the distinct witnesses whose signatures verify (others are dropped
+ * alike) must reach bt; when none is attached the event is accepted on the
+ * controller's signatures alone (keripy would hold it in escrow until receipts
+ * arrive; this module keeps no escrow). prior and next may not alias.
  * Any thread; pure; no allocation.
  */
 KERI_NODISCARD int keri_apply(const struct keri_state *prior, const struct keri_event *ev,

@@ -515,6 +515,49 @@ static void forged_signature_rejected(void **state)
 	assert_rejects(feed(NULL, m2, l, &st), KERI_ESIG);
 }
 
+/* Issue 10 rule 2 (keripy verifySigs and valSigsWigsDel): a signature that fails, or
+ * whose index is outside the key (witness) list, is dropped; the event stands or falls
+ * by the signatures that verify. Below the threshold keripy escrows the event as
+ * partially signed; without an escrow that is KERI_ETHRESHOLD here. */
+static void bad_and_out_of_range_signatures_are_dropped(void **state)
+{
+	(void)state;
+	static struct keri_state s0, s1;
+	/* A valid icp with a junk signature (K5 at index 0) and one at index 5 appended. */
+	size_t b = icp(m, NULL, "1", list(1, K[0].qb), "2", list(2, K[1].dig, K[2].dig), "0",
+	               "", "");
+	struct sg junk[3] = {{&K[0], 0, -1}, {&K[5], 0, -1}, {&K[0], 5, -1}};
+	size_t l = attach(m, b, b, 'A', 3, junk);
+	assert_int_equal(feed(NULL, m, l, &s0), KERI_OK);
+	dump("own_icp_junk_sigs.cesr", m, l);
+	/* Nothing verifies: rejected (keripy: "No verified signatures"). */
+	assert_rejects(feed(NULL, m, attach(m, b, b, 'A', 2, junk + 1), &s1), KERI_ESIG);
+
+	/* kt 2 of 3: two good and a junk one pass; one good and a junk one do not. */
+	b = icp(m, NULL, "2", list(3, K[0].qb, K[1].qb, K[2].qb), "1", list(1, K[3].dig), "0",
+	        "", "");
+	struct sg two[3] = {{&K[0], 0, -1}, {&K[5], 1, -1}, {&K[2], 2, -1}};
+	assert_int_equal(feed(NULL, m, attach(m, b, b, 'A', 3, two), &s1), KERI_OK);
+	assert_rejects(feed(NULL, m, attach(m, b, b, 'A', 2, two), &s1), KERI_ETHRESHOLD);
+
+	/* A rotation exposes a prior next key only through a signature that verifies:
+	 * prior nt 2 of [K1, K2]; K2's signature is junk, so only one is exposed. */
+	b = rot(m, s0.pre, "1", s0.d, "1", list(2, K[1].qb, K[2].qb), "1", list(1, K[3].dig),
+	        "0", "", "");
+	struct sg exp[3] = {{&K[1], 0, -1}, {&K[6], 1, -1}, {&K[2], 1, -1}};
+	assert_rejects(feed(&s0, m, attach(m, b, b, 'A', 2, exp), &s1), KERI_ENEXT);
+	assert_int_equal(feed(&s0, m, attach(m, b, b, 'A', 3, exp), &s1), KERI_OK);
+
+	/* Witnesses, bt 1 of [W0, W1]: a forged W1 receipt and one at index 7 are dropped. */
+	b = icp(m, NULL, "1", list(1, K[0].qb), "1", list(1, K[1].dig), "1",
+	        list(2, W[0].qb, W[1].qb), "");
+	l = sign1(m, b, &K[0]);
+	struct sg wj[3] = {{&W[2], 1, -1}, {&W[1], 7, -1}, {&W[0], 0, -1}};
+	memcpy(m2, m, l);
+	assert_int_equal(feed(NULL, m2, attach(m2, l, b, 'B', 3, wj), &s1), KERI_OK);
+	assert_rejects(feed(NULL, m, attach(m, l, b, 'B', 2, wj), &s1), KERI_EWITNESS);
+}
+
 static void wrong_prior_next_key_rejected(void **state)
 {
 	(void)state;
@@ -1107,6 +1150,7 @@ int main(void)
 		cmocka_unit_test(said_codes_blake2b_and_sha256),
 		cmocka_unit_test(witness_rotation_with_br_ba_and_receipts),
 		cmocka_unit_test(forged_signature_rejected),
+		cmocka_unit_test(bad_and_out_of_range_signatures_are_dropped),
 		cmocka_unit_test(wrong_prior_next_key_rejected),
 		cmocka_unit_test(dual_indexed_signature_uses_ondex),
 		cmocka_unit_test(wrong_prior_digest_rejected),
