@@ -236,8 +236,11 @@ static int prerotation(const struct keri_state *prior, const struct keri_event *
 {
 	uint32_t ohave = 0;
 	if (skip_sigs) {
+		/* Every committed key counts, but only within the weights: the signatures
+		 * that once exposed them did (an index past them would have failed). */
+		unsigned on = prior->nt.weighted ? prior->nt.size : prior->nn;
 		for (unsigned j = 0; j < ev->nk; j++)
-			for (unsigned o = 0; o < prior->nn; o++)
+			for (unsigned o = 0; o < on; o++)
 				if (commits(prior->n[o], ev->k[j]))
 					ohave |= UINT32_C(1) << o;
 	} else {

@@ -328,7 +328,8 @@ int keri_tholder_parse(struct keri_json *j, struct keri_tholder *t, const char *
 /* Check t against a list of `count` keys/digests (kt: min 1; nt: 0 iff count 0). */
 int keri_tholder_check(const struct keri_tholder *t, unsigned count, int is_next,
                        const char *what, char *why, size_t whylen);
-/* 1 when the indices marked in `have` (bitmask over 0..31) satisfy t, else 0. */
+/* 1 when the indices marked in `have` (bitmask over 0..31) satisfy t, else 0. As in
+ * keripy, a weighted t is unmet when `have` marks an index beyond its weights. */
 int keri_tholder_satisfied(const struct keri_tholder *t, uint32_t have);
 /* Serialise t as keripy's sith JSON value into buf; returns the length or -1. */
 int keri_tholder_json(const struct keri_tholder *t, char *buf, size_t cap);

@@ -223,6 +223,10 @@ int keri_tholder_satisfied(const struct keri_tholder *t, uint32_t have)
 {
 	if (!t->weighted)
 		return (uint64_t)__builtin_popcount(have) >= t->num;
+	/* keripy's _satisfy_weighted marks sats[idx] in a list of size entries: an index
+	 * beyond the weights raises there and the whole threshold is unmet. */
+	if (t->size < 32 && (have >> t->size) != 0)
+		return 0;
 	unsigned from = 0;
 	for (unsigned c = 0; c < t->nclauses; c++) {
 		uint64_t l = clause_lcm(t, from, t->clause_len[c]);

@@ -748,6 +748,27 @@ static void non_canonical_json_rejected(void **state)
 	assert_rejects(feed(NULL, m, sign1(m, b, &K[0]), &st), KERI_ETHRESHOLD);
 }
 
+/* Issue 10 rule 9 (keripy Tholder._satisfy_weighted): a verified signature at an index
+ * beyond the weight list makes the weighted threshold unmet (keripy's sats[idx] raises
+ * and satisfy returns False; the event waits as partially signed). */
+static void weighted_signature_beyond_the_weights_does_not_satisfy(void **state)
+{
+	(void)state;
+	static struct keri_state st;
+	snprintf(m, sizeof(m),
+	         "{\"v\":\"KERI10JSON000000_\",\"t\":\"icp\",\"d\":\"" DUMMY "\",\"i\":\"" DUMMY
+	         "\",\"s\":\"0\",\"kt\":[\"1/2\",\"1/2\"],\"k\":[\"%s\",\"%s\",\"%s\"],"
+	         "\"nt\":\"1\",\"n\":[\"%s\"],\"bt\":\"0\",\"b\":[],\"c\":[],\"a\":[]}",
+	         K[0].qb, K[1].qb, K[2].qb, K[3].dig);
+	size_t b = finish(m);
+	struct sg s[3] = {{&K[0], 0, -1}, {&K[1], 1, -1}, {&K[2], 2, -1}};
+	assert_int_equal(feed(NULL, m, attach(m, b, b, 'A', 2, s), &st), KERI_OK);
+	assert_rejects(feed(NULL, m, attach(m, b, b, 'A', 3, s), &st), KERI_ETHRESHOLD);
+	assert_true(keri_tholder_satisfied(&st.kt, 0x3));
+	assert_false(keri_tholder_satisfied(&st.kt, 0x7));
+	assert_false(keri_tholder_satisfied(&st.kt, 0x5));
+}
+
 static void truncated_input_rejected(void **state)
 {
 	(void)state;
@@ -1157,6 +1178,7 @@ int main(void)
 		cmocka_unit_test(out_of_order_sn_rejected),
 		cmocka_unit_test(duplicity_duplicate_and_stale),
 		cmocka_unit_test(non_canonical_json_rejected),
+		cmocka_unit_test(weighted_signature_beyond_the_weights_does_not_satisfy),
 		cmocka_unit_test(truncated_input_rejected),
 		cmocka_unit_test(signature_pad_bits_rejected),
 		cmocka_unit_test(abandoned_identifier_cannot_rotate),
