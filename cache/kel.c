@@ -33,6 +33,10 @@
 #include "cache/store.h"
 #include "keri/keri.h"
 
+_Static_assert(sizeof(((struct hc_keystate *)0)->kt) > KERI_SITH_MAX &&
+               sizeof(((struct hc_keystate *)0)->nt) > KERI_SITH_MAX,
+               "hc_keystate's kt and nt hold any threshold keri/ accepts");
+
 #define KS_KEY KERI_QB64
 #define KS_DT 40
 #define KS_REC_MAX (KS_DT + KERI_STATE_ENC_MAX)

@@ -331,6 +331,11 @@ int keri_tholder_check(const struct keri_tholder *t, unsigned count, int is_next
 /* 1 when the indices marked in `have` (bitmask over 0..31) satisfy t, else 0. As in
  * keripy, a weighted t is unmet when `have` marks an index beyond its weights. */
 int keri_tholder_satisfied(const struct keri_tholder *t, uint32_t have);
+/* Longest text keri_tholder_json writes for a threshold keri_tholder_parse accepts: 32
+ * weights of at most "4294967294/4294967295" (23 characters quoted), each its own
+ * clause (2 brackets), 31 commas, 2 outer brackets (hotcache.h's HC_KERI_SITH_MAX is
+ * this plus the NUL). */
+#define KERI_SITH_MAX (23 * KERI_MAX_KEYS + 2 * KERI_MAX_KEYS + (KERI_MAX_KEYS - 1) + 2)
 /* Serialise t as keripy's sith JSON value into buf; returns the length or -1. */
 int keri_tholder_json(const struct keri_tholder *t, char *buf, size_t cap);
 

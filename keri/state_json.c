@@ -60,8 +60,7 @@ static void list(struct out *o, const char *label, const char (*v)[KERI_QB64 + 1
 
 static void sith(struct out *o, const char *label, const struct keri_tholder *t)
 {
-	/* Worst case: 32 weights of "4294967295/4294967295", in 32 clauses. */
-	char tmp[KERI_MAX_KEYS * 28 + 8];
+	char tmp[KERI_SITH_MAX + 1];
 	int n = keri_tholder_json(t, tmp, sizeof(tmp));
 	puts_(o, ",\"");
 	puts_(o, label);

@@ -1101,6 +1101,18 @@ static void thresholds_are_exact_fractions(void **state)
 	assert_rejects(tholder("[[\"1\"],\"1\"]", &t), KERI_ETHRESHOLD);
 	assert_rejects(tholder("\"01\"", &t), KERI_ETHRESHOLD);
 	assert_rejects(tholder("1.5", &t), KERI_EJSON);
+	/* The longest text: 32 clauses of one weight with 10-digit terms (KERI_SITH_MAX). */
+	memset(&t, 0, sizeof(t));
+	t.weighted = 1;
+	t.nclauses = t.size = KERI_MAX_KEYS;
+	for (int i = 0; i < KERI_MAX_KEYS; i++) {
+		t.clause_len[i] = 1;
+		t.wn[i] = 4294967294u;
+		t.wd[i] = 4294967295u;
+	}
+	char big[KERI_SITH_MAX + 1];
+	assert_int_equal(keri_tholder_json(&t, big, sizeof(big)), KERI_SITH_MAX);
+	assert_int_equal(keri_tholder_json(&t, big, sizeof(big) - 1), -1);
 }
 
 /* ---- state at rest ------------------------------------------------------------- */
