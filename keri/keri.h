@@ -19,7 +19,8 @@
  *
  * Fixed caps instead of allocation: at most KERI_MAX_KEYS keys (and next digests,
  * and threshold weights), KERI_MAX_WITS witnesses, KERI_MAX_SIGS signatures per
- * attachment kind, KERI_MAX_TRAITS config traits, JSON nesting KERI_MAX_DEPTH.
+ * attachment kind, KERI_MAX_TRAITS config traits, JSON nesting KERI_MAX_DEPTH and
+ * KERI_MAX_OBJ_KEYS keys per JSON object.
  * Exceeding a cap is KERI_ELIMIT, never a truncation.
  *
  * Threads: every function here is pure (reads its arguments, writes only its
@@ -50,6 +51,7 @@ extern "C" {
 #define KERI_MAX_SIGS 32   /* controller (-A) and witness (-B) signatures, each */
 #define KERI_MAX_TRAITS 8  /* entries of c */
 #define KERI_MAX_DEPTH 32  /* JSON nesting inside `a` */
+#define KERI_MAX_OBJ_KEYS 64 /* keys of one JSON object inside `a` (a seal has 3 or 4) */
 #define KERI_QB64 44       /* length of every key, digest and prefix we accept */
 #define KERI_DUMMY_CHAR '#'
 

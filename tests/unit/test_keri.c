@@ -769,6 +769,46 @@ static void weighted_signature_beyond_the_weights_does_not_satisfy(void **state)
 	assert_false(keri_tholder_satisfied(&st.kt, 0x5));
 }
 
+/* keri_parse of an ixn whose a is [{"i":..,"s":"0","d":..,"x":<value>}] */
+static int parse_ixn_with_x(const char *value)
+{
+	size_t used;
+	snprintf(m, sizeof(m),
+	         "{\"v\":\"KERI10JSON000000_\",\"t\":\"ixn\",\"d\":\"" DUMMY "\",\"i\":\"%s\","
+	         "\"s\":\"1\",\"p\":\"%s\",\"a\":[{\"i\":\"%s\",\"s\":\"0\",\"d\":\"%s\","
+	         "\"x\":%s}]}", K[0].dig, K[1].dig, K[3].dig, K[4].dig, value);
+	size_t b = finish(m);
+	why[0] = 0;
+	return keri_parse((uint8_t *)m, b, &ev, &used, why, sizeof(why));
+}
+
+/* Issue 10 rule 7 (keripy Serder._verify: json.dumps(json.loads(raw)) must give raw
+ * back): numbers as Python writes them back, and no repeated object key. Each pair
+ * below was checked against CPython's json module. */
+static void json_that_python_rewrites_is_refused(void **state)
+{
+	(void)state;
+	static const char *const kept[] = {
+		"1.5", "100000.0", "1e+16", "1e-05", "0.0001", "-0.0", "0.0", "1.0", "0.1", "-1",
+		"0", "2.5e-07", "1234567890123456.0", "123456789012345678901234567890",
+		"1.7976931348623157e+308", "5e-324", "[1,2.25,{\"y\":-3}]",
+	};
+	static const char *const rewritten[] = {
+		"1e5", "-0", "1.50", "1E5", "1e16", "1e400", "12345678901234567.0", "0.10",
+		"1.0e+16", "1e+05", "2.50e-07", "-0e0", "[1,{\"y\":1.0e0}]",
+	};
+	for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
+		if (parse_ixn_with_x(kept[i]) != KERI_OK)
+			fail_msg("%s refused: %s", kept[i], why);
+	for (size_t i = 0; i < sizeof(rewritten) / sizeof(rewritten[0]); i++)
+		if (parse_ixn_with_x(rewritten[i]) != KERI_EJSON)
+			fail_msg("%s not refused as KERI_EJSON: %s", rewritten[i], why);
+	/* A repeated key, at the seal's level and nested; distinct keys pass. */
+	assert_rejects(parse_ixn_with_x("1,\"i\":\"x\""), KERI_EJSON);
+	assert_rejects(parse_ixn_with_x("{\"y\":1,\"z\":2,\"y\":3}"), KERI_EJSON);
+	assert_int_equal(parse_ixn_with_x("{\"y\":1,\"yy\":{\"y\":2}}"), KERI_OK);
+}
+
 static void truncated_input_rejected(void **state)
 {
 	(void)state;
@@ -1191,6 +1231,7 @@ int main(void)
 		cmocka_unit_test(duplicity_duplicate_and_stale),
 		cmocka_unit_test(non_canonical_json_rejected),
 		cmocka_unit_test(weighted_signature_beyond_the_weights_does_not_satisfy),
+		cmocka_unit_test(json_that_python_rewrites_is_refused),
 		cmocka_unit_test(truncated_input_rejected),
 		cmocka_unit_test(signature_pad_bits_rejected),
 		cmocka_unit_test(abandoned_identifier_cannot_rotate),
