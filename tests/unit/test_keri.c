@@ -839,7 +839,7 @@ static void truncated_input_rejected(void **state)
 	/* Garbage where an attachment counter belongs, and an unsupported counter. */
 	memcpy(m + b, "xVAX", 4);
 	assert_rejects(keri_parse((uint8_t *)m, l + 4, &ev, &used, why, sizeof(why)), KERI_ECESR);
-	memcpy(m + b, "-HAB", 4);
+	memcpy(m + b, "-MAB", 4);
 	assert_rejects(keri_parse((uint8_t *)m, l + 4, &ev, &used, why, sizeof(why)), KERI_ECESR);
 }
 
@@ -1080,6 +1080,54 @@ static void other_attachment_groups_are_skipped(void **state)
 	assert_rejects(keri_parse((uint8_t *)m, l, &ev, &used, why, sizeof(why)), KERI_EPAD);
 }
 
+/* Issue 10 rule 10: the other v1 counters keripy 1.1 may attach to an event (-H trans
+ * last sig groups, -I seal source triples, -L pathed material, -0V big attachment
+ * group) are parsed and skipped, not fatal; -J/-K (SAD path signatures of exn and
+ * ACDC messages) are refused by name. */
+static void keripy_v1_counters_on_events_are_skipped(void **state)
+{
+	(void)state;
+	static struct keri_state st;
+	size_t used;
+	const char *sn0 = "0AAAAAAAAAAAAAAAAAAAAAAA";
+	size_t b = icp(m, NULL, "1", list(1, K[0].qb), "1", list(1, K[1].dig), "0", "", "");
+	size_t l = sign1(m, b, &K[0]);
+	char sig[89];
+	memcpy(sig, m + b + 4, 88);
+	sig[88] = 0;
+	char groups[4096];
+	int n = snprintf(groups, sizeof(groups),
+	                 "-HAB%s-AAB%s"   /* trans last sig group: pre + -A group */
+	                 "-IAB%s%s%s"     /* seal source triple: pre + sn + digest */
+	                 "-LAC%s",        /* pathed material: 2 quadlets, skipped */
+	                 K[2].qb, sig, K[3].dig, sn0, K[4].dig, "4AABabcd");
+	memcpy(m + l, groups, (size_t)n);
+	size_t lg = l + (size_t)n;
+	assert_int_equal(keri_parse((uint8_t *)m, lg, &ev, &used, why, sizeof(why)), KERI_OK);
+	assert_int_equal(used, lg);
+	assert_int_equal(ev.nsigs, 1); /* the -H group's signature is not the controller's */
+	assert_int_equal(keri_apply(NULL, &ev, &st, why, sizeof(why)), KERI_OK);
+	dump("own_icp_counters_h_i_l.cesr", m, lg);
+	/* The controller signature inside a big attachment group: -0V, count of quadlets
+	 * in 5 characters (92 chars = 23 quadlets). */
+	memmove(m + b + 8, m + b, 92);
+	memcpy(m + b, "-0VAAAAX", 8);
+	assert_int_equal(keri_parse((uint8_t *)m, b + 100, &ev, &used, why, sizeof(why)), KERI_OK);
+	assert_int_equal(used, b + 100);
+	assert_int_equal(ev.nsigs, 1);
+	assert_int_equal(keri_apply(NULL, &ev, &st, why, sizeof(why)), KERI_OK);
+	dump("own_icp_big_attachment_group.cesr", m, b + 100);
+	/* A big group whose size overruns its content, and the exn-only counters. */
+	memcpy(m + b, "-0VAAAAY", 8);
+	assert_rejects(keri_parse((uint8_t *)m, b + 100, &ev, &used, why, sizeof(why)),
+	               KERI_ETRUNCATED);
+	l = sign1(m, b, &K[0]);
+	memcpy(m + l, "-JAB", 4);
+	assert_rejects(keri_parse((uint8_t *)m, l + 4, &ev, &used, why, sizeof(why)), KERI_ECESR);
+	memcpy(m + l, "-LAB{abc", 8);
+	assert_rejects(keri_parse((uint8_t *)m, l + 8, &ev, &used, why, sizeof(why)), KERI_ECESR);
+}
+
 static void stream_of_events_parses_one_at_a_time(void **state)
 {
 	(void)state;
@@ -1242,6 +1290,7 @@ int main(void)
 		cmocka_unit_test(non_transferable_inception_has_no_witnesses_or_anchors),
 		cmocka_unit_test(receipt_recognised_and_skipped),
 		cmocka_unit_test(other_attachment_groups_are_skipped),
+		cmocka_unit_test(keripy_v1_counters_on_events_are_skipped),
 		cmocka_unit_test(stream_of_events_parses_one_at_a_time),
 		cmocka_unit_test(thresholds_are_exact_fractions),
 		cmocka_unit_test(state_codec_round_trips_and_refuses_corruption),
