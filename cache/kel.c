@@ -270,7 +270,45 @@ struct append {
 	uint8_t rec[KS_DT + KERI_STATE_ENC_MAX];
 };
 
-/* An sn below the current one: the same event again, or duplicity. */
+static int kel_replay(struct hc_cache *c, const char *prefix, uint64_t end, unsigned flags,
+                      struct keri_state st[2], struct keri_event *ev, uint64_t *n);
+
+/*
+ * Another event than the stored one (SAID held) at a->ev.sn. It is duplicity only if
+ * authentic (issue 10 rule 8): replay the stored KEL up to sn - 1 (its signatures were
+ * checked when it was appended) and apply the event there with every check keri_apply
+ * makes, signatures included. Otherwise it is that check's ordinary rejection. The
+ * replay is O(sn) and runs only for a conflict below the current event of an ixn.
+ */
+static int conflict(struct append *a, const char *held)
+{
+	struct keri_state *st = calloc(2, sizeof(*st));
+	struct keri_event *ev = malloc(sizeof(*ev));
+	uint64_t n = 0;
+	char why[256];
+	int rc = st == NULL || ev == NULL ? hc_error_ret(HC_ENOMEM, "out of memory") : 0;
+	if (rc == 0 && a->ev.sn > 0)
+		rc = kel_replay(a->c, a->ev.pre, a->ev.sn, KERI_APPLY_SKIP_SIGS, st, ev, &n);
+	if (rc == 0 && n != a->ev.sn)
+		rc = hc_error_ret(HC_ECORRUPT, "the KEL of %s has %llu events below sn %llu", a->ev.pre,
+		                  (unsigned long long)n, (unsigned long long)a->ev.sn);
+	if (rc == 0) {
+		int krc = keri_apply(n ? &st[0] : NULL, &a->ev, &st[1], why, sizeof(why));
+		rc = krc == KERI_OK
+		             ? hc_error_ret(HC_EKERI_DUPLICITY, "duplicity: sn %llu of %s is already "
+		                            "%s, not %s, which its keys at that sn signed",
+		                            (unsigned long long)a->ev.sn, a->ev.pre, held, a->ev.said)
+		             : hc_error_ret(krc < 0 ? krc : HC_ECORRUPT, "sn %llu of %s is already %s; "
+		                            "the other event %s is not authentic: %s",
+		                            (unsigned long long)a->ev.sn, a->ev.pre, held, a->ev.said,
+		                            why);
+	}
+	free(st);
+	free(ev);
+	return rc;
+}
+
+/* An sn at or below the current one: the same event again, or a conflict. */
 static int stale(struct append *a)
 {
 	char key[KEL_KEY + 1];
@@ -293,8 +331,7 @@ static int stale(struct append *a)
 		a->outcome = HC_KEL_DUPLICATE;
 		return CACHE_WRITE_NOOP;
 	}
-	return hc_error_ret(HC_EKERI_DUPLICITY, "duplicity: sn %llu of %s is already %s, not %s",
-	                    (unsigned long long)a->ev.sn, a->ev.pre, old.said, a->ev.said);
+	return conflict(a, old.said);
 }
 
 static int append_durable(void *ctx, const void **val, size_t *vlen)
@@ -473,6 +510,36 @@ int hc_kel_import(hc_cache *c, const void *stream, size_t len, struct hc_kel_rep
 
 /* ---- verification --------------------------------------------------------------------- */
 
+/*
+ * Replays prefix's stored events from sn 0 while they exist and sn < end, through
+ * keri_apply_flags(flags), into st[0]; ev is scratch. *n = events replayed (st[0] is
+ * meaningful only when *n > 0). Returns 0 or the first failure, with its sentence.
+ */
+static int kel_replay(struct hc_cache *c, const char *prefix, uint64_t end, unsigned flags,
+                      struct keri_state st[2], struct keri_event *ev, uint64_t *n)
+{
+	char why[256];
+	for (*n = 0; *n < end; ++*n) {
+		char key[KEL_KEY + 1];
+		size_t kl = kel_key(prefix, *n, key), used;
+		struct backing_pin pin;
+		int rc = backing_get_raw(c->backing, BACKING_KEL, key, kl, &pin);
+		if (rc == HC_ENOTFOUND)
+			return 0;
+		if (rc != 0)
+			return hc_error_ret(rc, "%s", backing_last_error());
+		rc = keri_parse(pin.data, pin.len, ev, &used, why, sizeof(why));
+		if (rc == KERI_OK)
+			rc = keri_apply_flags(*n ? &st[0] : NULL, ev, flags, &st[1], why, sizeof(why));
+		backing_pin_release(&pin);
+		if (rc != KERI_OK)
+			return hc_error_ret(rc < 0 ? rc : HC_ECORRUPT, "stored event %s fails: %s", key,
+			                    why);
+		st[0] = st[1];
+	}
+	return 0;
+}
+
 int hc_kel_verify(hc_cache *c, const char *prefix, uint64_t *events)
 {
 	int rc = check_prefix(c, prefix, "hc_kel_verify");
@@ -486,35 +553,8 @@ int hc_kel_verify(hc_cache *c, const char *prefix, uint64_t *events)
 		return hc_error_ret(HC_ENOMEM, "hc_kel_verify: out of memory");
 	}
 	uint64_t sn = 0;
-	int have = 0;
-	char why[256];
-	for (;; sn++) {
-		char key[KEL_KEY + 1];
-		size_t kl = kel_key(prefix, sn, key);
-		struct backing_pin pin;
-		rc = backing_get_raw(c->backing, BACKING_KEL, key, kl, &pin);
-		if (rc == HC_ENOTFOUND) {
-			rc = 0;
-			break;
-		}
-		if (rc != 0) {
-			rc = hc_error_ret(rc, "%s", backing_last_error());
-			break;
-		}
-		size_t used;
-		rc = keri_parse(pin.data, pin.len, ev, &used, why, sizeof(why));
-		if (rc == KERI_OK)
-			rc = keri_apply(have ? &st[0] : NULL, ev, &st[1], why, sizeof(why));
-		backing_pin_release(&pin);
-		if (rc != KERI_OK) {
-			rc = hc_error_ret(rc < 0 ? rc : HC_ECORRUPT, "stored event %s fails: %s", key,
-			                  why);
-			break;
-		}
-		st[0] = st[1];
-		have = 1;
-	}
-	if (rc == 0 && !have)
+	rc = kel_replay(c, prefix, UINT64_MAX, 0, st, ev, &sn);
+	if (rc == 0 && sn == 0)
 		rc = hc_error_ret(HC_ENOTFOUND, "no KEL stored for %s", prefix);
 	if (rc == 0) {
 		struct backing_pin pin;

@@ -4,10 +4,11 @@
  * Order of checks, so each rejection names the first rule an event breaks:
  *   1. kind: rct carries no state, dip/drt are unsupported (by name);
  *   2. presence: an icp needs no state, anything else needs one;
- *   3. identity and order: same prefix; sn == current (duplicate if same SAID, else
- *      duplicity), sn below (duplicate of the last establishment event, else
- *      KERI_ESTALE for the caller to decide against its stored KEL), sn > current + 1
- *      (out of order);
+ *   3. identity and order: same prefix; the current or last establishment event
+ *      again is a duplicate; another event at the current sn of an ixn is duplicity
+ *      if authentic (conflict()), any other sn at or below the current one is
+ *      KERI_ESTALE for the caller to decide against its stored KEL; sn > current + 1
+ *      is out of order;
  *   4. the identifier can still change: not non-transferable, not abandoned, not EO
  *      for an ixn; `p` is the current SAID;
  *   5. key configuration of an establishment event: thresholds against list sizes,
@@ -37,33 +38,30 @@ static int find(const qb64_t *list, unsigned n, const char *s)
 	return -1;
 }
 
-static int ordering(const struct keri_state *prior, const struct keri_event *ev, char *why,
-                    size_t whylen)
+static int ordering(const struct keri_state *prior, const struct keri_event *ev, int skip,
+                    char *why, size_t whylen)
 {
 	if (strcmp(prior->pre, ev->pre) != 0)
 		return keri_fail(why, whylen, KERI_EPREFIX,
 		                 "prefix rule: event prefix i %s is not the state's %s", ev->pre,
 		                 prior->pre);
-	if (ev->sn == prior->sn)
-		return strcmp(ev->said, prior->d) == 0
-		               ? KERI_DUPLICATE
-		               : keri_fail(why, whylen, KERI_EDUPLICITY,
-		                           "duplicity rule: sn %llx already holds event %s, this "
-		                           "one is %s", (unsigned long long)ev->sn, prior->d,
-		                           ev->said);
-	if (ev->sn < prior->sn) {
-		if (ev->sn == prior->ee_sn)
-			return strcmp(ev->said, prior->ee_d) == 0
-			               ? KERI_DUPLICATE
-			               : keri_fail(why, whylen, KERI_EDUPLICITY,
-			                           "duplicity rule: sn %llx already holds "
-			                           "establishment event %s, this one is %s",
-			                           (unsigned long long)ev->sn, prior->ee_d, ev->said);
+	if (ev->sn == prior->sn && strcmp(ev->said, prior->d) == 0)
+		return KERI_DUPLICATE;
+	if (ev->sn == prior->ee_sn && strcmp(ev->said, prior->ee_d) == 0)
+		return KERI_DUPLICATE;
+	/* Another event at the current sn: conflict() judges it when the state holds the
+	 * keys that governed that sn (the current event is an ixn); a replay of stored
+	 * events (skip) names any conflict the state can see. */
+	if (ev->sn == prior->sn && (prior->et == KERI_ILK_IXN || skip))
+		return KERI_EDUPLICITY;
+	if (ev->sn == prior->ee_sn && skip)
+		return KERI_EDUPLICITY;
+	if (ev->sn <= prior->sn)
 		return keri_fail(why, whylen, KERI_ESTALE,
-		                 "sn rule: field s %llx is below the current sn %llx; compare with "
+		                 "sn rule: field s %llx is %s the current sn %llx; compare with "
 		                 "the stored event at that sn", (unsigned long long)ev->sn,
+		                 ev->sn == prior->sn ? "at" : "below",
 		                 (unsigned long long)prior->sn);
-	}
 	if (ev->sn != prior->sn + 1 || ev->ilk == KERI_ILK_ICP)
 		return keri_fail(why, whylen, KERI_ESN,
 		                 "sn rule: field s %llx out of order, expected %llx",
@@ -280,6 +278,34 @@ static int witness_sigs(const struct keri_event *ev, const qb64_t *w, unsigned n
 	return KERI_OK;
 }
 
+/*
+ * ev claims the current sn, held by an ixn, with another SAID. Duplicity is reported
+ * only for an authentic event: an ixn signed to threshold by the current keys (they
+ * signed that sn), or a rot whose own keys sign it and expose the prior next keys the
+ * state still commits to. Anything else is an ordinary rejection (issue 10 rule 8).
+ * With skip_sigs (a replay of stored events) the conflict is named as it stands.
+ */
+static int conflict(const struct keri_state *prior, const struct keri_event *ev,
+                    int skip_sigs, char *why, size_t whylen)
+{
+	uint32_t ok;
+	int rc = KERI_OK;
+	if (skip_sigs)
+		;
+	else if (ev->ilk == KERI_ILK_IXN)
+		rc = controller_sigs(ev, prior->k, prior->nk, &prior->kt, &ok, why, whylen);
+	else if (!(rc = keys(ev, why, whylen)) &&
+	         !(rc = controller_sigs(ev, ev->k, ev->nk, &ev->kt, &ok, why, whylen)))
+		rc = prerotation(prior, ev, 0, ok, why, whylen);
+	if (rc)
+		return rc;
+	return keri_fail(why, whylen, KERI_EDUPLICITY,
+	                 "duplicity rule: sn %llx already holds event %s, this one is %s%s",
+	                 (unsigned long long)ev->sn,
+	                 ev->sn == prior->sn ? prior->d : prior->ee_d, ev->said,
+	                 skip_sigs ? "" : ", signed by the keys that governed that sn");
+}
+
 int keri_apply_flags(const struct keri_state *prior, const struct keri_event *ev,
                      unsigned flags, struct keri_state *next, char *why, size_t whylen)
 {
@@ -305,8 +331,8 @@ int keri_apply_flags(const struct keri_state *prior, const struct keri_event *ev
 		return keri_fail(why, whylen, KERI_ENOSTATE,
 		                 "state rule: no key state for %s; its first event must be icp",
 		                 ev->pre);
-	if (prior && (rc = ordering(prior, ev, why, whylen)))
-		return rc;
+	if (prior && (rc = ordering(prior, ev, skip, why, whylen)))
+		return rc == KERI_EDUPLICITY ? conflict(prior, ev, skip, why, whylen) : rc;
 
 	if (ev->ilk == KERI_ILK_ICP) {
 		if ((rc = inception(ev, why, whylen)))

@@ -79,8 +79,8 @@ enum keri_err {
 	KERI_ETHRESHOLD = -110, /* a threshold is malformed or not met */
 	KERI_EPRIOR = -111,     /* `p` is not the SAID of the prior event */
 	KERI_ESN = -112,        /* sn malformed or not prior sn + 1 (out of order) */
-	KERI_EDUPLICITY = -113, /* same sn as an accepted event, another SAID */
-	KERI_ESTALE = -114,     /* sn below the current one: compare with the stored KEL */
+	KERI_EDUPLICITY = -113, /* same sn as an accepted event, another SAID, authentic */
+	KERI_ESTALE = -114,     /* sn at or below the current one: the caller's KEL decides */
 	KERI_ENEXT = -115,      /* new keys do not satisfy the prior next commitment */
 	KERI_EWITNESS = -116,   /* b/br/ba/bt rules or witness signatures */
 	KERI_EABANDONED = -117, /* the identifier was abandoned (empty n): no more events */
@@ -219,18 +219,24 @@ KERI_NODISCARD int keri_parse(const uint8_t *buf, size_t len, struct keri_event 
 /*
  * Validate ev against prior (NULL when there is none) and write the next state.
  * Returns KERI_OK (next written), KERI_DUPLICATE (same sn and SAID as the current
- * event or the last establishment event: nothing to do, next untouched) or a
- * negative keri_err with a sentence in why (next untouched). For an sn below the
- * current one that is not the last establishment event it returns KERI_ESTALE: the
- * caller, which keeps the KEL, compares ev->said with its stored event at that sn
- * (equal: duplicate; else duplicity). Signatures (keripy's verifySigs): one that does
- * not verify or whose index is outside the key list is dropped, and the ones that
- * verify must meet kt (KERI_ETHRESHOLD where keripy would escrow the event as
- * partially signed; KERI_ESIG when none verifies). Witness receipts: when a -B group
- * is attached, the distinct witnesses whose signatures verify (others are dropped
- * alike) must reach bt; when none is attached the event is accepted on the
- * controller's signatures alone (keripy would hold it in escrow until receipts
- * arrive; this module keeps no escrow). prior and next may not alias.
+ * event or the last establishment event: nothing to do, next untouched) or a negative
+ * keri_err with a sentence in why (next untouched). Duplicity (issue 10 rule 8) is
+ * reported only for an authentic conflict: another event at the current sn of an ixn
+ * is KERI_EDUPLICITY if signed to threshold by the current keys (a rot: by its own
+ * keys, exposing the committed next keys), else the signature rule it breaks. Any
+ * other sn at or below the current one, not the current or last establishment event,
+ * is KERI_ESTALE: the caller, which keeps the KEL, compares ev->said with its stored
+ * event at that sn (equal: duplicate) and otherwise applies ev to the state replayed
+ * up to sn - 1: accepted there means duplicity, refused means that rejection. With
+ * KERI_APPLY_SKIP_SIGS a conflict the state shows is named KERI_EDUPLICITY
+ * unauthenticated, as before. Signatures (keripy's verifySigs): one that does not
+ * verify or whose index is outside the key list is dropped, and the ones that verify
+ * must meet kt (KERI_ETHRESHOLD where keripy would escrow the event as partially
+ * signed; KERI_ESIG when none verifies). Witness receipts: when a -B group is
+ * attached, the distinct witnesses whose signatures verify (others are dropped alike)
+ * must reach bt; when none is attached the event is accepted on the controller's
+ * signatures alone (keripy would hold it in escrow until receipts arrive; this module
+ * keeps no escrow). prior and next may not alias.
  * Any thread; pure; no allocation.
  */
 KERI_NODISCARD int keri_apply(const struct keri_state *prior, const struct keri_event *ev,

@@ -111,6 +111,17 @@ static inline size_t ixn(char *buf, const char *pre, const char *sn, const char 
 	return finish(buf);
 }
 
+/* An ixn anchoring the seal {i, s "0", d}: another event than ixn() at the same sn. */
+static inline size_t seal_ixn(char *buf, const char *pre, const char *sn, const char *p,
+                              const char *seal_i, const char *seal_d)
+{
+	snprintf(buf, 8192,
+	         "{\"v\":\"KERI10JSON000000_\",\"t\":\"ixn\",\"d\":\"" DUMMY "\",\"i\":\"%s\","
+	         "\"s\":\"%s\",\"p\":\"%s\",\"a\":[{\"i\":\"%s\",\"s\":\"0\",\"d\":\"%s\"}]}",
+	         pre, sn, p, seal_i, seal_d);
+	return finish(buf);
+}
+
 struct sg {
 	const struct kp *k;
 	int index;

@@ -227,6 +227,61 @@ static void threshold_of_32_weights_renders_through_keystate_get(void **state)
 	hc_close(c);
 }
 
+/* Appends msg[0..len) and returns hc_kel_append's code. */
+static int append(hc_cache *c, const char *msg, size_t len)
+{
+	size_t consumed;
+	return hc_kel_append(c, msg, len, &consumed);
+}
+
+/* Issue 10 rule 8: HC_EKERI_DUPLICITY only for a conflicting event signed by the keys
+ * that governed its sn, below the current event (replayed from the KEL) and at it;
+ * an unsigned or forged one is an ordinary rejection and changes nothing. */
+static void duplicity_reported_only_for_an_authentic_conflict(void **state)
+{
+	(void)state;
+	assert_true(sodium_init() >= 0);
+	hc_cache *c = open_store();
+	static struct kp k[7];
+	static char m[8192], o[8192], d[4][KERI_QB64 + 1], pre[KERI_QB64 + 1];
+	for (int i = 0; i < 7; i++)
+		mkkey(&k[i], 1 + i, 'D');
+	size_t b = icp(m, NULL, "1", list(1, k[0].qb), "1", list(1, k[1].dig), "0", "", "");
+	assert_int_equal(append(c, m, sign1(m, b, &k[0])), 0);
+	memcpy(pre, strstr(m, "\"i\":\"") + 5, KERI_QB64);
+	memcpy(d[0], pre, KERI_QB64);
+	for (int sn = 1; sn <= 2; sn++) {
+		char snh[4];
+		snprintf(snh, sizeof(snh), "%x", sn);
+		b = ixn(m, pre, snh, d[sn - 1]);
+		assert_int_equal(append(c, m, sign1(m, b, &k[0])), 0);
+		memcpy(d[sn], strstr(m, "\"d\":\"") + 5, KERI_QB64);
+	}
+	/* Below the current event (sn 1) and at it (sn 2). */
+	const char *sns[2] = {"1", "2"};
+	for (int i = 0; i < 2; i++) {
+		b = seal_ixn(o, pre, sns[i], d[i], k[4].dig, k[4].dig);
+		assert_int_equal(append(c, o, b), HC_EKERI_THRESHOLD);
+		assert_int_equal(append(c, o, sign1(o, b, &k[5])), HC_EKERI_SIG);
+		assert_int_equal(append(c, o, sign1(o, b, &k[0])), HC_EKERI_DUPLICITY);
+	}
+	/* Against a rotation: the new key must be the committed one. */
+	b = rot(m, pre, "3", d[2], "1", list(1, k[1].qb), "1", list(1, k[2].dig), "0", "", "");
+	assert_int_equal(append(c, m, sign1(m, b, &k[1])), 0);
+	b = rot(o, pre, "3", d[2], "1", list(1, k[6].qb), "1", list(1, k[2].dig), "0", "", "");
+	assert_int_equal(append(c, o, sign1(o, b, &k[6])), HC_EKERI_NEXT);
+	b = rot(o, pre, "3", d[2], "1", list(1, k[1].qb), "1", list(1, k[3].dig), "0", "", "");
+	assert_int_equal(append(c, o, sign1(o, b, &k[1])), HC_EKERI_DUPLICITY);
+	struct hc_keystate ks;
+	assert_int_equal(hc_keystate_get(c, pre, &ks), 0);
+	assert_int_equal(ks.sn, 3);
+	assert_string_equal(ks.next[0], k[2].dig);
+	uint64_t events;
+	assert_int_equal(hc_kel_verify(c, pre, &events), 0);
+	assert_int_equal(events, 4);
+	hc_close(c);
+}
+
 struct racer {
 	hc_cache *c;
 	const unsigned char *msg;
@@ -297,6 +352,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(trailing_newline_is_not_a_message, setup, teardown),
 		cmocka_unit_test_setup_teardown(rejections_change_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(threshold_of_32_weights_renders_through_keystate_get,
+		                                setup, teardown),
+		cmocka_unit_test_setup_teardown(duplicity_reported_only_for_an_authentic_conflict,
 		                                setup, teardown),
 		cmocka_unit_test_setup_teardown(racing_appends_of_one_event_store_it_once, setup,
 		                                teardown),

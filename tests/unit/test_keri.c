@@ -641,11 +641,7 @@ static void duplicity_duplicate_and_stale(void **state)
 	assert_memory_equal(&x, &keep, sizeof(x));
 	/* Another ixn at sn 1 (different anchor): duplicity. */
 	char other[8192];
-	snprintf(other, sizeof(other),
-	         "{\"v\":\"KERI10JSON000000_\",\"t\":\"ixn\",\"d\":\"" DUMMY "\",\"i\":\"%s\","
-	         "\"s\":\"1\",\"p\":\"%s\",\"a\":[{\"i\":\"%s\",\"s\":\"0\",\"d\":\"%s\"}]}",
-	         s0.pre, s0.d, K[3].dig, K[4].dig);
-	b = finish(other);
+	b = seal_ixn(other, s0.pre, "1", s0.d, K[3].dig, K[4].dig);
 	size_t lo = sign1(other, b, &K[0]);
 	assert_rejects(feed(&s1, other, lo, &x), KERI_EDUPLICITY);
 	dump("own_ixn_with_seal.cesr", other, lo);
@@ -657,6 +653,43 @@ static void duplicity_duplicate_and_stale(void **state)
 	assert_int_equal(feed(&s1, m2, sign1(m2, b, &K[0]), &s2), KERI_OK);
 	assert_rejects(feed(&s2, m, l, &x), KERI_ESTALE);
 	assert_rejects(feed(&s2, other, lo, &x), KERI_ESTALE);
+}
+
+/* Issue 10 rule 8: a conflicting event is duplicity only when it is authentic, signed
+ * to threshold by the keys that governed its sn; else it is an ordinary rejection.
+ * At the current sn after an ixn those keys are the state's; a conflict with an
+ * establishment event needs the state before it, which only the caller's KEL has
+ * (KERI_ESTALE: cache/kel.c replays to sn - 1 and applies the event there). */
+static void duplicity_only_for_an_authentic_conflict(void **state)
+{
+	(void)state;
+	static struct keri_state s0, s1, x;
+	own_icp(m2, &s0);
+	size_t b = ixn(m, s0.pre, "1", s0.d);
+	assert_int_equal(feed(&s0, m, sign1(m, b, &K[0]), &s1), KERI_OK);
+	char other[8192];
+	b = seal_ixn(other, s0.pre, "1", s0.d, K[3].dig, K[4].dig);
+	assert_rejects(feed(&s1, other, b, &x), KERI_ETHRESHOLD);            /* unsigned */
+	assert_rejects(feed(&s1, other, sign1(other, b, &K[5]), &x), KERI_ESIG); /* forged */
+	assert_rejects(feed(&s1, other, sign1(other, b, &K[0]), &x), KERI_EDUPLICITY);
+	/* A rotation at the current sn after an ixn: its own keys sign, exposing the
+	 * committed next key (K1); a key never committed to is no evidence. */
+	b = rot(other, s0.pre, "1", s0.d, "1", list(1, K[1].qb), "1", list(1, K[2].dig), "0",
+	        "", "");
+	assert_rejects(feed(&s1, other, sign1(other, b, &K[1]), &x), KERI_EDUPLICITY);
+	b = rot(other, s0.pre, "1", s0.d, "1", list(1, K[6].qb), "1", list(1, K[2].dig), "0",
+	        "", "");
+	assert_rejects(feed(&s1, other, sign1(other, b, &K[6]), &x), KERI_ENEXT);
+	/* Against an establishment event (here the current rot) the module cannot judge
+	 * alone: the keys that governed sn 1 are no longer in the state. */
+	static struct keri_state r1;
+	b = rot(m, s0.pre, "1", s0.d, "1", list(1, K[1].qb), "1", list(1, K[2].dig), "0", "",
+	        "");
+	assert_int_equal(feed(&s0, m, sign1(m, b, &K[1]), &r1), KERI_OK);
+	b = ixn(other, s0.pre, "1", s0.d);
+	assert_rejects(feed(&r1, other, sign1(other, b, &K[0]), &x), KERI_ESTALE);
+	/* Replays of stored events (signatures skipped) keep naming the conflict. */
+	assert_rejects(feed_flags(&r1, other, b, KERI_APPLY_SKIP_SIGS, &x), KERI_EDUPLICITY);
 }
 
 static void non_canonical_json_rejected(void **state)
@@ -1277,6 +1310,7 @@ int main(void)
 		cmocka_unit_test(wrong_prior_digest_rejected),
 		cmocka_unit_test(out_of_order_sn_rejected),
 		cmocka_unit_test(duplicity_duplicate_and_stale),
+		cmocka_unit_test(duplicity_only_for_an_authentic_conflict),
 		cmocka_unit_test(non_canonical_json_rejected),
 		cmocka_unit_test(weighted_signature_beyond_the_weights_does_not_satisfy),
 		cmocka_unit_test(json_that_python_rewrites_is_refused),
