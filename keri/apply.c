@@ -236,7 +236,8 @@ static int prerotation(const struct keri_state *prior, const struct keri_event *
 	if (skip_sigs) {
 		/* Every committed key counts, but only within the weights: the signatures
 		 * that once exposed them did (an index past them would have failed). */
-		unsigned on = prior->nt.weighted ? prior->nt.size : prior->nn;
+		unsigned on = prior->nt.weighted && prior->nt.size < prior->nn ? prior->nt.size
+		                                                               : prior->nn;
 		for (unsigned j = 0; j < ev->nk; j++)
 			for (unsigned o = 0; o < on; o++)
 				if (commits(prior->n[o], ev->k[j]))

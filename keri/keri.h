@@ -333,7 +333,9 @@ int keri_json_expect(struct keri_json *j, char c, const char *ctx, char *why,
 /* Thresholds: parse the JSON value at j into t (KERI_ETHRESHOLD on any misuse). */
 int keri_tholder_parse(struct keri_json *j, struct keri_tholder *t, const char *what,
                        char *why, size_t whylen);
-/* Check t against a list of `count` keys/digests (kt: min 1; nt: 0 iff count 0). */
+/* Check t against a list of `count` keys (kt: 1..count, weights within it). An nt is
+ * checked only for well-formed weights: keripy checks it against nothing, so an nt
+ * that n cannot meet is accepted and blocks every rotation. */
 int keri_tholder_check(const struct keri_tholder *t, unsigned count, int is_next,
                        const char *what, char *why, size_t whylen);
 /* 1 when the indices marked in `have` (bitmask over 0..31) satisfy t, else 0. As in

@@ -903,9 +903,43 @@ static void abandoned_identifier_cannot_rotate(void **state)
 	assert_rejects(feed(&s1, m, sign1(m, b, &K[2]), &s2), KERI_EABANDONED);
 	b = ixn(m, s0.pre, "2", s1.d);
 	assert_rejects(feed(&s1, m, sign1(m, b, &K[1]), &s2), KERI_EABANDONED);
-	/* nt must be 0 when n is empty. */
+	/* An nt with n empty is abandonment all the same (keripy checks nt against
+	 * nothing; see next_threshold_beyond_next_keys_accepted_as_keripy_does). */
 	b = rot(m, s0.pre, "1", s0.d, "1", list(1, K[1].qb), "1", "", "0", "", "");
-	assert_rejects(feed(&s0, m, sign1(m, b, &K[1]), &s1), KERI_ETHRESHOLD);
+	assert_int_equal(feed(&s0, m, sign1(m, b, &K[1]), &s1), KERI_OK);
+	b = ixn(m, s0.pre, "2", s1.d);
+	assert_rejects(feed(&s1, m, sign1(m, b, &K[1]), &s2), KERI_EABANDONED);
+}
+
+/* Issue 10 rule 11: keripy's Kever.incept and rotate check kt against k but nt against
+ * nothing, and its numeric Tholder is never met at 0. An nt above the size of n, or 0
+ * with n non-empty, is accepted; no rotation can then meet it (keripy would hold one
+ * as partially signed; here it is KERI_ENEXT). */
+static void next_threshold_beyond_next_keys_accepted_as_keripy_does(void **state)
+{
+	(void)state;
+	static struct keri_state s0, s1;
+	static const char *const nts[] = {"2", "0", "[\"1/2\",\"1/2\"]"};
+	for (size_t i = 0; i < sizeof(nts) / sizeof(nts[0]); i++) {
+		snprintf(m, sizeof(m),
+		         "{\"v\":\"KERI10JSON000000_\",\"t\":\"icp\",\"d\":\"" DUMMY "\",\"i\":\""
+		         DUMMY "\",\"s\":\"0\",\"kt\":\"1\",\"k\":[\"%s\"],\"nt\":%s%s%s,"
+		         "\"n\":[\"%s\"],\"bt\":\"0\",\"b\":[],\"c\":[],\"a\":[]}", K[0].qb,
+		         nts[i][0] == '[' ? "" : "\"", nts[i], nts[i][0] == '[' ? "" : "\"",
+		         K[1].dig);
+		size_t b = finish(m);
+		if (feed(NULL, m, sign1(m, b, &K[0]), &s0) != KERI_OK)
+			fail_msg("nt %s: %s", nts[i], why);
+		b = rot(m, s0.pre, "1", s0.d, "1", list(1, K[1].qb), "1", list(1, K[2].dig), "0",
+		        "", "");
+		assert_rejects(feed(&s0, m, sign1(m, b, &K[1]), &s1), KERI_ENEXT);
+		assert_rejects(feed_flags(&s0, m, b, KERI_APPLY_SKIP_SIGS, &s1), KERI_ENEXT);
+		/* Stored and read back as it is. */
+		uint8_t enc[KERI_STATE_ENC_MAX];
+		size_t len;
+		assert_int_equal(keri_state_encode(&s0, enc, sizeof(enc), &len), KERI_OK);
+		assert_int_equal(keri_state_decode(enc, len, &s1, why, sizeof(why)), KERI_OK);
+	}
 }
 
 static void establishment_only_refuses_ixn(void **state)
@@ -1317,6 +1351,7 @@ int main(void)
 		cmocka_unit_test(truncated_input_rejected),
 		cmocka_unit_test(signature_pad_bits_rejected),
 		cmocka_unit_test(abandoned_identifier_cannot_rotate),
+		cmocka_unit_test(next_threshold_beyond_next_keys_accepted_as_keripy_does),
 		cmocka_unit_test(establishment_only_refuses_ixn),
 		cmocka_unit_test(keystate_record_traits_are_eo_then_dnd),
 		cmocka_unit_test(registrar_and_did_traits_accepted_and_ignored),
