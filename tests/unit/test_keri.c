@@ -1193,6 +1193,10 @@ static void keripy_v1_counters_on_events_are_skipped(void **state)
 	assert_rejects(keri_parse((uint8_t *)m, l + 4, &ev, &used, why, sizeof(why)), KERI_ECESR);
 	memcpy(m + l, "-LAB{abc", 8);
 	assert_rejects(keri_parse((uint8_t *)m, l + 8, &ev, &used, why, sizeof(why)), KERI_ECESR);
+	/* The big pathed material group, count in 5 characters. */
+	memcpy(m + l, "-0LAAAAB4AAB", 12);
+	assert_int_equal(keri_parse((uint8_t *)m, l + 12, &ev, &used, why, sizeof(why)), KERI_OK);
+	assert_int_equal(used, l + 12);
 }
 
 static void stream_of_events_parses_one_at_a_time(void **state)
