@@ -278,7 +278,8 @@ static int kel_replay(struct hc_cache *c, const char *prefix, uint64_t end, unsi
  * authentic (issue 10 rule 8): replay the stored KEL up to sn - 1 (its signatures were
  * checked when it was appended) and apply the event there with every check keri_apply
  * makes, signatures included. Otherwise it is that check's ordinary rejection. The
- * replay is O(sn) and runs only for a conflict below the current event of an ixn.
+ * replay is O(sn); it runs only for a conflict keri_apply cannot judge from the
+ * current state (below the current sn, or at an establishment event).
  */
 static int conflict(struct append *a, const char *held)
 {
@@ -290,8 +291,8 @@ static int conflict(struct append *a, const char *held)
 	if (rc == 0 && a->ev.sn > 0)
 		rc = kel_replay(a->c, a->ev.pre, a->ev.sn, KERI_APPLY_SKIP_SIGS, st, ev, &n);
 	if (rc == 0 && n != a->ev.sn)
-		rc = hc_error_ret(HC_ECORRUPT, "the KEL of %s has %llu events below sn %llu", a->ev.pre,
-		                  (unsigned long long)n, (unsigned long long)a->ev.sn);
+		rc = hc_error_ret(HC_ECORRUPT, "the KEL of %s has %llu events below sn %llu",
+		                  a->ev.pre, (unsigned long long)n, (unsigned long long)a->ev.sn);
 	if (rc == 0) {
 		int krc = keri_apply(n ? &st[0] : NULL, &a->ev, &st[1], why, sizeof(why));
 		rc = krc == KERI_OK
