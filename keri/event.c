@@ -77,6 +77,13 @@ static int qb64_list(struct keri_json *j, const char *codes, const char *label,
 	}
 }
 
+/*
+ * s as keripy writes it (Number.numh: lowercase hex, no leading zero). keripy reads it
+ * with Python's int(s, 16), which also takes leading zeros, upper case, a 0x prefix,
+ * underscores, a sign and surrounding spaces; none is a KERI form and keripy never
+ * writes one, so they stay refused (issue 10 rule 11): one sn has one text, and a
+ * refusal is explicit, never a state keripy would not reach. kt, nt and bt likewise.
+ */
 static int sn_field(struct keri_json *j, uint64_t *sn, char *why, size_t whylen)
 {
 	size_t off, sl;

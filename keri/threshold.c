@@ -10,6 +10,13 @@
  * sum can overflow 64 bits. A clause whose L exceeds that is refused when the
  * threshold is checked, so satisfaction never has to approximate. Nested weight maps
  * (keripy's {"1/2": [...]}) are refused as unsupported.
+ *
+ * Stricter than keripy, on purpose (issue 10 rule 11): keripy's weights are Python
+ * Fractions of any size, and its weight() also reads "1.0", "01/2" or " 1/2". Here a
+ * numerator or denominator has at most 10 digits (below 2^32) and a clause's common
+ * denominator at most 2^58, so every sum is exact in 64 bits without a bignum; real
+ * thresholds use denominators of a few units. A larger one is an explicit
+ * KERI_ETHRESHOLD, never an approximated decision.
  */
 #include <stdio.h>
 #include <string.h>
