@@ -34,6 +34,10 @@
 #include "cache/store.h"
 #include "keri/keri.h"
 
+_Static_assert(sizeof(((struct hc_keystate *)0)->kt) > KERI_SITH_MAX &&
+               sizeof(((struct hc_keystate *)0)->nt) > KERI_SITH_MAX,
+               "hc_keystate's kt and nt hold any threshold keri/ accepts");
+
 #define KS_KEY KERI_QB64
 #define KS_DT 40
 #define KS_REC_MAX (KS_DT + KERI_STATE_ENC_MAX)
@@ -271,7 +275,46 @@ struct append {
 	uint8_t rec[KS_DT + KERI_STATE_ENC_MAX];
 };
 
-/* An sn below the current one: the same event again, or duplicity. */
+static int kel_replay(struct hc_cache *c, const char *prefix, uint64_t end, unsigned flags,
+                      struct keri_state st[2], struct keri_event *ev, uint64_t *n);
+
+/*
+ * Another event than the stored one (SAID held) at a->ev.sn. It is duplicity only if
+ * authentic (issue 10 rule 8): replay the stored KEL up to sn - 1 (its signatures were
+ * checked when it was appended) and apply the event there with every check keri_apply
+ * makes, signatures included. Otherwise it is that check's ordinary rejection. The
+ * replay is O(sn); it runs only for a conflict keri_apply cannot judge from the
+ * current state (below the current sn, or at an establishment event).
+ */
+static int conflict(struct append *a, const char *held)
+{
+	struct keri_state *st = calloc(2, sizeof(*st));
+	struct keri_event *ev = malloc(sizeof(*ev));
+	uint64_t n = 0;
+	char why[256];
+	int rc = st == NULL || ev == NULL ? hc_error_ret(HC_ENOMEM, "out of memory") : 0;
+	if (rc == 0 && a->ev.sn > 0)
+		rc = kel_replay(a->c, a->ev.pre, a->ev.sn, KERI_APPLY_SKIP_SIGS, st, ev, &n);
+	if (rc == 0 && n != a->ev.sn)
+		rc = hc_error_ret(HC_ECORRUPT, "the KEL of %s has %llu events below sn %llu",
+		                  a->ev.pre, (unsigned long long)n, (unsigned long long)a->ev.sn);
+	if (rc == 0) {
+		int krc = keri_apply(n ? &st[0] : NULL, &a->ev, &st[1], why, sizeof(why));
+		rc = krc == KERI_OK
+		             ? hc_error_ret(HC_EKERI_DUPLICITY, "duplicity: sn %llu of %s is already "
+		                            "%s, not %s, which its keys at that sn signed",
+		                            (unsigned long long)a->ev.sn, a->ev.pre, held, a->ev.said)
+		             : hc_error_ret(krc < 0 ? krc : HC_ECORRUPT, "sn %llu of %s is already %s; "
+		                            "the other event %s is not authentic: %s",
+		                            (unsigned long long)a->ev.sn, a->ev.pre, held, a->ev.said,
+		                            why);
+	}
+	free(st);
+	free(ev);
+	return rc;
+}
+
+/* An sn at or below the current one: the same event again, or a conflict. */
 static int stale(struct append *a)
 {
 	char key[KEL_KEY + 1];
@@ -294,8 +337,7 @@ static int stale(struct append *a)
 		a->outcome = HC_KEL_DUPLICATE;
 		return CACHE_WRITE_NOOP;
 	}
-	return hc_error_ret(HC_EKERI_DUPLICITY, "duplicity: sn %llu of %s is already %s, not %s",
-	                    (unsigned long long)a->ev.sn, a->ev.pre, old.said, a->ev.said);
+	return conflict(a, old.said);
 }
 
 static int append_durable(void *ctx, const void **val, size_t *vlen)
@@ -518,21 +560,44 @@ int kel_each_event(struct hc_cache *c, const char *pre, kel_event_fn fn, void *a
 struct replay {
 	struct keri_state *st; /* [0] the state so far, [1] the next one */
 	struct keri_event *ev;
-	int have;
+	unsigned flags;
+	uint64_t end, n;
 };
+
+/* kel_each_event's stop at r->end: positive, so never taken for a failure. */
+#define REPLAY_END 1
 
 static int replay_one(const void *msg, size_t len, const char *key, void *arg)
 {
 	struct replay *r = arg;
 	char why[256];
 	size_t used;
+	if (r->n == r->end)
+		return REPLAY_END;
 	int rc = keri_parse(msg, len, r->ev, &used, why, sizeof(why));
 	if (rc == KERI_OK)
-		rc = keri_apply(r->have ? &r->st[0] : NULL, r->ev, &r->st[1], why, sizeof(why));
+		rc = keri_apply_flags(r->n ? &r->st[0] : NULL, r->ev, r->flags, &r->st[1], why,
+		                      sizeof(why));
 	if (rc != KERI_OK)
 		return hc_error_ret(rc < 0 ? rc : HC_ECORRUPT, "stored event %s fails: %s", key, why);
 	r->st[0] = r->st[1];
-	r->have = 1;
+	r->n++;
+	return 0;
+}
+
+/*
+ * Replays prefix's stored events from sn 0 while they exist and sn < end, through
+ * keri_apply_flags(flags), into st[0]; ev is scratch. *n = events replayed (st[0] is
+ * meaningful only when *n > 0). Returns 0 or the first failure, with its sentence.
+ */
+static int kel_replay(struct hc_cache *c, const char *prefix, uint64_t end, unsigned flags,
+                      struct keri_state st[2], struct keri_event *ev, uint64_t *n)
+{
+	struct replay r = {st, ev, flags, end, 0};
+	uint64_t seen;
+	int rc = kel_each_event(c, prefix, replay_one, &r, &seen);
+	*n = r.n;
+	return rc == REPLAY_END ? 0 : rc;
 	return 0;
 }
 
@@ -548,11 +613,9 @@ int hc_kel_verify(hc_cache *c, const char *prefix, uint64_t *events)
 		free(ev);
 		return hc_error_ret(HC_ENOMEM, "hc_kel_verify: out of memory");
 	}
-	struct replay r = {st, ev, 0};
 	uint64_t sn = 0;
-	rc = kel_each_event(c, prefix, replay_one, &r, &sn);
-	int have = r.have;
-	if (rc == 0 && !have)
+	rc = kel_replay(c, prefix, UINT64_MAX, 0, st, ev, &sn);
+	if (rc == 0 && sn == 0)
 		rc = hc_error_ret(HC_ENOTFOUND, "no KEL stored for %s", prefix);
 	if (rc == 0) {
 		struct backing_pin pin;

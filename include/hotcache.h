@@ -298,6 +298,15 @@ HC_EXPORT HC_NODISCARD int hc_delete(hc_cache *cache, const void *key, size_t kl
 #define HC_KERI_QB64 44
 #define HC_KERI_MAX_KEYS 32
 #define HC_KERI_MAX_WITS 32
+/*
+ * Room for a threshold's JSON text and its NUL. The longest is HC_KERI_MAX_KEYS
+ * weights of the longest fraction hotcache accepts, "4294967294/4294967295"
+ * (numerator and denominator below 2^32; keripy's nested weight maps are refused), in
+ * the nested form with every weight its own clause: 23 characters per quoted weight,
+ * 2 brackets per clause, 31 commas between weights and 2 outer brackets:
+ * 23 * 32 + 2 * 32 + 31 + 2 = 833 characters, plus the NUL.
+ */
+#define HC_KERI_SITH_MAX 834
 
 /* An identifier's current key state (the fields of keripy's KeyStateRecord). */
 struct hc_keystate {
@@ -308,7 +317,8 @@ struct hc_keystate {
 	char prior[HC_KERI_QB64 + 1];    /* p */
 	char ilk[4];                     /* et: icp, rot or ixn */
 	char dt[40];                     /* when the last event was first seen (ISO-8601) */
-	char kt[256], nt[256];           /* thresholds as JSON text ("1", ["1/2","1/2"]) */
+	char kt[HC_KERI_SITH_MAX], nt[HC_KERI_SITH_MAX]; /* thresholds as JSON text ("1",
+	                                                    ["1/2","1/2"]) */
 	uint32_t nkeys, nnext, nwits;
 	char keys[HC_KERI_MAX_KEYS][HC_KERI_QB64 + 1];  /* k */
 	char next[HC_KERI_MAX_KEYS][HC_KERI_QB64 + 1];  /* n: digests of the next keys */

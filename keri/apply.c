@@ -4,20 +4,22 @@
  * Order of checks, so each rejection names the first rule an event breaks:
  *   1. kind: rct carries no state, dip/drt are unsupported (by name);
  *   2. presence: an icp needs no state, anything else needs one;
- *   3. identity and order: same prefix; sn == current (duplicate if same SAID, else
- *      duplicity), sn below (duplicate of the last establishment event, else
- *      KERI_ESTALE for the caller to decide against its stored KEL), sn > current + 1
- *      (out of order);
+ *   3. identity and order: same prefix; the current or last establishment event
+ *      again is a duplicate; another event at the current sn of an ixn is duplicity
+ *      if authentic (conflict()), any other sn at or below the current one is
+ *      KERI_ESTALE for the caller to decide against its stored KEL; sn > current + 1
+ *      is out of order;
  *   4. the identifier can still change: not non-transferable, not abandoned, not EO
  *      for an ixn; `p` is the current SAID;
  *   5. key configuration of an establishment event: thresholds against list sizes,
  *      basic-prefix and non-transferable rules, witness list arithmetic and bt;
- *   6. signatures: every attached controller signature verifies (Ed25519 over the
- *      body) at an index of the current keys; their distinct indices meet kt; for a
- *      rotation, the new keys exposed by the signatures' ondices meet the prior nt
- *      (digest of each key's qb64 text, with the code of the prior digest);
- *   7. witness signatures (-B), when attached: each verifies against the witness at
- *      its index, and their distinct count reaches bt.
+ *   6. signatures: the attached controller signatures that verify (Ed25519 over the
+ *      body) at an index of the current keys count, the others are dropped (keripy's
+ *      verifySigs); their distinct indices meet kt; for a rotation, the new keys
+ *      exposed by the verified signatures' ondices meet the prior nt (digest of each
+ *      key's qb64 text, with the code of the prior digest);
+ *   7. witness signatures (-B), when attached: those that verify against the witness
+ *      at their index count, the others are dropped; their distinct count reaches bt.
  * Only then is *next written; on any error or duplicate it is left untouched.
  */
 #include <string.h>
@@ -36,33 +38,30 @@ static int find(const qb64_t *list, unsigned n, const char *s)
 	return -1;
 }
 
-static int ordering(const struct keri_state *prior, const struct keri_event *ev, char *why,
-                    size_t whylen)
+static int ordering(const struct keri_state *prior, const struct keri_event *ev, int skip,
+                    char *why, size_t whylen)
 {
 	if (strcmp(prior->pre, ev->pre) != 0)
 		return keri_fail(why, whylen, KERI_EPREFIX,
 		                 "prefix rule: event prefix i %s is not the state's %s", ev->pre,
 		                 prior->pre);
-	if (ev->sn == prior->sn)
-		return strcmp(ev->said, prior->d) == 0
-		               ? KERI_DUPLICATE
-		               : keri_fail(why, whylen, KERI_EDUPLICITY,
-		                           "duplicity rule: sn %llx already holds event %s, this "
-		                           "one is %s", (unsigned long long)ev->sn, prior->d,
-		                           ev->said);
-	if (ev->sn < prior->sn) {
-		if (ev->sn == prior->ee_sn)
-			return strcmp(ev->said, prior->ee_d) == 0
-			               ? KERI_DUPLICATE
-			               : keri_fail(why, whylen, KERI_EDUPLICITY,
-			                           "duplicity rule: sn %llx already holds "
-			                           "establishment event %s, this one is %s",
-			                           (unsigned long long)ev->sn, prior->ee_d, ev->said);
+	if (ev->sn == prior->sn && strcmp(ev->said, prior->d) == 0)
+		return KERI_DUPLICATE;
+	if (ev->sn == prior->ee_sn && strcmp(ev->said, prior->ee_d) == 0)
+		return KERI_DUPLICATE;
+	/* Another event at the current sn: conflict() judges it when the state holds the
+	 * keys that governed that sn (the current event is an ixn); a replay of stored
+	 * events (skip) names any conflict the state can see. */
+	if (ev->sn == prior->sn && (prior->et == KERI_ILK_IXN || skip))
+		return KERI_EDUPLICITY;
+	if (ev->sn == prior->ee_sn && skip)
+		return KERI_EDUPLICITY;
+	if (ev->sn <= prior->sn)
 		return keri_fail(why, whylen, KERI_ESTALE,
-		                 "sn rule: field s %llx is below the current sn %llx; compare with "
+		                 "sn rule: field s %llx is %s the current sn %llx; compare with "
 		                 "the stored event at that sn", (unsigned long long)ev->sn,
+		                 ev->sn == prior->sn ? "at" : "below",
 		                 (unsigned long long)prior->sn);
-	}
 	if (ev->sn != prior->sn + 1 || ev->ilk == KERI_ILK_ICP)
 		return keri_fail(why, whylen, KERI_ESN,
 		                 "sn rule: field s %llx out of order, expected %llx",
@@ -136,10 +135,13 @@ static int inception(const struct keri_event *ev, char *why, size_t whylen)
 		                 "self-addressing prefix rule: i %s must equal d %s", ev->pre,
 		                 ev->said);
 	}
-	if (ev->pre[0] == 'B' && ev->nn != 0)
+	/* keripy SerderKERI._verify: a non-transferable prefix commits to nothing beyond
+	 * its one key, so n, b and a are empty (a D basic prefix may have all three). */
+	if (ev->pre[0] == 'B' && (ev->nn != 0 || ev->nb != 0 || ev->a_len > 2))
 		return keri_fail(why, whylen, KERI_ENONTRANS,
-		                 "non-transferable rule: prefix %s (code B) must have an empty n",
-		                 ev->pre);
+		                 "non-transferable rule: prefix %s (code B) must have empty n, b "
+		                 "and a (it has %u, %u and %s)", ev->pre, ev->nn, ev->nb,
+		                 ev->a_len > 2 ? "some" : "none");
 	if ((rc = distinct(ev->b, ev->nb, "b", why, whylen)))
 		return rc;
 	return toad(ev->bt, ev->nb, why, whylen);
@@ -188,27 +190,34 @@ static int verify(const struct keri_event *ev, const struct keri_sig *s, const c
 	return crypto_sign_verify_detached(s->sig, ev->body, ev->size, p.raw);
 }
 
+/*
+ * keripy's verifySigs: a signature whose index is outside the key list, or that does
+ * not verify, is dropped (a relay can append junk to any event); the ones that verify
+ * must meet the threshold. *ok marks the attached signatures (by position) that
+ * verified, the only ones that may expose prior next keys.
+ */
 static int controller_sigs(const struct keri_event *ev, const qb64_t *k, unsigned nk,
-                           const struct keri_tholder *kt, uint32_t *have, char *why,
+                           const struct keri_tholder *kt, uint32_t *ok, char *why,
                            size_t whylen)
 {
-	*have = 0;
+	uint32_t have = 0;
+	*ok = 0;
 	for (unsigned i = 0; i < ev->nsigs; i++) {
 		const struct keri_sig *s = &ev->sigs[i];
-		if (s->index >= nk)
-			return keri_fail(why, whylen, KERI_ESIG,
-			                 "signature rule: index %u is beyond the %u current keys",
-			                 s->index, nk);
-		if (verify(ev, s, k[s->index]))
-			return keri_fail(why, whylen, KERI_ESIG,
-			                 "signature rule: signature at index %u does not verify "
-			                 "against key k[%u] %s", s->index, s->index, k[s->index]);
-		*have |= UINT32_C(1) << s->index;
+		if (s->index >= nk || verify(ev, s, k[s->index]))
+			continue;
+		have |= UINT32_C(1) << s->index;
+		*ok |= UINT32_C(1) << i;
 	}
-	if (!keri_tholder_satisfied(kt, *have))
+	if (!have && ev->nsigs)
+		return keri_fail(why, whylen, KERI_ESIG,
+		                 "signature rule: none of the %u attached signature(s) verifies "
+		                 "against the %u current key(s)", ev->nsigs, nk);
+	if (!keri_tholder_satisfied(kt, have))
 		return keri_fail(why, whylen, KERI_ETHRESHOLD,
-		                 "threshold rule: %d verified signature(s) do not satisfy kt",
-		                 __builtin_popcount(*have));
+		                 "threshold rule: %d verified signature(s) do not satisfy kt "
+		                 "(keripy holds such an event as partially signed)",
+		                 __builtin_popcount(have));
 	return KERI_OK;
 }
 
@@ -221,18 +230,22 @@ static int commits(const char *dig, const char *k)
 }
 
 static int prerotation(const struct keri_state *prior, const struct keri_event *ev,
-                       int skip_sigs, char *why, size_t whylen)
+                       int skip_sigs, uint32_t ok, char *why, size_t whylen)
 {
 	uint32_t ohave = 0;
 	if (skip_sigs) {
+		/* Every committed key counts, but only within the weights: the signatures
+		 * that once exposed them did (an index past them would have failed). */
+		unsigned on = prior->nt.weighted && prior->nt.size < prior->nn ? prior->nt.size
+		                                                               : prior->nn;
 		for (unsigned j = 0; j < ev->nk; j++)
-			for (unsigned o = 0; o < prior->nn; o++)
+			for (unsigned o = 0; o < on; o++)
 				if (commits(prior->n[o], ev->k[j]))
 					ohave |= UINT32_C(1) << o;
 	} else {
 		for (unsigned i = 0; i < ev->nsigs; i++) {
 			const struct keri_sig *s = &ev->sigs[i];
-			if (s->has_ondex && s->ondex < prior->nn &&
+			if ((ok & (UINT32_C(1) << i)) && s->has_ondex && s->ondex < prior->nn &&
 			    commits(prior->n[s->ondex], ev->k[s->index]))
 				ohave |= UINT32_C(1) << s->ondex;
 		}
@@ -245,6 +258,8 @@ static int prerotation(const struct keri_state *prior, const struct keri_event *
 	return KERI_OK;
 }
 
+/* Witness signatures, when a -B group is attached: dropped like controller ones when
+ * out of range or failing; the distinct witnesses that verify must reach bt. */
 static int witness_sigs(const struct keri_event *ev, const qb64_t *w, unsigned nw,
                         uint32_t bt, char *why, size_t whylen)
 {
@@ -253,21 +268,43 @@ static int witness_sigs(const struct keri_event *ev, const qb64_t *w, unsigned n
 		return KERI_OK;
 	for (unsigned i = 0; i < ev->nwigs; i++) {
 		const struct keri_sig *s = &ev->wigs[i];
-		if (s->index >= nw)
-			return keri_fail(why, whylen, KERI_EWITNESS,
-			                 "witness rule: witness signature index %u beyond the %u "
-			                 "witnesses", s->index, nw);
-		if (verify(ev, s, w[s->index]))
-			return keri_fail(why, whylen, KERI_EWITNESS,
-			                 "witness rule: witness signature at index %u does not verify "
-			                 "against witness %s", s->index, w[s->index]);
-		have |= UINT32_C(1) << s->index;
+		if (s->index < nw && verify(ev, s, w[s->index]) == 0)
+			have |= UINT32_C(1) << s->index;
 	}
 	if ((uint32_t)__builtin_popcount(have) < bt)
 		return keri_fail(why, whylen, KERI_EWITNESS,
-		                 "witness rule: %d witness signature(s) attached, bt requires %u",
-		                 __builtin_popcount(have), bt);
+		                 "witness rule: %d of %u attached witness signature(s) verify, bt "
+		                 "requires %u (keripy holds such an event as partially witnessed)",
+		                 __builtin_popcount(have), ev->nwigs, bt);
 	return KERI_OK;
+}
+
+/*
+ * ev claims the current sn, held by an ixn, with another SAID. Duplicity is reported
+ * only for an authentic event: an ixn signed to threshold by the current keys (they
+ * signed that sn), or a rot whose own keys sign it and expose the prior next keys the
+ * state still commits to. Anything else is an ordinary rejection (issue 10 rule 8).
+ * With skip_sigs (a replay of stored events) the conflict is named as it stands.
+ */
+static int conflict(const struct keri_state *prior, const struct keri_event *ev,
+                    int skip_sigs, char *why, size_t whylen)
+{
+	uint32_t ok;
+	int rc = KERI_OK;
+	if (skip_sigs)
+		;
+	else if (ev->ilk == KERI_ILK_IXN)
+		rc = controller_sigs(ev, prior->k, prior->nk, &prior->kt, &ok, why, whylen);
+	else if (!(rc = keys(ev, why, whylen)) &&
+	         !(rc = controller_sigs(ev, ev->k, ev->nk, &ev->kt, &ok, why, whylen)))
+		rc = prerotation(prior, ev, 0, ok, why, whylen);
+	if (rc)
+		return rc;
+	return keri_fail(why, whylen, KERI_EDUPLICITY,
+	                 "duplicity rule: sn %llx already holds event %s, this one is %s%s",
+	                 (unsigned long long)ev->sn,
+	                 ev->sn == prior->sn ? prior->d : prior->ee_d, ev->said,
+	                 skip_sigs ? "" : ", signed by the keys that governed that sn");
 }
 
 int keri_apply_flags(const struct keri_state *prior, const struct keri_event *ev,
@@ -275,7 +312,7 @@ int keri_apply_flags(const struct keri_state *prior, const struct keri_event *ev
 {
 	qb64_t wits[KERI_MAX_WITS];
 	uint8_t nw = 0;
-	uint32_t have;
+	uint32_t ok = 0;
 	int rc, skip = (flags & KERI_APPLY_SKIP_SIGS) != 0;
 
 	if (why && whylen)
@@ -295,35 +332,39 @@ int keri_apply_flags(const struct keri_state *prior, const struct keri_event *ev
 		return keri_fail(why, whylen, KERI_ENOSTATE,
 		                 "state rule: no key state for %s; its first event must be icp",
 		                 ev->pre);
-	if (prior && (rc = ordering(prior, ev, why, whylen)))
-		return rc;
+	if (prior && (rc = ordering(prior, ev, skip, why, whylen)))
+		return rc == KERI_EDUPLICITY ? conflict(prior, ev, skip, why, whylen) : rc;
 
 	if (ev->ilk == KERI_ILK_ICP) {
 		if ((rc = inception(ev, why, whylen)))
 			return rc;
 		memcpy(wits, ev->b, sizeof(qb64_t) * ev->nb);
 		nw = ev->nb;
-		if (!skip && ((rc = controller_sigs(ev, ev->k, ev->nk, &ev->kt, &have, why, whylen)) ||
+		if (!skip && ((rc = controller_sigs(ev, ev->k, ev->nk, &ev->kt, &ok, why, whylen)) ||
 		              (rc = witness_sigs(ev, wits, nw, ev->bt, why, whylen))))
 			return rc;
 		memset(next, 0, sizeof(*next));
-		memcpy(next->c, ev->c, sizeof(next->c));
-		next->nc = ev->nc;
+		/* keripy's Kever keeps two booleans, estOnly and doNotDelegate, and its
+		 * state() lists them in that order; every other trait is dropped. */
+		static const uint8_t kept[] = {KERI_TRAIT_EO, KERI_TRAIT_DND};
+		for (unsigned t = 0; t < sizeof(kept); t++)
+			if (memchr(ev->c, kept[t], ev->nc))
+				next->c[next->nc++] = kept[t];
 		memcpy(next->pre, ev->pre, sizeof(next->pre));
 	} else if (ev->ilk == KERI_ILK_ROT) {
 		if ((rc = keys(ev, why, whylen)) ||
 		    (rc = rotate_wits(prior, ev, wits, &nw, why, whylen)))
 			return rc;
-		if (!skip && (rc = controller_sigs(ev, ev->k, ev->nk, &ev->kt, &have, why, whylen)))
+		if (!skip && (rc = controller_sigs(ev, ev->k, ev->nk, &ev->kt, &ok, why, whylen)))
 			return rc;
-		if ((rc = prerotation(prior, ev, skip, why, whylen)))
+		if ((rc = prerotation(prior, ev, skip, ok, why, whylen)))
 			return rc;
 		if (!skip && (rc = witness_sigs(ev, wits, nw, ev->bt, why, whylen)))
 			return rc;
 		if (next != prior)
 			*next = *prior;
 	} else {
-		if (!skip && ((rc = controller_sigs(ev, prior->k, prior->nk, &prior->kt, &have, why,
+		if (!skip && ((rc = controller_sigs(ev, prior->k, prior->nk, &prior->kt, &ok, why,
 		                                   whylen)) ||
 		              (rc = witness_sigs(ev, prior->b, prior->nb, prior->bt, why, whylen))))
 			return rc;

@@ -1,16 +1,23 @@
 /*
  * keri/attach.c: CESR text attachments after an event body.
  *
- * Counters are '-' + letter + 2 base64 chars of count (v1 text domain). Understood:
+ * Counters are '-' + letter + 2 base64 chars of count, or '-0' + letter + 5 chars for
+ * the big forms (keripy 1.1's v1 text domain). Understood:
  *   -A  controller indexed signatures      -> ev->sigs
  *   -B  witness indexed signatures         -> ev->wigs
- *   -V  attached material quadlets: a wrapper whose count is in 4-char units; its
- *       content is parsed with the same rules and must end exactly at its size
+ *   -V, -0V  attached material quadlets: a wrapper whose count is in 4-char units;
+ *       its content is parsed with the same rules and must end exactly at its size
  *   -C  non-transferable receipt couples   (skipped: verfer + cigar)
  *   -D  transferable receipt quadruples    (skipped: prefix + sn + digest + siger)
  *   -E  first-seen replay couples          (skipped: sn + datetime)
  *   -F  transferable indexed sig groups    (skipped: prefix + sn + digest + -A group)
  *   -G  seal source couples                (skipped: sn + digest)
+ *   -H  trans last indexed sig groups      (skipped: prefix + -A group)
+ *   -I  seal source triples                (skipped: prefix + sn + digest)
+ *   -L, -0L  pathed material quadlets      (skipped by their declared size)
+ * keri_apply uses none of the skipped groups (receipts and delegation seals are the
+ * cache's or unsupported). -J and -K (SAD path signatures) belong to exn and ACDC
+ * messages, and are refused by name.
  * The attachments end at the next '{' (the next event) or at the end of the input.
  * Skipped groups are still parsed primitive by primitive, so their extent is exact
  * and their pad bits are checked.
@@ -24,7 +31,9 @@ struct cur {
 	size_t len, pos;
 };
 
-static int counter(struct cur *c, char *letter, unsigned *count, char *why, size_t whylen)
+/* Reads a counter: -X + 2 count chars, or -0X + 5 count chars (the big forms). */
+static int counter(struct cur *c, char *letter, unsigned *count, int *big, char *why,
+                   size_t whylen)
 {
 	const char *t = c->t + c->pos;
 	size_t avail = c->len - c->pos;
@@ -35,18 +44,30 @@ static int counter(struct cur *c, char *letter, unsigned *count, char *why, size
 		return keri_fail(why, whylen, KERI_ECESR,
 		                 "CESR: expected a counter ('-') in the attachments at offset %zu",
 		                 c->pos);
-	if (!strchr("ABCDEFGV", t[1]) || t[1] == 0)
-		return keri_fail(why, whylen, KERI_ECESR,
-		                 "CESR: unsupported counter code -%c",
-		                 keri_b64_val((unsigned char)t[1]) >= 0 ? t[1] : '?');
-	if (avail < 4)
+	*big = t[1] == '0';
+	size_t hs = *big ? 3 : 2, fs = *big ? 8 : 4;
+	if (*big && avail < 3)
 		return keri_fail(why, whylen, KERI_ETRUNCATED, "CESR: truncated counter");
-	int hi = keri_b64_val((unsigned char)t[2]), lo = keri_b64_val((unsigned char)t[3]);
-	if (hi < 0 || lo < 0)
-		return keri_fail(why, whylen, KERI_ECESR, "CESR: bad counter count");
-	*letter = t[1];
-	*count = (unsigned)(hi * 64 + lo);
-	c->pos += 4;
+	char l = t[hs - 1];
+	if (!strchr(*big ? "LV" : "ABCDEFGHIJKLV", l) || l == 0)
+		return keri_fail(why, whylen, KERI_ECESR,
+		                 "CESR: unsupported counter code -%s%c", *big ? "0" : "",
+		                 keri_b64_val((unsigned char)l) >= 0 ? l : '?');
+	if (l == 'J' || l == 'K')
+		return keri_fail(why, whylen, KERI_ECESR,
+		                 "CESR: counter -%c (SAD path signatures) belongs to exn and ACDC "
+		                 "messages, not to key events", l);
+	if (avail < fs)
+		return keri_fail(why, whylen, KERI_ETRUNCATED, "CESR: truncated counter");
+	*count = 0;
+	for (size_t i = hs; i < fs; i++) {
+		int v = keri_b64_val((unsigned char)t[i]);
+		if (v < 0)
+			return keri_fail(why, whylen, KERI_ECESR, "CESR: bad counter count");
+		*count = *count * 64 + (unsigned)v;
+	}
+	*letter = l;
+	c->pos += fs;
 	return KERI_OK;
 }
 
@@ -89,7 +110,8 @@ static int group(struct cur *c, struct keri_event *ev, int in_v, char *why, size
 {
 	char l;
 	unsigned n;
-	int rc = counter(c, &l, &n, why, whylen);
+	int big;
+	int rc = counter(c, &l, &n, &big, why, whylen);
 	if (rc)
 		return rc;
 	switch (l) {
@@ -109,27 +131,46 @@ static int group(struct cur *c, struct keri_event *ev, int in_v, char *why, size
 				return rc;
 		}
 		return KERI_OK;
+	case 'I':
+		return skip_prims(c, 3 * n, why, whylen);
 	case 'F':
+	case 'H':
+		/* -F: prefix, sn, digest, then a -A group; -H: prefix, then a -A group. */
 		for (unsigned i = 0; i < n; i++) {
 			char l2;
 			unsigned n2;
-			if ((rc = skip_prims(c, 3, why, whylen)) ||
-			    (rc = counter(c, &l2, &n2, why, whylen)))
+			int big2;
+			if ((rc = skip_prims(c, l == 'F' ? 3 : 1, why, whylen)) ||
+			    (rc = counter(c, &l2, &n2, &big2, why, whylen)))
 				return rc;
-			if (l2 != 'A')
+			if (l2 != 'A' || big2)
 				return keri_fail(why, whylen, KERI_ECESR,
-				                 "CESR: -F group needs a -A counter, found -%c", l2);
+				                 "CESR: -%c group needs a -A counter, found -%c", l, l2);
 			if ((rc = sigs(c, n2, NULL, NULL, "", why, whylen)))
 				return rc;
 		}
 		return KERI_OK;
+	case 'L': {
+		/* Pathed material: opaque to key events, skipped by its declared size. */
+		size_t size = (size_t)n * 4;
+		if (c->len - c->pos < size)
+			return keri_fail(why, whylen, KERI_ETRUNCATED,
+			                 "CESR: -%sL group of %zu chars truncated", big ? "0" : "", size);
+		for (size_t i = 0; i < size; i++)
+			if (keri_b64_val((unsigned char)c->t[c->pos + i]) < 0)
+				return keri_fail(why, whylen, KERI_ECESR,
+				                 "CESR: non-base64url character in a -L group");
+		c->pos += size;
+		return KERI_OK;
+	}
 	case 'V': {
 		if (in_v)
 			return keri_fail(why, whylen, KERI_ECESR, "CESR: nested -V group");
 		size_t size = (size_t)n * 4;
 		if (c->len - c->pos < size)
 			return keri_fail(why, whylen, KERI_ETRUNCATED,
-			                 "CESR: -V group of %zu chars truncated", size);
+			                 "CESR: -%sV group of %zu chars truncated", big ? "0" : "",
+			                 size);
 		struct cur in = {c->t + c->pos, size, 0};
 		if ((rc = groups(&in, ev, 1, why, whylen)))
 			return rc == KERI_ETRUNCATED

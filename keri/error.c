@@ -24,7 +24,7 @@ const char *keri_strerror(int code)
 	case KERI_EFIELD: return "KERI_EFIELD: bad field value";
 	case KERI_ESAID: return "KERI_ESAID: SAID does not match the event";
 	case KERI_EPREFIX: return "KERI_EPREFIX: prefix rule violated";
-	case KERI_ESIG: return "KERI_ESIG: invalid controller signature";
+	case KERI_ESIG: return "KERI_ESIG: no controller signature verifies";
 	case KERI_ETHRESHOLD: return "KERI_ETHRESHOLD: threshold malformed or not satisfied";
 	case KERI_EPRIOR: return "KERI_EPRIOR: prior event digest mismatch";
 	case KERI_ESN: return "KERI_ESN: bad or out-of-order sequence number";

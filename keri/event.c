@@ -77,6 +77,13 @@ static int qb64_list(struct keri_json *j, const char *codes, const char *label,
 	}
 }
 
+/*
+ * s as keripy writes it (Number.numh: lowercase hex, no leading zero). keripy reads it
+ * with Python's int(s, 16), which also takes leading zeros, upper case, a 0x prefix,
+ * underscores, a sign and surrounding spaces; none is a KERI form and keripy never
+ * writes one, so they stay refused (issue 10 rule 11): one sn has one text, and a
+ * refusal is explicit, never a state keripy would not reach. kt, nt and bt likewise.
+ */
 static int sn_field(struct keri_json *j, uint64_t *sn, char *why, size_t whylen)
 {
 	size_t off, sl;
@@ -100,6 +107,9 @@ static int sn_field(struct keri_json *j, uint64_t *sn, char *why, size_t whylen)
 	return KERI_OK;
 }
 
+/* keripy's TraitDex, indexed by enum keri_trait. */
+static const char *const trait_names[] = {NULL, "EO", "DND", "NB", "NRB", "RB", "DID"};
+
 static int traits(struct keri_json *j, struct keri_event *ev, char *why, size_t whylen)
 {
 	int rc = keri_json_expect(j, '[', "opening field c", why, whylen);
@@ -115,16 +125,15 @@ static int traits(struct keri_json *j, struct keri_event *ev, char *why, size_t 
 		if ((rc = keri_json_string(j, &off, &sl, why, whylen)))
 			return rc;
 		const char *s = (const char *)j->b + off;
-		if (sl == 2 && !memcmp(s, "EO", 2))
-			t = KERI_TRAIT_EO;
-		else if (sl == 3 && !memcmp(s, "DND", 3))
-			t = KERI_TRAIT_DND;
-		else if (sl == 2 && !memcmp(s, "NB", 2))
-			t = KERI_TRAIT_NB;
-		else
+		t = 0;
+		for (uint8_t k = 1; k < sizeof(trait_names) / sizeof(trait_names[0]); k++)
+			if (sl == strlen(trait_names[k]) && !memcmp(s, trait_names[k], sl))
+				t = k;
+		if (!t)
 			return keri_fail(why, whylen, KERI_ETRAIT,
-			                 "config trait rule: field c has unsupported trait \"%.*s\" "
-			                 "(EO, DND, NB are known)", (int)(sl > 16 ? 16 : sl), s);
+			                 "config trait rule: field c has unknown trait \"%.*s\" "
+			                 "(keripy's TraitDex: EO, DND, NB, NRB, RB, DID)",
+			                 (int)(sl > 16 ? 16 : sl), s);
 		for (unsigned i = 0; i < ev->nc; i++)
 			if (ev->c[i] == t)
 				return keri_fail(why, whylen, KERI_ETRAIT,

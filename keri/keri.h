@@ -19,7 +19,8 @@
  *
  * Fixed caps instead of allocation: at most KERI_MAX_KEYS keys (and next digests,
  * and threshold weights), KERI_MAX_WITS witnesses, KERI_MAX_SIGS signatures per
- * attachment kind, KERI_MAX_TRAITS config traits, JSON nesting KERI_MAX_DEPTH.
+ * attachment kind, KERI_MAX_TRAITS config traits, JSON nesting KERI_MAX_DEPTH and
+ * KERI_MAX_OBJ_KEYS keys per JSON object.
  * Exceeding a cap is KERI_ELIMIT, never a truncation.
  *
  * Threads: every function here is pure (reads its arguments, writes only its
@@ -50,6 +51,7 @@ extern "C" {
 #define KERI_MAX_SIGS 32   /* controller (-A) and witness (-B) signatures, each */
 #define KERI_MAX_TRAITS 8  /* entries of c */
 #define KERI_MAX_DEPTH 32  /* JSON nesting inside `a` */
+#define KERI_MAX_OBJ_KEYS 64 /* keys of one JSON object inside `a` (a seal has 3 or 4) */
 #define KERI_QB64 44       /* length of every key, digest and prefix we accept */
 #define KERI_DUMMY_CHAR '#'
 
@@ -73,16 +75,16 @@ enum keri_err {
 	KERI_EFIELD = -106,     /* a field's value has the wrong type or code */
 	KERI_ESAID = -107,      /* `d` (or `i`) is not the digest of the event */
 	KERI_EPREFIX = -108,    /* prefix rules: basic prefix != key, i != d, wrong AID */
-	KERI_ESIG = -109,       /* a controller signature fails or has a bad index */
+	KERI_ESIG = -109,       /* no attached controller signature verifies */
 	KERI_ETHRESHOLD = -110, /* a threshold is malformed or not met */
 	KERI_EPRIOR = -111,     /* `p` is not the SAID of the prior event */
 	KERI_ESN = -112,        /* sn malformed or not prior sn + 1 (out of order) */
-	KERI_EDUPLICITY = -113, /* same sn as an accepted event, another SAID */
-	KERI_ESTALE = -114,     /* sn below the current one: compare with the stored KEL */
+	KERI_EDUPLICITY = -113, /* same sn as an accepted event, another SAID, authentic */
+	KERI_ESTALE = -114,     /* sn at or below the current one: the caller's KEL decides */
 	KERI_ENEXT = -115,      /* new keys do not satisfy the prior next commitment */
 	KERI_EWITNESS = -116,   /* b/br/ba/bt rules or witness signatures */
 	KERI_EABANDONED = -117, /* the identifier was abandoned (empty n): no more events */
-	KERI_ENONTRANS = -118,  /* non-transferable (B) prefix: no more events, n empty */
+	KERI_ENONTRANS = -118,  /* non-transferable (B) prefix: no later event; n, b, a empty */
 	KERI_EESTONLY = -119,   /* EO trait: interaction events are not allowed */
 	KERI_ETRAIT = -120,     /* an unknown or duplicated config trait */
 	KERI_ECESR = -121,      /* unknown or unsupported CESR code, bad base64 */
@@ -107,10 +109,15 @@ enum keri_ilk {
 	KERI_ILK_RCT = 6
 };
 
+/* keripy's TraitDex. The key state keeps EO and DND (keripy's Kever has a boolean for
+ * each); the others are accepted on an event and ignored, as keripy ignores them. */
 enum keri_trait {
 	KERI_TRAIT_EO = 1,  /* establishment only */
 	KERI_TRAIT_DND = 2, /* do not delegate (kept; delegation is unsupported anyway) */
-	KERI_TRAIT_NB = 3   /* no backers (a TEL trait; kept and reported) */
+	KERI_TRAIT_NB = 3,  /* no backers (a TEL registry trait) */
+	KERI_TRAIT_NRB = 4, /* no registrar backers (TEL) */
+	KERI_TRAIT_RB = 5,  /* registrar backers (TEL) */
+	KERI_TRAIT_DID = 6  /* delegate is delegator */
 };
 
 /*
@@ -180,7 +187,8 @@ struct keri_state {
 	struct keri_tholder kt, nt;
 	uint32_t bt;
 	uint8_t nk, nn, nb, nc, ee_nbr, ee_nba;
-	uint8_t c[KERI_MAX_TRAITS];
+	uint8_t c[KERI_MAX_TRAITS];  /* EO then DND, the traits keripy's state keeps (a
+	                                record stored by an older version may hold NB) */
 	char k[KERI_MAX_KEYS][KERI_QB64 + 1];
 	char n[KERI_MAX_KEYS][KERI_QB64 + 1];
 	char b[KERI_MAX_WITS][KERI_QB64 + 1];
@@ -211,15 +219,24 @@ KERI_NODISCARD int keri_parse(const uint8_t *buf, size_t len, struct keri_event 
 /*
  * Validate ev against prior (NULL when there is none) and write the next state.
  * Returns KERI_OK (next written), KERI_DUPLICATE (same sn and SAID as the current
- * event or the last establishment event: nothing to do, next untouched) or a
- * negative keri_err with a sentence in why (next untouched). For an sn below the
- * current one that is not the last establishment event it returns KERI_ESTALE: the
- * caller, which keeps the KEL, compares ev->said with its stored event at that sn
- * (equal: duplicate; else duplicity). Witness receipts: when a -B group is
- * attached, every witness signature must verify and their distinct count must reach
- * bt; when none is attached the event is accepted on the controller's signatures
- * alone (keripy would hold it in escrow until receipts arrive; this module keeps no
- * escrow). prior and next may not alias.
+ * event or the last establishment event: nothing to do, next untouched) or a negative
+ * keri_err with a sentence in why (next untouched). Duplicity (issue 10 rule 8) is
+ * reported only for an authentic conflict: another event at the current sn of an ixn
+ * is KERI_EDUPLICITY if signed to threshold by the current keys (a rot: by its own
+ * keys, exposing the committed next keys), else the signature rule it breaks. Any
+ * other sn at or below the current one, not the current or last establishment event,
+ * is KERI_ESTALE: the caller, which keeps the KEL, compares ev->said with its stored
+ * event at that sn (equal: duplicate) and otherwise applies ev to the state replayed
+ * up to sn - 1: accepted there means duplicity, refused means that rejection. With
+ * KERI_APPLY_SKIP_SIGS a conflict the state shows is named KERI_EDUPLICITY
+ * unauthenticated, as before. Signatures (keripy's verifySigs): one that does not
+ * verify or whose index is outside the key list is dropped, and the ones that verify
+ * must meet kt (KERI_ETHRESHOLD where keripy would escrow the event as partially
+ * signed; KERI_ESIG when none verifies). Witness receipts: when a -B group is
+ * attached, the distinct witnesses whose signatures verify (others are dropped alike)
+ * must reach bt; when none is attached the event is accepted on the controller's
+ * signatures alone (keripy would hold it in escrow until receipts arrive; this module
+ * keeps no escrow). prior and next may not alias.
  * Any thread; pure; no allocation.
  */
 KERI_NODISCARD int keri_apply(const struct keri_state *prior, const struct keri_event *ev,
@@ -316,11 +333,19 @@ int keri_json_expect(struct keri_json *j, char c, const char *ctx, char *why,
 /* Thresholds: parse the JSON value at j into t (KERI_ETHRESHOLD on any misuse). */
 int keri_tholder_parse(struct keri_json *j, struct keri_tholder *t, const char *what,
                        char *why, size_t whylen);
-/* Check t against a list of `count` keys/digests (kt: min 1; nt: 0 iff count 0). */
+/* Check t against a list of `count` keys (kt: 1..count, weights within it). An nt is
+ * checked only for well-formed weights: keripy checks it against nothing, so an nt
+ * that n cannot meet is accepted and blocks every rotation. */
 int keri_tholder_check(const struct keri_tholder *t, unsigned count, int is_next,
                        const char *what, char *why, size_t whylen);
-/* 1 when the indices marked in `have` (bitmask over 0..31) satisfy t, else 0. */
+/* 1 when the indices marked in `have` (bitmask over 0..31) satisfy t, else 0. As in
+ * keripy, a weighted t is unmet when `have` marks an index beyond its weights. */
 int keri_tholder_satisfied(const struct keri_tholder *t, uint32_t have);
+/* Longest text keri_tholder_json writes for a threshold keri_tholder_parse accepts: 32
+ * weights of at most "4294967294/4294967295" (23 characters quoted), each its own
+ * clause (2 brackets), 31 commas, 2 outer brackets (hotcache.h's HC_KERI_SITH_MAX is
+ * this plus the NUL). */
+#define KERI_SITH_MAX (23 * KERI_MAX_KEYS + 2 * KERI_MAX_KEYS + (KERI_MAX_KEYS - 1) + 2)
 /* Serialise t as keripy's sith JSON value into buf; returns the length or -1. */
 int keri_tholder_json(const struct keri_tholder *t, char *buf, size_t cap);
 

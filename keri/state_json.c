@@ -60,8 +60,7 @@ static void list(struct out *o, const char *label, const char (*v)[KERI_QB64 + 1
 
 static void sith(struct out *o, const char *label, const struct keri_tholder *t)
 {
-	/* Worst case: 32 weights of "4294967295/4294967295", in 32 clauses. */
-	char tmp[KERI_MAX_KEYS * 28 + 8];
+	char tmp[KERI_SITH_MAX + 1];
 	int n = keri_tholder_json(t, tmp, sizeof(tmp));
 	puts_(o, ",\"");
 	puts_(o, label);
@@ -112,12 +111,19 @@ int keri_state_json(const struct keri_state *st, const char *dt, char *buf, size
 	list(&o, "n", st->n, st->nn);
 	hex(&o, "bt", st->bt);
 	list(&o, "b", st->b, st->nb);
-	puts_(&o, ",\"c\":[");
-	for (unsigned i = 0; i < st->nc; i++) {
-		if (st->c[i] < 1 || st->c[i] > 3)
+	/* keripy's Kever.state(): EO if establishment-only, then DND if do-not-delegate,
+	 * whatever order the event gave; NB, which a record stored before this rule may
+	 * hold, is never listed. */
+	for (unsigned i = 0; i < st->nc; i++)
+		if (st->c[i] < KERI_TRAIT_EO || st->c[i] > KERI_TRAIT_NB)
 			return KERI_EINVAL;
-		puts_(&o, i ? ",\"" : "\"");
-		puts_(&o, traits[st->c[i]]);
+	puts_(&o, ",\"c\":[");
+	static const uint8_t listed[] = {KERI_TRAIT_EO, KERI_TRAIT_DND};
+	for (unsigned t = 0, n = 0; t < sizeof(listed); t++) {
+		if (!memchr(st->c, listed[t], st->nc))
+			continue;
+		puts_(&o, n++ ? ",\"" : "\"");
+		puts_(&o, traits[listed[t]]);
 		puts_(&o, "\"");
 	}
 	puts_(&o, "],\"ee\":{\"s\":\"");

@@ -10,6 +10,13 @@
  * sum can overflow 64 bits. A clause whose L exceeds that is refused when the
  * threshold is checked, so satisfaction never has to approximate. Nested weight maps
  * (keripy's {"1/2": [...]}) are refused as unsupported.
+ *
+ * Stricter than keripy, on purpose (issue 10 rule 11): keripy's weights are Python
+ * Fractions of any size, and its weight() also reads "1.0", "01/2" or " 1/2". Here a
+ * numerator or denominator has at most 10 digits (below 2^32) and a clause's common
+ * denominator at most 2^58, so every sum is exact in 64 bits without a bignum; real
+ * thresholds use denominators of a few units. A larger one is an explicit
+ * KERI_ETHRESHOLD, never an approximated decision.
  */
 #include <stdio.h>
 #include <string.h>
@@ -187,20 +194,18 @@ static uint64_t clause_sum(const struct keri_tholder *t, unsigned from, unsigned
 int keri_tholder_check(const struct keri_tholder *t, unsigned count, int is_next,
                        const char *what, char *why, size_t whylen)
 {
+	/* keripy's Kever checks kt against k, but nt against nothing: an nt that n cannot
+	 * meet is accepted and leaves an identifier no rotation can satisfy. */
 	if (!t->weighted) {
-		if (is_next && count == 0) {
-			if (t->num != 0)
-				return keri_fail(why, whylen, KERI_ETHRESHOLD,
-				                 "threshold %s: must be 0 when the list is empty", what);
+		if (is_next)
 			return KERI_OK;
-		}
 		if (t->num < 1 || t->num > count)
 			return keri_fail(why, whylen, KERI_ETHRESHOLD,
 			                 "threshold %s = %llu: must be in 1..%u (the list size)", what,
 			                 (unsigned long long)t->num, count);
 		return KERI_OK;
 	}
-	if (count == 0 || t->size > count)
+	if (!is_next && (count == 0 || t->size > count))
 		return keri_fail(why, whylen, KERI_ETHRESHOLD,
 		                 "threshold %s: %u weights for a list of %u", what, t->size, count);
 	unsigned from = 0;
@@ -221,8 +226,12 @@ int keri_tholder_check(const struct keri_tholder *t, unsigned count, int is_next
 
 int keri_tholder_satisfied(const struct keri_tholder *t, uint32_t have)
 {
-	if (!t->weighted)
-		return (uint64_t)__builtin_popcount(have) >= t->num;
+	if (!t->weighted) /* keripy: thold > 0 and len(indices) >= thold */
+		return t->num > 0 && (uint64_t)__builtin_popcount(have) >= t->num;
+	/* keripy's _satisfy_weighted marks sats[idx] in a list of size entries: an index
+	 * beyond the weights raises there and the whole threshold is unmet. */
+	if (t->size < 32 && (have >> t->size) != 0)
+		return 0;
 	unsigned from = 0;
 	for (unsigned c = 0; c < t->nclauses; c++) {
 		uint64_t l = clause_lcm(t, from, t->clause_len[c]);

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "hotcache.h"
+#include "tests/unit/keri_sign.h"
 #include "tests/unit/testutil.h"
 #include "tests/unit/vectors.h"
 
@@ -183,6 +184,104 @@ static void rejections_change_nothing(void **state)
 	hc_close(c);
 }
 
+/* Issue 10 rule 9: a valid threshold of 32 long weights (keripy has no length limit)
+ * renders through hc_keystate_get; it used to overflow a 256-byte kt. */
+static void threshold_of_32_weights_renders_through_keystate_get(void **state)
+{
+	(void)state;
+	assert_true(sodium_init() >= 0);
+	hc_cache *c = open_store();
+	static struct kp k[32];
+	static char msg[16384], keys[32 * 48], kt[32 * 24 + 2];
+	size_t ko = 0, to = 0;
+	to += (size_t)snprintf(kt, sizeof(kt), "[");
+	for (int i = 0; i < 32; i++) {
+		mkkey(&k[i], 200 + i, 'D');
+		ko += (size_t)snprintf(keys + ko, sizeof(keys) - ko, "%s\"%s\"", i ? "," : "",
+		                       k[i].qb);
+		to += (size_t)snprintf(kt + to, sizeof(kt) - to, "%s\"4294967294/4294967295\"",
+		                       i ? "," : "");
+	}
+	snprintf(kt + to, sizeof(kt) - to, "]");
+	snprintf(msg, sizeof(msg),
+	         "{\"v\":\"KERI10JSON000000_\",\"t\":\"icp\",\"d\":\"" DUMMY "\",\"i\":\"" DUMMY
+	         "\",\"s\":\"0\",\"kt\":%s,\"k\":[%s],\"nt\":\"1\",\"n\":[\"%s\"],\"bt\":\"0\","
+	         "\"b\":[],\"c\":[],\"a\":[]}", kt, keys, k[0].dig);
+	size_t b = finish(msg);
+	struct sg s[2] = {{&k[0], 0, -1}, {&k[31], 31, -1}};
+	size_t len = attach(msg, b, b, 'A', 2, s), consumed;
+	int rc = hc_kel_append(c, msg, len, &consumed);
+	if (rc != 0)
+		fail_msg("append: %s: %s", hc_strerror(rc), hc_last_error());
+	char pre[HC_KERI_QB64 + 1];
+	memcpy(pre, msg + strlen("{\"v\":\"KERI10JSON000000_\",\"t\":\"icp\",\"d\":\""), 44);
+	pre[44] = 0;
+	struct hc_keystate ks;
+	rc = hc_keystate_get(c, pre, &ks);
+	if (rc != 0)
+		fail_msg("keystate_get: %s: %s", hc_strerror(rc), hc_last_error());
+	assert_string_equal(ks.kt, kt);
+	assert_int_equal(strlen(ks.kt), 769);
+	assert_string_equal(ks.nt, "\"1\"");
+	assert_int_equal(ks.nkeys, 32);
+	hc_close(c);
+}
+
+/* Appends msg[0..len) and returns hc_kel_append's code. */
+static int append(hc_cache *c, const char *msg, size_t len)
+{
+	size_t consumed;
+	return hc_kel_append(c, msg, len, &consumed);
+}
+
+/* Issue 10 rule 8: HC_EKERI_DUPLICITY only for a conflicting event signed by the keys
+ * that governed its sn, below the current event (replayed from the KEL) and at it;
+ * an unsigned or forged one is an ordinary rejection and changes nothing. */
+static void duplicity_reported_only_for_an_authentic_conflict(void **state)
+{
+	(void)state;
+	assert_true(sodium_init() >= 0);
+	hc_cache *c = open_store();
+	static struct kp k[7];
+	static char m[8192], o[8192], d[4][KERI_QB64 + 1], pre[KERI_QB64 + 1];
+	for (int i = 0; i < 7; i++)
+		mkkey(&k[i], 1 + i, 'D');
+	size_t b = icp(m, NULL, "1", list(1, k[0].qb), "1", list(1, k[1].dig), "0", "", "");
+	assert_int_equal(append(c, m, sign1(m, b, &k[0])), 0);
+	memcpy(pre, strstr(m, "\"i\":\"") + 5, KERI_QB64);
+	memcpy(d[0], pre, KERI_QB64);
+	for (int sn = 1; sn <= 2; sn++) {
+		char snh[4];
+		snprintf(snh, sizeof(snh), "%x", sn);
+		b = ixn(m, pre, snh, d[sn - 1]);
+		assert_int_equal(append(c, m, sign1(m, b, &k[0])), 0);
+		memcpy(d[sn], strstr(m, "\"d\":\"") + 5, KERI_QB64);
+	}
+	/* Below the current event (sn 1) and at it (sn 2). */
+	const char *sns[2] = {"1", "2"};
+	for (int i = 0; i < 2; i++) {
+		b = seal_ixn(o, pre, sns[i], d[i], k[4].dig, k[4].dig);
+		assert_int_equal(append(c, o, b), HC_EKERI_THRESHOLD);
+		assert_int_equal(append(c, o, sign1(o, b, &k[5])), HC_EKERI_SIG);
+		assert_int_equal(append(c, o, sign1(o, b, &k[0])), HC_EKERI_DUPLICITY);
+	}
+	/* Against a rotation: the new key must be the committed one. */
+	b = rot(m, pre, "3", d[2], "1", list(1, k[1].qb), "1", list(1, k[2].dig), "0", "", "");
+	assert_int_equal(append(c, m, sign1(m, b, &k[1])), 0);
+	b = rot(o, pre, "3", d[2], "1", list(1, k[6].qb), "1", list(1, k[2].dig), "0", "", "");
+	assert_int_equal(append(c, o, sign1(o, b, &k[6])), HC_EKERI_NEXT);
+	b = rot(o, pre, "3", d[2], "1", list(1, k[1].qb), "1", list(1, k[3].dig), "0", "", "");
+	assert_int_equal(append(c, o, sign1(o, b, &k[1])), HC_EKERI_DUPLICITY);
+	struct hc_keystate ks;
+	assert_int_equal(hc_keystate_get(c, pre, &ks), 0);
+	assert_int_equal(ks.sn, 3);
+	assert_string_equal(ks.next[0], k[2].dig);
+	uint64_t events;
+	assert_int_equal(hc_kel_verify(c, pre, &events), 0);
+	assert_int_equal(events, 4);
+	hc_close(c);
+}
+
 struct racer {
 	hc_cache *c;
 	const unsigned char *msg;
@@ -252,6 +351,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(weighted_kels_import, setup, teardown),
 		cmocka_unit_test_setup_teardown(trailing_newline_is_not_a_message, setup, teardown),
 		cmocka_unit_test_setup_teardown(rejections_change_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(threshold_of_32_weights_renders_through_keystate_get,
+		                                setup, teardown),
+		cmocka_unit_test_setup_teardown(duplicity_reported_only_for_an_authentic_conflict,
+		                                setup, teardown),
 		cmocka_unit_test_setup_teardown(racing_appends_of_one_event_store_it_once, setup,
 		                                teardown),
 		cmocka_unit_test(kel_without_backing_is_enotsup),

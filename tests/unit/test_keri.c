@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include "keri/keri.h"
+#include "tests/unit/keri_sign.h"
 #include "tests/unit/vectors.h"
 
 #define DUMMY "############################################"
@@ -98,126 +99,6 @@ static int replay(const uint8_t *buf, size_t len, struct keri_state *st, char sa
 		n++;
 	}
 	return n;
-}
-
-/* Own keys: Ed25519 from fixed seeds; qb64 with code D (or B), and their E digest. */
-struct kp {
-	uint8_t pk[32], sk[64];
-	char qb[KERI_QB64 + 1];
-	char dig[KERI_QB64 + 1];
-};
-
-static void mkkey(struct kp *k, int seedbyte, char code)
-{
-	uint8_t seed[32], raw[33] = {0};
-	memset(seed, seedbyte, sizeof(seed));
-	crypto_sign_seed_keypair(k->pk, k->sk, seed);
-	memcpy(raw + 1, k->pk, 32);
-	keri_b64_encode(raw, 33, k->qb);
-	k->qb[0] = code;
-	k->qb[KERI_QB64] = 0;
-	assert_int_equal(keri_digest_qb64('E', (const uint8_t *)k->qb, KERI_QB64, k->dig), 0);
-}
-
-/* `"a","b",...` from n strings. */
-static const char *list(int n, ...)
-{
-	static char pool[8][4096];
-	static int next;
-	char *out = pool[next++ % 8];
-	va_list ap;
-	size_t o = 0;
-	out[0] = 0;
-	va_start(ap, n);
-	for (int i = 0; i < n; i++)
-		o += (size_t)snprintf(out + o, 4096 - o, "%s\"%s\"", i ? "," : "",
-		                      va_arg(ap, const char *));
-	va_end(ap);
-	return out;
-}
-
-/* Fill in the version size and the SAID (d, and i when it is the dummy). */
-static char said_code = 'E';
-static size_t finish(char *buf)
-{
-	size_t n = strlen(buf);
-	char hex[24], said[KERI_QB64 + 1];
-	snprintf(hex, sizeof(hex), "%06zx", n);
-	memcpy(strstr(buf, "KERI10JSON") + 10, hex, 6);
-	char *i = strstr(buf, "\"i\":\"" DUMMY);
-	assert_int_equal(keri_digest_qb64(said_code, (uint8_t *)buf, n, said), 0);
-	memcpy(strstr(buf, "\"d\":\"") + 5, said, KERI_QB64);
-	if (i)
-		memcpy(i + 5, said, KERI_QB64);
-	return n;
-}
-
-static size_t icp(char *buf, const char *pre, const char *kt, const char *keys,
-                  const char *nt, const char *digs, const char *bt, const char *wits,
-                  const char *c)
-{
-	snprintf(buf, 8192,
-	         "{\"v\":\"KERI10JSON000000_\",\"t\":\"icp\",\"d\":\"" DUMMY "\",\"i\":\"%s\","
-	         "\"s\":\"0\",\"kt\":\"%s\",\"k\":[%s],\"nt\":\"%s\",\"n\":[%s],\"bt\":\"%s\","
-	         "\"b\":[%s],\"c\":[%s],\"a\":[]}",
-	         pre ? pre : DUMMY, kt, keys, nt, digs, bt, wits, c);
-	return finish(buf);
-}
-
-static size_t rot(char *buf, const char *pre, const char *sn, const char *p, const char *kt,
-                  const char *keys, const char *nt, const char *digs, const char *bt,
-                  const char *br, const char *ba)
-{
-	snprintf(buf, 8192,
-	         "{\"v\":\"KERI10JSON000000_\",\"t\":\"rot\",\"d\":\"" DUMMY "\",\"i\":\"%s\","
-	         "\"s\":\"%s\",\"p\":\"%s\",\"kt\":\"%s\",\"k\":[%s],\"nt\":\"%s\",\"n\":[%s],"
-	         "\"bt\":\"%s\",\"br\":[%s],\"ba\":[%s],\"a\":[]}",
-	         pre, sn, p, kt, keys, nt, digs, bt, br, ba);
-	return finish(buf);
-}
-
-static size_t ixn(char *buf, const char *pre, const char *sn, const char *p)
-{
-	snprintf(buf, 8192,
-	         "{\"v\":\"KERI10JSON000000_\",\"t\":\"ixn\",\"d\":\"" DUMMY "\",\"i\":\"%s\","
-	         "\"s\":\"%s\",\"p\":\"%s\",\"a\":[]}",
-	         pre, sn, p);
-	return finish(buf);
-}
-
-struct sg {
-	const struct kp *k;
-	int index;
-	int ondex; /* -1: an A-coded signature (ondex = index) */
-};
-
-/* Append a counter (-A controller, -B witness) and signatures over buf[0..body). */
-static size_t attach(char *buf, size_t len, size_t body, char counter, int n,
-                     const struct sg *s)
-{
-	static const char b64[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	len += (size_t)sprintf(buf + len, "-%c%c%c", counter, b64[n / 64], b64[n % 64]);
-	for (int i = 0; i < n; i++) {
-		uint8_t raw[66] = {0};
-		char txt[89];
-		crypto_sign_detached(raw + 2, NULL, (const uint8_t *)buf, body, s[i].k->sk);
-		keri_b64_encode(raw, 66, txt);
-		txt[88] = 0;
-		if (s[i].ondex < 0)
-			len += (size_t)sprintf(buf + len, "A%c%s", b64[s[i].index], txt + 2);
-		else
-			len += (size_t)sprintf(buf + len, "2A%c%c%c%c%s", b64[s[i].index / 64],
-			                       b64[s[i].index % 64], b64[s[i].ondex / 64],
-			                       b64[s[i].ondex % 64], txt + 2);
-	}
-	return len;
-}
-
-static size_t sign1(char *buf, size_t body, const struct kp *k)
-{
-	struct sg s = {k, 0, -1};
-	return attach(buf, body, body, 'A', 1, &s);
 }
 
 static struct kp K[8], W[4];
@@ -634,6 +515,49 @@ static void forged_signature_rejected(void **state)
 	assert_rejects(feed(NULL, m2, l, &st), KERI_ESIG);
 }
 
+/* Issue 10 rule 2 (keripy verifySigs and valSigsWigsDel): a signature that fails, or
+ * whose index is outside the key (witness) list, is dropped; the event stands or falls
+ * by the signatures that verify. Below the threshold keripy escrows the event as
+ * partially signed; without an escrow that is KERI_ETHRESHOLD here. */
+static void bad_and_out_of_range_signatures_are_dropped(void **state)
+{
+	(void)state;
+	static struct keri_state s0, s1;
+	/* A valid icp with a junk signature (K5 at index 0) and one at index 5 appended. */
+	size_t b = icp(m, NULL, "1", list(1, K[0].qb), "2", list(2, K[1].dig, K[2].dig), "0",
+	               "", "");
+	struct sg junk[3] = {{&K[0], 0, -1}, {&K[5], 0, -1}, {&K[0], 5, -1}};
+	size_t l = attach(m, b, b, 'A', 3, junk);
+	assert_int_equal(feed(NULL, m, l, &s0), KERI_OK);
+	dump("own_icp_junk_sigs.cesr", m, l);
+	/* Nothing verifies: rejected (keripy: "No verified signatures"). */
+	assert_rejects(feed(NULL, m, attach(m, b, b, 'A', 2, junk + 1), &s1), KERI_ESIG);
+
+	/* kt 2 of 3: two good and a junk one pass; one good and a junk one do not. */
+	b = icp(m, NULL, "2", list(3, K[0].qb, K[1].qb, K[2].qb), "1", list(1, K[3].dig), "0",
+	        "", "");
+	struct sg two[3] = {{&K[0], 0, -1}, {&K[5], 1, -1}, {&K[2], 2, -1}};
+	assert_int_equal(feed(NULL, m, attach(m, b, b, 'A', 3, two), &s1), KERI_OK);
+	assert_rejects(feed(NULL, m, attach(m, b, b, 'A', 2, two), &s1), KERI_ETHRESHOLD);
+
+	/* A rotation exposes a prior next key only through a signature that verifies:
+	 * prior nt 2 of [K1, K2]; K2's signature is junk, so only one is exposed. */
+	b = rot(m, s0.pre, "1", s0.d, "1", list(2, K[1].qb, K[2].qb), "1", list(1, K[3].dig),
+	        "0", "", "");
+	struct sg exp[3] = {{&K[1], 0, -1}, {&K[6], 1, -1}, {&K[2], 1, -1}};
+	assert_rejects(feed(&s0, m, attach(m, b, b, 'A', 2, exp), &s1), KERI_ENEXT);
+	assert_int_equal(feed(&s0, m, attach(m, b, b, 'A', 3, exp), &s1), KERI_OK);
+
+	/* Witnesses, bt 1 of [W0, W1]: a forged W1 receipt and one at index 7 are dropped. */
+	b = icp(m, NULL, "1", list(1, K[0].qb), "1", list(1, K[1].dig), "1",
+	        list(2, W[0].qb, W[1].qb), "");
+	l = sign1(m, b, &K[0]);
+	struct sg wj[3] = {{&W[2], 1, -1}, {&W[1], 7, -1}, {&W[0], 0, -1}};
+	memcpy(m2, m, l);
+	assert_int_equal(feed(NULL, m2, attach(m2, l, b, 'B', 3, wj), &s1), KERI_OK);
+	assert_rejects(feed(NULL, m, attach(m, l, b, 'B', 2, wj), &s1), KERI_EWITNESS);
+}
+
 static void wrong_prior_next_key_rejected(void **state)
 {
 	(void)state;
@@ -717,11 +641,7 @@ static void duplicity_duplicate_and_stale(void **state)
 	assert_memory_equal(&x, &keep, sizeof(x));
 	/* Another ixn at sn 1 (different anchor): duplicity. */
 	char other[8192];
-	snprintf(other, sizeof(other),
-	         "{\"v\":\"KERI10JSON000000_\",\"t\":\"ixn\",\"d\":\"" DUMMY "\",\"i\":\"%s\","
-	         "\"s\":\"1\",\"p\":\"%s\",\"a\":[{\"i\":\"%s\",\"s\":\"0\",\"d\":\"%s\"}]}",
-	         s0.pre, s0.d, K[3].dig, K[4].dig);
-	b = finish(other);
+	b = seal_ixn(other, s0.pre, "1", s0.d, K[3].dig, K[4].dig);
 	size_t lo = sign1(other, b, &K[0]);
 	assert_rejects(feed(&s1, other, lo, &x), KERI_EDUPLICITY);
 	dump("own_ixn_with_seal.cesr", other, lo);
@@ -733,6 +653,43 @@ static void duplicity_duplicate_and_stale(void **state)
 	assert_int_equal(feed(&s1, m2, sign1(m2, b, &K[0]), &s2), KERI_OK);
 	assert_rejects(feed(&s2, m, l, &x), KERI_ESTALE);
 	assert_rejects(feed(&s2, other, lo, &x), KERI_ESTALE);
+}
+
+/* Issue 10 rule 8: a conflicting event is duplicity only when it is authentic, signed
+ * to threshold by the keys that governed its sn; else it is an ordinary rejection.
+ * At the current sn after an ixn those keys are the state's; a conflict with an
+ * establishment event needs the state before it, which only the caller's KEL has
+ * (KERI_ESTALE: cache/kel.c replays to sn - 1 and applies the event there). */
+static void duplicity_only_for_an_authentic_conflict(void **state)
+{
+	(void)state;
+	static struct keri_state s0, s1, x;
+	own_icp(m2, &s0);
+	size_t b = ixn(m, s0.pre, "1", s0.d);
+	assert_int_equal(feed(&s0, m, sign1(m, b, &K[0]), &s1), KERI_OK);
+	char other[8192];
+	b = seal_ixn(other, s0.pre, "1", s0.d, K[3].dig, K[4].dig);
+	assert_rejects(feed(&s1, other, b, &x), KERI_ETHRESHOLD);            /* unsigned */
+	assert_rejects(feed(&s1, other, sign1(other, b, &K[5]), &x), KERI_ESIG); /* forged */
+	assert_rejects(feed(&s1, other, sign1(other, b, &K[0]), &x), KERI_EDUPLICITY);
+	/* A rotation at the current sn after an ixn: its own keys sign, exposing the
+	 * committed next key (K1); a key never committed to is no evidence. */
+	b = rot(other, s0.pre, "1", s0.d, "1", list(1, K[1].qb), "1", list(1, K[2].dig), "0",
+	        "", "");
+	assert_rejects(feed(&s1, other, sign1(other, b, &K[1]), &x), KERI_EDUPLICITY);
+	b = rot(other, s0.pre, "1", s0.d, "1", list(1, K[6].qb), "1", list(1, K[2].dig), "0",
+	        "", "");
+	assert_rejects(feed(&s1, other, sign1(other, b, &K[6]), &x), KERI_ENEXT);
+	/* Against an establishment event (here the current rot) the module cannot judge
+	 * alone: the keys that governed sn 1 are no longer in the state. */
+	static struct keri_state r1;
+	b = rot(m, s0.pre, "1", s0.d, "1", list(1, K[1].qb), "1", list(1, K[2].dig), "0", "",
+	        "");
+	assert_int_equal(feed(&s0, m, sign1(m, b, &K[1]), &r1), KERI_OK);
+	b = ixn(other, s0.pre, "1", s0.d);
+	assert_rejects(feed(&r1, other, sign1(other, b, &K[0]), &x), KERI_ESTALE);
+	/* Replays of stored events (signatures skipped) keep naming the conflict. */
+	assert_rejects(feed_flags(&r1, other, b, KERI_APPLY_SKIP_SIGS, &x), KERI_EDUPLICITY);
 }
 
 static void non_canonical_json_rejected(void **state)
@@ -824,6 +781,67 @@ static void non_canonical_json_rejected(void **state)
 	assert_rejects(feed(NULL, m, sign1(m, b, &K[0]), &st), KERI_ETHRESHOLD);
 }
 
+/* Issue 10 rule 9 (keripy Tholder._satisfy_weighted): a verified signature at an index
+ * beyond the weight list makes the weighted threshold unmet (keripy's sats[idx] raises
+ * and satisfy returns False; the event waits as partially signed). */
+static void weighted_signature_beyond_the_weights_does_not_satisfy(void **state)
+{
+	(void)state;
+	static struct keri_state st;
+	snprintf(m, sizeof(m),
+	         "{\"v\":\"KERI10JSON000000_\",\"t\":\"icp\",\"d\":\"" DUMMY "\",\"i\":\"" DUMMY
+	         "\",\"s\":\"0\",\"kt\":[\"1/2\",\"1/2\"],\"k\":[\"%s\",\"%s\",\"%s\"],"
+	         "\"nt\":\"1\",\"n\":[\"%s\"],\"bt\":\"0\",\"b\":[],\"c\":[],\"a\":[]}",
+	         K[0].qb, K[1].qb, K[2].qb, K[3].dig);
+	size_t b = finish(m);
+	struct sg s[3] = {{&K[0], 0, -1}, {&K[1], 1, -1}, {&K[2], 2, -1}};
+	assert_int_equal(feed(NULL, m, attach(m, b, b, 'A', 2, s), &st), KERI_OK);
+	assert_rejects(feed(NULL, m, attach(m, b, b, 'A', 3, s), &st), KERI_ETHRESHOLD);
+	assert_true(keri_tholder_satisfied(&st.kt, 0x3));
+	assert_false(keri_tholder_satisfied(&st.kt, 0x7));
+	assert_false(keri_tholder_satisfied(&st.kt, 0x5));
+}
+
+/* keri_parse of an ixn whose a is [{"i":..,"s":"0","d":..,"x":<value>}] */
+static int parse_ixn_with_x(const char *value)
+{
+	size_t used;
+	snprintf(m, sizeof(m),
+	         "{\"v\":\"KERI10JSON000000_\",\"t\":\"ixn\",\"d\":\"" DUMMY "\",\"i\":\"%s\","
+	         "\"s\":\"1\",\"p\":\"%s\",\"a\":[{\"i\":\"%s\",\"s\":\"0\",\"d\":\"%s\","
+	         "\"x\":%s}]}", K[0].dig, K[1].dig, K[3].dig, K[4].dig, value);
+	size_t b = finish(m);
+	why[0] = 0;
+	return keri_parse((uint8_t *)m, b, &ev, &used, why, sizeof(why));
+}
+
+/* Issue 10 rule 7 (keripy Serder._verify: json.dumps(json.loads(raw)) must give raw
+ * back): numbers as Python writes them back, and no repeated object key. Each pair
+ * below was checked against CPython's json module. */
+static void json_that_python_rewrites_is_refused(void **state)
+{
+	(void)state;
+	static const char *const kept[] = {
+		"1.5", "100000.0", "1e+16", "1e-05", "0.0001", "-0.0", "0.0", "1.0", "0.1", "-1",
+		"0", "2.5e-07", "1234567890123456.0", "123456789012345678901234567890",
+		"1.7976931348623157e+308", "5e-324", "[1,2.25,{\"y\":-3}]",
+	};
+	static const char *const rewritten[] = {
+		"1e5", "-0", "1.50", "1E5", "1e16", "1e400", "12345678901234567.0", "0.10",
+		"1.0e+16", "1e+05", "2.50e-07", "-0e0", "[1,{\"y\":1.0e0}]",
+	};
+	for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
+		if (parse_ixn_with_x(kept[i]) != KERI_OK)
+			fail_msg("%s refused: %s", kept[i], why);
+	for (size_t i = 0; i < sizeof(rewritten) / sizeof(rewritten[0]); i++)
+		if (parse_ixn_with_x(rewritten[i]) != KERI_EJSON)
+			fail_msg("%s not refused as KERI_EJSON: %s", rewritten[i], why);
+	/* A repeated key, at the seal's level and nested; distinct keys pass. */
+	assert_rejects(parse_ixn_with_x("1,\"i\":\"x\""), KERI_EJSON);
+	assert_rejects(parse_ixn_with_x("{\"y\":1,\"z\":2,\"y\":3}"), KERI_EJSON);
+	assert_int_equal(parse_ixn_with_x("{\"y\":1,\"yy\":{\"y\":2}}"), KERI_OK);
+}
+
 static void truncated_input_rejected(void **state)
 {
 	(void)state;
@@ -854,7 +872,7 @@ static void truncated_input_rejected(void **state)
 	/* Garbage where an attachment counter belongs, and an unsupported counter. */
 	memcpy(m + b, "xVAX", 4);
 	assert_rejects(keri_parse((uint8_t *)m, l + 4, &ev, &used, why, sizeof(why)), KERI_ECESR);
-	memcpy(m + b, "-HAB", 4);
+	memcpy(m + b, "-MAB", 4);
 	assert_rejects(keri_parse((uint8_t *)m, l + 4, &ev, &used, why, sizeof(why)), KERI_ECESR);
 }
 
@@ -885,9 +903,43 @@ static void abandoned_identifier_cannot_rotate(void **state)
 	assert_rejects(feed(&s1, m, sign1(m, b, &K[2]), &s2), KERI_EABANDONED);
 	b = ixn(m, s0.pre, "2", s1.d);
 	assert_rejects(feed(&s1, m, sign1(m, b, &K[1]), &s2), KERI_EABANDONED);
-	/* nt must be 0 when n is empty. */
+	/* An nt with n empty is abandonment all the same (keripy checks nt against
+	 * nothing; see next_threshold_beyond_next_keys_accepted_as_keripy_does). */
 	b = rot(m, s0.pre, "1", s0.d, "1", list(1, K[1].qb), "1", "", "0", "", "");
-	assert_rejects(feed(&s0, m, sign1(m, b, &K[1]), &s1), KERI_ETHRESHOLD);
+	assert_int_equal(feed(&s0, m, sign1(m, b, &K[1]), &s1), KERI_OK);
+	b = ixn(m, s0.pre, "2", s1.d);
+	assert_rejects(feed(&s1, m, sign1(m, b, &K[1]), &s2), KERI_EABANDONED);
+}
+
+/* Issue 10 rule 11: keripy's Kever.incept and rotate check kt against k but nt against
+ * nothing, and its numeric Tholder is never met at 0. An nt above the size of n, or 0
+ * with n non-empty, is accepted; no rotation can then meet it (keripy would hold one
+ * as partially signed; here it is KERI_ENEXT). */
+static void next_threshold_beyond_next_keys_accepted_as_keripy_does(void **state)
+{
+	(void)state;
+	static struct keri_state s0, s1;
+	static const char *const nts[] = {"2", "0", "[\"1/2\",\"1/2\"]"};
+	for (size_t i = 0; i < sizeof(nts) / sizeof(nts[0]); i++) {
+		snprintf(m, sizeof(m),
+		         "{\"v\":\"KERI10JSON000000_\",\"t\":\"icp\",\"d\":\"" DUMMY "\",\"i\":\""
+		         DUMMY "\",\"s\":\"0\",\"kt\":\"1\",\"k\":[\"%s\"],\"nt\":%s%s%s,"
+		         "\"n\":[\"%s\"],\"bt\":\"0\",\"b\":[],\"c\":[],\"a\":[]}", K[0].qb,
+		         nts[i][0] == '[' ? "" : "\"", nts[i], nts[i][0] == '[' ? "" : "\"",
+		         K[1].dig);
+		size_t b = finish(m);
+		if (feed(NULL, m, sign1(m, b, &K[0]), &s0) != KERI_OK)
+			fail_msg("nt %s: %s", nts[i], why);
+		b = rot(m, s0.pre, "1", s0.d, "1", list(1, K[1].qb), "1", list(1, K[2].dig), "0",
+		        "", "");
+		assert_rejects(feed(&s0, m, sign1(m, b, &K[1]), &s1), KERI_ENEXT);
+		assert_rejects(feed_flags(&s0, m, b, KERI_APPLY_SKIP_SIGS, &s1), KERI_ENEXT);
+		/* Stored and read back as it is. */
+		uint8_t enc[KERI_STATE_ENC_MAX];
+		size_t len;
+		assert_int_equal(keri_state_encode(&s0, enc, sizeof(enc), &len), KERI_OK);
+		assert_int_equal(keri_state_decode(enc, len, &s1, why, sizeof(why)), KERI_OK);
+	}
 }
 
 static void establishment_only_refuses_ixn(void **state)
@@ -906,6 +958,64 @@ static void establishment_only_refuses_ixn(void **state)
 	size_t len;
 	assert_int_equal(keri_state_json(&s1, DT, json, sizeof(json), &len), KERI_OK);
 	assert_non_null(strstr(json, "\"c\":[\"EO\"]"));
+}
+
+/* keripy's KeyStateRecord of an icp of K0 committing to K1, with c as given. */
+static void expect_icp_record(const struct keri_state *st, const char *c)
+{
+	char json[4096], expect[4096];
+	size_t len;
+	snprintf(expect, sizeof(expect),
+	         "{\"vn\":[1,0],\"i\":\"%s\",\"s\":\"0\",\"p\":\"\",\"d\":\"%s\",\"f\":\"0\","
+	         "\"dt\":\"" DT "\",\"et\":\"icp\",\"kt\":\"1\",\"k\":[\"%s\"],\"nt\":\"1\","
+	         "\"n\":[\"%s\"],\"bt\":\"0\",\"b\":[],\"c\":[%s],\"ee\":{\"s\":\"0\","
+	         "\"d\":\"%s\",\"br\":[],\"ba\":[]},\"di\":\"\"}",
+	         st->pre, st->d, K[0].qb, K[1].dig, c, st->d);
+	assert_int_equal(keri_state_json(st, DT, json, sizeof(json), &len), KERI_OK);
+	assert_string_equal(json, expect);
+	assert_int_equal(len, strlen(expect));
+}
+
+/* Issue 10 rule 5 (keripy Kever.state): the record's c holds EO then DND, in that
+ * order whatever the event listed; NB (a TEL trait) never appears. */
+static void keystate_record_traits_are_eo_then_dnd(void **state)
+{
+	(void)state;
+	static struct keri_state st;
+	static const char *const cases[][2] = {
+		{"\"DND\",\"EO\"", "\"EO\",\"DND\""}, {"\"EO\",\"DND\"", "\"EO\",\"DND\""},
+		{"\"NB\"", ""}, {"\"NB\",\"DND\"", "\"DND\""}, {"", ""},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t b = icp(m, NULL, "1", list(1, K[0].qb), "1", list(1, K[1].dig), "0", "",
+		               cases[i][0]);
+		assert_int_equal(feed(NULL, m, sign1(m, b, &K[0]), &st), KERI_OK);
+		expect_icp_record(&st, cases[i][1]);
+	}
+}
+
+/* Issue 10 rule 6: keripy's TraitDex also has RB, NRB (registrar backers, TEL) and
+ * DID (delegate is delegator); its Kever ignores them. Accepted, kept out of the
+ * record; a trait outside TraitDex is still refused by name. */
+static void registrar_and_did_traits_accepted_and_ignored(void **state)
+{
+	(void)state;
+	static struct keri_state st;
+	static const char *const cases[][2] = {
+		{"\"RB\"", ""}, {"\"NRB\"", ""}, {"\"DID\"", ""},
+		{"\"DID\",\"EO\",\"RB\",\"DND\"", "\"EO\",\"DND\""},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t b = icp(m, NULL, "1", list(1, K[0].qb), "1", list(1, K[1].dig), "0", "",
+		               cases[i][0]);
+		assert_int_equal(feed(NULL, m, sign1(m, b, &K[0]), &st), KERI_OK);
+		expect_icp_record(&st, cases[i][1]);
+	}
+	size_t b = icp(m, NULL, "1", list(1, K[0].qb), "1", list(1, K[1].dig), "0", "",
+	               list(2, "RB", "RB"));
+	assert_rejects(feed(NULL, m, sign1(m, b, &K[0]), &st), KERI_ETRAIT);
+	b = icp(m, NULL, "1", list(1, K[0].qb), "1", list(1, K[1].dig), "0", "", list(1, "DIDX"));
+	assert_rejects(feed(NULL, m, sign1(m, b, &K[0]), &st), KERI_ETRAIT);
 }
 
 static void non_transferable_and_basic_prefix_rules(void **state)
@@ -933,6 +1043,44 @@ static void non_transferable_and_basic_prefix_rules(void **state)
 	assert_int_equal(feed(NULL, m, sign1(m, b, &K[0]), &s0), KERI_OK);
 	b = rot(m, K[0].qb, "1", s0.d, "1", list(1, K[1].qb), "1", list(1, K[2].dig), "0", "", "");
 	assert_int_equal(feed(&s0, m, sign1(m, b, &K[1]), &s1), KERI_OK);
+}
+
+/* An icp with an anchor list `a` of our choosing (icp() always writes "a":[]). */
+static size_t icp_with_a(char *buf, const char *pre, const char *key, const char *digs,
+                         const char *bt, const char *wits, const char *a)
+{
+	snprintf(buf, 8192,
+	         "{\"v\":\"KERI10JSON000000_\",\"t\":\"icp\",\"d\":\"" DUMMY "\",\"i\":\"%s\","
+	         "\"s\":\"0\",\"kt\":\"1\",\"k\":[\"%s\"],\"nt\":\"%s\",\"n\":[%s],"
+	         "\"bt\":\"%s\",\"b\":[%s],\"c\":[],\"a\":%s}",
+	         pre, key, digs[0] ? "1" : "0", digs, bt, wits, a);
+	return finish(buf);
+}
+
+/* Issue 10 rule 4 (keripy SerderKERI._verify and Kever.incept): a non-transferable
+ * (B) prefix has empty n, b and a; a transferable basic (D) prefix may have them. */
+static void non_transferable_inception_has_no_witnesses_or_anchors(void **state)
+{
+	(void)state;
+	static struct keri_state st;
+	struct kp nt;
+	mkkey(&nt, 50, 'B');
+	char seal[256];
+	snprintf(seal, sizeof(seal), "[{\"i\":\"%s\",\"s\":\"0\",\"d\":\"%s\"}]", K[3].dig,
+	         K[4].dig);
+	/* Controls: B with nothing, D with witnesses and an anchor. */
+	size_t b = icp_with_a(m, nt.qb, nt.qb, "", "0", "", "[]");
+	assert_int_equal(feed(NULL, m, sign1(m, b, &nt), &st), KERI_OK);
+	b = icp_with_a(m, K[0].qb, K[0].qb, list(1, K[1].dig), "1", list(1, W[0].qb), seal);
+	assert_int_equal(feed(NULL, m, sign1(m, b, &K[0]), &st), KERI_OK);
+	/* B with a witness, and B with an anchor. */
+	b = icp_with_a(m, nt.qb, nt.qb, "", "1", list(1, W[0].qb), "[]");
+	assert_rejects(feed(NULL, m, sign1(m, b, &nt), &st), KERI_ENONTRANS);
+	b = icp_with_a(m, nt.qb, nt.qb, "", "0", "", seal);
+	assert_rejects(feed(NULL, m, sign1(m, b, &nt), &st), KERI_ENONTRANS);
+	/* kt above its single key, and nt above its empty n. */
+	b = icp(m, nt.qb, "2", list(1, nt.qb), "0", "", "0", "", "");
+	assert_rejects(feed(NULL, m, sign1(m, b, &nt), &st), KERI_ETHRESHOLD);
 }
 
 static void receipt_recognised_and_skipped(void **state)
@@ -999,6 +1147,58 @@ static void other_attachment_groups_are_skipped(void **state)
 	assert_rejects(keri_parse((uint8_t *)m, l, &ev, &used, why, sizeof(why)), KERI_EPAD);
 }
 
+/* Issue 10 rule 10: the other v1 counters keripy 1.1 may attach to an event (-H trans
+ * last sig groups, -I seal source triples, -L pathed material, -0V big attachment
+ * group) are parsed and skipped, not fatal; -J/-K (SAD path signatures of exn and
+ * ACDC messages) are refused by name. */
+static void keripy_v1_counters_on_events_are_skipped(void **state)
+{
+	(void)state;
+	static struct keri_state st;
+	size_t used;
+	const char *sn0 = "0AAAAAAAAAAAAAAAAAAAAAAA";
+	size_t b = icp(m, NULL, "1", list(1, K[0].qb), "1", list(1, K[1].dig), "0", "", "");
+	size_t l = sign1(m, b, &K[0]);
+	char sig[89];
+	memcpy(sig, m + b + 4, 88);
+	sig[88] = 0;
+	char groups[4096];
+	int n = snprintf(groups, sizeof(groups),
+	                 "-HAB%s-AAB%s"   /* trans last sig group: pre + -A group */
+	                 "-IAB%s%s%s"     /* seal source triple: pre + sn + digest */
+	                 "-LAC%s",        /* pathed material: 2 quadlets, skipped */
+	                 K[2].qb, sig, K[3].dig, sn0, K[4].dig, "4AABabcd");
+	memcpy(m + l, groups, (size_t)n);
+	size_t lg = l + (size_t)n;
+	assert_int_equal(keri_parse((uint8_t *)m, lg, &ev, &used, why, sizeof(why)), KERI_OK);
+	assert_int_equal(used, lg);
+	assert_int_equal(ev.nsigs, 1); /* the -H group's signature is not the controller's */
+	assert_int_equal(keri_apply(NULL, &ev, &st, why, sizeof(why)), KERI_OK);
+	dump("own_icp_counters_h_i_l.cesr", m, lg);
+	/* The controller signature inside a big attachment group: -0V, count of quadlets
+	 * in 5 characters (92 chars = 23 quadlets). */
+	memmove(m + b + 8, m + b, 92);
+	memcpy(m + b, "-0VAAAAX", 8);
+	assert_int_equal(keri_parse((uint8_t *)m, b + 100, &ev, &used, why, sizeof(why)), KERI_OK);
+	assert_int_equal(used, b + 100);
+	assert_int_equal(ev.nsigs, 1);
+	assert_int_equal(keri_apply(NULL, &ev, &st, why, sizeof(why)), KERI_OK);
+	dump("own_icp_big_attachment_group.cesr", m, b + 100);
+	/* A big group whose size overruns its content, and the exn-only counters. */
+	memcpy(m + b, "-0VAAAAY", 8);
+	assert_rejects(keri_parse((uint8_t *)m, b + 100, &ev, &used, why, sizeof(why)),
+	               KERI_ETRUNCATED);
+	l = sign1(m, b, &K[0]);
+	memcpy(m + l, "-JAB", 4);
+	assert_rejects(keri_parse((uint8_t *)m, l + 4, &ev, &used, why, sizeof(why)), KERI_ECESR);
+	memcpy(m + l, "-LAB{abc", 8);
+	assert_rejects(keri_parse((uint8_t *)m, l + 8, &ev, &used, why, sizeof(why)), KERI_ECESR);
+	/* The big pathed material group, count in 5 characters. */
+	memcpy(m + l, "-0LAAAAB4AAB", 12);
+	assert_int_equal(keri_parse((uint8_t *)m, l + 12, &ev, &used, why, sizeof(why)), KERI_OK);
+	assert_int_equal(used, l + 12);
+}
+
 static void stream_of_events_parses_one_at_a_time(void **state)
 {
 	(void)state;
@@ -1060,6 +1260,18 @@ static void thresholds_are_exact_fractions(void **state)
 	assert_rejects(tholder("[[\"1\"],\"1\"]", &t), KERI_ETHRESHOLD);
 	assert_rejects(tholder("\"01\"", &t), KERI_ETHRESHOLD);
 	assert_rejects(tholder("1.5", &t), KERI_EJSON);
+	/* The longest text: 32 clauses of one weight with 10-digit terms (KERI_SITH_MAX). */
+	memset(&t, 0, sizeof(t));
+	t.weighted = 1;
+	t.nclauses = t.size = KERI_MAX_KEYS;
+	for (int i = 0; i < KERI_MAX_KEYS; i++) {
+		t.clause_len[i] = 1;
+		t.wn[i] = 4294967294u;
+		t.wd[i] = 4294967295u;
+	}
+	char big[KERI_SITH_MAX + 1];
+	assert_int_equal(keri_tholder_json(&t, big, sizeof(big)), KERI_SITH_MAX);
+	assert_int_equal(keri_tholder_json(&t, big, sizeof(big) - 1), -1);
 }
 
 /* ---- state at rest ------------------------------------------------------------- */
@@ -1130,19 +1342,28 @@ int main(void)
 		cmocka_unit_test(said_codes_blake2b_and_sha256),
 		cmocka_unit_test(witness_rotation_with_br_ba_and_receipts),
 		cmocka_unit_test(forged_signature_rejected),
+		cmocka_unit_test(bad_and_out_of_range_signatures_are_dropped),
 		cmocka_unit_test(wrong_prior_next_key_rejected),
 		cmocka_unit_test(dual_indexed_signature_uses_ondex),
 		cmocka_unit_test(wrong_prior_digest_rejected),
 		cmocka_unit_test(out_of_order_sn_rejected),
 		cmocka_unit_test(duplicity_duplicate_and_stale),
+		cmocka_unit_test(duplicity_only_for_an_authentic_conflict),
 		cmocka_unit_test(non_canonical_json_rejected),
+		cmocka_unit_test(weighted_signature_beyond_the_weights_does_not_satisfy),
+		cmocka_unit_test(json_that_python_rewrites_is_refused),
 		cmocka_unit_test(truncated_input_rejected),
 		cmocka_unit_test(signature_pad_bits_rejected),
 		cmocka_unit_test(abandoned_identifier_cannot_rotate),
+		cmocka_unit_test(next_threshold_beyond_next_keys_accepted_as_keripy_does),
 		cmocka_unit_test(establishment_only_refuses_ixn),
+		cmocka_unit_test(keystate_record_traits_are_eo_then_dnd),
+		cmocka_unit_test(registrar_and_did_traits_accepted_and_ignored),
 		cmocka_unit_test(non_transferable_and_basic_prefix_rules),
+		cmocka_unit_test(non_transferable_inception_has_no_witnesses_or_anchors),
 		cmocka_unit_test(receipt_recognised_and_skipped),
 		cmocka_unit_test(other_attachment_groups_are_skipped),
+		cmocka_unit_test(keripy_v1_counters_on_events_are_skipped),
 		cmocka_unit_test(stream_of_events_parses_one_at_a_time),
 		cmocka_unit_test(thresholds_are_exact_fractions),
 		cmocka_unit_test(state_codec_round_trips_and_refuses_corruption),
