@@ -173,6 +173,7 @@ struct backing_memory {
 	uint64_t block_cache_capacity; /* 0 when there is no block cache */
 	uint64_t block_cache_usage;    /* includes index and filter blocks */
 	uint64_t block_cache_pinned;
+	uint64_t sst_bytes;            /* live SST files on disk, all families */
 };
 /* Fills m from RocksDB's counters. Any thread, concurrently; a snapshot. */
 void backing_memory(const struct backing *b, struct backing_memory *m);

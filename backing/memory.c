@@ -31,6 +31,7 @@ void backing_memory(const struct backing *b, struct backing_memory *m)
 	memset(m, 0, sizeof(*m));
 	m->memtables = sum_property(b, "rocksdb.cur-size-all-mem-tables");
 	m->table_readers = sum_property(b, "rocksdb.estimate-table-readers-mem");
+	m->sst_bytes = sum_property(b, "rocksdb.total-sst-files-size");
 	if (b->cache != NULL) {
 		m->block_cache_capacity = rocksdb_cache_get_capacity(b->cache);
 		m->block_cache_usage = rocksdb_cache_get_usage(b->cache);

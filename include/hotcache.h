@@ -141,6 +141,13 @@ struct hc_stats {
 	uint64_t memory_limit;   /* cache.memory_limit */
 	uint64_t slack_bytes;    /* documented bound on accounted - limit */
 	uint32_t shards;
+	/* Added in 0.2 (issue 12). */
+	uint64_t load_not_found; /* loads that found no value in the store */
+	uint64_t load_failures;  /* loads that failed (I/O, corrupt record, out of memory) */
+	uint64_t load_nanos;     /* time spent in loads, summed over threads (monotonic ns) */
+	uint64_t keystate_hits;  /* key-state reads served from memory */
+	uint64_t keystate_misses; /* key-state reads loaded from the store (or unknown) */
+	uint64_t keystate_entries; /* key states in memory now */
 };
 
 struct hc_shard_stats {
@@ -312,6 +319,49 @@ HC_EXPORT HC_NODISCARD int hc_stats(hc_cache *cache, struct hc_stats *stats);
 /* One shard's figures; HC_EINVAL when shard >= stats.shards. */
 HC_EXPORT HC_NODISCARD int hc_shard_stats(hc_cache *cache, unsigned shard,
                                           struct hc_shard_stats *stats);
+/*
+ * Metrics, for a daemon to export without knowing struct hc_stats: one record per
+ * figure, owned by the library and passed by pointer. Records only ever grow at the end:
+ * size is sizeof(struct hc_metric) of the library that filled it, so a caller compiled
+ * against an older header reads the fields it knows and a newer one checks size before
+ * reading a field added later. Names follow Prometheus (snake_case, "hotcache_" prefix,
+ * counters end in _total, units as suffixes: _bytes, _seconds); a metric, once
+ * published, keeps its name, type and meaning. labels is NULL or Prometheus label text
+ * without braces (hotcache_build_info's version="0.2.0").
+ */
+enum hc_metric_type {
+	HC_METRIC_COUNTER = 0, /* only grows (until hc_open again) */
+	HC_METRIC_GAUGE = 1    /* a level now */
+};
+struct hc_metric {
+	size_t size;        /* sizeof(struct hc_metric) in the library that filled it */
+	const char *name;   /* e.g. "hotcache_hits_total" */
+	const char *help;   /* one line, no newline */
+	int type;           /* enum hc_metric_type */
+	const char *labels; /* NULL, or label pairs without braces */
+	double value;       /* integers up to 2^53 exactly */
+};
+/*
+ * Calls fn once per metric, in a fixed order, from one snapshot of the counters (taken
+ * when the call starts, not an atomic cut across threads). m and its strings are valid
+ * only during the call. fn returns 0 to go on; any other value stops the walk and is
+ * returned. Which metrics exist depends on the mode: the hotcache_rocksdb_* and
+ * hotcache_keystate_* ones only with a backing store. Returns 0, HC_EINVAL (NULL cache
+ * or fn), or fn's value. Any thread, concurrently with anything but hc_close; it takes
+ * each shard's mutex briefly and asks RocksDB for its properties; it allocates nothing.
+ */
+typedef int (*hc_metric_fn)(const struct hc_metric *m, void *arg);
+HC_EXPORT int hc_metrics_foreach(hc_cache *cache, hc_metric_fn fn, void *arg);
+/*
+ * The metrics in Prometheus' text exposition format (version 0.0.4: # HELP, # TYPE and
+ * one sample line per metric), NUL-terminated, into buf. *len = the text's length
+ * without the NUL. HC_ERANGE when cap is too small: *len is then the length needed (ask
+ * again with at least *len + 1 bytes; a counter growing meanwhile can add a few bytes),
+ * and buf holds nothing useful. Threads and cost as hc_metrics_foreach.
+ */
+HC_EXPORT HC_NODISCARD int hc_stats_prometheus(hc_cache *cache, char *buf, size_t cap,
+                                               size_t *len);
+
 /* Releases the calling thread's registration now instead of at thread exit. */
 HC_EXPORT void hc_thread_detach(hc_cache *cache);
 
