@@ -45,3 +45,4 @@ add_test(NAME metrics_promtool
                  ${CMAKE_CURRENT_BINARY_DIR})
 set_tests_properties(metrics_promtool PROPERTIES LABELS unit TIMEOUT 120
                      ENVIRONMENT "HC_SOURCE=${CMAKE_SOURCE_DIR}")
+hc_test(test_alloc_decay SOURCES tests/unit/test_alloc_decay.c LIBS hc_internal LABELS unit)
