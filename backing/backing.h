@@ -177,6 +177,19 @@ struct backing_memory {
 };
 /* Fills m from RocksDB's counters. Any thread, concurrently; a snapshot. */
 void backing_memory(const struct backing *b, struct backing_memory *m);
+/*
+ * RocksDB's DB-wide property name (rocksdb_property_value: "rocksdb.stats",
+ * "rocksdb.dbstats", ...) as a NUL-terminated string the caller frees with
+ * backing_property_free(), or NULL when RocksDB does not know it. Any thread.
+ */
+char *backing_property(const struct backing *b, const char *name);
+void backing_property_free(char *s);
+/*
+ * A consistent copy of the store in dir, which must not exist (RocksDB's checkpoint:
+ * memtables flushed, SSTs hard-linked on the same filesystem). HC_EIO with RocksDB's
+ * message. Any thread, concurrently with writes. Blocking.
+ */
+HC_NODISCARD int backing_checkpoint(struct backing *b, const char *dir);
 
 /* ---- writes (write.c) ---- */
 

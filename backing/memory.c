@@ -1,6 +1,7 @@
 /*
  * backing/memory.c: what RocksDB holds in memory now, for the cache's stats and for
- * checking the budget split (store.c explains the split). Figures come from RocksDB's
+ * checking the budget split; RocksDB's properties and checkpoints for diagnostics and
+ * tools (hc_store_property, hc_checkpoint) (store.c explains the split). Figures come from RocksDB's
  * own counters: memtables per family (rocksdb.cur-size-all-mem-tables, which includes
  * memtables waiting to be flushed), table readers outside the block cache
  * (rocksdb.estimate-table-readers-mem) and the block cache's usage and pinned part.
@@ -37,4 +38,29 @@ void backing_memory(const struct backing *b, struct backing_memory *m)
 		m->block_cache_usage = rocksdb_cache_get_usage(b->cache);
 		m->block_cache_pinned = rocksdb_cache_get_pinned_usage(b->cache);
 	}
+}
+
+char *backing_property(const struct backing *b, const char *name)
+{
+	return rocksdb_property_value(b->db, name);
+}
+
+void backing_property_free(char *s)
+{
+	rocksdb_free(s);
+}
+
+int backing_checkpoint(struct backing *b, const char *dir)
+{
+	char *err = NULL;
+	rocksdb_checkpoint_t *cp = rocksdb_checkpoint_object_create(b->db, &err);
+	if (err != NULL)
+		return backing_rocks_error(err, "cannot start a checkpoint");
+	/* log_size_for_flush 0: memtables are always flushed first, so the copy needs no WAL
+	 * (durability none writes none). */
+	rocksdb_checkpoint_create(cp, dir, 0, &err);
+	rocksdb_checkpoint_object_destroy(cp);
+	if (err != NULL)
+		return backing_rocks_error(err, "cannot write the checkpoint");
+	return 0;
 }

@@ -681,6 +681,7 @@ int hc_stats(hc_cache *c, struct hc_stats *st)
 			st->keystate_hits = ks.hits;
 			st->keystate_misses = ks.misses;
 			st->keystate_entries = ks.entries;
+			st->keystate_evictions = ks.evictions;
 		}
 	}
 	return 0;

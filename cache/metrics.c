@@ -66,6 +66,7 @@ static const struct metric_def defs[] = {
 	{"hotcache_shards", G, ST(shards), "Shards of the cache."},
 	{"hotcache_keystate_hits_total", C, KS(keystate_hits), "Key-state reads served from memory."},
 	{"hotcache_keystate_misses_total", C, KS(keystate_misses), "Key-state reads not found in memory (loaded from the store, or unknown)."},
+	{"hotcache_keystate_evictions_total", C, KS(keystate_evictions), "Key states evicted by the policy."},
 	{"hotcache_keystate_entries", G, KS(keystate_entries), "Key states in memory."},
 	{"hotcache_rocksdb_memtable_bytes", G, BM(memtables), "RocksDB memtables, all column families, including those being flushed."},
 	{"hotcache_rocksdb_table_readers_bytes", G, BM(table_readers), "RocksDB table readers' memory outside the block cache."},

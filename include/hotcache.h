@@ -148,6 +148,7 @@ struct hc_stats {
 	uint64_t keystate_hits;  /* key-state reads served from memory */
 	uint64_t keystate_misses; /* key-state reads loaded from the store (or unknown) */
 	uint64_t keystate_entries; /* key states in memory now */
+	uint64_t keystate_evictions; /* key states evicted by the policy */
 };
 
 struct hc_shard_stats {
@@ -361,6 +362,40 @@ HC_EXPORT int hc_metrics_foreach(hc_cache *cache, hc_metric_fn fn, void *arg);
  */
 HC_EXPORT HC_NODISCARD int hc_stats_prometheus(hc_cache *cache, char *buf, size_t cap,
                                                size_t *len);
+
+/*
+ * Reads key's value from the backing store, bypassing memory: no lookup, no install, no
+ * stats (what a miss costs, for comparisons and audits). Copies into buf as hc_get does:
+ * HC_ERANGE with *vlen set when cap is too small. HC_ENOTFOUND, HC_ECORRUPT, HC_EIO as
+ * a load; HC_ENOTSUP in cache-only mode. Any thread; blocking (RocksDB's read).
+ */
+HC_EXPORT HC_NODISCARD int hc_store_get(hc_cache *cache, const void *key, size_t klen,
+                                        void *buf, size_t cap, size_t *vlen);
+/*
+ * One of RocksDB's DB-wide properties by name ("rocksdb.stats", "rocksdb.dbstats",
+ * "rocksdb.estimate-num-keys", ...: RocksDB's documentation lists them), as text,
+ * NUL-terminated, into buf; *len = its length without the NUL. HC_ERANGE with *len =
+ * the length needed when cap is too small; HC_ENOTFOUND when RocksDB does not know the
+ * name; HC_ENOTSUP in cache-only mode. For diagnostics: the text's format is RocksDB's,
+ * not part of this API. Any thread.
+ */
+HC_EXPORT HC_NODISCARD int hc_store_property(hc_cache *cache, const char *name, char *buf,
+                                             size_t cap, size_t *len);
+/*
+ * Writes a consistent copy of the backing store into dir, which must not exist:
+ * RocksDB's checkpoint (memtables flushed first; SST files hard-linked when dir is on
+ * the store's filesystem, copied otherwise). The copy opens as a store of its own with
+ * the same key file. HC_ENOTSUP in cache-only mode; HC_EIO with RocksDB's message (dir
+ * exists, no space). Any thread, concurrently with writes (each lands in the copy whole
+ * or not at all). Blocking: a flush and the file links or copies.
+ */
+HC_EXPORT HC_NODISCARD int hc_checkpoint(hc_cache *cache, const char *dir);
+/*
+ * Parses a size as the config does ("64 MiB", "1.5 GiB", "512", "4096 B": a decimal
+ * number, optional blanks, an optional unit B, KiB, MiB, GiB or TiB, any case; K, KB,
+ * M, MB, G, GB refused). HC_EINVAL for anything else (no sentence is kept). Any thread.
+ */
+HC_EXPORT HC_NODISCARD int hc_parse_size(const char *text, uint64_t *bytes);
 
 /* Releases the calling thread's registration now instead of at thread exit. */
 HC_EXPORT void hc_thread_detach(hc_cache *cache);
