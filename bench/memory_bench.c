@@ -36,7 +36,7 @@
 
 #include "hotcache.h"
 #include "bench/common.h"
-#include "bench/zipf.h"
+#include "tools/zipf.h"
 
 enum { MAX_THREADS = 64, VMIN = 16, VMAX = 65536 };
 
