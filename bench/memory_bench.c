@@ -27,6 +27,7 @@
  * documented bound limit + block_cache + write_buffer + 16 MiB, and reads RocksDB's
  * memtables and block cache through hc_metrics_foreach when the library has it.
  */
+#include <dlfcn.h>
 #include <ftw.h>
 #include <math.h>
 #include <pthread.h>
@@ -163,7 +164,38 @@ struct rsampler {
 	uint64_t baseline, bound;
 	uint64_t samples, over, max_growth, max_accounted;
 	uint64_t max_memtables, max_block_cache, max_pinned;
+	/* At the sample with the largest RSS growth: jemalloc's view (0 without it). */
+	uint64_t peak_allocated, peak_resident, peak_dirty, peak_memtables, peak_block_cache;
+	uint64_t cur_memtables, cur_block_cache;
 };
+
+/* jemalloc's process-wide figures through mallctl, when the process runs on jemalloc:
+ * allocated (live), resident, and dirty pages of all arenas (freed, not yet returned). */
+static int je_figures(uint64_t *allocated, uint64_t *resident, uint64_t *dirty)
+{
+	static int (*mallctl_fn)(const char *, void *, size_t *, void *, size_t);
+	static int looked;
+	if (!looked) {
+		*(void **)&mallctl_fn = dlsym(RTLD_DEFAULT, "mallctl");
+		looked = 1;
+	}
+	if (mallctl_fn == NULL)
+		return -1;
+	uint64_t epoch = 1;
+	size_t sz = sizeof(epoch), v, vsz = sizeof(v);
+	mallctl_fn("epoch", &epoch, &sz, &epoch, sz);
+	if (mallctl_fn("stats.allocated", &v, &vsz, NULL, 0) != 0)
+		return -1;
+	*allocated = v;
+	if (mallctl_fn("stats.resident", &v, &vsz, NULL, 0) != 0)
+		return -1;
+	*resident = v;
+	/* MALLCTL_ARENAS_ALL = 4096: the sum over arenas; pdirty is in pages. */
+	if (mallctl_fn("stats.arenas.4096.pdirty", &v, &vsz, NULL, 0) != 0)
+		return -1;
+	*dirty = v * (uint64_t)sysconf(_SC_PAGESIZE);
+	return 0;
+}
 
 static int rmetric(const struct hc_metric *m, void *arg)
 {
@@ -177,6 +209,10 @@ static int rmetric(const struct hc_metric *m, void *arg)
 		max = &s->max_pinned;
 	if (max != NULL && v > *max)
 		*max = v;
+	if (max == &s->max_memtables)
+		s->cur_memtables = v;
+	else if (max == &s->max_block_cache)
+		s->cur_block_cache = v;
 	return 0;
 }
 
@@ -190,6 +226,10 @@ static void rreport_store(const struct rsampler *s)
 {
 	printf("RocksDB max: memtables %.1f MiB, block cache usage %.1f MiB (pinned %.1f MiB)\n",
 	       mib(s->max_memtables), mib(s->max_block_cache), mib(s->max_pinned));
+	printf("at the RSS peak: memtables %.1f MiB, block cache %.1f MiB; jemalloc allocated "
+	       "%.1f MiB, resident %.1f MiB, of which dirty (freed, not returned) %.1f MiB\n",
+	       mib(s->peak_memtables), mib(s->peak_block_cache), mib(s->peak_allocated),
+	       mib(s->peak_resident), mib(s->peak_dirty));
 }
 
 /* Log-uniform in [VMIN, R_VMAX]. */
@@ -237,12 +277,17 @@ static void rsample(struct rsampler *s)
 	uint64_t rss = bench_rss_bytes();
 	uint64_t growth = rss > s->baseline ? rss - s->baseline : 0;
 	s->samples++;
-	if (growth > s->max_growth)
-		s->max_growth = growth;
 	s->over += growth > s->bound;
 	if (hc_stats(s->cache, &st) == 0 && st.accounted_bytes > s->max_accounted)
 		s->max_accounted = st.accounted_bytes;
 	rsample_store(s);
+	if (growth > s->max_growth) {
+		s->max_growth = growth;
+		s->peak_memtables = s->cur_memtables;
+		s->peak_block_cache = s->cur_block_cache;
+		if (je_figures(&s->peak_allocated, &s->peak_resident, &s->peak_dirty) != 0)
+			s->peak_allocated = s->peak_resident = s->peak_dirty = 0;
+	}
 }
 
 static void *rsampler_main(void *arg)
