@@ -349,7 +349,8 @@ struct hc_metric {
  * returned. Which metrics exist depends on the mode: the hotcache_rocksdb_* and
  * hotcache_keystate_* ones only with a backing store. Returns 0, HC_EINVAL (NULL cache
  * or fn), or fn's value. Any thread, concurrently with anything but hc_close; it takes
- * each shard's mutex briefly and asks RocksDB for its properties; it allocates nothing.
+ * no lock of the cache's (relaxed reads of its counters) and asks RocksDB for its
+ * properties; it allocates nothing of its own.
  */
 typedef int (*hc_metric_fn)(const struct hc_metric *m, void *arg);
 HC_EXPORT int hc_metrics_foreach(hc_cache *cache, hc_metric_fn fn, void *arg);
