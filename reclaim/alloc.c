@@ -140,7 +140,7 @@ static void je_init(void)
 		 * pages 10 s, and decays only while the arena is used: under churn that held
 		 * tens of MiB of freed entries resident beyond the limit. memory_bench
 		 * --rocksdb, max RSS growth: 107-117 MiB at 10 s, 104-116 at 1 s or 100 ms,
-		 * 98-112 with a purge per 4 MiB freed, 92-97 at 0. The cost: an madvise per
+		 * 98-112 with a purge per 4 MiB freed, 92-102 at 0. The cost: an madvise per
 		 * freed extent or emptied slab and a page fault when its pages are reused
 		 * (the miss-and-put path; hits are untouched). Only our arena: the host's
 		 * arenas keep the host's settings. */
