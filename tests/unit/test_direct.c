@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "hotcache.h"
+#include "tests/unit/testutil.h"
 
 static char dir[256];
 static char db[300], keyf[300], copy[300];
@@ -22,8 +23,7 @@ static char db[300], keyf[300], copy[300];
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/hc-direct-XXXXXX");
-	if (mkdtemp(dir) == NULL)
+	if (testutil_dir_make(dir, sizeof(dir), "hc-direct") != 0)
 		return -1;
 	snprintf(db, sizeof(db), "%s/db", dir);
 	snprintf(keyf, sizeof(keyf), "%s/key", dir);
@@ -34,9 +34,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	char cmd[400];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return testutil_dir_remove(dir);
 }
 
 static hc_cache *open_at(const char *path)

@@ -17,41 +17,29 @@
 #include <cmocka.h>
 
 #include "hotcache.h"
+#include "tests/unit/testutil.h"
 
 static char dir[256];
-static char db[300];
 
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/hc-metrics-XXXXXX");
-	if (mkdtemp(dir) == NULL)
-		return -1;
-	snprintf(db, sizeof(db), "%s/db", dir);
-	return 0;
+	return testutil_dir_make(dir, sizeof(dir), "hc-metrics");
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	char cmd[400];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return testutil_dir_remove(dir);
 }
 
 static hc_cache *open_cache(int store)
 {
+	if (store)
+		return testutil_open_rocks(dir, "wal", 16u << 20);
 	struct hc_config cfg;
-	char err[256];
 	hc_config_default(&cfg);
-	if (store) {
-		if (hc_config_set(&cfg, "backing.mode", "rocksdb", err, sizeof(err)) != 0 ||
-		    hc_config_set(&cfg, "backing.path", db, err, sizeof(err)) != 0 ||
-		    hc_config_set(&cfg, "backing.durability", "wal", err, sizeof(err)) != 0)
-			return NULL;
-	} else {
-		cfg.backing_mode = HC_BACKING_NONE;
-	}
+	cfg.backing_mode = HC_BACKING_NONE;
 	cfg.memory_limit = 16u << 20;
 	cfg.max_entry = 64u << 10;
 	hc_cache *c = NULL;
