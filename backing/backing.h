@@ -187,9 +187,17 @@ struct backing_memory {
 	uint64_t block_cache_capacity; /* 0 when there is no block cache */
 	uint64_t block_cache_usage;    /* includes index and filter blocks */
 	uint64_t block_cache_pinned;
+	uint64_t sst_bytes;            /* live SST files on disk, all families */
 };
 /* Fills m from RocksDB's counters. Any thread, concurrently; a snapshot. */
 void backing_memory(const struct backing *b, struct backing_memory *m);
+/*
+ * RocksDB's DB-wide property name (rocksdb_property_value: "rocksdb.stats",
+ * "rocksdb.dbstats", ...) as a NUL-terminated string the caller frees with
+ * backing_property_free(), or NULL when RocksDB does not know it. Any thread.
+ */
+char *backing_property(const struct backing *b, const char *name);
+void backing_property_free(char *s);
 
 /* ---- writes (write.c) ---- */
 

@@ -5,7 +5,7 @@
 # hitratio the simulators only; memory_bench needs the library.
 
 # The Zipf generator and rng, shared with the map bench.
-add_library(hc_bench_zipf STATIC bench/zipf.c)
+add_library(hc_bench_zipf STATIC tools/zipf.c)
 target_link_libraries(hc_bench_zipf PUBLIC m)
 
 # HyperClockCache and LRUCache behind a C interface; packaged librocksdb only.

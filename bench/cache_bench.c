@@ -29,7 +29,7 @@
 #include "hotcache.h"
 #include "bench/common.h"
 #include "bench/rocks_cache_adapter.h"
-#include "bench/zipf.h"
+#include "tools/zipf.h"
 
 #ifndef HCB_HAVE_HOTCACHE
 #define HCB_HAVE_HOTCACHE 0

@@ -17,14 +17,27 @@
  * --json prints {"bench":"memory","limit":L,"max_accounted":A,"max_rss":R,
  * "fixed_overhead":F,...} as the last line (R absolute). Exit status 1 if a hit returned
  * a wrong value.
+ *
+ * --rocksdb: the whole process with a store (issue 12, point 7). 2 threads write 500 MB
+ * (100 MB with --quick) of values log-uniform in 16 B .. 256 KiB over 4096 keys each:
+ * 80% puts (mostly overwrites, each with a new size), 10% deletes, 10% gets, into a
+ * 32 MiB cache written through to a RocksDB store in a temporary directory (durability
+ * wal; block cache and write buffer at their defaults, 32 MiB each). Every 10 ms the
+ * sampler checks the RSS growth from the baseline (before hc_open) against the
+ * documented bound limit + block_cache + write_buffer + 16 MiB, and reads RocksDB's
+ * memtables and block cache through hc_metrics_foreach when the library has it.
  */
+#include <dlfcn.h>
+#include <ftw.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "hotcache.h"
 #include "bench/common.h"
-#include "bench/zipf.h"
+#include "tools/zipf.h"
 
 enum { MAX_THREADS = 64, VMIN = 16, VMAX = 65536 };
 
@@ -125,16 +138,275 @@ static void *sampler_main(void *arg)
 	return NULL;
 }
 
-static void usage(void)
-{
-	fprintf(stderr, "usage: memory_bench [--quick] [--json] [--seconds S] [--threads N]\n"
-	                "                    [--limit BYTES] [--keys N] [--zipf S]\n");
-	exit(2);
-}
-
 static double mib(uint64_t b)
 {
 	return (double)b / (1024.0 * 1024.0);
+}
+
+/* ---- --rocksdb: the whole process, with a store ------------------------------------- */
+
+enum { R_THREADS = 2, R_KEYS = 4096, R_VMAX = 256 * 1024 };
+
+struct rworker {
+	_Alignas(BENCH_LINE) pthread_t tid;
+	unsigned id;
+	hc_cache *cache;
+	uint64_t quota;  /* bytes to write */
+	uint64_t written, puts, dels, gets, errors;
+	unsigned char *val, *buf;
+	char pad[BENCH_LINE];
+};
+
+struct rsampler {
+	pthread_t tid;
+	hc_cache *cache;
+	const atomic_bool *stop;
+	uint64_t baseline, bound;
+	uint64_t samples, over, max_growth, max_accounted;
+	uint64_t max_memtables, max_block_cache, max_pinned;
+	/* At the sample with the largest RSS growth: jemalloc's view (0 without it). */
+	uint64_t peak_allocated, peak_resident, peak_dirty, peak_memtables, peak_block_cache;
+	uint64_t cur_memtables, cur_block_cache;
+};
+
+/* jemalloc's process-wide figures through mallctl, when the process runs on jemalloc:
+ * allocated (live), resident, and dirty pages of all arenas (freed, not yet returned). */
+static int je_figures(uint64_t *allocated, uint64_t *resident, uint64_t *dirty)
+{
+	static int (*mallctl_fn)(const char *, void *, size_t *, void *, size_t);
+	static int looked;
+	if (!looked) {
+		*(void **)&mallctl_fn = dlsym(RTLD_DEFAULT, "mallctl");
+		looked = 1;
+	}
+	if (mallctl_fn == NULL)
+		return -1;
+	uint64_t epoch = 1;
+	size_t sz = sizeof(epoch), v, vsz = sizeof(v);
+	mallctl_fn("epoch", &epoch, &sz, &epoch, sz);
+	if (mallctl_fn("stats.allocated", &v, &vsz, NULL, 0) != 0)
+		return -1;
+	*allocated = v;
+	if (mallctl_fn("stats.resident", &v, &vsz, NULL, 0) != 0)
+		return -1;
+	*resident = v;
+	/* MALLCTL_ARENAS_ALL = 4096: the sum over arenas; pdirty is in pages. */
+	if (mallctl_fn("stats.arenas.4096.pdirty", &v, &vsz, NULL, 0) != 0)
+		return -1;
+	*dirty = v * (uint64_t)sysconf(_SC_PAGESIZE);
+	return 0;
+}
+
+static int rmetric(const struct hc_metric *m, void *arg)
+{
+	struct rsampler *s = arg;
+	uint64_t v = (uint64_t)m->value, *max = NULL;
+	if (strcmp(m->name, "hotcache_rocksdb_memtable_bytes") == 0)
+		max = &s->max_memtables;
+	else if (strcmp(m->name, "hotcache_rocksdb_block_cache_usage_bytes") == 0)
+		max = &s->max_block_cache;
+	else if (strcmp(m->name, "hotcache_rocksdb_block_cache_pinned_bytes") == 0)
+		max = &s->max_pinned;
+	if (max != NULL && v > *max)
+		*max = v;
+	if (max == &s->max_memtables)
+		s->cur_memtables = v;
+	else if (max == &s->max_block_cache)
+		s->cur_block_cache = v;
+	return 0;
+}
+
+/* RocksDB's memory, through the public metrics. */
+static void rsample_store(struct rsampler *s)
+{
+	(void)hc_metrics_foreach(s->cache, rmetric, s);
+}
+
+static void rreport_store(const struct rsampler *s)
+{
+	printf("RocksDB max: memtables %.1f MiB, block cache usage %.1f MiB (pinned %.1f MiB)\n",
+	       mib(s->max_memtables), mib(s->max_block_cache), mib(s->max_pinned));
+	printf("at the RSS peak: memtables %.1f MiB, block cache %.1f MiB; jemalloc allocated "
+	       "%.1f MiB, resident %.1f MiB, of which dirty (freed, not returned) %.1f MiB\n",
+	       mib(s->peak_memtables), mib(s->peak_block_cache), mib(s->peak_allocated),
+	       mib(s->peak_resident), mib(s->peak_dirty));
+}
+
+/* Log-uniform in [VMIN, R_VMAX]. */
+static size_t rvalue_size(struct bench_rng *r)
+{
+	double u = bench_rng_double(r);
+	size_t v = (size_t)exp(log((double)VMIN) + u * (log((double)R_VMAX) - log((double)VMIN)));
+	return v < VMIN ? VMIN : v > R_VMAX ? R_VMAX : v;
+}
+
+static void *rworker_main(void *arg)
+{
+	struct rworker *w = arg;
+	struct bench_rng r;
+	bench_rng_seed(&r, 0x70c45000u + w->id);
+	while (w->written < w->quota) {
+		uint64_t k = (uint64_t)w->id * R_KEYS + bench_rng_below(&r, R_KEYS);
+		unsigned char key[BENCH_KEY_LEN];
+		unsigned op = (unsigned)bench_rng_below(&r, 10);
+		size_t vlen;
+		bench_key16(k, key);
+		if (op == 0) {
+			w->dels++;
+			w->errors += hc_delete(w->cache, key, BENCH_KEY_LEN) != 0;
+		} else if (op == 1) {
+			int rc = hc_get(w->cache, key, BENCH_KEY_LEN, w->buf, R_VMAX, &vlen);
+			w->gets++;
+			w->errors += rc != 0 && rc != HC_ENOTFOUND;
+		} else {
+			vlen = rvalue_size(&r);
+			memcpy(w->val, &k, sizeof k);
+			w->val[vlen - 1] = (unsigned char)w->puts;
+			w->puts++;
+			w->errors += hc_put(w->cache, key, BENCH_KEY_LEN, w->val, vlen) != 0;
+			w->written += vlen;
+		}
+	}
+	hc_thread_detach(w->cache);
+	return NULL;
+}
+
+static void rsample(struct rsampler *s)
+{
+	struct hc_stats st;
+	uint64_t rss = bench_rss_bytes();
+	uint64_t growth = rss > s->baseline ? rss - s->baseline : 0;
+	s->samples++;
+	s->over += growth > s->bound;
+	if (hc_stats(s->cache, &st) == 0 && st.accounted_bytes > s->max_accounted)
+		s->max_accounted = st.accounted_bytes;
+	rsample_store(s);
+	if (growth > s->max_growth) {
+		s->max_growth = growth;
+		s->peak_memtables = s->cur_memtables;
+		s->peak_block_cache = s->cur_block_cache;
+		if (je_figures(&s->peak_allocated, &s->peak_resident, &s->peak_dirty) != 0)
+			s->peak_allocated = s->peak_resident = s->peak_dirty = 0;
+	}
+}
+
+static void *rsampler_main(void *arg)
+{
+	struct rsampler *s = arg;
+	while (!atomic_load_explicit(s->stop, memory_order_relaxed)) {
+		rsample(s);
+		bench_sleep_ns(10 * 1000 * 1000);
+	}
+	return NULL;
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb, (void)flag, (void)ftw;
+	return remove(path);
+}
+
+static int rocks_main(bool quick, bool json)
+{
+	uint64_t total = quick ? UINT64_C(100) << 20 : UINT64_C(500) << 20;
+	char dir[] = "/tmp/hc_memory_bench.XXXXXX", path[64];
+	struct rworker w[R_THREADS];
+	struct rsampler s = {0};
+	struct hc_config cfg;
+	atomic_bool stop = false;
+	hc_cache *c;
+	int rc;
+
+	if (mkdtemp(dir) == NULL) {
+		perror("mkdtemp");
+		return 2;
+	}
+	snprintf(path, sizeof path, "%s/db", dir);
+	memset(w, 0, sizeof w);
+	for (unsigned t = 0; t < R_THREADS; t++) {
+		w[t].val = bench_xmalloc(R_VMAX);
+		w[t].buf = bench_xmalloc(R_VMAX);
+		memset(w[t].val, 0x5a, R_VMAX);
+		memset(w[t].buf, 0, R_VMAX);
+	}
+	s.baseline = bench_rss_bytes();
+	hc_config_default(&cfg);
+	cfg.backing_mode = HC_BACKING_ROCKSDB;
+	snprintf(cfg.backing_path, sizeof cfg.backing_path, "%s", path);
+	cfg.durability = HC_DURABILITY_WAL;
+	cfg.memory_limit = UINT64_C(32) << 20;
+	cfg.max_entry = R_VMAX;
+	if ((rc = hc_open(&cfg, &c)) != 0) {
+		fprintf(stderr, "hc_open: %s: %s\n", hc_strerror(rc), hc_last_error());
+		return 2;
+	}
+	s.cache = c;
+	s.stop = &stop;
+	s.bound = cfg.memory_limit + cfg.block_cache + cfg.write_buffer + (UINT64_C(16) << 20);
+	printf("memory_bench --rocksdb: %d threads write %.0f MiB of values %d B..%d KiB "
+	       "(80%% puts, 10%% deletes, 10%% gets over %d keys each), limit %.0f MiB, block "
+	       "cache %.0f MiB, write buffer %.0f MiB, durability wal\n", R_THREADS, mib(total),
+	       VMIN, R_VMAX / 1024, R_KEYS, mib(cfg.memory_limit), mib(cfg.block_cache),
+	       mib(cfg.write_buffer));
+	printf("baseline RSS %.1f MiB; after hc_open %.1f MiB; bound on RSS growth: limit + "
+	       "block_cache + write_buffer + 16 MiB = %.0f MiB\n", mib(s.baseline),
+	       mib(bench_rss_bytes()), mib(s.bound));
+	fflush(stdout);
+	if (pthread_create(&s.tid, NULL, rsampler_main, &s) != 0)
+		return 2;
+	uint64_t t0 = bench_now_ns();
+	for (unsigned t = 0; t < R_THREADS; t++) {
+		w[t].id = t;
+		w[t].cache = c;
+		w[t].quota = total / R_THREADS;
+		if (pthread_create(&w[t].tid, NULL, rworker_main, &w[t]) != 0)
+			return 2;
+	}
+	uint64_t puts = 0, dels = 0, gets = 0, errors = 0, written = 0;
+	for (unsigned t = 0; t < R_THREADS; t++) {
+		pthread_join(w[t].tid, NULL);
+		puts += w[t].puts, dels += w[t].dels, gets += w[t].gets;
+		errors += w[t].errors, written += w[t].written;
+	}
+	uint64_t t1 = bench_now_ns();
+	/* A second more of samples: flushes and decay finish after the last write. */
+	bench_sleep_ns(UINT64_C(1000) * 1000 * 1000);
+	atomic_store_explicit(&stop, true, memory_order_relaxed);
+	pthread_join(s.tid, NULL);
+	uint64_t end_growth = bench_rss_bytes() - s.baseline;
+	bool ok = s.over == 0;
+	printf("\n%.0f MiB written in %.1f s: %llu puts, %llu deletes, %llu gets, %llu errors\n",
+	       mib(written), (double)(t1 - t0) / 1e9, (unsigned long long)puts,
+	       (unsigned long long)dels, (unsigned long long)gets, (unsigned long long)errors);
+	printf("%llu samples every 10 ms; max accounted %.1f MiB (limit %.0f MiB)\n",
+	       (unsigned long long)s.samples, mib(s.max_accounted), mib(cfg.memory_limit));
+	rreport_store(&s);
+	printf("max RSS growth %.1f MiB vs bound %.0f MiB: %s (%llu samples over); at the end "
+	       "%.1f MiB\n", mib(s.max_growth), mib(s.bound), ok ? "ok" : "OVER",
+	       (unsigned long long)s.over, mib(end_growth));
+	hc_close(c);
+	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	for (unsigned t = 0; t < R_THREADS; t++) {
+		free(w[t].val);
+		free(w[t].buf);
+	}
+	if (json)
+		printf("{\"bench\":\"memory_rocksdb\",\"limit\":%llu,\"block_cache\":%llu,"
+		       "\"write_buffer\":%llu,\"bound\":%llu,\"max_rss_growth\":%llu,"
+		       "\"samples_over\":%llu,\"max_memtables\":%llu,\"rss_ok\":%s}\n",
+		       (unsigned long long)cfg.memory_limit, (unsigned long long)cfg.block_cache,
+		       (unsigned long long)cfg.write_buffer, (unsigned long long)s.bound,
+		       (unsigned long long)s.max_growth, (unsigned long long)s.over,
+		       (unsigned long long)s.max_memtables, ok ? "true" : "false");
+	return errors ? 1 : 0;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: memory_bench [--quick] [--json] [--seconds S] [--threads N]\n"
+	                "                    [--limit BYTES] [--keys N] [--zipf S]\n"
+	                "       memory_bench --rocksdb [--quick] [--json]\n");
+	exit(2);
 }
 
 int main(int argc, char **argv)
@@ -147,7 +419,7 @@ int main(int argc, char **argv)
 	struct zipf z;
 	hc_cache *c;
 	atomic_bool stop = false, sampler_stop = false;
-	bool seconds_set = false, quick = false;
+	bool seconds_set = false, quick = false, rocks = false;
 	uint64_t baseline, after_open, t0, t1, ops = 0, hits = 0, misses = 0, put_fail = 0,
 	                                          wrong = 0;
 	const char *v;
@@ -158,6 +430,8 @@ int main(int argc, char **argv)
 			o.json = true;
 		else if (strcmp(argv[i], "--quick") == 0)
 			quick = true;
+		else if (strcmp(argv[i], "--rocksdb") == 0)
+			rocks = true;
 		else if ((v = bench_opt(argc, argv, &i, "--seconds")))
 			o.seconds = bench_parse_double("--seconds", v), seconds_set = true;
 		else if ((v = bench_opt(argc, argv, &i, "--threads")))
@@ -171,6 +445,8 @@ int main(int argc, char **argv)
 		else
 			usage();
 	}
+	if (rocks)
+		return rocks_main(quick, o.json);
 	if (quick && !seconds_set)
 		o.seconds = 5;
 	if (o.threads == 0 || o.threads > MAX_THREADS || o.seconds <= 0 || o.keys == 0 ||

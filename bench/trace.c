@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "bench/sim.h"
-#include "bench/zipf.h"
+#include "tools/zipf.h"
 
 /* Scan keys live above every generated Zipf/loop/shift key. */
 #define SCAN_BASE (UINT64_C(1) << 40)

@@ -128,6 +128,7 @@ struct cache_store {
 /* Per-thread counters, kept on the reclaim records (summed by hc_stats). */
 enum {
 	C_LOADS, C_LOAD_WAITS, C_CORRUPT, C_NOT_CACHED, C_DELETES,
+	C_LOAD_NOT_FOUND, C_LOAD_FAILURES, C_LOAD_NANOS,
 	C_GLOBAL_COUNT
 };
 enum { CS_HITS, CS_MISSES, CS_PER_SHARD };

@@ -998,3 +998,20 @@ int hc_config_load(struct hc_config *cfg, const char *path, char *err, size_t er
 	free(buf);
 	return rc;
 }
+
+/* The config's size syntax for embedders and tools (issue 12: `hotcache load`). */
+int hc_parse_size(const char *text, uint64_t *bytes)
+{
+	if (text == NULL || bytes == NULL)
+		return HC_EINVAL;
+	size_t len = strlen(text);
+	while (len > 0 && (text[len - 1] == ' ' || text[len - 1] == '\t'))
+		len--;
+	while (len > 0 && (*text == ' ' || *text == '\t'))
+		text++, len--;
+	uint64_t v;
+	if (parse_size(text, len, &v) != P_OK)
+		return HC_EINVAL;
+	*bytes = v;
+	return 0;
+}

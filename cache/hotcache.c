@@ -33,6 +33,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cache/abi.h"
@@ -65,6 +66,14 @@ static inline uint64_t key_hash(const hc_cache *c, const void *key, size_t klen)
 static inline void count(struct reclaim_thread *t, size_t i)
 {
 	reclaim_count(t, i, 1);
+}
+
+/* Monotonic nanoseconds, for the load-time counter. */
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * UINT64_C(1000000000) + (uint64_t)ts.tv_nsec;
 }
 
 /* ---- open and close ------------------------------------------------------------------ */
@@ -324,9 +333,13 @@ static int load_miss(hc_cache *c, struct reclaim_thread *t, uint64_t h, const vo
 	                    .klen = (uint32_t)klen};
 	l.ld.arg = &l;
 	count(t, C_LOADS);
+	uint64_t t0 = mono_ns();
 	int rc = c->store.load(c->store.ctx, key, klen, &l.ld);
+	reclaim_count(t, C_LOAD_NANOS, mono_ns() - t0);
 	if (rc == 0 && l.e == NULL && l.big == NULL)
 		rc = hc_error_ret(HC_ENOMEM, "out of memory loading a value");
+	if (rc != 0)
+		count(t, rc == HC_ENOTFOUND ? C_LOAD_NOT_FOUND : C_LOAD_FAILURES);
 	if (rc == 0) {
 		if (l.e != NULL) {
 			rc = deliver(d, entry_val(l.e), l.e->vlen);
@@ -674,6 +687,9 @@ int hc_stats_sized(hc_cache *c, struct hc_stats *user, size_t size)
 	st->corrupt = reclaim_counter_sum(&c->rc, C_CORRUPT);
 	cache_store_stats(c, st);
 	st->not_cached = reclaim_counter_sum(&c->rc, C_NOT_CACHED);
+	st->load_not_found = reclaim_counter_sum(&c->rc, C_LOAD_NOT_FOUND);
+	st->load_failures = reclaim_counter_sum(&c->rc, C_LOAD_FAILURES);
+	st->load_nanos = reclaim_counter_sum(&c->rc, C_LOAD_NANOS);
 	st->retired_bytes = reclaim_backlog(&c->rc);
 	st->slack_bytes = (uint64_t)c->nshards * c->cfg.max_entry;
 	if (c->ks != NULL) {
@@ -684,6 +700,10 @@ int hc_stats_sized(hc_cache *c, struct hc_stats *user, size_t size)
 			st->retired_bytes += ks.retired_bytes;
 			st->metadata_bytes += ks.metadata_bytes;
 			st->slack_bytes += ks.slack_bytes;
+			st->keystate_hits = ks.hits;
+			st->keystate_misses = ks.misses;
+			st->keystate_entries = ks.entries;
+			st->keystate_evictions = ks.evictions;
 		}
 	}
 	abi_out_filled(user, size, st, sizeof(*st));

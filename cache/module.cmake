@@ -1,7 +1,7 @@
 # cache/: shards, policy, single-flight, the public API; and the hotcache library.
 add_library(hc_cache OBJECT cache/policy.c cache/hotcache.c cache/store.c
             cache/store_rocksdb.c cache/kel.c cache/log.c cache/backup.c
-            cache/kel_export.c)
+            cache/kel_export.c cache/metrics.c cache/direct.c)
 target_link_libraries(hc_cache PUBLIC hc_map hc_reclaim hc_config hc_backing hc_keri PkgConfig::SODIUM)
 target_compile_definitions(hc_cache PRIVATE HC_HAVE_BACKING=1)
 
@@ -46,3 +46,14 @@ include(tests/issue7.cmake OPTIONAL)
 # Issue 12: safe store handling, read-only inspection, the store's log (test_store_safety).
 hc_test(test_store_safety SOURCES tests/unit/test_store_safety.c LIBS hc_internal
         LABELS unit TIMEOUT 120)
+
+# The public metrics; promtool (Debian's prometheus, installed by tools/deps.sh) checks
+# the Prometheus text.
+hc_test(test_metrics SOURCES tests/unit/test_metrics.c LIBS hc_internal LABELS unit)
+hc_test(test_direct SOURCES tests/unit/test_direct.c LIBS hc_internal LABELS unit)
+add_test(NAME metrics_promtool
+         COMMAND sh ${CMAKE_SOURCE_DIR}/tests/unit/promtool.sh $<TARGET_FILE:test_metrics>
+                 ${CMAKE_CURRENT_BINARY_DIR})
+set_tests_properties(metrics_promtool PROPERTIES LABELS unit TIMEOUT 120
+                     ENVIRONMENT "HC_SOURCE=${CMAKE_SOURCE_DIR}")
+hc_test(test_alloc_decay SOURCES tests/unit/test_alloc_decay.c LIBS hc_internal LABELS unit)

@@ -211,6 +211,13 @@ struct hc_stats {
 	uint64_t store_kel_records;      /* per family (deletions not yet compacted */
 	uint64_t store_keystate_records; /* included); 0 without a store */
 	uint64_t store_sst_bytes;        /* the store's SST files, every family */
+	uint64_t load_not_found; /* loads that found no value in the store */
+	uint64_t load_failures;  /* loads that failed (I/O, corrupt record, out of memory) */
+	uint64_t load_nanos;     /* time spent in loads, summed over threads (monotonic ns) */
+	uint64_t keystate_hits;  /* key-state reads served from memory */
+	uint64_t keystate_misses; /* key-state reads loaded from the store (or unknown) */
+	uint64_t keystate_entries; /* key states in memory now */
+	uint64_t keystate_evictions; /* key states evicted by the policy */
 };
 
 struct hc_shard_stats {
@@ -436,6 +443,75 @@ HC_EXPORT HC_NODISCARD int hc_shard_stats_sized(hc_cache *cache, unsigned shard,
                                                 struct hc_shard_stats *stats, size_t size);
 #define hc_shard_stats(cache, shard, stats) \
 	hc_shard_stats_sized((cache), (shard), (stats), sizeof(struct hc_shard_stats))
+/*
+ * Metrics, for a daemon to export without knowing struct hc_stats: one record per
+ * figure, owned by the library and passed by pointer. Records only ever grow at the end:
+ * size is sizeof(struct hc_metric) of the library that filled it, so a caller compiled
+ * against an older header reads the fields it knows and a newer one checks size before
+ * reading a field added later. Names follow Prometheus (snake_case, "hotcache_" prefix,
+ * counters end in _total, units as suffixes: _bytes, _seconds); a metric, once
+ * published, keeps its name, type and meaning. labels is NULL or Prometheus label text
+ * without braces (hotcache_build_info's version="0.2.0").
+ */
+enum hc_metric_type {
+	HC_METRIC_COUNTER = 0, /* only grows (until hc_open again) */
+	HC_METRIC_GAUGE = 1    /* a level now */
+};
+struct hc_metric {
+	uint32_t size;      /* sizeof(struct hc_metric) in the library that filled it */
+	const char *name;   /* e.g. "hotcache_hits_total" */
+	const char *help;   /* one line, no newline */
+	int type;           /* enum hc_metric_type */
+	const char *labels; /* NULL, or label pairs without braces */
+	double value;       /* integers up to 2^53 exactly */
+};
+/*
+ * Calls fn once per metric, in a fixed order, from one snapshot of the counters (taken
+ * when the call starts, not an atomic cut across threads). m and its strings are valid
+ * only during the call. fn returns 0 to go on; any other value stops the walk and is
+ * returned. Which metrics exist depends on the mode: the hotcache_rocksdb_* and
+ * hotcache_keystate_* ones only with a backing store. Returns 0, HC_EINVAL (NULL cache
+ * or fn), or fn's value. Any thread, concurrently with anything but hc_close; it takes
+ * no lock of the cache's (relaxed reads of its counters) and asks RocksDB for its
+ * properties; it allocates nothing of its own.
+ */
+typedef int (*hc_metric_fn)(const struct hc_metric *m, void *arg);
+HC_EXPORT int hc_metrics_foreach(hc_cache *cache, hc_metric_fn fn, void *arg);
+/*
+ * The metrics in Prometheus' text exposition format (version 0.0.4: # HELP, # TYPE and
+ * one sample line per metric), NUL-terminated, into buf. *len = the text's length
+ * without the NUL. HC_ERANGE when cap is too small: *len is then the length needed (ask
+ * again with at least *len + 1 bytes; a counter growing meanwhile can add a few bytes),
+ * and buf holds nothing useful. Threads and cost as hc_metrics_foreach.
+ */
+HC_EXPORT HC_NODISCARD int hc_stats_prometheus(hc_cache *cache, char *buf, size_t cap,
+                                               size_t *len);
+
+/*
+ * Reads key's value from the backing store, bypassing memory: no lookup, no install, no
+ * stats (what a miss costs, for comparisons and audits). Copies into buf as hc_get does:
+ * HC_ERANGE with *vlen set when cap is too small. HC_ENOTFOUND, HC_ECORRUPT, HC_EIO as
+ * a load; HC_ENOTSUP in cache-only mode. Any thread; blocking (RocksDB's read).
+ */
+HC_EXPORT HC_NODISCARD int hc_store_get(hc_cache *cache, const void *key, size_t klen,
+                                        void *buf, size_t cap, size_t *vlen);
+/*
+ * One of RocksDB's DB-wide properties by name ("rocksdb.stats", "rocksdb.dbstats",
+ * "rocksdb.estimate-num-keys", ...: RocksDB's documentation lists them), as text,
+ * NUL-terminated, into buf; *len = its length without the NUL. HC_ERANGE with *len =
+ * the length needed when cap is too small; HC_ENOTFOUND when RocksDB does not know the
+ * name; HC_ENOTSUP in cache-only mode. For diagnostics: the text's format is RocksDB's,
+ * not part of this API. Any thread.
+ */
+HC_EXPORT HC_NODISCARD int hc_store_property(hc_cache *cache, const char *name, char *buf,
+                                             size_t cap, size_t *len);
+/*
+ * Parses a size as the config does ("64 MiB", "1.5 GiB", "512", "4096 B": a decimal
+ * number, optional blanks, an optional unit B, KiB, MiB, GiB or TiB, any case; K, KB,
+ * M, MB, G, GB refused). HC_EINVAL for anything else (no sentence is kept). Any thread.
+ */
+HC_EXPORT HC_NODISCARD int hc_parse_size(const char *text, uint64_t *bytes);
+
 /* Releases the calling thread's registration now instead of at thread exit. */
 HC_EXPORT void hc_thread_detach(hc_cache *cache);
 

@@ -4,7 +4,9 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/types.h>
 #include <string.h>
 
 #include <dlfcn.h>
@@ -59,6 +61,7 @@ struct jemalloc_api {
 	size_t (*nallocx)(size_t, int);
 	int (*mallctl)(const char *, void *, size_t *, void *, size_t);
 	int flags;
+	int arena; /* the private arena's index, -1 if none */
 };
 /* jemalloc's flag encodings (jemalloc/jemalloc_macros.h): lg(align), arena + 1 << 20,
  * and "no thread cache" (tcache id -1 + 2, << 8). Without the last, mallocx with an
@@ -68,6 +71,8 @@ struct jemalloc_api {
 #define JE_ARENA(a) ((int)(((unsigned)(a) + 1) << 20))
 #define JE_TCACHE(t) ((int)(((unsigned)(t) + 2) << 8))
 #define JE_TCACHE_NONE ((int)(1u << 8))
+
+#define HC_ARENA_DIRTY_DECAY_MS 0
 
 static struct jemalloc_api je;
 static pthread_once_t je_once = PTHREAD_ONCE_INIT;
@@ -125,9 +130,27 @@ static void je_init(void)
 	unsigned ind;
 	size_t sz = sizeof(ind);
 	j.flags = JE_ALIGN16;
+	j.arena = -1;
 	/* A private arena; if jemalloc refuses, its default arenas still work. */
-	if (j.mallctl("arenas.create", &ind, &sz, NULL, 0) == 0)
+	if (j.mallctl("arenas.create", &ind, &sz, NULL, 0) == 0) {
 		j.flags |= JE_ARENA(ind);
+		j.arena = (int)ind;
+		/* Freed entries go back to the system at once, straight (no muzzy stage,
+		 * whose MADV_FREE pages RSS still counts). jemalloc's default keeps dirty
+		 * pages 10 s, and decays only while the arena is used: under churn that held
+		 * tens of MiB of freed entries resident beyond the limit. memory_bench
+		 * --rocksdb, max RSS growth: 107-117 MiB at 10 s, 104-116 at 1 s or 100 ms,
+		 * 98-112 with a purge per 4 MiB freed, 92-102 at 0. The cost: an madvise per
+		 * freed extent or emptied slab and a page fault when its pages are reused
+		 * (the miss-and-put path; hits are untouched). Only our arena: the host's
+		 * arenas keep the host's settings. */
+		char name[64];
+		ssize_t dirty = HC_ARENA_DIRTY_DECAY_MS, muzzy = 0;
+		snprintf(name, sizeof(name), "arena.%u.dirty_decay_ms", ind);
+		(void)j.mallctl(name, NULL, NULL, &dirty, sizeof(dirty));
+		snprintf(name, sizeof(name), "arena.%u.muzzy_decay_ms", ind);
+		(void)j.mallctl(name, NULL, NULL, &muzzy, sizeof(muzzy));
+	}
 	je = j;
 	tc_ok = pthread_key_create(&tc_key, tc_destroy) == 0;
 #endif
@@ -137,6 +160,24 @@ static inline int have_je(void)
 {
 	pthread_once(&je_once, je_init);
 	return je.mallocx != NULL;
+}
+
+int mem_decay_ms(long *dirty, long *muzzy)
+{
+	if (!have_je() || je.arena < 0)
+		return -1;
+	char name[64];
+	ssize_t v;
+	size_t sz = sizeof(v);
+	snprintf(name, sizeof(name), "arena.%d.dirty_decay_ms", je.arena);
+	if (je.mallctl(name, &v, &sz, NULL, 0) != 0)
+		return -1;
+	*dirty = (long)v;
+	snprintf(name, sizeof(name), "arena.%d.muzzy_decay_ms", je.arena);
+	if (je.mallctl(name, &v, &sz, NULL, 0) != 0)
+		return -1;
+	*muzzy = (long)v;
+	return 0;
 }
 
 const char *mem_allocator(void)

@@ -32,6 +32,11 @@ size_t mem_charge(size_t size);
 void mem_fail_after(long n);
 /* "jemalloc (private arena)" or "system malloc". Any thread. */
 const char *mem_allocator(void);
+/*
+ * The private jemalloc arena's decay times in ms (jemalloc's arena.<i>.dirty_decay_ms
+ * and muzzy_decay_ms), for tests: 0, or -1 without jemalloc or without a private arena.
+ */
+int mem_decay_ms(long *dirty, long *muzzy);
 /* Allocations made since the process started (counts the injected failures too). */
 unsigned long mem_alloc_calls(void);
 

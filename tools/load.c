@@ -20,15 +20,14 @@
  * thread merges them once a second for the status line and at the end for the report.
  *
  * --compare runs the same operation sequence (same seeds) a second time with the cache
- * bypassed for reads: payload reads are RocksDB get + unseal (backing_get_sealed and
- * backing_unseal_into on the cache's own store), key-state reads replay the KEL from
+ * bypassed for reads: payload reads are RocksDB get + unseal (hc_store_get on the
+ * cache's own store), key-state reads replay the KEL from
  * the store (hc_kel_verify); writes and appends are unchanged.
  *
  * Ctrl-C (SIGINT) or SIGTERM sets the stop flag: the workers finish their operation, the
  * report covers what ran, and the exit status is 130. A second Ctrl-C kills (the handler
  * is reset on first use).
  */
-#define BACKING_INTERNAL /* RocksDB's figures for the report: b->db and b->cf */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -41,19 +40,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
 
-#include "backing/backing.h"
-#include "bench/zipf.h"
-#include "cache/cache.h"
 #include "hotcache.h"
 #include "tools/cli.h"
 #include "tools/hist.h"
 #include "tools/kelgen.h"
 #include "tools/report.h"
+#include "tools/zipf.h"
 
 #define PRELOAD_THREADS_SYNC 16 /* fsync-bound: more waiters, fewer fsyncs */
 #define KEY_LEN 13               /* "pl:" + 10 digits */
@@ -81,7 +79,8 @@ static const char help_text[] =
 	"  --ids N              identifiers with signed KELs to preload (1000)\n"
 	"  --payloads N         payloads to preload (20000)\n"
 	"  --size-dist D        lognormal | lognormal:A-B | fixed:N | uniform:A-B\n"
-	"                       (sizes in bytes, k/K = KiB, m/M = MiB; lognormal:256-64k)\n"
+	"                       (sizes as in the config: 512, 4 KiB, 1.5 MiB; the default\n"
+	"                       is lognormal:256-64 KiB)\n"
 	"  --threads N          worker threads (2)\n"
 	"  --seconds S          run length (20); --ops N stops after N operations instead\n"
 	"  --mix SPEC           weights, e.g. read=80,keystate=10,write=5,append=5\n"
@@ -119,27 +118,15 @@ static int parse_u64(const char *s, uint64_t *out)
 	return 0;
 }
 
-/* A byte count: digits with an optional k/K/KiB or m/M/MiB suffix (binary units). */
+/* A byte count in the config's units (hc_parse_size: "512", "4 KiB", "1.5 MiB"). */
 static int parse_size(const char *s, size_t n, uint64_t *out)
 {
-	char buf[32], *end;
-	if (n == 0 || n >= sizeof(buf) || *s == '-')
+	char buf[32];
+	if (n == 0 || n >= sizeof(buf))
 		return -1;
 	memcpy(buf, s, n);
 	buf[n] = '\0';
-	errno = 0;
-	unsigned long long v = strtoull(buf, &end, 10);
-	if (errno != 0 || end == buf)
-		return -1;
-	uint64_t mul = 1;
-	if (strcmp(end, "k") == 0 || strcmp(end, "K") == 0 || strcmp(end, "KiB") == 0)
-		mul = 1024;
-	else if (strcmp(end, "m") == 0 || strcmp(end, "M") == 0 || strcmp(end, "MiB") == 0)
-		mul = 1024 * 1024;
-	else if (*end != '\0' && strcmp(end, "B") != 0)
-		return -1;
-	*out = v * mul;
-	return 0;
+	return hc_parse_size(buf, out) == 0 ? 0 : -1;
 }
 
 static int parse_range(const char *s, uint64_t *lo, uint64_t *hi)
@@ -326,6 +313,7 @@ static void on_signal(int sig)
 struct load {
 	struct opts o;
 	hc_cache *c;
+	int durability;            /* backing.durability */
 	char (*keys)[24];          /* payload keys */
 	struct kelgen_id *idv;     /* identifiers */
 	unsigned char *data;       /* random bytes that values are cut from */
@@ -402,11 +390,13 @@ static uint64_t human_count(const char *s)
  * Reads rocksdb.dbstats. Its "Interval" lines cover the time since the previous read of
  * the property, so one read at the start of a phase and one at its end give the phase.
  */
-static int rocks_dbstats(struct backing *b, struct load_rocks *r)
+static int rocks_dbstats(hc_cache *c, struct load_rocks *r)
 {
-	char *s = rocksdb_property_value(b->db, "rocksdb.dbstats");
-	if (s == NULL)
+	static char buf[1 << 16]; /* the main thread's only; the text is a few KiB */
+	size_t len;
+	if (hc_store_property(c, "rocksdb.dbstats", buf, sizeof(buf), &len) != 0)
 		return -1;
+	const char *s = buf;
 	int got = 0;
 	char w1[32], w2[32];
 	double x, y;
@@ -431,34 +421,34 @@ static int rocks_dbstats(struct backing *b, struct load_rocks *r)
 		r->stall_pct = y;
 		got++;
 	}
-	rocksdb_free(s);
 	return got == 3 ? 0 : -1;
 }
 
-static void rocks_end(struct hc_cache *c, struct load_rocks *r)
+/* The store's sizes, from the public metrics. */
+static int rocks_metric(const struct hc_metric *m, void *arg)
 {
-	struct backing *b = c->backing;
+	struct load_rocks *r = arg;
+	if (strcmp(m->name, "hotcache_rocksdb_sst_bytes") == 0)
+		r->sst_bytes = (uint64_t)m->value;
+	else if (strcmp(m->name, "hotcache_rocksdb_memtable_bytes") == 0)
+		r->memtable_bytes = (uint64_t)m->value;
+	else if (strcmp(m->name, "hotcache_rocksdb_block_cache_usage_bytes") == 0)
+		r->block_cache_bytes = (uint64_t)m->value;
+	return 0;
+}
+
+static void rocks_end(hc_cache *c, struct load_rocks *r)
+{
 	memset(r, 0, sizeof(*r));
-	if (b == NULL || rocks_dbstats(b, r) != 0)
+	if (rocks_dbstats(c, r) != 0 || hc_metrics_foreach(c, rocks_metric, r) != 0)
 		return;
-	for (int i = 0; i < BACKING_NCF; i++) {
-		uint64_t v;
-		if (rocksdb_property_int_cf(b->db, b->cf[i], "rocksdb.total-sst-files-size", &v) == 0)
-			r->sst_bytes += v;
-		if (rocksdb_property_int_cf(b->db, b->cf[i], "rocksdb.cur-size-all-mem-tables", &v) == 0)
-			r->memtable_bytes += v;
-	}
-	uint64_t v;
-	if (rocksdb_property_int(b->db, "rocksdb.block-cache-usage", &v) == 0)
-		r->block_cache_bytes = v;
 	r->have = 1;
 }
 
-static void rocks_begin(struct hc_cache *c)
+static void rocks_begin(hc_cache *c)
 {
 	struct load_rocks scratch;
-	if (c->backing != NULL)
-		(void)rocks_dbstats(c->backing, &scratch);
+	(void)rocks_dbstats(c, &scratch);
 }
 
 /* ---- preload -------------------------------------------------------------------------- */
@@ -569,7 +559,7 @@ static int preload(struct load *L)
 	struct preload p = {.L = L};
 	pthread_mutex_init(&p.mu, NULL);
 	unsigned n = L->o.threads;
-	if (L->c->cfg.durability == HC_DURABILITY_SYNC && n < PRELOAD_THREADS_SYNC)
+	if (L->durability == HC_DURABILITY_SYNC && n < PRELOAD_THREADS_SYNC)
 		n = PRELOAD_THREADS_SYNC;
 	pthread_t th[1024];
 	unsigned started = 0;
@@ -636,22 +626,15 @@ static void read_cb(const void *val, size_t vlen, void *arg)
 /* A payload read that bypasses the cache: RocksDB get + unseal. */
 static int bypass_read(struct worker *w, const void *key)
 {
-	struct backing *b = w->L->c->backing;
-	struct backing_pin pin;
 	size_t plen;
-	int rc = backing_get_sealed(b, BACKING_PAYLOAD, key, KEY_LEN, &pin, &plen);
-	if (rc != 0)
-		return rc;
-	if (plen > w->bufcap) {
+	int rc = hc_store_get(w->L->c, key, KEY_LEN, w->buf, w->bufcap, &plen);
+	if (rc == HC_ERANGE) {
 		unsigned char *nb = realloc(w->buf, plen);
-		if (nb == NULL) {
-			backing_pin_release(&pin);
+		if (nb == NULL)
 			return HC_ENOMEM;
-		}
 		w->buf = nb, w->bufcap = plen;
+		rc = hc_store_get(w->L->c, key, KEY_LEN, w->buf, w->bufcap, &plen);
 	}
-	rc = backing_unseal_into(b, &pin, w->buf);
-	backing_pin_release(&pin);
 	if (rc == 0)
 		read_cb(w->buf, plen, &w->sink);
 	return rc;
@@ -753,7 +736,7 @@ struct snap {
 	uint64_t hits, misses;
 };
 
-static void snapshot(struct worker **w, unsigned n, struct hc_cache *c, struct snap *s)
+static void snapshot(struct worker **w, unsigned n, hc_cache *c, struct snap *s)
 {
 	for (int k = 0; k < K_COUNT; k++) {
 		hist_reset(&s->lat[k]);
@@ -865,16 +848,14 @@ static void sample(struct load *L, struct load_phase *p, struct worker **w, stru
 }
 
 struct cache_figs {
-	struct hc_stats st, ks;
+	struct hc_stats st;
 };
 
-static void figs(struct hc_cache *c, struct cache_figs *f)
+static void figs(hc_cache *c, struct cache_figs *f)
 {
 	memset(f, 0, sizeof(*f));
 	if (hc_stats(c, &f->st) != 0)
 		memset(&f->st, 0, sizeof(f->st));
-	if (c->ks != NULL && hc_stats(c->ks, &f->ks) != 0)
-		memset(&f->ks, 0, sizeof(f->ks));
 }
 
 static int start_workers(struct load *L, struct worker **w, int bypass)
@@ -942,9 +923,9 @@ static void collect(struct load *L, struct load_phase *p, struct worker **w,
 	p->misses = f1.st.misses - f0->st.misses;
 	p->evictions = f1.st.evictions - f0->st.evictions;
 	p->loads = f1.st.loads - f0->st.loads;
-	p->ks_hits = f1.ks.hits - f0->ks.hits;
-	p->ks_misses = f1.ks.misses - f0->ks.misses;
-	p->ks_evictions = f1.ks.evictions - f0->ks.evictions;
+	p->ks_hits = f1.st.keystate_hits - f0->st.keystate_hits;
+	p->ks_misses = f1.st.keystate_misses - f0->st.keystate_misses;
+	p->ks_evictions = f1.st.keystate_evictions - f0->st.keystate_evictions;
 	rocks_end(L->c, &p->rocks);
 }
 
@@ -1027,6 +1008,96 @@ static int run_phase(struct load *L, int bypass)
 
 /* ---- setup and teardown ----------------------------------------------------------------- */
 
+/* The mean value size of --size-dist (log-normal: exp(mu + sigma^2 / 2), the +-3 sigma
+ * truncation changes it by well under 1%). */
+static double mean_value_size(const struct opts *o)
+{
+	if (o->size_kind == SIZE_FIXED)
+		return (double)o->size_lo;
+	if (o->size_kind == SIZE_UNIFORM)
+		return 0.5 * ((double)o->size_lo + (double)o->size_hi);
+	double mu = 0.5 * (log((double)o->size_lo) + log((double)o->size_hi));
+	double sigma = (log((double)o->size_hi) - log((double)o->size_lo)) / 6.0;
+	return exp(mu + 0.5 * sigma * sigma);
+}
+
+/* Free bytes on the filesystem of path, or of its nearest existing ancestor. */
+static int free_disk(const char *path, uint64_t *out)
+{
+	char p[HC_PATH_MAX];
+	snprintf(p, sizeof(p), "%s", path);
+	for (;;) {
+		struct statvfs sv;
+		if (statvfs(p[0] ? p : ".", &sv) == 0) {
+			*out = (uint64_t)sv.f_bavail * sv.f_frsize;
+			return 0;
+		}
+		char *slash = strrchr(p, '/');
+		if (slash == NULL || (slash == p && p[1] == '\0'))
+			return -1;
+		slash == p ? (void)(p[1] = '\0') : (void)(*slash = '\0');
+	}
+}
+
+/* MemAvailable from /proc/meminfo. */
+static int free_memory(uint64_t *out)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[128];
+	unsigned long long kib;
+	int rc = -1;
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1) {
+			*out = (uint64_t)kib * 1024;
+			rc = 0;
+			break;
+		}
+	fclose(f);
+	return rc;
+}
+
+/*
+ * Refuses a preload that cannot fit, before anything is written (issue 12: a large
+ * --size-dist with the default 20,000 payloads set out to write 200 GiB). Disk: every
+ * payload sealed (+42 B) with its key, twice (the WAL and the SST it is flushed to,
+ * until RocksDB drops the WAL), plus the KELs (KELGEN_PRELOAD events of under 1 KiB per
+ * identifier), plus 64 MiB for RocksDB's own files. Memory: what the process will hold
+ * at most: the cache's limit, RocksDB's block cache and twice its write buffer, the
+ * tool's tables, and one value per thread. Returns 0, or 2 with one line on stderr.
+ */
+static int preload_fits(const struct opts *o, const struct hc_config *cfg)
+{
+	double payload = (double)o->payloads * (mean_value_size(o) + 42 + KEY_LEN + 32);
+	double disk = 2 * payload + (double)o->ids * KELGEN_PRELOAD * 1024.0 + 64.0 * 1048576;
+	double mem = (double)cfg->memory_limit + (double)cfg->block_cache +
+	             2 * (double)cfg->write_buffer + (double)o->payloads * 24 +
+	             (double)o->ids * sizeof(struct kelgen_id) +
+	             (double)o->threads * (double)o->size_hi;
+	uint64_t dfree, mfree;
+	char need[32], have[32];
+	if (free_disk(cfg->backing_path, &dfree) == 0 && disk > (double)dfree) {
+		report_fmt_bytes(need, sizeof(need), disk);
+		report_fmt_bytes(have, sizeof(have), (double)dfree);
+		fprintf(stderr, "hotcache load: the preload needs about %s on disk (%llu payloads of "
+		                "%.0f B on average, written to the WAL and an SST) but %s has %s "
+		                "free: lower --payloads or --size-dist\n", need,
+		        (unsigned long long)o->payloads, mean_value_size(o), cfg->backing_path, have);
+		return 2;
+	}
+	if (free_memory(&mfree) == 0 && mem > (double)mfree) {
+		report_fmt_bytes(need, sizeof(need), mem);
+		report_fmt_bytes(have, sizeof(have), (double)mfree);
+		fprintf(stderr, "hotcache load: the preload needs up to %s of memory (the cache's "
+		                "limit, RocksDB's block cache and write buffers, the tool's tables) "
+		                "but %s is free: lower cache.memory_limit or --payloads\n", need, have);
+		return 2;
+	}
+	return 0;
+}
+
+
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
 	(void)sb, (void)flag, (void)ftw;
@@ -1076,6 +1147,7 @@ static int setup(struct load *L, struct hc_config *cfg)
 	if (L->ln_sigma <= 0)
 		L->ln_sigma = 1e-9;
 	kelgen_init();
+	L->durability = cfg->durability;
 	int rc = hc_open(cfg, &L->c);
 	if (rc != 0) {
 		fprintf(stderr, "hotcache load: cannot open the store: %s\n", hc_last_error());
@@ -1134,16 +1206,83 @@ static int write_outputs(const struct load *L)
 	return rc;
 }
 
-static int run_all(struct load *L)
+/*
+ * --compare: both halves start from the store as the preload left it (issue 12: the
+ * cache half's appends grew the KELs from 4 events to 17 before the bypass half ran).
+ * After the preload, a checkpoint of the store goes next to it (hard links, the same
+ * filesystem) and the identifiers' generator state is saved; after the cache half the
+ * store is closed, replaced by the checkpoint and opened again, and the generator state
+ * restored. The bypass half then starts with a cold cache, which it does not read.
+ */
+struct compare_snap {
+	char dir[HC_PATH_MAX + 32];  /* mkdtemp'd, holds "store" */
+	char copy[HC_PATH_MAX + 64]; /* the checkpoint */
+	struct kelgen_id *idv;
+};
+
+static int compare_save(struct load *L, const struct hc_config *cfg, struct compare_snap *cs)
 {
+	snprintf(cs->dir, sizeof(cs->dir), "%s.compare-XXXXXX", cfg->backing_path);
+	cs->idv = malloc(L->o.ids * sizeof(*cs->idv));
+	if (cs->idv == NULL || mkdtemp(cs->dir) == NULL) {
+		fprintf(stderr, "hotcache load: --compare: cannot make %s: %s\n", cs->dir,
+		        cs->idv == NULL ? "out of memory" : strerror(errno));
+		cs->dir[0] = '\0';
+		return 1;
+	}
+	snprintf(cs->copy, sizeof(cs->copy), "%s/store", cs->dir);
+	memcpy(cs->idv, L->idv, L->o.ids * sizeof(*cs->idv));
+	int rc = hc_checkpoint(L->c, cs->copy, NULL);
+	if (rc != 0) {
+		fprintf(stderr, "hotcache load: --compare: %s\n", hc_last_error());
+		return 1;
+	}
+	return 0;
+}
+
+static int compare_restore(struct load *L, const struct hc_config *cfg, struct compare_snap *cs)
+{
+	hc_close(L->c);
+	L->c = NULL;
+	if (nftw(cfg->backing_path, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0 ||
+	    rename(cs->copy, cfg->backing_path) != 0) {
+		fprintf(stderr, "hotcache load: --compare: cannot put the checkpoint %s in place of "
+		                "%s: %s\n", cs->copy, cfg->backing_path, strerror(errno));
+		return 1;
+	}
+	memcpy(L->idv, cs->idv, L->o.ids * sizeof(*cs->idv));
+	if (hc_open(cfg, &L->c) != 0) {
+		fprintf(stderr, "hotcache load: --compare: cannot reopen the store: %s\n",
+		        hc_last_error());
+		return 1;
+	}
+	return 0;
+}
+
+static void compare_drop(struct compare_snap *cs)
+{
+	if (cs->dir[0] != '\0')
+		nftw(cs->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(cs->idv);
+}
+
+static int run_all(struct load *L, const struct hc_config *cfg)
+{
+	struct compare_snap cs = {.dir = ""};
 	int rc = preload(L);
 	if (rc != 0)
 		return rc;
+	if (L->o.compare && compare_save(L, cfg, &cs) != 0) {
+		compare_drop(&cs);
+		return 1;
+	}
 	fprintf(stderr, "status once a second: ops/s by kind (r read, ks keystate, w write, a "
 	                "append), payload hit ratio, p99 by kind, accounted/limit, RSS\n");
-	if (run_phase(L, 0) != 0)
-		return 1;
-	if (L->o.compare && !g_interrupted && run_phase(L, 1) != 0)
+	rc = run_phase(L, 0) != 0;
+	if (rc == 0 && L->o.compare && !g_interrupted)
+		rc = compare_restore(L, cfg, &cs) != 0 || run_phase(L, 1) != 0;
+	compare_drop(&cs);
+	if (rc != 0)
 		return 1;
 	return g_interrupted ? 130 : 0;
 }
@@ -1166,6 +1305,11 @@ int load_main(int argc, char **argv)
 	if (cfg.backing_path[0] == '\0' && (rc = make_tmp_store(&cfg, tmpdir,
 	                                                                   sizeof(tmpdir))) != 0)
 		return rc;
+	if ((rc = preload_fits(&L.o, &cfg)) != 0) {
+		if (tmpdir[0] != '\0')
+			nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		return rc;
+	}
 	L.tty = isatty(2);
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
@@ -1176,7 +1320,7 @@ int load_main(int argc, char **argv)
 	rc = setup(&L, &cfg);
 	fill_report_header(&L, &cfg, tmpdir);
 	if (rc == 0) {
-		rc = run_all(&L);
+		rc = run_all(&L, &cfg);
 		if (rc == 0 || rc == 130) {
 			report_text(stdout, &L.rep);
 			fflush(stdout);

@@ -278,7 +278,10 @@ int report_json(const char *path, const struct load_report *r)
 	FILE *f = fopen(path, "w");
 	if (f == NULL)
 		return -1;
-	fprintf(f, "{\"config\":{\"ids\":%llu,\"payloads\":%llu,\"threads\":%u,\"seconds\":%.3f,"
+	/* schema_version: bumped whenever a field changes meaning or goes away (adding one
+	 * does not bump it). 1: issue 12's first versioned report. */
+	fprintf(f, "{\"schema_version\":%d,", LOAD_REPORT_SCHEMA);
+	fprintf(f, "\"config\":{\"ids\":%llu,\"payloads\":%llu,\"threads\":%u,\"seconds\":%.3f,"
 	           "\"ops\":%llu,\"seed\":%llu,\"zipf\":%.3f,\"read_api\":\"%s\",\"size_dist\":",
 	        (unsigned long long)r->ids, (unsigned long long)r->payloads, r->threads,
 	        r->seconds_limit, (unsigned long long)r->ops_limit, (unsigned long long)r->seed,

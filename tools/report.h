@@ -46,6 +46,9 @@ struct load_phase {
 	char first_error[256];
 };
 
+/* The JSON report's "schema_version" (report_json). */
+#define LOAD_REPORT_SCHEMA 1
+
 struct load_report {
 	/* the setup */
 	uint64_t ids, payloads, ops_limit, seed;

@@ -3,10 +3,13 @@
 # stderr), and two short runs whose JSON reports are checked for consistency: operation
 # counts match the mix, percentiles are ordered, accounted memory stays under the limit
 # plus its documented slack, the per-second samples add up to the totals, and --ops
-# runs exactly that many operations.
-# usage: test_load.sh /path/to/hotcache
+# runs exactly that many operations. Issue 12: the tool uses the public header only,
+# takes the config's size units, refuses a preload larger than free disk or memory, and
+# --compare starts both halves from the same store.
+# usage: test_load.sh /path/to/hotcache [SOURCE_DIR]
 set -u
-BIN=${1:?usage: test_load.sh HOTCACHE}
+BIN=${1:?usage: test_load.sh HOTCACHE [SOURCE_DIR]}
+SRC=${2:-}
 T=$(mktemp -d "${TMPDIR:-/tmp}/test_load.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT
 export TMPDIR="$T"
@@ -47,6 +50,32 @@ expect_error "missing config file" --config "$T/absent.ini"
 printf '[cache]\nmemory_limit = 1 parsec\n' >"$T/bad.ini"
 expect_error "bad config file" --config "$T/bad.ini"
 expect_error "unexpected argument" stray
+# Sizes in the config's units: KiB/MiB are sizes, k/K/M are refused as the config does.
+expect_error "size in k" --size-dist fixed:2k
+expect_error "size in KB" --size-dist uniform:1KB-2KB
+# A preload that cannot fit is refused before anything is written, with the figures.
+"$BIN" load --payloads 20000 --size-dist fixed:16MiB >"$T/out" 2>"$T/err"
+st=$?
+if [ "$st" -ne 2 ] || [ "$(wc -l <"$T/err")" -ne 1 ] || ! grep -q "preload" "$T/err" ||
+	! grep -q "free" "$T/err"; then
+	fail "oversized preload: status $st, stderr: $(head -c 300 "$T/err")"
+else
+	echo "ok: oversized preload: $(cat "$T/err")"
+fi
+if ls "$T" | grep -q hotcache-load; then
+	fail "the refused preload left a store: $(ls "$T")"
+fi
+# tools/ includes the public header only (and its own headers). Except kelgen.c, the
+# generator of signed test KELs: it needs keri/'s BLAKE3 digest and CESR text, as a
+# daemon's own KERI library would provide them.
+if [ -n "$SRC" ]; then
+	if grep -n '#include "\(cache\|backing\|bench\|map\|reclaim\|keri\)/' "$SRC"/tools/*.c "$SRC"/tools/*.h |
+		grep -v '^[^:]*/kelgen\.c:'; then
+		fail "tools/ includes internal headers (above)"
+	else
+		echo "ok: tools/ includes hotcache.h and its own headers only"
+	fi
+fi
 # Without gnuplot on PATH, --plot fails up front with one line naming it.
 PATH=/nonexistent "$BIN" load --plot "$T/x.png" >"$T/out" 2>"$T/err"
 st=$?
@@ -131,8 +160,9 @@ else
 	fail "--seconds 2 run failed: $(tail -3 "$T/err")"
 fi
 
-# An exact operation count, with the cache bypassed in a second run.
+# An exact operation count, with the cache bypassed in a second run; sizes in KiB.
 if "$BIN" load --ops 4000 --threads 3 --ids 30 --payloads 500 --compare \
+	--size-dist "lognormal:256-8 KiB" \
 	--set backing.durability=wal --json "$T/ops.json" >"$T/out" 2>"$T/err"; then
 	if check_json "$T/ops.json" 4000; then
 		echo "ok: --ops 4000 --compare: JSON report consistent"
@@ -140,6 +170,16 @@ if "$BIN" load --ops 4000 --threads 3 --ids 30 --payloads 500 --compare \
 		fail "--ops 4000 --compare: JSON report inconsistent"
 	fi
 	grep -q "^speedup" "$T/out" || fail "--compare printed no speedup"
+	# Both halves start from the same store: the same KEL lengths; the schema is named.
+	python3 - "$T/ops.json" <<'EOF' || fail "--compare: the halves start from different states"
+import json, sys
+r = json.load(open(sys.argv[1]))
+a, b = r["runs"][0], r["runs"][1]
+ok = r.get("schema_version") == 1 and a["kel_len"] == b["kel_len"] == 4.0
+print("  schema_version %s, KEL length at the start: cache %s, bypass %s"
+      % (r.get("schema_version"), a["kel_len"], b["kel_len"]))
+sys.exit(0 if ok else 1)
+EOF
 else
 	fail "--ops 4000 --compare run failed: $(tail -3 "$T/err")"
 fi

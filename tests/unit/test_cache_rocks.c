@@ -155,6 +155,8 @@ static void corrupt_record_is_ecorrupt_and_never_cached(void **state)
 	struct hc_stats s;
 	assert_int_equal(hc_stats(c, &s), 0);
 	assert_int_equal(s.corrupt, 2);
+	assert_int_equal(s.load_failures, 2); /* issue 12: failed loads are counted */
+	assert_int_equal(s.load_not_found, 0);
 	assert_int_equal(s.entries, 0);
 	hc_close(c);
 }

@@ -3,7 +3,7 @@
  * h(x) = x^-s chosen so that sampling x by inverting H and rounding gives rank k with
  * probability proportional to h(k) after a cheap acceptance test (almost always passed).
  */
-#include "bench/zipf.h"
+#include "tools/zipf.h"
 
 #include <math.h>
 

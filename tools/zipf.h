@@ -1,6 +1,6 @@
 /*
- * Random numbers and a Zipf generator for the benchmarks (cache_bench, hitratio,
- * memory_bench; the map bench may reuse it).
+ * Random numbers and a Zipf generator for `hotcache load` (tools/load.c) and the
+ * benchmarks (cache_bench, hitratio, memory_bench), which borrow it from here.
  *
  * bench_rng is xoshiro256** seeded through splitmix64: fast, good enough for workload
  * generation, reproducible from one 64-bit seed.
@@ -13,8 +13,8 @@
  * Callers that want the popular keys scattered over the key space map ranks through a
  * permutation or a hash; the caches under test hash the keys themselves.
  */
-#ifndef HC_BENCH_ZIPF_H
-#define HC_BENCH_ZIPF_H
+#ifndef HC_TOOLS_ZIPF_H
+#define HC_TOOLS_ZIPF_H
 
 #include <stdint.h>
 
@@ -68,4 +68,4 @@ int zipf_init(struct zipf *z, uint64_t n, double s);
 /* A rank in [0, n). Thread-safe for distinct rngs (z is read only). */
 uint64_t zipf_next(const struct zipf *z, struct bench_rng *r);
 
-#endif /* HC_BENCH_ZIPF_H */
+#endif /* HC_TOOLS_ZIPF_H */
