@@ -2,7 +2,7 @@
 # Installs the Debian packages hotcache builds with, when they are missing.
 # As root it runs apt-get; otherwise it prints the one command to run and fails.
 set -eu
-PKGS="build-essential cmake pkg-config libck-dev libjemalloc-dev librocksdb-dev libsodium-dev libinih-dev libcmocka-dev liburcu-dev librust-blake3-dev clang libclang-rt-14-dev gnuplot-nox spin python3"
+PKGS="build-essential cmake pkg-config libck-dev libjemalloc-dev librocksdb-dev libsodium-dev libinih-dev libcmocka-dev liburcu-dev librust-blake3-dev clang libclang-rt-14-dev gnuplot-nox spin python3 cargo"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
