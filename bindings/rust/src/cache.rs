@@ -1,7 +1,7 @@
 //! `Cache`: the open handle, payload reads and writes, and statistics.
 
 use std::any::Any;
-use std::mem::size_of;
+use std::mem::{size_of, ManuallyDrop, MaybeUninit};
 use std::os::raw::{c_int, c_void};
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::ptr::NonNull;
@@ -99,10 +99,13 @@ pub struct ShardStats {
     pub main_entries: u64,
 }
 
-/// The closure of a `read` and what came of it, behind the C callback's `arg`.
+/// The closure of a `read` and what came of it, behind the C callback's `arg`. Plain
+/// fields rather than Options, so that a hit costs no more than a C callback would.
 struct ReadCall<F, R> {
-    f: Option<F>,
-    out: Option<std::thread::Result<R>>,
+    f: ManuallyDrop<F>,
+    called: bool,
+    out: MaybeUninit<R>,
+    panic: Option<Box<dyn Any + Send + 'static>>,
 }
 
 // Runs the closure on the library's pointer. A panic must not unwind into C: it is
@@ -112,10 +115,19 @@ where
     F: FnOnce(&[u8]) -> R,
 {
     let call = &mut *(arg as *mut ReadCall<F, R>);
-    if let Some(f) = call.f.take() {
-        let bytes: &[u8] =
-            if vlen == 0 || val.is_null() { &[] } else { slice::from_raw_parts(val as *const u8, vlen) };
-        call.out = Some(catch_unwind(AssertUnwindSafe(move || f(bytes))));
+    if call.called {
+        return; // hc_read calls back once; never run f twice
+    }
+    call.called = true;
+    // SAFETY: `called` was false, so f is still there; it is taken exactly once.
+    let f = ManuallyDrop::take(&mut call.f);
+    let bytes: &[u8] =
+        if vlen == 0 || val.is_null() { &[] } else { slice::from_raw_parts(val as *const u8, vlen) };
+    match catch_unwind(AssertUnwindSafe(move || f(bytes))) {
+        Ok(r) => {
+            call.out.write(r);
+        }
+        Err(p) => call.panic = Some(p),
     }
 }
 
@@ -153,6 +165,13 @@ unsafe extern "C" fn batch_trampoline<F>(
     }
 }
 
+// hc_read returned 0 without calling back: a library bug, kept off the hot path.
+#[cold]
+#[inline(never)]
+fn no_callback() -> Error {
+    Error::Other { code: 0, detail: "hc_read: returned 0 without calling back".into() }
+}
+
 impl Cache {
     /// Opens a cache (`hc_open`). With `backing.mode = rocksdb` this opens or creates
     /// the store at `backing.path` and its key file.
@@ -166,6 +185,7 @@ impl Cache {
             .ok_or_else(|| Error::Other { code: 0, detail: "hc_open: no handle".into() })
     }
 
+    #[inline]
     fn p(&self) -> *mut ffi::hc_cache {
         self.raw.as_ptr()
     }
@@ -176,11 +196,17 @@ impl Cache {
     /// `f` should be short: it runs inside the cache's read section, and a reader that
     /// stalls there holds back memory reclamation. A panic in `f` is resumed here,
     /// after the library has returned.
+    #[inline]
     pub fn read<F, R>(&self, key: &[u8], f: F) -> Result<Option<R>>
     where
         F: FnOnce(&[u8]) -> R,
     {
-        let mut call = ReadCall::<F, R> { f: Some(f), out: None };
+        let mut call = ReadCall::<F, R> {
+            f: ManuallyDrop::new(f),
+            called: false,
+            out: MaybeUninit::uninit(),
+            panic: None,
+        };
         // SAFETY: key outlives the call; the trampoline's arg is `call`, of the type it
         // was instantiated with, alive until hc_read returns.
         let rc = unsafe {
@@ -192,20 +218,41 @@ impl Cache {
                 &mut call as *mut ReadCall<F, R> as *mut c_void,
             )
         };
-        match rc {
-            0 => match call.out {
-                Some(Ok(r)) => Ok(Some(r)),
-                Some(Err(p)) => resume_unwind(p),
-                None => Err(Error::Other { code: 0, detail: "hc_read: no callback".into() }),
-            },
+        if !call.called {
+            // SAFETY: the closure was never taken: drop it here, once.
+            unsafe { ManuallyDrop::drop(&mut call.f) };
+        } else if let Some(p) = call.panic.take() {
+            resume_unwind(p);
+        }
+        if rc == 0 && call.called {
+            // SAFETY: called without a panic: the trampoline wrote `out`.
+            return Ok(Some(unsafe { call.out.assume_init() }));
+        }
+        // Read the error's sentence before any user code (R's drop) can call hotcache.
+        let r = match rc {
+            0 => Err(no_callback()),
             ffi::HC_ENOTFOUND => Ok(None),
             code => Err(Error::last(code)),
+        };
+        if call.called {
+            // SAFETY: as above; a value computed before an error is dropped, once.
+            drop(unsafe { call.out.assume_init() });
         }
+        r
     }
 
     /// A copy of the value, or `None`.
+    #[inline]
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         self.read(key, |v| v.to_vec())
+    }
+
+    /// Copies the value into `buf` (cleared first, grown only when too small) and returns
+    /// true, or false when there is no value: `get` without an allocation per hit.
+    #[inline]
+    pub fn get_into(&self, key: &[u8], buf: &mut Vec<u8>) -> Result<bool> {
+        buf.clear();
+        Ok(self.read(key, |v| buf.extend_from_slice(v))?.is_some())
     }
 
     /// Reads many keys in one call (`hc_read_batch`: hashes and prefetches every key
@@ -287,6 +334,7 @@ impl Cache {
 
     /// The raw handle, for calls this crate does not wrap. It stays valid while `self`
     /// lives; never pass it to `hc_close`.
+    #[inline]
     pub fn as_raw(&self) -> *mut ffi::hc_cache {
         self.p()
     }

@@ -75,6 +75,8 @@ impl Error {
 
     /// The error for a code just returned on this thread, with `hc_last_error()`.
     /// Must run on the failing call's thread before any other hotcache call.
+    #[cold]
+    #[inline(never)]
     pub(crate) fn last(code: c_int) -> Error {
         // SAFETY: hc_last_error never returns NULL; the string is thread-local.
         let detail = cstr(unsafe { ffi::hc_last_error() });

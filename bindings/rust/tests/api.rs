@@ -17,6 +17,11 @@ fn put_get_read_delete_round_trip() {
     c.put(b"k1", b"second, longer").unwrap();
     assert_eq!(c.read(b"k1", |v| String::from_utf8(v.to_vec()).unwrap()).unwrap(),
                Some("second, longer".to_string()));
+    let mut buf = b"stale bytes".to_vec();
+    assert!(c.get_into(b"k1", &mut buf).unwrap());
+    assert_eq!(buf, b"second, longer");
+    assert!(!c.get_into(b"nothing", &mut buf).unwrap());
+    assert!(buf.is_empty());
     c.put(b"empty", b"").unwrap();
     assert_eq!(c.get(b"empty").unwrap(), Some(Vec::new()));
     c.delete(b"k1").unwrap();
@@ -162,4 +167,30 @@ fn opening_a_missing_store_without_create_is_an_error_with_detail() {
     let e = Cache::open(&cfg).unwrap_err();
     assert!(!e.detail().is_empty(), "{:?}", e);
     assert!(e.code() < 0);
+}
+
+// The closure is moved into C's callback by pointer: on a hit it runs and is dropped
+// there, on a miss it never runs and is dropped here; once either way.
+#[test]
+fn read_drops_its_closure_exactly_once_on_a_hit_and_on_a_miss() {
+    use std::cell::Cell;
+    struct Counted<'a>(&'a Cell<u32>);
+    impl Drop for Counted<'_> {
+        fn drop(&mut self) {
+            self.0.set(self.0.get() + 1);
+        }
+    }
+    let dir = TempDir::new("drops");
+    let c = open_rocks(&dir, "4 MiB");
+    c.put(b"here", b"v").unwrap();
+    let drops = Cell::new(0);
+    let guard = Counted(&drops);
+    assert_eq!(c.read(b"here", move |v| { let _g = guard; v.len() }).unwrap(), Some(1));
+    assert_eq!(drops.get(), 1);
+    let guard = Counted(&drops);
+    assert_eq!(c.read(b"absent", move |v| { let _g = guard; v.len() }).unwrap(), None);
+    assert_eq!(drops.get(), 2);
+    let guard = Counted(&drops);
+    assert!(c.read(b"", move |v| { let _g = guard; v.len() }).is_err());
+    assert_eq!(drops.get(), 3);
 }
