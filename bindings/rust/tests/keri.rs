@@ -77,25 +77,23 @@ fn direct_mode_vector_imports_to_keripys_final_state() {
 }
 
 #[test]
-fn a_tampered_event_is_rejected_with_its_keri_code_and_the_rest_goes_on() {
+fn a_tampered_signature_is_rejected_with_its_keri_code_and_the_stream_goes_on() {
+    let mut stream = vector("01_direct_mode_coe_icp_rot_ixn.cesr");
+    // The inception's extent: the JSON body (its size is in the version string
+    // KERI10JSON<6 hex>_) and its attachment, -AAB and one 88-character signature.
+    let v = stream.windows(10).position(|w| w == b"KERI10JSON").unwrap() + 10;
+    let body = usize::from_str_radix(std::str::from_utf8(&stream[v..v + 6]).unwrap(), 16).unwrap();
+    let first_len = body + 4 + 88;
+    assert_eq!(&stream[body..body + 4], b"-AAB");
+    // Flip one character inside the signature (not its two-character code).
+    let at = body + 4 + 40;
+    stream[at] = if stream[at] == b'A' { b'B' } else { b'A' };
+
     let dir = TempDir::new("keri-bad");
     let c = open_rocks(&dir, "8 MiB");
-    let mut stream = vector("01_direct_mode_coe_icp_rot_ixn.cesr");
-    // Change one character of the inception's signature (its attachment is after the
-    // event body, whose length is in the version string).
-    let first_len = {
-        let (n, r) = c.kel_append(&stream[..]);
-        // Nothing stored yet at this point matters: the import below sees a duplicate.
-        r.unwrap();
-        n
-    };
-    let sig_char = first_len - 10;
-    stream[sig_char] = if stream[sig_char] == b'A' { b'B' } else { b'A' };
-    let dir2 = TempDir::new("keri-bad2");
-    let c2 = open_rocks(&dir2, "8 MiB");
-    let rep = c2.kel_import(&stream).unwrap();
-    assert_eq!(rep.messages, 3, "{:?}", rep);
-    assert_eq!(rep.accepted, 0, "{:?}", rep);
+    let rep = c.kel_import(&stream).unwrap();
+    assert_eq!((rep.messages, rep.accepted, rep.rejected), (3, 0, 3), "{:?}", rep);
+    assert_eq!(rep.events[0].len, first_len);
     match &rep.events[0].outcome {
         Outcome::Rejected(Error::Keri { code, detail }) => {
             assert_eq!(*code, -109, "{}", detail); // HC_EKERI_SIG
@@ -103,11 +101,18 @@ fn a_tampered_event_is_rejected_with_its_keri_code_and_the_rest_goes_on() {
         }
         o => panic!("expected a KERI rejection, got {:?}", o),
     }
-    // rot and ixn have no state to apply to.
+    // rot and ixn were still read (the stream went on) and have no state to apply to.
+    assert_eq!(rep.events[1].offset, first_len);
     assert!(matches!(rep.events[1].outcome, Outcome::Rejected(Error::Keri { .. })));
     assert_eq!(rep.first_rejection().unwrap().offset, 0);
-    assert_eq!(c2.keystate(PREFIX).unwrap(), None);
-    let (n, r) = c2.kel_append(&stream);
+    assert_eq!(c.keystate(PREFIX).unwrap(), None);
+
+    let (n, r) = c.kel_append(&stream);
     assert_eq!(n, first_len);
-    assert!(matches!(r, Err(Error::Keri { code: -109, .. })), "{:?}", r);
+    match r {
+        Err(e @ Error::Keri { code: -109, .. }) => {
+            assert!(e.to_string().contains("HC_EKERI_SIG"), "{}", e)
+        }
+        r => panic!("expected HC_EKERI_SIG, got {:?}", r),
+    }
 }

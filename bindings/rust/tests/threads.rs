@@ -68,3 +68,34 @@ fn threads_sharing_an_arc_cache_read_only_written_values() {
     assert_eq!(s.entries as usize, THREADS * KEYS);
     assert!(s.hits as usize >= THREADS * KEYS * ROUNDS as usize, "{:?}", s);
 }
+
+// A thread that used the cache may outlive it (the last Arc dropped elsewhere): its
+// registration is released at its exit, after hc_close, and that must be harmless;
+// then a new cache serves the same thread.
+#[test]
+fn a_thread_that_outlives_the_cache_exits_cleanly_and_can_use_a_new_one() {
+    use std::sync::mpsc;
+    let dir = TempDir::new("outlive");
+    let cache = Arc::new(open_rocks(&dir, "4 MiB"));
+    cache.put(b"k", b"v").unwrap();
+    let (go_tx, go_rx) = mpsc::channel::<()>();
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    let worker = {
+        let cache = Arc::clone(&cache);
+        thread::spawn(move || {
+            assert_eq!(cache.get(b"k").unwrap().unwrap(), b"v");
+            drop(cache);
+            done_tx.send(()).unwrap();
+            go_rx.recv().unwrap(); // wait until the cache is closed
+            let dir2 = TempDir::new("outlive2");
+            let c2 = open_rocks(&dir2, "4 MiB");
+            c2.put(b"k2", b"v2").unwrap();
+            assert_eq!(c2.get(b"k2").unwrap().unwrap(), b"v2");
+        })
+    };
+    done_rx.recv().unwrap();
+    let cache = Arc::try_unwrap(cache).expect("the worker dropped its Arc");
+    drop(cache); // hc_close while the worker's registration is still live
+    go_tx.send(()).unwrap();
+    worker.join().unwrap();
+}
