@@ -7,7 +7,13 @@ use std::process::Command;
 
 fn link_dir(dir: &str) {
     println!("cargo:rustc-link-search=native={}", dir);
-    println!("cargo:rustc-link-arg=-Wl,-rpath,{}", dir);
+    // The loader searches the system's directories anyway; an rpath there is noise.
+    let system = ["/usr/lib", "/lib", "/usr/lib64", "/lib64"]
+        .iter()
+        .any(|s| dir == *s || dir.starts_with(&format!("{}/", s)) && !dir[s.len() + 1..].contains('/'));
+    if !system {
+        println!("cargo:rustc-link-arg=-Wl,-rpath,{}", dir);
+    }
 }
 
 fn main() {
