@@ -8,7 +8,7 @@
 # place for the install (the Docker convention; invoke-rc.d and deb-systemd-invoke both
 # honour it) and is removed afterwards; the service the package enabled is disabled.
 set -eu
-PKGS="build-essential cmake pkg-config libck-dev libjemalloc-dev librocksdb-dev libsodium-dev libinih-dev libcmocka-dev liburcu-dev librust-blake3-dev clang libclang-rt-14-dev gnuplot-nox spin python3 prometheus"
+PKGS="build-essential cmake pkg-config libck-dev libjemalloc-dev librocksdb-dev libsodium-dev libinih-dev libcmocka-dev liburcu-dev librust-blake3-dev clang libclang-rt-14-dev gnuplot-nox spin python3 prometheus cargo"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

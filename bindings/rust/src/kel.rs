@@ -1,0 +1,279 @@
+//! KERI: appending and importing key event logs, reading key state.
+
+use std::ffi::CString;
+use std::mem::{size_of, MaybeUninit};
+use std::os::raw::{c_char, c_void};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use crate::cache::Cache;
+use crate::error::{check, cstr, Error, Result};
+use crate::ffi;
+
+/// What happened to one message of a stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Validated, stored, state updated.
+    Accepted,
+    /// The same event was already accepted: no change.
+    Duplicate,
+    /// An `rct` receipt: recognised and skipped.
+    Receipt,
+    /// Refused: an `Error::Keri` naming the rule (or the store's error).
+    Rejected(Error),
+}
+
+/// One message of an imported stream (`struct hc_kel_event`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KelEvent {
+    /// Where the message stands in the stream, in bytes.
+    pub offset: usize,
+    /// Its length (0 when its extent could not be determined).
+    pub len: usize,
+    pub outcome: Outcome,
+    /// The identifier ("" when the message did not parse that far).
+    pub prefix: String,
+    pub sn: u64,
+    /// "icp", "rot", "ixn", ... ("" when unknown).
+    pub ilk: String,
+}
+
+/// The whole of an import (`struct hc_kel_report`), one event per message.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KelReport {
+    pub messages: u64,
+    pub accepted: u64,
+    pub duplicates: u64,
+    pub receipts: u64,
+    pub rejected: u64,
+    /// Every message's outcome, in stream order.
+    pub events: Vec<KelEvent>,
+}
+
+impl KelReport {
+    /// The first rejection, if any.
+    pub fn first_rejection(&self) -> Option<&KelEvent> {
+        self.events.iter().find(|e| matches!(e.outcome, Outcome::Rejected(_)))
+    }
+}
+
+/// An identifier's current key state (the fields of keripy's KeyStateRecord).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyState {
+    /// `i`
+    pub prefix: String,
+    /// `s`
+    pub sn: u64,
+    /// `d`: SAID of the last event
+    pub said: String,
+    /// `p`
+    pub prior: String,
+    /// `et`: icp, rot or ixn
+    pub ilk: String,
+    /// When the last event was first seen (ISO-8601).
+    pub dt: String,
+    /// `kt`, as JSON text ("1", `["1/2","1/2"]`)
+    pub kt: String,
+    /// `nt`, as JSON text
+    pub nt: String,
+    /// `k`: current signing keys
+    pub keys: Vec<String>,
+    /// `n`: digests of the next keys
+    pub next: Vec<String>,
+    /// `bt`
+    pub bt: u32,
+    /// `b`: witnesses
+    pub wits: Vec<String>,
+    /// `ee.s`: last establishment event's sn
+    pub est_sn: u64,
+    /// `ee.d`
+    pub est_said: String,
+}
+
+fn text(a: &[c_char]) -> String {
+    let bytes: Vec<u8> = a.iter().take_while(|&&c| c != 0).map(|&c| c as u8).collect();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+fn prefix_c(prefix: &str) -> Result<CString> {
+    CString::new(prefix).map_err(|_| Error::Invalid("prefix holds a NUL byte".into()))
+}
+
+struct ImportCall {
+    events: Vec<KelEvent>,
+    panicked: bool,
+}
+
+// The end of a field of the library-owned event: present only when ev->size covers it.
+fn covers(ev: &ffi::hc_kel_event, end: usize) -> bool {
+    ev.size as usize >= end
+}
+
+unsafe extern "C" fn import_trampoline(ev: *const ffi::hc_kel_event, arg: *mut c_void) {
+    let call = &mut *(arg as *mut ImportCall);
+    if call.panicked || ev.is_null() {
+        return;
+    }
+    let ev = &*ev;
+    // Building the event allocates; an allocation failure aborts, a bug would panic:
+    // neither may unwind into C.
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        // Every field is in 0.2.0, the oldest library this crate can meet; check anyway.
+        if !covers(ev, size_of::<ffi::hc_kel_event>()) {
+            return None;
+        }
+        let outcome = match ev.outcome {
+            ffi::HC_KEL_ACCEPTED => Outcome::Accepted,
+            ffi::HC_KEL_DUPLICATE => Outcome::Duplicate,
+            ffi::HC_KEL_RECEIPT => Outcome::Receipt,
+            _ => Outcome::Rejected(Error::from_code(ev.code, cstr(ev.why))),
+        };
+        Some(KelEvent {
+            offset: ev.offset,
+            len: ev.len,
+            outcome,
+            prefix: cstr(ev.prefix),
+            sn: ev.sn,
+            ilk: cstr(ev.ilk),
+        })
+    }));
+    match r {
+        Ok(Some(e)) => call.events.push(e),
+        Ok(None) => {}
+        Err(_) => call.panicked = true,
+    }
+}
+
+impl Cache {
+    /// Appends one KERI message (a v1 JSON event and its CESR attachments) at the
+    /// start of `msg` (`hc_kel_append`). Returns the message's length whenever it
+    /// could be determined (so a caller can walk a stream past a rejection) and the
+    /// result: `Ok` for an accepted event, a duplicate or a receipt (the C call does not
+    /// tell them apart: use [`Cache::kel_import`] for per-message outcomes),
+    /// `Error::Keri` for a rejection, `Error::NotSupported` without a store.
+    pub fn kel_append(&self, msg: &[u8]) -> (usize, Result<()>) {
+        let mut consumed = 0usize;
+        // SAFETY: msg outlives the call; consumed receives the length.
+        let rc = unsafe {
+            ffi::hc_kel_append(self.as_raw(), msg.as_ptr() as *const c_void, msg.len(), &mut consumed)
+        };
+        (consumed, check(rc))
+    }
+
+    /// Appends every message of a CESR stream, in order, going on past rejected ones
+    /// where their extent is known (`hc_kel_import`). Rejections are outcomes in the
+    /// report, not an `Err`: `Err` is for the call itself (no store, I/O, memory).
+    pub fn kel_import(&self, stream: &[u8]) -> Result<KelReport> {
+        let mut call = ImportCall { events: Vec::new(), panicked: false };
+        let mut rep = ffi::hc_kel_report {
+            size: size_of::<ffi::hc_kel_report>() as u32,
+            messages: 0,
+            accepted: 0,
+            duplicates: 0,
+            receipts: 0,
+            rejected: 0,
+            first_error: 0,
+            first_error_offset: 0,
+            on_event: Some(import_trampoline),
+            arg: &mut call as *mut ImportCall as *mut c_void,
+        };
+        // SAFETY: stream outlives the call; rep is a whole report of the size passed and
+        // its arg points at `call` until the call returns.
+        let rc = unsafe {
+            ffi::hc_kel_import_sized(
+                self.as_raw(),
+                stream.as_ptr() as *const c_void,
+                stream.len(),
+                &mut rep,
+                size_of::<ffi::hc_kel_report>(),
+            )
+        };
+        if rc != 0 && !(ffi::HC_EKERI_LAST..=ffi::HC_EKERI_FIRST).contains(&rc) {
+            return Err(Error::last(rc));
+        }
+        if call.panicked {
+            return Err(Error::NoMemory("kel_import: could not record an event".into()));
+        }
+        Ok(KelReport {
+            messages: rep.messages,
+            accepted: rep.accepted,
+            duplicates: rep.duplicates,
+            receipts: rep.receipts,
+            rejected: rep.rejected,
+            events: call.events,
+        })
+    }
+
+    /// The current key state of `prefix` (44-character qb64), or `None` if unknown.
+    pub fn keystate(&self, prefix: &str) -> Result<Option<KeyState>> {
+        let p = prefix_c(prefix)?;
+        let mut ks: Box<MaybeUninit<ffi::hc_keystate>> = Box::new(MaybeUninit::zeroed());
+        // SAFETY: ks is a whole zeroed hc_keystate of the size passed.
+        let rc = unsafe {
+            ffi::hc_keystate_get_sized(self.as_raw(), p.as_ptr(), ks.as_mut_ptr(), size_of::<ffi::hc_keystate>())
+        };
+        if rc == ffi::HC_ENOTFOUND {
+            return Ok(None);
+        }
+        check(rc)?;
+        // SAFETY: zeroed then filled by the library: every byte pattern is valid here.
+        let k = unsafe { ks.assume_init_ref() };
+        let list = |a: &[ffi::Qb64], n: u32| -> Vec<String> {
+            a.iter().take((n as usize).min(a.len())).map(|q| text(q)).collect()
+        };
+        Ok(Some(KeyState {
+            prefix: text(&k.prefix),
+            sn: k.sn,
+            said: text(&k.said),
+            prior: text(&k.prior),
+            ilk: text(&k.ilk),
+            dt: text(&k.dt),
+            kt: text(&k.kt),
+            nt: text(&k.nt),
+            keys: list(&k.keys, k.nkeys),
+            next: list(&k.next, k.nnext),
+            bt: k.bt,
+            wits: list(&k.wits, k.nwits),
+            est_sn: k.est_sn,
+            est_said: text(&k.est_said),
+        }))
+    }
+
+    /// keripy's KeyStateRecord JSON for `prefix` (compact, one line), or `None`.
+    pub fn keystate_json(&self, prefix: &str) -> Result<Option<String>> {
+        let p = prefix_c(prefix)?;
+        let mut buf: Vec<u8> = vec![0; 2048];
+        loop {
+            let mut len = 0usize;
+            // SAFETY: buf has buf.len() bytes; len receives the JSON's length.
+            let rc = unsafe {
+                ffi::hc_keystate_json(
+                    self.as_raw(),
+                    p.as_ptr(),
+                    buf.as_mut_ptr() as *mut c_char,
+                    buf.len(),
+                    &mut len,
+                )
+            };
+            match rc {
+                0 => {
+                    buf.truncate(len);
+                    return Ok(Some(String::from_utf8_lossy(&buf).into_owned()));
+                }
+                ffi::HC_ENOTFOUND => return Ok(None),
+                ffi::HC_ERANGE if len + 1 > buf.len() => buf.resize(len + 1, 0),
+                code => return Err(Error::last(code)),
+            }
+        }
+    }
+
+    /// Replays `prefix`'s stored KEL from inception, verifying every event again, and
+    /// compares the result with the stored state (`hc_kel_verify`). The number of events
+    /// replayed; `Error::Corrupt` when they disagree.
+    pub fn kel_verify(&self, prefix: &str) -> Result<u64> {
+        let p = prefix_c(prefix)?;
+        let mut n = 0u64;
+        // SAFETY: p outlives the call; n receives the count.
+        check(unsafe { ffi::hc_kel_verify(self.as_raw(), p.as_ptr(), &mut n) })?;
+        Ok(n)
+    }
+}
