@@ -6,21 +6,28 @@
  *   hotcache kel verify PREFIX --store DIR     replay the stored KEL, compare the state
  *   hotcache keystate PREFIX --store DIR [--json]
  *   hotcache stats --store DIR                 the store's and a fresh cache's figures
+ *   hotcache kel export PREFIX --store DIR     the KEL as a CESR stream, on stdout
+ *   hotcache backup --store DIR --to COPY [--with-key]   an offline copy (hc_checkpoint)
+ *   hotcache restore --from COPY --store DIR  a backup put in place as a new store
  *   hotcache --version, hotcache CMD --help
  *
  * Common options: --store DIR (backing.mode = rocksdb at DIR), --config FILE,
  * --set section.key=value (repeatable). Exit status: 0 success, 1 the operation
  * failed (a rejection, a mismatch), 2 bad arguments or configuration.
  *
- * The read commands (keystate, kel verify, stats) open the store as a RocksDB
+ * The read commands (keystate, kel verify, kel export, stats) open the store as a RocksDB
  * secondary unless backing.open says read_only: no lock is taken, so they work while a
  * daemon holds the store, and they never create a store (a mistyped --store is an
  * error). kel import opens it as primary and creates it when absent.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "hotcache.h"
 #include "tools/cli.h"
@@ -35,6 +42,9 @@ static int usage(FILE *f)
 	           "       hotcache kel verify PREFIX --store DIR\n"
 	           "       hotcache keystate PREFIX --store DIR [--json]\n"
 	           "       hotcache stats --store DIR\n"
+	           "       hotcache kel export PREFIX --store DIR\n"
+	           "       hotcache backup --store DIR --to COPY [--with-key]\n"
+	           "       hotcache restore --from COPY --store DIR\n"
 	           "       hotcache --version\n"
 	           "%s", common_help);
 	return f == stderr ? 2 : 0;
@@ -57,6 +67,20 @@ static int command_help(const char *cmd)
 		{ "keystate", "usage: hotcache keystate PREFIX --store DIR [--json]\n"
 		  "Prints PREFIX's key state (--json: keripy's KeyStateRecord, one line). Opens\n"
 		  "the store as a secondary (no lock); never creates one.\n" },
+		{ "kel export", "usage: hotcache kel export PREFIX --store DIR\n"
+		  "Writes PREFIX's stored KEL to stdout as a CESR stream in first-seen order,\n"
+		  "each event with the signatures it was accepted with: the form kel import\n"
+		  "and keripy's Kevery ingest. Opens the store as a secondary (no lock); never\n"
+		  "creates one.\n" },
+		{ "backup", "usage: hotcache backup --store DIR --to COPY [--with-key]\n"
+		  "Writes a consistent copy of the store into the new directory COPY (hard links\n"
+		  "where possible). --with-key also writes the data key to COPY.key (mode 0600);\n"
+		  "without it the copy opens only with the store's own key file. Needs the\n"
+		  "store's lock: a running daemon takes its backups with hc_checkpoint().\n" },
+		{ "restore", "usage: hotcache restore --from COPY --store DIR\n"
+		  "Copies the backup COPY into DIR, which must not exist, and COPY.key (if the\n"
+		  "backup has one) to DIR.key, then opens the result to check it. The backup is\n"
+		  "left as it was.\n" },
 		{ "stats", "usage: hotcache stats --store DIR\n"
 		  "Opens the store as a secondary (no lock; never creates one) and prints the\n"
 		  "hc_stats figures, one 'name value' line each.\n" },
@@ -306,6 +330,151 @@ static int keystate(const struct hc_config *cfg, const char *prefix, int json)
 	return rc == 0 ? 0 : rc == HC_EINVAL ? 2 : 1;
 }
 
+static int export_write(const void *msg, size_t len, void *arg)
+{
+	(void)arg;
+	return fwrite(msg, 1, len, stdout) == len ? 0 : HC_EIO;
+}
+
+static int kel_export(const struct hc_config *cfg, const char *prefix)
+{
+	hc_cache *c;
+	int rc = open_cache(cfg, &c);
+	if (rc != 0)
+		return rc;
+	uint64_t events = 0;
+	rc = hc_kel_export(c, prefix, export_write, NULL, &events);
+	if (rc == 0 && fflush(stdout) != 0)
+		rc = HC_EIO;
+	if (rc != 0)
+		fprintf(stderr, "hotcache: %s: %s\n", prefix,
+		        rc == HC_EIO ? "cannot write the export" : hc_last_error());
+	hc_close(c);
+	return rc == 0 ? 0 : rc == HC_EINVAL ? 2 : 1;
+}
+
+/* backup: the store's own lock (a checkpoint needs a primary), never a new store. */
+static int backup(struct hc_config *cfg, const char *to, int with_key)
+{
+	char key[HC_PATH_MAX + 8];
+	cfg->create_if_missing = 0;
+	hc_cache *c;
+	int rc = open_cache(cfg, &c);
+	if (rc != 0)
+		return rc;
+	snprintf(key, sizeof(key), "%s.key", to);
+	rc = hc_checkpoint(c, to, with_key ? key : NULL);
+	if (rc == 0)
+		printf("backup of %s in %s%s%s\n", cfg->backing_path, to,
+		       with_key ? ", key in " : " (no key: open it with the store's key file)",
+		       with_key ? key : "");
+	else
+		fprintf(stderr, "hotcache: %s\n", hc_last_error());
+	hc_close(c);
+	return rc == 0 ? 0 : rc == HC_EEXIST ? 2 : 1;
+}
+
+/* Copies the regular file from to the new file to (mode, fsync'd). 0 or -1 (errno). */
+static int copy_file(const char *from, const char *to, mode_t mode)
+{
+	int in = open(from, O_RDONLY | O_CLOEXEC), out = -1, ok = 0;
+	if (in >= 0)
+		out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	if (out >= 0) {
+		char buf[1 << 16];
+		ssize_t r;
+		while ((r = read(in, buf, sizeof(buf))) > 0)
+			if (write(out, buf, (size_t)r) != r)
+				break;
+		ok = r == 0 && fsync(out) == 0;
+	}
+	int saved = errno;
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	errno = saved;
+	return ok ? 0 : -1;
+}
+
+/* restore: COPY's files into the new directory DIR (and COPY.key to DIR.key). */
+static int restore(struct hc_config *cfg, const char *from)
+{
+	const char *dir = cfg->backing_path;
+	char src[2 * HC_PATH_MAX], dst[2 * HC_PATH_MAX];
+	struct stat st;
+	if (stat(dir, &st) == 0) {
+		fprintf(stderr, "hotcache: %s exists: restore makes a new store\n", dir);
+		return 2;
+	}
+	snprintf(dst, sizeof(dst), "%s.key", dir);
+	if (stat(dst, &st) == 0) {
+		fprintf(stderr, "hotcache: the key file %s exists: restore makes a new store\n",
+		        dst);
+		return 2;
+	}
+	DIR *d = opendir(from);
+	if (d == NULL) {
+		fprintf(stderr, "hotcache: cannot read the backup %s: %s\n", from, strerror(errno));
+		return 2;
+	}
+	if (mkdir(dir, 0700) != 0) {
+		fprintf(stderr, "hotcache: cannot create %s: %s\n", dir, strerror(errno));
+		closedir(d);
+		return 1;
+	}
+	struct dirent *e;
+	int rc = 0;
+	while (rc == 0 && (e = readdir(d)) != NULL) {
+		snprintf(src, sizeof(src), "%s/%s", from, e->d_name);
+		if (stat(src, &st) != 0 || !S_ISREG(st.st_mode))
+			continue;
+		snprintf(dst, sizeof(dst), "%s/%s", dir, e->d_name);
+		if (copy_file(src, dst, 0600) != 0) {
+			fprintf(stderr, "hotcache: cannot copy %s to %s: %s\n", src, dst,
+			        strerror(errno));
+			rc = 1;
+		}
+	}
+	closedir(d);
+	snprintf(src, sizeof(src), "%s.key", from);
+	snprintf(dst, sizeof(dst), "%s.key", dir);
+	int have_key = stat(src, &st) == 0;
+	if (rc == 0 && have_key && copy_file(src, dst, 0600) != 0) {
+		fprintf(stderr, "hotcache: cannot copy %s to %s: %s\n", src, dst, strerror(errno));
+		rc = 1;
+	}
+	if (rc != 0)
+		return rc;
+	/* Open what was restored, as a daemon will: the store and its key must agree. */
+	if (!have_key && cfg->key_file[0] == '\0')
+		printf("note: the backup has no key file; give the store's key with "
+		       "--set crypto.key_file=FILE or copy it to %s\n", dst);
+	cfg->create_if_missing = 0;
+	cfg->open_mode = HC_OPEN_READ_ONLY;
+	hc_cache *c;
+	if ((rc = open_cache(cfg, &c)) != 0)
+		return rc;
+	hc_close(c);
+	printf("restored %s into %s\n", from, dir);
+	return 0;
+}
+
+/* "--to X" / "--from X" taken out of argv; NULL when absent. */
+static const char *take_opt(int *argc, char **argv, const char *name)
+{
+	for (int i = 1; i + 1 < *argc; i++) {
+		if (strcmp(argv[i], name) == 0) {
+			const char *v = argv[i + 1];
+			for (int j = i; j + 2 <= *argc; j++)
+				argv[j] = argv[j + 2];
+			*argc -= 2;
+			return v;
+		}
+	}
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -321,22 +490,28 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	int kel = strcmp(cmd, "kel") == 0;
 	if (kel && (argc < 3 || (strcmp(argv[2], "import") != 0 &&
-	                         strcmp(argv[2], "verify") != 0))) {
+	                         strcmp(argv[2], "verify") != 0 &&
+	                         strcmp(argv[2], "export") != 0))) {
 		if (argc >= 3 && has_help(argc, argv) && argv[2][0] == '-')
 			return usage(stdout);
-		fprintf(stderr, "hotcache: unknown command 'kel %s' (kel import, kel verify; see "
-		        "hotcache --help)\n", argc >= 3 ? argv[2] : "");
+		fprintf(stderr, "hotcache: unknown command 'kel %s' (kel import, kel verify, kel "
+		        "export; see hotcache --help)\n", argc >= 3 ? argv[2] : "");
 		return 2;
 	}
-	if (!kel && strcmp(cmd, "keystate") != 0 && strcmp(cmd, "stats") != 0) {
+	if (!kel && strcmp(cmd, "keystate") != 0 && strcmp(cmd, "stats") != 0 &&
+	    strcmp(cmd, "backup") != 0 && strcmp(cmd, "restore") != 0) {
 		fprintf(stderr, "hotcache: unknown command '%s' (load, kel import, kel verify, "
-		        "keystate, stats; see hotcache --help)\n", cmd);
+		        "kel export, keystate, stats, backup, restore; see hotcache --help)\n",
+		        cmd);
 		return 2;
 	}
-	if (has_help(argc, argv))
-		return command_help(kel ? (strcmp(argv[2], "import") == 0 ? "kel import"
-		                                                           : "kel verify")
-		                        : cmd);
+	if (has_help(argc, argv)) {
+		char sub[32];
+		snprintf(sub, sizeof(sub), "kel %s", kel ? argv[2] : "");
+		return command_help(kel ? sub : cmd);
+	}
+	const char *to = take_opt(&argc, argv, "--to");
+	const char *from = take_opt(&argc, argv, "--from");
 	struct hc_config cfg;
 	int rc = cli_config(&cfg, &argc, argv, NULL);
 	if (rc != 0)
@@ -357,6 +532,20 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "stats") == 0 && argc == 2) {
 		for_reading(&cfg);
 		return stats(&cfg);
+	}
+	if (kel && argc == 4 && strcmp(argv[2], "export") == 0) {
+		for_reading(&cfg);
+		return kel_export(&cfg, argv[3]);
+	}
+	if (strcmp(cmd, "backup") == 0 && to != NULL &&
+	    (argc == 2 || (argc == 3 && strcmp(argv[2], "--with-key") == 0)))
+		return backup(&cfg, to, argc == 3);
+	if (strcmp(cmd, "restore") == 0 && from != NULL && argc == 2) {
+		if (cfg.backing_mode != HC_BACKING_ROCKSDB) {
+			fprintf(stderr, "hotcache: restore needs --store DIR (the new store)\n");
+			return 2;
+		}
+		return restore(&cfg, from);
 	}
 	return usage(stderr);
 }

@@ -4,7 +4,9 @@
 #    stdout, nothing opened); an unknown command is named in a one-line error (exit 2);
 #  - keystate, kel verify and stats --store read a store another process holds open as
 #    primary (they open it as a RocksDB secondary), with no doubled message on errors;
-#  - a mistyped --store is never created by a read command.
+#  - a mistyped --store is never created by a read command;
+#  - kel export gives back the stream imported, which imports into a fresh store;
+#  - backup --with-key and restore give a store with the same key state (issue 13).
 # usage: test_cli.sh /path/to/hotcache /path/to/store_holder SOURCE_DIR
 set -u
 BIN=${1:?usage: test_cli.sh HOTCACHE STORE_HOLDER SOURCE_DIR}
@@ -40,7 +42,7 @@ expect 0 "--version" --version
 grep -Eq '^hotcache [0-9]+\.[0-9]+\.[0-9]+$' "$T/out" || fail "--version printed '$(cat "$T/out")'"
 
 # CMD --help, for every command: usage on stdout, nothing on stderr, no file touched
-for cmd in "load" "kel import" "kel verify" "keystate" "stats"; do
+for cmd in "load" "kel import" "kel verify" "kel export" "keystate" "stats" "backup" "restore"; do
 	# shellcheck disable=SC2086
 	(cd "$T" && "$BIN" $cmd --help >"$T/out" 2>"$T/err")
 	st=$?
@@ -103,6 +105,32 @@ for cmd in "keystate $PREFIX" "kel verify $PREFIX" "stats"; do
 	[ -e "$T/stor.key" ] && fail "$cmd created a key file $T/stor.key"
 	grep -q "does not exist" "$T/err" || fail "$cmd: $(cat "$T/err")"
 done
+
+# kel export: the stream imported, byte for byte; it imports into a fresh store
+expect 0 "kel export" kel export "$PREFIX" --store "$T/store"
+cmp -s "$T/out" "$SRC/tests/data/keri/01_direct_mode_coe_icp_rot_ixn.cesr" ||
+	fail "kel export is not the stream imported: $(head -c 200 "$T/out")"
+cp "$T/out" "$T/export.cesr"
+expect 0 "kel import of an export" kel import "$T/export.cesr" --store "$T/fresh"
+grep -q "3 accepted" "$T/out" || fail "import of the export: $(tail -n 1 "$T/out")"
+expect 0 "kel verify after the round trip" kel verify "$PREFIX" --store "$T/fresh"
+expect 1 "kel export of an unknown prefix" kel export \
+	EAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA --store "$T/store"
+
+# backup with its key, restore, same key state; existing targets refused
+expect 0 "keystate before the backup" keystate "$PREFIX" --store "$T/store" --json
+cp "$T/out" "$T/state.before"
+expect 0 "backup" backup --store "$T/store" --to "$T/bak" --with-key
+[ "$(stat -c %a "$T/bak.key")" = 600 ] || fail "backup key file mode $(stat -c %a "$T/bak.key")"
+expect 2 "backup onto an existing directory" backup --store "$T/store" --to "$T/bak"
+expect 1 "backup of a missing store" backup --store "$T/nostore" --to "$T/bak2"
+[ -e "$T/nostore" ] && fail "backup created the store it was to copy"
+expect 0 "restore" restore --from "$T/bak" --store "$T/restored"
+[ "$(stat -c %a "$T/restored.key")" = 600 ] || fail "restored key file mode"
+expect 0 "keystate of the restored store" keystate "$PREFIX" --store "$T/restored" --json
+cmp -s "$T/out" "$T/state.before" || fail "restored key state differs: $(cat "$T/out")"
+expect 0 "kel verify of the restored store" kel verify "$PREFIX" --store "$T/restored"
+expect 2 "restore onto an existing store" restore --from "$T/bak" --store "$T/restored"
 
 [ "$fails" -eq 0 ] || { echo "$fails failure(s)" >&2; exit 1; }
 echo "test_cli: all passed"
