@@ -87,6 +87,15 @@ enum backing_cf {
 
 /* Record layout. */
 #define BACKING_FORMAT 1u          /* the only record format this build reads */
+/*
+ * The store's format version, kept in meta under "format" (4 bytes, little endian):
+ * the layout of every family's keys and values together. This build reads and writes
+ * format 1 only. A store without the key predates the stamp and is format 1 (the
+ * layout has not changed): a primary open stamps it, one synced put, safe to repeat
+ * after a crash. A store stamped with another number is refused before recovery
+ * touches it (HC_ENOTSUP, both numbers named), never misread.
+ */
+#define BACKING_STORE_FORMAT 1u
 #define BACKING_KEY_ID 1u          /* the id of the (single) data key */
 #define BACKING_KEY_BYTES 32u      /* data key size */
 #define BACKING_NONCE_BYTES 24u    /* XChaCha20 nonce */
@@ -359,6 +368,10 @@ HC_NODISCARD int backing_checkpoint(struct backing *b, const char *dir, const ch
 
 /* The meta key under which the check value is stored. */
 #define BACKING_META_KEYCHECK "keycheck"
+/* The meta key under which the store's format version is stored (format.c). */
+#define BACKING_META_FORMAT "format"
+/* Checks (and, on a primary, stamps) the store's format version: format.c. */
+int backing_format_check(struct backing *b, const char *path);
 
 struct backing {
 	rocksdb_t *db;

@@ -1,7 +1,7 @@
 # backing/: the RocksDB store, sealing of payloads at rest, the data key file.
 add_library(hc_backing OBJECT
   backing/error.c backing/nonce.c backing/seal.c backing/keyfile.c backing/store.c backing/memory.c backing/read.c
-  backing/write.c backing/checkpoint.c backing/tsan_rocksdb.c)
+  backing/write.c backing/checkpoint.c backing/format.c backing/tsan_rocksdb.c)
 target_link_libraries(hc_backing PUBLIC PkgConfig::ROCKSDB PkgConfig::SODIUM)
 
 hc_test(test_backing SOURCES tests/unit/test_backing.c LIBS hc_backing LABELS unit TIMEOUT 120)

@@ -434,6 +434,8 @@ static int precheck_key(const struct backing_opts *o, const struct backing_key *
 		rc = open_db(r, o->path, 1, HC_OPEN_READ_ONLY);
 	if (rc == HC_OK)
 		rc = verify_key(r, o);
+	if (rc == HC_OK)
+		rc = backing_format_check(r, o->path);
 	if (rc != HC_OK) {
 		char keep[512];
 
@@ -524,6 +526,8 @@ int backing_open(const struct backing_opts *o, struct backing **out, char *err, 
 	}
 	if (rc == HC_OK)
 		rc = verify_key(b, o);
+	if (rc == HC_OK)
+		rc = backing_format_check(b, o->path);
 	if (rc != HC_OK) {
 		char keep[512];
 		unsigned created = b->flags;

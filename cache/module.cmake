@@ -24,6 +24,7 @@ set_target_properties(hotcache PROPERTIES VERSION ${PROJECT_VERSION} SOVERSION 1
 hc_test(test_cache SOURCES tests/unit/test_cache.c LIBS hc_internal LABELS unit)
 hc_test(test_abi SOURCES tests/unit/test_abi.c LIBS hc_internal LABELS unit)
 hc_test(test_log SOURCES tests/unit/test_log.c LIBS hc_internal LABELS unit)
+hc_test(test_format SOURCES tests/unit/test_format.c LIBS hc_internal LABELS unit)
 hc_test(test_kel_export SOURCES tests/unit/test_kel_export.c LIBS hc_internal LABELS unit)
 hc_test(test_backup SOURCES tests/unit/test_backup.c LIBS hc_internal LABELS unit concurrency)
 hc_test(test_cache_rocks SOURCES tests/unit/test_cache_rocks.c LIBS hc_internal LABELS unit)
