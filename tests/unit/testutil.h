@@ -29,7 +29,7 @@ static inline int testutil_dir_make(char *dir, size_t cap, const char *name)
 /* Removes dir and everything in it. Returns 0, or -1 (a group teardown's result). */
 static inline int testutil_dir_remove(const char *dir)
 {
-	char cmd[300];
+	char cmd[1100];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	return system(cmd) == 0 ? 0 : -1;
 }
@@ -41,7 +41,7 @@ static inline hc_cache *testutil_open_rocks(const char *dir, const char *durabil
 {
 	struct hc_config cfg;
 	hc_config_default(&cfg);
-	char err[256], path[300];
+	char err[256], path[1100];
 	snprintf(path, sizeof(path), "%s/db", dir);
 	assert_int_equal(hc_config_set(&cfg, "backing.mode", "rocksdb", err, sizeof(err)), 0);
 	assert_int_equal(hc_config_set(&cfg, "backing.path", path, err, sizeof(err)), 0);
