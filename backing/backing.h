@@ -256,6 +256,15 @@ void backing_batch_free(struct backing_batch *t);
 /* ---- reads (read.c) ---- */
 
 /*
+ * Calls fn(key, klen, arg) for every key of family cf in key order (a RocksDB iterator:
+ * a consistent snapshot), stopping at fn's non-zero return, which it returns; HC_EIO
+ * with RocksDB's text when the iteration fails. key is valid only during the call.
+ * Any thread.
+ */
+typedef int (*backing_key_fn)(const void *key, size_t klen, void *arg);
+HC_NODISCARD int backing_each_key(struct backing *b, int cf, backing_key_fn fn, void *arg);
+
+/*
  * Pins the stored bytes of (cf, key) without copying: pin->data, pin->len.
  * HC_OK (release the pin later), HC_ENOTFOUND, HC_EINVAL, HC_EIO. Any thread.
  */

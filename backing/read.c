@@ -93,3 +93,27 @@ int backing_get(struct backing *b, int cf, const void *key, size_t klen, void *b
 	backing_pin_release(&pin);
 	return rc;
 }
+
+int backing_each_key(struct backing *b, int cf, backing_key_fn fn, void *arg)
+{
+	if (cf < 0 || cf >= BACKING_NCF || fn == NULL)
+		return backing_set_error(HC_EINVAL, "backing_each_key: bad argument");
+	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(b->db, b->ropts, b->cf[cf]);
+	if (it == NULL)
+		return backing_set_error(HC_ENOMEM, "no memory for an iterator");
+	int rc = HC_OK;
+	for (rocksdb_iter_seek_to_first(it); rc == HC_OK && rocksdb_iter_valid(it);
+	     rocksdb_iter_next(it)) {
+		size_t kl;
+		const char *k = rocksdb_iter_key(it, &kl);
+		rc = fn(k, kl, arg);
+	}
+	char *err = NULL;
+	rocksdb_iter_get_error(it, &err);
+	rocksdb_iter_destroy(it);
+	if (err != NULL) {
+		backing_count_corrupt(b, err);
+		return backing_rocks_error(err, "cannot iterate over the store");
+	}
+	return rc;
+}

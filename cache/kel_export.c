@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "backing/backing.h"
 #include "cache/cache.h"
 #include "cache/error.h"
 #include "cache/kel.h"
@@ -41,5 +42,39 @@ int hc_kel_export(hc_cache *c, const char *prefix, hc_kel_export_fn fn, void *ar
 		rc = hc_error_ret(HC_ENOTFOUND, "hc_kel_export: no KEL stored for %s", prefix);
 	if (events != NULL)
 		*events = sn;
+	return rc;
+}
+
+struct prefixes {
+	hc_prefix_fn fn;
+	void *arg;
+	uint64_t n;
+};
+
+static int prefix_one(const void *key, size_t klen, void *arg)
+{
+	struct prefixes *p = arg;
+	char pre[45];
+	if (klen != 44)
+		return 0; /* not a key state's key: nothing else lives in this family today */
+	memcpy(pre, key, 44);
+	pre[44] = '\0';
+	p->n++;
+	return p->fn(pre, p->arg);
+}
+
+int hc_keystate_foreach(hc_cache *c, hc_prefix_fn fn, void *arg, uint64_t *count)
+{
+	if (c == NULL || fn == NULL)
+		return hc_error_ret(HC_EINVAL, "hc_keystate_foreach: NULL argument");
+	if (c->backing == NULL)
+		return hc_error_ret(HC_ENOTSUP, "hc_keystate_foreach: KERI needs backing.mode = "
+		                    "rocksdb");
+	struct prefixes p = {fn, arg, 0};
+	int rc = backing_each_key(c->backing, BACKING_KEYSTATE, prefix_one, &p);
+	if (rc == HC_EIO || rc == HC_ENOMEM)
+		rc = hc_error_ret(rc, "hc_keystate_foreach: %s", backing_last_error());
+	if (count != NULL)
+		*count = p.n;
 	return rc;
 }

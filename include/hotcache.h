@@ -434,6 +434,17 @@ typedef int (*hc_kel_export_fn)(const void *msg, size_t len, void *arg);
 HC_EXPORT HC_NODISCARD int hc_kel_export(hc_cache *cache, const char *prefix,
                                          hc_kel_export_fn fn, void *arg, uint64_t *events);
 
+/*
+ * Calls fn(prefix, arg) for every identifier with a stored key state, in the store's key
+ * order, from a consistent snapshot; prefix (44 characters, NUL-terminated) is valid
+ * only during the call. A non-zero return from fn stops the walk and is returned;
+ * *count (when non-NULL) gets the identifiers handed out. HC_ENOTSUP without a store.
+ * Any thread; reads RocksDB, not the cache.
+ */
+typedef int (*hc_prefix_fn)(const char *prefix, void *arg);
+HC_EXPORT HC_NODISCARD int hc_keystate_foreach(hc_cache *cache, hc_prefix_fn fn, void *arg,
+                                               uint64_t *count);
+
 /* Sums the counters into stats (size: the caller's sizeof; use the macro hc_stats). */
 HC_EXPORT HC_NODISCARD int hc_stats_sized(hc_cache *cache, struct hc_stats *stats,
                                           size_t size);

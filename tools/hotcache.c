@@ -6,7 +6,7 @@
  *   hotcache kel verify PREFIX --store DIR     replay the stored KEL, compare the state
  *   hotcache keystate PREFIX --store DIR [--json]
  *   hotcache stats --store DIR                 the store's and a fresh cache's figures
- *   hotcache kel export PREFIX --store DIR     the KEL as a CESR stream, on stdout
+ *   hotcache kel export PREFIX|--all --store DIR   the KEL(s) as a CESR stream, stdout
  *   hotcache backup --store DIR --to COPY [--with-key]   an offline copy (hc_checkpoint)
  *   hotcache restore --from COPY --store DIR  a backup put in place as a new store
  *   hotcache --version, hotcache CMD --help
@@ -42,7 +42,7 @@ static int usage(FILE *f)
 	           "       hotcache kel verify PREFIX --store DIR\n"
 	           "       hotcache keystate PREFIX --store DIR [--json]\n"
 	           "       hotcache stats --store DIR\n"
-	           "       hotcache kel export PREFIX --store DIR\n"
+	           "       hotcache kel export PREFIX|--all --store DIR\n"
 	           "       hotcache backup --store DIR --to COPY [--with-key]\n"
 	           "       hotcache restore --from COPY --store DIR\n"
 	           "       hotcache --version\n"
@@ -67,8 +67,9 @@ static int command_help(const char *cmd)
 		{ "keystate", "usage: hotcache keystate PREFIX --store DIR [--json]\n"
 		  "Prints PREFIX's key state (--json: keripy's KeyStateRecord, one line). Opens\n"
 		  "the store as a secondary (no lock); never creates one.\n" },
-		{ "kel export", "usage: hotcache kel export PREFIX --store DIR\n"
-		  "Writes PREFIX's stored KEL to stdout as a CESR stream in first-seen order,\n"
+		{ "kel export", "usage: hotcache kel export PREFIX|--all --store DIR\n"
+		  "Writes PREFIX's stored KEL (--all: every identifier's, one after another) to\n"
+		  "stdout as a CESR stream in first-seen order,\n"
 		  "each event with the signatures it was accepted with: the form kel import\n"
 		  "and keripy's Kevery ingest. Opens the store as a secondary (no lock); never\n"
 		  "creates one.\n" },
@@ -336,19 +337,37 @@ static int export_write(const void *msg, size_t len, void *arg)
 	return fwrite(msg, 1, len, stdout) == len ? 0 : HC_EIO;
 }
 
+static int export_one(hc_cache *c, const char *prefix)
+{
+	uint64_t events = 0;
+	int rc = hc_kel_export(c, prefix, export_write, NULL, &events);
+	if (rc == 0 && fflush(stdout) != 0)
+		rc = HC_EIO;
+	if (rc != 0)
+		fprintf(stderr, "hotcache: %s: %s\n", prefix,
+		        rc == HC_EIO ? "cannot write the export" : hc_last_error());
+	return rc;
+}
+
+static int export_each(const char *prefix, void *arg)
+{
+	return export_one(arg, prefix);
+}
+
+/* prefix NULL: every identifier with a key state, one KEL after another. */
 static int kel_export(const struct hc_config *cfg, const char *prefix)
 {
 	hc_cache *c;
 	int rc = open_cache(cfg, &c);
 	if (rc != 0)
 		return rc;
-	uint64_t events = 0;
-	rc = hc_kel_export(c, prefix, export_write, NULL, &events);
-	if (rc == 0 && fflush(stdout) != 0)
-		rc = HC_EIO;
-	if (rc != 0)
-		fprintf(stderr, "hotcache: %s: %s\n", prefix,
-		        rc == HC_EIO ? "cannot write the export" : hc_last_error());
+	if (prefix != NULL) {
+		rc = export_one(c, prefix);
+	} else {
+		rc = hc_keystate_foreach(c, export_each, c, NULL);
+		if (rc == HC_EIO && hc_last_error()[0] != '\0')
+			fprintf(stderr, "hotcache: %s\n", hc_last_error());
+	}
 	hc_close(c);
 	return rc == 0 ? 0 : rc == HC_EINVAL ? 2 : 1;
 }
@@ -535,7 +554,7 @@ int main(int argc, char **argv)
 	}
 	if (kel && argc == 4 && strcmp(argv[2], "export") == 0) {
 		for_reading(&cfg);
-		return kel_export(&cfg, argv[3]);
+		return kel_export(&cfg, strcmp(argv[3], "--all") == 0 ? NULL : argv[3]);
 	}
 	if (strcmp(cmd, "backup") == 0 && to != NULL &&
 	    (argc == 2 || (argc == 3 && strcmp(argv[2], "--with-key") == 0)))

@@ -117,6 +117,17 @@ expect 0 "kel verify after the round trip" kel verify "$PREFIX" --store "$T/fres
 expect 1 "kel export of an unknown prefix" kel export \
 	EAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA --store "$T/store"
 
+# kel export --all: every identifier's KEL, one after another
+expect 0 "kel import of a second KEL" kel import "$SRC/tests/data/keri/04_replay_deb_weighted_kel.cesr" \
+	--store "$T/store"
+expect 0 "kel export --all" kel export --all --store "$T/store"
+cp "$T/out" "$T/all.cesr"
+expect 0 "kel import of --all" kel import "$T/all.cesr" --store "$T/all"
+grep -q "^10 messages: 10 accepted" "$T/out" || fail "import of --all: $(tail -n 1 "$T/out")"
+expect 0 "kel verify after --all (01)" kel verify "$PREFIX" --store "$T/all"
+expect 0 "kel verify after --all (04)" kel verify ELfp9ZhqQCGov3wPRLa6vn5VkIQjug2sb2QD17T-TIpY \
+	--store "$T/all"
+
 # backup with its key, restore, same key state; existing targets refused
 expect 0 "keystate before the backup" keystate "$PREFIX" --store "$T/store" --json
 cp "$T/out" "$T/state.before"

@@ -139,12 +139,55 @@ static void unknown_prefix_and_bad_arguments(void **state)
 	hc_close(c);
 }
 
+struct seen {
+	char pre[4][45];
+	int n, stop_at;
+};
+
+static int note_prefix(const char *prefix, void *arg)
+{
+	struct seen *s = arg;
+	assert_int_equal(strlen(prefix), 44);
+	snprintf(s->pre[s->n], sizeof s->pre[0], "%s", prefix);
+	return ++s->n == s->stop_at ? 7 : 0;
+}
+
+/* hc_keystate_foreach names every identifier once, in key order; fn's non-zero stops. */
+static void keystate_foreach_lists_every_identifier(void **state)
+{
+	(void)state;
+	hc_cache *c = testutil_open_rocks(dir, "none", 16u << 20);
+	static unsigned char in[1 << 16];
+	const char *files[] = {"07_weighted_wes_kel.cesr", "01_direct_mode_coe_icp_rot_ixn.cesr",
+	                       "04_replay_deb_weighted_kel.cesr"};
+	for (int i = 0; i < 3; i++) {
+		size_t n = vectors_read(files[i], in, sizeof in);
+		struct hc_kel_report r = {0};
+		assert_int_equal(hc_kel_import(c, in, n, &r), 0);
+	}
+	struct seen s = {.stop_at = -1};
+	uint64_t count = 0;
+	assert_int_equal(hc_keystate_foreach(c, note_prefix, &s, &count), 0);
+	assert_int_equal(count, 3);
+	assert_int_equal(s.n, 3);
+	assert_string_equal(s.pre[0], "EIL2dvwm6lYAsyKKtzxIEFm51gSfwe3IIZSx8kI8ve7_");
+	assert_string_equal(s.pre[1], "EJe_sKQb1otKrz6COIL8VFvBv3DEFvtKaVFGn1vm0IlL");
+	assert_string_equal(s.pre[2], "ELfp9ZhqQCGov3wPRLa6vn5VkIQjug2sb2QD17T-TIpY");
+	memset(&s, 0, sizeof s);
+	s.stop_at = 2;
+	assert_int_equal(hc_keystate_foreach(c, note_prefix, &s, &count), 7);
+	assert_int_equal(s.n, 2);
+	hc_close(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(keripy_direct_mode_round_trips, setup, teardown),
 		cmocka_unit_test_setup_teardown(keripy_weighted_kels_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(unknown_prefix_and_bad_arguments, setup, teardown),
+		cmocka_unit_test_setup_teardown(keystate_foreach_lists_every_identifier, setup,
+		                                teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
