@@ -93,20 +93,40 @@ struct shard {
 	uint16_t index;
 } __attribute__((aligned(64)));
 
-/* A single-flight load in progress; lives on the loader's stack. */
+/*
+ * What a loader hands to the misses that waited on its flight: allocated by the first
+ * waiter, filled by the loader after it unregistered the flight (no waiter can join
+ * then), published by done = 1 under the stripe mutex; read-only after that. The last
+ * waiter to leave frees it.
+ */
+struct flight_share {
+	unsigned waiters; /* under stripe.mu */
+	int done;         /* under stripe.mu */
+	int rc;           /* the load's outcome: 0, HC_ENOTFOUND or an error */
+	void *val;        /* rc == 0: a copy of the value */
+	size_t vlen;
+	char err[256];    /* rc an error: the loader's hc_last_error() */
+};
+
+/* A single-flight load in progress; lives on the loader's stack, registered in its
+ * stripe from before the store is read until the outcome is known. */
 struct flight {
 	struct flight *next;
 	uint64_t hash;
 	const void *key;
 	size_t klen;
-	int done;
+	/* Set (under stripe.mu) by a write of this key acknowledged after the load began:
+	 * its value must not be installed, nor handed to a get that starts later. Read by
+	 * the loader under the shard mutex (see freshness in hotcache.c): relaxed, the
+	 * mutexes order it. */
+	_Atomic int stale;
+	struct flight_share *share; /* under stripe.mu; NULL until a miss waits */
 };
 
 struct stripe {
 	pthread_mutex_t wmu;      /* rank 1: writers of the stripe's keys, across I/O */
 	pthread_mutex_t mu;       /* rank 3: flights */
 	pthread_cond_t cv;
-	_Atomic uint64_t wver;    /* bumped by every acknowledged write of a stripe key */
 	struct flight *flights;
 } __attribute__((aligned(64)));
 

@@ -10,19 +10,28 @@
  * under the shard mutex. The stripe mutex orders the writes of one key, so the cache
  * installs them in the order the store applied them.
  *
- * Freshness (no older value installed after a newer write returned): a miss registers
- * a flight and reads the stripe's write version v0 before it reads the store; it
- * installs what it read only if, under the shard mutex, the version is still v0, and
- * only if the key is absent. A write that lands in between bumps the version before it
- * takes the shard mutex, so either the loader sees the bump and discards, or the
- * loader installed first and the write then replaces (or removes) what it installed.
- * Either way a get that starts after a put returned sees that put's value or a newer
- * one. tests/unit/test_cache_flight.c checks it with loaders held at each step, and
- * its negative controls (guard removed, version bumped before the store write) fail.
+ * Freshness (no older value installed after a newer write returned), per key: a miss
+ * registers a flight for its key in the key's stripe before it reads the store; every
+ * write of the key, once durable and before it takes the shard mutex, marks the key's
+ * registered flights stale (under the stripe mutex). The loader installs only if, under
+ * the shard mutex, its flight is not stale, and only if the key is absent. So either
+ * the loader sees the mark and discards, or it installed first and the write then
+ * replaces (or removes) what it installed. A write that marked before the flight was
+ * registered finished its store write before the load read the store (the stripe mutex
+ * orders the two), so the load read that value or a newer one. A get that starts after
+ * a put returned therefore sees that put's value or a newer one.
+ * tests/unit/test_cache_flight.c checks it with loaders held at each step; a write of
+ * another key of the stripe does not discard a load (it did when the check was a
+ * per-stripe version).
  *
- * Single flight: the first miss on a key registers a flight in the key's stripe;
- * later misses on the same key wait on the stripe's condition variable until no flight
- * for the key remains, then look again (normally a hit). One load per key at a time.
+ * Single flight: the first miss on a key registers a flight; later misses on the same
+ * key find it and wait (on the stripe's condition variable) for its outcome, which the
+ * loader hands over whatever it is: the value (installed or not: larger than max_entry,
+ * refused, stale), HC_ENOTFOUND, or the error with its sentence. One load per key at a
+ * time, one answer for all its waiters. A stale flight is not joined: a miss that
+ * starts after a write loads afresh. The loader unregisters its flight before it
+ * delivers, so a callback may get the same key (or a key whose loader waits on it)
+ * without waiting on itself; it delivers inside a section, as a hit does.
  *
  * Memory: cache.memory_limit = fixed metadata (this struct, shards, stripes) + the
  * shards' shares; a shard's share = entry budget (incl. its ghost and map buckets) +
@@ -259,57 +268,142 @@ static void loading_discard(struct loading *l)
 	l->big = NULL;
 }
 
+/* The live flight of key: stale ones (a write of the key landed since they read the
+ * store) are skipped, so a miss that starts after that write loads afresh. mu held. */
 static struct flight *flight_find(struct stripe *st, uint64_t hash, const void *key,
                                   size_t klen)
 {
 	for (struct flight *f = st->flights; f != NULL; f = f->next)
-		if (f->hash == hash && f->klen == klen && memcmp(f->key, key, klen) == 0)
+		if (f->hash == hash && f->klen == klen &&
+		    !atomic_load_explicit(&f->stale, memory_order_relaxed) &&
+		    memcmp(f->key, key, klen) == 0)
 			return f;
 	return NULL;
 }
 
-/* Installs a loaded entry if no write of its stripe landed since v0. */
-static void install_loaded(hc_cache *c, struct reclaim_thread *t, struct loading *l,
-                           struct stripe *st, uint64_t v0)
+/* Marks every flight of key stale: a write of key was acknowledged. The writer holds
+ * the key's stripe write mutex and has not yet taken the shard mutex. */
+static void flights_invalidate(struct stripe *st, uint64_t hash, const void *key,
+                               size_t klen)
+{
+	pthread_mutex_lock(&st->mu);
+	for (struct flight *f = st->flights; f != NULL; f = f->next)
+		if (f->hash == hash && f->klen == klen && memcmp(f->key, key, klen) == 0)
+			atomic_store_explicit(&f->stale, 1, memory_order_relaxed);
+	pthread_mutex_unlock(&st->mu);
+}
+
+/* Installs a loaded entry unless a write of its key landed since the load began.
+ * Returns 1 if the cache took it. */
+static int install_loaded(hc_cache *c, struct reclaim_thread *t, struct loading *l,
+                          struct flight *f)
 {
 	struct shard *s = shard_of(c, l->hash);
 	int rc = HC_EBUSY;
 	pthread_mutex_lock(&s->mu);
-	/* Acquire pairs with the release bump in hc_put/hc_delete; the shard mutex orders
-	 * the rest (see the freshness note at the top). */
-	if (atomic_load_explicit(&st->wver, memory_order_acquire) == v0) {
+	/* A write marks the flight before it takes this mutex: either the mark is seen
+	 * here and the value is dropped, or this install comes first and the write then
+	 * replaces or removes it (see the freshness note at the top). */
+	if (!atomic_load_explicit(&f->stale, memory_order_relaxed)) {
 		reclaim_enter(&c->rc);
 		rc = shard_install_locked(s, t, l->e, 0);
 		reclaim_exit(t);
 	}
 	pthread_mutex_unlock(&s->mu);
-	if (rc == 0)
-		l->e = NULL; /* the cache owns it now */
-	else
+	if (rc != 0) {
 		count(t, C_NOT_CACHED);
+		return 0;
+	}
+	return 1;
 }
 
-static int lookup(hc_cache *c, const void *key, size_t klen, const struct deliver *d,
-                  int counted);
+/* Unregisters the loader's flight and hands its outcome to the misses that waited on
+ * it. Called before the loader delivers, so that a callback may read the key again
+ * (or a key whose loader waits on this one) without waiting on itself. */
+static void flight_finish(struct stripe *st, struct flight *me, int rc, const void *val,
+                          size_t vlen)
+{
+	pthread_mutex_lock(&st->mu);
+	struct flight **pp = &st->flights;
+	while (*pp != me)
+		pp = &(*pp)->next;
+	*pp = me->next;
+	struct flight_share *sh = me->share;
+	pthread_mutex_unlock(&st->mu);
+	if (sh == NULL)
+		return;
+	/* Unregistered: no waiter can join any more, so sh is ours to fill until done. */
+	sh->rc = rc;
+	if (rc == 0) {
+		sh->val = malloc(vlen ? vlen : 1);
+		if (sh->val != NULL) {
+			memcpy(sh->val, val, vlen);
+			sh->vlen = vlen;
+		} else {
+			sh->rc = HC_ENOMEM;
+			snprintf(sh->err, sizeof(sh->err), "out of memory sharing a loaded value");
+		}
+	} else if (rc != HC_ENOTFOUND) {
+		snprintf(sh->err, sizeof(sh->err), "%s", hc_last_error());
+	}
+	pthread_mutex_lock(&st->mu);
+	sh->done = 1;
+	pthread_cond_broadcast(&st->cv);
+	pthread_mutex_unlock(&st->mu);
+}
+
+/* A miss that found f loading its key: waits for f's outcome and delivers it. Enters
+ * with st->mu held; returns with it released. */
+static int flight_wait(struct stripe *st, struct flight *f, const struct deliver *d)
+{
+	struct flight_share *sh = f->share;
+	if (sh == NULL) {
+		sh = calloc(1, sizeof(*sh));
+		if (sh == NULL) {
+			pthread_mutex_unlock(&st->mu);
+			return hc_error_ret(HC_ENOMEM, "out of memory waiting for a load");
+		}
+		f->share = sh;
+	}
+	sh->waiters++;
+	while (!sh->done)
+		pthread_cond_wait(&st->cv, &st->mu);
+	pthread_mutex_unlock(&st->mu);
+	/* Done: sh is read-only until the last waiter frees it below. */
+	int rc = sh->rc;
+	if (rc == 0)
+		rc = deliver(d, sh->val, sh->vlen);
+	else if (rc != HC_ENOTFOUND)
+		hc_error_set("%s", sh->err);
+	pthread_mutex_lock(&st->mu);
+	int last = --sh->waiters == 0;
+	pthread_mutex_unlock(&st->mu);
+	if (last) {
+		if (sh->val != NULL) {
+			sodium_memzero(sh->val, sh->vlen);
+			free(sh->val);
+		}
+		free(sh);
+	}
+	return rc;
+}
+
 static void relieve(struct shard *s, struct reclaim_thread *t);
 
-/* A miss with a store behind: single-flight load, deliver, install if fresh. */
+/* A miss with a store behind: single-flight load, install if fresh, hand the outcome
+ * to the waiters, deliver. */
 static int load_miss(hc_cache *c, struct reclaim_thread *t, uint64_t h, const void *key,
                      size_t klen, const struct deliver *d)
 {
 	struct stripe *st = stripe_of(c, h);
 	pthread_mutex_lock(&st->mu);
-	if (flight_find(st, h, key, klen) != NULL) {
+	struct flight *f = flight_find(st, h, key, klen);
+	if (f != NULL) {
 		count(t, C_LOAD_WAITS);
-		while (flight_find(st, h, key, klen) != NULL)
-			pthread_cond_wait(&st->cv, &st->mu);
-		pthread_mutex_unlock(&st->mu);
-		/* Already counted as a miss: the retry is not counted again. */
-		return lookup(c, key, klen, d, 1);
+		return flight_wait(st, f, d);
 	}
 	struct flight me = {.next = st->flights, .hash = h, .key = key, .klen = klen};
 	st->flights = &me;
-	uint64_t v0 = atomic_load_explicit(&st->wver, memory_order_acquire);
 	pthread_mutex_unlock(&st->mu);
 
 	struct loading l = {.ld = {.alloc = loading_alloc}, .c = c, .hash = h, .key = key,
@@ -319,34 +413,34 @@ static int load_miss(hc_cache *c, struct reclaim_thread *t, uint64_t h, const vo
 	int rc = c->store.load(c->store.ctx, key, klen, &l.ld);
 	if (rc == 0 && l.e == NULL && l.big == NULL)
 		rc = hc_error_ret(HC_ENOMEM, "out of memory loading a value");
-	if (rc == 0) {
-		if (l.e != NULL) {
-			rc = deliver(d, entry_val(l.e), l.e->vlen);
-			relieve(shard_of(c, h), t);
-			install_loaded(c, t, &l, st, v0);
-		} else {
-			rc = deliver(d, l.big, l.big_len);
-			count(t, C_NOT_CACHED);
-		}
-	} else if (rc == HC_ECORRUPT) {
-		count(t, C_CORRUPT);
+	if (rc == 0 && l.e == NULL) {
+		/* Larger than max_entry: read through, never cached. */
+		count(t, C_NOT_CACHED);
+		flight_finish(st, &me, 0, l.big, l.big_len);
+		rc = deliver(d, l.big, l.big_len);
+	} else if (rc == 0) {
+		struct entry *e = l.e;
+		relieve(shard_of(c, h), t);
+		/* Once the cache owns e an eviction may retire it at once: the section keeps
+		 * it alive for the delivery. The callback therefore runs inside a section, as
+		 * it does on a hit. */
+		reclaim_enter(&c->rc); /* t is registered: cannot fail */
+		if (install_loaded(c, t, &l, &me))
+			l.e = NULL; /* the cache owns it now */
+		flight_finish(st, &me, 0, entry_val(e), e->vlen);
+		rc = deliver(d, entry_val(e), e->vlen);
+		reclaim_exit(t);
+	} else {
+		if (rc == HC_ECORRUPT)
+			count(t, C_CORRUPT);
+		flight_finish(st, &me, rc, NULL, 0);
 	}
 	loading_discard(&l);
-
-	pthread_mutex_lock(&st->mu);
-	struct flight **pp = &st->flights;
-	while (*pp != &me)
-		pp = &(*pp)->next;
-	*pp = me.next;
-	pthread_cond_broadcast(&st->cv);
-	pthread_mutex_unlock(&st->mu);
 	reclaim_poll(t);
 	return rc;
 }
 
-/* counted: this get was already counted as a miss (a single-flight waiter's retry). */
-static int lookup(hc_cache *c, const void *key, size_t klen, const struct deliver *d,
-                  int counted)
+static int lookup(hc_cache *c, const void *key, size_t klen, const struct deliver *d)
 {
 	uint64_t h = key_hash(c, key, klen);
 	struct reclaim_thread *t = reclaim_enter(&c->rc);
@@ -359,13 +453,11 @@ static int lookup(hc_cache *c, const void *key, size_t klen, const struct delive
 		policy_touch(e);
 		int rc = deliver(d, entry_val(e), e->vlen);
 		reclaim_exit(t);
-		if (!counted)
-			count(t, counter_index(s->index, CS_HITS));
+		count(t, counter_index(s->index, CS_HITS));
 		return rc;
 	}
 	reclaim_exit(t);
-	if (!counted)
-		count(t, counter_index(s->index, CS_MISSES));
+	count(t, counter_index(s->index, CS_MISSES));
 	if (c->store.load == NULL)
 		return HC_ENOTFOUND;
 	return load_miss(c, t, h, key, klen, d);
@@ -379,7 +471,7 @@ int hc_get(hc_cache *c, const void *key, size_t klen, void *buf, size_t cap, siz
 	if (vlen == NULL || (buf == NULL && cap > 0))
 		return hc_error_ret(HC_EINVAL, "hc_get: vlen is NULL, or buf is NULL with cap > 0");
 	struct deliver d = {.buf = buf, .cap = cap, .vlen = vlen};
-	return lookup(c, key, klen, &d, 0);
+	return lookup(c, key, klen, &d);
 }
 
 int hc_read(hc_cache *c, const void *key, size_t klen, hc_read_fn fn, void *arg)
@@ -390,7 +482,7 @@ int hc_read(hc_cache *c, const void *key, size_t klen, hc_read_fn fn, void *arg)
 	if (fn == NULL)
 		return hc_error_ret(HC_EINVAL, "hc_read: fn is NULL");
 	struct deliver d = {.fn = fn, .arg = arg};
-	return lookup(c, key, klen, &d, 0);
+	return lookup(c, key, klen, &d);
 }
 
 struct batch_one {
@@ -503,9 +595,9 @@ int cache_write(hc_cache *c, const void *key, size_t klen, cache_durable_fn *dur
 		pthread_mutex_unlock(&st->wmu);
 		return rc < 0 ? rc : 0;
 	}
-	/* Release: a loader that reads the new version (acquire) also sees the store
-	 * write before it. Invalidates loads that read the store before this write. */
-	atomic_fetch_add_explicit(&st->wver, 1, memory_order_release);
+	/* Loads of this key that may have read the store before this write must neither
+	 * install nor share what they read; marked before the shard mutex is taken. */
+	flights_invalidate(st, h, key, klen);
 	struct entry *e = NULL;
 	if (rc == 0 && vlen <= c->cfg.max_entry) {
 		e = entry_new(c, h, key, (uint32_t)klen, vlen);
