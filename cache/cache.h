@@ -213,13 +213,17 @@ static inline void policy_touch(struct entry *e)
 		atomic_store_explicit(&e->freq, (uint8_t)(f + 1), memory_order_relaxed);
 }
 /*
- * Makes room for need bytes (evicting, bounded work) and links e in the map (replacing
- * any entry of its key when replace != 0; with replace == 0 an existing entry wins and
- * HC_EEXIST is returned) and the queues. HC_ENOMEM / HC_EBUSY when it cannot fit: e is
- * not linked then. Shard mutex held; inside a reclaim section.
+ * Admits e (HC_EBUSY, nothing changed, when retired bytes leave no room), makes room
+ * for it (evicting, bounded work) and links e in the map (replacing any entry of its
+ * key when replace != 0; with replace == 0 an existing entry wins and HC_EEXIST is
+ * returned) and the queues. HC_ENOMEM when it cannot fit: e is not linked then.
+ * Shard mutex held; inside a reclaim section.
  */
 HC_NODISCARD int shard_install_locked(struct shard *s, struct reclaim_thread *t,
                                       struct entry *e, int replace);
+/* Whether an install of need bytes would be admitted now (see policy.c). Any thread;
+ * a snapshot, for writers deciding whether to wait for reclamation. */
+int shard_fits(const struct shard *s, uint64_t need);
 /* Unlinks the entry of key (if any) from map and queues and retires it. Shard mutex
  * held; inside a reclaim section. Returns 1 if an entry was removed. */
 int shard_remove_locked(struct shard *s, struct reclaim_thread *t, uint64_t hash,

@@ -388,7 +388,7 @@ static int flight_wait(struct stripe *st, struct flight *f, const struct deliver
 	return rc;
 }
 
-static void relieve(struct shard *s, struct reclaim_thread *t);
+static int relieve(struct shard *s, struct reclaim_thread *t, uint64_t need);
 
 /* A miss with a store behind: single-flight load, install if fresh, hand the outcome
  * to the waiters, deliver. */
@@ -420,7 +420,7 @@ static int load_miss(hc_cache *c, struct reclaim_thread *t, uint64_t h, const vo
 		rc = deliver(d, l.big, l.big_len);
 	} else if (rc == 0) {
 		struct entry *e = l.e;
-		relieve(shard_of(c, h), t);
+		(void)relieve(shard_of(c, h), t, e->charge); /* refused install: not cached */
 		/* Once the cache owns e an eviction may retire it at once: the section keeps
 		 * it alive for the delivery. The callback therefore runs inside a section, as
 		 * it does on a hit. */
@@ -563,16 +563,44 @@ int hc_read_batch(hc_cache *c, size_t n, const void *const *keys, const size_t *
 
 /* ---- writes ------------------------------------------------------------------------ */
 
-/* Before taking locks: if the shard's retired backlog is high, help reclamation; at
- * worst wait a bounded time (the synchronize fallback). */
-static void relieve(struct shard *s, struct reclaim_thread *t)
+struct fits_arg {
+	const struct shard *s;
+	uint64_t need;
+};
+
+static int fits(void *arg)
 {
-	uint64_t r = atomic_load_explicit(&s->retired, memory_order_relaxed);
-	if (r > s->retire_allow / 2)
-		reclaim_poll_now(t);
-	if (atomic_load_explicit(&s->retired, memory_order_relaxed) > s->retire_allow / 2)
-		if (reclaim_drain(t, 2000000) != 0)
-			return; /* a stalled reader: the install will be refused, memory bounded */
+	const struct fits_arg *f = arg;
+	return shard_fits(f->s, f->need) &&
+	       atomic_load_explicit(&f->s->retired, memory_order_relaxed) <= f->s->retire_allow / 2;
+}
+
+/* Writers' wait before they take the shard mutex for an install of need bytes: polls
+ * when the shard's retired bytes pass half its allowance, then, until the install would
+ * be admitted (and retired is back under half), waits for reclamation for at most
+ * 2 ms (the synchronize fallback, bounded so a stalled reader cannot hold a writer).
+ * Returns 0, or HC_EBUSY at the deadline. Outside a section. */
+static int relieve(struct shard *s, struct reclaim_thread *t, uint64_t need)
+{
+	struct fits_arg f = {s, need};
+	if (fits(&f))
+		return 0;
+	reclaim_poll_now(t);
+	return reclaim_drain_until(t, 2000000, fits, &f);
+}
+
+/* A cache-only put's refusal, with its cause. */
+static int refused(hc_cache *c, int irc)
+{
+	if (irc != HC_EBUSY)
+		return hc_error_ret(HC_ENOMEM, "hc_put: out of memory for the entry; not stored");
+	if (atomic_load_explicit(&c->rc.barrier_failures, memory_order_relaxed) > 0)
+		return hc_error_ret(HC_EBUSY, "hc_put: reclamation has stopped: membarrier failed "
+		                    "(%s); not stored",
+		                    strerror(atomic_load_explicit(&c->rc.barrier_errno,
+		                                                  memory_order_relaxed)));
+	return hc_error_ret(HC_EBUSY, "hc_put: reclamation is behind (a reader is stalled in "
+	                    "a section); not stored");
 }
 
 int cache_write(hc_cache *c, const void *key, size_t klen, cache_durable_fn *durable,
@@ -585,7 +613,7 @@ int cache_write(hc_cache *c, const void *key, size_t klen, cache_durable_fn *dur
 	uint64_t h = key_hash(c, key, klen);
 	struct shard *s = shard_of(c, h);
 	struct stripe *st = stripe_of(c, h);
-	relieve(s, t);
+	(void)relieve(s, t, 0); /* before the write's I/O; the install waits below */
 
 	pthread_mutex_lock(&st->wmu);
 	const void *val = NULL;
@@ -604,10 +632,24 @@ int cache_write(hc_cache *c, const void *key, size_t klen, cache_durable_fn *dur
 		if (e != NULL && vlen > 0)
 			memcpy(entry_val(e), val, vlen);
 	}
-	pthread_mutex_lock(&s->mu);
-	reclaim_enter(&c->rc);
-	int irc = e != NULL ? shard_install_locked(s, t, e, 1) : HC_ENOMEM;
-	int removed = 0;
+	int irc, removed = 0;
+	for (int attempt = 0;; attempt++) {
+		pthread_mutex_lock(&s->mu);
+		reclaim_enter(&c->rc);
+		irc = e != NULL ? shard_install_locked(s, t, e, 1) : HC_ENOMEM;
+		/* Refused for retired bytes: wait for reclamation (bounded) and try again,
+		 * unless the wait itself ran out (a reader is stalled in a section) or other
+		 * writers of the shard kept taking the room it made. */
+		if (irc == HC_EBUSY && attempt < 4) {
+			reclaim_exit(t);
+			pthread_mutex_unlock(&s->mu);
+			if (relieve(s, t, e->charge) == 0)
+				continue;
+			pthread_mutex_lock(&s->mu);
+			reclaim_enter(&c->rc);
+		}
+		break;
+	}
 	/* Removed, or stored but not cached: the old value must not be served any more.
 	 * Cache-only, a failed install changes nothing. */
 	if (irc != 0 && (backed || rc == CACHE_WRITE_REMOVE))
@@ -625,11 +667,7 @@ int cache_write(hc_cache *c, const void *key, size_t klen, cache_durable_fn *dur
 			entry_free_now(e);
 		count(t, C_NOT_CACHED);
 		if (!backed)
-			rc = hc_error_ret(irc == HC_EBUSY ? HC_EBUSY : HC_ENOMEM,
-			                  irc == HC_EBUSY ? "hc_put: reclamation is behind (a reader "
-			                                    "may be stalled in a section); not stored"
-			                                  : "hc_put: out of memory for the entry; not "
-			                                    "stored");
+			rc = refused(c, irc);
 	}
 	reclaim_poll(t);
 	return rc;
@@ -724,6 +762,14 @@ int hc_stats(hc_cache *c, struct hc_stats *st)
 	if (c == NULL || st == NULL)
 		return hc_error_ret(HC_EINVAL, "hc_stats: NULL argument");
 	memset(st, 0, sizeof(*st));
+	/* Opportunistic reclamation: retired entries wait for a poll, and polls otherwise
+	 * come with writes (once a batch is worth a membarrier), so a cache whose writes
+	 * stopped would hold them for ever. Asking for the figures frees what a grace
+	 * period allows first (safe inside a section too: this thread then counts as a
+	 * reader like any other). */
+	struct reclaim_thread *t = reclaim_self(&c->rc);
+	if (t != NULL)
+		reclaim_poll_now(t);
 	st->shards = c->nshards;
 	st->memory_limit = c->cfg.memory_limit;
 	st->metadata_bytes = c->fixed_meta;
@@ -745,6 +791,7 @@ int hc_stats(hc_cache *c, struct hc_stats *st)
 	st->corrupt = reclaim_counter_sum(&c->rc, C_CORRUPT);
 	st->not_cached = reclaim_counter_sum(&c->rc, C_NOT_CACHED);
 	st->retired_bytes = reclaim_backlog(&c->rc);
+	st->reclaim_failures = atomic_load_explicit(&c->rc.barrier_failures, memory_order_relaxed);
 	st->slack_bytes = (uint64_t)c->nshards * c->cfg.max_entry;
 	if (c->ks != NULL) {
 		/* The key-state cache's bytes count against the same limit. */
@@ -754,6 +801,7 @@ int hc_stats(hc_cache *c, struct hc_stats *st)
 			st->retired_bytes += ks.retired_bytes;
 			st->metadata_bytes += ks.metadata_bytes;
 			st->slack_bytes += ks.slack_bytes;
+			st->reclaim_failures += ks.reclaim_failures;
 		}
 	}
 	return 0;

@@ -141,6 +141,9 @@ struct hc_stats {
 	uint64_t memory_limit;   /* cache.memory_limit */
 	uint64_t slack_bytes;    /* documented bound on accounted - limit */
 	uint32_t shards;
+	/* Reclamation polls given up because membarrier failed (then retired bytes stop
+	 * shrinking and puts end in HC_EBUSY naming the errno). */
+	uint64_t reclaim_failures;
 };
 
 struct hc_shard_stats {

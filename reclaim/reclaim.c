@@ -227,6 +227,18 @@ static void flush(struct reclaim_thread *t)
 	t->local_n = 0;
 }
 
+_Atomic int reclaim_fail_barrier;
+
+/* The poller's process-wide barrier (see reclaim.h); -1 with errno on failure. */
+static int barrier_all(void)
+{
+	if (atomic_load_explicit(&reclaim_fail_barrier, memory_order_relaxed)) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED);
+}
+
 /* poll_mu held. */
 static void poll_locked(struct reclaim *r)
 {
@@ -243,7 +255,9 @@ static void poll_locked(struct reclaim *r)
 	 * (see reclaim.h). Registered at init (Linux keeps the registration across fork,
 	 * resets it at exec), so it cannot fail with EPERM; any other failure leaves a
 	 * barrier undone, so give up the poll rather than free early. */
-	if (r->asym && membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0) {
+	if (r->asym && barrier_all() != 0) {
+		atomic_store_explicit(&r->barrier_errno, errno, memory_order_relaxed);
+		atomic_fetch_add_explicit(&r->barrier_failures, 1, memory_order_relaxed);
 		reclaim_tls_dispatching = saved;
 		return;
 	}
@@ -255,12 +269,21 @@ void reclaim_poll_now(struct reclaim_thread *t)
 {
 	struct reclaim *r = t->dom;
 	flush(t);
-	if (reclaim_backlog_objs(r) == 0)
-		return;
-	if (pthread_mutex_trylock(&r->poll_mu) != 0)
-		return;
-	poll_locked(r);
-	pthread_mutex_unlock(&r->poll_mu);
+	/* A poller that finds the lock taken leaves: the holder may have taken the staging
+	 * stack before this thread's flush, so the holder looks again after its poll (a
+	 * bounded number of times) rather than leave those objects to the next write. */
+	for (int round = 0; round < 3; round++) {
+		if (reclaim_backlog_objs(r) == 0)
+			return;
+		if (pthread_mutex_trylock(&r->poll_mu) != 0)
+			return;
+		poll_locked(r);
+		pthread_mutex_unlock(&r->poll_mu);
+		/* Acquire pairs with the release CAS in flush: nodes seen are complete (the
+		 * next poll_locked exchanges again, acquire, before it reads them). */
+		if (atomic_load_explicit(&r->staging, memory_order_acquire) == NULL)
+			return;
+	}
 }
 
 void reclaim_poll(struct reclaim_thread *t)
@@ -281,19 +304,30 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+static int nothing_pending(void *arg)
+{
+	return reclaim_backlog_objs(arg) == 0;
+}
+
 int reclaim_drain(struct reclaim_thread *t, uint64_t timeout_ns)
+{
+	return reclaim_drain_until(t, timeout_ns, nothing_pending, t->dom);
+}
+
+int reclaim_drain_until(struct reclaim_thread *t, uint64_t timeout_ns, int (*done)(void *),
+                        void *arg)
 {
 	uint64_t deadline = now_ns() + timeout_ns;
 	long pause_ns = 1000;
 	struct reclaim *r = t->dom;
 	flush(t);
 	for (;;) {
-		if (reclaim_backlog_objs(r) == 0)
+		if (done(arg))
 			return 0;
 		pthread_mutex_lock(&r->poll_mu);
 		poll_locked(r);
 		pthread_mutex_unlock(&r->poll_mu);
-		if (reclaim_backlog_objs(r) == 0)
+		if (done(arg))
 			return 0;
 		if (now_ns() >= deadline)
 			return HC_EBUSY;

@@ -107,6 +107,10 @@ struct reclaim {
 	pthread_mutex_t poll_mu;   /* one poller of the shared record at a time; leaf */
 	_Atomic uint64_t freed_bytes;   /* monotonic, by the poller */
 	_Atomic uint64_t freed_objs;
+	/* Polls given up because the process-wide barrier failed (membarrier), and its
+	 * last errno: statistics, relaxed. No grace period ends while it fails. */
+	_Atomic uint64_t barrier_failures;
+	_Atomic int barrier_errno;
 	size_t ncounters;
 #ifdef HC_TSAN
 	char tsan_grace;           /* the sync object for the TSan annotations */
@@ -213,6 +217,16 @@ void reclaim_poll_now(struct reclaim_thread *t);
  * Blocking, bounded by the timeout.
  */
 HC_NODISCARD int reclaim_drain(struct reclaim_thread *t, uint64_t timeout_ns);
+/* reclaim_drain with the caller's goal: returns 0 as soon as done(arg) holds (checked
+ * before and after every poll), HC_EBUSY if it still does not at the deadline. The
+ * cache waits for one shard's retired bytes, not for the whole domain's backlog, which
+ * other writers keep refilling. Same contract as reclaim_drain. */
+HC_NODISCARD int reclaim_drain_until(struct reclaim_thread *t, uint64_t timeout_ns,
+                                     int (*done)(void *), void *arg);
+
+/* Test seam: nonzero makes every poller's membarrier fail (ENOSYS), as a kernel or
+ * seccomp policy that starts refusing it would. Any thread; global. */
+extern _Atomic int reclaim_fail_barrier;
 
 /* Retired-but-not-freed bytes (and objects) over all threads. Any thread; a snapshot. */
 uint64_t reclaim_backlog(struct reclaim *r);

@@ -37,6 +37,7 @@
 #include "hotcache.h"
 #include "map/hash.h"
 #include "tests/unit/history.h"
+#include "tests/unit/testutil.h"
 
 /* ---- fake store ------------------------------------------------------------------- */
 
@@ -239,16 +240,7 @@ static void fs_seed(struct fake_store *fs, const char *key, const void *val, siz
 static hc_cache *open_with_store(struct fake_store *fs, uint64_t limit, uint32_t shards,
                                  uint64_t max_entry)
 {
-	struct hc_config cfg;
-	hc_config_default(&cfg);
-	cfg.backing_mode = HC_BACKING_NONE;
-	cfg.memory_limit = limit;
-	cfg.shards = shards;
-	cfg.max_entry = max_entry;
-	hc_cache *c = NULL;
-	int rc = hc_open(&cfg, &c);
-	if (rc != 0)
-		fail_msg("hc_open: %s: %s", hc_strerror(rc), hc_last_error());
+	hc_cache *c = testutil_open_mem(limit, shards, max_entry);
 	struct cache_store st = {.ctx = fs, .put = fs_put, .del = fs_del, .load = fs_load,
 	                         .close = fs_close};
 	cache_store_set(c, &st);
