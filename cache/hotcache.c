@@ -202,8 +202,9 @@ void hc_close(hc_cache *c)
 
 void hc_thread_detach(hc_cache *c)
 {
-	if (c != NULL)
-		reclaim_detach(&c->rc);
+	if (c != NULL && reclaim_detach(&c->rc) != 0)
+		hc_error_set("hc_thread_detach: called inside a read callback; the thread stays "
+		             "registered");
 }
 
 /* ---- reads ------------------------------------------------------------------------- */

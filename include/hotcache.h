@@ -315,7 +315,9 @@ HC_EXPORT HC_NODISCARD int hc_stats(hc_cache *cache, struct hc_stats *stats);
 /* One shard's figures; HC_EINVAL when shard >= stats.shards. */
 HC_EXPORT HC_NODISCARD int hc_shard_stats(hc_cache *cache, unsigned shard,
                                           struct hc_shard_stats *stats);
-/* Releases the calling thread's registration now instead of at thread exit. */
+/* Releases the calling thread's registration now instead of at thread exit. From
+ * inside an hc_read / hc_read_batch callback it does nothing (the thread stays
+ * registered; hc_last_error says so): call it again after the read returns. */
 HC_EXPORT void hc_thread_detach(hc_cache *cache);
 
 #ifdef __cplusplus

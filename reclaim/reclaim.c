@@ -160,15 +160,21 @@ static void thread_exit(void *arg)
 	release_record(t);
 }
 
-void reclaim_detach(struct reclaim *r)
+int reclaim_detach(struct reclaim *r)
 {
 	struct reclaim_thread *t = pthread_getspecific(r->key);
 	if (t == NULL)
-		return;
+		return 0;
+	/* Inside a section the record must stay this thread's: released now, another
+	 * thread could recycle it and the section's end would decrement that thread's
+	 * count, leaving its section unprotected. */
+	if (ck_pr_load_uint(&t->rec.active) != 0)
+		return HC_EBUSY;
 	pthread_setspecific(r->key, NULL);
 	if (reclaim_tls_gen == r->gen)
 		reclaim_tls_gen = 0;
 	release_record(t);
+	return 0;
 }
 
 /* ck's callback: frees the object and uncounts it. Runs under poll_mu. */

@@ -234,9 +234,10 @@ uint64_t reclaim_backlog_objs(struct reclaim *r);
 /* reclaim_backlog(r) > the cap. */
 int reclaim_over_cap(struct reclaim *r);
 
-/* Releases the calling thread's record now (as thread exit would). Not inside a
- * section. Any thread. */
-void reclaim_detach(struct reclaim *r);
+/* Releases the calling thread's record now (as thread exit would). Returns 0, or
+ * HC_EBUSY inside a section (nothing done: the record stays the thread's). Any
+ * thread. */
+int reclaim_detach(struct reclaim *r);
 
 /* Inside a reclaim_fn: the domain whose object is being freed. */
 extern _Thread_local struct reclaim *reclaim_tls_dispatching;

@@ -8,6 +8,7 @@
  * on the test thread (the tests reach module internals through hc_internal).
  */
 #include <pthread.h>
+#include <semaphore.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -216,6 +217,78 @@ static void a_failing_membarrier_is_reported(void **state)
 	hc_close(c);
 }
 
+/* ---- hc_thread_detach inside a read section ---------------------------------------- */
+
+struct detach_run {
+	hc_cache *c;
+	sem_t detached, entered, checked;
+	int active_after; /* the other thread's section count once the callback returned */
+	struct reclaim_thread *other;
+};
+
+/* The other thread: registers and enters a section while the first thread's callback
+ * is still running (after it called hc_thread_detach), and stays in it until the test
+ * has looked at its section count. */
+static void *enter_and_hold(void *arg)
+{
+	struct detach_run *d = arg;
+	while (sem_wait(&d->detached) != 0)
+		;
+	d->other = reclaim_enter(&d->c->rc);
+	sem_post(&d->entered);
+	while (sem_wait(&d->checked) != 0)
+		;
+	reclaim_exit(d->other);
+	return NULL;
+}
+
+static void detach_in_callback(const void *val, size_t vlen, void *arg)
+{
+	(void)val;
+	(void)vlen;
+	struct detach_run *d = arg;
+	hc_thread_detach(d->c);
+	sem_post(&d->detached);
+	while (sem_wait(&d->entered) != 0)
+		;
+}
+
+/*
+ * Regression (issue 11, defect 2): hc_thread_detach from an hc_read callback released
+ * the thread's record while its section was open; another thread recycled the record
+ * and entered a section, and the callback's section end then decremented that thread's
+ * section count, leaving its section unprotected. Inside a section the detach must be
+ * refused (documented in hotcache.h).
+ */
+static void detach_inside_a_callback_leaves_other_sections_protected(void **state)
+{
+	(void)state;
+	hc_cache *c = testutil_open_mem(8u << 20, 2, 64 << 10);
+	assert_int_equal(hc_put(c, "k", 1, "v", 1), 0);
+	struct detach_run d = {.c = c};
+	sem_init(&d.detached, 0, 0);
+	sem_init(&d.entered, 0, 0);
+	sem_init(&d.checked, 0, 0);
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, enter_and_hold, &d), 0);
+	assert_int_equal(hc_read(c, "k", 1, detach_in_callback, &d), 0);
+	assert_non_null(d.other);
+	/* The other thread is still inside its section. */
+	unsigned active = ck_pr_load_uint(&d.other->rec.active);
+	sem_post(&d.checked);
+	pthread_join(th, NULL);
+	print_message("the other thread's section count after the callback returned: %u\n",
+	              active);
+	assert_int_equal(active, 1);
+	/* Outside a section the detach works, and the thread registers again on use. */
+	hc_thread_detach(c);
+	assert_int_equal(hc_put(c, "k", 1, "w", 1), 0);
+	sem_destroy(&d.detached);
+	sem_destroy(&d.entered);
+	sem_destroy(&d.checked);
+	hc_close(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -223,6 +296,7 @@ int main(void)
 		cmocka_unit_test(a_refused_put_evicts_nothing),
 		cmocka_unit_test(an_idle_cache_drains_to_zero_retired_bytes),
 		cmocka_unit_test(a_failing_membarrier_is_reported),
+		cmocka_unit_test(detach_inside_a_callback_leaves_other_sections_protected),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -340,11 +340,16 @@ static void detach_releases_the_record_now_and_the_thread_can_register_again(voi
 	struct reclaim r;
 	assert_int_equal(reclaim_init(&r, 1 << 20, 0), 0);
 	reset_counts(&r);
-	reclaim_detach(&r); /* never registered: a no-op */
+	assert_int_equal(reclaim_detach(&r), 0); /* never registered: a no-op */
 	struct reclaim_thread *t1 = reclaim_self(&r);
 	assert_non_null(t1);
-	reclaim_detach(&r);
-	reclaim_detach(&r); /* twice: a no-op */
+	/* Inside a section it is refused and the record stays the thread's. */
+	assert_ptr_equal(reclaim_enter(&r), t1);
+	assert_int_equal(reclaim_detach(&r), HC_EBUSY);
+	assert_ptr_equal(reclaim_self(&r), t1);
+	reclaim_exit(t1);
+	assert_int_equal(reclaim_detach(&r), 0);
+	assert_int_equal(reclaim_detach(&r), 0); /* twice: a no-op */
 	/* Another thread recycles the record this thread released. */
 	struct reclaim_thread *b = run_exiter(&r, 0, 1, 0);
 	assert_ptr_equal(b, t1);
