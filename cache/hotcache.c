@@ -87,7 +87,7 @@ static void cache_free(hc_cache *c)
 		for (unsigned i = 0; i < c->nshards; i++)
 			if (c->shards[i].cache != NULL)
 				shard_destroy(&c->shards[i]);
-		mem_free(c->shards, c->nshards * sizeof(struct shard));
+		mem_free_line(c->shards, c->nshards * sizeof(struct shard));
 	}
 	if (c->stripes != NULL) {
 		for (unsigned i = 0; i < STRIPES; i++) {
@@ -95,16 +95,16 @@ static void cache_free(hc_cache *c)
 			pthread_mutex_destroy(&c->stripes[i].mu);
 			pthread_cond_destroy(&c->stripes[i].cv);
 		}
-		mem_free(c->stripes, STRIPES * sizeof(struct stripe));
+		mem_free_line(c->stripes, STRIPES * sizeof(struct stripe));
 	}
 	if (c->store.close != NULL)
 		c->store.close(c->store.ctx);
-	mem_free(c, sizeof(*c));
+	mem_free_line(c, sizeof(*c));
 }
 
 static int stripes_init(hc_cache *c)
 {
-	c->stripes = mem_alloc(STRIPES * sizeof(struct stripe), 1);
+	c->stripes = mem_alloc_line(STRIPES * sizeof(struct stripe), 1);
 	if (c->stripes == NULL)
 		return HC_ENOMEM;
 	for (unsigned i = 0; i < STRIPES; i++) {
@@ -128,11 +128,11 @@ static uint64_t ks_share(const struct hc_config *cfg)
 static int shards_init(hc_cache *c)
 {
 	unsigned n = c->nshards;
-	c->shards = mem_alloc(n * sizeof(struct shard), 1);
+	c->shards = mem_alloc_line(n * sizeof(struct shard), 1);
 	if (c->shards == NULL)
 		return HC_ENOMEM;
-	c->fixed_meta = mem_charge(sizeof(*c)) + mem_charge(n * sizeof(struct shard)) +
-	                mem_charge(STRIPES * sizeof(struct stripe));
+	c->fixed_meta = mem_charge_line(sizeof(*c)) + mem_charge_line(n * sizeof(struct shard)) +
+	                mem_charge_line(STRIPES * sizeof(struct stripe));
 	uint64_t limit = c->cfg.memory_limit - ks_share(&c->cfg);
 	if (limit <= c->fixed_meta + n * 4096ull)
 		return hc_error_ret(HC_ECONFIG, "cache.memory_limit %llu is too small for %u shards",
@@ -169,7 +169,7 @@ int hc_open(const struct hc_config *cfg, hc_cache **out)
 		return hc_error_ret(rc, "%s", err);
 	if (sodium_init() < 0)
 		return hc_error_ret(HC_ENOMEM, "hc_open: libsodium failed to initialise");
-	hc_cache *c = mem_alloc(sizeof(*c), 1);
+	hc_cache *c = mem_alloc_line(sizeof(*c), 1);
 	if (c == NULL)
 		return hc_error_ret(HC_ENOMEM, "hc_open: out of memory");
 	c->cfg = *cfg;
@@ -179,7 +179,7 @@ int hc_open(const struct hc_config *cfg, hc_cache **out)
 	rc = reclaim_init(&c->rc, cfg->memory_limit / 8,
 	                  C_GLOBAL_COUNT + (size_t)c->nshards * CS_PER_SHARD);
 	if (rc != 0) {
-		mem_free(c, sizeof(*c));
+		mem_free_line(c, sizeof(*c));
 		return hc_error_ret(rc, "hc_open: out of memory");
 	}
 	if ((rc = stripes_init(c)) != 0 || (rc = shards_init(c)) != 0 ||

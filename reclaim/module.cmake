@@ -1,6 +1,12 @@
 # reclaim/: the allocation seam and epoch-based reclamation over ck_epoch.
+# hc_reclaim carries the allocation-failure seam (mem_fail_after) for the tests and
+# everything built on hc_internal; the installed library is built from hc_reclaim_lib,
+# the same sources without it, so its allocations pay no test hook.
 add_library(hc_reclaim OBJECT reclaim/alloc.c reclaim/reclaim.c)
 target_link_libraries(hc_reclaim PUBLIC PkgConfig::CK Threads::Threads ${CMAKE_DL_LIBS})
+target_compile_definitions(hc_reclaim PUBLIC HC_FAULT_INJECTION=1)
+add_library(hc_reclaim_lib OBJECT reclaim/alloc.c reclaim/reclaim.c)
+target_link_libraries(hc_reclaim_lib PUBLIC PkgConfig::CK Threads::Threads ${CMAKE_DL_LIBS})
 
 # Programs (tests, benches, the CLI) run on jemalloc as embedders are told to: linked
 # into the executable, so it is the process's allocator throughout. The library

@@ -72,7 +72,7 @@ int reclaim_init(struct reclaim *r, size_t backlog_cap, size_t ncounters)
 	atomic_init(&r->all, NULL);
 	atomic_init(&r->freed_bytes, 0);
 	atomic_init(&r->freed_objs, 0);
-	r->shared = mem_alloc(sizeof(*r->shared), 1);
+	r->shared = mem_alloc_line(sizeof(*r->shared), 1);
 	if (r->shared == NULL)
 		return HC_ENOMEM;
 	if (pthread_mutex_init(&r->lock, NULL) != 0)
@@ -88,19 +88,19 @@ fail_poll:
 fail_lock:
 	pthread_mutex_destroy(&r->lock);
 fail_shared:
-	mem_free(r->shared, sizeof(*r->shared));
+	mem_free_line(r->shared, sizeof(*r->shared));
 	return HC_ENOMEM;
 }
 
 static struct reclaim_thread *record_new(struct reclaim *r)
 {
-	struct reclaim_thread *t = mem_alloc(sizeof(*t), 1);
+	struct reclaim_thread *t = mem_alloc_line(sizeof(*t), 1);
 	if (t == NULL)
 		return NULL;
 	if (r->ncounters > 0) {
 		t->counters = mem_alloc(r->ncounters * sizeof(t->counters[0]), 1);
 		if (t->counters == NULL) {
-			mem_free(t, sizeof(*t));
+			mem_free_line(t, sizeof(*t));
 			return NULL;
 		}
 	}
@@ -392,13 +392,13 @@ void reclaim_destroy(struct reclaim *r)
 	reclaim_tls_dispatching = r;
 	ck_epoch_reclaim(r->shared);
 	reclaim_tls_dispatching = saved;
-	mem_free(r->shared, sizeof(*r->shared));
+	mem_free_line(r->shared, sizeof(*r->shared));
 	struct reclaim_thread *t = atomic_load_explicit(&r->all, memory_order_acquire);
 	while (t != NULL) {
 		struct reclaim_thread *next = t->all_next;
 		if (t->counters != NULL)
 			mem_free(t->counters, r->ncounters * sizeof(t->counters[0]));
-		mem_free(t, sizeof(*t));
+		mem_free_line(t, sizeof(*t));
 		t = next;
 	}
 	if (reclaim_tls_gen == r->gen)

@@ -289,6 +289,33 @@ static void detach_inside_a_callback_leaves_other_sections_protected(void **stat
 	hc_close(c);
 }
 
+/* ---- alignment of cache-line-aligned types ------------------------------------------ */
+
+static int misaligned(const void *p)
+{
+	return (uintptr_t)p % 64 != 0;
+}
+
+/* Regression (issue 11, defect 10): types declared 64-byte aligned (the cache, shards,
+ * stripes, ck_epoch records) came from the allocator with 16-byte alignment. */
+static void cache_line_aligned_types_are_allocated_aligned(void **state)
+{
+	(void)state;
+	for (int round = 0; round < 8; round++) {
+		hc_cache *c = testutil_open_mem(4u << 20, 1u << (round % 4), 16 << 10);
+		struct reclaim_thread *t = reclaim_self(&c->rc);
+		assert_non_null(t);
+		print_message("cache %p shards %p stripes %p record %p shared %p\n", (void *)c,
+		              (void *)c->shards, (void *)c->stripes, (void *)t, (void *)c->rc.shared);
+		assert_false(misaligned(c));
+		assert_false(misaligned(c->shards));
+		assert_false(misaligned(c->stripes));
+		assert_false(misaligned(t));
+		assert_false(misaligned(c->rc.shared));
+		hc_close(c);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -297,6 +324,7 @@ int main(void)
 		cmocka_unit_test(an_idle_cache_drains_to_zero_retired_bytes),
 		cmocka_unit_test(a_failing_membarrier_is_reported),
 		cmocka_unit_test(detach_inside_a_callback_leaves_other_sections_protected),
+		cmocka_unit_test(cache_line_aligned_types_are_allocated_aligned),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
