@@ -15,8 +15,10 @@
  * hold the key's stripe write mutex across the write-through and the install, so the
  * store's order of writes to a key is the cache's order (see freshness in hotcache.c).
  *
- * Lock ranks (checked with assertions in debug builds): stripe.wmu (1) before
- * shard.mu (2) before stripe.mu (3); no I/O under shard.mu or stripe.mu.
+ * Lock ranks (reclaim/lockrank.h, checked in debug and sanitizer builds: a mutex taken
+ * out of order aborts): stripe.wmu (1) before shard.mu (2) before stripe.mu (3), then
+ * reclaim's poll (4) and registration (5) mutexes; no I/O under shard.mu or stripe.mu.
+ * Callbacks (hc_read's, hc_read_batch's) run with no mutex held.
  */
 #ifndef HC_CACHE_H
 #define HC_CACHE_H

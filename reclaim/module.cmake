@@ -7,6 +7,11 @@ target_link_libraries(hc_reclaim PUBLIC PkgConfig::CK Threads::Threads ${CMAKE_D
 target_compile_definitions(hc_reclaim PUBLIC HC_FAULT_INJECTION=1)
 add_library(hc_reclaim_lib OBJECT reclaim/alloc.c reclaim/reclaim.c)
 target_link_libraries(hc_reclaim_lib PUBLIC PkgConfig::CK Threads::Threads ${CMAKE_DL_LIBS})
+# Lock-rank checks (reclaim/lockrank.h) where the tests run under sanitizers or debug.
+if(HC_SANITIZE OR CMAKE_BUILD_TYPE STREQUAL "Debug")
+  target_compile_definitions(hc_reclaim PUBLIC HC_LOCK_RANKS=1)
+  target_compile_definitions(hc_reclaim_lib PUBLIC HC_LOCK_RANKS=1)
+endif()
 
 # Programs (tests, benches, the CLI) run on jemalloc as embedders are told to: linked
 # into the executable, so it is the process's allocator throughout. The library

@@ -26,10 +26,25 @@
 #include <time.h>
 
 #include "reclaim/alloc.h"
+#include "reclaim/lockrank.h"
 
 #include <linux/membarrier.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#ifdef HC_LOCK_RANKS
+#include <stdio.h>
+
+_Thread_local unsigned lockrank_held;
+
+void lockrank_violation(unsigned rank, unsigned held)
+{
+	fprintf(stderr, "hotcache: lock rank violation: taking a rank-%u mutex while holding "
+	        "ranks 0x%x (ranks must increase: stripe write 1, shard 2, stripe 3, poll 4, "
+	        "registry 5)\n", rank, held);
+	abort();
+}
+#endif
 
 _Thread_local uint64_t reclaim_tls_gen;
 _Thread_local struct reclaim_thread *reclaim_tls_thread;
@@ -119,7 +134,7 @@ struct reclaim_thread *reclaim_self_slow(struct reclaim *r)
 {
 	struct reclaim_thread *t = pthread_getspecific(r->key);
 	if (t == NULL) {
-		pthread_mutex_lock(&r->lock);
+		rank_lock(&r->lock, RANK_REGISTRY);
 		ck_epoch_record_t *rec = ck_epoch_recycle(&r->epoch, NULL);
 		if (rec != NULL) {
 			/* rec is the first member of our record. */
@@ -127,7 +142,7 @@ struct reclaim_thread *reclaim_self_slow(struct reclaim *r)
 		} else {
 			t = record_new(r);
 		}
-		pthread_mutex_unlock(&r->lock);
+		rank_unlock(&r->lock, RANK_REGISTRY);
 		if (t == NULL)
 			return NULL;
 		if (pthread_setspecific(r->key, t) != 0) {
@@ -147,9 +162,9 @@ static void release_record(struct reclaim_thread *t)
 	/* Its batch goes to the domain; nothing is pending in a thread's own ck record
 	 * (retirement goes to the shared one), so releasing never waits for a reader. */
 	flush(t);
-	pthread_mutex_lock(&t->dom->lock);
+	rank_lock(&t->dom->lock, RANK_REGISTRY);
 	ck_epoch_unregister(&t->rec);
-	pthread_mutex_unlock(&t->dom->lock);
+	rank_unlock(&t->dom->lock, RANK_REGISTRY);
 }
 
 static void thread_exit(void *arg)
@@ -281,10 +296,10 @@ void reclaim_poll_now(struct reclaim_thread *t)
 	for (int round = 0; round < 3; round++) {
 		if (reclaim_backlog_objs(r) == 0)
 			return;
-		if (pthread_mutex_trylock(&r->poll_mu) != 0)
+		if (rank_trylock(&r->poll_mu, RANK_POLL) != 0)
 			return;
 		poll_locked(r);
-		pthread_mutex_unlock(&r->poll_mu);
+		rank_unlock(&r->poll_mu, RANK_POLL);
 		/* Acquire pairs with the release CAS in flush: nodes seen are complete (the
 		 * next poll_locked exchanges again, acquire, before it reads them). */
 		if (atomic_load_explicit(&r->staging, memory_order_acquire) == NULL)
@@ -330,9 +345,9 @@ int reclaim_drain_until(struct reclaim_thread *t, uint64_t timeout_ns, int (*don
 	for (;;) {
 		if (done(arg))
 			return 0;
-		pthread_mutex_lock(&r->poll_mu);
+		rank_lock(&r->poll_mu, RANK_POLL);
 		poll_locked(r);
-		pthread_mutex_unlock(&r->poll_mu);
+		rank_unlock(&r->poll_mu, RANK_POLL);
 		if (done(arg))
 			return 0;
 		if (now_ns() >= deadline)

@@ -13,26 +13,33 @@
  * freed by whichever thread recycles it, or at reclaim_destroy).
  *
  * Retirement goes to one shared ck_epoch record per domain, not to the retiring
- * thread's: a thread that retires
- * and then goes idle or blocks would otherwise strand its pending objects, whose bytes
- * count against the cache's limit, until it ran again. A retired object goes on the
- * thread's private batch, which moves to a lock-free staging stack with one CAS when
- * it holds RECLAIM_BATCH objects or when the thread polls (the cache polls at the end
- * of every write, so at most a batch waits on a thread between writes); the poller (one at a time, under a trylock so pollers never
- * queue) takes the whole stack, hands it to the shared record with ck_epoch_call, and
- * polls. Handing over only under the lock matters: ck_epoch_poll frees every bin when
- * it finds no active reader, which is safe only for objects retired before its scan,
- * so nothing may be added to the record while it polls. Any writer polls, so
- * whatever any thread retired is freed as soon as a grace period allows. When the
- * backlog passes the domain's cap, reclaim_drain() polls with backoff up to a deadline:
- * this is the synchronize fallback, bounded in time because a reader stalled inside a
- * section would make ck_epoch_synchronize wait forever.
+ * thread's: a thread that retires and then goes idle or blocks would otherwise strand
+ * its pending objects, whose bytes count against the cache's limit, until it ran
+ * again. A retired object goes on the thread's private batch, which moves to a
+ * lock-free staging stack with one CAS when it holds RECLAIM_BATCH objects or when the
+ * thread polls (the cache polls at the end of every write, so no batch waits on a
+ * thread between writes); the poller (one at a time, under a trylock so pollers never
+ * queue; the holder looks at the stack again after its poll, for what arrived
+ * meanwhile) takes the whole stack, hands it to the shared record with ck_epoch_call,
+ * and polls. Handing over only under the lock matters: ck_epoch_poll frees every bin
+ * when it finds no active reader, which is safe only for objects retired before its
+ * scan, so nothing may be added to the record while it polls. Any writer polls, and
+ * so does hc_stats, so whatever any thread retired is freed as soon as a grace period
+ * allows and an idle cache drains. reclaim_drain() / reclaim_drain_until() poll with
+ * backoff until a goal is met or a deadline passes: the synchronize fallback, bounded
+ * in time because a reader stalled inside a section would make ck_epoch_synchronize
+ * wait forever.
  *
  * A stalled reader: no grace period can end while a reader stays in a section, so the
  * backlog cannot shrink. The domain does not block and does not free early: drain
- * returns HC_EBUSY at its deadline, and the cache (its caller) stops allocating new
- * entries while reclaim_backlog() is above the cap. Memory therefore stays within
- * cap + one object per writer; it drains once the reader leaves (tests/unit/test_reclaim).
+ * returns HC_EBUSY at its deadline. The cap that bounds memory is the caller's, not
+ * the domain's: the cache gives each shard a retired allowance and admits an install
+ * only when the shard's entries + retired + the new entry fit its share, waiting (via
+ * reclaim_drain_until) at most a bounded time for that (cache/policy.c, hotcache.c). So
+ * retired bytes stay within the shards' allowances whatever a reader does; they drain
+ * once the reader leaves (tests/unit/test_reclaim, test_cache_core). The domain's own
+ * backlog_cap only paces polls (reclaim_poll polls early past a quarter of it) and
+ * answers reclaim_over_cap for callers that use it (the map's tests).
  *
  * Read sections without a fence (asymmetric, as liburcu's membarrier flavour): a
  * reader announces itself with plain stores (active, then the epoch it saw) and a
@@ -100,7 +107,7 @@ struct reclaim {
 	pthread_key_t key;
 	pthread_mutex_t lock;      /* registration only; rank: leaf */
 	_Atomic(struct reclaim_thread *) all;
-	size_t backlog_cap;        /* bytes retired-but-not-freed before writers back off */
+	size_t backlog_cap;        /* paces polls; reclaim_over_cap's threshold */
 	int asym;                  /* readers skip the fence; pollers use membarrier */
 	ck_epoch_record_t *shared; /* where retired objects wait; used under poll_mu */
 	_Atomic(struct reclaim_node *) staging; /* retired, not yet handed to shared */

@@ -9,6 +9,7 @@
  */
 #include <pthread.h>
 #include <semaphore.h>
+#include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -18,12 +19,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "cache/cache.h"
 #include "hotcache.h"
+#include "map/hash.h"
+#include "reclaim/lockrank.h"
 #include "tests/unit/testutil.h"
 
 /* ---- HC_EBUSY only for a stalled reader ------------------------------------------- */
@@ -316,6 +320,40 @@ static void cache_line_aligned_types_are_allocated_aligned(void **state)
 	}
 }
 
+/* ---- lock ranks ---------------------------------------------------------------------- */
+
+/*
+ * Regression (issue 11, defect 9): cache.h promised lock-rank assertions that did not
+ * exist. A thread that holds a shard mutex and then puts (which takes the key's stripe
+ * write mutex, a lower rank) must abort in the builds that check (debug, sanitizers),
+ * not deadlock some day. In a child process, with a 5 s alarm as the deadlock's proof.
+ */
+static void a_mutex_taken_out_of_rank_order_aborts(void **state)
+{
+	(void)state;
+#ifndef HC_LOCK_RANKS
+	print_message("skipped: lock ranks are checked in debug and sanitizer builds only\n");
+#else
+	hc_cache *c = testutil_open_mem(8u << 20, 2, 64 << 10);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		alarm(5);
+		struct shard *s = shard_of(c, map_hash_bytes(&c->seed, "k", 1));
+		rank_lock(&s->mu, RANK_SHARD);
+		int rc = hc_put(c, "k", 1, "v", 1);
+		_exit(rc == 0 ? 0 : 1);
+	}
+	int status = 0;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	print_message("child: %s %d\n", WIFSIGNALED(status) ? "signal" : "exit",
+	              WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGABRT);
+	hc_close(c);
+#endif
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -325,6 +363,7 @@ int main(void)
 		cmocka_unit_test(a_failing_membarrier_is_reported),
 		cmocka_unit_test(detach_inside_a_callback_leaves_other_sections_protected),
 		cmocka_unit_test(cache_line_aligned_types_are_allocated_aligned),
+		cmocka_unit_test(a_mutex_taken_out_of_rank_order_aborts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
