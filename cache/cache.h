@@ -167,6 +167,7 @@ struct hc_cache {
 	struct backing *backing;   /* backing.mode = rocksdb: the store (else NULL) */
 	struct hc_cache *ks;       /* key states (kel.c); NULL without a backing store */
 	uint64_t fixed_meta;       /* shards, stripes, ghosts */
+	struct hc_cache *open_next; /* the open caches, for fork (hotcache.c) */
 };
 
 /* Shards take the hash's low bits (the map's buckets take its top bits), stripes the

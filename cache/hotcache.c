@@ -81,8 +81,98 @@ static inline void count(struct reclaim_thread *t, size_t i)
 
 /* ---- open and close ------------------------------------------------------------------ */
 
+/* ---- fork ---------------------------------------------------------------------------- */
+
+/*
+ * pthread_atfork, as liburcu does: a child forked while another thread held one of the
+ * cache's mutexes would block on it for ever, and one forked while another thread was
+ * in a read section would never end a grace period again. So prepare quiesces: it takes
+ * every mutex of every open cache in the global order (the open list, then per cache
+ * all stripe write mutexes, all shard mutexes, all stripe mutexes, then reclaim's), so
+ * writes, installs, flights and polls in progress finish first; parent releases them;
+ * child re-initialises them, forgets the flights (their threads are gone; the forking
+ * thread has none, it runs user code only with its flight unregistered) and releases
+ * the other threads' reclaim records. The child can then use and close its caches
+ * (cache-only: a RocksDB handle does not survive fork, as RocksDB documents).
+ */
+static pthread_mutex_t open_mu = PTHREAD_MUTEX_INITIALIZER;
+static hc_cache *open_caches;
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+
+static void fork_prepare(void)
+{
+	pthread_mutex_lock(&open_mu);
+	for (hc_cache *c = open_caches; c != NULL; c = c->open_next) {
+		for (unsigned i = 0; i < STRIPES; i++)
+			pthread_mutex_lock(&c->stripes[i].wmu);
+		for (unsigned i = 0; i < c->nshards; i++)
+			pthread_mutex_lock(&c->shards[i].mu);
+		for (unsigned i = 0; i < STRIPES; i++)
+			pthread_mutex_lock(&c->stripes[i].mu);
+		reclaim_fork_prepare(&c->rc);
+	}
+}
+
+static void fork_parent(void)
+{
+	for (hc_cache *c = open_caches; c != NULL; c = c->open_next) {
+		reclaim_fork_parent(&c->rc);
+		for (unsigned i = 0; i < STRIPES; i++)
+			pthread_mutex_unlock(&c->stripes[i].mu);
+		for (unsigned i = 0; i < c->nshards; i++)
+			pthread_mutex_unlock(&c->shards[i].mu);
+		for (unsigned i = 0; i < STRIPES; i++)
+			pthread_mutex_unlock(&c->stripes[i].wmu);
+	}
+	pthread_mutex_unlock(&open_mu);
+}
+
+static void fork_child(void)
+{
+	for (hc_cache *c = open_caches; c != NULL; c = c->open_next) {
+		reclaim_fork_child(&c->rc);
+		for (unsigned i = 0; i < STRIPES; i++) {
+			struct stripe *st = &c->stripes[i];
+			pthread_mutex_init(&st->wmu, NULL);
+			pthread_mutex_init(&st->mu, NULL);
+			pthread_cond_init(&st->cv, NULL);
+			st->flights = NULL;
+		}
+		for (unsigned i = 0; i < c->nshards; i++)
+			pthread_mutex_init(&c->shards[i].mu, NULL);
+	}
+	pthread_mutex_init(&open_mu, NULL);
+}
+
+static void fork_register(void)
+{
+	/* Fails only out of memory; fork then behaves as before (documented). */
+	(void)pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
+
+static void open_list_add(hc_cache *c)
+{
+	pthread_once(&fork_once, fork_register);
+	pthread_mutex_lock(&open_mu);
+	c->open_next = open_caches;
+	open_caches = c;
+	pthread_mutex_unlock(&open_mu);
+}
+
+static void open_list_remove(hc_cache *c)
+{
+	pthread_mutex_lock(&open_mu);
+	hc_cache **pp = &open_caches;
+	while (*pp != NULL && *pp != c)
+		pp = &(*pp)->open_next;
+	if (*pp == c)
+		*pp = c->open_next;
+	pthread_mutex_unlock(&open_mu);
+}
+
 static void cache_free(hc_cache *c)
 {
+	open_list_remove(c);
 	if (c->ks != NULL)
 		kel_close(c);
 	/* Retired entries first: their callback uncounts them from their shard. */
@@ -194,6 +284,7 @@ int hc_open(const struct hc_config *cfg, hc_cache **out)
 		cache_free(c);
 		return rc;
 	}
+	open_list_add(c);
 	*out = c;
 	return 0;
 }

@@ -396,6 +396,45 @@ uint64_t reclaim_counter_sum(struct reclaim *r, size_t i)
 	return sum;
 }
 
+/* ---- fork ---------------------------------------------------------------------------- */
+
+/* ck's record states (src/ck_epoch.c, not in its header). */
+enum { CK_RECORD_USED = 0 };
+
+void reclaim_fork_prepare(struct reclaim *r)
+{
+	/* Plain locks: the fork handlers hold many mutexes of one rank at once, in the
+	 * one global order (see hotcache.c), which the rank check would refuse. */
+	pthread_mutex_lock(&r->lock);
+	pthread_mutex_lock(&r->poll_mu);
+}
+
+void reclaim_fork_parent(struct reclaim *r)
+{
+	pthread_mutex_unlock(&r->poll_mu);
+	pthread_mutex_unlock(&r->lock);
+}
+
+void reclaim_fork_child(struct reclaim *r)
+{
+	/* Only the forking thread exists in the child. Every other thread's record would
+	 * stay registered for ever, and if that thread was inside a section at the fork,
+	 * active for ever: no grace period would end again. Their private batches go to
+	 * the staging stack (their owners are gone, and nothing else runs), the records
+	 * are released for recycling; the forking thread keeps its own (it may even be in
+	 * a section, if it forked from a read callback). */
+	struct reclaim_thread *self = pthread_getspecific(r->key);
+	for (struct reclaim_thread *t = atomic_load_explicit(&r->all, memory_order_acquire); t;
+	     t = t->all_next) {
+		if (t == self || ck_pr_load_uint(&t->rec.state) != CK_RECORD_USED)
+			continue;
+		flush(t);
+		ck_epoch_unregister(&t->rec);
+	}
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_mutex_init(&r->poll_mu, NULL);
+}
+
 void reclaim_destroy(struct reclaim *r)
 {
 	/* No reader remains (the caller's contract), so everything pending is safe. */

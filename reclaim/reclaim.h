@@ -246,6 +246,17 @@ int reclaim_over_cap(struct reclaim *r);
  * thread. */
 int reclaim_detach(struct reclaim *r);
 
+/*
+ * fork support, called from the cache's pthread_atfork handlers: prepare takes the
+ * domain's mutexes (after the caller's own, in rank order), parent releases them, and
+ * child re-initialises them and releases every record but the calling thread's (the
+ * other threads do not exist in the child; a record left active would stop every
+ * grace period). The forking thread only; prepare blocks for a poll in progress.
+ */
+void reclaim_fork_prepare(struct reclaim *r);
+void reclaim_fork_parent(struct reclaim *r);
+void reclaim_fork_child(struct reclaim *r);
+
 /* Inside a reclaim_fn: the domain whose object is being freed. */
 extern _Thread_local struct reclaim *reclaim_tls_dispatching;
 static inline struct reclaim *reclaim_dispatching(void)
