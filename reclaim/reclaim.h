@@ -53,7 +53,8 @@
  * object that was unlinked before the poller took it off the staging stack. The cost
  * moves from every read (about 20 cycles) to every poll (a few microseconds), and
  * polls happen on writes, which wait on RocksDB anyway. Without membarrier (old
- * kernels, seccomp) and in TSan builds, sections use ck_epoch_begin's fence.
+ * kernels, seccomp, HC_PORTABLE builds and every non-Linux system) and in TSan builds,
+ * sections use reclaim_enter_fenced below (correct on weakly ordered CPUs too).
  *
  * TSan cannot see ck's inline assembly, so in HC_TSAN builds every section exit
  * releases, and every free acquires, one sync object per domain: exactly the
@@ -152,11 +153,45 @@ static inline struct reclaim_thread *reclaim_self(struct reclaim *r)
 	return reclaim_self_slow(r);
 }
 
+/*
+ * The fenced section start (no membarrier: HC_PORTABLE, macOS, old kernels, seccomp;
+ * and TSan builds), in place of ck 0.7.1's ck_epoch_begin, which on weakly ordered
+ * CPUs (ARM, POWER) lacks a barrier that upstream ck added later (1faa673, "add
+ * missing barrier for RMO architectures in begin"). The argument, as C11 fences:
+ *   1. active = 1, then a seq_cst fence, then the loads of the global epoch and of
+ *      everything the section reads. A poller does its own full fence between taking
+ *      the retired objects (after they were unlinked) and scanning the records
+ *      (ck_epoch_poll's ck_pr_fence_memory). Two seq_cst fences: either the reader's
+ *      fence comes first, and the scan sees active = 1, or the poller's does, and the
+ *      reader's loads see the unlink (store buffering, forbidden by the fences' total
+ *      order), so it cannot reach an object that poll may free.
+ *   2. record epoch = the epoch read, then a second seq_cst fence before the section's
+ *      loads: on RMO a later load may otherwise be satisfied before the epoch store is
+ *      visible, and a poller that sees active with the epoch of a previous section
+ *      could count this reader as having seen the current epoch while its loads
+ *      belong to the next; the fence keeps the announcement (active and epoch)
+ *      before every load of the section. On x86 (TSO) both are one mfence each.
+ * Nested sections only count. Owner thread; wait-free.
+ */
+static inline void reclaim_enter_fenced(ck_epoch_record_t *rec)
+{
+	unsigned a = __atomic_load_n(&rec->active, __ATOMIC_RELAXED);
+	if (a != 0) {
+		__atomic_store_n(&rec->active, a + 1, __ATOMIC_RELAXED);
+		return;
+	}
+	__atomic_store_n(&rec->active, 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* pairs with the poller's fence (1.) */
+	__atomic_store_n(&rec->epoch, __atomic_load_n(&rec->global->epoch, __ATOMIC_RELAXED),
+	                 __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* announcement before the section (2.) */
+}
+
 /* Starts a read section on the calling thread's record; sections nest. Returns the
  * record (pass it to reclaim_exit) or NULL when registration ran out of memory.
  * Any thread. Wait-free after registration. Orders: with membarrier, a compiler
- * barrier here and a process-wide barrier at every poll; else ck's store-load fence,
- * so that no load of the section moves before the announcement. */
+ * barrier here and a process-wide barrier at every poll; else reclaim_enter_fenced's
+ * fences, so that no load of the section moves before the announcement. */
 static inline struct reclaim_thread *reclaim_enter(struct reclaim *r)
 {
 	struct reclaim_thread *t = reclaim_self(r);
@@ -179,7 +214,7 @@ static inline struct reclaim_thread *reclaim_enter(struct reclaim *r)
 		return t;
 	}
 #endif
-	ck_epoch_begin(&t->rec, NULL);
+	reclaim_enter_fenced(&t->rec);
 	return t;
 }
 
