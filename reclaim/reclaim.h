@@ -180,11 +180,19 @@ static inline void reclaim_enter_fenced(ck_epoch_record_t *rec)
 		__atomic_store_n(&rec->active, a + 1, __ATOMIC_RELAXED);
 		return;
 	}
+#ifdef HC_TSAN
+	/* TSan does not model fences: the same order by seq_cst accesses (x86 only, where
+	 * the exchange is the full barrier ck_epoch_begin uses). */
+	__atomic_exchange_n(&rec->active, 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&rec->epoch, __atomic_load_n(&rec->global->epoch, __ATOMIC_SEQ_CST),
+	                 __ATOMIC_SEQ_CST);
+#else
 	__atomic_store_n(&rec->active, 1, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* pairs with the poller's fence (1.) */
 	__atomic_store_n(&rec->epoch, __atomic_load_n(&rec->global->epoch, __ATOMIC_RELAXED),
 	                 __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* announcement before the section (2.) */
+#endif
 }
 
 /* Starts a read section on the calling thread's record; sections nest. Returns the
