@@ -36,7 +36,11 @@ struct mixed {
 	hc_cache *c;
 	uint64_t seed;
 	uint64_t end_ns;
-	long puts, busy, other;
+	long puts, busy, spurious, other;
+	/* When the operation now running began (0: none): a refused put looks at the
+	 * other thread's, the only reader that can be stalled. */
+	_Atomic uint64_t op_since;
+	struct mixed *peer;
 	char busy_msg[256];
 };
 
@@ -51,9 +55,11 @@ static void *mixed_worker(void *arg)
 	size_t n;
 	while (testutil_now_ns() < m->end_ns) {
 		for (int i = 0; i < 64; i++) {
+			atomic_store(&m->op_since, 0);
 			uint64_t r = testutil_xorshift(&m->seed);
 			int kl = snprintf(k, sizeof(k), "key-%u", (unsigned)(r % 4096));
 			unsigned op = (unsigned)(r >> 20) % 10;
+			atomic_store(&m->op_since, testutil_now_ns());
 			if (op < 6) {
 				size_t len = 64 + (size_t)(r >> 32) % (64 << 10);
 				if ((r >> 40) % 64 == 0)
@@ -61,6 +67,12 @@ static void *mixed_worker(void *arg)
 				int rc = hc_put(m->c, k, (size_t)kl, val, len);
 				m->puts++;
 				if (rc == HC_EBUSY) {
+					/* A stalled reader: the peer has been inside one operation for
+					 * longer than the writer's bounded wait (descheduled, on a
+					 * loaded machine). Anything else is a spurious refusal. */
+					uint64_t since = atomic_load(&m->peer->op_since);
+					if (since == 0 || testutil_now_ns() - since < 2000000)
+						m->spurious++;
 					if (m->busy++ == 0)
 						snprintf(m->busy_msg, sizeof(m->busy_msg), "%s", hc_last_error());
 				} else if (rc != 0) {
@@ -87,11 +99,11 @@ static void no_put_is_refused_busy_without_a_stalled_reader(void **state)
 	struct mixed m[2];
 	uint64_t end = testutil_now_ns() + 3000000000ull;
 	pthread_t th[2];
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 2; i++)
 		m[i] = (struct mixed){.c = c, .seed = 0x9e3779b97f4a7c15ull * (uint64_t)(i + 1),
-		                      .end_ns = end};
+		                      .end_ns = end, .peer = &m[1 - i]};
+	for (int i = 0; i < 2; i++)
 		assert_int_equal(pthread_create(&th[i], NULL, mixed_worker, &m[i]), 0);
-	}
 	for (int i = 0; i < 2; i++)
 		pthread_join(th[i], NULL);
 	struct hc_stats st = testutil_stats(c);
@@ -101,7 +113,12 @@ static void no_put_is_refused_busy_without_a_stalled_reader(void **state)
 	              (unsigned long long)st.evictions);
 	assert_int_equal(m[0].other + m[1].other, 0);
 	assert_true(st.evictions > 0); /* the cache was full: puts had to make room */
-	assert_int_equal(busy, 0);
+	/* HC_EBUSY is the contract for a stalled reader (a peer descheduled inside its
+	 * section, which sanitizer builds on a loaded machine see); with none, no put may
+	 * be refused. */
+	print_message("%ld refusals with no operation of the other thread running for 2 ms\n",
+	              m[0].spurious + m[1].spurious);
+	assert_int_equal(m[0].spurious + m[1].spurious, 0);
 	hc_close(c);
 }
 
