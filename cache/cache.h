@@ -15,8 +15,10 @@
  * hold the key's stripe write mutex across the write-through and the install, so the
  * store's order of writes to a key is the cache's order (see freshness in hotcache.c).
  *
- * Lock ranks (checked with assertions in debug builds): stripe.wmu (1) before
- * shard.mu (2) before stripe.mu (3); no I/O under shard.mu or stripe.mu.
+ * Lock ranks (reclaim/lockrank.h, checked in debug and sanitizer builds: a mutex taken
+ * out of order aborts): stripe.wmu (1) before shard.mu (2) before stripe.mu (3), then
+ * reclaim's poll (4) and registration (5) mutexes; no I/O under shard.mu or stripe.mu.
+ * Callbacks (hc_read's, hc_read_batch's) run with no mutex held.
  */
 #ifndef HC_CACHE_H
 #define HC_CACHE_H
@@ -93,20 +95,40 @@ struct shard {
 	uint16_t index;
 } __attribute__((aligned(64)));
 
-/* A single-flight load in progress; lives on the loader's stack. */
+/*
+ * What a loader hands to the misses that waited on its flight: allocated by the first
+ * waiter, filled by the loader after it unregistered the flight (no waiter can join
+ * then), published by done = 1 under the stripe mutex; read-only after that. The last
+ * waiter to leave frees it.
+ */
+struct flight_share {
+	unsigned waiters; /* under stripe.mu */
+	int done;         /* under stripe.mu */
+	int rc;           /* the load's outcome: 0, HC_ENOTFOUND or an error */
+	void *val;        /* rc == 0: a copy of the value */
+	size_t vlen;
+	char err[256];    /* rc an error: the loader's hc_last_error() */
+};
+
+/* A single-flight load in progress; lives on the loader's stack, registered in its
+ * stripe from before the store is read until the outcome is known. */
 struct flight {
 	struct flight *next;
 	uint64_t hash;
 	const void *key;
 	size_t klen;
-	int done;
+	/* Set (under stripe.mu) by a write of this key acknowledged after the load began:
+	 * its value must not be installed, nor handed to a get that starts later. Read by
+	 * the loader under the shard mutex (see freshness in hotcache.c): relaxed, the
+	 * mutexes order it. */
+	_Atomic int stale;
+	struct flight_share *share; /* under stripe.mu; NULL until a miss waits */
 };
 
 struct stripe {
 	pthread_mutex_t wmu;      /* rank 1: writers of the stripe's keys, across I/O */
 	pthread_mutex_t mu;       /* rank 3: flights */
 	pthread_cond_t cv;
-	_Atomic uint64_t wver;    /* bumped by every acknowledged write of a stripe key */
 	struct flight *flights;
 } __attribute__((aligned(64)));
 
@@ -146,6 +168,7 @@ struct hc_cache {
 	struct backing *backing;   /* backing.mode = rocksdb: the store (else NULL) */
 	struct hc_cache *ks;       /* key states (kel.c); NULL without a backing store */
 	uint64_t fixed_meta;       /* shards, stripes, ghosts */
+	struct hc_cache *open_next; /* the open caches, for fork (hotcache.c) */
 };
 
 /* Shards take the hash's low bits (the map's buckets take its top bits), stripes the
@@ -194,13 +217,17 @@ static inline void policy_touch(struct entry *e)
 		atomic_store_explicit(&e->freq, (uint8_t)(f + 1), memory_order_relaxed);
 }
 /*
- * Makes room for need bytes (evicting, bounded work) and links e in the map (replacing
- * any entry of its key when replace != 0; with replace == 0 an existing entry wins and
- * HC_EEXIST is returned) and the queues. HC_ENOMEM / HC_EBUSY when it cannot fit: e is
- * not linked then. Shard mutex held; inside a reclaim section.
+ * Admits e (HC_EBUSY, nothing changed, when retired bytes leave no room), makes room
+ * for it (evicting, bounded work) and links e in the map (replacing any entry of its
+ * key when replace != 0; with replace == 0 an existing entry wins and HC_EEXIST is
+ * returned) and the queues. HC_ENOMEM when it cannot fit: e is not linked then.
+ * Shard mutex held; inside a reclaim section.
  */
 HC_NODISCARD int shard_install_locked(struct shard *s, struct reclaim_thread *t,
                                       struct entry *e, int replace);
+/* Whether an install of need bytes would be admitted now (see policy.c). Any thread;
+ * a snapshot, for writers deciding whether to wait for reclamation. */
+int shard_fits(const struct shard *s, uint64_t need);
 /* Unlinks the entry of key (if any) from map and queues and retires it. Shard mutex
  * held; inside a reclaim section. Returns 1 if an entry was removed. */
 int shard_remove_locked(struct shard *s, struct reclaim_thread *t, uint64_t hash,

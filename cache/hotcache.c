@@ -10,25 +10,37 @@
  * under the shard mutex. The stripe mutex orders the writes of one key, so the cache
  * installs them in the order the store applied them.
  *
- * Freshness (no older value installed after a newer write returned): a miss registers
- * a flight and reads the stripe's write version v0 before it reads the store; it
- * installs what it read only if, under the shard mutex, the version is still v0, and
- * only if the key is absent. A write that lands in between bumps the version before it
- * takes the shard mutex, so either the loader sees the bump and discards, or the
- * loader installed first and the write then replaces (or removes) what it installed.
- * Either way a get that starts after a put returned sees that put's value or a newer
- * one. tests/unit/test_cache_flight.c checks it with loaders held at each step, and
- * its negative controls (guard removed, version bumped before the store write) fail.
+ * Freshness (no older value installed after a newer write returned), per key: a miss
+ * registers a flight for its key in the key's stripe before it reads the store; every
+ * write of the key, once durable and before it takes the shard mutex, marks the key's
+ * registered flights stale (under the stripe mutex). The loader installs only if, under
+ * the shard mutex, its flight is not stale, and only if the key is absent. So either
+ * the loader sees the mark and discards, or it installed first and the write then
+ * replaces (or removes) what it installed. A write that marked before the flight was
+ * registered finished its store write before the load read the store (the stripe mutex
+ * orders the two), so the load read that value or a newer one. A get that starts after
+ * a put returned therefore sees that put's value or a newer one.
+ * tests/unit/test_cache_flight.c checks it with loaders held at each step; a write of
+ * another key of the stripe does not discard a load (it did when the check was a
+ * per-stripe version).
  *
- * Single flight: the first miss on a key registers a flight in the key's stripe;
- * later misses on the same key wait on the stripe's condition variable until no flight
- * for the key remains, then look again (normally a hit). One load per key at a time.
+ * Single flight: the first miss on a key registers a flight; later misses on the same
+ * key find it and wait (on the stripe's condition variable) for its outcome, which the
+ * loader hands over whatever it is: the value (installed or not: larger than max_entry,
+ * refused, stale), HC_ENOTFOUND, or the error with its sentence. One load per key at a
+ * time, one answer for all its waiters. A stale flight is not joined: a miss that
+ * starts after a write loads afresh. The loader unregisters its flight before it
+ * delivers, so a callback may get the same key (or a key whose loader waits on it)
+ * without waiting on itself; it delivers inside a section, as a hit does.
  *
  * Memory: cache.memory_limit = fixed metadata (this struct, shards, stripes) + the
  * shards' shares; a shard's share = entry budget (incl. its ghost and map buckets) +
  * an eighth for retired-but-unfreed entries. policy.c keeps every shard within its
  * share, so accounted bytes never exceed the limit; hc_stats reports slack_bytes as one
- * max_entry per shard, the design's bound, which the tests check.
+ * max_entry per shard, the design's bound, which the tests check. Entries are
+ * allocated (and filled, outside every lock) before admission, so resident memory can
+ * exceed the accounted bytes by one max_entry per thread writing or loading at that
+ * moment; that is documented (README, Memory), not accounted.
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -43,6 +55,7 @@
 #include "cache/kel.h"
 #include "cache/store.h"
 #include "reclaim/alloc.h"
+#include "reclaim/lockrank.h"
 
 /* ---- argument checks ---------------------------------------------------------------- */
 
@@ -78,8 +91,107 @@ static uint64_t mono_ns(void)
 
 /* ---- open and close ------------------------------------------------------------------ */
 
+/* ---- fork ---------------------------------------------------------------------------- */
+
+/*
+ * pthread_atfork, as liburcu does: a child forked while another thread held one of the
+ * cache's mutexes would block on it for ever, and one forked while another thread was
+ * in a read section would never end a grace period again. So prepare quiesces: it takes
+ * every mutex of every open cache in the global order (the open list, then per cache
+ * all stripe write mutexes, all shard mutexes, all stripe mutexes, then reclaim's), so
+ * writes, installs, flights and polls in progress finish first; parent releases them;
+ * child re-initialises them, forgets the flights (their threads are gone; the forking
+ * thread has none, it runs user code only with its flight unregistered) and releases
+ * the other threads' reclaim records. The child can then use and close its caches
+ * (cache-only: a RocksDB handle does not survive fork, as RocksDB documents).
+ */
+static pthread_mutex_t open_mu = PTHREAD_MUTEX_INITIALIZER;
+static hc_cache *open_caches;
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+
+static void fork_prepare(void)
+{
+	pthread_mutex_lock(&open_mu);
+	for (hc_cache *c = open_caches; c != NULL; c = c->open_next) {
+		for (unsigned i = 0; i < STRIPES; i++)
+			pthread_mutex_lock(&c->stripes[i].wmu);
+		for (unsigned i = 0; i < c->nshards; i++)
+			pthread_mutex_lock(&c->shards[i].mu);
+		for (unsigned i = 0; i < STRIPES; i++)
+			pthread_mutex_lock(&c->stripes[i].mu);
+		reclaim_fork_prepare(&c->rc);
+	}
+}
+
+static void fork_parent(void)
+{
+	for (hc_cache *c = open_caches; c != NULL; c = c->open_next) {
+		reclaim_fork_parent(&c->rc);
+		for (unsigned i = 0; i < STRIPES; i++)
+			pthread_mutex_unlock(&c->stripes[i].mu);
+		for (unsigned i = 0; i < c->nshards; i++)
+			pthread_mutex_unlock(&c->shards[i].mu);
+		for (unsigned i = 0; i < STRIPES; i++)
+			pthread_mutex_unlock(&c->stripes[i].wmu);
+	}
+	pthread_mutex_unlock(&open_mu);
+}
+
+static void fork_child(void)
+{
+	for (hc_cache *c = open_caches; c != NULL; c = c->open_next) {
+		reclaim_fork_child(&c->rc);
+		for (unsigned i = 0; i < STRIPES; i++) {
+			struct stripe *st = &c->stripes[i];
+			pthread_mutex_init(&st->wmu, NULL);
+			pthread_mutex_init(&st->mu, NULL);
+			pthread_cond_init(&st->cv, NULL);
+			st->flights = NULL;
+		}
+		for (unsigned i = 0; i < c->nshards; i++)
+			pthread_mutex_init(&c->shards[i].mu, NULL);
+	}
+	pthread_mutex_init(&open_mu, NULL);
+}
+
+static void fork_register(void)
+{
+#ifndef HC_TSAN
+	/* Fails only out of memory; fork then behaves as before (documented). */
+	(void)pthread_atfork(fork_prepare, fork_parent, fork_child);
+#else
+	/* TSan's deadlock detector cannot track the thousands of mutexes prepare holds
+	 * (it fails a CHECK past 64 per thread); fork under load is tested in the other
+	 * trees (test_cache_fork is not a TSan test). */
+	(void)fork_prepare;
+	(void)fork_parent;
+	(void)fork_child;
+#endif
+}
+
+static void open_list_add(hc_cache *c)
+{
+	pthread_once(&fork_once, fork_register);
+	pthread_mutex_lock(&open_mu);
+	c->open_next = open_caches;
+	open_caches = c;
+	pthread_mutex_unlock(&open_mu);
+}
+
+static void open_list_remove(hc_cache *c)
+{
+	pthread_mutex_lock(&open_mu);
+	hc_cache **pp = &open_caches;
+	while (*pp != NULL && *pp != c)
+		pp = &(*pp)->open_next;
+	if (*pp == c)
+		*pp = c->open_next;
+	pthread_mutex_unlock(&open_mu);
+}
+
 static void cache_free(hc_cache *c)
 {
+	open_list_remove(c);
 	if (c->ks != NULL)
 		kel_close(c);
 	/* Retired entries first: their callback uncounts them from their shard. */
@@ -88,7 +200,7 @@ static void cache_free(hc_cache *c)
 		for (unsigned i = 0; i < c->nshards; i++)
 			if (c->shards[i].cache != NULL)
 				shard_destroy(&c->shards[i]);
-		mem_free(c->shards, c->nshards * sizeof(struct shard));
+		mem_free_line(c->shards, c->nshards * sizeof(struct shard));
 	}
 	if (c->stripes != NULL) {
 		for (unsigned i = 0; i < STRIPES; i++) {
@@ -96,16 +208,16 @@ static void cache_free(hc_cache *c)
 			pthread_mutex_destroy(&c->stripes[i].mu);
 			pthread_cond_destroy(&c->stripes[i].cv);
 		}
-		mem_free(c->stripes, STRIPES * sizeof(struct stripe));
+		mem_free_line(c->stripes, STRIPES * sizeof(struct stripe));
 	}
 	if (c->store.close != NULL)
 		c->store.close(c->store.ctx);
-	mem_free(c, sizeof(*c));
+	mem_free_line(c, sizeof(*c));
 }
 
 static int stripes_init(hc_cache *c)
 {
-	c->stripes = mem_alloc(STRIPES * sizeof(struct stripe), 1);
+	c->stripes = mem_alloc_line(STRIPES * sizeof(struct stripe), 1);
 	if (c->stripes == NULL)
 		return HC_ENOMEM;
 	for (unsigned i = 0; i < STRIPES; i++) {
@@ -129,11 +241,11 @@ static uint64_t ks_share(const struct hc_config *cfg)
 static int shards_init(hc_cache *c)
 {
 	unsigned n = c->nshards;
-	c->shards = mem_alloc(n * sizeof(struct shard), 1);
+	c->shards = mem_alloc_line(n * sizeof(struct shard), 1);
 	if (c->shards == NULL)
 		return HC_ENOMEM;
-	c->fixed_meta = mem_charge(sizeof(*c)) + mem_charge(n * sizeof(struct shard)) +
-	                mem_charge(STRIPES * sizeof(struct stripe));
+	c->fixed_meta = mem_charge_line(sizeof(*c)) + mem_charge_line(n * sizeof(struct shard)) +
+	                mem_charge_line(STRIPES * sizeof(struct stripe));
 	uint64_t limit = c->cfg.memory_limit - ks_share(&c->cfg);
 	if (limit <= c->fixed_meta + n * 4096ull)
 		return hc_error_ret(HC_ECONFIG, "cache.memory_limit %llu is too small for %u shards",
@@ -177,7 +289,7 @@ int hc_open(const struct hc_config *user_cfg, hc_cache **out)
 		return hc_error_ret(rc, "%s", err);
 	if (sodium_init() < 0)
 		return hc_error_ret(HC_ENOMEM, "hc_open: libsodium failed to initialise");
-	hc_cache *c = mem_alloc(sizeof(*c), 1);
+	hc_cache *c = mem_alloc_line(sizeof(*c), 1);
 	if (c == NULL)
 		return hc_error_ret(HC_ENOMEM, "hc_open: out of memory");
 	c->cfg = *cfg;
@@ -187,7 +299,7 @@ int hc_open(const struct hc_config *user_cfg, hc_cache **out)
 	rc = reclaim_init(&c->rc, cfg->memory_limit / 8,
 	                  C_GLOBAL_COUNT + (size_t)c->nshards * CS_PER_SHARD);
 	if (rc != 0) {
-		mem_free(c, sizeof(*c));
+		mem_free_line(c, sizeof(*c));
 		return hc_error_ret(rc, "hc_open: out of memory");
 	}
 	if ((rc = stripes_init(c)) != 0 || (rc = shards_init(c)) != 0 ||
@@ -198,6 +310,7 @@ int hc_open(const struct hc_config *user_cfg, hc_cache **out)
 		cache_free(c);
 		return rc;
 	}
+	open_list_add(c);
 	*out = c;
 	return 0;
 }
@@ -210,8 +323,9 @@ void hc_close(hc_cache *c)
 
 void hc_thread_detach(hc_cache *c)
 {
-	if (c != NULL)
-		reclaim_detach(&c->rc);
+	if (c != NULL && reclaim_detach(&c->rc) != 0)
+		hc_error_set("hc_thread_detach: called inside a read callback; the thread stays "
+		             "registered");
 }
 
 /* ---- reads ------------------------------------------------------------------------- */
@@ -276,58 +390,143 @@ static void loading_discard(struct loading *l)
 	l->big = NULL;
 }
 
+/* The live flight of key: stale ones (a write of the key landed since they read the
+ * store) are skipped, so a miss that starts after that write loads afresh. mu held. */
 static struct flight *flight_find(struct stripe *st, uint64_t hash, const void *key,
                                   size_t klen)
 {
 	for (struct flight *f = st->flights; f != NULL; f = f->next)
-		if (f->hash == hash && f->klen == klen && memcmp(f->key, key, klen) == 0)
+		if (f->hash == hash && f->klen == klen &&
+		    !atomic_load_explicit(&f->stale, memory_order_relaxed) &&
+		    memcmp(f->key, key, klen) == 0)
 			return f;
 	return NULL;
 }
 
-/* Installs a loaded entry if no write of its stripe landed since v0. */
-static void install_loaded(hc_cache *c, struct reclaim_thread *t, struct loading *l,
-                           struct stripe *st, uint64_t v0)
+/* Marks every flight of key stale: a write of key was acknowledged. The writer holds
+ * the key's stripe write mutex and has not yet taken the shard mutex. */
+static void flights_invalidate(struct stripe *st, uint64_t hash, const void *key,
+                               size_t klen)
+{
+	rank_lock(&st->mu, RANK_STRIPE);
+	for (struct flight *f = st->flights; f != NULL; f = f->next)
+		if (f->hash == hash && f->klen == klen && memcmp(f->key, key, klen) == 0)
+			atomic_store_explicit(&f->stale, 1, memory_order_relaxed);
+	rank_unlock(&st->mu, RANK_STRIPE);
+}
+
+/* Installs a loaded entry unless a write of its key landed since the load began.
+ * Returns 1 if the cache took it. */
+static int install_loaded(hc_cache *c, struct reclaim_thread *t, struct loading *l,
+                          struct flight *f)
 {
 	struct shard *s = shard_of(c, l->hash);
 	int rc = HC_EBUSY;
-	pthread_mutex_lock(&s->mu);
-	/* Acquire pairs with the release bump in hc_put/hc_delete; the shard mutex orders
-	 * the rest (see the freshness note at the top). */
-	if (atomic_load_explicit(&st->wver, memory_order_acquire) == v0) {
+	rank_lock(&s->mu, RANK_SHARD);
+	/* A write marks the flight before it takes this mutex: either the mark is seen
+	 * here and the value is dropped, or this install comes first and the write then
+	 * replaces or removes it (see the freshness note at the top). */
+	if (!atomic_load_explicit(&f->stale, memory_order_relaxed)) {
 		reclaim_enter(&c->rc);
 		rc = shard_install_locked(s, t, l->e, 0);
 		reclaim_exit(t);
 	}
-	pthread_mutex_unlock(&s->mu);
-	if (rc == 0)
-		l->e = NULL; /* the cache owns it now */
-	else
+	rank_unlock(&s->mu, RANK_SHARD);
+	if (rc != 0) {
 		count(t, C_NOT_CACHED);
+		return 0;
+	}
+	return 1;
 }
 
-static int lookup(hc_cache *c, const void *key, size_t klen, const struct deliver *d,
-                  int counted);
-static void relieve(struct shard *s, struct reclaim_thread *t);
+/* Unregisters the loader's flight and hands its outcome to the misses that waited on
+ * it. Called before the loader delivers, so that a callback may read the key again
+ * (or a key whose loader waits on this one) without waiting on itself. */
+static void flight_finish(struct stripe *st, struct flight *me, int rc, const void *val,
+                          size_t vlen)
+{
+	rank_lock(&st->mu, RANK_STRIPE);
+	struct flight **pp = &st->flights;
+	while (*pp != me)
+		pp = &(*pp)->next;
+	*pp = me->next;
+	struct flight_share *sh = me->share;
+	rank_unlock(&st->mu, RANK_STRIPE);
+	if (sh == NULL)
+		return;
+	/* Unregistered: no waiter can join any more, so sh is ours to fill until done. */
+	sh->rc = rc;
+	if (rc == 0) {
+		sh->val = malloc(vlen ? vlen : 1);
+		if (sh->val != NULL) {
+			memcpy(sh->val, val, vlen);
+			sh->vlen = vlen;
+		} else {
+			sh->rc = HC_ENOMEM;
+			snprintf(sh->err, sizeof(sh->err), "out of memory sharing a loaded value");
+		}
+	} else if (rc != HC_ENOTFOUND) {
+		snprintf(sh->err, sizeof(sh->err), "%s", hc_last_error());
+	}
+	rank_lock(&st->mu, RANK_STRIPE);
+	sh->done = 1;
+	pthread_cond_broadcast(&st->cv);
+	rank_unlock(&st->mu, RANK_STRIPE);
+}
 
-/* A miss with a store behind: single-flight load, deliver, install if fresh. */
+/* A miss that found f loading its key: waits for f's outcome and delivers it. Enters
+ * with st->mu held; returns with it released. */
+static int flight_wait(struct stripe *st, struct flight *f, const struct deliver *d)
+{
+	struct flight_share *sh = f->share;
+	if (sh == NULL) {
+		sh = calloc(1, sizeof(*sh));
+		if (sh == NULL) {
+			rank_unlock(&st->mu, RANK_STRIPE);
+			return hc_error_ret(HC_ENOMEM, "out of memory waiting for a load");
+		}
+		f->share = sh;
+	}
+	sh->waiters++;
+	while (!sh->done)
+		pthread_cond_wait(&st->cv, &st->mu);
+	rank_unlock(&st->mu, RANK_STRIPE);
+	/* Done: sh is read-only until the last waiter frees it below. */
+	int rc = sh->rc;
+	if (rc == 0)
+		rc = deliver(d, sh->val, sh->vlen);
+	else if (rc != HC_ENOTFOUND)
+		hc_error_set("%s", sh->err);
+	rank_lock(&st->mu, RANK_STRIPE);
+	int last = --sh->waiters == 0;
+	rank_unlock(&st->mu, RANK_STRIPE);
+	if (last) {
+		if (sh->val != NULL) {
+			sodium_memzero(sh->val, sh->vlen);
+			free(sh->val);
+		}
+		free(sh);
+	}
+	return rc;
+}
+
+static int relieve(struct shard *s, struct reclaim_thread *t, uint64_t need);
+
+/* A miss with a store behind: single-flight load, install if fresh, hand the outcome
+ * to the waiters, deliver. */
 static int load_miss(hc_cache *c, struct reclaim_thread *t, uint64_t h, const void *key,
                      size_t klen, const struct deliver *d)
 {
 	struct stripe *st = stripe_of(c, h);
-	pthread_mutex_lock(&st->mu);
-	if (flight_find(st, h, key, klen) != NULL) {
+	rank_lock(&st->mu, RANK_STRIPE);
+	struct flight *f = flight_find(st, h, key, klen);
+	if (f != NULL) {
 		count(t, C_LOAD_WAITS);
-		while (flight_find(st, h, key, klen) != NULL)
-			pthread_cond_wait(&st->cv, &st->mu);
-		pthread_mutex_unlock(&st->mu);
-		/* Already counted as a miss: the retry is not counted again. */
-		return lookup(c, key, klen, d, 1);
+		return flight_wait(st, f, d);
 	}
 	struct flight me = {.next = st->flights, .hash = h, .key = key, .klen = klen};
 	st->flights = &me;
-	uint64_t v0 = atomic_load_explicit(&st->wver, memory_order_acquire);
-	pthread_mutex_unlock(&st->mu);
+	rank_unlock(&st->mu, RANK_STRIPE);
 
 	struct loading l = {.ld = {.alloc = loading_alloc}, .c = c, .hash = h, .key = key,
 	                    .klen = (uint32_t)klen};
@@ -340,34 +539,34 @@ static int load_miss(hc_cache *c, struct reclaim_thread *t, uint64_t h, const vo
 		rc = hc_error_ret(HC_ENOMEM, "out of memory loading a value");
 	if (rc != 0)
 		count(t, rc == HC_ENOTFOUND ? C_LOAD_NOT_FOUND : C_LOAD_FAILURES);
-	if (rc == 0) {
-		if (l.e != NULL) {
-			rc = deliver(d, entry_val(l.e), l.e->vlen);
-			relieve(shard_of(c, h), t);
-			install_loaded(c, t, &l, st, v0);
-		} else {
-			rc = deliver(d, l.big, l.big_len);
-			count(t, C_NOT_CACHED);
-		}
-	} else if (rc == HC_ECORRUPT) {
-		count(t, C_CORRUPT);
+	if (rc == 0 && l.e == NULL) {
+		/* Larger than max_entry: read through, never cached. */
+		count(t, C_NOT_CACHED);
+		flight_finish(st, &me, 0, l.big, l.big_len);
+		rc = deliver(d, l.big, l.big_len);
+	} else if (rc == 0) {
+		struct entry *e = l.e;
+		(void)relieve(shard_of(c, h), t, e->charge); /* refused install: not cached */
+		/* Once the cache owns e an eviction may retire it at once: the section keeps
+		 * it alive for the delivery. The callback therefore runs inside a section, as
+		 * it does on a hit. */
+		reclaim_enter(&c->rc); /* t is registered: cannot fail */
+		if (install_loaded(c, t, &l, &me))
+			l.e = NULL; /* the cache owns it now */
+		flight_finish(st, &me, 0, entry_val(e), e->vlen);
+		rc = deliver(d, entry_val(e), e->vlen);
+		reclaim_exit(t);
+	} else {
+		if (rc == HC_ECORRUPT)
+			count(t, C_CORRUPT);
+		flight_finish(st, &me, rc, NULL, 0);
 	}
 	loading_discard(&l);
-
-	pthread_mutex_lock(&st->mu);
-	struct flight **pp = &st->flights;
-	while (*pp != &me)
-		pp = &(*pp)->next;
-	*pp = me.next;
-	pthread_cond_broadcast(&st->cv);
-	pthread_mutex_unlock(&st->mu);
 	reclaim_poll(t);
 	return rc;
 }
 
-/* counted: this get was already counted as a miss (a single-flight waiter's retry). */
-static int lookup(hc_cache *c, const void *key, size_t klen, const struct deliver *d,
-                  int counted)
+static int lookup(hc_cache *c, const void *key, size_t klen, const struct deliver *d)
 {
 	uint64_t h = key_hash(c, key, klen);
 	struct reclaim_thread *t = reclaim_enter(&c->rc);
@@ -380,13 +579,11 @@ static int lookup(hc_cache *c, const void *key, size_t klen, const struct delive
 		policy_touch(e);
 		int rc = deliver(d, entry_val(e), e->vlen);
 		reclaim_exit(t);
-		if (!counted)
-			count(t, counter_index(s->index, CS_HITS));
+		count(t, counter_index(s->index, CS_HITS));
 		return rc;
 	}
 	reclaim_exit(t);
-	if (!counted)
-		count(t, counter_index(s->index, CS_MISSES));
+	count(t, counter_index(s->index, CS_MISSES));
 	if (c->store.load == NULL)
 		return HC_ENOTFOUND;
 	return load_miss(c, t, h, key, klen, d);
@@ -400,7 +597,7 @@ int hc_get(hc_cache *c, const void *key, size_t klen, void *buf, size_t cap, siz
 	if (vlen == NULL || (buf == NULL && cap > 0))
 		return hc_error_ret(HC_EINVAL, "hc_get: vlen is NULL, or buf is NULL with cap > 0");
 	struct deliver d = {.buf = buf, .cap = cap, .vlen = vlen};
-	return lookup(c, key, klen, &d, 0);
+	return lookup(c, key, klen, &d);
 }
 
 int hc_read(hc_cache *c, const void *key, size_t klen, hc_read_fn fn, void *arg)
@@ -411,7 +608,7 @@ int hc_read(hc_cache *c, const void *key, size_t klen, hc_read_fn fn, void *arg)
 	if (fn == NULL)
 		return hc_error_ret(HC_EINVAL, "hc_read: fn is NULL");
 	struct deliver d = {.fn = fn, .arg = arg};
-	return lookup(c, key, klen, &d, 0);
+	return lookup(c, key, klen, &d);
 }
 
 struct batch_one {
@@ -492,16 +689,44 @@ int hc_read_batch(hc_cache *c, size_t n, const void *const *keys, const size_t *
 
 /* ---- writes ------------------------------------------------------------------------ */
 
-/* Before taking locks: if the shard's retired backlog is high, help reclamation; at
- * worst wait a bounded time (the synchronize fallback). */
-static void relieve(struct shard *s, struct reclaim_thread *t)
+struct fits_arg {
+	const struct shard *s;
+	uint64_t need;
+};
+
+static int fits(void *arg)
 {
-	uint64_t r = atomic_load_explicit(&s->retired, memory_order_relaxed);
-	if (r > s->retire_allow / 2)
-		reclaim_poll_now(t);
-	if (atomic_load_explicit(&s->retired, memory_order_relaxed) > s->retire_allow / 2)
-		if (reclaim_drain(t, 2000000) != 0)
-			return; /* a stalled reader: the install will be refused, memory bounded */
+	const struct fits_arg *f = arg;
+	return shard_fits(f->s, f->need) &&
+	       atomic_load_explicit(&f->s->retired, memory_order_relaxed) <= f->s->retire_allow / 2;
+}
+
+/* Writers' wait before they take the shard mutex for an install of need bytes: polls
+ * when the shard's retired bytes pass half its allowance, then, until the install would
+ * be admitted (and retired is back under half), waits for reclamation for at most
+ * 2 ms (the synchronize fallback, bounded so a stalled reader cannot hold a writer).
+ * Returns 0, or HC_EBUSY at the deadline. Outside a section. */
+static int relieve(struct shard *s, struct reclaim_thread *t, uint64_t need)
+{
+	struct fits_arg f = {s, need};
+	if (fits(&f))
+		return 0;
+	reclaim_poll_now(t);
+	return reclaim_drain_until(t, 2000000, fits, &f);
+}
+
+/* A cache-only put's refusal, with its cause. */
+static int refused(hc_cache *c, int irc)
+{
+	if (irc != HC_EBUSY)
+		return hc_error_ret(HC_ENOMEM, "hc_put: out of memory for the entry; not stored");
+	if (atomic_load_explicit(&c->rc.barrier_failures, memory_order_relaxed) > 0)
+		return hc_error_ret(HC_EBUSY, "hc_put: reclamation has stopped: membarrier failed "
+		                    "(%s); not stored",
+		                    strerror(atomic_load_explicit(&c->rc.barrier_errno,
+		                                                  memory_order_relaxed)));
+	return hc_error_ret(HC_EBUSY, "hc_put: reclamation is behind (a reader is stalled in "
+	                    "a section); not stored");
 }
 
 int cache_write(hc_cache *c, const void *key, size_t klen, cache_durable_fn *durable,
@@ -514,36 +739,50 @@ int cache_write(hc_cache *c, const void *key, size_t klen, cache_durable_fn *dur
 	uint64_t h = key_hash(c, key, klen);
 	struct shard *s = shard_of(c, h);
 	struct stripe *st = stripe_of(c, h);
-	relieve(s, t);
+	(void)relieve(s, t, 0); /* before the write's I/O; the install waits below */
 
-	pthread_mutex_lock(&st->wmu);
+	rank_lock(&st->wmu, RANK_STRIPE_WRITE);
 	const void *val = NULL;
 	size_t vlen = 0;
 	int rc = durable(ctx, &val, &vlen);
 	if (rc < 0 || rc == CACHE_WRITE_NOOP) {
-		pthread_mutex_unlock(&st->wmu);
+		rank_unlock(&st->wmu, RANK_STRIPE_WRITE);
 		return rc < 0 ? rc : 0;
 	}
-	/* Release: a loader that reads the new version (acquire) also sees the store
-	 * write before it. Invalidates loads that read the store before this write. */
-	atomic_fetch_add_explicit(&st->wver, 1, memory_order_release);
+	/* Loads of this key that may have read the store before this write must neither
+	 * install nor share what they read; marked before the shard mutex is taken. */
+	flights_invalidate(st, h, key, klen);
 	struct entry *e = NULL;
 	if (rc == 0 && vlen <= c->cfg.max_entry) {
 		e = entry_new(c, h, key, (uint32_t)klen, vlen);
 		if (e != NULL && vlen > 0)
 			memcpy(entry_val(e), val, vlen);
 	}
-	pthread_mutex_lock(&s->mu);
-	reclaim_enter(&c->rc);
-	int irc = e != NULL ? shard_install_locked(s, t, e, 1) : HC_ENOMEM;
-	int removed = 0;
+	int irc, removed = 0;
+	for (int attempt = 0;; attempt++) {
+		rank_lock(&s->mu, RANK_SHARD);
+		reclaim_enter(&c->rc);
+		irc = e != NULL ? shard_install_locked(s, t, e, 1) : HC_ENOMEM;
+		/* Refused for retired bytes: wait for reclamation (bounded) and try again,
+		 * unless the wait itself ran out (a reader is stalled in a section) or other
+		 * writers of the shard kept taking the room it made. */
+		if (irc == HC_EBUSY && attempt < 4) {
+			reclaim_exit(t);
+			rank_unlock(&s->mu, RANK_SHARD);
+			if (relieve(s, t, e->charge) == 0)
+				continue;
+			rank_lock(&s->mu, RANK_SHARD);
+			reclaim_enter(&c->rc);
+		}
+		break;
+	}
 	/* Removed, or stored but not cached: the old value must not be served any more.
 	 * Cache-only, a failed install changes nothing. */
 	if (irc != 0 && (backed || rc == CACHE_WRITE_REMOVE))
 		removed = shard_remove_locked(s, t, h, key, (uint32_t)klen);
 	reclaim_exit(t);
-	pthread_mutex_unlock(&s->mu);
-	pthread_mutex_unlock(&st->wmu);
+	rank_unlock(&s->mu, RANK_SHARD);
+	rank_unlock(&st->wmu, RANK_STRIPE_WRITE);
 
 	if (rc == CACHE_WRITE_REMOVE) {
 		if (removed)
@@ -554,11 +793,7 @@ int cache_write(hc_cache *c, const void *key, size_t klen, cache_durable_fn *dur
 			entry_free_now(e);
 		count(t, C_NOT_CACHED);
 		if (!backed)
-			rc = hc_error_ret(irc == HC_EBUSY ? HC_EBUSY : HC_ENOMEM,
-			                  irc == HC_EBUSY ? "hc_put: reclamation is behind (a reader "
-			                                    "may be stalled in a section); not stored"
-			                                  : "hc_put: out of memory for the entry; not "
-			                                    "stored");
+			rc = refused(c, irc);
 	}
 	reclaim_poll(t);
 	return rc;
@@ -646,10 +881,10 @@ int hc_shard_stats_sized(hc_cache *c, unsigned shard, struct hc_shard_stats *use
 	st->bytes = atomic_load_explicit(&s->bytes, memory_order_relaxed);
 	st->budget = s->budget;
 	st->entries = map_count(&s->map);
-	pthread_mutex_lock(&s->mu);
+	rank_lock(&s->mu, RANK_SHARD);
 	st->small_entries = s->small.count;
 	st->main_entries = s->main.count;
-	pthread_mutex_unlock(&s->mu);
+	rank_unlock(&s->mu, RANK_SHARD);
 	abi_out_filled(user, size, st, sizeof(*st));
 	return 0;
 }
@@ -666,6 +901,14 @@ int hc_stats_sized(hc_cache *c, struct hc_stats *user, size_t size)
 		return rc;
 	struct hc_stats full, *st = &full;
 	memset(st, 0, sizeof(*st));
+	/* Opportunistic reclamation: retired entries wait for a poll, and polls otherwise
+	 * come with writes (once a batch is worth a membarrier), so a cache whose writes
+	 * stopped would hold them for ever. Asking for the figures frees what a grace
+	 * period allows first (safe inside a section too: this thread then counts as a
+	 * reader like any other). */
+	struct reclaim_thread *t = reclaim_self(&c->rc);
+	if (t != NULL)
+		reclaim_poll_now(t);
 	st->shards = c->nshards;
 	st->memory_limit = c->cfg.memory_limit;
 	st->metadata_bytes = c->fixed_meta;
@@ -691,6 +934,7 @@ int hc_stats_sized(hc_cache *c, struct hc_stats *user, size_t size)
 	st->load_failures = reclaim_counter_sum(&c->rc, C_LOAD_FAILURES);
 	st->load_nanos = reclaim_counter_sum(&c->rc, C_LOAD_NANOS);
 	st->retired_bytes = reclaim_backlog(&c->rc);
+	st->reclaim_failures = atomic_load_explicit(&c->rc.barrier_failures, memory_order_relaxed);
 	st->slack_bytes = (uint64_t)c->nshards * c->cfg.max_entry;
 	if (c->ks != NULL) {
 		/* The key-state cache's bytes count against the same limit. */
@@ -704,6 +948,7 @@ int hc_stats_sized(hc_cache *c, struct hc_stats *user, size_t size)
 			st->keystate_misses = ks.misses;
 			st->keystate_entries = ks.entries;
 			st->keystate_evictions = ks.evictions;
+			st->reclaim_failures += ks.reclaim_failures;
 		}
 	}
 	abi_out_filled(user, size, st, sizeof(*st));

@@ -12,7 +12,7 @@ add_library(hc_internal STATIC $<TARGET_OBJECTS:hc_cache> $<TARGET_OBJECTS:hc_co
 target_link_libraries(hc_internal PUBLIC hc_cache)
 
 add_library(hotcache SHARED $<TARGET_OBJECTS:hc_cache> $<TARGET_OBJECTS:hc_config>
-            $<TARGET_OBJECTS:hc_map> $<TARGET_OBJECTS:hc_reclaim> $<TARGET_OBJECTS:hc_backing> $<TARGET_OBJECTS:hc_keri>)
+            $<TARGET_OBJECTS:hc_map> $<TARGET_OBJECTS:hc_reclaim_lib> $<TARGET_OBJECTS:hc_backing> $<TARGET_OBJECTS:hc_keri>)
 target_link_libraries(hotcache PRIVATE hc_cache)
 target_include_directories(hotcache PUBLIC $<BUILD_INTERFACE:${CMAKE_SOURCE_DIR}/include>
                                            $<INSTALL_INTERFACE:include>)

@@ -23,9 +23,13 @@
  * Bytes: a shard accounts its entries' real allocation sizes, its map's bucket arrays
  * and its retired-but-unfreed entries. Evictions and deletes move bytes from entries to
  * retired (the total does not change); only an install adds, and it is admitted only
- * when entries + buckets + need <= budget after evictions and retired <= retire_allow,
- * so a shard's total never exceeds budget + retire_allow, and the shards' sum never
- * exceeds cache.memory_limit (see hotcache.c for how the limit is split).
+ * when entries + buckets + retired + need <= budget + retire_allow, checked before it
+ * evicts anything (so a refused install changes nothing), and it then evicts until
+ * entries + buckets + need <= budget; so a shard's total never exceeds budget +
+ * retire_allow, and the shards' sum never exceeds cache.memory_limit (see hotcache.c
+ * for how the limit is split). retire_allow is at least one max_entry, so with nothing
+ * retired any entry is admitted into a full shard: a refusal means reclamation is
+ * behind, which after the writer's bounded wait means a reader stalled in a section.
  */
 #include <sodium.h>
 #include <string.h>
@@ -179,8 +183,15 @@ int shard_init(struct shard *s, struct hc_cache *c, unsigned index, uint64_t tot
 {
 	memset(s, 0, sizeof(*s));
 	s->index = (uint16_t)index;
-	/* An eighth of the shard may be retired-but-unfreed; the rest holds entries. */
+	/* An eighth of the shard may be retired-but-unfreed, and at least the largest
+	 * entry: an install into a full shard moves its size from entries to retired (it
+	 * evicts that much), so an allowance below it would refuse such installs with no
+	 * reader stalled. The rest holds entries. */
 	s->retire_allow = total / 8;
+	if (s->retire_allow < entry_charge(HC_KEY_MAX, c->cfg.max_entry))
+		s->retire_allow = entry_charge(HC_KEY_MAX, c->cfg.max_entry);
+	if (s->retire_allow >= total)
+		return HC_ECONFIG;
 	s->budget = total - s->retire_allow;
 	/* Ghost sets: about one slot per 256 bytes of budget (the window, not the table,
 	 * bounds what it remembers), 16..1M sets; the ghost is the shard's metadata and
@@ -298,25 +309,44 @@ static int make_room(struct shard *s, struct reclaim_thread *t, uint64_t need)
 	return 0;
 }
 
+/* Whether an install of need bytes is admitted: entries + buckets + retired + need
+ * within budget + allowance. Evictions and replaces move bytes from entries to retired
+ * and leave that sum alone, so the answer is known before evicting anything. */
+static int admits(const struct shard *s, uint64_t entries, uint64_t need)
+{
+	return entries + shard_meta(s) + atomic_load_explicit(&s->retired, memory_order_relaxed) +
+	       need <= s->budget + s->retire_allow;
+}
+
+int shard_fits(const struct shard *s, uint64_t need)
+{
+	return admits(s, atomic_load_explicit(&s->bytes, memory_order_relaxed), need);
+}
+
 int shard_install_locked(struct shard *s, struct reclaim_thread *t, struct entry *e,
                          int replace)
 {
-	int rc = make_room(s, t, e->charge);
-	if (rc != 0)
-		return rc;
-	/* Admitted only if entries + buckets + retired stay within budget + allowance
-	 * (see the top of this file): a reclamation backlog refuses installs. */
-	uint64_t total = entry_bytes(s) + shard_meta(s) +
-	                 atomic_load_explicit(&s->retired, memory_order_relaxed);
-	if (total + e->charge > s->budget + s->retire_allow)
+	/* Admission first: a refused install must not have evicted (lost entries, and
+	 * evicted bytes counted both as entries and as retired until the next install). */
+	if (!admits(s, entry_bytes(s), e->charge))
 		return HC_EBUSY;
+	/* Writers of the shard hold its mutex, so the key cannot appear before the insert. */
+	if (!replace && map_get(&s->map, e->node.link.so_key, entry_key(e), e->node.klen) != NULL)
+		return HC_EEXIST;
+	int rc = make_room(s, t, e->charge);
+	if (rc != 0) {
+		publish_bytes(s);
+		return rc;
+	}
 	struct map_node *old = NULL;
 	if (replace) {
 		old = map_replace(&s->map, &e->node);
 	} else {
 		struct map_node *existing;
-		if (map_insert(&s->map, &e->node, &existing) == HC_EEXIST)
+		if (map_insert(&s->map, &e->node, &existing) == HC_EEXIST) {
+			publish_bytes(s);
 			return HC_EEXIST;
+		}
 	}
 	int to_main = ghost_take(&s->ghost, e->node.link.so_key, s->small.count + s->main.count);
 	if (old != NULL) {

@@ -218,6 +218,9 @@ struct hc_stats {
 	uint64_t keystate_misses; /* key-state reads loaded from the store (or unknown) */
 	uint64_t keystate_entries; /* key states in memory now */
 	uint64_t keystate_evictions; /* key states evicted by the policy */
+	/* Reclamation polls given up because membarrier failed (then retired bytes stop
+	 * shrinking and puts end in HC_EBUSY naming the errno). */
+	uint64_t reclaim_failures;
 };
 
 struct hc_shard_stats {
@@ -523,7 +526,9 @@ HC_EXPORT HC_NODISCARD int hc_store_property(hc_cache *cache, const char *name, 
  */
 HC_EXPORT HC_NODISCARD int hc_parse_size(const char *text, uint64_t *bytes);
 
-/* Releases the calling thread's registration now instead of at thread exit. */
+/* Releases the calling thread's registration now instead of at thread exit. From
+ * inside an hc_read / hc_read_batch callback it does nothing (the thread stays
+ * registered; hc_last_error says so): call it again after the read returns. */
 HC_EXPORT void hc_thread_detach(hc_cache *cache);
 
 #ifdef __cplusplus

@@ -45,8 +45,11 @@
  * published by a release CAS before the size that uses it (release store); readers
  * load size (acquire) and then the level.
  *
- * Progress: lookups are wait-free apart from the length of the chain (they never help,
- * never restart; they skip marked nodes). Insert, replace, delete and
+ * Progress: lookups are lock-free, not wait-free: they never help, never restart and
+ * take no lock, but they skip marked nodes, and a replace links its new node before it
+ * unlinks the old one, so a stream of replaces of keys ahead of a reader can keep
+ * lengthening the run it walks; each step it takes is some other operation's progress,
+ * and without concurrent writers a lookup finishes in chain-length steps. Insert, replace, delete and
  * compare-and-delete are lock-free: a CAS fails only because another operation's CAS
  * succeeded, and the loser restarts its find from the bucket.
  *
@@ -162,13 +165,14 @@ void map_node_init(struct map_node *n, uint64_t hash, uint32_t klen);
 
 /*
  * The live node for key, or NULL. Inside a reclaim section; the node stays valid until
- * the section ends. Any thread. Wait-free apart from chain length; no stores.
+ * the section ends. Any thread. Lock-free (see Progress); no stores.
  */
 struct map_node *map_get(const struct map *m, uint64_t hash, const void *key, uint32_t klen);
 
 /*
  * Batched lookup: hashes are given; prefetches every bucket, then every first node,
- * then compares. out[i] as map_get. Inside a reclaim section. Any thread. Wait-free.
+ * then compares. out[i] as map_get. Inside a reclaim section. Any thread. Lock-free,
+ * as map_get.
  */
 void map_get_batch(const struct map *m, size_t n, const uint64_t *hashes,
                    const void *const *keys, const uint32_t *klens, struct map_node **out);

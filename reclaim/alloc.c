@@ -11,41 +11,41 @@
 
 #include <dlfcn.h>
 
-/* Countdown to the injected failure: 0 = off, 1 = the next call fails. */
-static _Atomic long fail_countdown;
-static _Atomic int fail_sticky;
-static _Atomic unsigned long alloc_calls;
+#ifdef HC_FAULT_INJECTION
+/*
+ * The test seam (objects built for the tests; the installed library has none): 0 off,
+ * n > 0 the n-th allocation from now fails, -1 every allocation fails. Relaxed: tests
+ * arm it between operations. One load per allocation of a line nobody writes unless a
+ * test arms it, so it costs nothing shared.
+ */
+static _Atomic long fail_state;
 
 void mem_fail_after(long n)
 {
-	atomic_store_explicit(&fail_sticky, 0, memory_order_relaxed);
-	atomic_store_explicit(&fail_countdown, n, memory_order_relaxed);
-}
-
-unsigned long mem_alloc_calls(void)
-{
-	return atomic_load_explicit(&alloc_calls, memory_order_relaxed);
+	atomic_store_explicit(&fail_state, n, memory_order_relaxed);
 }
 
 static int injected_failure(void)
 {
-	atomic_fetch_add_explicit(&alloc_calls, 1, memory_order_relaxed);
-	if (atomic_load_explicit(&fail_sticky, memory_order_relaxed))
-		return 1;
-	long c = atomic_load_explicit(&fail_countdown, memory_order_relaxed);
-	while (c > 0) {
-		if (atomic_compare_exchange_weak_explicit(&fail_countdown, &c, c - 1,
+	long c = atomic_load_explicit(&fail_state, memory_order_relaxed);
+	while (c != 0) {
+		if (c < 0)
+			return 1;
+		/* The n-th call fails and so does every later one (-1). */
+		long next = c == 1 ? -1 : c - 1;
+		if (atomic_compare_exchange_weak_explicit(&fail_state, &c, next,
 		                                          memory_order_relaxed,
-		                                          memory_order_relaxed)) {
-			if (c == 1) {
-				atomic_store_explicit(&fail_sticky, 1, memory_order_relaxed);
-				return 1;
-			}
-			return 0;
-		}
+		                                          memory_order_relaxed))
+			return c == 1;
 	}
 	return 0;
 }
+#else
+static inline int injected_failure(void)
+{
+	return 0;
+}
+#endif
 
 /*
  * Which allocator: jemalloc when the process has it (the embedder links -ljemalloc,
@@ -196,6 +196,51 @@ void *mem_alloc(size_t size, int zero)
 		return p;
 	}
 	return zero ? calloc(1, size ? size : 1) : malloc(size ? size : 1);
+}
+
+/* 64-byte alignment: lg 6 in jemalloc's flags, in place of JE_ALIGN16. */
+#define JE_ALIGN64 6
+#define JE_ALIGN_MASK 0x3f
+#define LINE 64u
+
+static size_t line_round(size_t size)
+{
+	return (size + LINE - 1) & ~(size_t)(LINE - 1);
+}
+
+void *mem_alloc_line(size_t size, int zero)
+{
+	if (injected_failure())
+		return NULL;
+	size = line_round(size ? size : 1);
+	void *p;
+	if (have_je())
+		p = je.mallocx(size, (je_flags() & ~JE_ALIGN_MASK) | JE_ALIGN64);
+	else
+		p = aligned_alloc(LINE, size);
+	if (p != NULL && zero)
+		memset(p, 0, size);
+	return p;
+}
+
+void mem_free_line(void *p, size_t size)
+{
+	if (p == NULL)
+		return;
+	if (have_je())
+		je.sdallocx(p, line_round(size ? size : 1), (je_flags() & ~JE_ALIGN_MASK) | JE_ALIGN64);
+	else
+		free(p);
+}
+
+size_t mem_charge_line(size_t size)
+{
+	size = line_round(size ? size : 1);
+	if (have_je())
+		return je.nallocx(size, (je.flags & ~JE_ALIGN_MASK) | JE_ALIGN64);
+	/* glibc's memalign carves the aligned chunk out of a larger one and frees the
+	 * rest: the chunk kept is the plain charge. */
+	return mem_charge(size);
 }
 
 void mem_free(void *p, size_t size)

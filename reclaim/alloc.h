@@ -8,7 +8,7 @@
  * chunk size (see alloc.c for why jemalloc is found at run time, not linked).
  *
  * Tests make the Nth allocation from now fail (mem_fail_after) to drive every
- * caller's out-of-memory path.
+ * caller's out-of-memory path; that seam is compiled into the tests' objects only.
  */
 #ifndef HC_RECLAIM_ALLOC_H
 #define HC_RECLAIM_ALLOC_H
@@ -22,14 +22,23 @@
 void *mem_alloc(size_t size, int zero);
 /* Frees p, which mem_alloc returned for the same size. Any thread. */
 void mem_free(void *p, size_t size);
+/* The same three for types declared 64-byte aligned (cache-line members: the cache,
+ * shards, stripes, ck_epoch records): 64-byte aligned memory, which malloc does not
+ * promise. Free with mem_free_line, charge with mem_charge_line. */
+void *mem_alloc_line(size_t size, int zero);
+void mem_free_line(void *p, size_t size);
+size_t mem_charge_line(size_t size);
 /* What mem_alloc(size) really occupies: the allocator's size class. Any thread; pure. */
 size_t mem_charge(size_t size);
 
+#ifdef HC_FAULT_INJECTION
 /*
- * Test seam: the n-th mem_alloc from now (1 = the next) fails, and so does every later
- * one until mem_fail_after(0) turns injection off. Any thread; global.
+ * Test seam, in the objects built for the tests only (the installed library has no
+ * injection): the n-th allocation from now (1 = the next) fails, and so does every
+ * later one until mem_fail_after(0) turns injection off. Any thread; global.
  */
 void mem_fail_after(long n);
+#endif
 /* "jemalloc (private arena)" or "system malloc". Any thread. */
 const char *mem_allocator(void);
 /*
@@ -37,7 +46,5 @@ const char *mem_allocator(void);
  * and muzzy_decay_ms), for tests: 0, or -1 without jemalloc or without a private arena.
  */
 int mem_decay_ms(long *dirty, long *muzzy);
-/* Allocations made since the process started (counts the injected failures too). */
-unsigned long mem_alloc_calls(void);
 
 #endif

@@ -26,10 +26,31 @@
 #include <time.h>
 
 #include "reclaim/alloc.h"
+#include "reclaim/lockrank.h"
 
+/* membarrier is Linux's (4.14+ for the expedited private command). Elsewhere, and in
+ * HC_PORTABLE builds, the domain never reads fenceless (asym = 0) and no Linux header
+ * or system call is used. */
+#if defined(__linux__) && !defined(HC_PORTABLE)
+#define HC_HAVE_MEMBARRIER 1
 #include <linux/membarrier.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#endif
+
+#ifdef HC_LOCK_RANKS
+#include <stdio.h>
+
+_Thread_local unsigned lockrank_held;
+
+void lockrank_violation(unsigned rank, unsigned held)
+{
+	fprintf(stderr, "hotcache: lock rank violation: taking a rank-%u mutex while holding "
+	        "ranks 0x%x (ranks must increase: stripe write 1, shard 2, stripe 3, poll 4, "
+	        "registry 5)\n", rank, held);
+	abort();
+}
+#endif
 
 _Thread_local uint64_t reclaim_tls_gen;
 _Thread_local struct reclaim_thread *reclaim_tls_thread;
@@ -40,12 +61,14 @@ static _Atomic uint64_t next_gen = 1;
 
 static void thread_exit(void *arg);
 
+#ifdef HC_HAVE_MEMBARRIER
 static int membarrier(int cmd)
 {
 	return (int)syscall(__NR_membarrier, cmd, 0, 0);
 }
+#endif
 
-#ifndef HC_TSAN
+#if defined(HC_HAVE_MEMBARRIER) && !defined(HC_TSAN)
 /* Registers the process for expedited private membarriers, once; 1 if usable. */
 static int asym_ok;
 static pthread_once_t asym_once = PTHREAD_ONCE_INIT;
@@ -65,14 +88,14 @@ int reclaim_init(struct reclaim *r, size_t backlog_cap, size_t ncounters)
 	r->gen = atomic_fetch_add_explicit(&next_gen, 1, memory_order_relaxed);
 	r->backlog_cap = backlog_cap;
 	r->ncounters = ncounters;
-#ifndef HC_TSAN
+#if defined(HC_HAVE_MEMBARRIER) && !defined(HC_TSAN)
 	pthread_once(&asym_once, asym_probe);
 	r->asym = asym_ok;
 #endif
 	atomic_init(&r->all, NULL);
 	atomic_init(&r->freed_bytes, 0);
 	atomic_init(&r->freed_objs, 0);
-	r->shared = mem_alloc(sizeof(*r->shared), 1);
+	r->shared = mem_alloc_line(sizeof(*r->shared), 1);
 	if (r->shared == NULL)
 		return HC_ENOMEM;
 	if (pthread_mutex_init(&r->lock, NULL) != 0)
@@ -88,19 +111,19 @@ fail_poll:
 fail_lock:
 	pthread_mutex_destroy(&r->lock);
 fail_shared:
-	mem_free(r->shared, sizeof(*r->shared));
+	mem_free_line(r->shared, sizeof(*r->shared));
 	return HC_ENOMEM;
 }
 
 static struct reclaim_thread *record_new(struct reclaim *r)
 {
-	struct reclaim_thread *t = mem_alloc(sizeof(*t), 1);
+	struct reclaim_thread *t = mem_alloc_line(sizeof(*t), 1);
 	if (t == NULL)
 		return NULL;
 	if (r->ncounters > 0) {
 		t->counters = mem_alloc(r->ncounters * sizeof(t->counters[0]), 1);
 		if (t->counters == NULL) {
-			mem_free(t, sizeof(*t));
+			mem_free_line(t, sizeof(*t));
 			return NULL;
 		}
 	}
@@ -119,7 +142,7 @@ struct reclaim_thread *reclaim_self_slow(struct reclaim *r)
 {
 	struct reclaim_thread *t = pthread_getspecific(r->key);
 	if (t == NULL) {
-		pthread_mutex_lock(&r->lock);
+		rank_lock(&r->lock, RANK_REGISTRY);
 		ck_epoch_record_t *rec = ck_epoch_recycle(&r->epoch, NULL);
 		if (rec != NULL) {
 			/* rec is the first member of our record. */
@@ -127,7 +150,7 @@ struct reclaim_thread *reclaim_self_slow(struct reclaim *r)
 		} else {
 			t = record_new(r);
 		}
-		pthread_mutex_unlock(&r->lock);
+		rank_unlock(&r->lock, RANK_REGISTRY);
 		if (t == NULL)
 			return NULL;
 		if (pthread_setspecific(r->key, t) != 0) {
@@ -147,9 +170,9 @@ static void release_record(struct reclaim_thread *t)
 	/* Its batch goes to the domain; nothing is pending in a thread's own ck record
 	 * (retirement goes to the shared one), so releasing never waits for a reader. */
 	flush(t);
-	pthread_mutex_lock(&t->dom->lock);
+	rank_lock(&t->dom->lock, RANK_REGISTRY);
 	ck_epoch_unregister(&t->rec);
-	pthread_mutex_unlock(&t->dom->lock);
+	rank_unlock(&t->dom->lock, RANK_REGISTRY);
 }
 
 static void thread_exit(void *arg)
@@ -160,15 +183,21 @@ static void thread_exit(void *arg)
 	release_record(t);
 }
 
-void reclaim_detach(struct reclaim *r)
+int reclaim_detach(struct reclaim *r)
 {
 	struct reclaim_thread *t = pthread_getspecific(r->key);
 	if (t == NULL)
-		return;
+		return 0;
+	/* Inside a section the record must stay this thread's: released now, another
+	 * thread could recycle it and the section's end would decrement that thread's
+	 * count, leaving its section unprotected. */
+	if (ck_pr_load_uint(&t->rec.active) != 0)
+		return HC_EBUSY;
 	pthread_setspecific(r->key, NULL);
 	if (reclaim_tls_gen == r->gen)
 		reclaim_tls_gen = 0;
 	release_record(t);
+	return 0;
 }
 
 /* ck's callback: frees the object and uncounts it. Runs under poll_mu. */
@@ -227,6 +256,27 @@ static void flush(struct reclaim_thread *t)
 	t->local_n = 0;
 }
 
+_Atomic int reclaim_fail_barrier;
+
+/* The poller's process-wide barrier (see reclaim.h); -1 with errno on failure. */
+static int barrier_all(void)
+{
+#ifdef HC_RECLAIM_BROKEN_NO_BARRIER
+	/* The negative control of tests/stress/sb_reclaim.c: polls without the barrier.
+	 * Never in the library or the other tests. */
+	return 0;
+#endif
+	if (atomic_load_explicit(&reclaim_fail_barrier, memory_order_relaxed)) {
+		errno = ENOSYS;
+		return -1;
+	}
+#ifdef HC_HAVE_MEMBARRIER
+	return membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED);
+#else
+	return 0; /* never called: asym is 0 without membarrier */
+#endif
+}
+
 /* poll_mu held. */
 static void poll_locked(struct reclaim *r)
 {
@@ -243,7 +293,9 @@ static void poll_locked(struct reclaim *r)
 	 * (see reclaim.h). Registered at init (Linux keeps the registration across fork,
 	 * resets it at exec), so it cannot fail with EPERM; any other failure leaves a
 	 * barrier undone, so give up the poll rather than free early. */
-	if (r->asym && membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0) {
+	if (r->asym && barrier_all() != 0) {
+		atomic_store_explicit(&r->barrier_errno, errno, memory_order_relaxed);
+		atomic_fetch_add_explicit(&r->barrier_failures, 1, memory_order_relaxed);
 		reclaim_tls_dispatching = saved;
 		return;
 	}
@@ -255,12 +307,21 @@ void reclaim_poll_now(struct reclaim_thread *t)
 {
 	struct reclaim *r = t->dom;
 	flush(t);
-	if (reclaim_backlog_objs(r) == 0)
-		return;
-	if (pthread_mutex_trylock(&r->poll_mu) != 0)
-		return;
-	poll_locked(r);
-	pthread_mutex_unlock(&r->poll_mu);
+	/* A poller that finds the lock taken leaves: the holder may have taken the staging
+	 * stack before this thread's flush, so the holder looks again after its poll (a
+	 * bounded number of times) rather than leave those objects to the next write. */
+	for (int round = 0; round < 3; round++) {
+		if (reclaim_backlog_objs(r) == 0)
+			return;
+		if (rank_trylock(&r->poll_mu, RANK_POLL) != 0)
+			return;
+		poll_locked(r);
+		rank_unlock(&r->poll_mu, RANK_POLL);
+		/* Acquire pairs with the release CAS in flush: nodes seen are complete (the
+		 * next poll_locked exchanges again, acquire, before it reads them). */
+		if (atomic_load_explicit(&r->staging, memory_order_acquire) == NULL)
+			return;
+	}
 }
 
 void reclaim_poll(struct reclaim_thread *t)
@@ -281,19 +342,30 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+static int nothing_pending(void *arg)
+{
+	return reclaim_backlog_objs(arg) == 0;
+}
+
 int reclaim_drain(struct reclaim_thread *t, uint64_t timeout_ns)
+{
+	return reclaim_drain_until(t, timeout_ns, nothing_pending, t->dom);
+}
+
+int reclaim_drain_until(struct reclaim_thread *t, uint64_t timeout_ns, int (*done)(void *),
+                        void *arg)
 {
 	uint64_t deadline = now_ns() + timeout_ns;
 	long pause_ns = 1000;
 	struct reclaim *r = t->dom;
 	flush(t);
 	for (;;) {
-		if (reclaim_backlog_objs(r) == 0)
+		if (done(arg))
 			return 0;
-		pthread_mutex_lock(&r->poll_mu);
+		rank_lock(&r->poll_mu, RANK_POLL);
 		poll_locked(r);
-		pthread_mutex_unlock(&r->poll_mu);
-		if (reclaim_backlog_objs(r) == 0)
+		rank_unlock(&r->poll_mu, RANK_POLL);
+		if (done(arg))
 			return 0;
 		if (now_ns() >= deadline)
 			return HC_EBUSY;
@@ -341,6 +413,45 @@ uint64_t reclaim_counter_sum(struct reclaim *r, size_t i)
 	return sum;
 }
 
+/* ---- fork ---------------------------------------------------------------------------- */
+
+/* ck's record states (src/ck_epoch.c, not in its header). */
+enum { CK_RECORD_USED = 0 };
+
+void reclaim_fork_prepare(struct reclaim *r)
+{
+	/* Plain locks: the fork handlers hold many mutexes of one rank at once, in the
+	 * one global order (see hotcache.c), which the rank check would refuse. */
+	pthread_mutex_lock(&r->lock);
+	pthread_mutex_lock(&r->poll_mu);
+}
+
+void reclaim_fork_parent(struct reclaim *r)
+{
+	pthread_mutex_unlock(&r->poll_mu);
+	pthread_mutex_unlock(&r->lock);
+}
+
+void reclaim_fork_child(struct reclaim *r)
+{
+	/* Only the forking thread exists in the child. Every other thread's record would
+	 * stay registered for ever, and if that thread was inside a section at the fork,
+	 * active for ever: no grace period would end again. Their private batches go to
+	 * the staging stack (their owners are gone, and nothing else runs), the records
+	 * are released for recycling; the forking thread keeps its own (it may even be in
+	 * a section, if it forked from a read callback). */
+	struct reclaim_thread *self = pthread_getspecific(r->key);
+	for (struct reclaim_thread *t = atomic_load_explicit(&r->all, memory_order_acquire); t;
+	     t = t->all_next) {
+		if (t == self || ck_pr_load_uint(&t->rec.state) != CK_RECORD_USED)
+			continue;
+		flush(t);
+		ck_epoch_unregister(&t->rec);
+	}
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_mutex_init(&r->poll_mu, NULL);
+}
+
 void reclaim_destroy(struct reclaim *r)
 {
 	/* No reader remains (the caller's contract), so everything pending is safe. */
@@ -352,13 +463,13 @@ void reclaim_destroy(struct reclaim *r)
 	reclaim_tls_dispatching = r;
 	ck_epoch_reclaim(r->shared);
 	reclaim_tls_dispatching = saved;
-	mem_free(r->shared, sizeof(*r->shared));
+	mem_free_line(r->shared, sizeof(*r->shared));
 	struct reclaim_thread *t = atomic_load_explicit(&r->all, memory_order_acquire);
 	while (t != NULL) {
 		struct reclaim_thread *next = t->all_next;
 		if (t->counters != NULL)
 			mem_free(t->counters, r->ncounters * sizeof(t->counters[0]));
-		mem_free(t, sizeof(*t));
+		mem_free_line(t, sizeof(*t));
 		t = next;
 	}
 	if (reclaim_tls_gen == r->gen)

@@ -13,26 +13,33 @@
  * freed by whichever thread recycles it, or at reclaim_destroy).
  *
  * Retirement goes to one shared ck_epoch record per domain, not to the retiring
- * thread's: a thread that retires
- * and then goes idle or blocks would otherwise strand its pending objects, whose bytes
- * count against the cache's limit, until it ran again. A retired object goes on the
- * thread's private batch, which moves to a lock-free staging stack with one CAS when
- * it holds RECLAIM_BATCH objects or when the thread polls (the cache polls at the end
- * of every write, so at most a batch waits on a thread between writes); the poller (one at a time, under a trylock so pollers never
- * queue) takes the whole stack, hands it to the shared record with ck_epoch_call, and
- * polls. Handing over only under the lock matters: ck_epoch_poll frees every bin when
- * it finds no active reader, which is safe only for objects retired before its scan,
- * so nothing may be added to the record while it polls. Any writer polls, so
- * whatever any thread retired is freed as soon as a grace period allows. When the
- * backlog passes the domain's cap, reclaim_drain() polls with backoff up to a deadline:
- * this is the synchronize fallback, bounded in time because a reader stalled inside a
- * section would make ck_epoch_synchronize wait forever.
+ * thread's: a thread that retires and then goes idle or blocks would otherwise strand
+ * its pending objects, whose bytes count against the cache's limit, until it ran
+ * again. A retired object goes on the thread's private batch, which moves to a
+ * lock-free staging stack with one CAS when it holds RECLAIM_BATCH objects or when the
+ * thread polls (the cache polls at the end of every write, so no batch waits on a
+ * thread between writes); the poller (one at a time, under a trylock so pollers never
+ * queue; the holder looks at the stack again after its poll, for what arrived
+ * meanwhile) takes the whole stack, hands it to the shared record with ck_epoch_call,
+ * and polls. Handing over only under the lock matters: ck_epoch_poll frees every bin
+ * when it finds no active reader, which is safe only for objects retired before its
+ * scan, so nothing may be added to the record while it polls. Any writer polls, and
+ * so does hc_stats, so whatever any thread retired is freed as soon as a grace period
+ * allows and an idle cache drains. reclaim_drain() / reclaim_drain_until() poll with
+ * backoff until a goal is met or a deadline passes: the synchronize fallback, bounded
+ * in time because a reader stalled inside a section would make ck_epoch_synchronize
+ * wait forever.
  *
  * A stalled reader: no grace period can end while a reader stays in a section, so the
  * backlog cannot shrink. The domain does not block and does not free early: drain
- * returns HC_EBUSY at its deadline, and the cache (its caller) stops allocating new
- * entries while reclaim_backlog() is above the cap. Memory therefore stays within
- * cap + one object per writer; it drains once the reader leaves (tests/unit/test_reclaim).
+ * returns HC_EBUSY at its deadline. The cap that bounds memory is the caller's, not
+ * the domain's: the cache gives each shard a retired allowance and admits an install
+ * only when the shard's entries + retired + the new entry fit its share, waiting (via
+ * reclaim_drain_until) at most a bounded time for that (cache/policy.c, hotcache.c). So
+ * retired bytes stay within the shards' allowances whatever a reader does; they drain
+ * once the reader leaves (tests/unit/test_reclaim, test_cache_core). The domain's own
+ * backlog_cap only paces polls (reclaim_poll polls early past a quarter of it) and
+ * answers reclaim_over_cap for callers that use it (the map's tests).
  *
  * Read sections without a fence (asymmetric, as liburcu's membarrier flavour): a
  * reader announces itself with plain stores (active, then the epoch it saw) and a
@@ -46,7 +53,8 @@
  * object that was unlinked before the poller took it off the staging stack. The cost
  * moves from every read (about 20 cycles) to every poll (a few microseconds), and
  * polls happen on writes, which wait on RocksDB anyway. Without membarrier (old
- * kernels, seccomp) and in TSan builds, sections use ck_epoch_begin's fence.
+ * kernels, seccomp, HC_PORTABLE builds and every non-Linux system) and in TSan builds,
+ * sections use reclaim_enter_fenced below (correct on weakly ordered CPUs too).
  *
  * TSan cannot see ck's inline assembly, so in HC_TSAN builds every section exit
  * releases, and every free acquires, one sync object per domain: exactly the
@@ -100,13 +108,17 @@ struct reclaim {
 	pthread_key_t key;
 	pthread_mutex_t lock;      /* registration only; rank: leaf */
 	_Atomic(struct reclaim_thread *) all;
-	size_t backlog_cap;        /* bytes retired-but-not-freed before writers back off */
+	size_t backlog_cap;        /* paces polls; reclaim_over_cap's threshold */
 	int asym;                  /* readers skip the fence; pollers use membarrier */
 	ck_epoch_record_t *shared; /* where retired objects wait; used under poll_mu */
 	_Atomic(struct reclaim_node *) staging; /* retired, not yet handed to shared */
 	pthread_mutex_t poll_mu;   /* one poller of the shared record at a time; leaf */
 	_Atomic uint64_t freed_bytes;   /* monotonic, by the poller */
 	_Atomic uint64_t freed_objs;
+	/* Polls given up because the process-wide barrier failed (membarrier), and its
+	 * last errno: statistics, relaxed. No grace period ends while it fails. */
+	_Atomic uint64_t barrier_failures;
+	_Atomic int barrier_errno;
 	size_t ncounters;
 #ifdef HC_TSAN
 	char tsan_grace;           /* the sync object for the TSan annotations */
@@ -141,11 +153,53 @@ static inline struct reclaim_thread *reclaim_self(struct reclaim *r)
 	return reclaim_self_slow(r);
 }
 
+/*
+ * The fenced section start (no membarrier: HC_PORTABLE, macOS, old kernels, seccomp;
+ * and TSan builds), in place of ck 0.7.1's ck_epoch_begin, which on weakly ordered
+ * CPUs (ARM, POWER) lacks a barrier that upstream ck added later (1faa673, "add
+ * missing barrier for RMO architectures in begin"). The argument, as C11 fences:
+ *   1. active = 1, then a seq_cst fence, then the loads of the global epoch and of
+ *      everything the section reads. A poller does its own full fence between taking
+ *      the retired objects (after they were unlinked) and scanning the records
+ *      (ck_epoch_poll's ck_pr_fence_memory). Two seq_cst fences: either the reader's
+ *      fence comes first, and the scan sees active = 1, or the poller's does, and the
+ *      reader's loads see the unlink (store buffering, forbidden by the fences' total
+ *      order), so it cannot reach an object that poll may free.
+ *   2. record epoch = the epoch read, then a second seq_cst fence before the section's
+ *      loads: on RMO a later load may otherwise be satisfied before the epoch store is
+ *      visible, and a poller that sees active with the epoch of a previous section
+ *      could count this reader as having seen the current epoch while its loads
+ *      belong to the next; the fence keeps the announcement (active and epoch)
+ *      before every load of the section. On x86 (TSO) both are one mfence each.
+ * Nested sections only count. Owner thread; wait-free.
+ */
+static inline void reclaim_enter_fenced(ck_epoch_record_t *rec)
+{
+	unsigned a = __atomic_load_n(&rec->active, __ATOMIC_RELAXED);
+	if (a != 0) {
+		__atomic_store_n(&rec->active, a + 1, __ATOMIC_RELAXED);
+		return;
+	}
+#ifdef HC_TSAN
+	/* TSan does not model fences: the same order by seq_cst accesses (x86 only, where
+	 * the exchange is the full barrier ck_epoch_begin uses). */
+	__atomic_exchange_n(&rec->active, 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&rec->epoch, __atomic_load_n(&rec->global->epoch, __ATOMIC_SEQ_CST),
+	                 __ATOMIC_SEQ_CST);
+#else
+	__atomic_store_n(&rec->active, 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* pairs with the poller's fence (1.) */
+	__atomic_store_n(&rec->epoch, __atomic_load_n(&rec->global->epoch, __ATOMIC_RELAXED),
+	                 __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* announcement before the section (2.) */
+#endif
+}
+
 /* Starts a read section on the calling thread's record; sections nest. Returns the
  * record (pass it to reclaim_exit) or NULL when registration ran out of memory.
  * Any thread. Wait-free after registration. Orders: with membarrier, a compiler
- * barrier here and a process-wide barrier at every poll; else ck's store-load fence,
- * so that no load of the section moves before the announcement. */
+ * barrier here and a process-wide barrier at every poll; else reclaim_enter_fenced's
+ * fences, so that no load of the section moves before the announcement. */
 static inline struct reclaim_thread *reclaim_enter(struct reclaim *r)
 {
 	struct reclaim_thread *t = reclaim_self(r);
@@ -168,7 +222,7 @@ static inline struct reclaim_thread *reclaim_enter(struct reclaim *r)
 		return t;
 	}
 #endif
-	ck_epoch_begin(&t->rec, NULL);
+	reclaim_enter_fenced(&t->rec);
 	return t;
 }
 
@@ -213,6 +267,16 @@ void reclaim_poll_now(struct reclaim_thread *t);
  * Blocking, bounded by the timeout.
  */
 HC_NODISCARD int reclaim_drain(struct reclaim_thread *t, uint64_t timeout_ns);
+/* reclaim_drain with the caller's goal: returns 0 as soon as done(arg) holds (checked
+ * before and after every poll), HC_EBUSY if it still does not at the deadline. The
+ * cache waits for one shard's retired bytes, not for the whole domain's backlog, which
+ * other writers keep refilling. Same contract as reclaim_drain. */
+HC_NODISCARD int reclaim_drain_until(struct reclaim_thread *t, uint64_t timeout_ns,
+                                     int (*done)(void *), void *arg);
+
+/* Test seam: nonzero makes every poller's membarrier fail (ENOSYS), as a kernel or
+ * seccomp policy that starts refusing it would. Any thread; global. */
+extern _Atomic int reclaim_fail_barrier;
 
 /* Retired-but-not-freed bytes (and objects) over all threads. Any thread; a snapshot. */
 uint64_t reclaim_backlog(struct reclaim *r);
@@ -220,9 +284,21 @@ uint64_t reclaim_backlog_objs(struct reclaim *r);
 /* reclaim_backlog(r) > the cap. */
 int reclaim_over_cap(struct reclaim *r);
 
-/* Releases the calling thread's record now (as thread exit would). Not inside a
- * section. Any thread. */
-void reclaim_detach(struct reclaim *r);
+/* Releases the calling thread's record now (as thread exit would). Returns 0, or
+ * HC_EBUSY inside a section (nothing done: the record stays the thread's). Any
+ * thread. */
+int reclaim_detach(struct reclaim *r);
+
+/*
+ * fork support, called from the cache's pthread_atfork handlers: prepare takes the
+ * domain's mutexes (after the caller's own, in rank order), parent releases them, and
+ * child re-initialises them and releases every record but the calling thread's (the
+ * other threads do not exist in the child; a record left active would stop every
+ * grace period). The forking thread only; prepare blocks for a poll in progress.
+ */
+void reclaim_fork_prepare(struct reclaim *r);
+void reclaim_fork_parent(struct reclaim *r);
+void reclaim_fork_child(struct reclaim *r);
 
 /* Inside a reclaim_fn: the domain whose object is being freed. */
 extern _Thread_local struct reclaim *reclaim_tls_dispatching;

@@ -8,3 +8,10 @@ hc_test(test_cache_policy SOURCES tests/unit/test_cache_policy.c LIBS hc_interna
         LABELS unit TIMEOUT 120)
 hc_test(stress_cache SOURCES tests/stress/stress_cache.c LIBS hc_internal
         LABELS stress concurrency TIMEOUT 300)
+# Issue 11's core contracts: HC_EBUSY only for a stalled reader, admission before
+# eviction, idle reclamation, membarrier failure reported.
+hc_test(test_cache_core SOURCES tests/unit/test_cache_core.c LIBS hc_internal
+        LABELS unit concurrency TIMEOUT 120)
+# fork under load: the child puts, gets, drains and closes (pthread_atfork handlers).
+hc_test(test_cache_fork SOURCES tests/unit/test_cache_fork.c LIBS hc_internal
+        LABELS unit TIMEOUT 300)

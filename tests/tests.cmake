@@ -4,3 +4,27 @@ hc_test(test_reclaim SOURCES tests/unit/test_reclaim.c LIBS hc_reclaim LABELS un
 hc_test(stress_map SOURCES tests/stress/stress_map.c LIBS hc_map hc_reclaim LABELS stress concurrency)
 hc_test(torture_reclaim SOURCES tests/stress/torture_reclaim.c LIBS hc_reclaim LABELS stress concurrency)
 include(tests/model/model.cmake)
+# On the system allocator whatever the build (no hc_use_jemalloc): the alignment of
+# cache-line-aligned types is malloc's to get wrong.
+add_executable(test_alloc_line tests/unit/test_alloc_line.c)
+target_link_libraries(test_alloc_line PRIVATE hc_reclaim PkgConfig::CMOCKA Threads::Threads)
+add_test(NAME test_alloc_line COMMAND test_alloc_line)
+set_tests_properties(test_alloc_line PROPERTIES LABELS unit)
+# The store-buffering harness (tests/stress/sb_reclaim.c): the only test that fails
+# when the poller's membarrier is missing. Release tree only (the fenceless sections
+# are not compiled under TSan, and ASan's slowdown hides the window); the broken
+# variant's reclaim.c polls without the barrier and must be caught (WILL_FAIL), as the
+# spin models' negative controls are. 77: no membarrier here, both skip.
+if(NOT HC_SANITIZE)
+  add_library(hc_reclaim_broken OBJECT reclaim/alloc.c reclaim/reclaim.c)
+  target_link_libraries(hc_reclaim_broken PUBLIC PkgConfig::CK Threads::Threads ${CMAKE_DL_LIBS})
+  target_compile_definitions(hc_reclaim_broken PRIVATE HC_RECLAIM_BROKEN_NO_BARRIER=1)
+  foreach(v sb_reclaim sb_reclaim_broken)
+    add_executable(${v} tests/stress/sb_reclaim.c)
+    add_test(NAME ${v} COMMAND ${v} 5)
+    set_tests_properties(${v} PROPERTIES LABELS stress TIMEOUT 60 SKIP_RETURN_CODE 77)
+  endforeach()
+  target_link_libraries(sb_reclaim PRIVATE hc_reclaim Threads::Threads)
+  target_link_libraries(sb_reclaim_broken PRIVATE hc_reclaim_broken Threads::Threads)
+  set_tests_properties(sb_reclaim_broken PROPERTIES WILL_FAIL TRUE)
+endif()

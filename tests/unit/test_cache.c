@@ -10,20 +10,11 @@
 
 #include "hotcache.h"
 #include "reclaim/alloc.h"
+#include "tests/unit/testutil.h"
 
 static hc_cache *open_cache(uint64_t limit, uint32_t shards, uint64_t max_entry)
 {
-	struct hc_config cfg;
-	hc_config_default(&cfg);
-	cfg.backing_mode = HC_BACKING_NONE;
-	cfg.memory_limit = limit;
-	cfg.shards = shards;
-	cfg.max_entry = max_entry;
-	hc_cache *c = NULL;
-	int rc = hc_open(&cfg, &c);
-	if (rc != 0)
-		fail_msg("hc_open: %s: %s", hc_strerror(rc), hc_last_error());
-	return c;
+	return testutil_open_mem(limit, shards, max_entry);
 }
 
 static void put_then_get_returns_the_value(void **state)

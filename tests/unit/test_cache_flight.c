@@ -12,9 +12,9 @@
  * an older value. The held-load tests check it for one interleaving each; the
  * recorded-history test checks it per key over a concurrent run with forced misses.
  * Negative controls (run on a scratch tree, see the report in the lead's notes): with
- * install_loaded's write-version comparison disabled, the evicted, in-flight, delete
- * and history tests fail; with the version bumped before the store write instead of
- * after, the in-flight test fails.
+ * install_loaded's stale-flight check disabled, the evicted, in-flight, delete and
+ * history tests fail; with flights marked before the store write instead of after, the
+ * in-flight test fails.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -37,6 +37,7 @@
 #include "hotcache.h"
 #include "map/hash.h"
 #include "tests/unit/history.h"
+#include "tests/unit/testutil.h"
 
 /* ---- fake store ------------------------------------------------------------------- */
 
@@ -66,6 +67,7 @@ struct fake_store {
 	/* Runs at the start of every put, before the store applies it. */
 	load_hook_fn *put_hook;
 	void *put_hook_arg;
+	int load_fail;           /* nonzero: every load fails with this code */
 };
 
 static uint32_t fs_hash(const void *key, size_t klen)
@@ -177,6 +179,10 @@ static int fs_load(void *ctx, const void *key, size_t klen, struct cache_load *l
 	if (fs->hook != NULL)
 		fs->hook(fs, key, klen);
 	int rc = HC_ENOTFOUND;
+	if (fs->load_fail != 0) {
+		found = 0;
+		rc = fs->load_fail;
+	}
 	if (found) {
 		void *dst = ld->alloc(ld, vlen);
 		rc = HC_ENOMEM;
@@ -234,16 +240,7 @@ static void fs_seed(struct fake_store *fs, const char *key, const void *val, siz
 static hc_cache *open_with_store(struct fake_store *fs, uint64_t limit, uint32_t shards,
                                  uint64_t max_entry)
 {
-	struct hc_config cfg;
-	hc_config_default(&cfg);
-	cfg.backing_mode = HC_BACKING_NONE;
-	cfg.memory_limit = limit;
-	cfg.shards = shards;
-	cfg.max_entry = max_entry;
-	hc_cache *c = NULL;
-	int rc = hc_open(&cfg, &c);
-	if (rc != 0)
-		fail_msg("hc_open: %s: %s", hc_strerror(rc), hc_last_error());
+	hc_cache *c = testutil_open_mem(limit, shards, max_entry);
 	struct cache_store st = {.ctx = fs, .put = fs_put, .del = fs_del, .load = fs_load,
 	                         .close = fs_close};
 	cache_store_set(c, &st);
@@ -329,6 +326,18 @@ static void *flight_getter(void *arg)
 	return NULL;
 }
 
+/* FLIGHT_THREADS threads get ft->key at once. */
+static void run_flight(struct flight_test *ft)
+{
+	pthread_barrier_init(&ft->start, NULL, FLIGHT_THREADS);
+	pthread_t th[FLIGHT_THREADS];
+	for (int i = 0; i < FLIGHT_THREADS; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, flight_getter, ft), 0);
+	for (int i = 0; i < FLIGHT_THREADS; i++)
+		pthread_join(th[i], NULL);
+	pthread_barrier_destroy(&ft->start);
+}
+
 static void concurrent_misses_on_one_key_share_one_load(void **state)
 {
 	(void)state;
@@ -339,13 +348,7 @@ static void concurrent_misses_on_one_key_share_one_load(void **state)
 	fs->hook_arg = c;
 
 	struct flight_test ft = {.c = c, .key = "the-key"};
-	pthread_barrier_init(&ft.start, NULL, FLIGHT_THREADS);
-	pthread_t th[FLIGHT_THREADS];
-	for (int i = 0; i < FLIGHT_THREADS; i++)
-		assert_int_equal(pthread_create(&th[i], NULL, flight_getter, &ft), 0);
-	for (int i = 0; i < FLIGHT_THREADS; i++)
-		pthread_join(th[i], NULL);
-	pthread_barrier_destroy(&ft.start);
+	run_flight(&ft);
 
 	for (int i = 0; i < FLIGHT_THREADS; i++) {
 		assert_int_equal(ft.rc[i], 0);
@@ -396,14 +399,23 @@ static void *two_keys_getter(void *arg)
 	return NULL;
 }
 
-static void misses_on_different_keys_load_in_parallel(void **state)
+/* An 8 MiB cache over a fresh fake store holding key-a and key-b; hook runs in loads. */
+static hc_cache *open_two_keys(struct fake_store **fsp, load_hook_fn *hook)
 {
-	(void)state;
 	struct fake_store *fs = fs_new();
 	hc_cache *c = open_with_store(fs, 8u << 20, 4, 64 << 10);
 	fs_seed(fs, "key-a", "value-a", 7);
 	fs_seed(fs, "key-b", "value-b", 7);
-	fs->hook = parallel_hook;
+	fs->hook = hook;
+	*fsp = fs;
+	return c;
+}
+
+static void misses_on_different_keys_load_in_parallel(void **state)
+{
+	(void)state;
+	struct fake_store *fs;
+	hc_cache *c = open_two_keys(&fs, parallel_hook);
 	struct two_keys tk[2] = {{.c = c, .key = "key-a"}, {.c = c, .key = "key-b"}};
 	pthread_t th[2];
 	uint64_t t0 = now_ns();
@@ -499,8 +511,8 @@ static struct stripe *stripe_of_key(hc_cache *c, const void *key, size_t klen)
 
 /* Puts other keys, each read twice so that they are not one-time keys and the policy
  * has to push key out of memory too, until key is gone. Returns how many it took.
- * Skips keys of key's stripe: their writes would bump the write version a held load
- * of key checks, and hide a broken check. */
+ * Skips keys of key's stripe, so that a check per stripe instead of per key could not
+ * hide a broken one. */
 static int evict_by_pressure(hc_cache *c, const char *key, int round)
 {
 	char k[48], v[FRESH_VLEN], buf[FRESH_VLEN];
@@ -757,6 +769,298 @@ static void no_read_returns_a_value_older_than_an_acknowledged_put(void **state)
 	history_free(h);
 }
 
+/* ---- re-entry from callbacks and shared outcomes (issue 11) ----------------------- */
+
+/* Runs fn(arg) on a thread and waits at most 10 s for it: a deadlock fails the test
+ * with a message instead of hanging ctest (the stuck thread is left behind). */
+struct bounded_run {
+	void (*fn)(void *);
+	void *arg;
+	sem_t done;
+};
+
+static void *bounded_main(void *arg)
+{
+	struct bounded_run *b = arg;
+	b->fn(b->arg);
+	sem_post(&b->done);
+	return NULL;
+}
+
+static int run_bounded(void (*fn)(void *), void *arg)
+{
+	struct bounded_run *b = calloc(1, sizeof(*b)); /* leaked if the thread is stuck */
+	assert_non_null(b);
+	b->fn = fn;
+	b->arg = arg;
+	sem_init(&b->done, 0, 0);
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, bounded_main, b), 0);
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 10;
+	int rc;
+	while ((rc = sem_timedwait(&b->done, &ts)) != 0 && errno == EINTR)
+		;
+	if (rc != 0) {
+		pthread_detach(th);
+		return -1;
+	}
+	pthread_join(th, NULL);
+	sem_destroy(&b->done);
+	free(b);
+	return 0;
+}
+
+struct reentry {
+	hc_cache *c;
+	const char *key;   /* what the outer call reads */
+	const char *inner; /* what its callback gets */
+	int outer_rc, inner_rc;
+	char got[32];
+	size_t len;
+};
+
+static void reentry_get(struct reentry *r)
+{
+	r->inner_rc = hc_get(r->c, r->inner, strlen(r->inner), r->got, sizeof(r->got), &r->len);
+}
+
+static void reentry_read_cb(const void *val, size_t vlen, void *arg)
+{
+	(void)val;
+	(void)vlen;
+	reentry_get(arg);
+}
+
+static void reentry_batch_cb(size_t i, int rc, const void *val, size_t vlen, void *arg)
+{
+	(void)i;
+	(void)val;
+	(void)vlen;
+	if (rc == 0)
+		reentry_get(arg);
+}
+
+static void reentry_read(void *arg)
+{
+	struct reentry *r = arg;
+	r->outer_rc = hc_read(r->c, r->key, strlen(r->key), reentry_read_cb, r);
+}
+
+static void reentry_batch(void *arg)
+{
+	struct reentry *r = arg;
+	const void *keys[1] = {r->key};
+	size_t klens[1] = {strlen(r->key)};
+	r->outer_rc = hc_read_batch(r->c, 1, keys, klens, reentry_batch_cb, r);
+}
+
+/* Regression (issue 11, defect 1): a callback delivering a loaded value that gets the
+ * same key waited forever on its own flight. */
+static void a_callback_can_get_the_key_it_is_delivered(void **state)
+{
+	(void)state;
+	void (*runs[2])(void *) = {reentry_read, reentry_batch};
+	for (int i = 0; i < 2; i++) {
+		struct fake_store *fs = fs_new();
+		hc_cache *c = open_with_store(fs, 8u << 20, 4, 64 << 10);
+		fs_seed(fs, "k", "v-of-k", 6);
+		struct reentry r = {.c = c, .key = "k", .inner = "k"};
+		if (run_bounded(runs[i], &r) != 0)
+			fail_msg("%s: the callback's hc_get of the delivered key deadlocked",
+			         i == 0 ? "hc_read" : "hc_read_batch");
+		assert_int_equal(r.outer_rc, 0);
+		assert_int_equal(r.inner_rc, 0);
+		assert_int_equal(r.len, 6);
+		assert_memory_equal(r.got, "v-of-k", 6);
+		hc_close(c);
+	}
+}
+
+/* Each load holds on until both keys' loads run (or 5 s pass). */
+static void cycle_hook(struct fake_store *fs, const void *key, size_t klen)
+{
+	(void)key;
+	(void)klen;
+	wait_until(two_loads_running, fs, 5000);
+}
+
+static void *reentry_read_thread(void *arg)
+{
+	reentry_read(arg);
+	return NULL;
+}
+
+static void cycle_pair(void *arg)
+{
+	struct reentry *r = arg;
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, reentry_read_thread, &r[1]), 0);
+	reentry_read(&r[0]);
+	pthread_join(th, NULL);
+}
+
+/* Regression (issue 11, defect 1): two loaders whose callbacks get each other's key
+ * waited on each other's flight forever. */
+static void two_loaders_whose_callbacks_get_each_others_key_finish(void **state)
+{
+	(void)state;
+	struct fake_store *fs;
+	hc_cache *c = open_two_keys(&fs, cycle_hook);
+	struct reentry r[2] = {{.c = c, .key = "key-a", .inner = "key-b"},
+	                       {.c = c, .key = "key-b", .inner = "key-a"}};
+	if (run_bounded(cycle_pair, r) != 0)
+		fail_msg("two loaders reading each other's key from their callbacks deadlocked");
+	fs->hook = NULL;
+	assert_int_equal(atomic_load(&fs->max_active), 2); /* the loads did overlap */
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(r[i].outer_rc, 0);
+		assert_int_equal(r[i].inner_rc, 0);
+		assert_memory_equal(r[i].got, r[i].inner[4] == 'a' ? "value-a" : "value-b", 7);
+	}
+	hc_close(c);
+}
+
+/*
+ * Regression (issue 11, defect 4): FLIGHT_THREADS concurrent gets of a key whose load
+ * does not install (absent, failing, or larger than max_entry) cost one load each in
+ * turn: every waiter became the next loader. The loader's outcome must reach every
+ * waiter: one load, the same answer for all.
+ */
+static void flight_outcome_is_shared(const char *key, int fail, size_t vlen, int want_rc)
+{
+	struct fake_store *fs = fs_new();
+	hc_cache *c = open_with_store(fs, 8u << 20, 4, 16 << 10);
+	char *val = malloc(vlen ? vlen : 1);
+	assert_non_null(val);
+	memset(val, 'x', vlen);
+	if (vlen > 0)
+		fs_seed(fs, key, val, vlen);
+	fs->load_fail = fail;
+	fs->hook = flight_hook;
+	fs->hook_arg = c;
+	struct flight_test ft = {.c = c, .key = key};
+	run_flight(&ft);
+	long loads = fs_key_loads(fs, key, strlen(key));
+	print_message("%s: %ld loads for %d concurrent gets\n", key, loads, FLIGHT_THREADS);
+	for (int i = 0; i < FLIGHT_THREADS; i++) {
+		assert_int_equal(ft.rc[i], want_rc);
+		if (want_rc == HC_ERANGE)
+			assert_int_equal(ft.len[i], vlen);
+	}
+	assert_int_equal(loads, 1);
+	assert_int_equal(stats_of(c).load_waits, FLIGHT_THREADS - 1);
+	free(val);
+	hc_close(c);
+}
+
+static void waiters_share_a_not_found(void **state)
+{
+	(void)state;
+	flight_outcome_is_shared("absent-key", 0, 0, HC_ENOTFOUND);
+}
+
+static void waiters_share_a_load_error(void **state)
+{
+	(void)state;
+	flight_outcome_is_shared("failing-key", HC_EIO, 9, HC_EIO);
+}
+
+static void waiters_share_a_value_too_large_to_cache(void **state)
+{
+	(void)state;
+	/* 20 KiB > max_entry 16 KiB: stored, read through, never installed; each getter's
+	 * 32-byte buffer is too small, so each gets HC_ERANGE with the size. */
+	flight_outcome_is_shared("large-key", 0, 20 << 10, HC_ERANGE);
+}
+
+/* Finds a key other than key that falls in key's stripe. */
+static void same_stripe_key(hc_cache *c, const char *key, char *out, size_t cap)
+{
+	struct stripe *mine = stripe_of_key(c, key, strlen(key));
+	for (int i = 0; i < 1000000; i++) {
+		int n = snprintf(out, cap, "neighbour-%d", i);
+		if (stripe_of_key(c, out, (size_t)n) == mine)
+			return;
+	}
+	fail_msg("no key shares %s's stripe", key);
+}
+
+/* A 1 MiB one-shard cache over a fresh fake store holding k = v1 ('1's), with every
+ * load of k held at g. */
+static hc_cache *open_held(struct fake_store **fsp, struct gate *g, const char *k)
+{
+	struct fake_store *fs = fs_new();
+	hc_cache *c = open_with_store(fs, 1u << 20, 1, 16 << 10);
+	char v1[FRESH_VLEN];
+	fill_value(v1, '1');
+	fs_seed(fs, k, v1, sizeof(v1));
+	gate_init(g, k);
+	fs->hook = gate_hook;
+	fs->hook_arg = g;
+	*fsp = fs;
+	return c;
+}
+
+/* Regression (issue 11, defect 4): a write of any key of a stripe discarded every load
+ * of the stripe in flight, so a hot key made 1/1024th of the key space uncacheable. */
+static void a_write_of_another_key_does_not_discard_a_load(void **state)
+{
+	(void)state;
+	struct fake_store *fs;
+	struct gate g;
+	const char *k = "loaded-key";
+	hc_cache *c = open_held(&fs, &g, k);
+	char other[48];
+	same_stripe_key(c, k, other, sizeof(other));
+	struct held_get a = {.c = c, .key = k};
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, held_getter, &a), 0);
+	gate_wait(&g);
+	assert_int_equal(hc_put(c, other, strlen(other), "w", 1), 0);
+	sem_post(&g.proceed);
+	pthread_join(th, NULL);
+	fs->hook = NULL;
+	assert_int_equal(a.rc, 0);
+	if (!in_memory(c, k, strlen(k)))
+		fail_msg("a put of %s (same stripe) discarded the load of %s", other, k);
+	gate_destroy(&g);
+	hc_close(c);
+}
+
+/* A get that starts after a put returned must not take the outcome of a load that read
+ * the store before the put (it would return the old value). */
+static void a_get_after_a_put_does_not_share_a_stale_load(void **state)
+{
+	(void)state;
+	struct fake_store *fs;
+	struct gate g;
+	const char *k = "fresh-key";
+	hc_cache *c = open_held(&fs, &g, k);
+	char v2[FRESH_VLEN];
+	fill_value(v2, '2');
+	struct held_get a = {.c = c, .key = k}, b = {.c = c, .key = k};
+	pthread_t ta, tb;
+	assert_int_equal(pthread_create(&ta, NULL, held_getter, &a), 0);
+	gate_wait(&g); /* A's load has read v1 */
+	assert_int_equal(hc_put(c, k, strlen(k), v2, sizeof(v2)), 0);
+	assert_true(evict_by_pressure(c, k, 0) > 0);
+	fs->hook = NULL; /* B's own load, if it makes one, is not held */
+	assert_int_equal(pthread_create(&tb, NULL, held_getter, &b), 0);
+	usleep(50000); /* B is waiting on A's flight now, if it joined it */
+	sem_post(&g.proceed);
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	assert_int_equal(a.rc, 0);
+	assert_int_equal(a.got[0], '1');
+	assert_int_equal(b.rc, 0);
+	if (b.got[0] != '2')
+		fail_msg("a get that began after the put returned got '%c'", b.got[0]);
+	gate_destroy(&g);
+	hc_close(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -767,6 +1071,13 @@ int main(void)
 		cmocka_unit_test(stale_load_that_overlapped_a_put_in_flight_is_not_installed),
 		cmocka_unit_test(stale_load_is_not_installed_after_delete),
 		cmocka_unit_test(no_read_returns_a_value_older_than_an_acknowledged_put),
+		cmocka_unit_test(a_callback_can_get_the_key_it_is_delivered),
+		cmocka_unit_test(two_loaders_whose_callbacks_get_each_others_key_finish),
+		cmocka_unit_test(waiters_share_a_not_found),
+		cmocka_unit_test(waiters_share_a_load_error),
+		cmocka_unit_test(waiters_share_a_value_too_large_to_cache),
+		cmocka_unit_test(a_write_of_another_key_does_not_discard_a_load),
+		cmocka_unit_test(a_get_after_a_put_does_not_share_a_stale_load),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,8 @@
 /*
- * Setup shared by the cmocka tests that open a RocksDB-backed cache in a scratch
- * directory (test_kel, test_oom): the directory as the group's setup and teardown, and
- * hc_open over it. Header-only (static functions), so a test needs no extra source.
+ * Setup shared by the cmocka tests: a cache-only cache; a RocksDB-backed cache in a
+ * scratch directory (test_kel, test_oom): the directory as the group's setup and
+ * teardown, and hc_open over it; stats, a clock and a generator. Header-only (static
+ * functions), so a test needs no extra source.
  *
  * Test-only; main thread (cmocka's setup, teardown and test bodies).
  */
@@ -14,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -54,6 +56,46 @@ static inline hc_cache *testutil_open_rocks(const char *dir, const char *durabil
 	if (rc != 0)
 		fail_msg("hc_open: %s: %s", hc_strerror(rc), hc_last_error());
 	return c;
+}
+
+/* Opens a cache-only cache; fails the test if it cannot. */
+static inline hc_cache *testutil_open_mem(uint64_t limit, uint32_t shards, uint64_t max_entry)
+{
+	struct hc_config cfg;
+	hc_config_default(&cfg);
+	cfg.backing_mode = HC_BACKING_NONE;
+	cfg.memory_limit = limit;
+	cfg.shards = shards;
+	cfg.max_entry = max_entry;
+	hc_cache *c = NULL;
+	int rc = hc_open(&cfg, &c);
+	if (rc != 0)
+		fail_msg("hc_open: %s: %s", hc_strerror(rc), hc_last_error());
+	return c;
+}
+
+static inline struct hc_stats testutil_stats(hc_cache *c)
+{
+	struct hc_stats st;
+	assert_int_equal(hc_stats(c, &st), 0);
+	return st;
+}
+
+static inline uint64_t testutil_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* xorshift64: a test's cheap, seeded, reproducible generator. */
+static inline uint64_t testutil_xorshift(uint64_t *s)
+{
+	uint64_t x = *s;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return *s = x;
 }
 
 #endif

@@ -96,6 +96,8 @@ pub struct Stats {
     pub keystate_misses: u64,
     pub keystate_entries: u64,
     pub keystate_evictions: u64,
+    /// reclamation polls given up because membarrier failed
+    pub reclaim_failures: u64,
 }
 
 /// One shard's figures (`struct hc_shard_stats`, mirrored `#[repr(C)]`).

@@ -247,7 +247,8 @@ mod tests {
         assert_eq!(off!(hc_config, create_if_missing), 1088);
         assert_eq!(off!(hc_config, key_file), 1092);
 
-        assert_eq!(size_of::<hc_stats>(), 232);
+        assert_eq!(size_of::<hc_stats>(), 240);
+        assert_eq!(off!(hc_stats, reclaim_failures), 232);
         assert_eq!(off!(hc_stats, store_corrupt), 136);
         assert_eq!(off!(hc_stats, store_sst_bytes), 168);
         assert_eq!(off!(hc_stats, load_not_found), 176);

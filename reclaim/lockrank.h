@@ -1,0 +1,82 @@
+/*
+ * Lock ranks, checked in debug and sanitizer builds (HC_LOCK_RANKS; jemalloc's
+ * witness.h on a small scale). Every mutex the cache keeps has a rank, and a thread
+ * takes mutexes in increasing rank only: stripe write mutex (1) before shard mutex (2)
+ * before stripe flight mutex (3); the reclamation poll mutex (4) and the registration
+ * mutex (5) are leaves. Taking a mutex while holding one of the same or a higher rank
+ * could deadlock against a thread that takes them in order, so it aborts with the
+ * ranks named, in the build that tests run, instead of hanging one day in production.
+ *
+ * A per-thread word holds one bit per rank held; release builds compile it all away.
+ * Two mutexes of one rank are never held at once (a stripe's write mutex is the only
+ * rank-1 mutex a thread holds, and so on), which the check enforces too.
+ */
+#ifndef HC_RECLAIM_LOCKRANK_H
+#define HC_RECLAIM_LOCKRANK_H
+
+#include <pthread.h>
+
+enum lock_rank {
+	RANK_STRIPE_WRITE = 1,
+	RANK_SHARD = 2,
+	RANK_STRIPE = 3,
+	RANK_POLL = 4,
+	RANK_REGISTRY = 5,
+};
+
+#ifdef HC_LOCK_RANKS
+/* Bit r set: the thread holds its rank-r mutex. */
+extern _Thread_local unsigned lockrank_held;
+/* Aborts: rank taken out of order (held is the word at the time). */
+void lockrank_violation(unsigned rank, unsigned held);
+
+static inline void lockrank_before(unsigned rank)
+{
+	if (lockrank_held >> rank)
+		lockrank_violation(rank, lockrank_held);
+}
+static inline void lockrank_acquired(unsigned rank)
+{
+	lockrank_held |= 1u << rank;
+}
+static inline void lockrank_released(unsigned rank)
+{
+	lockrank_held &= ~(1u << rank);
+}
+#else
+static inline void lockrank_before(unsigned rank)
+{
+	(void)rank;
+}
+static inline void lockrank_acquired(unsigned rank)
+{
+	(void)rank;
+}
+static inline void lockrank_released(unsigned rank)
+{
+	(void)rank;
+}
+#endif
+
+/* pthread_mutex_lock with the rank check. Blocking. */
+static inline void rank_lock(pthread_mutex_t *m, unsigned rank)
+{
+	lockrank_before(rank);
+	pthread_mutex_lock(m);
+	lockrank_acquired(rank);
+}
+/* pthread_mutex_trylock: never blocks, so no order to check; 0 when taken. */
+static inline int rank_trylock(pthread_mutex_t *m, unsigned rank)
+{
+	int rc = pthread_mutex_trylock(m);
+	if (rc == 0)
+		lockrank_acquired(rank);
+	return rc;
+}
+static inline void rank_unlock(pthread_mutex_t *m, unsigned rank)
+{
+	lockrank_released(rank);
+	pthread_mutex_unlock(m);
+}
+
+#endif
