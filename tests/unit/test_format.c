@@ -142,7 +142,7 @@ static void listing(const char *path, char *out, size_t cap)
 	for (int i = 0; i < n; i++) {
 		char p[600];
 		struct stat st;
-		snprintf(p, sizeof p, "%s/%s", path, names[i]);
+		snprintf(p, sizeof p, "%.300s/%.255s", path, names[i]);
 		if (stat(p, &st) != 0)
 			continue;
 		o += (size_t)snprintf(out + o, cap - o, "%s %lld %lld.%09ld\n", names[i],
