@@ -147,12 +147,17 @@ static void run_child(struct point *p, const char *path, uint64_t *report, size_
 	if (pid < 0)
 		die("fork: %s", strerror(errno));
 	if (pid == 0) {
+		/* A fresh process (exec): RocksDB's background threads do not survive a fork,
+		 * and the parent has had stores open, so a forked child would wait for ever
+		 * on its first flush. */
 		close(fds[0]);
-		if (strcmp(p->kind, "wal") == 0)
-			child_wal(fds[1], path, p->dur, p->wal_mib);
-		else
-			child_kel(fds[1], path, p->events);
-		_exit(0);
+		char fd[16], count[32];
+		snprintf(fd, sizeof fd, "%d", fds[1]);
+		snprintf(count, sizeof count, "%llu", (unsigned long long)(strcmp(p->kind, "wal") == 0
+		                                                      ? p->wal_mib : p->events));
+		execl("/proc/self/exe", "recovery_bench", "--child", p->kind, p->dur, count, path, fd,
+		      (char *)NULL);
+		_exit(127);
 	}
 	close(fds[1]);
 	size_t want = n * sizeof *report, got = 0;
@@ -223,6 +228,16 @@ static void measure(struct point *p)
 
 int main(int argc, char **argv)
 {
+	if (argc == 7 && strcmp(argv[1], "--child") == 0) {
+		/* --child KIND DURABILITY N PATH FD: run_child's exec'd child. */
+		int fd = atoi(argv[6]);
+		uint64_t n = strtoull(argv[4], NULL, 10);
+		if (strcmp(argv[2], "wal") == 0)
+			child_wal(fd, argv[5], argv[3], n);
+		else
+			child_kel(fd, argv[5], n);
+		return 0;
+	}
 	bool quick = false, json = false;
 	for (int i = 1; i < argc; i++) {
 		const char *v;
