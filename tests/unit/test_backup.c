@@ -27,20 +27,6 @@
 #define WRITERS 2
 #define PRE01 "EJe_sKQb1otKrz6COIL8VFvBv3DEFvtKaVFGn1vm0IlL"
 
-static char dir[256];
-
-static int setup(void **state)
-{
-	(void)state;
-	return testutil_dir_make(dir, sizeof dir, "hc-backup");
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	return testutil_dir_remove(dir);
-}
-
 struct writer {
 	hc_cache *c;
 	int id;
@@ -95,10 +81,10 @@ static void checkpoint_under_load_holds_every_acknowledged_write(void **state)
 {
 	(void)state;
 	char db[300], key[300], copy[300], copy_key[300];
-	snprintf(db, sizeof db, "%s/db", dir);
-	snprintf(key, sizeof key, "%s/db.key", dir);
-	snprintf(copy, sizeof copy, "%s/copy", dir);
-	snprintf(copy_key, sizeof copy_key, "%s/copy.key", dir);
+	snprintf(db, sizeof db, "%s/db", testutil_dir);
+	snprintf(key, sizeof key, "%s/db.key", testutil_dir);
+	snprintf(copy, sizeof copy, "%s/copy", testutil_dir);
+	snprintf(copy_key, sizeof copy_key, "%s/copy.key", testutil_dir);
 	hc_cache *c = open_at(db, key, 1);
 	static unsigned char kel[1 << 14];
 	size_t kel_len = vectors_read("01_direct_mode_coe_icp_rot_ixn.cesr", kel, sizeof kel);
@@ -156,10 +142,10 @@ static void checkpoint_refuses_existing_targets_and_copies_key_only_when_asked(v
 {
 	(void)state;
 	char db[300], key[300], copy[300], other[300];
-	snprintf(db, sizeof db, "%s/db", dir);
-	snprintf(key, sizeof key, "%s/db.key", dir);
-	snprintf(copy, sizeof copy, "%s/copy", dir);
-	snprintf(other, sizeof other, "%s/other", dir);
+	snprintf(db, sizeof db, "%s/db", testutil_dir);
+	snprintf(key, sizeof key, "%s/db.key", testutil_dir);
+	snprintf(copy, sizeof copy, "%s/copy", testutil_dir);
+	snprintf(other, sizeof other, "%s/other", testutil_dir);
 	hc_cache *c = open_at(db, key, 1);
 	assert_int_equal(hc_put(c, "k", 1, "v", 1), 0);
 	assert_int_equal(hc_checkpoint(c, copy, NULL), 0);
@@ -190,7 +176,7 @@ static void checkpoint_without_store_is_enotsup(void **state)
 	assert_int_equal(hc_config_set(&cfg, "backing.mode", "none", err, sizeof err), 0);
 	hc_cache *c = NULL;
 	assert_int_equal(hc_open(&cfg, &c), 0);
-	snprintf(path, sizeof path, "%s/nothing", dir);
+	snprintf(path, sizeof path, "%s/nothing", testutil_dir);
 	assert_int_equal(hc_checkpoint(c, path, NULL), HC_ENOTSUP);
 	hc_close(c);
 }
@@ -199,12 +185,12 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(checkpoint_under_load_holds_every_acknowledged_write,
-		                                setup, teardown),
+		                                testutil_setup, testutil_teardown),
 		cmocka_unit_test_setup_teardown(
-			checkpoint_refuses_existing_targets_and_copies_key_only_when_asked, setup,
-			teardown),
-		cmocka_unit_test_setup_teardown(checkpoint_without_store_is_enotsup, setup,
-		                                teardown),
+			checkpoint_refuses_existing_targets_and_copies_key_only_when_asked, testutil_setup,
+			testutil_teardown),
+		cmocka_unit_test_setup_teardown(checkpoint_without_store_is_enotsup, testutil_setup,
+		                                testutil_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -28,20 +28,6 @@
 #define PRE01 "EJe_sKQb1otKrz6COIL8VFvBv3DEFvtKaVFGn1vm0IlL"
 #define NVALUES 20
 
-static char dir[256];
-
-static int setup(void **state)
-{
-	(void)state;
-	return testutil_dir_make(dir, sizeof dir, "hc-format");
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	return testutil_dir_remove(dir);
-}
-
 static size_t value_of(int i, char *buf)
 {
 	return (size_t)snprintf(buf, 128, "value %d of the 0.2.0 fixture, %.*s", i, i,
@@ -155,10 +141,10 @@ static void copy_fixture(char *db, size_t cap)
 {
 	const char *src = getenv("HC_SOURCE");
 	char cmd[1400];
-	snprintf(db, cap, "%s/db", dir);
+	snprintf(db, cap, "%s/db", testutil_dir);
 	snprintf(cmd, sizeof cmd, "cp -r '%s/tests/data/store-0.2/db' '%s/db' && "
 	         "cp '%s/tests/data/store-0.2/db.key' '%s/db.key' && chmod 600 '%s/db.key'",
-	         src ? src : HC_SOURCE_DIR, dir, src ? src : HC_SOURCE_DIR, dir, dir);
+	         src ? src : HC_SOURCE_DIR, testutil_dir, src ? src : HC_SOURCE_DIR, testutil_dir, testutil_dir);
 	assert_int_equal(system(cmd), 0);
 }
 
@@ -175,7 +161,7 @@ static void other_format_is_refused_untouched(void **state)
 {
 	(void)state;
 	char db[300], before[8192], after[8192];
-	snprintf(db, sizeof db, "%s/db", dir);
+	snprintf(db, sizeof db, "%s/db", testutil_dir);
 	fill(db);
 	struct backing *b = open_backing(db);
 	const unsigned char v99[4] = {99, 0, 0, 0};
@@ -194,7 +180,7 @@ static void unstamped_store_is_stamped_format_1(void **state)
 {
 	(void)state;
 	char db[300];
-	snprintf(db, sizeof db, "%s/db", dir);
+	snprintf(db, sizeof db, "%s/db", testutil_dir);
 	fill(db);
 	struct backing *b = open_backing(db);
 	assert_int_equal(backing_delete(b, BACKING_META, "format", 6), 0);
@@ -209,7 +195,7 @@ int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "--make-fixture") == 0) {
 		/* Writes a new fixture store at argv[2] (which must not exist). */
-		snprintf(dir, sizeof dir, "%s", argv[2]);
+		snprintf(testutil_dir, sizeof testutil_dir, "%s", argv[2]);
 		char db[300];
 		snprintf(db, sizeof db, "%s/db", argv[2]);
 		fill(db);
@@ -217,11 +203,11 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(store_of_0_2_0_opens_and_reads_back, setup,
-		                                teardown),
-		cmocka_unit_test_setup_teardown(other_format_is_refused_untouched, setup, teardown),
-		cmocka_unit_test_setup_teardown(unstamped_store_is_stamped_format_1, setup,
-		                                teardown),
+		cmocka_unit_test_setup_teardown(store_of_0_2_0_opens_and_reads_back, testutil_setup,
+		                                testutil_teardown),
+		cmocka_unit_test_setup_teardown(other_format_is_refused_untouched, testutil_setup, testutil_teardown),
+		cmocka_unit_test_setup_teardown(unstamped_store_is_stamped_format_1, testutil_setup,
+		                                testutil_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

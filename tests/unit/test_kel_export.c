@@ -20,20 +20,6 @@
 #include "tests/unit/testutil.h"
 #include "tests/unit/vectors.h"
 
-static char dir[256];
-
-static int setup(void **state)
-{
-	(void)state;
-	return testutil_dir_make(dir, sizeof dir, "hc-kel-export");
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	return testutil_dir_remove(dir);
-}
-
 struct sink {
 	unsigned char buf[1 << 16];
 	size_t len;
@@ -127,7 +113,7 @@ static void keripy_weighted_kels_round_trip(void **state)
 static void unknown_prefix_and_bad_arguments(void **state)
 {
 	(void)state;
-	hc_cache *c = testutil_open_rocks(dir, "none", 16u << 20);
+	hc_cache *c = testutil_open_rocks(testutil_dir, "none", 16u << 20);
 	static struct sink s;
 	uint64_t out = 7;
 	assert_int_equal(hc_kel_export(c, "EJe_sKQb1otKrz6COIL8VFvBv3DEFvtKaVFGn1vm0IlL", collect,
@@ -156,7 +142,7 @@ static int note_prefix(const char *prefix, void *arg)
 static void keystate_foreach_lists_every_identifier(void **state)
 {
 	(void)state;
-	hc_cache *c = testutil_open_rocks(dir, "none", 16u << 20);
+	hc_cache *c = testutil_open_rocks(testutil_dir, "none", 16u << 20);
 	static unsigned char in[1 << 16];
 	const char *files[] = {"07_weighted_wes_kel.cesr", "01_direct_mode_coe_icp_rot_ixn.cesr",
 	                       "04_replay_deb_weighted_kel.cesr"};
@@ -183,11 +169,11 @@ static void keystate_foreach_lists_every_identifier(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(keripy_direct_mode_round_trips, setup, teardown),
-		cmocka_unit_test_setup_teardown(keripy_weighted_kels_round_trip, setup, teardown),
-		cmocka_unit_test_setup_teardown(unknown_prefix_and_bad_arguments, setup, teardown),
-		cmocka_unit_test_setup_teardown(keystate_foreach_lists_every_identifier, setup,
-		                                teardown),
+		cmocka_unit_test_setup_teardown(keripy_direct_mode_round_trips, testutil_setup, testutil_teardown),
+		cmocka_unit_test_setup_teardown(keripy_weighted_kels_round_trip, testutil_setup, testutil_teardown),
+		cmocka_unit_test_setup_teardown(unknown_prefix_and_bad_arguments, testutil_setup, testutil_teardown),
+		cmocka_unit_test_setup_teardown(keystate_foreach_lists_every_identifier, testutil_setup,
+		                                testutil_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

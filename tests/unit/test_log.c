@@ -18,20 +18,6 @@
 #include "hotcache.h"
 #include "tests/unit/testutil.h"
 
-static char dir[256];
-
-static int setup(void **state)
-{
-	(void)state;
-	return testutil_dir_make(dir, sizeof dir, "hc-log");
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	return testutil_dir_remove(dir);
-}
-
 struct logged {
 	int n, level;
 	char msg[512];
@@ -50,7 +36,7 @@ static hc_cache *open_in(const char *name, hc_log_fn fn, void *arg)
 	struct hc_config cfg;
 	char err[256], path[300];
 	assert_int_equal(hc_config_default(&cfg), 0);
-	snprintf(path, sizeof path, "%s/%s", dir, name);
+	snprintf(path, sizeof path, "%s/%s", testutil_dir, name);
 	assert_int_equal(hc_config_set(&cfg, "backing.mode", "rocksdb", err, sizeof err), 0);
 	assert_int_equal(hc_config_set(&cfg, "backing.path", path, err, sizeof err), 0);
 	assert_int_equal(hc_config_set(&cfg, "backing.durability", "none", err, sizeof err), 0);
@@ -70,7 +56,7 @@ static void nothing_on_stderr_or_stdout(void **state)
 {
 	(void)state;
 	char out[300];
-	snprintf(out, sizeof out, "%s/out", dir);
+	snprintf(out, sizeof out, "%s/out", testutil_dir);
 	fflush(stdout);
 	fflush(stderr);
 	int fd = open(out, O_CREAT | O_TRUNC | O_WRONLY, 0600);
@@ -133,9 +119,9 @@ static void new_key_is_reported_through_log_fn(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(nothing_on_stderr_or_stdout, setup, teardown),
-		cmocka_unit_test_setup_teardown(new_key_is_reported_through_log_fn, setup,
-		                                teardown),
+		cmocka_unit_test_setup_teardown(nothing_on_stderr_or_stdout, testutil_setup, testutil_teardown),
+		cmocka_unit_test_setup_teardown(new_key_is_reported_through_log_fn, testutil_setup,
+		                                testutil_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -36,6 +36,25 @@ static inline int testutil_dir_remove(const char *dir)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
+/*
+ * A scratch directory for each test of a group: pass testutil_setup and
+ * testutil_teardown to cmocka_unit_test_setup_teardown; the test finds the directory's
+ * path in testutil_dir. (unused: not every test including this header has a group.)
+ */
+static char testutil_dir[256] __attribute__((unused));
+
+static inline int testutil_setup(void **state)
+{
+	(void)state;
+	return testutil_dir_make(testutil_dir, sizeof testutil_dir, "hc-test");
+}
+
+static inline int testutil_teardown(void **state)
+{
+	(void)state;
+	return testutil_dir_remove(testutil_dir);
+}
+
 /* Opens a cache over the RocksDB store <dir>/db (created if missing) with the given
  * backing.durability, memory limit and 64 KiB entries; fails the test if it cannot. */
 static inline hc_cache *testutil_open_rocks(const char *dir, const char *durability,
