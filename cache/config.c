@@ -3,7 +3,9 @@
  * strings, with one set of rules for all three.
  *
  * Rules (the README's key table is generated from the `keys` table below):
- *  - Keys are `section.key`, lower case, each at most once per file. Unknown sections and
+ *  - Keys are `section.key`, lower case, each at most once per file (the prefix lists
+ *    keri.own and keri.witness excepted: each line adds to the list, "" clears it,
+ *    since a config line holds only four prefixes). Unknown sections and
  *    keys, values that do not parse, values outside the key's range and lines libinih
  *    cannot parse are errors (HC_ECONFIG). The first error wins and is reported as
  *    "FILE:LINE: section.key: what is wrong (allowed RANGE)".
@@ -53,12 +55,13 @@
 #define MSG_MAX HC_ERROR_MAX
 
 enum key_type { T_SIZE, T_COUNT, T_SHARDS, T_MODE, T_DURABILITY, T_BOOL, T_PATH, T_OPEN,
-                T_LOG_LEVEL };
+                T_LOG_LEVEL, T_PREFIXES };
 
 enum key_id {
 	K_MEMORY_LIMIT, K_SHARDS, K_MAX_ENTRY, K_EXPECTED_ENTRIES,
 	K_MODE, K_PATH, K_DURABILITY, K_BLOCK_CACHE, K_WRITE_BUFFER, K_CREATE,
-	K_KEY_FILE, K_OPEN, K_LOG_LEVEL, K_LOG_DIR, K_KEY_FILE_PERMISSIVE, K_COUNT
+	K_KEY_FILE, K_OPEN, K_LOG_LEVEL, K_LOG_DIR, K_KEY_FILE_PERMISSIVE,
+	K_KERI_OWN, K_KERI_WITNESS, K_ESCROW_LIMIT, K_ESCROW_TIMEOUT, K_COUNT
 };
 
 struct key_desc {
@@ -91,6 +94,13 @@ static const struct key_desc keys[K_COUNT] = {
 	[K_LOG_DIR]          = KEY("backing", "log_dir", T_PATH, store_log_dir, 0, 0),
 	[K_KEY_FILE_PERMISSIVE] = KEY("crypto", "key_file_permissive", T_BOOL,
 	                              key_file_permissive, 0, 1),
+	[K_KERI_OWN]         = KEY("keri", "own", T_PREFIXES, keri_own, 0, HC_KERI_LOCAL_MAX),
+	[K_KERI_WITNESS]     = KEY("keri", "witness", T_PREFIXES, keri_witness, 0,
+	                           HC_KERI_LOCAL_MAX),
+	[K_ESCROW_LIMIT]     = KEY("keri", "escrow_limit", T_SIZE, keri_escrow_limit, 64 * KIB,
+	                           TIB),
+	[K_ESCROW_TIMEOUT]   = KEY("keri", "escrow_timeout", T_COUNT, keri_escrow_timeout, 1,
+	                           UINT64_C(100000000)),
 };
 
 static const char *const mode_names[] = { [HC_BACKING_NONE] = "none",
@@ -151,6 +161,8 @@ static void config_defaults(struct hc_config *cfg)
 	cfg->block_cache = 32 * MIB;
 	cfg->write_buffer = 32 * MIB;
 	cfg->create_if_missing = 1;
+	cfg->keri_escrow_limit = 16 * MIB;
+	cfg->keri_escrow_timeout = 3600; /* keripy's EscrowTimeoutPS */
 }
 
 /* Any thread. */
@@ -252,6 +264,10 @@ static void range_text(const struct key_desc *k, char *out, size_t cap)
 		break;
 	case T_PATH:
 		snprintf(out, cap, "a path shorter than %u bytes", HC_PATH_MAX);
+		break;
+	case T_PREFIXES:
+		snprintf(out, cap, "comma-separated 44-character qb64 prefixes, at most %u; "
+		         "each line adds, \"\" clears", HC_KERI_LOCAL_MAX);
 		break;
 	}
 }
@@ -372,6 +388,60 @@ static int word_index(const char *s, size_t len, const char *const *names, int n
 	return -1;
 }
 
+/* Appends the prefixes of s[0..len) to the list text in field (a list key adds to what
+ * is there; an empty value clears it). 0, or -1 with the detail in msg. */
+static int add_prefixes(char *field, const char *s, size_t len, char *msg, size_t cap)
+{
+	char out[HC_KERI_LOCAL_TEXT];
+	size_t o = strnlen(field, HC_KERI_LOCAL_TEXT - 1);
+	unsigned n = o ? 1 : 0;
+
+	if (len >= 2 && s[0] == '"' && s[len - 1] == '"') {
+		s++;
+		len -= 2;
+	}
+	if (len == 0) {
+		memset(field, 0, HC_KERI_LOCAL_TEXT);
+		return 0;
+	}
+	memcpy(out, field, o);
+	for (size_t i = 0; i < o; i++)
+		n += out[i] == ',';
+	for (size_t p = 0; p < len;) {
+		while (p < len && (s[p] == ' ' || s[p] == '\t' || s[p] == ','))
+			p++;
+		size_t b = p;
+		while (p < len && s[p] != ',' && s[p] != ' ' && s[p] != '\t')
+			p++;
+		if (p == b)
+			break;
+		char q[300];
+		quote(s + b, p - b, q, sizeof q);
+		if (p - b != 44 || !strchr("BDEFIJ", s[b])) {
+			snprintf(msg, cap, "'%s' is not a 44-character qb64 prefix", q);
+			return -1;
+		}
+		for (size_t i = b; i < p; i++)
+			if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_') {
+				snprintf(msg, cap, "'%s' is not base64url", q);
+				return -1;
+			}
+		if (n >= HC_KERI_LOCAL_MAX) {
+			snprintf(msg, cap, "more than %u prefixes", HC_KERI_LOCAL_MAX);
+			return -1;
+		}
+		if (o)
+			out[o++] = ',';
+		memcpy(out + o, s + b, 44);
+		o += 44;
+		n++;
+	}
+	out[o] = '\0';
+	memset(field, 0, HC_KERI_LOCAL_TEXT);
+	memcpy(field, out, o + 1);
+	return 0;
+}
+
 static bool is_pow2(uint64_t v)
 {
 	return v != 0 && (v & (v - 1)) == 0;
@@ -471,6 +541,8 @@ static int set_value(const struct key_desc *k, const char *s, size_t len,
 		memcpy(field, s, len);
 		memset(field + len, 0, HC_PATH_MAX - len);
 		return 0;
+	case T_PREFIXES:
+		return add_prefixes(field, s, len, msg, cap);
 	}
 	return -1;
 }
@@ -488,9 +560,9 @@ static const struct key_desc *find_key(const char *section, const char *name)
 
 static bool known_section(const char *s, size_t len)
 {
-	static const char *const sections[] = { "cache", "backing", "crypto" };
+	static const char *const sections[] = { "cache", "backing", "crypto", "keri" };
 
-	for (unsigned i = 0; i < 3; i++) {
+	for (unsigned i = 0; i < 4; i++) {
 		if (strlen(sections[i]) == len && memcmp(s, sections[i], len) == 0)
 			return true;
 	}
@@ -507,11 +579,11 @@ static void unknown_key(const char *section, const char *name, char *msg, size_t
 	quote(name, strlen(name), qn, sizeof qn);
 	if (section[0] == '\0') {
 		snprintf(msg, cap, "'%s' is outside any section (put it under [cache], "
-		         "[backing] or [crypto])", qn);
+		         "[backing], [crypto] or [keri])", qn);
 		return;
 	}
 	if (!known_section(section, strlen(section))) {
-		snprintf(msg, cap, "unknown section [%s] (sections: cache, backing, crypto)", qs);
+		snprintf(msg, cap, "unknown section [%s] (sections: cache, backing, crypto, keri)", qs);
 		return;
 	}
 	for (unsigned i = 0; i < K_COUNT; i++) {
@@ -586,6 +658,13 @@ static int check_fields(const struct hc_config *cfg, struct check_fail *f, char 
 			}
 			break;
 		}
+		case T_PREFIXES:
+			if (memchr(field, '\0', HC_KERI_LOCAL_TEXT) == NULL) {
+				snprintf(msg, cap, "%s.%s: not NUL-terminated within %u bytes",
+				         k->section, k->name, HC_KERI_LOCAL_TEXT);
+				bad = msg;
+			}
+			break;
 		case T_PATH:
 			if (memchr(field, '\0', HC_PATH_MAX) == NULL) {
 				snprintf(msg, cap, "%s.%s: not NUL-terminated within %u bytes",
@@ -795,7 +874,7 @@ static char *ctx_read_line(char *str, int num, void *stream)
 			char q[300];
 			quote(str + 1, (size_t)(close - str - 1), q, sizeof q);
 			ctx_fail(c, c->lineno, "unknown section [%s] (sections: cache, backing, "
-			         "crypto)", q);
+			         "crypto, keri)", q);
 			return NULL;
 		}
 	}
@@ -817,7 +896,7 @@ static int ctx_on_pair(void *user, const char *section, const char *name, const 
 		ctx_fail(c, c->lineno, "%s", detail);
 		return 0;
 	}
-	if (c->seen[k - keys] != 0) {
+	if (c->seen[k - keys] != 0 && k->type != T_PREFIXES) {
 		ctx_fail(c, c->lineno, "%s.%s: set twice (first on line %d)", k->section,
 		         k->name, c->seen[k - keys]);
 		return 0;

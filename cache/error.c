@@ -120,6 +120,8 @@ const char *hc_strerror(int code)
 	case HC_EKERI_LIMIT: return "HC_EKERI_LIMIT: more keys, witnesses or signatures than supported";
 	case HC_EKERI_STATE: return "HC_EKERI_STATE: stored key state does not decode";
 	case HC_EKERI_NOSTATE: return "HC_EKERI_NOSTATE: no key state for this event";
+	case HC_EKERI_UNWITNESSED: return "HC_EKERI_UNWITNESSED: fewer than bt verified witness signatures";
+	case HC_EKERI_UNSEEN: return "HC_EKERI_UNSEEN: receipt of an event not accepted";
 	default:           break;
 	}
 	if (code > 0) {

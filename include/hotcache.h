@@ -96,11 +96,18 @@ enum {
 	HC_EKERI_TRUNCATED = -123, /* input ends inside an event or attachment */
 	HC_EKERI_LIMIT = -124,     /* more keys, witnesses or signatures than supported */
 	HC_EKERI_STATE = -125,     /* a stored key state does not decode */
-	HC_EKERI_NOSTATE = -127    /* no state for a non-inception event, or icp again */
+	HC_EKERI_NOSTATE = -127,   /* no state for a non-inception event, or icp again */
+	/* -128, -129: left to delegation and recovery. The two below are also the
+	 * reasons of an escrowed event or receipt (HC_KEL_ESCROWED). */
+	HC_EKERI_UNWITNESSED = -130, /* fewer than bt verified witness signatures */
+	HC_EKERI_UNSEEN = -131     /* a receipt of an event not accepted (yet) */
 };
 
 /* Largest key, in bytes. */
 #define HC_KEY_MAX 1024u
+/* keri.own / keri.witness: at most this many prefixes each, as "P1,P2,..." text. */
+#define HC_KERI_LOCAL_MAX 32u
+#define HC_KERI_LOCAL_TEXT (HC_KERI_LOCAL_MAX * 45u)
 #define HC_PATH_MAX 1024u
 
 enum hc_backing_mode {
@@ -182,6 +189,13 @@ struct hc_config {
 	                                  * the store ("" = in the store) */
 	int key_file_permissive; /* crypto.key_file_permissive: accept a key file readable
 	                          * by group or others */
+	/* KERI (issue 10): the node's own identifiers and its witness identifiers, each a
+	 * comma-separated list of 44-character prefixes (at most HC_KERI_LOCAL_MAX), and
+	 * the escrow's bounds. */
+	char keri_own[HC_KERI_LOCAL_TEXT];     /* keri.own */
+	char keri_witness[HC_KERI_LOCAL_TEXT]; /* keri.witness */
+	uint64_t keri_escrow_limit;   /* keri.escrow_limit: bytes of escrowed messages */
+	uint64_t keri_escrow_timeout; /* keri.escrow_timeout: seconds an entry may wait */
 };
 
 typedef struct hc_cache hc_cache;

@@ -18,8 +18,10 @@
  *      verifySigs); their distinct indices meet kt; for a rotation, the new keys
  *      exposed by the verified signatures' ondices meet the prior nt (digest of each
  *      key's qb64 text, with the code of the prior digest);
- *   7. witness signatures (-B), when attached: those that verify against the witness
- *      at their index count, the others are dropped; their distinct count reaches bt.
+ *   7. witness signatures (-B, with the receipts the caller merged in): those that
+ *      verify against the witness at their index count, the others are dropped;
+ *      their distinct count reaches bt (KERI_EUNWITNESSED otherwise), unless the
+ *      caller says the node owns or witnesses the identifier (KERI_APPLY_LOCAL).
  * Only then is *next written; on any error or duplicate it is left untouched.
  */
 #include <string.h>
@@ -182,12 +184,18 @@ static int rotate_wits(const struct keri_state *prior, const struct keri_event *
 	return toad(ev->bt, n, why, whylen);
 }
 
-static int verify(const struct keri_event *ev, const struct keri_sig *s, const char *key)
+int keri_verify_raw(const struct keri_event *ev, const uint8_t sig[64], const char *key)
 {
 	struct keri_prim p;
-	if (keri_prim_decode(key, KERI_QB64, &p, NULL, 0) || p.rawlen != 32)
+	if (keri_prim_decode(key, KERI_QB64, &p, NULL, 0) || p.rawlen != 32 ||
+	    (p.code[0] != 'B' && p.code[0] != 'D'))
 		return -1;
-	return crypto_sign_verify_detached(s->sig, ev->body, ev->size, p.raw);
+	return crypto_sign_verify_detached(sig, ev->body, ev->size, p.raw);
+}
+
+static int verify(const struct keri_event *ev, const struct keri_sig *s, const char *key)
+{
+	return keri_verify_raw(ev, s->sig, key);
 }
 
 /*
@@ -258,13 +266,18 @@ static int prerotation(const struct keri_state *prior, const struct keri_event *
 	return KERI_OK;
 }
 
-/* Witness signatures, when a -B group is attached: dropped like controller ones when
- * out of range or failing; the distinct witnesses that verify must reach bt. */
+/*
+ * Witness signatures (keripy's valSigsWigsDel): those out of range or failing are
+ * dropped like controller ones; the distinct witnesses whose signatures verify must
+ * reach bt. Fewer is KERI_EUNWITNESSED, which the cache escrows as partially witnessed
+ * until receipts arrive. A node that owns or witnesses the identifier (local) does not
+ * wait for bt, as keripy's locallyOwned/locallyMembered/locallyWitnessed exemption.
+ */
 static int witness_sigs(const struct keri_event *ev, const qb64_t *w, unsigned nw,
-                        uint32_t bt, char *why, size_t whylen)
+                        uint32_t bt, int local, char *why, size_t whylen)
 {
 	uint32_t have = 0;
-	if (!ev->has_wigs)
+	if (local || nw == 0)
 		return KERI_OK;
 	for (unsigned i = 0; i < ev->nwigs; i++) {
 		const struct keri_sig *s = &ev->wigs[i];
@@ -272,10 +285,10 @@ static int witness_sigs(const struct keri_event *ev, const qb64_t *w, unsigned n
 			have |= UINT32_C(1) << s->index;
 	}
 	if ((uint32_t)__builtin_popcount(have) < bt)
-		return keri_fail(why, whylen, KERI_EWITNESS,
-		                 "witness rule: %d of %u attached witness signature(s) verify, bt "
-		                 "requires %u (keripy holds such an event as partially witnessed)",
-		                 __builtin_popcount(have), ev->nwigs, bt);
+		return keri_fail(why, whylen, KERI_EUNWITNESSED,
+		                 "witness rule: %d of %u witness signature(s) verify, bt requires "
+		                 "%u (keripy holds such an event as partially witnessed until "
+		                 "receipts arrive)", __builtin_popcount(have), ev->nwigs, bt);
 	return KERI_OK;
 }
 
@@ -314,6 +327,7 @@ int keri_apply_flags(const struct keri_state *prior, const struct keri_event *ev
 	uint8_t nw = 0;
 	uint32_t ok = 0;
 	int rc, skip = (flags & KERI_APPLY_SKIP_SIGS) != 0;
+	int local = (flags & KERI_APPLY_LOCAL) != 0;
 
 	if (why && whylen)
 		why[0] = 0;
@@ -341,7 +355,7 @@ int keri_apply_flags(const struct keri_state *prior, const struct keri_event *ev
 		memcpy(wits, ev->b, sizeof(qb64_t) * ev->nb);
 		nw = ev->nb;
 		if (!skip && ((rc = controller_sigs(ev, ev->k, ev->nk, &ev->kt, &ok, why, whylen)) ||
-		              (rc = witness_sigs(ev, wits, nw, ev->bt, why, whylen))))
+		              (rc = witness_sigs(ev, wits, nw, ev->bt, local, why, whylen))))
 			return rc;
 		memset(next, 0, sizeof(*next));
 		/* keripy's Kever keeps two booleans, estOnly and doNotDelegate, and its
@@ -359,14 +373,15 @@ int keri_apply_flags(const struct keri_state *prior, const struct keri_event *ev
 			return rc;
 		if ((rc = prerotation(prior, ev, skip, ok, why, whylen)))
 			return rc;
-		if (!skip && (rc = witness_sigs(ev, wits, nw, ev->bt, why, whylen)))
+		if (!skip && (rc = witness_sigs(ev, wits, nw, ev->bt, local, why, whylen)))
 			return rc;
 		if (next != prior)
 			*next = *prior;
 	} else {
 		if (!skip && ((rc = controller_sigs(ev, prior->k, prior->nk, &prior->kt, &ok, why,
 		                                   whylen)) ||
-		              (rc = witness_sigs(ev, prior->b, prior->nb, prior->bt, why, whylen))))
+		              (rc = witness_sigs(ev, prior->b, prior->nb, prior->bt, local, why,
+		                                   whylen))))
 			return rc;
 		*next = *prior;
 		next->sn = ev->sn;

@@ -7,16 +7,17 @@
  *   -B  witness indexed signatures         -> ev->wigs
  *   -V, -0V  attached material quadlets: a wrapper whose count is in 4-char units;
  *       its content is parsed with the same rules and must end exactly at its size
- *   -C  non-transferable receipt couples   (skipped: verfer + cigar)
- *   -D  transferable receipt quadruples    (skipped: prefix + sn + digest + siger)
+ *   -C  non-transferable receipt couples   -> ev->cigs (verfer + cigar)
+ *   -D  transferable receipt quadruples    -> ev->trcs (prefix + sn + digest + siger)
  *   -E  first-seen replay couples          (skipped: sn + datetime)
- *   -F  transferable indexed sig groups    (skipped: prefix + sn + digest + -A group)
+ *   -F  transferable indexed sig groups    -> ev->trcs, one per signature (prefix +
+ *                                             sn + digest + -A group)
  *   -G  seal source couples                (skipped: sn + digest)
  *   -H  trans last indexed sig groups      (skipped: prefix + -A group)
  *   -I  seal source triples                (skipped: prefix + sn + digest)
  *   -L, -0L  pathed material quadlets      (skipped by their declared size)
- * keri_apply uses none of the skipped groups (receipts and delegation seals are the
- * cache's or unsupported). -J and -K (SAD path signatures) belong to exn and ACDC
+ * keri_apply uses none of the receipts (the cache verifies and stores them) nor the
+ * skipped groups. -J and -K (SAD path signatures) belong to exn and ACDC
  * messages, and are refused by name.
  * The attachments end at the next '{' (the next event) or at the end of the input.
  * Skipped groups are still parsed primitive by primitive, so their extent is exact
@@ -83,6 +84,104 @@ static int skip_prims(struct cur *c, unsigned n, char *why, size_t whylen)
 	return KERI_OK;
 }
 
+/* The 44-char primitive at c (a prefix or digest) into out, codes in `codes`. */
+static int prim44(struct cur *c, const char *codes, char *out, char *why, size_t whylen)
+{
+	struct keri_prim p;
+	int rc = keri_prim_decode(c->t + c->pos, c->len - c->pos, &p, why, whylen);
+	if (rc)
+		return rc;
+	if (p.fs != KERI_QB64 || !strchr(codes, p.code[0]))
+		return keri_fail(why, whylen, KERI_ECESR,
+		                 "CESR: a receipt needs a 44-char primitive with code in [%s] here, "
+		                 "found code %s", codes, p.code);
+	memcpy(out, c->t + c->pos, KERI_QB64);
+	out[KERI_QB64] = 0;
+	c->pos += p.fs;
+	return KERI_OK;
+}
+
+/* A Seqner (0A, 128 bits) that must fit 64 bits. */
+static int seqner(struct cur *c, uint64_t *sn, char *why, size_t whylen)
+{
+	struct keri_prim p;
+	int rc = keri_prim_decode(c->t + c->pos, c->len - c->pos, &p, why, whylen);
+	if (rc)
+		return rc;
+	if (strcmp(p.code, "0A") != 0)
+		return keri_fail(why, whylen, KERI_ECESR,
+		                 "CESR: a receipt needs a sequence number (0A) here, found %s",
+		                 p.code);
+	*sn = 0;
+	for (unsigned i = 0; i < 16; i++) {
+		if (i < 8 && p.raw[i])
+			return keri_fail(why, whylen, KERI_ELIMIT,
+			                 "limit: a receipt's sequence number exceeds 64 bits");
+		if (i >= 8)
+			*sn = (*sn << 8) | p.raw[i];
+	}
+	c->pos += p.fs;
+	return KERI_OK;
+}
+
+static int couples(struct cur *c, unsigned n, struct keri_event *ev, char *why, size_t whylen)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct keri_cig g;
+		struct keri_prim p;
+		int rc = prim44(c, "BD", g.pre, why, whylen);
+		if (rc || (rc = keri_prim_decode(c->t + c->pos, c->len - c->pos, &p, why, whylen)))
+			return rc;
+		if (strcmp(p.code, "0B") != 0)
+			return keri_fail(why, whylen, KERI_ECESR,
+			                 "CESR: a -C receipt couple needs an Ed25519 signature (0B), "
+			                 "found %s", p.code);
+		c->pos += p.fs;
+		memcpy(g.sig, p.raw, 64);
+		if (ev->ncigs >= KERI_MAX_SIGS)
+			return keri_fail(why, whylen, KERI_ELIMIT, "limit: more than %d receipt couples",
+			                 KERI_MAX_SIGS);
+		ev->cigs[ev->ncigs++] = g;
+	}
+	return KERI_OK;
+}
+
+/* -D (one signature each) or -F (a -A group each): transferable receipts. */
+static int trans_receipts(struct cur *c, char l, unsigned n, struct keri_event *ev, char *why,
+                          size_t whylen)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct keri_trc t;
+		unsigned ns = 1;
+		int rc = prim44(c, "BDEFI", t.pre, why, whylen);
+		if (rc || (rc = seqner(c, &t.sn, why, whylen)) ||
+		    (rc = prim44(c, "EFI", t.said, why, whylen)))
+			return rc;
+		if (l == 'F') {
+			char l2;
+			int big2;
+			if ((rc = counter(c, &l2, &ns, &big2, why, whylen)))
+				return rc;
+			if (l2 != 'A' || big2)
+				return keri_fail(why, whylen, KERI_ECESR,
+				                 "CESR: -F group needs a -A counter, found -%c", l2);
+		}
+		for (unsigned k = 0; k < ns; k++) {
+			size_t fs;
+			if ((rc = keri_siger_decode(c->t + c->pos, c->len - c->pos, &t.sig, &fs, why,
+			                            whylen)))
+				return rc;
+			c->pos += fs;
+			if (ev->ntrcs >= KERI_MAX_SIGS)
+				return keri_fail(why, whylen, KERI_ELIMIT,
+				                 "limit: more than %d transferable receipt signatures",
+				                 KERI_MAX_SIGS);
+			ev->trcs[ev->ntrcs++] = t;
+		}
+	}
+	return KERI_OK;
+}
+
 static int sigs(struct cur *c, unsigned n, struct keri_sig *out, uint8_t *nout,
                 const char *kind, char *why, size_t whylen)
 {
@@ -121,26 +220,22 @@ static int group(struct cur *c, struct keri_event *ev, int in_v, char *why, size
 		ev->has_wigs = 1;
 		return sigs(c, n, ev->wigs, &ev->nwigs, "witness", why, whylen);
 	case 'C':
+		return couples(c, n, ev, why, whylen);
 	case 'E':
 	case 'G':
 		return skip_prims(c, 2 * n, why, whylen);
 	case 'D':
-		for (unsigned i = 0; i < n; i++) {
-			if ((rc = skip_prims(c, 3, why, whylen)) ||
-			    (rc = sigs(c, 1, NULL, NULL, "", why, whylen)))
-				return rc;
-		}
-		return KERI_OK;
+	case 'F':
+		return trans_receipts(c, l, n, ev, why, whylen);
 	case 'I':
 		return skip_prims(c, 3 * n, why, whylen);
-	case 'F':
 	case 'H':
-		/* -F: prefix, sn, digest, then a -A group; -H: prefix, then a -A group. */
+		/* -H: prefix, then a -A group. */
 		for (unsigned i = 0; i < n; i++) {
 			char l2;
 			unsigned n2;
 			int big2;
-			if ((rc = skip_prims(c, l == 'F' ? 3 : 1, why, whylen)) ||
+			if ((rc = skip_prims(c, 1, why, whylen)) ||
 			    (rc = counter(c, &l2, &n2, &big2, why, whylen)))
 				return rc;
 			if (l2 != 'A' || big2)
@@ -204,4 +299,44 @@ int keri_attach_parse(const uint8_t *buf, size_t len, struct keri_event *ev, siz
 	int rc = groups(&c, ev, 0, why, whylen);
 	*used = c.pos;
 	return rc;
+}
+
+static const char b64c[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+size_t keri_sigs_encode(char counter_letter, const struct keri_sig *s, unsigned n, char *out,
+                        size_t cap)
+{
+	size_t len = 0;
+	if (n > 4095 || cap < 4)
+		return 0;
+	out[len++] = '-';
+	out[len++] = counter_letter;
+	out[len++] = b64c[n / 64];
+	out[len++] = b64c[n % 64];
+	for (unsigned i = 0; i < n; i++) {
+		const struct keri_sig *g = &s[i];
+		int small = g->index < 64 && (!g->has_ondex || g->ondex == g->index);
+		size_t need = small ? 88 : 92;
+		if (cap - len < need)
+			return 0;
+		if (small) {
+			out[len++] = g->has_ondex ? 'A' : 'B';
+			out[len++] = b64c[g->index];
+		} else {
+			unsigned o = g->has_ondex ? g->ondex : 0;
+			out[len++] = '2';
+			out[len++] = g->has_ondex ? 'A' : 'B';
+			out[len++] = b64c[(g->index / 64) % 64];
+			out[len++] = b64c[g->index % 64];
+			out[len++] = b64c[(o / 64) % 64];
+			out[len++] = b64c[o % 64];
+		}
+		uint8_t raw[66] = {0};
+		char txt[88];
+		memcpy(raw + 2, g->sig, 64);
+		keri_b64_encode(raw, 66, txt);
+		memcpy(out + len, txt + 2, 86);
+		len += 86;
+	}
+	return len;
 }

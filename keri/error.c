@@ -43,6 +43,8 @@ const char *keri_strerror(int code)
 	case KERI_ESTATE: return "KERI_ESTATE: stored key state is corrupt";
 	case KERI_ERANGE: return "KERI_ERANGE: output buffer too small";
 	case KERI_ENOSTATE: return "KERI_ENOSTATE: event does not fit the presence of key state";
+	case KERI_EUNWITNESSED: return "KERI_EUNWITNESSED: fewer than bt verified witness signatures";
+	case KERI_EUNSEEN: return "KERI_EUNSEEN: receipt of an event not accepted";
 	default: return "KERI: unknown error code";
 	}
 }

@@ -93,7 +93,11 @@ enum keri_err {
 	KERI_ELIMIT = -124,     /* a fixed cap of this module is exceeded */
 	KERI_ESTATE = -125,     /* a stored state does not decode (corrupt, wrong version) */
 	KERI_ERANGE = -126,     /* the output buffer is too small; *len has the size */
-	KERI_ENOSTATE = -127    /* no prior state for a non-inception event, or vice versa */
+	KERI_ENOSTATE = -127,   /* no prior state for a non-inception event, or vice versa */
+	/* -128 and -129 are left to the delegation and recovery work. */
+	KERI_EUNWITNESSED = -130, /* fewer than bt verified witness signatures: keripy's
+	                             partially witnessed escrow (the cache escrows it) */
+	KERI_EUNSEEN = -131     /* a receipt of an event not accepted (yet) */
 };
 
 /* The name of a keri_err code ("KERI_ESAID: ..."); never NULL. Any thread. */
@@ -170,6 +174,19 @@ struct keri_event {
 	struct keri_sig sigs[KERI_MAX_SIGS];    /* -A controller signatures */
 	struct keri_sig wigs[KERI_MAX_SIGS];    /* -B witness signatures */
 	uint8_t has_wigs;            /* a -B group was attached (even if empty) */
+	/* Receipts attached to an event or carried by an rct (not checked by keri_parse
+	 * or keri_apply: the cache verifies and stores them). */
+	uint8_t ncigs, ntrcs;
+	struct keri_cig {            /* -C: non-transferable receipt couple */
+		char pre[KERI_QB64 + 1];   /* the receiptor's basic prefix (its key) */
+		uint8_t sig[64];           /* Ed25519 over the receipted event's body */
+	} cigs[KERI_MAX_SIGS];
+	struct keri_trc {            /* -D quadruple, or one signature of a -F group */
+		char pre[KERI_QB64 + 1];   /* the transferable receiptor */
+		uint64_t sn;               /* its establishment event: sn and SAID */
+		char said[KERI_QB64 + 1];
+		struct keri_sig sig;       /* indexed by that event's keys */
+	} trcs[KERI_MAX_SIGS];
 };
 
 /*
@@ -232,11 +249,12 @@ KERI_NODISCARD int keri_parse(const uint8_t *buf, size_t len, struct keri_event 
  * unauthenticated, as before. Signatures (keripy's verifySigs): one that does not
  * verify or whose index is outside the key list is dropped, and the ones that verify
  * must meet kt (KERI_ETHRESHOLD where keripy would escrow the event as partially
- * signed; KERI_ESIG when none verifies). Witness receipts: when a -B group is
- * attached, the distinct witnesses whose signatures verify (others are dropped alike)
- * must reach bt; when none is attached the event is accepted on the controller's
- * signatures alone (keripy would hold it in escrow until receipts arrive; this module
- * keeps no escrow). prior and next may not alias.
+ * signed; KERI_ESIG when none verifies). Witness signatures (keripy's
+ * valSigsWigsDel): the distinct witnesses of the event's witness list whose -B
+ * signatures verify (others are dropped alike) must reach bt, else
+ * KERI_EUNWITNESSED (keripy's partially witnessed escrow; the caller merges receipts
+ * that arrived apart into ev->wigs and retries), unless KERI_APPLY_LOCAL says the
+ * node owns or witnesses the identifier. prior and next may not alias.
  * Any thread; pure; no allocation.
  */
 KERI_NODISCARD int keri_apply(const struct keri_state *prior, const struct keri_event *ev,
@@ -245,6 +263,9 @@ KERI_NODISCARD int keri_apply(const struct keri_state *prior, const struct keri_
 /* Flags for keri_apply_flags. */
 #define KERI_APPLY_SKIP_SIGS 1u /* no signature checks; pre-rotation is then checked
                                    by matching every new key against the prior n */
+#define KERI_APPLY_LOCAL 2u     /* the node controls or witnesses the identifier
+                                   (keripy's locallyOwned, locallyMembered,
+                                   locallyWitnessed): bt need not be met */
 /*
  * keri_apply with flags. KERI_APPLY_SKIP_SIGS is only for events whose signatures
  * were checked before (a replay of a store written through keri_apply) and for
@@ -348,6 +369,16 @@ int keri_tholder_satisfied(const struct keri_tholder *t, uint32_t have);
 #define KERI_SITH_MAX (23 * KERI_MAX_KEYS + 2 * KERI_MAX_KEYS + (KERI_MAX_KEYS - 1) + 2)
 /* Serialise t as keripy's sith JSON value into buf; returns the length or -1. */
 int keri_tholder_json(const struct keri_tholder *t, char *buf, size_t cap);
+
+/*
+ * The -A (counter 'A') or -B ('B') group of n indexed signatures as CESR text into
+ * out[0..cap): the shortest code of each (A/B with a one-char index, else 2A/2B).
+ * Returns the length, or 0 when it does not fit (or n > 4095). Any thread; pure.
+ */
+size_t keri_sigs_encode(char counter, const struct keri_sig *s, unsigned n, char *out,
+                        size_t cap);
+/* 0 when the Ed25519 signature sig over ev's body verifies under the qb64 key. */
+int keri_verify_raw(const struct keri_event *ev, const uint8_t sig[64], const char *key);
 
 /* Verify the SAID(s) of a parsed body: d, and i when dummy_i. */
 int keri_said_verify(const uint8_t *body, size_t len, size_t d_off, size_t i_off,

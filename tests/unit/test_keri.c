@@ -410,8 +410,13 @@ static void witness_rotation_with_br_ba_and_receipts(void **state)
 	               list(2, W[0].qb, W[1].qb), "");
 	size_t l = sign1(m, b, &K[0]);
 	struct sg w01[2] = {{&W[0], 0, -1}, {&W[1], 1, -1}};
+	/* Issue 10 rule 1 (keripy valSigsWigsDel): no receipt, or 1 < bt 2, is partially
+	 * witnessed (the cache escrows it), unless the node owns or witnesses it. */
+	assert_rejects(feed(NULL, m, l, &s0), KERI_EUNWITNESSED);
+	assert_int_equal(feed_flags(NULL, m, l, KERI_APPLY_LOCAL, &x), KERI_OK);
 	size_t l1 = attach(m, l, b, 'B', 1, w01);
-	assert_rejects(feed(NULL, m, l1, &s0), KERI_EWITNESS); /* 1 receipt < bt 2 */
+	assert_rejects(feed(NULL, m, l1, &s0), KERI_EUNWITNESSED);
+	assert_int_equal(feed_flags(NULL, m, l1, KERI_APPLY_LOCAL, &x), KERI_OK);
 	l = attach(m, l, b, 'B', 2, w01);
 	assert_int_equal(feed(NULL, m, l, &s0), KERI_OK);
 	static char stream[32768];
@@ -423,7 +428,7 @@ static void witness_rotation_with_br_ba_and_receipts(void **state)
 	/* A forged receipt: W2 signs at W0's index. */
 	struct sg bad[2] = {{&W[2], 0, -1}, {&W[1], 1, -1}};
 	l = attach(m, sign1(m, b, &K[0]), b, 'B', 2, bad);
-	assert_rejects(feed(NULL, m, l, &x), KERI_EWITNESS);
+	assert_rejects(feed(NULL, m, l, &x), KERI_EUNWITNESSED);
 	/* bt above the witness count. */
 	b = icp(m, NULL, "1", list(1, K[0].qb), "1", list(1, K[1].dig), "3",
 	        list(2, W[0].qb, W[1].qb), "");
@@ -441,7 +446,7 @@ static void witness_rotation_with_br_ba_and_receipts(void **state)
 	struct sg w01old[2] = {{&W[0], 0, -1}, {&W[1], 1, -1}};
 	memcpy(m2, m, l);
 	size_t lold = attach(m2, l, b, 'B', 2, w01old);
-	assert_rejects(feed(&s0, m2, lold, &x), KERI_EWITNESS); /* old list's receipts */
+	assert_rejects(feed(&s0, m2, lold, &x), KERI_EUNWITNESSED); /* old list's receipts */
 	l = attach(m, l, b, 'B', 2, w12);
 	assert_int_equal(feed(&s0, m, l, &s1), KERI_OK);
 	memcpy(stream + sl, m, l);
@@ -476,7 +481,7 @@ static void witness_rotation_with_br_ba_and_receipts(void **state)
 	b = ixn(m, s1.pre, "2", s1.d);
 	l = sign1(m, b, &K[1]);
 	memcpy(m2, m, l);
-	assert_rejects(feed(&s1, m2, attach(m2, l, b, 'B', 1, w12), &x), KERI_EWITNESS);
+	assert_rejects(feed(&s1, m2, attach(m2, l, b, 'B', 1, w12), &x), KERI_EUNWITNESSED);
 	l = attach(m, l, b, 'B', 2, w12);
 	assert_int_equal(feed(&s1, m, l, &s2), KERI_OK);
 	memcpy(stream + sl, m, l);
@@ -487,8 +492,10 @@ static void witness_rotation_with_br_ba_and_receipts(void **state)
 	dump("own_state_record.bin", enc, len);
 	assert_int_equal(s2.sn, 2);
 	assert_int_equal(s2.nb, 2);
-	/* Without any -B group the controller's event alone is accepted. */
-	assert_int_equal(feed(&s1, m, sign1(m, b, &K[1]), &x), KERI_OK);
+	/* Without any -B group the ixn waits for receipts (it was accepted on the
+	 * controller's signature alone before issue 10 rule 1), unless it is local. */
+	assert_rejects(feed(&s1, m, sign1(m, b, &K[1]), &x), KERI_EUNWITNESSED);
+	assert_int_equal(feed_flags(&s1, m, sign1(m, b, &K[1]), KERI_APPLY_LOCAL, &x), KERI_OK);
 }
 
 static void forged_signature_rejected(void **state)
@@ -555,7 +562,7 @@ static void bad_and_out_of_range_signatures_are_dropped(void **state)
 	struct sg wj[3] = {{&W[2], 1, -1}, {&W[1], 7, -1}, {&W[0], 0, -1}};
 	memcpy(m2, m, l);
 	assert_int_equal(feed(NULL, m2, attach(m2, l, b, 'B', 3, wj), &s1), KERI_OK);
-	assert_rejects(feed(NULL, m, attach(m, l, b, 'B', 2, wj), &s1), KERI_EWITNESS);
+	assert_rejects(feed(NULL, m, attach(m, l, b, 'B', 2, wj), &s1), KERI_EUNWITNESSED);
 }
 
 static void wrong_prior_next_key_rejected(void **state)
@@ -1072,7 +1079,9 @@ static void non_transferable_inception_has_no_witnesses_or_anchors(void **state)
 	size_t b = icp_with_a(m, nt.qb, nt.qb, "", "0", "", "[]");
 	assert_int_equal(feed(NULL, m, sign1(m, b, &nt), &st), KERI_OK);
 	b = icp_with_a(m, K[0].qb, K[0].qb, list(1, K[1].dig), "1", list(1, W[0].qb), seal);
-	assert_int_equal(feed(NULL, m, sign1(m, b, &K[0]), &st), KERI_OK);
+	struct sg w0 = {&W[0], 0, -1};
+	assert_int_equal(feed(NULL, m, attach(m, sign1(m, b, &K[0]), b, 'B', 1, &w0), &st),
+	                 KERI_OK);
 	/* B with a witness, and B with an anchor. */
 	b = icp_with_a(m, nt.qb, nt.qb, "", "1", list(1, W[0].qb), "[]");
 	assert_rejects(feed(NULL, m, sign1(m, b, &nt), &st), KERI_ENONTRANS);
@@ -1111,6 +1120,10 @@ static void receipt_recognised_and_skipped(void **state)
 	dump("own_rct_nontrans_couple.cesr", m, total);
 	assert_int_equal(used, total);
 	assert_int_equal(ev.ilk, KERI_ILK_RCT);
+	/* The couple is kept for the cache to verify. */
+	assert_int_equal(ev.ncigs, 1);
+	assert_string_equal(ev.cigs[0].pre, W[0].qb);
+	assert_memory_equal(ev.cigs[0].sig, raw + 2, 64);
 	assert_rejects(keri_apply(&s0, &ev, &none, why, sizeof(why)), KERI_EILK);
 }
 
