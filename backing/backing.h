@@ -265,6 +265,18 @@ typedef int (*backing_key_fn)(const void *key, size_t klen, void *arg);
 HC_NODISCARD int backing_each_key(struct backing *b, int cf, backing_key_fn fn, void *arg);
 
 /*
+ * Calls fn(key, klen, val, vlen, arg) for every record of family cf whose key starts
+ * with prefix[0..plen), in key order (one seek, a consistent snapshot), stopping at
+ * fn's non-zero return, which it returns; HC_EIO with RocksDB's text when the
+ * iteration fails. key and val (raw, not unsealed) are valid only during the call.
+ * Any thread.
+ */
+typedef int (*backing_kv_fn)(const void *key, size_t klen, const void *val, size_t vlen,
+                             void *arg);
+HC_NODISCARD int backing_each_prefixed(struct backing *b, int cf, const void *prefix,
+                                       size_t plen, backing_kv_fn fn, void *arg);
+
+/*
  * Pins the stored bytes of (cf, key) without copying: pin->data, pin->len.
  * HC_OK (release the pin later), HC_ENOTFOUND, HC_EINVAL, HC_EIO. Any thread.
  */

@@ -117,3 +117,31 @@ int backing_each_key(struct backing *b, int cf, backing_key_fn fn, void *arg)
 	}
 	return rc;
 }
+
+int backing_each_prefixed(struct backing *b, int cf, const void *prefix, size_t plen,
+                          backing_kv_fn fn, void *arg)
+{
+	if (cf < 0 || cf >= BACKING_NCF || fn == NULL || (prefix == NULL && plen > 0))
+		return backing_set_error(HC_EINVAL, "backing_each_prefixed: bad argument");
+	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(b->db, b->ropts, b->cf[cf]);
+	if (it == NULL)
+		return backing_set_error(HC_ENOMEM, "no memory for an iterator");
+	int rc = HC_OK;
+	for (rocksdb_iter_seek(it, prefix, plen); rc == HC_OK && rocksdb_iter_valid(it);
+	     rocksdb_iter_next(it)) {
+		size_t kl, vl;
+		const char *k = rocksdb_iter_key(it, &kl);
+		if (kl < plen || memcmp(k, prefix, plen) != 0)
+			break;
+		const char *v = rocksdb_iter_value(it, &vl);
+		rc = fn(k, kl, v, vl, arg);
+	}
+	char *err = NULL;
+	rocksdb_iter_get_error(it, &err);
+	rocksdb_iter_destroy(it);
+	if (err != NULL) {
+		backing_count_corrupt(b, err);
+		return backing_rocks_error(err, "cannot iterate over the store");
+	}
+	return rc;
+}

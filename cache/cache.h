@@ -167,6 +167,7 @@ struct hc_cache {
 	struct cache_store store;  /* store.put == NULL: backing.mode = none */
 	struct backing *backing;   /* backing.mode = rocksdb: the store (else NULL) */
 	struct hc_cache *ks;       /* key states (kel.c); NULL without a backing store */
+	struct kel_escrow *esc;    /* local prefixes, escrow counters (kel_escrow.c) */
 	uint64_t fixed_meta;       /* shards, stripes, ghosts */
 	struct hc_cache *open_next; /* the open caches, for fork (hotcache.c) */
 };

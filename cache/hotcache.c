@@ -950,6 +950,7 @@ int hc_stats_sized(hc_cache *c, struct hc_stats *user, size_t size)
 			st->keystate_evictions = ks.evictions;
 			st->reclaim_failures += ks.reclaim_failures;
 		}
+		kel_escrow_stats(c, st);
 	}
 	abi_out_filled(user, size, st, sizeof(*st));
 	return 0;

@@ -148,11 +148,16 @@ int kel_open(struct hc_cache *c, uint64_t limit)
 		return rc;
 	struct cache_store st = {.ctx = c, .put = ks_put, .load = ks_load};
 	cache_store_set(c->ks, &st);
-	return 0;
+	if ((rc = kel_escrow_open(c)) != 0) {
+		hc_close(c->ks);
+		c->ks = NULL;
+	}
+	return rc;
 }
 
 void kel_close(struct hc_cache *c)
 {
+	kel_escrow_close(c);
 	hc_close(c->ks);
 	c->ks = NULL;
 }
@@ -265,6 +270,7 @@ int hc_keystate_json(hc_cache *c, const char *prefix, char *buf, size_t cap, siz
 
 /* ---- appending ---------------------------------------------------------------------- */
 
+#define MERGE_MAX 64
 struct append {
 	struct hc_cache *c;
 	const uint8_t *msg;
@@ -273,10 +279,45 @@ struct append {
 	int outcome;
 	struct ks_value next;
 	uint8_t rec[KS_DT + KERI_STATE_ENC_MAX];
+	/* Receipts and escrow (kel_escrow.c): */
+	int from_escrow;       /* a retry: never escrowed again here */
+	int have_prior;
+	uint64_t prior_sn;
+	int partial;           /* keri_apply said KERI_EUNSIGNED: partially signed */
+	int merged;            /* signatures were gathered from escrowed copies */
+	unsigned nseqs;        /* escrow entries of this event (dropped once accepted) */
+	uint64_t seqs[MERGE_MAX];
+	char wits[KERI_MAX_WITS][KERI_QB64 + 1];
+	unsigned nw;
+	/* The message with the merged signatures: body, -A group, -B group. */
+	uint8_t merged_msg[8192 + 8 + 2 * KERI_MAX_SIGS * 92];
+	size_t merged_len;
 };
+
+/* msg rebuilt from ev's body and its (merged) signatures; 0 when it does not fit. */
+static size_t rebuild(const struct keri_event *ev, uint8_t *out, size_t cap)
+{
+	if (ev->size > cap)
+		return 0;
+	memcpy(out, ev->body, ev->size);
+	size_t n = ev->size, k;
+	if (ev->nsigs) {
+		if ((k = keri_sigs_encode('A', ev->sigs, ev->nsigs, (char *)out + n, cap - n)) == 0)
+			return 0;
+		n += k;
+	}
+	if (ev->nwigs) {
+		if ((k = keri_sigs_encode('B', ev->wigs, ev->nwigs, (char *)out + n, cap - n)) == 0)
+			return 0;
+		n += k;
+	}
+	return n;
+}
 
 static int kel_replay(struct hc_cache *c, const char *prefix, uint64_t end, unsigned flags,
                       struct keri_state st[2], struct keri_event *ev, uint64_t *n);
+static int append_one(struct hc_cache *c, const uint8_t *msg, size_t len, struct append *a,
+                      size_t *consumed);
 
 /*
  * Another event than the stored one (SAID held) at a->ev.sn. It is duplicity only if
@@ -348,14 +389,32 @@ static int append_durable(void *ctx, const void **val, size_t *vlen)
 	int rc = state_read(c, a->ev.pre, &prior);
 	if (rc != 0 && rc != HC_ENOTFOUND)
 		return rc;
+	const struct keri_state *pst = rc == 0 ? &prior.st : NULL;
+	a->have_prior = pst != NULL;
+	a->prior_sn = pst ? pst->sn : 0;
+	/* Issue 10 rule 1: the witness list this event answers to decides whether the
+	 * node is local to it; signatures from escrowed copies of it add up. */
+	kel_event_wits(pst, &a->ev, a->wits, &a->nw);
+	unsigned before = (unsigned)a->ev.nsigs + a->ev.nwigs;
+	if ((rc = kel_escrow_gather(c, &a->ev, (const char (*)[KERI_QB64 + 1])a->wits, a->nw,
+	                            a->seqs, MERGE_MAX, &a->nseqs)) != 0)
+		return rc;
+	a->merged = (unsigned)a->ev.nsigs + a->ev.nwigs != before;
+	unsigned flags = KERI_APPLY_PARTIAL;
+	if (kel_is_local(c, a->ev.pre, (const char (*)[KERI_QB64 + 1])a->wits, a->nw))
+		flags |= KERI_APPLY_LOCAL;
 	char why[256];
-	rc = keri_apply(rc == 0 ? &prior.st : NULL, &a->ev, &a->next.st, why, sizeof(why));
+	rc = keri_apply_flags(pst, &a->ev, flags, &a->next.st, why, sizeof(why));
 	if (rc == KERI_DUPLICATE) {
 		a->outcome = HC_KEL_DUPLICATE;
 		return CACHE_WRITE_NOOP;
 	}
 	if (rc == KERI_ESTALE)
 		return stale(a);
+	if (rc == KERI_EUNSIGNED) {
+		a->partial = 1;
+		rc = KERI_ETHRESHOLD;
+	}
 	if (rc != KERI_OK)
 		return keri_fail_rc(rc, why);
 
@@ -365,14 +424,23 @@ static int append_durable(void *ctx, const void **val, size_t *vlen)
 	if (keri_state_encode(&a->next.st, a->rec + KS_DT, KERI_STATE_ENC_MAX, &enc) != KERI_OK)
 		return hc_error_ret(HC_EKERI_LIMIT, "the new key state of %s does not encode",
 		                    a->ev.pre);
+	const uint8_t *msg = a->msg;
+	size_t mlen = a->len;
+	if (a->merged && (a->merged_len = rebuild(&a->ev, a->merged_msg,
+	                                          sizeof(a->merged_msg))) > 0) {
+		msg = a->merged_msg;
+		mlen = a->merged_len;
+	}
 	char key[KEL_KEY + 1];
 	size_t kl = kel_key(a->ev.pre, a->ev.sn, key);
 	struct backing_batch *bt = backing_batch_new(c->backing);
 	if (bt == NULL)
 		return hc_error_ret(HC_ENOMEM, "out of memory for a write batch");
-	if ((rc = backing_batch_put_raw(bt, BACKING_KEL, key, kl, a->msg, a->len)) == 0 &&
+	if ((rc = backing_batch_put_raw(bt, BACKING_KEL, key, kl, msg, mlen)) == 0 &&
 	    (rc = backing_batch_put_raw(bt, BACKING_KEYSTATE, a->ev.pre, KERI_QB64, a->rec,
-	                                KS_DT + enc)) == 0)
+	                                KS_DT + enc)) == 0 &&
+	    (rc = kel_receipts_put_wigs(bt, &a->ev, (const char (*)[KERI_QB64 + 1])a->wits,
+	                                a->nw)) == 0)
 		rc = backing_batch_commit(bt);
 	backing_batch_free(bt);
 	if (rc != 0)
@@ -383,6 +451,107 @@ static int append_durable(void *ctx, const void **val, size_t *vlen)
 	return 0;
 }
 
+/* The reason an event refused with rc waits in the escrow (keripy's out-of-order,
+ * partially signed and partially witnessed escrows), or 0 for a plain rejection. */
+static int escrow_reason(const struct append *a, int rc)
+{
+	if (rc == HC_EKERI_SN && a->have_prior && a->ev.sn > a->prior_sn + 1 &&
+	    a->ev.ilk != KERI_ILK_ICP)
+		return HC_EKERI_SN;
+	if (rc == HC_EKERI_NOSTATE && !a->have_prior && a->ev.ilk != KERI_ILK_ICP &&
+	    a->ev.ilk != KERI_ILK_DIP && a->ev.sn > 0)
+		return HC_EKERI_SN;
+	if (rc == HC_EKERI_THRESHOLD && a->partial)
+		return HC_EKERI_THRESHOLD;
+	if (rc == HC_EKERI_UNWITNESSED)
+		return HC_EKERI_UNWITNESSED;
+	return 0;
+}
+
+/* After cache_write: escrow (or keep escrowed), drop merged copies once accepted,
+ * store the receipts a duplicate brings. Returns the append's code. */
+static int append_after(struct hc_cache *c, struct append *a, int rc)
+{
+	int reason = rc != 0 ? escrow_reason(a, rc) : 0;
+	if (reason != 0) {
+		a->outcome = HC_KEL_ESCROWED;
+		if (a->from_escrow)
+			return reason;
+		char why[512];
+		snprintf(why, sizeof(why), "%s", hc_last_error());
+		size_t mlen = a->merged ? rebuild(&a->ev, a->merged_msg, sizeof(a->merged_msg)) : 0;
+		const uint8_t *msg = mlen ? a->merged_msg : a->msg;
+		int erc = kel_escrow_put(c, KEL_ESC_EVENT, a->ev.pre, a->ev.sn, a->ev.said, msg,
+		                         mlen ? mlen : a->len, reason, NULL);
+		if (erc != 0) {
+			a->outcome = HC_KEL_REJECTED;
+			return hc_error_ret(erc, "%s; not escrowed: %s", why, hc_last_error());
+		}
+		/* Copies merged into this one are replaced by it (kel_escrow_put kept the
+		 * first one's place, if it was one of them). */
+		return hc_error_ret(reason, "escrowed: %s", why);
+	}
+	if (rc == 0 && a->outcome == HC_KEL_ACCEPTED && a->nseqs > 0) {
+		kel_escrow_drop(c, a->seqs, a->nseqs);
+		if (!a->from_escrow)
+			kel_escrow_promoted(c, 1);
+	}
+	if (rc == 0 && a->outcome == HC_KEL_DUPLICATE &&
+	    (a->ev.nwigs || a->ev.ncigs || a->ev.ntrcs)) {
+		/* Late witness signatures and receipts with a duplicate: verified, merged. */
+		int outcome;
+		unsigned stored;
+		if (kel_receipt_apply(c, &a->ev, a->msg, a->len, 1, &outcome, &stored) == 0)
+			hc_error_set("duplicate; %s", hc_last_error());
+		else
+			hc_error_set("duplicate; its %s", hc_last_error());
+	}
+	return rc;
+}
+
+int kel_append_escrowed(struct hc_cache *c, const void *msg, size_t len, int *outcome)
+{
+	struct append *a = malloc(sizeof(*a));
+	if (a == NULL)
+		return hc_error_ret(HC_ENOMEM, "out of memory retrying an escrowed event");
+	size_t consumed;
+	a->from_escrow = 1;
+	int rc = append_one(c, msg, len, a, &consumed);
+	*outcome = rc != 0 && a->outcome != HC_KEL_ESCROWED ? HC_KEL_REJECTED : a->outcome;
+	free(a);
+	return rc;
+}
+
+int kel_state_at(struct hc_cache *c, const char *pre, uint64_t sn, struct keri_state *out)
+{
+	struct ks_value *v = malloc(sizeof(*v));
+	if (v == NULL)
+		return hc_error_ret(HC_ENOMEM, "out of memory");
+	int rc = state_read(c, pre, v);
+	if (rc == 0 && (sn == UINT64_MAX || (sn >= v->st.ee_sn && sn <= v->st.sn))) {
+		*out = v->st;
+		free(v);
+		return 0;
+	}
+	free(v);
+	if (rc != 0)
+		return rc;
+	struct keri_state *st = calloc(2, sizeof(*st));
+	struct keri_event *ev = malloc(sizeof(*ev));
+	uint64_t n = 0;
+	rc = st == NULL || ev == NULL ? hc_error_ret(HC_ENOMEM, "out of memory") : 0;
+	if (rc == 0)
+		rc = kel_replay(c, pre, sn + 1, KERI_APPLY_SKIP_SIGS, st, ev, &n);
+	if (rc == 0 && n != sn + 1)
+		rc = hc_error_ret(HC_ENOTFOUND, "no event of %s at sn %llu", pre,
+		                  (unsigned long long)sn);
+	if (rc == 0)
+		*out = st[0];
+	free(st);
+	free(ev);
+	return rc;
+}
+
 /* One message: parse, append; outcome and the message's extent for the caller. */
 static int append_one(struct hc_cache *c, const uint8_t *msg, size_t len, struct append *a,
                       size_t *consumed)
@@ -391,10 +560,14 @@ static int append_one(struct hc_cache *c, const uint8_t *msg, size_t len, struct
 	*consumed = 0;
 	a->c = c;
 	a->outcome = HC_KEL_REJECTED;
+	a->have_prior = a->partial = a->merged = 0;
+	a->nseqs = a->nw = 0;
+	hc_error_clear();
 	int rc = keri_parse(msg, len, &a->ev, consumed, why, sizeof(why));
 	if (rc == KERI_RECEIPT) {
-		a->outcome = HC_KEL_RECEIPT;
-		return 0;
+		unsigned stored;
+		return kel_receipt_apply(c, &a->ev, msg, *consumed, a->from_escrow, &a->outcome,
+		                         &stored);
 	}
 	if (rc != KERI_OK)
 		return keri_fail_rc(rc, why);
@@ -402,7 +575,8 @@ static int append_one(struct hc_cache *c, const uint8_t *msg, size_t len, struct
 	a->len = *consumed;
 	unsigned char key[KS_KEY];
 	ks_key(a->ev.pre, key);
-	return cache_write(c->ks, key, KS_KEY, append_durable, a);
+	rc = cache_write(c->ks, key, KS_KEY, append_durable, a);
+	return append_after(c, a, rc);
 }
 
 /*
@@ -442,6 +616,18 @@ static void append_done(struct append *a)
 		free(a);
 }
 
+/* Whether what just happened can let escrowed messages of a->ev.pre through: an event
+ * accepted, a receipt stored or escrowed (an escrowed event may wait for it). */
+static int retry_after(const struct append *a, int rc)
+{
+	if (a->ev.pre[0] == 0)
+		return 0;
+	if (a->outcome == HC_KEL_ACCEPTED && rc == 0)
+		return 1;
+	return a->ev.ilk == KERI_ILK_RCT &&
+	       (a->outcome == HC_KEL_RECEIPT || a->outcome == HC_KEL_ESCROWED);
+}
+
 int hc_kel_append(hc_cache *c, const void *msg, size_t len, size_t *consumed)
 {
 	if (c == NULL || msg == NULL || consumed == NULL)
@@ -452,7 +638,16 @@ int hc_kel_append(hc_cache *c, const void *msg, size_t len, size_t *consumed)
 	struct append *a = append_new();
 	if (a == NULL)
 		return hc_error_ret(HC_ENOMEM, "hc_kel_append: out of memory");
+	a->from_escrow = 0;
 	int rc = append_one(c, msg, len, a, consumed);
+	if (retry_after(a, rc)) {
+		char pre[KERI_QB64 + 1];
+		char why[HC_ERROR_MAX];
+		memcpy(pre, a->ev.pre, sizeof(pre));
+		snprintf(why, sizeof(why), "%s", hc_last_error());
+		kel_escrow_retry(c, pre, NULL);
+		hc_error_set("%s", why);
+	}
 	append_done(a);
 	return rc;
 }
@@ -494,17 +689,23 @@ int hc_kel_import_sized(hc_cache *c, const void *stream, size_t len,
 	while (off < len) {
 		size_t used = 0;
 		memset(&a->ev, 0, sizeof(a->ev));
+		a->from_escrow = 0;
 		int rc = append_one(c, p + off, len - off, a, &used);
 		r->messages++;
+		int outcome = rc != 0 && a->outcome != HC_KEL_ESCROWED ? HC_KEL_REJECTED
+		                                                        : a->outcome;
+		const char *text = hc_last_error();
 		struct hc_kel_event ev = {.size = sizeof(ev), .offset = off, .len = used, .code = rc,
 		                          .prefix = a->ev.pre, .sn = a->ev.sn,
 		                          .ilk = ilk_text(a->ev.ilk),
-		                          .why = rc != 0 ? hc_last_error() : ""};
-		ev.outcome = rc != 0 ? HC_KEL_REJECTED : a->outcome;
+		                          .why = rc != 0 || outcome == HC_KEL_RECEIPT ||
+		                                         outcome == HC_KEL_DUPLICATE ? text : ""};
+		ev.outcome = outcome;
 		switch (ev.outcome) {
 		case HC_KEL_ACCEPTED: r->accepted++; break;
 		case HC_KEL_DUPLICATE: r->duplicates++; break;
 		case HC_KEL_RECEIPT: r->receipts++; break;
+		case HC_KEL_ESCROWED: r->escrowed++; break;
 		default:
 			r->rejected++;
 			if (first == 0) {
@@ -515,6 +716,8 @@ int hc_kel_import_sized(hc_cache *c, const void *stream, size_t len,
 		}
 		if (r->on_event != NULL)
 			r->on_event(&ev, r->arg);
+		if (retry_after(a, rc))
+			kel_escrow_retry(c, a->ev.pre, &r->promoted);
 		if (used == 0)
 			break; /* the message's extent is unknown: nothing after it can be read */
 		off += used;

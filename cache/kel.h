@@ -3,6 +3,7 @@
 #define HC_CACHE_KEL_H
 
 #include "cache/cache.h"
+#include "keri/keri.h"
 
 /* Opens the key-state cache with `limit` bytes; c->backing must be open. hc_open. */
 HC_NODISCARD int kel_open(struct hc_cache *c, uint64_t limit);
@@ -22,5 +23,103 @@ typedef int (*kel_event_fn)(const void *msg, size_t len, const char *key, void *
  */
 HC_NODISCARD int kel_each_event(struct hc_cache *c, const char *pre, kel_event_fn fn,
                                 void *arg, uint64_t *n);
+
+/*
+ * prefix's key state after its event at sn (the current state when sn is within the
+ * current establishment span, else a replay of the stored events up to sn, whose
+ * signatures were checked when they were appended). HC_ENOTFOUND when no state or no
+ * event at sn. Any thread.
+ */
+struct keri_state;
+HC_NODISCARD int kel_state_at(struct hc_cache *c, const char *pre, uint64_t sn,
+                              struct keri_state *out);
+
+/* An append from the escrow (kel_escrow_retry): *outcome is an enum hc_kel_outcome
+ * (HC_KEL_ESCROWED when the entry must stay); returns the HC_EKERI_* code of a
+ * rejection or of the reason it stays. Any thread. */
+HC_NODISCARD int kel_append_escrowed(struct hc_cache *c, const void *msg, size_t len,
+                                     int *outcome);
+
+/* ---- receipts and escrow (kel_escrow.c) ----------------------------------------------
+ *
+ * The escrow is kept in the kel family, beside the events, so it survives a restart
+ * and costs no memory beyond a few counters:
+ *   "~esc.<seq 16 hex>"        -> [header][message as received, merged]
+ *   "<prefix>:e.<seq 16 hex>"  -> "" (an index: the entries to retry when an event of
+ *                                 prefix is accepted, or a receipt of it arrives)
+ * seq is the first-seen order; the front of "~esc." is the oldest entry.
+ * Receipts: "<prefix>:r.<sn 16 hex>.<said>.<kind digit>.<receiptor>[...]" -> qb64 sig.
+ */
+struct keri_event;
+enum kel_esc_kind { KEL_ESC_EVENT = 1, KEL_ESC_RECEIPT = 2 };
+
+/* Opens / closes the escrow's bookkeeping (from kel_open / kel_close): the local
+ * prefix lists from the config, the counters from a scan of "~esc.". */
+HC_NODISCARD int kel_escrow_open(struct hc_cache *c);
+void kel_escrow_close(struct hc_cache *c);
+
+/* 1 when pre, or one of the event's witnesses wits[0..nw), is one of the node's own or
+ * witness prefixes (keripy's locallyOwned/Membered/Witnessed). Any thread. */
+int kel_is_local(struct hc_cache *c, const char *pre, const char (*wits)[KERI_QB64 + 1],
+                 unsigned nw);
+/* The witness list an event establishes or is witnessed by: icp b; rot prior b - br +
+ * ba; ixn prior b. *nw = 0 when it cannot be derived (the rules reject it later). */
+void kel_event_wits(const struct keri_state *prior, const struct keri_event *ev,
+                    char (*wits)[KERI_QB64 + 1], unsigned *nw);
+
+/*
+ * THE ESCROW ENTRY POINT (also for delegation). Keeps msg[0..len) (one message as
+ * received: an event of pre at sn with SAID said, kind KEL_ESC_EVENT, or an rct,
+ * KEL_ESC_RECEIPT) in the escrow with reason (an HC_EKERI_* code, reported with
+ * HC_KEL_ESCROWED), to be retried, in first-seen order, when an event of `trigger` is
+ * accepted (NULL: of pre; a delegated event names its delegator, whose anchoring event
+ * it waits for) or when a receipt of pre arrives. The retry re-appends the message:
+ * accepted, it leaves the escrow (promoted); refused for the same reason, it stays;
+ * refused otherwise, it is dropped. An entry of the same event (pre, sn, said) is
+ * replaced (keeping its place in the order): the caller merges signatures first
+ * (kel_escrow_gather). Bounded by keri.escrow_limit (the oldest entries are dropped
+ * first, counted in escrow_evicted) and keri.escrow_timeout (expired). Takes the
+ * escrow's mutex, a leaf lock: callable under a stripe lock (inside append_durable).
+ * HC_EKERI_LIMIT when the message alone exceeds the limit, HC_EIO. Any thread.
+ */
+HC_NODISCARD int kel_escrow_put(struct hc_cache *c, int kind, const char *pre, uint64_t sn,
+                                const char *said, const void *msg, size_t len, int reason,
+                                const char *trigger);
+/* Retries the entries indexed under pre (then under the prefixes whose events that
+ * promoted), until none moves; *promoted (when non-NULL) grows by the events accepted
+ * and receipts stored. Must not be called under a stripe lock. Any thread. */
+void kel_escrow_retry(struct hc_cache *c, const char *pre, uint64_t *promoted);
+/* Merges into ev the controller and witness signatures (and witness receipt couples,
+ * mapped through wits) of escrow entries of the same event; their seqs go to
+ * seqs[0..*n) (cap max), to be dropped once ev is accepted or re-escrowed. 0 or HC_EIO.
+ */
+HC_NODISCARD int kel_escrow_gather(struct hc_cache *c, struct keri_event *ev,
+                                   const char (*wits)[KERI_QB64 + 1], unsigned nw,
+                                   uint64_t *seqs, unsigned max, unsigned *n);
+/* Drops entries by seq (after their event was accepted). Any thread. */
+void kel_escrow_drop(struct hc_cache *c, const uint64_t *seqs, unsigned n);
+/* 1 when the escrow holds any entry (a relaxed read: a hint, no ordering). */
+int kel_escrow_nonempty(struct hc_cache *c);
+/* Counts a promotion (an escrowed message accepted through a path other than retry). */
+void kel_escrow_promoted(struct hc_cache *c, uint64_t n);
+
+/*
+ * Verifies and stores the receipts ev carries for the accepted event (ev->pre, ev->sn,
+ * ev->said): an rct's, or those attached to a duplicate of the event. msg/len is the
+ * rct as received (escrowed with HC_EKERI_UNSEEN when the event is not accepted, unless
+ * from_escrow). *outcome: HC_KEL_RECEIPT (some stored), HC_KEL_ESCROWED, or
+ * HC_KEL_REJECTED; *stored = signatures stored. Returns 0 or the rejection's code with
+ * its sentence ("receipt rejected: ..."). Any thread; not under a stripe lock.
+ */
+HC_NODISCARD int kel_receipt_apply(struct hc_cache *c, const struct keri_event *ev,
+                                   const void *msg, size_t len, int from_escrow,
+                                   int *outcome, unsigned *stored);
+/* Writes into bt the "<pre>:r." keys of ev's witness signatures that verify against
+ * wits[0..nw) (for an event being accepted). Returns 0 or HC_ENOMEM. */
+struct backing_batch;
+HC_NODISCARD int kel_receipts_put_wigs(struct backing_batch *bt, const struct keri_event *ev,
+                                       const char (*wits)[KERI_QB64 + 1], unsigned nw);
+/* hc_stats' escrow figures. */
+void kel_escrow_stats(struct hc_cache *c, struct hc_stats *st);
 
 #endif

@@ -1,7 +1,7 @@
 # cache/: shards, policy, single-flight, the public API; and the hotcache library.
 add_library(hc_cache OBJECT cache/policy.c cache/hotcache.c cache/store.c
             cache/store_rocksdb.c cache/kel.c cache/log.c cache/backup.c
-            cache/kel_export.c cache/metrics.c cache/direct.c)
+            cache/kel_export.c cache/kel_escrow.c cache/metrics.c cache/direct.c)
 target_link_libraries(hc_cache PUBLIC hc_map hc_reclaim hc_config hc_backing hc_keri PkgConfig::SODIUM)
 target_compile_definitions(hc_cache PRIVATE HC_HAVE_BACKING=1)
 

@@ -235,6 +235,14 @@ struct hc_stats {
 	/* Reclamation polls given up because membarrier failed (then retired bytes stop
 	 * shrinking and puts end in HC_EBUSY naming the errno). */
 	uint64_t reclaim_failures;
+	/* KERI escrow (keri.escrow_limit, keri.escrow_timeout): counters since hc_open,
+	 * then levels read from the store's escrow. */
+	uint64_t escrowed;       /* events and receipts put in the escrow */
+	uint64_t promoted;       /* escrowed events accepted, receipts stored, later */
+	uint64_t expired;        /* dropped after keri.escrow_timeout */
+	uint64_t escrow_evicted; /* dropped, oldest first, to stay within escrow_limit */
+	uint64_t escrow_bytes;   /* bytes escrowed now (<= keri.escrow_limit) */
+	uint64_t escrow_entries; /* entries escrowed now */
 };
 
 struct hc_shard_stats {
@@ -356,8 +364,12 @@ struct hc_keystate {
 enum hc_kel_outcome {
 	HC_KEL_ACCEPTED = 0,  /* validated, stored, state updated */
 	HC_KEL_DUPLICATE = 1, /* the same event was already accepted: no change */
-	HC_KEL_RECEIPT = 2,   /* an rct receipt: recognised and skipped */
-	HC_KEL_REJECTED = 3   /* refused: code and why say which rule */
+	HC_KEL_RECEIPT = 2,   /* an rct receipt: its verified signatures stored */
+	HC_KEL_REJECTED = 3,  /* refused: code and why say which rule */
+	HC_KEL_ESCROWED = 4   /* kept in the escrow until what it lacks arrives: code is
+	                       * the reason (HC_EKERI_SN out of order, HC_EKERI_THRESHOLD
+	                       * partially signed, HC_EKERI_UNWITNESSED partially
+	                       * witnessed, HC_EKERI_UNSEEN a receipt of an unseen event) */
 };
 
 struct hc_kel_event {
@@ -379,6 +391,8 @@ struct hc_kel_report {
 	/* Optional, set by the caller: called once per message, in stream order. */
 	void (*on_event)(const struct hc_kel_event *ev, void *arg);
 	void *arg;
+	uint64_t escrowed;        /* messages put in the escrow (HC_KEL_ESCROWED) */
+	uint64_t promoted;        /* escrowed messages accepted during this import */
 };
 
 /*
@@ -425,6 +439,48 @@ HC_EXPORT HC_NODISCARD int hc_keystate_json(hc_cache *cache, const char *prefix,
  */
 HC_EXPORT HC_NODISCARD int hc_kel_verify(hc_cache *cache, const char *prefix,
                                          uint64_t *events);
+
+/*
+ * The node's own identifiers (own: those it controls or is a group member of) and its
+ * witness identifiers (wit): keripy's locallyOwned, locallyMembered and
+ * locallyWitnessed. An event of an identifier in either list, or whose witness list
+ * names one in either list, is accepted without waiting for bt witness receipts; every
+ * other identifier is remote and must meet bt. A receipt signed by one of these
+ * prefixes from a stream is skipped (keripy skips a remote copy of its own receipt).
+ * Replaces the lists given by keri.own / keri.witness or an earlier call; each prefix
+ * is 44 qb64 characters, at most HC_KERI_LOCAL_MAX per list (HC_EINVAL otherwise,
+ * nothing changed). Any thread; appends running meanwhile see the old or new lists.
+ */
+HC_EXPORT HC_NODISCARD int hc_kel_set_local(hc_cache *cache, const char *const *own,
+                                            size_t n_own, const char *const *wit,
+                                            size_t n_wit);
+
+/* One verified receipt of an event, handed to hc_kel_receipts' callback. */
+enum hc_kel_receipt_kind {
+	HC_RECEIPT_WITNESS = 0,   /* a witness of the event (-B, or a -C couple of one) */
+	HC_RECEIPT_NONTRANS = 1,  /* another non-transferable receiptor (-C), a watcher */
+	HC_RECEIPT_TRANS = 2      /* a transferable receiptor (-D, -F): est_sn, est_said */
+};
+struct hc_kel_receipt {
+	uint32_t size;          /* the library's sizeof */
+	int kind;               /* enum hc_kel_receipt_kind */
+	const char *receiptor;  /* the signer's prefix (the witness's, for a witness) */
+	uint32_t index;         /* witness: its index in the event's witness list;
+	                         * trans: the key index in the receiptor's est event */
+	const char *signature;  /* qb64: an indexed signature (witness, trans) or 0B */
+	uint64_t est_sn;        /* trans only: the receiptor's establishment event */
+	const char *est_said;   /* trans only; "" otherwise */
+};
+/*
+ * Calls fn once per verified receipt stored for prefix's accepted event at sn (witness
+ * receipts first, by witness prefix, then the others), with the pointers valid only
+ * during the call. A non-zero return from fn stops and is returned. *count (when
+ * non-NULL) gets the receipts fn took. HC_ENOTFOUND when no event is accepted at sn,
+ * HC_ENOTSUP without a store. Any thread; reads RocksDB.
+ */
+typedef int (*hc_kel_receipt_fn)(const struct hc_kel_receipt *r, void *arg);
+HC_EXPORT HC_NODISCARD int hc_kel_receipts(hc_cache *cache, const char *prefix, uint64_t sn,
+                                           hc_kel_receipt_fn fn, void *arg, uint64_t *count);
 
 /*
  * Online backup: a consistent copy of the store in the new directory dir (it must not

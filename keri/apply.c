@@ -205,7 +205,7 @@ static int verify(const struct keri_event *ev, const struct keri_sig *s, const c
  * verified, the only ones that may expose prior next keys.
  */
 static int controller_sigs(const struct keri_event *ev, const qb64_t *k, unsigned nk,
-                           const struct keri_tholder *kt, uint32_t *ok, char *why,
+                           const struct keri_tholder *kt, uint32_t *ok, int unmet, char *why,
                            size_t whylen)
 {
 	uint32_t have = 0;
@@ -222,7 +222,7 @@ static int controller_sigs(const struct keri_event *ev, const qb64_t *k, unsigne
 		                 "signature rule: none of the %u attached signature(s) verifies "
 		                 "against the %u current key(s)", ev->nsigs, nk);
 	if (!keri_tholder_satisfied(kt, have))
-		return keri_fail(why, whylen, KERI_ETHRESHOLD,
+		return keri_fail(why, whylen, unmet,
 		                 "threshold rule: %d verified signature(s) do not satisfy kt "
 		                 "(keripy holds such an event as partially signed)",
 		                 __builtin_popcount(have));
@@ -307,9 +307,11 @@ static int conflict(const struct keri_state *prior, const struct keri_event *ev,
 	if (skip_sigs)
 		;
 	else if (ev->ilk == KERI_ILK_IXN)
-		rc = controller_sigs(ev, prior->k, prior->nk, &prior->kt, &ok, why, whylen);
+		rc = controller_sigs(ev, prior->k, prior->nk, &prior->kt, &ok, KERI_ETHRESHOLD,
+		                     why, whylen);
 	else if (!(rc = keys(ev, why, whylen)) &&
-	         !(rc = controller_sigs(ev, ev->k, ev->nk, &ev->kt, &ok, why, whylen)))
+	         !(rc = controller_sigs(ev, ev->k, ev->nk, &ev->kt, &ok, KERI_ETHRESHOLD, why,
+	                                   whylen)))
 		rc = prerotation(prior, ev, 0, ok, why, whylen);
 	if (rc)
 		return rc;
@@ -328,6 +330,7 @@ int keri_apply_flags(const struct keri_state *prior, const struct keri_event *ev
 	uint32_t ok = 0;
 	int rc, skip = (flags & KERI_APPLY_SKIP_SIGS) != 0;
 	int local = (flags & KERI_APPLY_LOCAL) != 0;
+	int unmet = flags & KERI_APPLY_PARTIAL ? KERI_EUNSIGNED : KERI_ETHRESHOLD;
 
 	if (why && whylen)
 		why[0] = 0;
@@ -354,7 +357,8 @@ int keri_apply_flags(const struct keri_state *prior, const struct keri_event *ev
 			return rc;
 		memcpy(wits, ev->b, sizeof(qb64_t) * ev->nb);
 		nw = ev->nb;
-		if (!skip && ((rc = controller_sigs(ev, ev->k, ev->nk, &ev->kt, &ok, why, whylen)) ||
+		if (!skip && ((rc = controller_sigs(ev, ev->k, ev->nk, &ev->kt, &ok, unmet, why,
+		                                    whylen)) ||
 		              (rc = witness_sigs(ev, wits, nw, ev->bt, local, why, whylen))))
 			return rc;
 		memset(next, 0, sizeof(*next));
@@ -369,7 +373,8 @@ int keri_apply_flags(const struct keri_state *prior, const struct keri_event *ev
 		if ((rc = keys(ev, why, whylen)) ||
 		    (rc = rotate_wits(prior, ev, wits, &nw, why, whylen)))
 			return rc;
-		if (!skip && (rc = controller_sigs(ev, ev->k, ev->nk, &ev->kt, &ok, why, whylen)))
+		if (!skip && (rc = controller_sigs(ev, ev->k, ev->nk, &ev->kt, &ok, unmet, why,
+		                                   whylen)))
 			return rc;
 		if ((rc = prerotation(prior, ev, skip, ok, why, whylen)))
 			return rc;
@@ -378,8 +383,8 @@ int keri_apply_flags(const struct keri_state *prior, const struct keri_event *ev
 		if (next != prior)
 			*next = *prior;
 	} else {
-		if (!skip && ((rc = controller_sigs(ev, prior->k, prior->nk, &prior->kt, &ok, why,
-		                                   whylen)) ||
+		if (!skip && ((rc = controller_sigs(ev, prior->k, prior->nk, &prior->kt, &ok, unmet,
+		                                   why, whylen)) ||
 		              (rc = witness_sigs(ev, prior->b, prior->nb, prior->bt, local, why,
 		                                   whylen))))
 			return rc;

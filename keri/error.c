@@ -45,6 +45,7 @@ const char *keri_strerror(int code)
 	case KERI_ENOSTATE: return "KERI_ENOSTATE: event does not fit the presence of key state";
 	case KERI_EUNWITNESSED: return "KERI_EUNWITNESSED: fewer than bt verified witness signatures";
 	case KERI_EUNSEEN: return "KERI_EUNSEEN: receipt of an event not accepted";
+	case KERI_EUNSIGNED: return "KERI_EUNSIGNED: verified signatures do not meet kt yet";
 	default: return "KERI: unknown error code";
 	}
 }

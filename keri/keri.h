@@ -97,7 +97,10 @@ enum keri_err {
 	/* -128 and -129 are left to the delegation and recovery work. */
 	KERI_EUNWITNESSED = -130, /* fewer than bt verified witness signatures: keripy's
 	                             partially witnessed escrow (the cache escrows it) */
-	KERI_EUNSEEN = -131     /* a receipt of an event not accepted (yet) */
+	KERI_EUNSEEN = -131,    /* a receipt of an event not accepted (yet) */
+	KERI_EUNSIGNED = -132   /* with KERI_APPLY_PARTIAL: some controller signatures
+	                           verify but do not meet kt (keripy's partially signed
+	                           escrow); without the flag this is KERI_ETHRESHOLD */
 };
 
 /* The name of a keri_err code ("KERI_ESAID: ..."); never NULL. Any thread. */
@@ -266,6 +269,8 @@ KERI_NODISCARD int keri_apply(const struct keri_state *prior, const struct keri_
 #define KERI_APPLY_LOCAL 2u     /* the node controls or witnesses the identifier
                                    (keripy's locallyOwned, locallyMembered,
                                    locallyWitnessed): bt need not be met */
+#define KERI_APPLY_PARTIAL 4u   /* name an unmet kt KERI_EUNSIGNED (escrowable), not
+                                   KERI_ETHRESHOLD (also a malformed threshold) */
 /*
  * keri_apply with flags. KERI_APPLY_SKIP_SIGS is only for events whose signatures
  * were checked before (a replay of a store written through keri_apply) and for
