@@ -142,6 +142,9 @@ static const char *const *enum_words(enum key_type t, int *n)
 
 _Static_assert(offsetof(struct hc_config, log_fn) >= ABI_CONFIG_MIN,
                "a field added to struct hc_config starts inside the first layout's padding");
+_Static_assert(offsetof(struct hc_config, keri_escrow_limit) >=
+               ABI_ROUND8(ABI_END(struct hc_config, key_file_permissive)),
+               "the keri.* fields start inside the 0.2.0 layout's tail padding");
 
 /* The library's defaults, in a struct of the library's size. */
 static void config_defaults(struct hc_config *cfg)

@@ -891,6 +891,9 @@ int hc_shard_stats_sized(hc_cache *c, unsigned shard, struct hc_shard_stats *use
 
 _Static_assert(offsetof(struct hc_stats, store_corrupt) >= ABI_STATS_MIN,
                "a field added to struct hc_stats starts inside the first layout's padding");
+_Static_assert(offsetof(struct hc_stats, escrowed) ==
+               ABI_END(struct hc_stats, reclaim_failures),
+               "the escrow figures follow reclaim_failures, the previous layout's end");
 
 int hc_stats_sized(hc_cache *c, struct hc_stats *user, size_t size)
 {

@@ -652,6 +652,9 @@ int hc_kel_append(hc_cache *c, const void *msg, size_t len, size_t *consumed)
 	return rc;
 }
 
+_Static_assert(offsetof(struct hc_kel_report, escrowed) == ABI_END(struct hc_kel_report, arg),
+               "escrowed follows arg, the previous layout's end");
+
 /* The report in the library's size; copied out to the caller's at every return. */
 static int report_out(struct hc_kel_report *user, size_t size, const struct hc_kel_report *r,
                       int rc)

@@ -189,13 +189,13 @@ struct hc_config {
 	                                  * the store ("" = in the store) */
 	int key_file_permissive; /* crypto.key_file_permissive: accept a key file readable
 	                          * by group or others */
-	/* KERI (issue 10): the node's own identifiers and its witness identifiers, each a
-	 * comma-separated list of 44-character prefixes (at most HC_KERI_LOCAL_MAX), and
-	 * the escrow's bounds. */
-	char keri_own[HC_KERI_LOCAL_TEXT];     /* keri.own */
-	char keri_witness[HC_KERI_LOCAL_TEXT]; /* keri.witness */
+	/* KERI (issue 10): the escrow's bounds, then the node's own identifiers and its
+	 * witness identifiers, each a comma-separated list of 44-character prefixes (at
+	 * most HC_KERI_LOCAL_MAX). */
 	uint64_t keri_escrow_limit;   /* keri.escrow_limit: bytes of escrowed messages */
 	uint64_t keri_escrow_timeout; /* keri.escrow_timeout: seconds an entry may wait */
+	char keri_own[HC_KERI_LOCAL_TEXT];     /* keri.own */
+	char keri_witness[HC_KERI_LOCAL_TEXT]; /* keri.witness */
 };
 
 typedef struct hc_cache hc_cache;

@@ -2,7 +2,8 @@
  * The hotcache command: the load test (tools/load.c) and the KEL tools.
  *
  *   hotcache load [options]                    (hotcache load --help)
- *   hotcache kel import FILE --store DIR       one line per message
+ *   hotcache kel import FILE --store DIR [--own PREFIX] [--witness PREFIX]
+ *                                              one line per message
  *   hotcache kel verify PREFIX --store DIR     replay the stored KEL, compare the state
  *   hotcache keystate PREFIX --store DIR [--json]
  *   hotcache stats --store DIR                 the store's and a fresh cache's figures
@@ -38,7 +39,7 @@ static const char common_help[] =
 static int usage(FILE *f)
 {
 	fprintf(f, "usage: hotcache load [options]            (see hotcache load --help)\n"
-	           "       hotcache kel import FILE --store DIR\n"
+	           "       hotcache kel import FILE --store DIR [--own PREFIX] [--witness PREFIX]\n"
 	           "       hotcache kel verify PREFIX --store DIR\n"
 	           "       hotcache keystate PREFIX --store DIR [--json]\n"
 	           "       hotcache stats --store DIR\n"
@@ -56,10 +57,15 @@ static int command_help(const char *cmd)
 	static const struct {
 		const char *cmd, *text;
 	} help[] = {
-		{ "kel import", "usage: hotcache kel import FILE --store DIR\n"
+		{ "kel import", "usage: hotcache kel import FILE --store DIR [--own PREFIX] "
+		  "[--witness PREFIX]\n"
 		  "Appends every message of the CESR stream in FILE to the store (created when\n"
-		  "absent, as primary), one line per message: accepted, duplicate, skipped\n"
-		  "receipt, or the rejection. Exit 1 when any message was rejected.\n" },
+		  "absent, as primary), one line per message: accepted, duplicate, receipt\n"
+		  "stored, receipt rejected, escrowed (with the reason: out of order, partially\n"
+		  "signed, partially witnessed), or the rejection; escrowed messages promoted\n"
+		  "later are counted at the end. --own and --witness (repeatable: keri.own and\n"
+		  "keri.witness) name the node's own and witness identifiers, whose events need\n"
+		  "no witness receipts. Exit 1 when any message was rejected.\n" },
 		{ "kel verify", "usage: hotcache kel verify PREFIX --store DIR\n"
 		  "Replays PREFIX's stored KEL from inception and compares the result with the\n"
 		  "stored key state. Opens the store as a secondary (no lock: works beside a\n"
@@ -212,6 +218,9 @@ static int stats(const struct hc_config *cfg)
 		{ "store_kel_records", st.store_kel_records },
 		{ "store_keystate_records", st.store_keystate_records },
 		{ "store_sst_bytes", st.store_sst_bytes },
+		{ "escrowed", st.escrowed }, { "promoted", st.promoted },
+		{ "expired", st.expired }, { "escrow_evicted", st.escrow_evicted },
+		{ "escrow_bytes", st.escrow_bytes }, { "escrow_entries", st.escrow_entries },
 	};
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 		printf("%s %llu\n", rows[i].name, (unsigned long long)rows[i].v);
@@ -224,7 +233,8 @@ static const char *outcome_word(int outcome)
 	switch (outcome) {
 	case HC_KEL_ACCEPTED: return "accepted";
 	case HC_KEL_DUPLICATE: return "duplicate";
-	case HC_KEL_RECEIPT: return "skipped receipt";
+	case HC_KEL_RECEIPT: return "receipt stored";
+	case HC_KEL_ESCROWED: return "escrowed";
 	default: return "rejected";
 	}
 }
@@ -232,7 +242,16 @@ static const char *outcome_word(int outcome)
 static void print_event(const struct hc_kel_event *ev, void *arg)
 {
 	(void)arg;
-	if (ev->outcome == HC_KEL_REJECTED)
+	if (ev->outcome == HC_KEL_REJECTED && strncmp(ev->why, "receipt rejected: ", 18) == 0)
+		printf("@%zu rct %s sn=%llu: %s\n", ev->offset, ev->prefix[0] ? ev->prefix : "?",
+		       (unsigned long long)ev->sn, ev->why);
+	else if (ev->outcome == HC_KEL_RECEIPT)
+		printf("@%zu rct %s sn=%llu: %s\n", ev->offset, ev->prefix, (unsigned long long)ev->sn,
+		       ev->why);
+	else if (ev->outcome == HC_KEL_ESCROWED)
+		printf("@%zu %s %s sn=%llu: escrowed: %s (%s)\n", ev->offset, ev->ilk, ev->prefix,
+		       (unsigned long long)ev->sn, hc_strerror(ev->code), ev->why);
+	else if (ev->outcome == HC_KEL_REJECTED)
 		printf("@%zu %s %s sn=%llu: rejected: %s (%s)\n", ev->offset, ev->ilk[0] ? ev->ilk : "?",
 		       ev->prefix[0] ? ev->prefix : "?", (unsigned long long)ev->sn, hc_strerror(ev->code),
 		       ev->why);
@@ -273,10 +292,12 @@ static int kel_import(const struct hc_config *cfg, const char *file)
 	}
 	struct hc_kel_report r = {.on_event = print_event};
 	rc = hc_kel_import(c, buf, len, &r);
-	printf("%llu messages: %llu accepted, %llu duplicates, %llu receipts, %llu rejected\n",
+	printf("%llu messages: %llu accepted, %llu duplicates, %llu receipts, %llu rejected, "
+	       "%llu escrowed (%llu promoted)\n",
 	       (unsigned long long)r.messages, (unsigned long long)r.accepted,
 	       (unsigned long long)r.duplicates, (unsigned long long)r.receipts,
-	       (unsigned long long)r.rejected);
+	       (unsigned long long)r.rejected, (unsigned long long)r.escrowed,
+	       (unsigned long long)r.promoted);
 	hc_close(c);
 	free(buf);
 	return rc == 0 ? 0 : 1;
@@ -531,10 +552,31 @@ int main(int argc, char **argv)
 	}
 	const char *to = take_opt(&argc, argv, "--to");
 	const char *from = take_opt(&argc, argv, "--from");
+	/* --own / --witness (repeatable): added to keri.own / keri.witness. */
+	const char *own[HC_KERI_LOCAL_MAX + 1], *wit[HC_KERI_LOCAL_MAX + 1];
+	size_t n_own = 0, n_wit = 0;
+	const char *v;
+	while (n_own <= HC_KERI_LOCAL_MAX && (v = take_opt(&argc, argv, "--own")) != NULL)
+		own[n_own++] = v;
+	while (n_wit <= HC_KERI_LOCAL_MAX && (v = take_opt(&argc, argv, "--witness")) != NULL)
+		wit[n_wit++] = v;
+	if ((n_own || n_wit) && !(kel && argc >= 3 && strcmp(argv[2], "import") == 0)) {
+		fprintf(stderr, "hotcache: --own and --witness belong to kel import\n");
+		return 2;
+	}
 	struct hc_config cfg;
 	int rc = cli_config(&cfg, &argc, argv, NULL);
 	if (rc != 0)
 		return rc;
+	for (size_t i = 0; i < n_own + n_wit; i++) {
+		char err[512];
+		const char *key = i < n_own ? "keri.own" : "keri.witness";
+		if (hc_config_set(&cfg, key, i < n_own ? own[i] : wit[i - n_own], err,
+		                  sizeof(err)) != 0) {
+			fprintf(stderr, "hotcache: %s\n", err);
+			return 2;
+		}
+	}
 	if (kel && argc == 4 && strcmp(argv[2], "import") == 0)
 		return kel_import(&cfg, argv[3]);
 	if (kel && argc == 4 && strcmp(argv[2], "verify") == 0) {

@@ -65,6 +65,21 @@ expect 0 "kel import" kel import "$SRC/tests/data/keri/01_direct_mode_coe_icp_ro
 PREFIX=$(awk '/ icp .*accepted$/ { print $3; exit }' "$T/out")
 [ -n "$PREFIX" ] || fail "kel import accepted no inception: $(head -c 400 "$T/out")"
 
+# a receipt of its icp whose couple does not verify: "receipt rejected: why", exit 1
+RCT='{"v":"KERI10JSON000000_","t":"rct","d":"'$PREFIX'","i":"'$PREFIX'","s":"0"}'
+RCT=$(printf '%s' "$RCT" | sed "s/000000_/$(printf '%06x' ${#RCT})_/")
+printf '%s-CAB%s0B%s' "$RCT" "B$(printf 'A%.0s' $(seq 43))" "$(printf 'A%.0s' $(seq 86))" \
+	>"$T/rct.cesr"
+expect 1 "kel import of a forged receipt" kel import "$T/rct.cesr" --store "$T/store"
+grep -q "rct $PREFIX sn=0: receipt rejected: receipt couple of B" "$T/out" ||
+	fail "forged receipt: $(cat "$T/out")"
+# --own takes 44-character prefixes only
+expect 2 "kel import --own short" kel import "$T/rct.cesr" --store "$T/store" --own short
+grep -q "not a 44-character qb64 prefix" "$T/err" || fail "--own short: $(cat "$T/err")"
+expect 1 "kel import --own" kel import "$T/rct.cesr" --store "$T/store" --own "$PREFIX" \
+	--witness "B$(printf 'A%.0s' $(seq 43))"
+grep -q "receipt rejected: own receipt by B" "$T/out" || fail "--witness: $(cat "$T/out")"
+
 # a process holds it as primary, as a daemon would
 mkfifo "$T/ctl"
 "$HOLDER" "$T/store" <"$T/ctl" >"$T/ready" 2>"$T/holder.err" &

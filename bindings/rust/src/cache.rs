@@ -98,6 +98,14 @@ pub struct Stats {
     pub keystate_evictions: u64,
     /// reclamation polls given up because membarrier failed
     pub reclaim_failures: u64,
+    /// KERI escrow: entries put in, promoted, expired, evicted for room; bytes and
+    /// entries held now
+    pub escrowed: u64,
+    pub promoted: u64,
+    pub expired: u64,
+    pub escrow_evicted: u64,
+    pub escrow_bytes: u64,
+    pub escrow_entries: u64,
 }
 
 /// One shard's figures (`struct hc_shard_stats`, mirrored `#[repr(C)]`).

@@ -37,6 +37,8 @@ pub const HC_KEL_ACCEPTED: c_int = 0;
 pub const HC_KEL_DUPLICATE: c_int = 1;
 pub const HC_KEL_RECEIPT: c_int = 2;
 pub const HC_KEL_REJECTED: c_int = 3;
+pub const HC_KEL_ESCROWED: c_int = 4;
+pub const HC_KERI_LOCAL_TEXT: usize = 32 * 45;
 
 #[repr(C)]
 pub struct hc_cache {
@@ -65,6 +67,11 @@ pub struct hc_config {
     pub store_log_level: c_int,
     pub store_log_dir: [c_char; HC_PATH_MAX],
     pub key_file_permissive: c_int,
+    // keri.own, keri.witness, keri.escrow_limit, keri.escrow_timeout (issue 10).
+    pub keri_escrow_limit: u64,
+    pub keri_escrow_timeout: u64,
+    pub keri_own: [c_char; HC_KERI_LOCAL_TEXT],
+    pub keri_witness: [c_char; HC_KERI_LOCAL_TEXT],
 }
 
 /// `struct hc_stats` and `struct hc_shard_stats` are the crate's public `Stats` and
@@ -125,6 +132,8 @@ pub struct hc_kel_report {
     pub first_error_offset: usize,
     pub on_event: Option<hc_kel_event_fn>,
     pub arg: *mut c_void,
+    pub escrowed: u64,
+    pub promoted: u64,
 }
 
 pub type hc_read_fn = unsafe extern "C" fn(val: *const c_void, vlen: usize, arg: *mut c_void);
@@ -228,7 +237,11 @@ mod tests {
     #[test]
     #[cfg(target_pointer_width = "64")]
     fn layouts_match_the_c_header() {
-        assert_eq!(size_of::<hc_config>(), 3176);
+        assert_eq!(size_of::<hc_config>(), 6072);
+        assert_eq!(off!(hc_config, keri_escrow_limit), 3176);
+        assert_eq!(off!(hc_config, keri_escrow_timeout), 3184);
+        assert_eq!(off!(hc_config, keri_own), 3192);
+        assert_eq!(off!(hc_config, keri_witness), 4632);
         assert_eq!(off!(hc_config, log_fn), 2120);
         assert_eq!(off!(hc_config, log_arg), 2128);
         assert_eq!(off!(hc_config, open_mode), 2136);
@@ -247,7 +260,9 @@ mod tests {
         assert_eq!(off!(hc_config, create_if_missing), 1088);
         assert_eq!(off!(hc_config, key_file), 1092);
 
-        assert_eq!(size_of::<hc_stats>(), 240);
+        assert_eq!(size_of::<hc_stats>(), 288);
+        assert_eq!(off!(hc_stats, escrowed), 240);
+        assert_eq!(off!(hc_stats, escrow_entries), 280);
         assert_eq!(off!(hc_stats, reclaim_failures), 232);
         assert_eq!(off!(hc_stats, store_corrupt), 136);
         assert_eq!(off!(hc_stats, store_sst_bytes), 168);
@@ -285,7 +300,9 @@ mod tests {
         assert_eq!(off!(hc_kel_event, ilk), 48);
         assert_eq!(off!(hc_kel_event, why), 56);
 
-        assert_eq!(size_of::<hc_kel_report>(), 80);
+        assert_eq!(size_of::<hc_kel_report>(), 96);
+        assert_eq!(off!(hc_kel_report, escrowed), 80);
+        assert_eq!(off!(hc_kel_report, promoted), 88);
         assert_eq!(off!(hc_kel_report, messages), 8);
         assert_eq!(off!(hc_kel_report, first_error), 48);
         assert_eq!(off!(hc_kel_report, first_error_offset), 56);

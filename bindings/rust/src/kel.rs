@@ -16,8 +16,11 @@ pub enum Outcome {
     Accepted,
     /// The same event was already accepted: no change.
     Duplicate,
-    /// An `rct` receipt: recognised and skipped.
+    /// An `rct` receipt: its verified signatures stored.
     Receipt,
+    /// Kept in the escrow until what it lacks arrives: the reason (out of order,
+    /// partially signed, partially witnessed, receipt of an unseen event).
+    Escrowed(Error),
     /// Refused: an `Error::Keri` naming the rule (or the store's error).
     Rejected(Error),
 }
@@ -45,6 +48,9 @@ pub struct KelReport {
     pub duplicates: u64,
     pub receipts: u64,
     pub rejected: u64,
+    /// Messages put in the escrow, and escrowed messages promoted during the import.
+    pub escrowed: u64,
+    pub promoted: u64,
     /// Every message's outcome, in stream order.
     pub events: Vec<KelEvent>,
 }
@@ -125,6 +131,7 @@ unsafe extern "C" fn import_trampoline(ev: *const ffi::hc_kel_event, arg: *mut c
             ffi::HC_KEL_ACCEPTED => Outcome::Accepted,
             ffi::HC_KEL_DUPLICATE => Outcome::Duplicate,
             ffi::HC_KEL_RECEIPT => Outcome::Receipt,
+            ffi::HC_KEL_ESCROWED => Outcome::Escrowed(Error::from_code(ev.code, cstr(ev.why))),
             _ => Outcome::Rejected(Error::from_code(ev.code, cstr(ev.why))),
         };
         Some(KelEvent {
@@ -175,6 +182,8 @@ impl Cache {
             first_error_offset: 0,
             on_event: Some(import_trampoline),
             arg: &mut call as *mut ImportCall as *mut c_void,
+            escrowed: 0,
+            promoted: 0,
         };
         // SAFETY: stream outlives the call; rep is a whole report of the size passed and
         // its arg points at `call` until the call returns.
@@ -199,6 +208,8 @@ impl Cache {
             duplicates: rep.duplicates,
             receipts: rep.receipts,
             rejected: rep.rejected,
+            escrowed: rep.escrowed,
+            promoted: rep.promoted,
             events: call.events,
         })
     }
