@@ -383,7 +383,8 @@ struct hc_kel_event {
 	const char *prefix;   /* "" when the message did not parse that far */
 	uint64_t sn;
 	const char *ilk;
-	const char *why;      /* the rejection's sentence, "" otherwise */
+	const char *why;      /* the rejection's or the escrow's sentence, a receipt's
+	                       * ("receipt stored: 2 signature(s)"), else "" */
 };
 
 struct hc_kel_report {
@@ -404,18 +405,24 @@ struct hc_kel_report {
  * miss), writes the event and the new state in one RocksDB batch with the configured
  * durability, then installs the state in memory. *consumed is set to the message's
  * length whenever it could be determined (so a stream can go on past a rejection).
- * Returns 0 for an accepted event, a duplicate (no change) or a receipt (skipped);
- * an HC_EKERI_* code for a rejection (nothing changed); HC_ENOTSUP without a backing
- * store. Appends to one identifier are serialised: two racing appends of one sn, one
- * wins, the other gets HC_EKERI_DUPLICITY (different event) or succeeds as a duplicate.
+ * Returns 0 for an accepted event, a duplicate (no change) or a receipt (its
+ * verified signatures stored); an HC_EKERI_* code for a rejection (nothing changed);
+ * for a message put in the escrow (README: KERI semantics) its reason code
+ * (HC_EKERI_SN, HC_EKERI_THRESHOLD, HC_EKERI_UNWITNESSED, HC_EKERI_UNSEEN) with a
+ * sentence starting "escrowed:" or "receipt escrowed:"; HC_ENOTSUP without a backing
+ * store. An accepted event or a stored receipt retries the escrowed messages it may
+ * complete, in this thread, before the call returns. Appends to one identifier are
+ * serialised: two racing appends of one sn, one wins, the other gets
+ * HC_EKERI_DUPLICITY (different event) or succeeds as a duplicate.
  */
 HC_EXPORT HC_NODISCARD int hc_kel_append(hc_cache *cache, const void *msg, size_t len,
                                          size_t *consumed);
 /*
  * Appends every message of a CESR stream (what keripy exports), in order, going on
  * past rejected ones where their extent is known. Fills *report (its on_event, when
- * set, sees each message). Returns 0 when nothing was rejected, else the first
- * rejection's code; HC_EKERI_TRUNCATED when the stream ends inside a message.
+ * set, sees each message). Returns 0 when nothing was rejected (escrowed messages are
+ * not rejections), else the first rejection's code; HC_EKERI_TRUNCATED when the
+ * stream ends inside a message.
  */
 HC_EXPORT HC_NODISCARD int hc_kel_import_sized(hc_cache *cache, const void *stream,
                                                size_t len, struct hc_kel_report *report,

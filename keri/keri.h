@@ -63,7 +63,7 @@ extern "C" {
 enum keri_err {
 	KERI_OK = 0,
 	KERI_DUPLICATE = 1,  /* keri_apply: same sn and SAID as an accepted event: no-op */
-	KERI_RECEIPT = 2,    /* keri_parse: an `rct` receipt, consumed and to be skipped */
+	KERI_RECEIPT = 2,    /* keri_parse: an `rct` receipt (its groups in ev, for the cache) */
 	KERI_EINVAL = -1,    /* a bad argument (NULL, a dt with quotes, ...) */
 	KERI_ENOMEM = -2,    /* reserved: the module does not allocate */
 	KERI_EVERSION = -100,   /* version string not KERI10JSON<6 hex>_ */
