@@ -340,7 +340,9 @@ static int conflict(struct append *a, const char *held)
 		rc = hc_error_ret(HC_ECORRUPT, "the KEL of %s has %llu events below sn %llu",
 		                  a->ev.pre, (unsigned long long)n, (unsigned long long)a->ev.sn);
 	if (rc == 0) {
-		int krc = keri_apply(n ? &st[0] : NULL, &a->ev, &st[1], why, sizeof(why));
+		/* Authenticity is the controller's signatures: receipts are not required. */
+		int krc = keri_apply_flags(n ? &st[0] : NULL, &a->ev, KERI_APPLY_LOCAL, &st[1],
+		                           why, sizeof(why));
 		rc = krc == KERI_OK
 		             ? hc_error_ret(HC_EKERI_DUPLICITY, "duplicity: sn %llu of %s is already "
 		                            "%s, not %s, which its keys at that sn signed",
@@ -820,7 +822,9 @@ int hc_kel_verify(hc_cache *c, const char *prefix, uint64_t *events)
 		return hc_error_ret(HC_ENOMEM, "hc_kel_verify: out of memory");
 	}
 	uint64_t sn = 0;
-	rc = kel_replay(c, prefix, UINT64_MAX, 0, st, ev, &sn);
+	/* Every signature again; bt is not re-counted: an event accepted as local (or with
+	 * receipts stored apart) carries fewer witness signatures than bt. */
+	rc = kel_replay(c, prefix, UINT64_MAX, KERI_APPLY_LOCAL, st, ev, &sn);
 	if (rc == 0 && sn == 0)
 		rc = hc_error_ret(HC_ENOTFOUND, "no KEL stored for %s", prefix);
 	if (rc == 0) {

@@ -443,7 +443,9 @@ HC_EXPORT HC_NODISCARD int hc_keystate_json(hc_cache *cache, const char *prefix,
                                             size_t cap, size_t *len);
 /*
  * Replays prefix's whole stored KEL from inception, verifying every event and
- * signature again, and compares the result with the stored state. Returns 0 when they
+ * controller signature again (witness signatures are not re-counted against bt: an
+ * event of a local identifier was accepted without them), and compares the result
+ * with the stored state. Returns 0 when they
  * agree (*events = events replayed), HC_ECORRUPT when they do not (the sentence says
  * where), or the first event's rejection.
  */
