@@ -32,7 +32,10 @@
  * Locks: esc->mu (a leaf: no other lock is taken under it; RocksDB writes are) guards
  * the sequence number and the byte/entry levels, and serialises entry writes and
  * deletions so the levels match the store. esc->local_mu guards the prefix lists.
- * Counters are relaxed atomics (statistics, no ordering).
+ * Counters are relaxed atomics (statistics, no ordering); so are two hints read
+ * without a lock on every append, n_entries (an empty escrow: no retry, no gather)
+ * and any_local (no local prefixes: no lock): a stale hint only means an append
+ * races the change that flipped it, which either order of the two allows.
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -53,6 +56,7 @@
 typedef char qb64_t[KERI_QB64 + 1];
 
 struct kel_escrow {
+	_Atomic int any_local;  /* n_own + n_wit > 0: lets appends skip local_mu */
 	pthread_rwlock_t local_mu;
 	unsigned n_own, n_wit;
 	qb64_t own[HC_KERI_LOCAL_MAX], wit[HC_KERI_LOCAL_MAX];
@@ -181,7 +185,8 @@ int kel_is_local(struct hc_cache *c, const char *pre, const char (*wits)[KERI_QB
                  unsigned nw)
 {
 	struct kel_escrow *e = c->esc;
-	if (e == NULL)
+	/* Relaxed: an append racing hc_kel_set_local may see the old lists or the new. */
+	if (e == NULL || !atomic_load_explicit(&e->any_local, memory_order_relaxed))
 		return 0;
 	pthread_rwlock_rdlock(&e->local_mu);
 	int local = is_local_prefix(e, pre);
@@ -232,6 +237,7 @@ int hc_kel_set_local(hc_cache *c, const char *const *own, size_t n_own,
 		memcpy(e->wit[i], wit[i], KERI_QB64 + 1);
 	e->n_own = (unsigned)n_own;
 	e->n_wit = (unsigned)n_wit;
+	atomic_store_explicit(&e->any_local, n_own + n_wit > 0, memory_order_relaxed);
 	pthread_rwlock_unlock(&e->local_mu);
 	return 0;
 }
@@ -309,6 +315,7 @@ int kel_escrow_open(struct hc_cache *c)
 		e->timeout = 3600;
 	pthread_rwlock_init(&e->local_mu, NULL);
 	pthread_mutex_init(&e->mu, NULL);
+	atomic_store_explicit(&e->any_local, e->n_own + e->n_wit > 0, memory_order_relaxed);
 	struct scan s = {0, 0, 1};
 	int rc = backing_each_prefixed(c->backing, BACKING_KEL, ESC_PREFIX,
 	                               sizeof(ESC_PREFIX) - 1, scan_one, &s);
@@ -773,8 +780,8 @@ static int retry_one(struct hc_cache *c, uint64_t seq, int64_t cur, qb64_t *todo
 void kel_escrow_retry(struct hc_cache *c, const char *pre, uint64_t *promoted)
 {
 	struct kel_escrow *e = c->esc;
-	if (e == NULL)
-		return;
+	if (e == NULL || !kel_escrow_nonempty(c))
+		return; /* the common case: no lock taken */
 	pthread_mutex_lock(&e->mu);
 	if (sweep_locked(c, 0) != 0)
 		cache_log(c, HC_LOG_WARN, "escrow: expiry failed: %s", hc_last_error());
