@@ -269,8 +269,8 @@ static void range_text(const struct key_desc *k, char *out, size_t cap)
 		snprintf(out, cap, "a path shorter than %u bytes", HC_PATH_MAX);
 		break;
 	case T_PREFIXES:
-		snprintf(out, cap, "comma-separated 44-character qb64 prefixes, at most %u; "
-		         "each line adds, \"\" clears", HC_KERI_LOCAL_MAX);
+		snprintf(out, cap, "comma-separated 44-character prefixes, at most %u",
+		         HC_KERI_LOCAL_MAX);
 		break;
 	}
 }

@@ -251,8 +251,9 @@ KERI_NODISCARD int keri_parse(const uint8_t *buf, size_t len, struct keri_event 
  * KERI_APPLY_SKIP_SIGS a conflict the state shows is named KERI_EDUPLICITY
  * unauthenticated, as before. Signatures (keripy's verifySigs): one that does not
  * verify or whose index is outside the key list is dropped, and the ones that verify
- * must meet kt (KERI_ETHRESHOLD where keripy would escrow the event as partially
- * signed; KERI_ESIG when none verifies). Witness signatures (keripy's
+ * must meet kt (KERI_ETHRESHOLD, or KERI_EUNSIGNED with KERI_APPLY_PARTIAL, where
+ * keripy escrows the event as partially signed; KERI_ESIG when none verifies).
+ * Witness signatures (keripy's
  * valSigsWigsDel): the distinct witnesses of the event's witness list whose -B
  * signatures verify (others are dropped alike) must reach bt, else
  * KERI_EUNWITNESSED (keripy's partially witnessed escrow; the caller merges receipts

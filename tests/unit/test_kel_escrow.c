@@ -526,6 +526,29 @@ static void escrow_entries_expire(void **state)
 	hc_close(c);
 }
 
+/* keri.own / keri.witness: each setting adds prefixes, "" clears, a bad one changes
+ * nothing and names itself. */
+static void config_prefix_lists(void **state)
+{
+	(void)state;
+	struct hc_config cfg;
+	char err[512], two[100];
+	hc_config_default(&cfg);
+	snprintf(two, sizeof(two), "%s, %s", W[0].qb, W[1].qb);
+	assert_int_equal(hc_config_set(&cfg, "keri.own", two, err, sizeof(err)), 0);
+	assert_int_equal(hc_config_set(&cfg, "keri.own", W[2].qb, err, sizeof(err)), 0);
+	assert_int_equal(strlen(cfg.keri_own), 3 * 44 + 2);
+	assert_true(strstr(cfg.keri_own, W[2].qb) == cfg.keri_own + 90);
+	assert_int_equal(hc_config_set(&cfg, "keri.own", "Bshort", err, sizeof(err)),
+	                 HC_ECONFIG);
+	assert_true(strstr(err, "Bshort") != NULL);
+	assert_int_equal(strlen(cfg.keri_own), 3 * 44 + 2);
+	assert_int_equal(hc_config_set(&cfg, "keri.own", "", err, sizeof(err)), 0);
+	assert_string_equal(cfg.keri_own, "");
+	assert_int_equal(hc_config_set(&cfg, "keri.escrow_limit", "1 KiB", err, sizeof(err)),
+	                 HC_ECONFIG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -536,6 +559,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(out_of_order_kel_reaches_the_in_order_state, each_setup, each_teardown),
 		cmocka_unit_test_setup_teardown(escrow_flood_is_bounded_by_its_limit, each_setup, each_teardown),
 		cmocka_unit_test_setup_teardown(escrow_entries_expire, each_setup, each_teardown),
+		cmocka_unit_test(config_prefix_lists),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
