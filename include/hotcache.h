@@ -404,13 +404,41 @@ HC_EXPORT HC_NODISCARD int hc_keystate_get_sized(hc_cache *cache, const char *pr
 HC_EXPORT HC_NODISCARD int hc_keystate_json(hc_cache *cache, const char *prefix, char *buf,
                                             size_t cap, size_t *len);
 /*
- * Replays prefix's whole stored KEL from inception, verifying every event and
- * signature again, and compares the result with the stored state. Returns 0 when they
- * agree (*events = events replayed), HC_ECORRUPT when they do not (the sentence says
- * where), or the first event's rejection.
+ * Replays every event prefix ever accepted, in first-seen order (so a recovery rotation
+ * supersedes its interaction events as it did when it arrived), verifying every event
+ * and signature again, and compares the result, fn and dt included, with the stored
+ * state. Returns 0 when they agree (*events = events replayed, superseded ones
+ * included), HC_ECORRUPT when they do not (the sentence says where), or the first
+ * event's rejection. It reads the stored state itself, so it works on a state that
+ * hc_keystate_get refuses as rolled back.
  */
 HC_EXPORT HC_NODISCARD int hc_kel_verify(hc_cache *cache, const char *prefix,
                                          uint64_t *events);
+/*
+ * hc_kel_verify, then, when only the stored state differs from the replay (a record
+ * restored from an older copy, say: hc_keystate_get refuses such a state with
+ * HC_ECORRUPT), rewrites the stored state from the replay and installs it in memory.
+ * *rewritten (when non-NULL) is 1 when it did, 0 when the state already agreed. A KEL
+ * whose events fail the replay is not repaired (that rejection is returned). Appends to
+ * prefix wait for it. Any thread; blocking (the replay and one write).
+ */
+HC_EXPORT HC_NODISCARD int hc_kel_repair(hc_cache *cache, const char *prefix,
+                                         uint64_t *events, int *rewritten);
+/*
+ * Signed duplicity evidence kept for prefix: fn(sn, held, hlen, other, olen, arg) once
+ * per conflicting event recorded (in sn order, then by the conflicting SAID), with held
+ * the event accepted at sn when the conflict arrived and other the conflicting one,
+ * each as received with its signatures (so a watcher can hand both on: both verify
+ * against the keys that governed sn). Only an authentic conflict (HC_EKERI_DUPLICITY)
+ * is recorded. A non-zero return from fn stops the walk and is returned; *count (when
+ * non-NULL) gets the pairs fn took. 0 with *count 0 when there is none; HC_ENOTSUP
+ * without a store. Any thread; reads RocksDB.
+ */
+typedef int (*hc_kel_duplicity_fn)(uint64_t sn, const void *held, size_t hlen,
+                                   const void *other, size_t olen, void *arg);
+HC_EXPORT HC_NODISCARD int hc_kel_duplicity(hc_cache *cache, const char *prefix,
+                                            hc_kel_duplicity_fn fn, void *arg,
+                                            uint64_t *count);
 
 /*
  * Online backup: a consistent copy of the store in the new directory dir (it must not
@@ -427,7 +455,9 @@ HC_EXPORT HC_NODISCARD int hc_checkpoint(hc_cache *cache, const char *dir,
 
 /*
  * Exports prefix's stored KEL as a CESR stream, the form hc_kel_import and keripy's
- * Kevery ingest: fn(msg, len, arg) once per event in first-seen order, each event with
+ * Kevery ingest: fn(msg, len, arg) once per event of the accepted branch, in sn order
+ * (events a recovery rotation superseded are not exported; importing the stream gives
+ * the same keys, sn and SAID, fn then counts only these events), each event with
  * the attachments it was accepted with (controller and witness signatures); msg is
  * valid only during the call. A non-zero return from fn stops the export and is
  * returned. *events (when non-NULL) gets the number of events fn took (returned 0 for). HC_ENOTFOUND
