@@ -22,6 +22,8 @@
  *                  "<prefix>:f.<fn>", events a recovery rotation superseded
  *                  "<prefix>:x.<sn>.<SAID>" and duplicity evidence "<prefix>:d.<sn>.<SAID>"
  *          keystate "<prefix>" -> [dt, 40 bytes][keri_state_encode]
+ * The record names its last event (sn, d): a load checks that the KEL's accepted branch
+ * ends there (ks_tip), so a restored older record is refused, not served.
  *
  * A recovery rotation (a rot after the last establishment event at or below the
  * current sn, keripy's Kever.rotate) is applied against the current state with p
@@ -101,6 +103,26 @@ static int ks_decode(const char *pre, const unsigned char *rec, size_t len,
 	return 0;
 }
 
+/*
+ * Rollback at rest: the record names its last event (sn, SAID); the KEL must hold that
+ * event on its accepted branch and nothing after it, or the record is not the one the
+ * KEL's last append wrote (a restored older copy would silently undo a rotation).
+ */
+static int ks_tip(struct hc_cache *c, const char *pre, const unsigned char *rec, size_t len)
+{
+	struct ks_value *v = malloc(sizeof(*v));
+	if (v == NULL)
+		return hc_error_ret(HC_ENOMEM, "out of memory loading a key state");
+	int rc = ks_decode(pre, rec, len, v);
+	if (rc == 0 && memcmp(v->st.pre, pre, KERI_QB64) != 0)
+		rc = hc_error_ret(HC_ECORRUPT, "the stored key state under %.44s is %s's",
+		                  pre, v->st.pre);
+	if (rc == 0)
+		rc = kel_tip_check(c, v->st.pre, v->st.sn, v->st.d);
+	free(v);
+	return rc;
+}
+
 static int ks_load(void *ctx, const void *key, size_t klen, struct cache_load *ld)
 {
 	struct hc_cache *c = ctx;
@@ -116,6 +138,10 @@ static int ks_load(void *ctx, const void *key, size_t klen, struct cache_load *l
 		backing_pin_release(&pin);
 		return hc_error_ret(HC_ECORRUPT, "stored key state of %.44s has a bad length",
 		                    (const char *)key);
+	}
+	if ((rc = ks_tip(c, key, pin.data, pin.len)) != 0) {
+		backing_pin_release(&pin);
+		return rc;
 	}
 	void *v = ld->alloc(ld, pin.len);
 	if (v == NULL) {

@@ -3,7 +3,8 @@
  *
  *   hotcache load [options]                    (hotcache load --help)
  *   hotcache kel import FILE --store DIR       one line per message
- *   hotcache kel verify PREFIX --store DIR     replay the stored KEL, compare the state
+ *   hotcache kel verify PREFIX --store DIR     replay the stored KEL, compare the state,
+ *                                              rewrite a state that differs
  *   hotcache keystate PREFIX --store DIR [--json]
  *   hotcache stats --store DIR                 the store's and a fresh cache's figures
  *   hotcache kel export PREFIX|--all --store DIR   the KEL(s) as a CESR stream, stdout
@@ -61,15 +62,19 @@ static int command_help(const char *cmd)
 		  "absent, as primary), one line per message: accepted, duplicate, skipped\n"
 		  "receipt, or the rejection. Exit 1 when any message was rejected.\n" },
 		{ "kel verify", "usage: hotcache kel verify PREFIX --store DIR\n"
-		  "Replays PREFIX's stored KEL from inception and compares the result with the\n"
-		  "stored key state. Opens the store as a secondary (no lock: works beside a\n"
-		  "running daemon); never creates one. Exit 1 on a mismatch.\n" },
+		  "Replays every event PREFIX accepted, in first-seen order, and compares the\n"
+		  "result with the stored key state. Opens the store as a secondary (no lock:\n"
+		  "works beside a running daemon); never creates one. When only the stored\n"
+		  "state differs (an older record restored, which reads refuse), it reopens the\n"
+		  "store as primary and rewrites the state from the replay (hc_kel_repair);\n"
+		  "not with backing.open = read_only. Exit 1 on a mismatch not repaired.\n" },
 		{ "keystate", "usage: hotcache keystate PREFIX --store DIR [--json]\n"
 		  "Prints PREFIX's key state (--json: keripy's KeyStateRecord, one line). Opens\n"
 		  "the store as a secondary (no lock); never creates one.\n" },
 		{ "kel export", "usage: hotcache kel export PREFIX|--all --store DIR\n"
 		  "Writes PREFIX's stored KEL (--all: every identifier's, one after another) to\n"
-		  "stdout as a CESR stream in first-seen order,\n"
+		  "stdout as a CESR stream: the accepted branch in sn order (events a recovery\n"
+		  "rotation superseded are left out),\n"
 		  "each event with the signatures it was accepted with: the form kel import\n"
 		  "and keripy's Kevery ingest. Opens the store as a secondary (no lock); never\n"
 		  "creates one.\n" },
@@ -282,7 +287,32 @@ static int kel_import(const struct hc_config *cfg, const char *file)
 	return rc == 0 ? 0 : 1;
 }
 
-static int kel_verify(const struct hc_config *cfg, const char *prefix)
+/* The stored state differs from the replay: rewrite it (hc_kel_repair), as primary. */
+static int kel_repair(struct hc_config *cfg, const char *prefix)
+{
+	cfg->open_mode = HC_OPEN_PRIMARY;
+	cfg->create_if_missing = 0;
+	hc_cache *c;
+	int rc = open_cache(cfg, &c);
+	if (rc != 0) {
+		fprintf(stderr, "hotcache: %s: not repaired: the store cannot be opened for "
+		        "writing (a daemon holding it can call hc_kel_repair)\n", prefix);
+		return 1;
+	}
+	uint64_t events = 0;
+	int rewritten = 0;
+	rc = hc_kel_repair(c, prefix, &events, &rewritten);
+	if (rc == 0)
+		printf("%s: %s from the replay of %llu events\n", prefix,
+		       rewritten ? "repaired: stored key state rewritten" : "nothing to repair",
+		       (unsigned long long)events);
+	else
+		fprintf(stderr, "hotcache: %s: not repaired: %s\n", prefix, hc_last_error());
+	hc_close(c);
+	return rc == 0 ? 0 : 1;
+}
+
+static int kel_verify(const struct hc_config *cfg, const char *prefix, int may_repair)
 {
 	hc_cache *c;
 	int rc = open_cache(cfg, &c);
@@ -296,6 +326,10 @@ static int kel_verify(const struct hc_config *cfg, const char *prefix)
 	else
 		fprintf(stderr, "hotcache: %s: %s\n", prefix, hc_last_error());
 	hc_close(c);
+	if (rc == HC_ECORRUPT && may_repair) {
+		struct hc_config w = *cfg;
+		return kel_repair(&w, prefix);
+	}
 	return rc == 0 ? 0 : rc == HC_EINVAL ? 2 : 1;
 }
 
@@ -538,8 +572,9 @@ int main(int argc, char **argv)
 	if (kel && argc == 4 && strcmp(argv[2], "import") == 0)
 		return kel_import(&cfg, argv[3]);
 	if (kel && argc == 4 && strcmp(argv[2], "verify") == 0) {
+		int may_repair = cfg.open_mode == HC_OPEN_PRIMARY; /* not backing.open = read_only */
 		for_reading(&cfg);
-		return kel_verify(&cfg, argv[3]);
+		return kel_verify(&cfg, argv[3], may_repair);
 	}
 	if (strcmp(cmd, "keystate") == 0 && (argc == 3 || argc == 4)) {
 		int json = argc == 4 && strcmp(argv[3], "--json") == 0;

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "backing/backing.h"
 #include "hotcache.h"
 #include "tests/unit/keri_sign.h"
 #include "tests/unit/testutil.h"
@@ -219,12 +220,125 @@ static void recovery_at_the_current_sn_supersedes_one_event(void **state)
 	hc_close(c);
 }
 
+/* The store alone, with the cache closed: the key-state family as bytes. */
+static struct backing *open_backing(void)
+{
+	char db[300], key[310], err[256];
+	snprintf(db, sizeof db, "%s/db", testutil_dir);
+	snprintf(key, sizeof key, "%s.key", db);
+	struct backing_opts o = {.path = db, .key_file = key, .durability = HC_DURABILITY_SYNC,
+	                         .block_cache = 1u << 20, .write_buffer = 4u << 20};
+	struct backing *b = NULL;
+	if (backing_open(&o, &b, err, sizeof err) != 0)
+		fail_msg("backing_open %s: %s", db, err);
+	return b;
+}
+
+static size_t record_get(const char *pre, unsigned char *out, size_t cap)
+{
+	struct backing *b = open_backing();
+	struct backing_pin pin;
+	assert_int_equal(backing_get_raw(b, BACKING_KEYSTATE, pre, KERI_QB64, &pin), 0);
+	assert_true(pin.len <= cap);
+	size_t n = pin.len;
+	memcpy(out, pin.data, n);
+	backing_pin_release(&pin);
+	backing_close(b);
+	return n;
+}
+
+static void record_put(const char *pre, const unsigned char *rec, size_t n)
+{
+	struct backing *b = open_backing();
+	assert_int_equal(backing_put_raw(b, BACKING_KEYSTATE, pre, KERI_QB64, rec, n), 0);
+	backing_close(b);
+}
+
+/*
+ * Issue 10 "Rollback at rest": a key-state record copied back from before a rotation
+ * (a restored backup, a bad sync) must not serve the old keys. The load finds that the
+ * KEL's accepted branch goes on past the event the record names: HC_ECORRUPT, for reads
+ * and appends alike; hc_kel_repair (hotcache kel verify) rebuilds it by replay.
+ */
+static void restored_older_key_state_is_refused_then_repaired(void **state)
+{
+	(void)state;
+	static struct kel t;
+	static unsigned char old[16384];
+	hc_cache *c = open_store();
+	base_kel(c, &t, 1);
+	hc_close(c);
+	size_t on = record_get(t.pre, old, sizeof(old));
+	c = open_store();
+	assert_int_equal(append(c, t.m, rot_at(&t, t.m, 2, t.d[1], 1, 2, 1)), 0);
+	hc_close(c);
+	record_put(t.pre, old, on);
+
+	c = open_store();
+	struct hc_keystate ks;
+	assert_int_equal(hc_keystate_get(c, t.pre, &ks), HC_ECORRUPT);
+	assert_non_null(strstr(hc_last_error(), "kel verify"));
+	size_t b = ixn(t.m, t.pre, "3", said_of(t.m));
+	assert_int_equal(append(c, t.m, sign1(t.m, b, &t.k[1])), HC_ECORRUPT);
+	uint64_t events = 0;
+	assert_int_equal(hc_kel_verify(c, t.pre, &events), HC_ECORRUPT);
+	int rewritten = -1;
+	assert_int_equal(hc_kel_repair(c, t.pre, &events, &rewritten), 0);
+	assert_int_equal(rewritten, 1);
+	assert_int_equal(events, 3);
+	assert_int_equal(hc_keystate_get(c, t.pre, &ks), 0);
+	assert_int_equal(ks.sn, 2);
+	assert_string_equal(ks.keys[0], t.k[1].qb);
+	assert_fn(c, t.pre, "2");
+	assert_int_equal(hc_kel_verify(c, t.pre, &events), 0);
+	assert_int_equal(hc_kel_repair(c, t.pre, &events, &rewritten), 0);
+	assert_int_equal(rewritten, 0);
+	/* Appends work again. */
+	b = ixn(t.m, t.pre, "3", ks.said);
+	assert_int_equal(append(c, t.m, sign1(t.m, b, &t.k[1])), 0);
+	hc_close(c);
+}
+
+/* The same after a recovery rotation: the restored record names a superseded ixn, which
+ * the accepted branch no longer holds at its sn. */
+static void restored_state_naming_a_superseded_event_is_refused(void **state)
+{
+	(void)state;
+	static struct kel t;
+	static unsigned char old[16384];
+	hc_cache *c = open_store();
+	base_kel(c, &t, 3);
+	hc_close(c);
+	size_t on = record_get(t.pre, old, sizeof(old));
+	c = open_store();
+	assert_int_equal(append(c, t.m, rot_at(&t, t.m, 2, t.d[1], 1, 2, 1)), 0);
+	hc_close(c);
+	record_put(t.pre, old, on);
+	c = open_store();
+	struct hc_keystate ks;
+	assert_int_equal(hc_keystate_get(c, t.pre, &ks), HC_ECORRUPT);
+	int rewritten = 0;
+	uint64_t events = 0;
+	assert_int_equal(hc_kel_repair(c, t.pre, &events, &rewritten), 0);
+	assert_int_equal(rewritten, 1);
+	assert_int_equal(events, 5);
+	assert_int_equal(hc_keystate_get(c, t.pre, &ks), 0);
+	assert_int_equal(ks.sn, 2);
+	assert_string_equal(ks.ilk, "rot");
+	assert_fn(c, t.pre, "4");
+	hc_close(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(recovery_rotation_supersedes_two_interaction_events,
 		                                testutil_setup, testutil_teardown),
 		cmocka_unit_test_setup_teardown(recovery_at_the_current_sn_supersedes_one_event,
+		                                testutil_setup, testutil_teardown),
+		cmocka_unit_test_setup_teardown(restored_older_key_state_is_refused_then_repaired,
+		                                testutil_setup, testutil_teardown),
+		cmocka_unit_test_setup_teardown(restored_state_naming_a_superseded_event_is_refused,
 		                                testutil_setup, testutil_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
