@@ -315,6 +315,18 @@ struct append {
 static int kel_replay(struct hc_cache *c, const char *prefix, uint64_t end, unsigned flags,
                       struct keri_state st[2], struct keri_event *ev, uint64_t *n);
 
+/* Keeps the signed conflicting message as duplicity evidence (issue 10 rule 8). A
+ * failure to keep it is logged; the conflict is reported all the same. */
+static void evidence(struct append *a, const char *held)
+{
+	int rc = kel_duplicity_keep(a->c, a->ev.pre, a->ev.sn, held, a->ev.said, a->msg,
+	                            a->len);
+	if (rc != 0)
+		cache_log(a->c, HC_LOG_ERROR, "duplicity evidence for sn %llu of %s not kept: %s",
+		          (unsigned long long)a->ev.sn, a->ev.pre,
+		          rc == HC_ENOMEM ? "out of memory" : backing_last_error());
+}
+
 /*
  * Another event than the stored one (SAID held) at a->ev.sn. It is duplicity only if
  * authentic (issue 10 rule 8): replay the stored KEL up to sn - 1 (its signatures were
@@ -337,6 +349,8 @@ static int conflict(struct append *a, const char *held)
 		                  a->ev.pre, (unsigned long long)n, (unsigned long long)a->ev.sn);
 	if (rc == 0) {
 		int krc = keri_apply(n ? &st[0] : NULL, &a->ev, &st[1], why, sizeof(why));
+		if (krc == KERI_OK)
+			evidence(a, held);
 		rc = krc == KERI_OK
 		             ? hc_error_ret(HC_EKERI_DUPLICITY, "duplicity: sn %llu of %s is already "
 		                            "%s, not %s, which its keys at that sn signed",
@@ -483,6 +497,8 @@ static int append_durable(void *ctx, const void **val, size_t *vlen)
 	}
 	if (rc == KERI_ESTALE)
 		return stale(a);
+	if (rc == KERI_EDUPLICITY)
+		evidence(a, a->ev.sn == prior.st.sn ? prior.st.d : prior.st.ee_d);
 	if (rc != KERI_OK && rc != KERI_RECOVERY)
 		return keri_fail_rc(rc, why);
 	struct backing_batch *bt = backing_batch_new(c->backing);

@@ -8,6 +8,7 @@
  *   hotcache keystate PREFIX --store DIR [--json]
  *   hotcache stats --store DIR                 the store's and a fresh cache's figures
  *   hotcache kel export PREFIX|--all --store DIR   the KEL(s) as a CESR stream, stdout
+ *   hotcache kel duplicity PREFIX --store DIR  the signed duplicity evidence, stdout
  *   hotcache backup --store DIR --to COPY [--with-key]   an offline copy (hc_checkpoint)
  *   hotcache restore --from COPY --store DIR  a backup put in place as a new store
  *   hotcache --version, hotcache CMD --help
@@ -44,6 +45,7 @@ static int usage(FILE *f)
 	           "       hotcache keystate PREFIX --store DIR [--json]\n"
 	           "       hotcache stats --store DIR\n"
 	           "       hotcache kel export PREFIX|--all --store DIR\n"
+	           "       hotcache kel duplicity PREFIX --store DIR\n"
 	           "       hotcache backup --store DIR --to COPY [--with-key]\n"
 	           "       hotcache restore --from COPY --store DIR\n"
 	           "       hotcache --version\n"
@@ -77,6 +79,12 @@ static int command_help(const char *cmd)
 		  "rotation superseded are left out),\n"
 		  "each event with the signatures it was accepted with: the form kel import\n"
 		  "and keripy's Kevery ingest. Opens the store as a secondary (no lock); never\n"
+		  "creates one.\n" },
+		{ "kel duplicity", "usage: hotcache kel duplicity PREFIX --store DIR\n"
+		  "Writes the duplicity evidence kept for PREFIX to stdout as a CESR stream: for\n"
+		  "each conflicting event that was signed to threshold by the keys of its sn,\n"
+		  "the accepted event then the conflicting one, each with its signatures; one\n"
+		  "line per pair on stderr. Opens the store as a secondary (no lock); never\n"
 		  "creates one.\n" },
 		{ "backup", "usage: hotcache backup --store DIR --to COPY [--with-key]\n"
 		  "Writes a consistent copy of the store into the new directory COPY (hard links\n"
@@ -406,6 +414,38 @@ static int kel_export(const struct hc_config *cfg, const char *prefix)
 	return rc == 0 ? 0 : rc == HC_EINVAL ? 2 : 1;
 }
 
+/* One recorded conflict: both messages to stdout (accepted first), a line to stderr. */
+static int duplicity_pair(uint64_t sn, const void *held, size_t hlen, const void *other,
+                          size_t olen, void *arg)
+{
+	const char *prefix = arg;
+	if (fwrite(held, 1, hlen, stdout) != hlen || fwrite(other, 1, olen, stdout) != olen)
+		return HC_EIO;
+	fprintf(stderr, "hotcache: %s sn %llu: duplicity (the accepted event, then the "
+	        "conflicting one)\n", prefix, (unsigned long long)sn);
+	return 0;
+}
+
+static int kel_duplicity(const struct hc_config *cfg, const char *prefix)
+{
+	hc_cache *c;
+	int rc = open_cache(cfg, &c);
+	if (rc != 0)
+		return rc;
+	uint64_t n = 0;
+	rc = hc_kel_duplicity(c, prefix, duplicity_pair, (void *)prefix, &n);
+	if (rc == 0 && fflush(stdout) != 0)
+		rc = HC_EIO;
+	if (rc == 0)
+		fprintf(stderr, "hotcache: %s: %llu conflicting event(s) recorded\n", prefix,
+		        (unsigned long long)n);
+	else
+		fprintf(stderr, "hotcache: %s: %s\n", prefix,
+		        rc == HC_EIO ? "cannot write the evidence" : hc_last_error());
+	hc_close(c);
+	return rc == 0 ? 0 : rc == HC_EINVAL ? 2 : 1;
+}
+
 /* backup: the store's own lock (a checkpoint needs a primary), never a new store. */
 static int backup(struct hc_config *cfg, const char *to, int with_key)
 {
@@ -544,11 +584,12 @@ int main(int argc, char **argv)
 	int kel = strcmp(cmd, "kel") == 0;
 	if (kel && (argc < 3 || (strcmp(argv[2], "import") != 0 &&
 	                         strcmp(argv[2], "verify") != 0 &&
+	                         strcmp(argv[2], "duplicity") != 0 &&
 	                         strcmp(argv[2], "export") != 0))) {
 		if (argc >= 3 && has_help(argc, argv) && argv[2][0] == '-')
 			return usage(stdout);
 		fprintf(stderr, "hotcache: unknown command 'kel %s' (kel import, kel verify, kel "
-		        "export; see hotcache --help)\n", argc >= 3 ? argv[2] : "");
+		        "export, kel duplicity; see hotcache --help)\n", argc >= 3 ? argv[2] : "");
 		return 2;
 	}
 	if (!kel && strcmp(cmd, "keystate") != 0 && strcmp(cmd, "stats") != 0 &&
@@ -586,6 +627,10 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "stats") == 0 && argc == 2) {
 		for_reading(&cfg);
 		return stats(&cfg);
+	}
+	if (kel && argc == 4 && strcmp(argv[2], "duplicity") == 0) {
+		for_reading(&cfg);
+		return kel_duplicity(&cfg, argv[3]);
 	}
 	if (kel && argc == 4 && strcmp(argv[2], "export") == 0) {
 		for_reading(&cfg);

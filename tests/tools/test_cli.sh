@@ -42,7 +42,8 @@ expect 0 "--version" --version
 grep -Eq '^hotcache [0-9]+\.[0-9]+\.[0-9]+$' "$T/out" || fail "--version printed '$(cat "$T/out")'"
 
 # CMD --help, for every command: usage on stdout, nothing on stderr, no file touched
-for cmd in "load" "kel import" "kel verify" "kel export" "keystate" "stats" "backup" "restore"; do
+for cmd in "load" "kel import" "kel verify" "kel export" "kel duplicity" "keystate" "stats" \
+	"backup" "restore"; do
 	# shellcheck disable=SC2086
 	(cd "$T" && "$BIN" $cmd --help >"$T/out" 2>"$T/err")
 	st=$?
@@ -106,6 +107,12 @@ for cmd in "keystate $PREFIX" "kel verify $PREFIX" "stats"; do
 	[ -e "$T/stor.key" ] && fail "$cmd created a key file $T/stor.key"
 	grep -q "does not exist" "$T/err" || fail "$cmd: $(cat "$T/err")"
 done
+
+# kel duplicity: none recorded for a KEL imported without conflicts (the evidence
+# itself is tested in test_kel_recovery, with signed conflicts)
+expect 0 "kel duplicity" kel duplicity "$PREFIX" --store "$T/store"
+[ -s "$T/out" ] && fail "kel duplicity wrote evidence for a clean KEL: $(head -c 200 "$T/out")"
+grep -q "0 conflicting" "$T/err" || fail "kel duplicity printed $(head -c 300 "$T/err")"
 
 # kel export: the stream imported, byte for byte; it imports into a fresh store
 expect 0 "kel export" kel export "$PREFIX" --store "$T/store"

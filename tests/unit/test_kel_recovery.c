@@ -329,6 +329,93 @@ static void restored_state_naming_a_superseded_event_is_refused(void **state)
 	hc_close(c);
 }
 
+struct pairs {
+	int n;
+	uint64_t sn[4];
+	char held[4][KERI_QB64 + 1], other[4][KERI_QB64 + 1];
+	const struct kp *signer;
+};
+
+/* Each side must be a whole signed message whose signature verifies. */
+static void signed_by(const void *msg, size_t len, const struct kp *k, char said[KERI_QB64 + 1])
+{
+	static struct keri_event ev;
+	size_t used;
+	char why[256];
+	assert_int_equal(keri_parse(msg, len, &ev, &used, why, sizeof(why)), KERI_OK);
+	assert_int_equal(used, len);
+	assert_int_equal(ev.nsigs, 1);
+	assert_int_equal(crypto_sign_verify_detached(ev.sigs[0].sig, ev.body, ev.size, k->pk), 0);
+	memcpy(said, ev.said, KERI_QB64 + 1);
+}
+
+static int pair(uint64_t sn, const void *held, size_t hlen, const void *other, size_t olen,
+                void *arg)
+{
+	struct pairs *p = arg;
+	assert_true(p->n < 4);
+	p->sn[p->n] = sn;
+	signed_by(held, hlen, p->signer, p->held[p->n]);
+	signed_by(other, olen, p->signer, p->other[p->n]);
+	p->n++;
+	return 0;
+}
+
+/*
+ * Issue 10 rule 8's kept evidence: an authentic conflict (HC_EKERI_DUPLICITY) keeps the
+ * conflicting signed message beside the accepted one, at the current sn and below it;
+ * hc_kel_duplicity hands out both, each verifying against the keys of that sn. An
+ * unsigned or forged conflict is an ordinary rejection and keeps nothing.
+ */
+static void duplicity_keeps_both_signed_events(void **state)
+{
+	(void)state;
+	static struct kel t;
+	static char o[8192];
+	static char conflict[2][KERI_QB64 + 1];
+	hc_cache *c = open_store();
+	base_kel(c, &t, 2);
+	struct pairs p = {.signer = &t.k[0]};
+	uint64_t count = 9;
+	assert_int_equal(hc_kel_duplicity(c, t.pre, pair, &p, &count), 0);
+	assert_int_equal(count, 0);
+
+	size_t b = seal_ixn(o, t.pre, "1", t.d[0], t.k[4].dig, t.k[4].dig);
+	assert_int_equal(append(c, o, b), HC_EKERI_THRESHOLD);
+	assert_int_equal(append(c, o, sign1(o, b, &t.k[5])), HC_EKERI_SIG);
+	assert_int_equal(hc_kel_duplicity(c, t.pre, pair, &p, &count), 0);
+	assert_int_equal(count, 0);
+	/* Below the current sn (judged by replay), then at it (judged by the state). */
+	assert_int_equal(append(c, o, sign1(o, b, &t.k[0])), HC_EKERI_DUPLICITY);
+	memcpy(conflict[0], said_of(o), KERI_QB64 + 1);
+	b = seal_ixn(o, t.pre, "2", t.d[1], t.k[4].dig, t.k[4].dig);
+	assert_int_equal(append(c, o, sign1(o, b, &t.k[0])), HC_EKERI_DUPLICITY);
+	memcpy(conflict[1], said_of(o), KERI_QB64 + 1);
+	/* The same conflict again is kept once. */
+	assert_int_equal(append(c, o, sign1(o, b, &t.k[0])), HC_EKERI_DUPLICITY);
+	hc_close(c);
+
+	c = open_store();
+	assert_int_equal(hc_kel_duplicity(c, t.pre, pair, &p, &count), 0);
+	assert_int_equal(count, 2);
+	assert_int_equal(p.n, 2);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(p.sn[i], (uint64_t)i + 1);
+		assert_string_equal(p.held[i], t.d[i + 1]);
+		assert_string_equal(p.other[i], conflict[i]);
+	}
+	/* The state and the KEL are untouched by the evidence. */
+	struct hc_keystate ks;
+	assert_int_equal(hc_keystate_get(c, t.pre, &ks), 0);
+	assert_int_equal(ks.sn, 2);
+	assert_string_equal(ks.said, t.d[2]);
+	uint64_t events;
+	assert_int_equal(hc_kel_verify(c, t.pre, &events), 0);
+	assert_int_equal(events, 3);
+	assert_int_equal(hc_kel_duplicity(c, "short", pair, &p, NULL), HC_EINVAL);
+	hc_close(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -340,6 +427,8 @@ int main(void)
 		                                testutil_setup, testutil_teardown),
 		cmocka_unit_test_setup_teardown(restored_state_naming_a_superseded_event_is_refused,
 		                                testutil_setup, testutil_teardown),
+		cmocka_unit_test_setup_teardown(duplicity_keeps_both_signed_events, testutil_setup,
+		                                testutil_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
