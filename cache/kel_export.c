@@ -2,8 +2,9 @@
  * cache/kel_export.c: hc_kel_export, an identifier's stored KEL as a CESR stream that
  * hc_kel_import (and keripy's Kevery) ingests: each event as it was received and
  * accepted, with the attachments it came with (its controller signatures and any
- * witness signatures), in first-seen order. The store keeps one accepted event per sn
- * and accepts them only in sn order, so first-seen order is sn order.
+ * witness signatures): the accepted branch, in sn order. Events a recovery rotation
+ * superseded stay in the store (kel_history.c) but are not exported: the stream is the
+ * KEL as it stands, which an importer reaches the same keys and sn from.
  */
 #include <stdint.h>
 #include <string.h>
