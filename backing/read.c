@@ -94,6 +94,19 @@ int backing_get(struct backing *b, int cf, const void *key, size_t klen, void *b
 	return rc;
 }
 
+/* Destroys it; RocksDB's iteration failure (counted when it is corruption) or rc. */
+static int iter_done(struct backing *b, rocksdb_iterator_t *it, int rc)
+{
+	char *err = NULL;
+	rocksdb_iter_get_error(it, &err);
+	rocksdb_iter_destroy(it);
+	if (err != NULL) {
+		backing_count_corrupt(b, err);
+		return backing_rocks_error(err, "cannot iterate over the store");
+	}
+	return rc;
+}
+
 int backing_each_key(struct backing *b, int cf, backing_key_fn fn, void *arg)
 {
 	if (cf < 0 || cf >= BACKING_NCF || fn == NULL)
@@ -108,14 +121,7 @@ int backing_each_key(struct backing *b, int cf, backing_key_fn fn, void *arg)
 		const char *k = rocksdb_iter_key(it, &kl);
 		rc = fn(k, kl, arg);
 	}
-	char *err = NULL;
-	rocksdb_iter_get_error(it, &err);
-	rocksdb_iter_destroy(it);
-	if (err != NULL) {
-		backing_count_corrupt(b, err);
-		return backing_rocks_error(err, "cannot iterate over the store");
-	}
-	return rc;
+	return iter_done(b, it, rc);
 }
 
 int backing_each_range(struct backing *b, int cf, const void *from, size_t flen,
@@ -138,12 +144,5 @@ int backing_each_range(struct backing *b, int cf, const void *from, size_t flen,
 		const char *v = rocksdb_iter_value(it, &vl);
 		rc = fn(k, kl, v, vl, arg);
 	}
-	char *err = NULL;
-	rocksdb_iter_get_error(it, &err);
-	rocksdb_iter_destroy(it);
-	if (err != NULL) {
-		backing_count_corrupt(b, err);
-		return backing_rocks_error(err, "cannot iterate over the store");
-	}
-	return rc;
+	return iter_done(b, it, rc);
 }

@@ -846,14 +846,26 @@ static int check_run(struct hc_cache *c, const char *prefix, struct check *k)
 	return 0;
 }
 
-int hc_kel_verify(hc_cache *c, const char *prefix, uint64_t *events)
+/* The arguments checked and a zeroed struct check for them (free it). */
+static int check_new(struct hc_cache *c, const char *prefix, const char *fn,
+                     struct check **out)
 {
-	int rc = check_prefix(c, prefix, "hc_kel_verify");
+	int rc = check_prefix(c, prefix, fn);
 	if (rc != 0)
 		return rc;
-	struct check *k = calloc(1, sizeof(*k));
-	if (k == NULL)
-		return hc_error_ret(HC_ENOMEM, "hc_kel_verify: out of memory");
+	if ((*out = calloc(1, sizeof(**out))) == NULL)
+		return hc_error_ret(HC_ENOMEM, "%s: out of memory", fn);
+	(*out)->c = c;
+	(*out)->pre = prefix;
+	return 0;
+}
+
+int hc_kel_verify(hc_cache *c, const char *prefix, uint64_t *events)
+{
+	struct check *k;
+	int rc = check_new(c, prefix, "hc_kel_verify", &k);
+	if (rc != 0)
+		return rc;
 	rc = check_run(c, prefix, k);
 	if (rc == 0 && k->differs)
 		rc = k->differs; /* its sentence is the last one set */
@@ -895,14 +907,10 @@ int hc_kel_repair(hc_cache *c, const char *prefix, uint64_t *events, int *rewrit
 {
 	if (rewritten != NULL)
 		*rewritten = 0;
-	int rc = check_prefix(c, prefix, "hc_kel_repair");
+	struct check *k;
+	int rc = check_new(c, prefix, "hc_kel_repair", &k);
 	if (rc != 0)
 		return rc;
-	struct check *k = calloc(1, sizeof(*k));
-	if (k == NULL)
-		return hc_error_ret(HC_ENOMEM, "hc_kel_repair: out of memory");
-	k->c = c;
-	k->pre = prefix;
 	struct repair r = {k, 0};
 	unsigned char key[KS_KEY];
 	ks_key(prefix, key);

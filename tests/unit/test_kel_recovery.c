@@ -14,9 +14,9 @@
 
 #include <cmocka.h>
 
-#include "backing/backing.h"
 #include "hotcache.h"
 #include "tests/unit/keri_sign.h"
+#include "tests/unit/test_backing_util.h"
 #include "tests/unit/testutil.h"
 
 static hc_cache *open_store(void)
@@ -223,14 +223,15 @@ static void recovery_at_the_current_sn_supersedes_one_event(void **state)
 /* The store alone, with the cache closed: the key-state family as bytes. */
 static struct backing *open_backing(void)
 {
-	char db[300], key[310], err[256];
-	snprintf(db, sizeof db, "%s/db", testutil_dir);
-	snprintf(key, sizeof key, "%s.key", db);
-	struct backing_opts o = {.path = db, .key_file = key, .durability = HC_DURABILITY_SYNC,
-	                         .block_cache = 1u << 20, .write_buffer = 4u << 20};
+	struct tb_dir d; /* the cache's store: <dir>/db and its default key file db.key */
+	char err[256];
+	snprintf(d.db, sizeof d.db, "%s/db", testutil_dir);
+	snprintf(d.key, sizeof d.key, "%s/db.key", testutil_dir);
+	struct backing_opts o = tb_opts(&d, HC_DURABILITY_SYNC);
+	o.create_if_missing = 0;
 	struct backing *b = NULL;
 	if (backing_open(&o, &b, err, sizeof err) != 0)
-		fail_msg("backing_open %s: %s", db, err);
+		fail_msg("backing_open %s: %s", d.db, err);
 	return b;
 }
 
@@ -254,6 +255,21 @@ static void record_put(const char *pre, const unsigned char *rec, size_t n)
 	backing_close(b);
 }
 
+/* A KEL of icp and nixn ixns; the key-state record as it stands then is copied back
+ * into the store after a rot at sn 2 (recovery when nixn >= 2), cache closed. */
+static void restore_older_record(struct kel *t, unsigned nixn)
+{
+	static unsigned char old[16384];
+	hc_cache *c = open_store();
+	base_kel(c, t, nixn);
+	hc_close(c);
+	size_t on = record_get(t->pre, old, sizeof(old));
+	c = open_store();
+	assert_int_equal(append(c, t->m, rot_at(t, t->m, 2, t->d[1], 1, 2, 1)), 0);
+	hc_close(c);
+	record_put(t->pre, old, on);
+}
+
 /*
  * Issue 10 "Rollback at rest": a key-state record copied back from before a rotation
  * (a restored backup, a bad sync) must not serve the old keys. The load finds that the
@@ -264,17 +280,8 @@ static void restored_older_key_state_is_refused_then_repaired(void **state)
 {
 	(void)state;
 	static struct kel t;
-	static unsigned char old[16384];
+	restore_older_record(&t, 1);
 	hc_cache *c = open_store();
-	base_kel(c, &t, 1);
-	hc_close(c);
-	size_t on = record_get(t.pre, old, sizeof(old));
-	c = open_store();
-	assert_int_equal(append(c, t.m, rot_at(&t, t.m, 2, t.d[1], 1, 2, 1)), 0);
-	hc_close(c);
-	record_put(t.pre, old, on);
-
-	c = open_store();
 	struct hc_keystate ks;
 	assert_int_equal(hc_keystate_get(c, t.pre, &ks), HC_ECORRUPT);
 	assert_non_null(strstr(hc_last_error(), "kel verify"));
@@ -305,16 +312,8 @@ static void restored_state_naming_a_superseded_event_is_refused(void **state)
 {
 	(void)state;
 	static struct kel t;
-	static unsigned char old[16384];
+	restore_older_record(&t, 3);
 	hc_cache *c = open_store();
-	base_kel(c, &t, 3);
-	hc_close(c);
-	size_t on = record_get(t.pre, old, sizeof(old));
-	c = open_store();
-	assert_int_equal(append(c, t.m, rot_at(&t, t.m, 2, t.d[1], 1, 2, 1)), 0);
-	hc_close(c);
-	record_put(t.pre, old, on);
-	c = open_store();
 	struct hc_keystate ks;
 	assert_int_equal(hc_keystate_get(c, t.pre, &ks), HC_ECORRUPT);
 	int rewritten = 0;
