@@ -123,23 +123,54 @@ static int ks_tip(struct hc_cache *c, const char *pre, const unsigned char *rec,
 	return rc;
 }
 
+/* 1 when the stored record of pre is no longer rec[0..len) (an append moved it). */
+static int ks_moved(struct hc_cache *c, const char *pre, const unsigned char *rec,
+                    size_t len)
+{
+	struct backing_pin now;
+	if (backing_get_raw(c->backing, BACKING_KEYSTATE, pre, KERI_QB64, &now) != 0)
+		return 0;
+	int moved = now.len != len || memcmp(now.data, rec, len) != 0;
+	backing_pin_release(&now);
+	return moved;
+}
+
+/*
+ * The record, checked against the KEL's tip. The two reads are not one snapshot: an
+ * append whose batch (event and state together) lands between them shows an event past
+ * the record. Such a mismatch is a rollback only if the record is still the stored one
+ * after the KEL was read (a batch visible to the KEL read is visible to any later read);
+ * if it moved, check the new record. Each retry means an append committed meanwhile.
+ */
+#define KS_LOAD_TRIES 64
 static int ks_load(void *ctx, const void *key, size_t klen, struct cache_load *ld)
 {
 	struct hc_cache *c = ctx;
 	(void)klen;
 	struct backing_pin pin;
-	int rc = backing_get_raw(c->backing, BACKING_KEYSTATE, key, KERI_QB64, &pin);
-	if (rc != 0) {
-		if (rc != HC_ENOTFOUND)
-			hc_error_set("%s", backing_last_error());
-		return rc;
-	}
-	if (pin.len < KS_DT || pin.len > KS_REC_MAX) {
+	int rc;
+	for (int tries = 1;; tries++) {
+		rc = backing_get_raw(c->backing, BACKING_KEYSTATE, key, KERI_QB64, &pin);
+		if (rc != 0) {
+			if (rc != HC_ENOTFOUND)
+				hc_error_set("%s", backing_last_error());
+			return rc;
+		}
+		if (pin.len < KS_DT || pin.len > KS_REC_MAX) {
+			backing_pin_release(&pin);
+			return hc_error_ret(HC_ECORRUPT, "stored key state of %.44s has a bad length",
+			                    (const char *)key);
+		}
+		rc = ks_tip(c, key, pin.data, pin.len);
+		if (rc != HC_ECORRUPT || !ks_moved(c, key, pin.data, pin.len))
+			break;
 		backing_pin_release(&pin);
-		return hc_error_ret(HC_ECORRUPT, "stored key state of %.44s has a bad length",
-		                    (const char *)key);
+		if (tries == KS_LOAD_TRIES)
+			return hc_error_ret(HC_EBUSY, "the key state of %.44s changed under %d loads "
+			                    "in a row (appends faster than a load)", (const char *)key,
+			                    tries);
 	}
-	if ((rc = ks_tip(c, key, pin.data, pin.len)) != 0) {
+	if (rc != 0) {
 		backing_pin_release(&pin);
 		return rc;
 	}

@@ -4,8 +4,10 @@
  * at rest (a restored older key-state record is refused, then repaired by replay) and the
  * signed duplicity evidence. Own events signed from fixed seeds (keri_sign.h).
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "cache/cache.h"
 #include "hotcache.h"
 #include "tests/unit/keri_sign.h"
 #include "tests/unit/test_backing_util.h"
@@ -415,6 +418,65 @@ static void duplicity_keeps_both_signed_events(void **state)
 	hc_close(c);
 }
 
+struct churn {
+	hc_cache *c;
+	const char *pre;
+	_Atomic int done;
+	int corrupt, reads;
+};
+
+static int drop(void *ctx, const void **val, size_t *vlen)
+{
+	(void)ctx, (void)val, (void)vlen;
+	return CACHE_WRITE_REMOVE;
+}
+
+/* Drops the key state from memory and reads it again (a load from the store), while
+ * the other thread appends. */
+static void *reader(void *arg)
+{
+	struct churn *r = arg;
+	struct hc_keystate ks;
+	while (!atomic_load(&r->done)) {
+		if (cache_write(r->c->ks, r->pre, KERI_QB64, drop, NULL) != 0)
+			continue;
+		int rc = hc_keystate_get(r->c, r->pre, &ks);
+		r->corrupt += rc == HC_ECORRUPT;
+		r->reads++;
+	}
+	return NULL;
+}
+
+/*
+ * The rollback check must not mistake a racing append for a rollback: a load that
+ * read the state just before an append's batch (event and state together) and the KEL
+ * just after sees an event past its state. Loads racing 300 appends: no HC_ECORRUPT.
+ */
+static void loads_racing_appends_are_not_rollbacks(void **state)
+{
+	(void)state;
+	static struct kel t;
+	hc_cache *c = open_store();
+	base_kel(c, &t, 0);
+	struct churn r = {.c = c, .pre = t.pre};
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, reader, &r), 0);
+	char prior[KERI_QB64 + 1];
+	memcpy(prior, t.pre, sizeof(prior));
+	for (unsigned sn = 1; sn <= 300; sn++) {
+		char h[20];
+		hex(h, sn);
+		size_t b = ixn(t.m, t.pre, h, prior);
+		assert_int_equal(append(c, t.m, sign1(t.m, b, &t.k[0])), 0);
+		memcpy(prior, said_of(t.m), sizeof(prior));
+	}
+	atomic_store(&r.done, 1);
+	pthread_join(th, NULL);
+	assert_true(r.reads > 0);
+	assert_int_equal(r.corrupt, 0);
+	hc_close(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -428,6 +490,8 @@ int main(void)
 		                                testutil_setup, testutil_teardown),
 		cmocka_unit_test_setup_teardown(duplicity_keeps_both_signed_events, testutil_setup,
 		                                testutil_teardown),
+		cmocka_unit_test_setup_teardown(loads_racing_appends_are_not_rollbacks,
+		                                testutil_setup, testutil_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
