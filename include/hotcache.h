@@ -379,7 +379,10 @@ struct hc_kel_report {
  * miss), writes the event and the new state in one RocksDB batch with the configured
  * durability, then installs the state in memory. *consumed is set to the message's
  * length whenever it could be determined (so a stream can go on past a rejection).
- * Returns 0 for an accepted event, a duplicate (no change) or a receipt (skipped);
+ * Returns 0 for an accepted event (a recovery rotation included: a rot after the last
+ * establishment event at or below the current sn supersedes the interaction events
+ * from its sn on, as keripy's Kever.rotate; README "KERI: recovery, ..."), a duplicate
+ * (no change; an event a recovery superseded, seen again, too) or a receipt (skipped);
  * an HC_EKERI_* code for a rejection (nothing changed); HC_ENOTSUP without a backing
  * store. Appends to one identifier are serialised: two racing appends of one sn, one
  * wins, the other gets HC_EKERI_DUPLICITY (different event) or succeeds as a duplicate.
@@ -397,7 +400,9 @@ HC_EXPORT HC_NODISCARD int hc_kel_import_sized(hc_cache *cache, const void *stre
                                                size_t size);
 #define hc_kel_import(cache, stream, len, report) \
 	hc_kel_import_sized((cache), (stream), (len), (report), sizeof(struct hc_kel_report))
-/* The current key state of prefix (44-character qb64). HC_ENOTFOUND if unknown.
+/* The current key state of prefix (44-character qb64). HC_ENOTFOUND if unknown;
+ * HC_ECORRUPT when the stored state is not the one its KEL ends with (a record
+ * restored from an older copy: hc_kel_repair rebuilds it; appends are refused alike).
  * size is the caller's sizeof(struct hc_keystate): use the macro hc_keystate_get. */
 HC_EXPORT HC_NODISCARD int hc_keystate_get_sized(hc_cache *cache, const char *prefix,
                                                  struct hc_keystate *state, size_t size);
