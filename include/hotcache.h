@@ -479,6 +479,17 @@ HC_EXPORT HC_NODISCARD int hc_kel_export(hc_cache *cache, const char *prefix,
                                          hc_kel_export_fn fn, void *arg, uint64_t *events);
 
 /*
+ * hc_kel_export in first-seen order, superseded events included: every event prefix
+ * accepted, as received, in the order it was accepted (the first-seen log, keripy's
+ * .fels), so an import of the stream into an empty store meets the same recovery
+ * rotations and reaches the same state, fn included. *events gets the events fn took.
+ * HC_ENOTFOUND when no KEL is stored for prefix, HC_ENOTSUP without a store. Any thread.
+ */
+HC_EXPORT HC_NODISCARD int hc_kel_export_first_seen(hc_cache *cache, const char *prefix,
+                                                    hc_kel_export_fn fn, void *arg,
+                                                    uint64_t *events);
+
+/*
  * Calls fn(prefix, arg) for every identifier with a stored key state, in the store's key
  * order, from a consistent snapshot; prefix (44 characters, NUL-terminated) is valid
  * only during the call. A non-zero return from fn stops the walk and is returned;

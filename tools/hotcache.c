@@ -7,7 +7,7 @@
  *                                              rewrite a state that differs
  *   hotcache keystate PREFIX --store DIR [--json]
  *   hotcache stats --store DIR                 the store's and a fresh cache's figures
- *   hotcache kel export PREFIX|--all --store DIR   the KEL(s) as a CESR stream, stdout
+ *   hotcache kel export PREFIX|--all --store DIR [--first-seen]   the KEL(s) as CESR
  *   hotcache kel duplicity PREFIX --store DIR  the signed duplicity evidence, stdout
  *   hotcache backup --store DIR --to COPY [--with-key]   an offline copy (hc_checkpoint)
  *   hotcache restore --from COPY --store DIR  a backup put in place as a new store
@@ -44,7 +44,7 @@ static int usage(FILE *f)
 	           "       hotcache kel verify PREFIX --store DIR\n"
 	           "       hotcache keystate PREFIX --store DIR [--json]\n"
 	           "       hotcache stats --store DIR\n"
-	           "       hotcache kel export PREFIX|--all --store DIR\n"
+	           "       hotcache kel export PREFIX|--all --store DIR [--first-seen]\n"
 	           "       hotcache kel duplicity PREFIX --store DIR\n"
 	           "       hotcache backup --store DIR --to COPY [--with-key]\n"
 	           "       hotcache restore --from COPY --store DIR\n"
@@ -73,10 +73,13 @@ static int command_help(const char *cmd)
 		{ "keystate", "usage: hotcache keystate PREFIX --store DIR [--json]\n"
 		  "Prints PREFIX's key state (--json: keripy's KeyStateRecord, one line). Opens\n"
 		  "the store as a secondary (no lock); never creates one.\n" },
-		{ "kel export", "usage: hotcache kel export PREFIX|--all --store DIR\n"
+		{ "kel export", "usage: hotcache kel export PREFIX|--all --store DIR "
+		  "[--first-seen]\n"
 		  "Writes PREFIX's stored KEL (--all: every identifier's, one after another) to\n"
 		  "stdout as a CESR stream: the accepted branch in sn order (events a recovery\n"
-		  "rotation superseded are left out),\n"
+		  "rotation superseded are left out; with --first-seen, every event accepted,\n"
+		  "superseded ones included, in the order it was accepted, which an import\n"
+		  "replays into the same state),\n"
 		  "each event with the signatures it was accepted with: the form kel import\n"
 		  "and keripy's Kevery ingest. Opens the store as a secondary (no lock); never\n"
 		  "creates one.\n" },
@@ -379,10 +382,14 @@ static int export_write(const void *msg, size_t len, void *arg)
 	return fwrite(msg, 1, len, stdout) == len ? 0 : HC_EIO;
 }
 
+static int export_first_seen; /* kel export --first-seen */
+
 static int export_one(hc_cache *c, const char *prefix)
 {
 	uint64_t events = 0;
-	int rc = hc_kel_export(c, prefix, export_write, NULL, &events);
+	int rc = export_first_seen
+	                 ? hc_kel_export_first_seen(c, prefix, export_write, NULL, &events)
+	                 : hc_kel_export(c, prefix, export_write, NULL, &events);
 	if (rc == 0 && fflush(stdout) != 0)
 		rc = HC_EIO;
 	if (rc != 0)
@@ -631,6 +638,11 @@ int main(int argc, char **argv)
 	if (kel && argc == 4 && strcmp(argv[2], "duplicity") == 0) {
 		for_reading(&cfg);
 		return kel_duplicity(&cfg, argv[3]);
+	}
+	if (kel && argc == 5 && strcmp(argv[2], "export") == 0 &&
+	    strcmp(argv[4], "--first-seen") == 0) {
+		export_first_seen = 1;
+		argc = 4;
 	}
 	if (kel && argc == 4 && strcmp(argv[2], "export") == 0) {
 		for_reading(&cfg);

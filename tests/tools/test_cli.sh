@@ -119,6 +119,9 @@ expect 0 "kel export" kel export "$PREFIX" --store "$T/store"
 cmp -s "$T/out" "$SRC/tests/data/keri/01_direct_mode_coe_icp_rot_ixn.cesr" ||
 	fail "kel export is not the stream imported: $(head -c 200 "$T/out")"
 cp "$T/out" "$T/export.cesr"
+# --first-seen: the same stream while no recovery rotation superseded anything
+expect 0 "kel export --first-seen" kel export "$PREFIX" --store "$T/store" --first-seen
+cmp -s "$T/out" "$T/export.cesr" || fail "kel export --first-seen: $(head -c 200 "$T/out")"
 expect 0 "kel import of an export" kel import "$T/export.cesr" --store "$T/fresh"
 grep -q "3 accepted" "$T/out" || fail "import of the export: $(tail -n 1 "$T/out")"
 expect 0 "kel verify after the round trip" kel verify "$PREFIX" --store "$T/fresh"
