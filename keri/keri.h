@@ -225,9 +225,9 @@ KERI_NODISCARD int keri_parse(const uint8_t *buf, size_t len, struct keri_event 
  * (a rot after the last establishment event at or below the current sn: finish it with
  * keri_apply_recover; next untouched) or a negative keri_err with a sentence in why
  * (next untouched). Duplicity (issue 10 rule 8) is
- * reported only for an authentic conflict: another event at the current sn of an ixn
- * is KERI_EDUPLICITY if signed to threshold by the current keys (a rot: by its own
- * keys, exposing the committed next keys), else the signature rule it breaks. Any
+ * reported only for an authentic conflict: another ixn at the current sn of an ixn
+ * is KERI_EDUPLICITY if signed to threshold by the current keys (a rot there is a
+ * recovery), else the signature rule it breaks. Any
  * other sn at or below the current one, not the current or last establishment event,
  * is KERI_ESTALE: the caller, which keeps the KEL, compares ev->said with its stored
  * event at that sn (equal: duplicate) and otherwise applies ev to the state replayed
