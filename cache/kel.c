@@ -437,9 +437,10 @@ static int stale(struct append *a)
  * then the events at sn .. the current sn leave the accepted branch for their ":x."
  * keys in bt, the rotation's own batch, so the KEL and the state move together.
  */
-static int recover(struct append *a, const struct keri_state *prior, struct backing_batch *bt)
+static int recover(struct append *a, const struct ks_value *pv, struct backing_batch *bt)
 {
 	struct hc_cache *c = a->c;
+	const struct keri_state *prior = &pv->st;
 	char psaid[KEL_SAID + 1], why[256];
 	int rc = kel_said_at(c, a->ev.pre, a->ev.sn - 1, psaid);
 	if (rc == HC_ENOTFOUND)
@@ -450,6 +451,8 @@ static int recover(struct append *a, const struct keri_state *prior, struct back
 	rc = keri_apply_recover(prior, &a->ev, 0, psaid, &a->next.st, why, sizeof(why));
 	if (rc != KERI_OK)
 		return keri_fail_rc(rc, why);
+	if ((rc = kel_fel_backfill(c, a->ev.pre, prior->fn, pv->dt, bt)) != 0)
+		return rc;
 	for (uint64_t sn = a->ev.sn; sn <= prior->sn && rc == 0; sn++) {
 		char key[KEL_KEY + 1], xkey[KEL_SIDE_KEY + 1], said[KEL_SAID + 1];
 		size_t kl = kel_key(a->ev.pre, sn, key);
@@ -535,7 +538,7 @@ static int append_durable(void *ctx, const void **val, size_t *vlen)
 	struct backing_batch *bt = backing_batch_new(c->backing);
 	if (bt == NULL)
 		return hc_error_ret(HC_ENOMEM, "out of memory for a write batch");
-	rc = rc == KERI_RECOVERY ? recover(a, &prior.st, bt) : 0;
+	rc = rc == KERI_RECOVERY ? recover(a, &prior, bt) : 0;
 	if (rc == 0)
 		rc = commit(a, bt, val, vlen);
 	backing_batch_free(bt);

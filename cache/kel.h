@@ -4,6 +4,8 @@
 
 #include "cache/cache.h"
 
+struct backing_batch;
+
 /* Opens the key-state cache with `limit` bytes; c->backing must be open. hc_open. */
 HC_NODISCARD int kel_open(struct hc_cache *c, uint64_t limit);
 /* Closes it. hc_close. */
@@ -64,6 +66,14 @@ typedef int (*kel_fs_fn)(const void *msg, size_t len, uint64_t fn, const struct 
  */
 HC_NODISCARD int kel_each_first_seen(struct hc_cache *c, const char *pre, kel_fs_fn fn,
                                      void *arg, uint64_t *n);
+/*
+ * When pre's first-seen log has no record for last_fn (an identifier from a store older
+ * than the log, whose fn were its sn), adds records fn = sn = 0..last_fn to bt (dt ""
+ * but last_dt for the last), so the log stays complete once events leave the accepted
+ * branch. 0 or a failure with its sentence. Called under pre's stripe. Any thread.
+ */
+HC_NODISCARD int kel_fel_backfill(struct hc_cache *c, const char *pre, uint64_t last_fn,
+                                  const char *last_dt, struct backing_batch *bt);
 /*
  * Rollback at rest: 0 when the KEL's accepted branch holds the event (sn, said) and
  * nothing after it (one seek and one step), else HC_ECORRUPT with a sentence that

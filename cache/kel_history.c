@@ -18,7 +18,9 @@
  * '.' (0x2e) sorts before ':' (0x3a), so "<prefix>." ranges hold only accepted events.
  * A store written before the first-seen log existed has no ":f." keys for its older
  * events; their fn was their sn (no recovery was accepted then), and the walk below
- * falls back to the accepted event at sn = fn while no log entry has been seen.
+ * falls back to the accepted event at sn = fn while no log entry has been seen. A
+ * recovery rotation would take such an event off the accepted branch, so before it
+ * supersedes anything the log of that identifier is filled in (kel_fel_backfill).
  *
  * Threads: any thread; every function reads or writes RocksDB directly (no cache
  * entry), takes no lock and blocks on the store's I/O.
@@ -168,6 +170,39 @@ int kel_each_first_seen(struct hc_cache *c, const char *pre, kel_fs_fn fn, void 
 	}
 	*n = fno;
 	return rc;
+}
+
+int kel_fel_backfill(struct hc_cache *c, const char *pre, uint64_t last_fn,
+                     const char *last_dt, struct backing_batch *bt)
+{
+	char key[KEL_SIDE_KEY + 1];
+	size_t kl = kel_fel_key(pre, last_fn, key);
+	struct backing_pin pin;
+	int rc = backing_get_raw(c->backing, BACKING_KEL, key, kl, &pin);
+	if (rc == 0) {
+		backing_pin_release(&pin);
+		return 0; /* the log covers this identifier */
+	}
+	if (rc != HC_ENOTFOUND)
+		return hc_error_ret(rc, "%s", backing_last_error());
+	/* No record for the current event, so none for any (every append since the log
+	 * writes one): an identifier from an older store, whose fn were its sn. */
+	for (uint64_t fn = 0; fn <= last_fn; fn++) {
+		struct kel_fel f = {.sn = fn};
+		char rec[KEL_FEL_MAX + 1];
+		if ((rc = kel_said_at(c, pre, fn, f.said)) != 0)
+			return rc == HC_ENOTFOUND
+			               ? hc_error_ret(HC_ECORRUPT, "the KEL of %s has no event at sn "
+			                              "%llu", pre, (unsigned long long)fn)
+			               : rc;
+		if (fn == last_fn)
+			snprintf(f.dt, sizeof(f.dt), "%s", last_dt);
+		kl = kel_fel_key(pre, fn, key);
+		size_t rl = kel_fel_encode(&f, rec);
+		if ((rc = backing_batch_put_raw(bt, BACKING_KEL, key, kl, rec, rl)) != 0)
+			return hc_error_ret(rc, "%s", backing_last_error());
+	}
+	return 0;
 }
 
 /* ---- rollback at rest --------------------------------------------------------------- */
