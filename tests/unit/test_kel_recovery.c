@@ -143,6 +143,17 @@ static void reimport(hc_cache *c, const char *pre, int first_seen, uint64_t sn,
 	s.len = 0;
 	assert_int_equal(first_seen ? hc_kel_export_first_seen(c, pre, gather, &s, &n)
 	                            : hc_kel_export(c, pre, gather, &s, &n), 0);
+	/* With HC_KERI_CORPUS_OUT=dir (as test_keri), the first-seen stream, a recovery in
+	 * it, seeds the fuzz corpus (tests/fuzz/corpus/keri/own_recovery_stream.cesr). */
+	const char *out = getenv("HC_KERI_CORPUS_OUT");
+	if (first_seen && out != NULL) {
+		char path[1024];
+		snprintf(path, sizeof(path), "%s/own_recovery_stream.cesr", out);
+		FILE *fp = fopen(path, "wb");
+		assert_non_null(fp);
+		assert_int_equal(fwrite(s.buf, 1, s.len, fp), s.len);
+		fclose(fp);
+	}
 	snprintf(sub, sizeof(sub), "%s/fresh%d", testutil_dir, round++);
 	assert_int_equal(mkdir(sub, 0700), 0);
 	hc_cache *d = testutil_open_rocks(sub, "wal", 32u << 20);
