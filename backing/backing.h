@@ -263,6 +263,17 @@ void backing_batch_free(struct backing_batch *t);
  */
 typedef int (*backing_key_fn)(const void *key, size_t klen, void *arg);
 HC_NODISCARD int backing_each_key(struct backing *b, int cf, backing_key_fn fn, void *arg);
+/*
+ * Calls fn(key, klen, value, vlen, arg) for each record of family cf whose key k has
+ * from <= k < until (bytewise), in key order, from one seek; the bytes are valid only
+ * during the call. Stops at fn's non-zero return, which it returns. HC_EIO with
+ * RocksDB's text when the iteration fails. Any thread.
+ */
+typedef int (*backing_kv_fn)(const void *key, size_t klen, const void *val, size_t vlen,
+                             void *arg);
+HC_NODISCARD int backing_each_range(struct backing *b, int cf, const void *from,
+                                    size_t flen, const void *until, size_t ulen,
+                                    backing_kv_fn fn, void *arg);
 
 /*
  * Calls fn(key, klen, val, vlen, arg) for every record of family cf whose key starts

@@ -94,6 +94,19 @@ int backing_get(struct backing *b, int cf, const void *key, size_t klen, void *b
 	return rc;
 }
 
+/* Destroys it; RocksDB's iteration failure (counted when it is corruption) or rc. */
+static int iter_done(struct backing *b, rocksdb_iterator_t *it, int rc)
+{
+	char *err = NULL;
+	rocksdb_iter_get_error(it, &err);
+	rocksdb_iter_destroy(it);
+	if (err != NULL) {
+		backing_count_corrupt(b, err);
+		return backing_rocks_error(err, "cannot iterate over the store");
+	}
+	return rc;
+}
+
 int backing_each_key(struct backing *b, int cf, backing_key_fn fn, void *arg)
 {
 	if (cf < 0 || cf >= BACKING_NCF || fn == NULL)
@@ -108,14 +121,30 @@ int backing_each_key(struct backing *b, int cf, backing_key_fn fn, void *arg)
 		const char *k = rocksdb_iter_key(it, &kl);
 		rc = fn(k, kl, arg);
 	}
-	char *err = NULL;
-	rocksdb_iter_get_error(it, &err);
-	rocksdb_iter_destroy(it);
-	if (err != NULL) {
-		backing_count_corrupt(b, err);
-		return backing_rocks_error(err, "cannot iterate over the store");
+	return iter_done(b, it, rc);
+}
+
+int backing_each_range(struct backing *b, int cf, const void *from, size_t flen,
+                       const void *until, size_t ulen, backing_kv_fn fn, void *arg)
+{
+	if (cf < 0 || cf >= BACKING_NCF || fn == NULL || from == NULL || until == NULL)
+		return backing_set_error(HC_EINVAL, "backing_each_range: bad argument");
+	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(b->db, b->ropts, b->cf[cf]);
+	if (it == NULL)
+		return backing_set_error(HC_ENOMEM, "no memory for an iterator");
+	int rc = HC_OK;
+	for (rocksdb_iter_seek(it, from, flen); rc == HC_OK && rocksdb_iter_valid(it);
+	     rocksdb_iter_next(it)) {
+		size_t kl, vl;
+		const char *k = rocksdb_iter_key(it, &kl);
+		size_t n = kl < ulen ? kl : ulen;
+		int cmp = memcmp(k, until, n);
+		if (cmp > 0 || (cmp == 0 && kl >= ulen))
+			break;
+		const char *v = rocksdb_iter_value(it, &vl);
+		rc = fn(k, kl, v, vl, arg);
 	}
-	return rc;
+	return iter_done(b, it, rc);
 }
 
 int backing_each_prefixed(struct backing *b, int cf, const void *prefix, size_t plen,

@@ -17,8 +17,20 @@
  * state go to RocksDB in one write batch (all or nothing across a crash), and the
  * state is installed only after the batch is durable.
  *
- * At rest: kel    "<prefix>.<sn as 16 hex digits>" -> the message as received
+ * At rest: kel    "<prefix>.<sn as 16 hex digits>" -> the message as received, the
+ *                  accepted branch only; beside it (kel_history.c) the first-seen log
+ *                  "<prefix>:f.<fn>", events a recovery rotation superseded
+ *                  "<prefix>:x.<sn>.<SAID>" and duplicity evidence "<prefix>:d.<sn>.<SAID>"
  *          keystate "<prefix>" -> [dt, 40 bytes][keri_state_encode]
+ * The record names its last event (sn, d): a load checks that the KEL's accepted branch
+ * ends there (ks_tip), so a restored older record is refused, not served.
+ *
+ * A recovery rotation (a rot after the last establishment event at or below the
+ * current sn, keripy's Kever.rotate) is applied against the current state with p
+ * checked against the accepted event at sn - 1; its batch moves the superseded events
+ * to their ":x." keys, writes the rotation at sn, its first-seen record and the state.
+ * fn counts first-seen events, superseded ones included; hc_kel_verify replays them in
+ * first-seen order, so it meets the same sequence of states the appends did.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +43,7 @@
 #include "cache/cache.h"
 #include "cache/error.h"
 #include "cache/kel.h"
+#include "cache/log.h"
 #include "cache/store.h"
 #include "keri/keri.h"
 
@@ -90,21 +103,76 @@ static int ks_decode(const char *pre, const unsigned char *rec, size_t len,
 	return 0;
 }
 
+/*
+ * Rollback at rest: the record names its last event (sn, SAID); the KEL must hold that
+ * event on its accepted branch and nothing after it, or the record is not the one the
+ * KEL's last append wrote (a restored older copy would silently undo a rotation).
+ */
+static int ks_tip(struct hc_cache *c, const char *pre, const unsigned char *rec, size_t len)
+{
+	struct ks_value *v = malloc(sizeof(*v));
+	if (v == NULL)
+		return hc_error_ret(HC_ENOMEM, "out of memory loading a key state");
+	int rc = ks_decode(pre, rec, len, v);
+	if (rc == 0 && memcmp(v->st.pre, pre, KERI_QB64) != 0)
+		rc = hc_error_ret(HC_ECORRUPT, "the stored key state under %.44s is %s's",
+		                  pre, v->st.pre);
+	if (rc == 0)
+		rc = kel_tip_check(c, v->st.pre, v->st.sn, v->st.d);
+	free(v);
+	return rc;
+}
+
+/* 1 when the stored record of pre is no longer rec[0..len) (an append moved it). */
+static int ks_moved(struct hc_cache *c, const char *pre, const unsigned char *rec,
+                    size_t len)
+{
+	struct backing_pin now;
+	if (backing_get_raw(c->backing, BACKING_KEYSTATE, pre, KERI_QB64, &now) != 0)
+		return 0;
+	int moved = now.len != len || memcmp(now.data, rec, len) != 0;
+	backing_pin_release(&now);
+	return moved;
+}
+
+/*
+ * The record, checked against the KEL's tip. The two reads are not one snapshot: an
+ * append whose batch (event and state together) lands between them shows an event past
+ * the record. Such a mismatch is a rollback only if the record is still the stored one
+ * after the KEL was read (a batch visible to the KEL read is visible to any later read);
+ * if it moved, check the new record. Each retry means an append committed meanwhile.
+ */
+#define KS_LOAD_TRIES 64
 static int ks_load(void *ctx, const void *key, size_t klen, struct cache_load *ld)
 {
 	struct hc_cache *c = ctx;
 	(void)klen;
 	struct backing_pin pin;
-	int rc = backing_get_raw(c->backing, BACKING_KEYSTATE, key, KERI_QB64, &pin);
-	if (rc != 0) {
-		if (rc != HC_ENOTFOUND)
-			hc_error_set("%s", backing_last_error());
-		return rc;
-	}
-	if (pin.len < KS_DT || pin.len > KS_REC_MAX) {
+	int rc;
+	for (int tries = 1;; tries++) {
+		rc = backing_get_raw(c->backing, BACKING_KEYSTATE, key, KERI_QB64, &pin);
+		if (rc != 0) {
+			if (rc != HC_ENOTFOUND)
+				hc_error_set("%s", backing_last_error());
+			return rc;
+		}
+		if (pin.len < KS_DT || pin.len > KS_REC_MAX) {
+			backing_pin_release(&pin);
+			return hc_error_ret(HC_ECORRUPT, "stored key state of %.44s has a bad length",
+			                    (const char *)key);
+		}
+		rc = ks_tip(c, key, pin.data, pin.len);
+		if (rc != HC_ECORRUPT || !ks_moved(c, key, pin.data, pin.len))
+			break;
 		backing_pin_release(&pin);
-		return hc_error_ret(HC_ECORRUPT, "stored key state of %.44s has a bad length",
-		                    (const char *)key);
+		if (tries == KS_LOAD_TRIES)
+			return hc_error_ret(HC_EBUSY, "the key state of %.44s changed under %d loads "
+			                    "in a row (appends faster than a load)", (const char *)key,
+			                    tries);
+	}
+	if (rc != 0) {
+		backing_pin_release(&pin);
+		return rc;
 	}
 	void *v = ld->alloc(ld, pin.len);
 	if (v == NULL) {
@@ -285,6 +353,7 @@ struct append {
 	uint64_t prior_sn;
 	int partial;           /* keri_apply said KERI_EUNSIGNED: partially signed */
 	int merged;            /* signatures were gathered from escrowed copies */
+	unsigned apply_flags;  /* keri_apply's flags (local, partial), for a recovery too */
 	unsigned nseqs;        /* escrow entries of this event (dropped once accepted) */
 	uint64_t seqs[MERGE_MAX];
 	char wits[KERI_MAX_WITS][KERI_QB64 + 1];
@@ -319,6 +388,18 @@ static int kel_replay(struct hc_cache *c, const char *prefix, uint64_t end, unsi
 static int append_one(struct hc_cache *c, const uint8_t *msg, size_t len, struct append *a,
                       size_t *consumed);
 
+/* Keeps the signed conflicting message as duplicity evidence (issue 10 rule 8). A
+ * failure to keep it is logged; the conflict is reported all the same. */
+static void evidence(struct append *a, const char *held)
+{
+	int rc = kel_duplicity_keep(a->c, a->ev.pre, a->ev.sn, held, a->ev.said, a->msg,
+	                            a->len);
+	if (rc != 0)
+		cache_log(a->c, HC_LOG_ERROR, "duplicity evidence for sn %llu of %s not kept: %s",
+		          (unsigned long long)a->ev.sn, a->ev.pre,
+		          rc == HC_ENOMEM ? "out of memory" : backing_last_error());
+}
+
 /*
  * Another event than the stored one (SAID held) at a->ev.sn. It is duplicity only if
  * authentic (issue 10 rule 8): replay the stored KEL up to sn - 1 (its signatures were
@@ -343,6 +424,8 @@ static int conflict(struct append *a, const char *held)
 		/* Authenticity is the controller's signatures: receipts are not required. */
 		int krc = keri_apply_flags(n ? &st[0] : NULL, &a->ev, KERI_APPLY_LOCAL, &st[1],
 		                           why, sizeof(why));
+		if (krc == KERI_OK)
+			evidence(a, held);
 		rc = krc == KERI_OK
 		             ? hc_error_ret(HC_EKERI_DUPLICITY, "duplicity: sn %llu of %s is already "
 		                            "%s, not %s, which its keys at that sn signed",
@@ -360,7 +443,7 @@ static int conflict(struct append *a, const char *held)
 /* An sn at or below the current one: the same event again, or a conflict. */
 static int stale(struct append *a)
 {
-	char key[KEL_KEY + 1];
+	char key[KEL_SIDE_KEY + 1];
 	size_t kl = kel_key(a->ev.pre, a->ev.sn, key);
 	struct backing_pin pin;
 	int rc = backing_get_raw(a->c->backing, BACKING_KEL, key, kl, &pin);
@@ -380,7 +463,114 @@ static int stale(struct append *a)
 		a->outcome = HC_KEL_DUPLICATE;
 		return CACHE_WRITE_NOOP;
 	}
+	/* An event a recovery rotation superseded, seen again: accepted once, kept. */
+	kl = kel_side_key(a->ev.pre, 'x', a->ev.sn, a->ev.said, key);
+	rc = backing_get_raw(a->c->backing, BACKING_KEL, key, kl, &pin);
+	if (rc == 0) {
+		backing_pin_release(&pin);
+		a->outcome = HC_KEL_DUPLICATE;
+		return CACHE_WRITE_NOOP;
+	}
+	if (rc != HC_ENOTFOUND)
+		return hc_error_ret(rc, "%s", backing_last_error());
 	return conflict(a, old.said);
+}
+
+/*
+ * A recovery rotation (keripy Kever.rotate): p must be the accepted event at sn - 1;
+ * then the events at sn .. the current sn leave the accepted branch for their ":x."
+ * keys in bt, the rotation's own batch, so the KEL and the state move together.
+ */
+static int recover(struct append *a, const struct ks_value *pv, struct backing_batch *bt)
+{
+	struct hc_cache *c = a->c;
+	const struct keri_state *prior = &pv->st;
+	char psaid[KEL_SAID + 1], why[256];
+	int rc = kel_said_at(c, a->ev.pre, a->ev.sn - 1, psaid);
+	if (rc == HC_ENOTFOUND)
+		return hc_error_ret(HC_ECORRUPT, "the KEL of %s has no event at sn %llu below its "
+		                    "current one", a->ev.pre, (unsigned long long)a->ev.sn - 1);
+	if (rc != 0)
+		return rc;
+	rc = keri_apply_recover(prior, &a->ev, a->apply_flags, psaid, &a->next.st, why,
+	                        sizeof(why));
+	if (rc == KERI_EUNSIGNED) {
+		a->partial = 1;
+		rc = KERI_ETHRESHOLD;
+	}
+	if (rc != KERI_OK)
+		return keri_fail_rc(rc, why);
+	if ((rc = kel_fel_backfill(c, a->ev.pre, prior->fn, pv->dt, bt)) != 0)
+		return rc;
+	for (uint64_t sn = a->ev.sn; sn <= prior->sn && rc == 0; sn++) {
+		char key[KEL_KEY + 1], xkey[KEL_SIDE_KEY + 1], said[KEL_SAID + 1];
+		size_t kl = kel_key(a->ev.pre, sn, key);
+		struct backing_pin pin;
+		rc = backing_get_raw(c->backing, BACKING_KEL, key, kl, &pin);
+		if (rc == HC_ENOTFOUND)
+			return hc_error_ret(HC_ECORRUPT, "the KEL of %s has no event at sn %llu below "
+			                    "its current one", a->ev.pre, (unsigned long long)sn);
+		if (rc != 0)
+			return hc_error_ret(rc, "%s", backing_last_error());
+		if (kel_msg_said(pin.data, pin.len, said) != 0) {
+			backing_pin_release(&pin);
+			return hc_error_ret(HC_ECORRUPT, "stored event %s has no SAID", key);
+		}
+		size_t xl = kel_side_key(a->ev.pre, 'x', sn, said, xkey);
+		rc = backing_batch_put_raw(bt, BACKING_KEL, xkey, xl, pin.data, pin.len);
+		backing_pin_release(&pin);
+		/* sn itself is overwritten by the rotation (commit); later ones go. */
+		if (rc == 0 && sn > a->ev.sn)
+			rc = backing_batch_delete(bt, BACKING_KEL, key, kl);
+		if (rc != 0)
+			rc = hc_error_ret(rc, "%s", backing_last_error());
+	}
+	if (rc == 0)
+		cache_log(c, HC_LOG_INFO, "recovery rotation %s at sn %llu of %s supersedes %llu "
+		          "interaction event(s)", a->ev.said, (unsigned long long)a->ev.sn,
+		          a->ev.pre, (unsigned long long)(prior->sn - a->ev.sn + 1));
+	return rc;
+}
+
+/* The accepted event, its first-seen record and the new state, with what bt already
+ * holds, in one batch; then the state is installed (cache_write). */
+static int commit(struct append *a, struct backing_batch *bt, const void **val, size_t *vlen)
+{
+	now_dt(a->next.dt);
+	size_t enc;
+	memcpy(a->rec, a->next.dt, KS_DT);
+	if (keri_state_encode(&a->next.st, a->rec + KS_DT, KERI_STATE_ENC_MAX, &enc) != KERI_OK)
+		return hc_error_ret(HC_EKERI_LIMIT, "the new key state of %s does not encode",
+		                    a->ev.pre);
+	char key[KEL_KEY + 1], fkey[KEL_SIDE_KEY + 1], frec[KEL_FEL_MAX + 1];
+	size_t kl = kel_key(a->ev.pre, a->ev.sn, key);
+	struct kel_fel f = {.sn = a->ev.sn};
+	memcpy(f.said, a->ev.said, sizeof(f.said));
+	memcpy(f.dt, a->next.dt, sizeof(f.dt));
+	f.dt[sizeof(f.dt) - 1] = '\0';
+	size_t fkl = kel_fel_key(a->ev.pre, a->next.st.fn, fkey);
+	size_t frl = kel_fel_encode(&f, frec);
+	const uint8_t *msg = a->msg;
+	size_t mlen = a->len;
+	if (a->merged && (a->merged_len = rebuild(&a->ev, a->merged_msg,
+	                                          sizeof(a->merged_msg))) > 0) {
+		msg = a->merged_msg;
+		mlen = a->merged_len;
+	}
+	int rc;
+	if ((rc = backing_batch_put_raw(bt, BACKING_KEL, key, kl, msg, mlen)) == 0 &&
+	    (rc = backing_batch_put_raw(bt, BACKING_KEL, fkey, fkl, frec, frl)) == 0 &&
+	    (rc = backing_batch_put_raw(bt, BACKING_KEYSTATE, a->ev.pre, KERI_QB64, a->rec,
+	                                KS_DT + enc)) == 0 &&
+	    (rc = kel_receipts_put_wigs(bt, &a->ev, (const char (*)[KERI_QB64 + 1])a->wits,
+	                                a->nw)) == 0)
+		rc = backing_batch_commit(bt);
+	if (rc != 0)
+		return hc_error_ret(rc, "%s", backing_last_error());
+	a->outcome = HC_KEL_ACCEPTED;
+	*val = a->rec;
+	*vlen = KS_DT + enc;
+	return 0;
 }
 
 static int append_durable(void *ctx, const void **val, size_t *vlen)
@@ -417,40 +607,19 @@ static int append_durable(void *ctx, const void **val, size_t *vlen)
 		a->partial = 1;
 		rc = KERI_ETHRESHOLD;
 	}
-	if (rc != KERI_OK)
+	if (rc == KERI_EDUPLICITY)
+		evidence(a, a->ev.sn == prior.st.sn ? prior.st.d : prior.st.ee_d);
+	if (rc != KERI_OK && rc != KERI_RECOVERY)
 		return keri_fail_rc(rc, why);
-
-	now_dt(a->next.dt);
-	size_t enc;
-	memcpy(a->rec, a->next.dt, KS_DT);
-	if (keri_state_encode(&a->next.st, a->rec + KS_DT, KERI_STATE_ENC_MAX, &enc) != KERI_OK)
-		return hc_error_ret(HC_EKERI_LIMIT, "the new key state of %s does not encode",
-		                    a->ev.pre);
-	const uint8_t *msg = a->msg;
-	size_t mlen = a->len;
-	if (a->merged && (a->merged_len = rebuild(&a->ev, a->merged_msg,
-	                                          sizeof(a->merged_msg))) > 0) {
-		msg = a->merged_msg;
-		mlen = a->merged_len;
-	}
-	char key[KEL_KEY + 1];
-	size_t kl = kel_key(a->ev.pre, a->ev.sn, key);
+	a->apply_flags = flags;
 	struct backing_batch *bt = backing_batch_new(c->backing);
 	if (bt == NULL)
 		return hc_error_ret(HC_ENOMEM, "out of memory for a write batch");
-	if ((rc = backing_batch_put_raw(bt, BACKING_KEL, key, kl, msg, mlen)) == 0 &&
-	    (rc = backing_batch_put_raw(bt, BACKING_KEYSTATE, a->ev.pre, KERI_QB64, a->rec,
-	                                KS_DT + enc)) == 0 &&
-	    (rc = kel_receipts_put_wigs(bt, &a->ev, (const char (*)[KERI_QB64 + 1])a->wits,
-	                                a->nw)) == 0)
-		rc = backing_batch_commit(bt);
+	rc = rc == KERI_RECOVERY ? recover(a, &prior, bt) : 0;
+	if (rc == 0)
+		rc = commit(a, bt, val, vlen);
 	backing_batch_free(bt);
-	if (rc != 0)
-		return hc_error_ret(rc, "%s", backing_last_error());
-	a->outcome = HC_KEL_ACCEPTED;
-	*val = a->rec;
-	*vlen = KS_DT + enc;
-	return 0;
+	return rc;
 }
 
 /* The reason an event refused with rc waits in the escrow (keripy's out-of-order,
@@ -809,50 +978,200 @@ static int kel_replay(struct hc_cache *c, const char *prefix, uint64_t end, unsi
 	return 0;
 }
 
-int hc_kel_verify(hc_cache *c, const char *prefix, uint64_t *events)
+/* ---- replay in first-seen order, verification and repair ---------------------------- */
+
+struct check {
+	struct hc_cache *c;
+	const char *pre;
+	struct keri_state st[2]; /* [0] the state so far, [1] the next one */
+	struct keri_event ev;
+	uint64_t n;
+	char dt[KS_DT];          /* the last event's first-seen time ("" before the log) */
+	int differs;             /* the stored state is not the replay's */
+	uint8_t rec[KS_REC_MAX]; /* the replay's record, [dt][keri_state_encode] */
+	size_t rlen;
+};
+
+static int check_one(const void *msg, size_t len, uint64_t fn, const struct kel_fel *f,
+                     void *arg)
 {
-	int rc = check_prefix(c, prefix, "hc_kel_verify");
-	if (rc != 0)
-		return rc;
-	struct keri_state *st = calloc(2, sizeof(*st));
-	struct keri_event *ev = calloc(1, sizeof(*ev));
-	if (st == NULL || ev == NULL) {
-		free(st);
-		free(ev);
-		return hc_error_ret(HC_ENOMEM, "hc_kel_verify: out of memory");
-	}
-	uint64_t sn = 0;
+	struct check *k = arg;
+	char why[256], psaid[KEL_SAID + 1];
+	size_t used;
+	int rc = keri_parse(msg, len, &k->ev, &used, why, sizeof(why));
+	if (rc == KERI_OK && (k->ev.sn != f->sn || strcmp(k->ev.said, f->said) != 0))
+		return hc_error_ret(HC_ECORRUPT, "first-seen record %llu of %s names %s at sn %llu "
+		                    "but its event is %s at sn %llu", (unsigned long long)fn, k->pre,
+		                    f->said, (unsigned long long)f->sn, k->ev.said,
+		                    (unsigned long long)k->ev.sn);
 	/* Every signature again; bt is not re-counted: an event accepted as local (or with
 	 * receipts stored apart) carries fewer witness signatures than bt. */
-	rc = kel_replay(c, prefix, UINT64_MAX, KERI_APPLY_LOCAL, st, ev, &sn);
-	if (rc == 0 && sn == 0)
-		rc = hc_error_ret(HC_ENOTFOUND, "no KEL stored for %s", prefix);
-	if (rc == 0) {
-		struct backing_pin pin;
-		struct ks_value *stored = calloc(1, sizeof(*stored));
-		rc = stored == NULL ? HC_ENOMEM
-		                    : backing_get_raw(c->backing, BACKING_KEYSTATE, prefix,
-		                                      KERI_QB64, &pin);
-		if (rc == 0) {
-			rc = ks_decode(prefix, pin.data, pin.len, stored);
-			backing_pin_release(&pin);
-			uint8_t x[KERI_STATE_ENC_MAX], y[KERI_STATE_ENC_MAX];
-			size_t xl = 0, yl = 0;
-			if (rc == 0 &&
-			    (keri_state_encode(&st[0], x, sizeof(x), &xl) != KERI_OK ||
-			     keri_state_encode(&stored->st, y, sizeof(y), &yl) != KERI_OK || xl != yl ||
-			     memcmp(x, y, xl) != 0))
-				rc = hc_error_ret(HC_ECORRUPT, "the stored key state of %s differs from the "
-				                  "replay of its %llu events", prefix,
-				                  (unsigned long long)sn);
-		} else if (rc == HC_ENOTFOUND) {
-			rc = hc_error_ret(HC_ECORRUPT, "%s has a KEL but no stored key state", prefix);
-		}
-		free(stored);
+	if (rc == KERI_OK)
+		rc = keri_apply_flags(k->n ? &k->st[0] : NULL, &k->ev, KERI_APPLY_LOCAL, &k->st[1],
+		                      why, sizeof(why));
+	if (rc == KERI_RECOVERY) {
+		/* The accepted event at sn - 1 is the one the rotation found: later recoveries
+		 * supersede only events above their own last establishment event. */
+		int src = kel_said_at(k->c, k->pre, k->ev.sn - 1, psaid);
+		if (src != 0)
+			return src == HC_ENOTFOUND
+			               ? hc_error_ret(HC_ECORRUPT, "the KEL of %s has no event at sn "
+			                              "%llu", k->pre, (unsigned long long)k->ev.sn - 1)
+			               : src;
+		rc = keri_apply_recover(&k->st[0], &k->ev, KERI_APPLY_LOCAL, psaid, &k->st[1], why,
+		                        sizeof(why));
 	}
+	if (rc != KERI_OK)
+		return hc_error_ret(rc < 0 ? rc : HC_ECORRUPT, "stored event %s at sn %llu (first "
+		                    "seen %llu) of %s fails: %s", f->said, (unsigned long long)f->sn,
+		                    (unsigned long long)fn, k->pre,
+		                    rc > 0 ? "it replays as a duplicate" : why);
+	k->st[0] = k->st[1];
+	memset(k->dt, 0, sizeof(k->dt));
+	memcpy(k->dt, f->dt, sizeof(k->dt) - 1);
+	k->n++;
+	return 0;
+}
+
+/*
+ * Replays prefix's events in first-seen order with every check, and compares with the
+ * stored record: 0 with k->differs set (and the sentence) when only the state is off,
+ * or the replay's failure. k->rec gets the replay's record (the stored dt where the
+ * replay does not know one).
+ */
+static int check_run(struct hc_cache *c, const char *prefix, struct check *k)
+{
+	k->c = c;
+	k->pre = prefix;
+	uint64_t seen;
+	int rc = kel_each_first_seen(c, prefix, check_one, k, &seen);
+	if (rc == 0 && k->n == 0)
+		rc = hc_error_ret(HC_ENOTFOUND, "no KEL stored for %s", prefix);
+	if (rc != 0)
+		return rc;
+	struct backing_pin pin;
+	struct ks_value *stored = calloc(1, sizeof(*stored));
+	if (stored == NULL)
+		return hc_error_ret(HC_ENOMEM, "out of memory");
+	rc = backing_get_raw(c->backing, BACKING_KEYSTATE, prefix, KERI_QB64, &pin);
+	int have = rc == 0;
+	if (rc == 0) {
+		have = ks_decode(prefix, pin.data, pin.len, stored) == 0;
+		backing_pin_release(&pin);
+	} else if (rc != HC_ENOTFOUND) {
+		free(stored);
+		return hc_error_ret(rc, "%s", backing_last_error());
+	}
+	if (k->dt[0] == '\0') {
+		if (have)
+			memcpy(k->dt, stored->dt, KS_DT);
+		else
+			now_dt(k->dt);
+	}
+	size_t xl = 0, yl = 0;
+	uint8_t *y = malloc(KERI_STATE_ENC_MAX);
+	memcpy(k->rec, k->dt, KS_DT);
+	if (y == NULL ||
+	    keri_state_encode(&k->st[0], k->rec + KS_DT, KERI_STATE_ENC_MAX, &xl) != KERI_OK) {
+		free(y);
+		free(stored);
+		return hc_error_ret(HC_ENOMEM, "the replayed state of %s does not encode", prefix);
+	}
+	k->rlen = KS_DT + xl;
+	if (!have)
+		k->differs = hc_error_ret(HC_ECORRUPT, "%s has a KEL but no readable stored key "
+		                          "state", prefix);
+	else if (keri_state_encode(&stored->st, y, KERI_STATE_ENC_MAX, &yl) != KERI_OK ||
+	         xl != yl || memcmp(k->rec + KS_DT, y, xl) != 0)
+		k->differs = hc_error_ret(HC_ECORRUPT, "the stored key state of %s (sn %llu, fn "
+		                          "%llu) differs from the replay of its %llu events (sn "
+		                          "%llu, fn %llu)", prefix,
+		                          (unsigned long long)stored->st.sn,
+		                          (unsigned long long)stored->st.fn,
+		                          (unsigned long long)k->n, (unsigned long long)k->st[0].sn,
+		                          (unsigned long long)k->st[0].fn);
+	else if (strcmp(stored->dt, k->dt) != 0)
+		k->differs = hc_error_ret(HC_ECORRUPT, "the stored key state of %s was first seen "
+		                          "at %s by its state, at %s by its first-seen log", prefix,
+		                          stored->dt, k->dt);
+	free(y);
+	free(stored);
+	return 0;
+}
+
+/* The arguments checked and a zeroed struct check for them (free it). */
+static int check_new(struct hc_cache *c, const char *prefix, const char *fn,
+                     struct check **out)
+{
+	int rc = check_prefix(c, prefix, fn);
+	if (rc != 0)
+		return rc;
+	if ((*out = calloc(1, sizeof(**out))) == NULL)
+		return hc_error_ret(HC_ENOMEM, "%s: out of memory", fn);
+	(*out)->c = c;
+	(*out)->pre = prefix;
+	return 0;
+}
+
+int hc_kel_verify(hc_cache *c, const char *prefix, uint64_t *events)
+{
+	struct check *k;
+	int rc = check_new(c, prefix, "hc_kel_verify", &k);
+	if (rc != 0)
+		return rc;
+	rc = check_run(c, prefix, k);
+	if (rc == 0 && k->differs)
+		rc = k->differs; /* its sentence is the last one set */
 	if (rc == 0 && events != NULL)
-		*events = sn;
-	free(st);
-	free(ev);
+		*events = k->n;
+	free(k);
+	return rc;
+}
+
+struct repair {
+	struct check *k;
+	int rewritten;
+};
+
+/* cache_write's durable step: under the stripe, so no append moves the KEL meanwhile. */
+static int repair_durable(void *ctx, const void **val, size_t *vlen)
+{
+	struct repair *r = ctx;
+	struct check *k = r->k;
+	int rc = check_run(k->c, k->pre, k);
+	if (rc != 0)
+		return rc;
+	if (!k->differs)
+		return CACHE_WRITE_NOOP;
+	rc = backing_put_raw(k->c->backing, BACKING_KEYSTATE, k->pre, KERI_QB64, k->rec,
+	                     k->rlen);
+	if (rc != 0)
+		return hc_error_ret(rc, "%s", backing_last_error());
+	cache_log(k->c, HC_LOG_WARN, "key state of %s rewritten from the replay of its %llu "
+	          "events (sn %llu)", k->pre, (unsigned long long)k->n,
+	          (unsigned long long)k->st[0].sn);
+	r->rewritten = 1;
+	*val = k->rec;
+	*vlen = k->rlen;
+	return 0;
+}
+
+int hc_kel_repair(hc_cache *c, const char *prefix, uint64_t *events, int *rewritten)
+{
+	if (rewritten != NULL)
+		*rewritten = 0;
+	struct check *k;
+	int rc = check_new(c, prefix, "hc_kel_repair", &k);
+	if (rc != 0)
+		return rc;
+	struct repair r = {k, 0};
+	unsigned char key[KS_KEY];
+	ks_key(prefix, key);
+	rc = cache_write(c->ks, key, KS_KEY, repair_durable, &r);
+	if (rc == 0 && events != NULL)
+		*events = k->n;
+	if (rc == 0 && rewritten != NULL)
+		*rewritten = r.rewritten;
+	free(k);
 	return rc;
 }

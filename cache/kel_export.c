@@ -2,8 +2,9 @@
  * cache/kel_export.c: hc_kel_export, an identifier's stored KEL as a CESR stream that
  * hc_kel_import (and keripy's Kevery) ingests: each event as it was received and
  * accepted, with the attachments it came with (its controller signatures and any
- * witness signatures), in first-seen order. The store keeps one accepted event per sn
- * and accepts them only in sn order, so first-seen order is sn order.
+ * witness signatures): the accepted branch, in sn order. Events a recovery rotation
+ * superseded stay in the store (kel_history.c) but are not exported: the stream is the
+ * KEL as it stands, which an importer reaches the same keys and sn from.
  */
 #include <stdint.h>
 #include <string.h>
@@ -25,24 +26,45 @@ static int export_one(const void *msg, size_t len, const char *key, void *arg)
 	return e->fn(msg, len, e->arg);
 }
 
+static int export_fs_one(const void *msg, size_t len, uint64_t fn, const struct kel_fel *f,
+                         void *arg)
+{
+	(void)fn, (void)f;
+	const struct export *e = arg;
+	return e->fn(msg, len, e->arg);
+}
+
+static int export_walk(hc_cache *c, const char *prefix, hc_kel_export_fn fn, void *arg,
+                       uint64_t *events, int first_seen, const char *name)
+{
+	if (c == NULL || prefix == NULL || fn == NULL)
+		return hc_error_ret(HC_EINVAL, "%s: NULL argument", name);
+	if (strlen(prefix) != 44)
+		return hc_error_ret(HC_EINVAL, "%s: a prefix is 44 qb64 characters, not %zu", name,
+		                    strlen(prefix));
+	if (c->backing == NULL)
+		return hc_error_ret(HC_ENOTSUP, "%s: KERI needs backing.mode = rocksdb", name);
+	struct export e = {fn, arg};
+	uint64_t n = 0;
+	int rc = first_seen ? kel_each_first_seen(c, prefix, export_fs_one, &e, &n)
+	                    : kel_each_event(c, prefix, export_one, &e, &n);
+	if (rc == 0 && n == 0)
+		rc = hc_error_ret(HC_ENOTFOUND, "%s: no KEL stored for %s", name, prefix);
+	if (events != NULL)
+		*events = n;
+	return rc;
+}
+
 int hc_kel_export(hc_cache *c, const char *prefix, hc_kel_export_fn fn, void *arg,
                   uint64_t *events)
 {
-	if (c == NULL || prefix == NULL || fn == NULL)
-		return hc_error_ret(HC_EINVAL, "hc_kel_export: NULL argument");
-	if (strlen(prefix) != 44)
-		return hc_error_ret(HC_EINVAL, "hc_kel_export: a prefix is 44 qb64 characters, "
-		                    "not %zu", strlen(prefix));
-	if (c->backing == NULL)
-		return hc_error_ret(HC_ENOTSUP, "hc_kel_export: KERI needs backing.mode = rocksdb");
-	struct export e = {fn, arg};
-	uint64_t sn = 0;
-	int rc = kel_each_event(c, prefix, export_one, &e, &sn);
-	if (rc == 0 && sn == 0)
-		rc = hc_error_ret(HC_ENOTFOUND, "hc_kel_export: no KEL stored for %s", prefix);
-	if (events != NULL)
-		*events = sn;
-	return rc;
+	return export_walk(c, prefix, fn, arg, events, 0, "hc_kel_export");
+}
+
+int hc_kel_export_first_seen(hc_cache *c, const char *prefix, hc_kel_export_fn fn,
+                             void *arg, uint64_t *events)
+{
+	return export_walk(c, prefix, fn, arg, events, 1, "hc_kel_export_first_seen");
 }
 
 struct prefixes {

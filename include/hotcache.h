@@ -222,7 +222,10 @@ struct hc_stats {
 	uint64_t store_corrupt;  /* RocksDB checksum failures (its "Corruption" errors,
 	                          * returned as HC_EIO); `corrupt` counts sealing failures */
 	uint64_t store_payload_records;  /* RocksDB's estimates of the records stored, */
-	uint64_t store_kel_records;      /* per family (deletions not yet compacted */
+	uint64_t store_kel_records;      /* per family (deletions not yet compacted
+	                                  * included; kel: every record of the family, so
+	                                  * an event's first-seen record and any superseded
+	                                  * event or duplicity evidence count too) */
 	uint64_t store_keystate_records; /* included); 0 without a store */
 	uint64_t store_sst_bytes;        /* the store's SST files, every family */
 	uint64_t load_not_found; /* loads that found no value in the store */
@@ -405,7 +408,10 @@ struct hc_kel_report {
  * miss), writes the event and the new state in one RocksDB batch with the configured
  * durability, then installs the state in memory. *consumed is set to the message's
  * length whenever it could be determined (so a stream can go on past a rejection).
- * Returns 0 for an accepted event, a duplicate (no change) or a receipt (its
+ * Returns 0 for an accepted event (a recovery rotation included: a rot after the last
+ * establishment event at or below the current sn supersedes the interaction events
+ * from its sn on, as keripy's Kever.rotate; README "KERI: recovery, ..."), a duplicate
+ * (no change; an event a recovery superseded, seen again, too) or a receipt (its
  * verified signatures stored); an HC_EKERI_* code for a rejection (nothing changed);
  * for a message put in the escrow (README: KERI semantics) its reason code
  * (HC_EKERI_SN, HC_EKERI_THRESHOLD, HC_EKERI_UNWITNESSED, HC_EKERI_UNSEEN) with a
@@ -429,7 +435,9 @@ HC_EXPORT HC_NODISCARD int hc_kel_import_sized(hc_cache *cache, const void *stre
                                                size_t size);
 #define hc_kel_import(cache, stream, len, report) \
 	hc_kel_import_sized((cache), (stream), (len), (report), sizeof(struct hc_kel_report))
-/* The current key state of prefix (44-character qb64). HC_ENOTFOUND if unknown.
+/* The current key state of prefix (44-character qb64). HC_ENOTFOUND if unknown;
+ * HC_ECORRUPT when the stored state is not the one its KEL ends with (a record
+ * restored from an older copy: hc_kel_repair rebuilds it; appends are refused alike).
  * size is the caller's sizeof(struct hc_keystate): use the macro hc_keystate_get. */
 HC_EXPORT HC_NODISCARD int hc_keystate_get_sized(hc_cache *cache, const char *prefix,
                                                  struct hc_keystate *state, size_t size);
@@ -442,15 +450,42 @@ HC_EXPORT HC_NODISCARD int hc_keystate_get_sized(hc_cache *cache, const char *pr
 HC_EXPORT HC_NODISCARD int hc_keystate_json(hc_cache *cache, const char *prefix, char *buf,
                                             size_t cap, size_t *len);
 /*
- * Replays prefix's whole stored KEL from inception, verifying every event and
- * controller signature again (witness signatures are not re-counted against bt: an
- * event of a local identifier was accepted without them), and compares the result
- * with the stored state. Returns 0 when they
- * agree (*events = events replayed), HC_ECORRUPT when they do not (the sentence says
- * where), or the first event's rejection.
+ * Replays every event prefix ever accepted, in first-seen order (so a recovery rotation
+ * supersedes its interaction events as it did when it arrived), verifying every event
+ * and controller signature again (witness signatures are not re-counted against bt: an
+ * event of a local identifier was accepted without them), and compares the result, fn
+ * and dt included, with the stored state. Returns 0 when they agree (*events = events
+ * replayed, superseded ones included), HC_ECORRUPT when they do not (the sentence says
+ * where), or the first event's rejection. It reads the stored state itself, so it works
+ * on a state that hc_keystate_get refuses as rolled back.
  */
 HC_EXPORT HC_NODISCARD int hc_kel_verify(hc_cache *cache, const char *prefix,
                                          uint64_t *events);
+/*
+ * hc_kel_verify, then, when only the stored state differs from the replay (a record
+ * restored from an older copy, say: hc_keystate_get refuses such a state with
+ * HC_ECORRUPT), rewrites the stored state from the replay and installs it in memory.
+ * *rewritten (when non-NULL) is 1 when it did, 0 when the state already agreed. A KEL
+ * whose events fail the replay is not repaired (that rejection is returned). Appends to
+ * prefix wait for it. Any thread; blocking (the replay and one write).
+ */
+HC_EXPORT HC_NODISCARD int hc_kel_repair(hc_cache *cache, const char *prefix,
+                                         uint64_t *events, int *rewritten);
+/*
+ * Signed duplicity evidence kept for prefix: fn(sn, held, hlen, other, olen, arg) once
+ * per conflicting event recorded (in sn order, then by the conflicting SAID), with held
+ * the event accepted at sn when the conflict arrived and other the conflicting one,
+ * each as received with its signatures (so a watcher can hand both on: both verify
+ * against the keys that governed sn). Only an authentic conflict (HC_EKERI_DUPLICITY)
+ * is recorded. A non-zero return from fn stops the walk and is returned; *count (when
+ * non-NULL) gets the pairs fn took. 0 with *count 0 when there is none; HC_ENOTSUP
+ * without a store. Any thread; reads RocksDB.
+ */
+typedef int (*hc_kel_duplicity_fn)(uint64_t sn, const void *held, size_t hlen,
+                                   const void *other, size_t olen, void *arg);
+HC_EXPORT HC_NODISCARD int hc_kel_duplicity(hc_cache *cache, const char *prefix,
+                                            hc_kel_duplicity_fn fn, void *arg,
+                                            uint64_t *count);
 
 /*
  * The node's own identifiers (own: those it controls or is a group member of) and its
@@ -509,7 +544,9 @@ HC_EXPORT HC_NODISCARD int hc_checkpoint(hc_cache *cache, const char *dir,
 
 /*
  * Exports prefix's stored KEL as a CESR stream, the form hc_kel_import and keripy's
- * Kevery ingest: fn(msg, len, arg) once per event in first-seen order, each event with
+ * Kevery ingest: fn(msg, len, arg) once per event of the accepted branch, in sn order
+ * (events a recovery rotation superseded are not exported; importing the stream gives
+ * the same keys, sn and SAID, fn then counts only these events), each event with
  * the attachments it was accepted with (controller and witness signatures); msg is
  * valid only during the call. A non-zero return from fn stops the export and is
  * returned. *events (when non-NULL) gets the number of events fn took (returned 0 for). HC_ENOTFOUND
@@ -518,6 +555,17 @@ HC_EXPORT HC_NODISCARD int hc_checkpoint(hc_cache *cache, const char *dir,
 typedef int (*hc_kel_export_fn)(const void *msg, size_t len, void *arg);
 HC_EXPORT HC_NODISCARD int hc_kel_export(hc_cache *cache, const char *prefix,
                                          hc_kel_export_fn fn, void *arg, uint64_t *events);
+
+/*
+ * hc_kel_export in first-seen order, superseded events included: every event prefix
+ * accepted, as received, in the order it was accepted (the first-seen log, keripy's
+ * .fels), so an import of the stream into an empty store meets the same recovery
+ * rotations and reaches the same state, fn included. *events gets the events fn took.
+ * HC_ENOTFOUND when no KEL is stored for prefix, HC_ENOTSUP without a store. Any thread.
+ */
+HC_EXPORT HC_NODISCARD int hc_kel_export_first_seen(hc_cache *cache, const char *prefix,
+                                                    hc_kel_export_fn fn, void *arg,
+                                                    uint64_t *events);
 
 /*
  * Calls fn(prefix, arg) for every identifier with a stored key state, in the store's key

@@ -5,7 +5,9 @@
  *   1. kind: rct carries no state, dip/drt are unsupported (by name);
  *   2. presence: an icp needs no state, anything else needs one;
  *   3. identity and order: same prefix; the current or last establishment event
- *      again is a duplicate; another event at the current sn of an ixn is duplicity
+ *      again is a duplicate; a rot after the last establishment event at or below the
+ *      current sn is a recovery (KERI_RECOVERY, finished by keri_apply_recover with the
+ *      caller's SAID at sn - 1); another event at the current sn of an ixn is duplicity
  *      if authentic (conflict()), any other sn at or below the current one is
  *      KERI_ESTALE for the caller to decide against its stored KEL; sn > current + 1
  *      is out of order;
@@ -51,6 +53,10 @@ static int ordering(const struct keri_state *prior, const struct keri_event *ev,
 		return KERI_DUPLICATE;
 	if (ev->sn == prior->ee_sn && strcmp(ev->said, prior->ee_d) == 0)
 		return KERI_DUPLICATE;
+	/* keripy's Kevery: a rot with lastEst.s < sn <= sn + 1 goes to Kever.update; below
+	 * the next sn it is a recovery, which needs the KEL (keri_apply_recover). */
+	if (ev->ilk == KERI_ILK_ROT && ev->sn > prior->ee_sn && ev->sn <= prior->sn)
+		return KERI_RECOVERY;
 	/* Another event at the current sn: conflict() judges it when the state holds the
 	 * keys that governed that sn (the current event is an ixn); a replay of stored
 	 * events (skip) names any conflict the state can see. */
@@ -292,11 +298,35 @@ static int witness_sigs(const struct keri_event *ev, const qb64_t *w, unsigned n
 	return KERI_OK;
 }
 
+/* A rot's own rules against prior (in order or recovering): key lists, the new witness
+ * list into wits/nw, the new keys' signatures to kt, pre-rotation, witness signatures. */
+static int rotation(const struct keri_state *prior, const struct keri_event *ev, int skip,
+                    int unmet, int local, qb64_t *wits, uint8_t *nw, char *why,
+                    size_t whylen)
+{
+	uint32_t ok = 0;
+	int rc;
+	if ((rc = keys(ev, why, whylen)) ||
+	    (rc = rotate_wits(prior, ev, wits, nw, why, whylen)))
+		return rc;
+	if (!skip && (rc = controller_sigs(ev, ev->k, ev->nk, &ev->kt, &ok, unmet, why,
+	                                   whylen)))
+		return rc;
+	if ((rc = prerotation(prior, ev, skip, ok, why, whylen)))
+		return rc;
+	if (!skip && (rc = witness_sigs(ev, wits, *nw, ev->bt, local, why, whylen)))
+		return rc;
+	return KERI_OK;
+}
+
+static void establish(const struct keri_state *prior, const struct keri_event *ev,
+                      const qb64_t *wits, uint8_t nw, struct keri_state *next);
+
 /*
- * ev claims the current sn, held by an ixn, with another SAID. Duplicity is reported
- * only for an authentic event: an ixn signed to threshold by the current keys (they
- * signed that sn), or a rot whose own keys sign it and expose the prior next keys the
- * state still commits to. Anything else is an ordinary rejection (issue 10 rule 8).
+ * ev, an ixn, claims the current sn, held by an ixn, with another SAID (a rot there is
+ * a recovery, never this). Duplicity is reported only for an authentic event: signed
+ * to threshold by the current keys (they signed that sn). Anything else is an ordinary
+ * rejection (issue 10 rule 8).
  * With skip_sigs (a replay of stored events) the conflict is named as it stands.
  */
 static int conflict(const struct keri_state *prior, const struct keri_event *ev,
@@ -304,15 +334,9 @@ static int conflict(const struct keri_state *prior, const struct keri_event *ev,
 {
 	uint32_t ok;
 	int rc = KERI_OK;
-	if (skip_sigs)
-		;
-	else if (ev->ilk == KERI_ILK_IXN)
+	if (!skip_sigs)
 		rc = controller_sigs(ev, prior->k, prior->nk, &prior->kt, &ok, KERI_ETHRESHOLD,
 		                     why, whylen);
-	else if (!(rc = keys(ev, why, whylen)) &&
-	         !(rc = controller_sigs(ev, ev->k, ev->nk, &ev->kt, &ok, KERI_ETHRESHOLD, why,
-	                                   whylen)))
-		rc = prerotation(prior, ev, 0, ok, why, whylen);
 	if (rc)
 		return rc;
 	return keri_fail(why, whylen, KERI_EDUPLICITY,
@@ -370,18 +394,9 @@ int keri_apply_flags(const struct keri_state *prior, const struct keri_event *ev
 				next->c[next->nc++] = kept[t];
 		memcpy(next->pre, ev->pre, sizeof(next->pre));
 	} else if (ev->ilk == KERI_ILK_ROT) {
-		if ((rc = keys(ev, why, whylen)) ||
-		    (rc = rotate_wits(prior, ev, wits, &nw, why, whylen)))
+		if ((rc = rotation(prior, ev, skip, unmet, local, wits, &nw, why, whylen)))
 			return rc;
-		if (!skip && (rc = controller_sigs(ev, ev->k, ev->nk, &ev->kt, &ok, unmet, why,
-		                                   whylen)))
-			return rc;
-		if ((rc = prerotation(prior, ev, skip, ok, why, whylen)))
-			return rc;
-		if (!skip && (rc = witness_sigs(ev, wits, nw, ev->bt, local, why, whylen)))
-			return rc;
-		if (next != prior)
-			*next = *prior;
+		*next = *prior;
 	} else {
 		if (!skip && ((rc = controller_sigs(ev, prior->k, prior->nk, &prior->kt, &ok, unmet,
 		                                   why, whylen)) ||
@@ -397,7 +412,15 @@ int keri_apply_flags(const struct keri_state *prior, const struct keri_event *ev
 		return KERI_OK;
 	}
 
-	/* An establishment event: replace the key configuration. */
+	establish(prior, ev, wits, nw, next);
+	return KERI_OK;
+}
+
+/* An establishment event's state: replace the key configuration. next holds *prior (a
+ * rot) or zeros and the traits (an icp). */
+static void establish(const struct keri_state *prior, const struct keri_event *ev,
+                      const qb64_t *wits, uint8_t nw, struct keri_state *next)
+{
 	next->sn = ev->sn;
 	next->fn = prior ? prior->fn + 1 : 0;
 	memcpy(next->d, ev->said, sizeof(next->d));
@@ -423,6 +446,45 @@ int keri_apply_flags(const struct keri_state *prior, const struct keri_event *ev
 	next->ee_nba = ev->nba;
 	next->ee_sn = ev->sn;
 	memcpy(next->ee_d, ev->said, sizeof(next->ee_d));
+}
+
+int keri_apply_recover(const struct keri_state *prior, const struct keri_event *ev,
+                       unsigned flags, const char *psaid, struct keri_state *next, char *why,
+                       size_t whylen)
+{
+	qb64_t wits[KERI_MAX_WITS];
+	uint8_t nw = 0;
+	int rc, skip = (flags & KERI_APPLY_SKIP_SIGS) != 0;
+	int local = (flags & KERI_APPLY_LOCAL) != 0;
+	int unmet = flags & KERI_APPLY_PARTIAL ? KERI_EUNSIGNED : KERI_ETHRESHOLD;
+
+	if (why && whylen)
+		why[0] = 0;
+	if (!prior || !ev || !next || !psaid || prior == next || !ev->body ||
+	    ev->ilk != KERI_ILK_ROT || strcmp(prior->pre, ev->pre) != 0 ||
+	    ev->sn <= prior->ee_sn || ev->sn > prior->sn || ev->sn == 0)
+		return keri_fail(why, whylen, KERI_EINVAL,
+		                 "keri_apply_recover: not a recovery rotation of this state");
+	/* keripy: "rot recovery may only override ixn state"; with sn above the last
+	 * establishment event and at most the current one, the current event is an ixn. */
+	if (prior->et != KERI_ILK_IXN)
+		return keri_fail(why, whylen, KERI_ESTALE,
+		                 "recovery rule: a rot at sn %llx may supersede only interaction "
+		                 "events; the current event is a %s",
+		                 (unsigned long long)ev->sn, prior->et == KERI_ILK_ROT ? "rot" : "icp");
+	if (prior->nn == 0)
+		return keri_fail(why, whylen, KERI_EABANDONED,
+		                 "abandonment rule: %s committed to no next keys (n empty) at sn "
+		                 "%llx; no further event is accepted", prior->pre,
+		                 (unsigned long long)prior->ee_sn);
+	if (strcmp(ev->prior, psaid) != 0)
+		return keri_fail(why, whylen, KERI_EPRIOR,
+		                 "recovery rule: field p is %s but the accepted event at sn %llx is "
+		                 "%s", ev->prior, (unsigned long long)(ev->sn - 1), psaid);
+	if ((rc = rotation(prior, ev, skip, unmet, local, wits, &nw, why, whylen)))
+		return rc;
+	*next = *prior;
+	establish(prior, ev, wits, nw, next);
 	return KERI_OK;
 }
 

@@ -13,6 +13,8 @@ const char *keri_strerror(int code)
 	case KERI_OK: return "KERI_OK: accepted";
 	case KERI_DUPLICATE: return "KERI_DUPLICATE: duplicate of an accepted event (no-op)";
 	case KERI_RECEIPT: return "KERI_RECEIPT: receipt message, skipped";
+	case KERI_RECOVERY: return "KERI_RECOVERY: recovery rotation, finished by "
+	                           "keri_apply_recover";
 	case KERI_EINVAL: return "KERI_EINVAL: invalid argument";
 	case KERI_ENOMEM: return "KERI_ENOMEM: out of memory";
 	case KERI_EVERSION: return "KERI_EVERSION: bad or unsupported version string";

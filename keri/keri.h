@@ -64,6 +64,8 @@ enum keri_err {
 	KERI_OK = 0,
 	KERI_DUPLICATE = 1,  /* keri_apply: same sn and SAID as an accepted event: no-op */
 	KERI_RECEIPT = 2,    /* keri_parse: an `rct` receipt (its groups in ev, for the cache) */
+	KERI_RECOVERY = 3,   /* keri_apply: a recovery rotation; the caller, which keeps
+	                        the KEL, finishes it with keri_apply_recover */
 	KERI_EINVAL = -1,    /* a bad argument (NULL, a dt with quotes, ...) */
 	KERI_ENOMEM = -2,    /* reserved: the module does not allocate */
 	KERI_EVERSION = -100,   /* version string not KERI10JSON<6 hex>_ */
@@ -239,11 +241,13 @@ KERI_NODISCARD int keri_parse(const uint8_t *buf, size_t len, struct keri_event 
 /*
  * Validate ev against prior (NULL when there is none) and write the next state.
  * Returns KERI_OK (next written), KERI_DUPLICATE (same sn and SAID as the current
- * event or the last establishment event: nothing to do, next untouched) or a negative
- * keri_err with a sentence in why (next untouched). Duplicity (issue 10 rule 8) is
- * reported only for an authentic conflict: another event at the current sn of an ixn
- * is KERI_EDUPLICITY if signed to threshold by the current keys (a rot: by its own
- * keys, exposing the committed next keys), else the signature rule it breaks. Any
+ * event or the last establishment event: nothing to do, next untouched), KERI_RECOVERY
+ * (a rot after the last establishment event at or below the current sn: finish it with
+ * keri_apply_recover; next untouched) or a negative keri_err with a sentence in why
+ * (next untouched). Duplicity (issue 10 rule 8) is
+ * reported only for an authentic conflict: another ixn at the current sn of an ixn
+ * is KERI_EDUPLICITY if signed to threshold by the current keys (a rot there is a
+ * recovery), else the signature rule it breaks. Any
  * other sn at or below the current one, not the current or last establishment event,
  * is KERI_ESTALE: the caller, which keeps the KEL, compares ev->said with its stored
  * event at that sn (equal: duplicate) and otherwise applies ev to the state replayed
@@ -263,6 +267,26 @@ KERI_NODISCARD int keri_parse(const uint8_t *buf, size_t len, struct keri_event 
  */
 KERI_NODISCARD int keri_apply(const struct keri_state *prior, const struct keri_event *ev,
                               struct keri_state *next, char *why, size_t whylen);
+
+/*
+ * Recovery (superseding) rotation, keripy's Kever.rotate: keri_apply returns
+ * KERI_RECOVERY (next untouched) for a rot whose sn is above the last establishment
+ * event's and at or below the current sn (the current event is then an ixn: a rot never
+ * supersedes a rot). The caller passes psaid, the SAID of the event at sn - 1 on its
+ * accepted branch, which `p` must equal (KERI_EPRIOR otherwise); every rule of an
+ * in-order rotation then applies against prior: signatures by the new keys to kt, the
+ * new keys exposing prior's next digests to nt (prior's n, k and b are still the last
+ * establishment event's, since ixns change none of them), witnesses. On KERI_OK next is
+ * the rotation's state: sn = ev->sn (below or at prior's), fn = prior->fn + 1 (each
+ * first-seen event takes the next ordinal, superseded ones included, as keripy's
+ * first-seen log does). The interaction events at sn..prior->sn are superseded: the
+ * caller moves them off its accepted branch. Any other event is KERI_EINVAL.
+ * Any thread; pure; no allocation.
+ */
+KERI_NODISCARD int keri_apply_recover(const struct keri_state *prior,
+                                      const struct keri_event *ev, unsigned flags,
+                                      const char *psaid, struct keri_state *next, char *why,
+                                      size_t whylen);
 
 /* Flags for keri_apply_flags. */
 #define KERI_APPLY_SKIP_SIGS 1u /* no signature checks; pre-rotation is then checked

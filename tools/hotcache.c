@@ -4,10 +4,12 @@
  *   hotcache load [options]                    (hotcache load --help)
  *   hotcache kel import FILE --store DIR [--own PREFIX] [--witness PREFIX]
  *                                              one line per message
- *   hotcache kel verify PREFIX --store DIR     replay the stored KEL, compare the state
+ *   hotcache kel verify PREFIX --store DIR     replay the stored KEL, compare the state,
+ *                                              rewrite a state that differs
  *   hotcache keystate PREFIX --store DIR [--json]
  *   hotcache stats --store DIR                 the store's and a fresh cache's figures
- *   hotcache kel export PREFIX|--all --store DIR   the KEL(s) as a CESR stream, stdout
+ *   hotcache kel export PREFIX|--all --store DIR [--first-seen]   the KEL(s) as CESR
+ *   hotcache kel duplicity PREFIX --store DIR  the signed duplicity evidence, stdout
  *   hotcache backup --store DIR --to COPY [--with-key]   an offline copy (hc_checkpoint)
  *   hotcache restore --from COPY --store DIR  a backup put in place as a new store
  *   hotcache --version, hotcache CMD --help
@@ -43,7 +45,8 @@ static int usage(FILE *f)
 	           "       hotcache kel verify PREFIX --store DIR\n"
 	           "       hotcache keystate PREFIX --store DIR [--json]\n"
 	           "       hotcache stats --store DIR\n"
-	           "       hotcache kel export PREFIX|--all --store DIR\n"
+	           "       hotcache kel export PREFIX|--all --store DIR [--first-seen]\n"
+	           "       hotcache kel duplicity PREFIX --store DIR\n"
 	           "       hotcache backup --store DIR --to COPY [--with-key]\n"
 	           "       hotcache restore --from COPY --store DIR\n"
 	           "       hotcache --version\n"
@@ -67,17 +70,30 @@ static int command_help(const char *cmd)
 		  "keri.witness) name the node's own and witness identifiers, whose events need\n"
 		  "no witness receipts. Exit 1 when any message was rejected.\n" },
 		{ "kel verify", "usage: hotcache kel verify PREFIX --store DIR\n"
-		  "Replays PREFIX's stored KEL from inception and compares the result with the\n"
-		  "stored key state. Opens the store as a secondary (no lock: works beside a\n"
-		  "running daemon); never creates one. Exit 1 on a mismatch.\n" },
+		  "Replays every event PREFIX accepted, in first-seen order, and compares the\n"
+		  "result with the stored key state. Opens the store as a secondary (no lock:\n"
+		  "works beside a running daemon); never creates one. When only the stored\n"
+		  "state differs (an older record restored, which reads refuse), it reopens the\n"
+		  "store as primary and rewrites the state from the replay (hc_kel_repair);\n"
+		  "not with backing.open = read_only. Exit 1 on a mismatch not repaired.\n" },
 		{ "keystate", "usage: hotcache keystate PREFIX --store DIR [--json]\n"
 		  "Prints PREFIX's key state (--json: keripy's KeyStateRecord, one line). Opens\n"
 		  "the store as a secondary (no lock); never creates one.\n" },
-		{ "kel export", "usage: hotcache kel export PREFIX|--all --store DIR\n"
+		{ "kel export", "usage: hotcache kel export PREFIX|--all --store DIR "
+		  "[--first-seen]\n"
 		  "Writes PREFIX's stored KEL (--all: every identifier's, one after another) to\n"
-		  "stdout as a CESR stream in first-seen order,\n"
+		  "stdout as a CESR stream: the accepted branch in sn order (events a recovery\n"
+		  "rotation superseded are left out; with --first-seen, every event accepted,\n"
+		  "superseded ones included, in the order it was accepted, which an import\n"
+		  "replays into the same state),\n"
 		  "each event with the signatures it was accepted with: the form kel import\n"
 		  "and keripy's Kevery ingest. Opens the store as a secondary (no lock); never\n"
+		  "creates one.\n" },
+		{ "kel duplicity", "usage: hotcache kel duplicity PREFIX --store DIR\n"
+		  "Writes the duplicity evidence kept for PREFIX to stdout as a CESR stream: for\n"
+		  "each conflicting event that was signed to threshold by the keys of its sn,\n"
+		  "the accepted event then the conflicting one, each with its signatures; one\n"
+		  "line per pair on stderr. Opens the store as a secondary (no lock); never\n"
 		  "creates one.\n" },
 		{ "backup", "usage: hotcache backup --store DIR --to COPY [--with-key]\n"
 		  "Writes a consistent copy of the store into the new directory COPY (hard links\n"
@@ -303,7 +319,32 @@ static int kel_import(const struct hc_config *cfg, const char *file)
 	return rc == 0 ? 0 : 1;
 }
 
-static int kel_verify(const struct hc_config *cfg, const char *prefix)
+/* The stored state differs from the replay: rewrite it (hc_kel_repair), as primary. */
+static int kel_repair(struct hc_config *cfg, const char *prefix)
+{
+	cfg->open_mode = HC_OPEN_PRIMARY;
+	cfg->create_if_missing = 0;
+	hc_cache *c;
+	int rc = open_cache(cfg, &c);
+	if (rc != 0) {
+		fprintf(stderr, "hotcache: %s: not repaired: the store cannot be opened for "
+		        "writing (a daemon holding it can call hc_kel_repair)\n", prefix);
+		return 1;
+	}
+	uint64_t events = 0;
+	int rewritten = 0;
+	rc = hc_kel_repair(c, prefix, &events, &rewritten);
+	if (rc == 0)
+		printf("%s: %s from the replay of %llu events\n", prefix,
+		       rewritten ? "repaired: stored key state rewritten" : "nothing to repair",
+		       (unsigned long long)events);
+	else
+		fprintf(stderr, "hotcache: %s: not repaired: %s\n", prefix, hc_last_error());
+	hc_close(c);
+	return rc == 0 ? 0 : 1;
+}
+
+static int kel_verify(const struct hc_config *cfg, const char *prefix, int may_repair)
 {
 	hc_cache *c;
 	int rc = open_cache(cfg, &c);
@@ -317,6 +358,10 @@ static int kel_verify(const struct hc_config *cfg, const char *prefix)
 	else
 		fprintf(stderr, "hotcache: %s: %s\n", prefix, hc_last_error());
 	hc_close(c);
+	if (rc == HC_ECORRUPT && may_repair) {
+		struct hc_config w = *cfg;
+		return kel_repair(&w, prefix);
+	}
 	return rc == 0 ? 0 : rc == HC_EINVAL ? 2 : 1;
 }
 
@@ -358,10 +403,14 @@ static int export_write(const void *msg, size_t len, void *arg)
 	return fwrite(msg, 1, len, stdout) == len ? 0 : HC_EIO;
 }
 
+static int export_first_seen; /* kel export --first-seen */
+
 static int export_one(hc_cache *c, const char *prefix)
 {
 	uint64_t events = 0;
-	int rc = hc_kel_export(c, prefix, export_write, NULL, &events);
+	int rc = export_first_seen
+	                 ? hc_kel_export_first_seen(c, prefix, export_write, NULL, &events)
+	                 : hc_kel_export(c, prefix, export_write, NULL, &events);
 	if (rc == 0 && fflush(stdout) != 0)
 		rc = HC_EIO;
 	if (rc != 0)
@@ -389,6 +438,38 @@ static int kel_export(const struct hc_config *cfg, const char *prefix)
 		if (rc == HC_EIO && hc_last_error()[0] != '\0')
 			fprintf(stderr, "hotcache: %s\n", hc_last_error());
 	}
+	hc_close(c);
+	return rc == 0 ? 0 : rc == HC_EINVAL ? 2 : 1;
+}
+
+/* One recorded conflict: both messages to stdout (accepted first), a line to stderr. */
+static int duplicity_pair(uint64_t sn, const void *held, size_t hlen, const void *other,
+                          size_t olen, void *arg)
+{
+	const char *prefix = arg;
+	if (fwrite(held, 1, hlen, stdout) != hlen || fwrite(other, 1, olen, stdout) != olen)
+		return HC_EIO;
+	fprintf(stderr, "hotcache: %s sn %llu: duplicity (the accepted event, then the "
+	        "conflicting one)\n", prefix, (unsigned long long)sn);
+	return 0;
+}
+
+static int kel_duplicity(const struct hc_config *cfg, const char *prefix)
+{
+	hc_cache *c;
+	int rc = open_cache(cfg, &c);
+	if (rc != 0)
+		return rc;
+	uint64_t n = 0;
+	rc = hc_kel_duplicity(c, prefix, duplicity_pair, (void *)prefix, &n);
+	if (rc == 0 && fflush(stdout) != 0)
+		rc = HC_EIO;
+	if (rc == 0)
+		fprintf(stderr, "hotcache: %s: %llu conflicting event(s) recorded\n", prefix,
+		        (unsigned long long)n);
+	else
+		fprintf(stderr, "hotcache: %s: %s\n", prefix,
+		        rc == HC_EIO ? "cannot write the evidence" : hc_last_error());
 	hc_close(c);
 	return rc == 0 ? 0 : rc == HC_EINVAL ? 2 : 1;
 }
@@ -531,11 +612,12 @@ int main(int argc, char **argv)
 	int kel = strcmp(cmd, "kel") == 0;
 	if (kel && (argc < 3 || (strcmp(argv[2], "import") != 0 &&
 	                         strcmp(argv[2], "verify") != 0 &&
+	                         strcmp(argv[2], "duplicity") != 0 &&
 	                         strcmp(argv[2], "export") != 0))) {
 		if (argc >= 3 && has_help(argc, argv) && argv[2][0] == '-')
 			return usage(stdout);
 		fprintf(stderr, "hotcache: unknown command 'kel %s' (kel import, kel verify, kel "
-		        "export; see hotcache --help)\n", argc >= 3 ? argv[2] : "");
+		        "export, kel duplicity; see hotcache --help)\n", argc >= 3 ? argv[2] : "");
 		return 2;
 	}
 	if (!kel && strcmp(cmd, "keystate") != 0 && strcmp(cmd, "stats") != 0 &&
@@ -580,8 +662,9 @@ int main(int argc, char **argv)
 	if (kel && argc == 4 && strcmp(argv[2], "import") == 0)
 		return kel_import(&cfg, argv[3]);
 	if (kel && argc == 4 && strcmp(argv[2], "verify") == 0) {
+		int may_repair = cfg.open_mode == HC_OPEN_PRIMARY; /* not backing.open = read_only */
 		for_reading(&cfg);
-		return kel_verify(&cfg, argv[3]);
+		return kel_verify(&cfg, argv[3], may_repair);
 	}
 	if (strcmp(cmd, "keystate") == 0 && (argc == 3 || argc == 4)) {
 		int json = argc == 4 && strcmp(argv[3], "--json") == 0;
@@ -593,6 +676,15 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "stats") == 0 && argc == 2) {
 		for_reading(&cfg);
 		return stats(&cfg);
+	}
+	if (kel && argc == 4 && strcmp(argv[2], "duplicity") == 0) {
+		for_reading(&cfg);
+		return kel_duplicity(&cfg, argv[3]);
+	}
+	if (kel && argc == 5 && strcmp(argv[2], "export") == 0 &&
+	    strcmp(argv[4], "--first-seen") == 0) {
+		export_first_seen = 1;
+		argc = 4;
 	}
 	if (kel && argc == 4 && strcmp(argv[2], "export") == 0) {
 		for_reading(&cfg);

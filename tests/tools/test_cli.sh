@@ -42,7 +42,8 @@ expect 0 "--version" --version
 grep -Eq '^hotcache [0-9]+\.[0-9]+\.[0-9]+$' "$T/out" || fail "--version printed '$(cat "$T/out")'"
 
 # CMD --help, for every command: usage on stdout, nothing on stderr, no file touched
-for cmd in "load" "kel import" "kel verify" "kel export" "keystate" "stats" "backup" "restore"; do
+for cmd in "load" "kel import" "kel verify" "kel export" "kel duplicity" "keystate" "stats" \
+	"backup" "restore"; do
 	# shellcheck disable=SC2086
 	(cd "$T" && "$BIN" $cmd --help >"$T/out" 2>"$T/err")
 	st=$?
@@ -98,8 +99,9 @@ expect 0 "kel verify beside a primary" kel verify "$PREFIX" --store "$T/store"
 grep -q "events verified" "$T/out" || fail "kel verify printed $(head -c 300 "$T/out")"
 expect 0 "stats beside a primary" stats --store "$T/store"
 grep -q "^store_corrupt 0$" "$T/out" || fail "stats printed $(head -c 600 "$T/out")"
-# the KEL imported above (3 events) and the holder's payload, seen through the secondary
-grep -q "^store_kel_records 3$" "$T/out" || fail "stats: kel records: $(cat "$T/out")"
+# the KEL imported above (3 events, each with its first-seen record) and the holder's
+# payload, seen through the secondary
+grep -q "^store_kel_records 6$" "$T/out" || fail "stats: kel records: $(cat "$T/out")"
 grep -q "^store_keystate_records 1$" "$T/out" || fail "stats: keystates: $(cat "$T/out")"
 grep -q "^store_payload_records 1$" "$T/out" || fail "stats: payloads: $(cat "$T/out")"
 # a writer is refused by the lock, with one clear sentence
@@ -121,11 +123,20 @@ for cmd in "keystate $PREFIX" "kel verify $PREFIX" "stats"; do
 	grep -q "does not exist" "$T/err" || fail "$cmd: $(cat "$T/err")"
 done
 
+# kel duplicity: none recorded for a KEL imported without conflicts (the evidence
+# itself is tested in test_kel_recovery, with signed conflicts)
+expect 0 "kel duplicity" kel duplicity "$PREFIX" --store "$T/store"
+[ -s "$T/out" ] && fail "kel duplicity wrote evidence for a clean KEL: $(head -c 200 "$T/out")"
+grep -q "0 conflicting" "$T/err" || fail "kel duplicity printed $(head -c 300 "$T/err")"
+
 # kel export: the stream imported, byte for byte; it imports into a fresh store
 expect 0 "kel export" kel export "$PREFIX" --store "$T/store"
 cmp -s "$T/out" "$SRC/tests/data/keri/01_direct_mode_coe_icp_rot_ixn.cesr" ||
 	fail "kel export is not the stream imported: $(head -c 200 "$T/out")"
 cp "$T/out" "$T/export.cesr"
+# --first-seen: the same stream while no recovery rotation superseded anything
+expect 0 "kel export --first-seen" kel export "$PREFIX" --store "$T/store" --first-seen
+cmp -s "$T/out" "$T/export.cesr" || fail "kel export --first-seen: $(head -c 200 "$T/out")"
 expect 0 "kel import of an export" kel import "$T/export.cesr" --store "$T/fresh"
 grep -q "3 accepted" "$T/out" || fail "import of the export: $(tail -n 1 "$T/out")"
 expect 0 "kel verify after the round trip" kel verify "$PREFIX" --store "$T/fresh"

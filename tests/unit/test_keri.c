@@ -679,14 +679,33 @@ static void duplicity_only_for_an_authentic_conflict(void **state)
 	assert_rejects(feed(&s1, other, b, &x), KERI_ETHRESHOLD);            /* unsigned */
 	assert_rejects(feed(&s1, other, sign1(other, b, &K[5]), &x), KERI_ESIG); /* forged */
 	assert_rejects(feed(&s1, other, sign1(other, b, &K[0]), &x), KERI_EDUPLICITY);
-	/* A rotation at the current sn after an ixn: its own keys sign, exposing the
-	 * committed next key (K1); a key never committed to is no evidence. */
+	/* A rotation at the current sn after an ixn is no conflict but a recovery (issue
+	 * 10 rule 3, keripy's Kevery: lastEst.s < sn <= sn + 1): keri_apply hands it back,
+	 * keri_apply_recover applies it given the SAID at sn - 1: its own keys sign,
+	 * exposing the committed next key (K1); a key never committed to is refused. */
 	b = rot(other, s0.pre, "1", s0.d, "1", list(1, K[1].qb), "1", list(1, K[2].dig), "0",
 	        "", "");
-	assert_rejects(feed(&s1, other, sign1(other, b, &K[1]), &x), KERI_EDUPLICITY);
+	size_t lr = sign1(other, b, &K[1]);
+	assert_int_equal(feed(&s1, other, lr, &x), KERI_RECOVERY);
+	static struct keri_event rev;
+	size_t used;
+	assert_int_equal(keri_parse((const uint8_t *)other, lr, &rev, &used, why, sizeof(why)),
+	                 KERI_OK);
+	assert_int_equal(keri_apply_recover(&s1, &rev, 0, s0.d, &x, why, sizeof(why)), KERI_OK);
+	assert_int_equal(x.sn, 1);
+	assert_int_equal(x.fn, 2);
+	assert_int_equal(x.ee_sn, 1);
+	assert_string_equal(x.k[0], K[1].qb);
+	assert_int_equal(keri_apply_recover(&s1, &rev, 0, s1.d, &x, why, sizeof(why)),
+	                 KERI_EPRIOR);
 	b = rot(other, s0.pre, "1", s0.d, "1", list(1, K[6].qb), "1", list(1, K[2].dig), "0",
 	        "", "");
-	assert_rejects(feed(&s1, other, sign1(other, b, &K[6]), &x), KERI_ENEXT);
+	lr = sign1(other, b, &K[6]);
+	assert_int_equal(feed(&s1, other, lr, &x), KERI_RECOVERY);
+	assert_int_equal(keri_parse((const uint8_t *)other, lr, &rev, &used, why, sizeof(why)),
+	                 KERI_OK);
+	assert_int_equal(keri_apply_recover(&s1, &rev, 0, s0.d, &x, why, sizeof(why)),
+	                 KERI_ENEXT);
 	/* Against an establishment event (here the current rot) the module cannot judge
 	 * alone: the keys that governed sn 1 are no longer in the state. */
 	static struct keri_state r1;
