@@ -31,6 +31,7 @@ hc_test(test_cache_rocks SOURCES tests/unit/test_cache_rocks.c LIBS hc_internal 
 target_link_options(hotcache PRIVATE -Wl,--version-script=${CMAKE_SOURCE_DIR}/cache/hotcache.map)
 set_target_properties(hotcache PROPERTIES LINK_DEPENDS ${CMAKE_SOURCE_DIR}/cache/hotcache.map)
 hc_test(test_kel SOURCES tests/unit/test_kel.c LIBS hc_internal LABELS unit concurrency)
+hc_test(test_delegation SOURCES tests/unit/test_delegation.c LIBS hc_internal LABELS unit)
 include(tests/cache_tests.cmake)
 include(tests/issue4.cmake OPTIONAL)
 
