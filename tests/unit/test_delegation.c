@@ -19,25 +19,15 @@
 #define BOB "EA_SbBUZYwqLVlAAn14d6QUBQCSReJlZ755JqTgmRhXH"
 #define DEL "EHng2fV42DdKb5TLMIs6bbjFkPNmIdQ5mSFn6BTnySJj"
 
-static char dir[256];
-
 static hc_cache *open_store(void)
 {
-	return testutil_open_rocks(dir, "wal", 32u << 20);
+	return testutil_open_rocks(testutil_dir, "wal", 32u << 20);
 }
 
-static int setup(void **state)
+static int group_setup(void **state)
 {
 	(void)state;
-	if (sodium_init() < 0)
-		return -1;
-	return testutil_dir_make(dir, sizeof(dir), "hc-deleg");
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	return testutil_dir_remove(dir);
+	return sodium_init() < 0 ? -1 : 0;
 }
 
 /* keripy's test_delegation stream, split into its five messages. */
@@ -261,12 +251,14 @@ static void dnd_refuses_and_seal_must_match(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(keripy_delegation_stream_imports_with_di, setup,
-		                                teardown),
-		cmocka_unit_test_setup_teardown(anchor_before_after_and_never, setup, teardown),
+		cmocka_unit_test_setup_teardown(keripy_delegation_stream_imports_with_di, testutil_setup,
+		                                testutil_teardown),
+		cmocka_unit_test_setup_teardown(anchor_before_after_and_never, testutil_setup,
+		                                testutil_teardown),
 		cmocka_unit_test_setup_teardown(anchor_found_by_lookup_without_or_with_a_wrong_couple,
-		                                setup, teardown),
-		cmocka_unit_test_setup_teardown(dnd_refuses_and_seal_must_match, setup, teardown),
+		                                testutil_setup, testutil_teardown),
+		cmocka_unit_test_setup_teardown(dnd_refuses_and_seal_must_match, testutil_setup,
+		                                testutil_teardown),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, group_setup, NULL);
 }
