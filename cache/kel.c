@@ -17,6 +17,10 @@
  * state go to RocksDB in one write batch (all or nothing across a crash), and the
  * state is installed only after the batch is durable.
  *
+ * A delegated event (dip, or a drt of a delegated identifier) is kept only when the
+ * delegator's KEL here anchors it (delegation_check, keripy's validateDelegation); the
+ * lookup reads the store directly, never the key-state cache, so it takes no lock.
+ *
  * At rest: kel    "<prefix>.<sn as 16 hex digits>" -> the message as received
  *          keystate "<prefix>" -> [dt, 40 bytes][keri_state_encode]
  */

@@ -97,6 +97,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 		}
 		if (rc == KERI_OK) {
+			/* The seal walk over any `a` the parser accepted: never past it. */
+			if (keri_seal_anchors(&ev, ev.pre, ev.sn, ev.said) > 1 ||
+			    (have && keri_seal_anchors(&ev, st[cur].pre, st[cur].sn, st[cur].d) > 1))
+				abort();
 			const struct keri_state *prior = have ? &st[cur] : NULL;
 			int v = keri_apply(prior, &ev, &tmp, why, sizeof(why));
 			int u = keri_apply_flags(prior, &ev, KERI_APPLY_SKIP_SIGS, &st[!cur], why,
