@@ -16,8 +16,8 @@
  *   -H  trans last indexed sig groups      (skipped: prefix + -A group)
  *   -I  seal source triples                (skipped: prefix + sn + digest)
  *   -L, -0L  pathed material quadlets      (skipped by their declared size)
- * keri_apply uses none of the skipped groups (receipts are the cache's). -J and -K (SAD path signatures) belong to exn and ACDC
- * messages, and are refused by name.
+ * keri_apply uses none of the skipped groups (receipts are the cache's). -J and -K
+ * (SAD path signatures) belong to exn and ACDC messages, and are refused by name.
  * The attachments end at the next '{' (the next event) or at the end of the input.
  * Skipped groups are still parsed primitive by primitive, so their extent is exact
  * and their pad bits are checked.
