@@ -386,6 +386,9 @@ struct hc_kel_report {
  * an HC_EKERI_* code for a rejection (nothing changed); HC_ENOTSUP without a backing
  * store. Appends to one identifier are serialised: two racing appends of one sn, one
  * wins, the other gets HC_EKERI_DUPLICITY (different event) or succeeds as a duplicate.
+ * A dip, or a drt of a delegated identifier, is accepted only once its delegator's KEL
+ * in this cache anchors it (README, "KERI semantics: delegation"); until then it is
+ * HC_EKERI_DELEGATION, and the caller sends it again after the delegator's event.
  */
 HC_EXPORT HC_NODISCARD int hc_kel_append(hc_cache *cache, const void *msg, size_t len,
                                          size_t *consumed);
