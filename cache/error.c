@@ -98,7 +98,7 @@ const char *hc_strerror(int code)
 	case HC_EKERI_JSON: return "HC_EKERI_JSON: event is not canonical compact JSON";
 	case HC_EKERI_FIELD_ORDER: return "HC_EKERI_FIELD_ORDER: event fields missing, extra or out of order";
 	case HC_EKERI_ILK: return "HC_EKERI_ILK: unknown event type";
-	case HC_EKERI_ILK_UNSUPPORTED: return "HC_EKERI_ILK_UNSUPPORTED: delegated events are not supported";
+	case HC_EKERI_ILK_UNSUPPORTED: return "HC_EKERI_ILK_UNSUPPORTED: unsupported message type (reserved)";
 	case HC_EKERI_FIELD: return "HC_EKERI_FIELD: event field has the wrong type or code";
 	case HC_EKERI_SAID: return "HC_EKERI_SAID: SAID does not match the event";
 	case HC_EKERI_PREFIX: return "HC_EKERI_PREFIX: identifier prefix rule broken";
@@ -122,6 +122,7 @@ const char *hc_strerror(int code)
 	case HC_EKERI_NOSTATE: return "HC_EKERI_NOSTATE: no key state for this event";
 	case HC_EKERI_UNWITNESSED: return "HC_EKERI_UNWITNESSED: fewer than bt verified witness signatures";
 	case HC_EKERI_UNSEEN: return "HC_EKERI_UNSEEN: receipt of an event not accepted";
+	case HC_EKERI_DELEGATION: return "HC_EKERI_DELEGATION: delegated event not approved by its delegator's KEL here";
 	default:           break;
 	}
 	if (code > 0) {

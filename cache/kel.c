@@ -17,6 +17,10 @@
  * state go to RocksDB in one write batch (all or nothing across a crash), and the
  * state is installed only after the batch is durable.
  *
+ * A delegated event (dip, or a drt of a delegated identifier) is kept only when the
+ * delegator's KEL here anchors it (delegation_check, keripy's validateDelegation); the
+ * lookup reads the store directly, never the key-state cache, so it takes no lock.
+ *
  * At rest: kel    "<prefix>.<sn as 16 hex digits>" -> the message as received, the
  *                  accepted branch only; beside it (kel_history.c) the first-seen log
  *                  "<prefix>:f.<fn>", events a recovery rotation superseded
@@ -279,6 +283,10 @@ static const char *ilk_text(unsigned et)
 	}
 }
 
+_Static_assert(offsetof(struct hc_keystate, di) >= ABI_KEYSTATE_MIN,
+               "a field added to struct hc_keystate starts inside the first layout's padding");
+_Static_assert(sizeof(((struct hc_keystate *)0)->di) == KERI_QB64 + 1, "di holds a prefix");
+
 int hc_keystate_get_sized(hc_cache *c, const char *prefix, struct hc_keystate *user,
                           size_t size)
 {
@@ -313,6 +321,7 @@ int hc_keystate_get_sized(hc_cache *c, const char *prefix, struct hc_keystate *u
 	out->bt = s->bt;
 	out->est_sn = s->ee_sn;
 	memcpy(out->est_said, s->ee_d, sizeof(out->est_said));
+	memcpy(out->di, s->di, sizeof(out->di));
 	abi_out_filled(user, size, out, sizeof(*out));
 	return 0;
 }
@@ -476,6 +485,111 @@ static int stale(struct append *a)
 	return conflict(a, old.said);
 }
 
+/* ---- delegation ------------------------------------------------------------------------ */
+
+struct seal_walk {
+	const struct keri_event *of; /* the delegated event */
+	struct keri_event *ev;       /* scratch for the delegator's events */
+	int found;
+	uint64_t at;                 /* sn of the anchoring event when found */
+};
+
+/* 1 when the stored delegator event msg anchors w->of. */
+static int anchors(const void *msg, size_t len, struct seal_walk *w)
+{
+	size_t used;
+	char why[256];
+	if (keri_parse(msg, len, w->ev, &used, why, sizeof(why)) != KERI_OK)
+		return 0;
+	return keri_seal_anchors(w->ev, w->of->pre, w->of->sn, w->of->said);
+}
+
+static int seal_one(const void *msg, size_t len, const char *key, void *arg)
+{
+	struct seal_walk *w = arg;
+	(void)key;
+	if (!anchors(msg, len, w))
+		return 0;
+	w->found = 1;
+	w->at = w->ev->sn;
+	return 1; /* stop: the first anchoring event in sn order */
+}
+
+/*
+ * keripy's validateDelegation for a dip, or a drt of a delegated identifier, that
+ * keri_apply accepted (signatures, thresholds, witnesses already met): the delegator
+ * di must have a KEL here without the DND trait, and one of its stored events must
+ * anchor ev's seal {i, s, d} in its `a` list. An attached -G couple names where to
+ * look first: its sn's event on the delegator's accepted branch (keripy takes the last
+ * event at that sn and does not require the couple's SAID to match it); when that event
+ * does not anchor ev, or there is no couple, the delegator's KEL is walked in sn order,
+ * as keripy's escrow does (fetchLastSealingEventByEventSeal). HC_EKERI_DELEGATION names
+ * what is missing. Reads the store only (no key-state cache lock is taken).
+ */
+static int delegation_check(struct hc_cache *c, const struct keri_event *ev, const char *di)
+{
+	struct ks_value *dv = malloc(sizeof(*dv));
+	struct keri_event *scratch = malloc(sizeof(*scratch));
+	char why[256], key[KEL_KEY + 1];
+	struct backing_pin pin;
+	int rc = dv == NULL || scratch == NULL ? hc_error_ret(HC_ENOMEM, "out of memory") : 0;
+	const struct keri_state *dst = NULL;
+	if (rc == 0) {
+		rc = backing_get_raw(c->backing, BACKING_KEYSTATE, di, KERI_QB64, &pin);
+		if (rc == 0) {
+			rc = ks_decode(di, pin.data, pin.len, dv);
+			backing_pin_release(&pin);
+			dst = &dv->st;
+		} else if (rc == HC_ENOTFOUND) {
+			rc = 0;
+		} else {
+			rc = hc_error_ret(rc, "%s", backing_last_error());
+		}
+	}
+	if (rc == 0) {
+		int krc = keri_delegator_check(dst, di, why, sizeof(why));
+		if (krc != KERI_OK)
+			rc = hc_error_ret(krc, "%s %llu of %s: %s", ilk_text(ev->ilk),
+			                  (unsigned long long)ev->sn, ev->pre, why);
+	}
+	struct seal_walk w = {ev, scratch, 0, 0};
+	int src_tried = 0;
+	if (rc == 0 && ev->has_src) {
+		size_t kl = kel_key(di, ev->src_sn, key);
+		int g = backing_get_raw(c->backing, BACKING_KEL, key, kl, &pin);
+		if (g == 0) {
+			src_tried = 1;
+			if (anchors(pin.data, pin.len, &w))
+				w.found = 1, w.at = ev->src_sn;
+			backing_pin_release(&pin);
+		} else if (g != HC_ENOTFOUND) {
+			rc = hc_error_ret(g, "%s", backing_last_error());
+		}
+	}
+	if (rc == 0 && !w.found) {
+		uint64_t n;
+		rc = kel_each_event(c, di, seal_one, &w, &n);
+		if (rc == 1)
+			rc = 0;
+	}
+	if (rc == 0 && !w.found) {
+		char src[128] = "";
+		if (ev->has_src)
+			snprintf(src, sizeof(src), "; the attached -G couple names its sn %llu (%s), "
+			         "%s", (unsigned long long)ev->src_sn, ev->src_said,
+			         src_tried ? "which does not hold the seal" : "which is not stored");
+		rc = hc_error_ret(HC_EKERI_DELEGATION, "delegation: %s %llu of %s is not anchored: "
+		                  "no event of its delegator %s stored here has the seal "
+		                  "{\"i\":\"%s\",\"s\":\"%llx\",\"d\":\"%s\"} in its a list (the "
+		                  "delegator's anchoring event is not seen)%s", ilk_text(ev->ilk),
+		                  (unsigned long long)ev->sn, ev->pre, di, ev->pre,
+		                  (unsigned long long)ev->sn, ev->said, src);
+	}
+	free(dv);
+	free(scratch);
+	return rc;
+}
+
 /*
  * A recovery rotation (keripy Kever.rotate): p must be the accepted event at sn - 1;
  * then the events at sn .. the current sn leave the accepted branch for their ":x."
@@ -611,6 +725,9 @@ static int append_durable(void *ctx, const void **val, size_t *vlen)
 		evidence(a, a->ev.sn == prior.st.sn ? prior.st.d : prior.st.ee_d);
 	if (rc != KERI_OK && rc != KERI_RECOVERY)
 		return keri_fail_rc(rc, why);
+	if ((a->ev.ilk == KERI_ILK_DIP || a->ev.ilk == KERI_ILK_DRT) && a->next.st.di[0] &&
+	    (rc = delegation_check(c, &a->ev, a->next.st.di)) != 0)
+		return rc;
 	a->apply_flags = flags;
 	struct backing_batch *bt = backing_batch_new(c->backing);
 	if (bt == NULL)
@@ -935,6 +1052,7 @@ int kel_each_event(struct hc_cache *c, const char *pre, kel_event_fn fn, void *a
 }
 
 struct replay {
+	struct hc_cache *c;
 	struct keri_state *st; /* [0] the state so far, [1] the next one */
 	struct keri_event *ev;
 	unsigned flags;
@@ -957,6 +1075,13 @@ static int replay_one(const void *msg, size_t len, const char *key, void *arg)
 		                      sizeof(why));
 	if (rc != KERI_OK)
 		return hc_error_ret(rc < 0 ? rc : HC_ECORRUPT, "stored event %s fails: %s", key, why);
+	/* A full verification (flags 0) checks the delegator's anchor again too. */
+	if (r->flags == 0 && (r->ev->ilk == KERI_ILK_DIP || r->ev->ilk == KERI_ILK_DRT) &&
+	    r->st[1].di[0] && (rc = delegation_check(r->c, r->ev, r->st[1].di)) != 0) {
+		char text[512];
+		snprintf(text, sizeof(text), "%s", hc_last_error());
+		return hc_error_ret(rc, "stored event %s fails: %s", key, text);
+	}
 	r->st[0] = r->st[1];
 	r->n++;
 	return 0;
@@ -970,7 +1095,7 @@ static int replay_one(const void *msg, size_t len, const char *key, void *arg)
 static int kel_replay(struct hc_cache *c, const char *prefix, uint64_t end, unsigned flags,
                       struct keri_state st[2], struct keri_event *ev, uint64_t *n)
 {
-	struct replay r = {st, ev, flags, end, 0};
+	struct replay r = {c, st, ev, flags, end, 0};
 	uint64_t seen;
 	int rc = kel_each_event(c, prefix, replay_one, &r, &seen);
 	*n = r.n;

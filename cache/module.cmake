@@ -35,6 +35,7 @@ hc_test(test_kel SOURCES tests/unit/test_kel.c LIBS hc_internal LABELS unit conc
 hc_test(test_kel_escrow SOURCES tests/unit/test_kel_escrow.c LIBS hc_internal LABELS unit)
 hc_test(test_kel_recovery SOURCES tests/unit/test_kel_recovery.c LIBS hc_internal LABELS unit
         concurrency)
+hc_test(test_delegation SOURCES tests/unit/test_delegation.c LIBS hc_internal LABELS unit)
 include(tests/cache_tests.cmake)
 include(tests/issue4.cmake OPTIONAL)
 

@@ -75,7 +75,7 @@ enum {
 	HC_EKERI_JSON = -102,      /* not canonical compact JSON */
 	HC_EKERI_FIELD_ORDER = -103, /* a field missing, extra or out of the ilk's order */
 	HC_EKERI_ILK = -104,       /* an unknown ilk */
-	HC_EKERI_ILK_UNSUPPORTED = -105, /* dip/drt: delegation is not supported */
+	HC_EKERI_ILK_UNSUPPORTED = -105, /* reserved (dip/drt before delegation was supported) */
 	HC_EKERI_FIELD = -106,     /* a field's value has the wrong type or code */
 	HC_EKERI_SAID = -107,      /* d (or i) is not the digest of the event */
 	HC_EKERI_PREFIX = -108,    /* prefix rules (basic prefix, self-addressing) */
@@ -97,8 +97,11 @@ enum {
 	HC_EKERI_LIMIT = -124,     /* more keys, witnesses or signatures than supported */
 	HC_EKERI_STATE = -125,     /* a stored key state does not decode */
 	HC_EKERI_NOSTATE = -127,   /* no state for a non-inception event, or icp again */
-	/* -128, -129: left to delegation and recovery. The two below are also the
-	 * reasons of an escrowed event or receipt (HC_KEL_ESCROWED). */
+	HC_EKERI_DELEGATION = -128, /* dip/drt: the delegator's anchoring event ({i,s,d} seal
+	                              in its `a`) is not in this cache, or the delegator has
+	                              DND, or a delegated identifier used rot, not drt */
+	/* -129 is unused. The two below are also the reasons of an escrowed event or
+	 * receipt (HC_KEL_ESCROWED). */
 	HC_EKERI_UNWITNESSED = -130, /* fewer than bt verified witness signatures */
 	HC_EKERI_UNSEEN = -131     /* a receipt of an event not accepted (yet) */
 };
@@ -353,7 +356,7 @@ struct hc_keystate {
 	uint64_t sn;                     /* s */
 	char said[HC_KERI_QB64 + 1];     /* d: SAID of the last event */
 	char prior[HC_KERI_QB64 + 1];    /* p */
-	char ilk[4];                     /* et: icp, rot or ixn */
+	char ilk[4];                     /* et: icp, rot, ixn, dip or drt */
 	char dt[40];                     /* when the last event was first seen (ISO-8601) */
 	char kt[HC_KERI_SITH_MAX], nt[HC_KERI_SITH_MAX]; /* thresholds as JSON text ("1",
 	                                                    ["1/2","1/2"]) */
@@ -364,6 +367,9 @@ struct hc_keystate {
 	char wits[HC_KERI_MAX_WITS][HC_KERI_QB64 + 1];  /* b */
 	uint64_t est_sn;                 /* ee.s: last establishment event */
 	char est_said[HC_KERI_QB64 + 1]; /* ee.d */
+	/* Since 0.2 with delegation (a caller's struct that ends above has none of these): */
+	char reserved0[3];               /* zero; keeps di out of the first layout's padding */
+	char di[HC_KERI_QB64 + 1];       /* the delegator's prefix, "" when not delegated */
 };
 
 /* What happened to one message of a stream. */
@@ -420,6 +426,9 @@ struct hc_kel_report {
  * complete, in this thread, before the call returns. Appends to one identifier are
  * serialised: two racing appends of one sn, one wins, the other gets
  * HC_EKERI_DUPLICITY (different event) or succeeds as a duplicate.
+ * A dip, or a drt of a delegated identifier, is accepted only once its delegator's KEL
+ * in this cache anchors it (README, "KERI semantics: delegation"); until then it is
+ * HC_EKERI_DELEGATION, and the caller sends it again after the delegator's event.
  */
 HC_EXPORT HC_NODISCARD int hc_kel_append(hc_cache *cache, const void *msg, size_t len,
                                          size_t *consumed);

@@ -2,8 +2,8 @@
  * keri/apply.c: the rules that need the prior key state (keri_apply).
  *
  * Order of checks, so each rejection names the first rule an event breaks:
- *   1. kind: rct carries no state, dip/drt are unsupported (by name);
- *   2. presence: an icp needs no state, anything else needs one;
+ *   1. kind: rct carries no state;
+ *   2. presence: an icp or dip needs no state, anything else needs one;
  *   3. identity and order: same prefix; the current or last establishment event
  *      again is a duplicate; a rot after the last establishment event at or below the
  *      current sn is a recovery (KERI_RECOVERY, finished by keri_apply_recover with the
@@ -14,7 +14,9 @@
  *   4. the identifier can still change: not non-transferable, not abandoned, not EO
  *      for an ixn; `p` is the current SAID;
  *   5. key configuration of an establishment event: thresholds against list sizes,
- *      basic-prefix and non-transferable rules, witness list arithmetic and bt;
+ *      basic-prefix and non-transferable rules, witness list arithmetic and bt; a dip's
+ *      prefix is self-addressing; a delegated identifier rotates with drt only
+ *      (delegated());
  *   6. signatures: the attached controller signatures that verify (Ed25519 over the
  *      body) at an index of the current keys count, the others are dropped (keripy's
  *      verifySigs); their distinct indices meet kt; for a rotation, the new keys
@@ -24,7 +26,8 @@
  *      verify against the witness at their index count, the others are dropped;
  *      their distinct count reaches bt (KERI_EUNWITNESSED otherwise), unless the
  *      caller says the node owns or witnesses the identifier (KERI_APPLY_LOCAL).
- * Only then is *next written; on any error or duplicate it is left untouched.
+ * Only then is *next written; on any error or duplicate it is left untouched. The
+ * delegator's anchor of a dip or drt is the caller's to find (keri.h).
  */
 #include <string.h>
 
@@ -70,7 +73,8 @@ static int ordering(const struct keri_state *prior, const struct keri_event *ev,
 		                 "the stored event at that sn", (unsigned long long)ev->sn,
 		                 ev->sn == prior->sn ? "at" : "below",
 		                 (unsigned long long)prior->sn);
-	if (ev->sn != prior->sn + 1 || ev->ilk == KERI_ILK_ICP)
+	if (ev->sn != prior->sn + 1 || ev->ilk == KERI_ILK_ICP ||
+	    ev->ilk == KERI_ILK_DIP)
 		return keri_fail(why, whylen, KERI_ESN,
 		                 "sn rule: field s %llx out of order, expected %llx",
 		                 (unsigned long long)ev->sn, (unsigned long long)prior->sn + 1);
@@ -188,6 +192,27 @@ static int rotate_wits(const struct keri_state *prior, const struct keri_event *
 		memcpy(out[n++], ev->ba[i], sizeof(qb64_t));
 	*nout = (uint8_t)n;
 	return toad(ev->bt, n, why, whylen);
+}
+
+/*
+ * The delegated events' own rules (keripy Kever.incept/update and SerderKERI): a dip's
+ * prefix is a digest of the event (a delegated identifier cannot be a basic prefix); an
+ * identifier with a delegator rotates with drt only. A drt of an identifier without
+ * one is an ordinary rotation, as keripy has it (its delpre is None: nothing to
+ * approve).
+ */
+static int delegated(const struct keri_state *prior, const struct keri_event *ev, char *why,
+                     size_t whylen)
+{
+	if (ev->ilk == KERI_ILK_DIP && !strchr("EFI", ev->pre[0]))
+		return keri_fail(why, whylen, KERI_EPREFIX,
+		                 "self-addressing prefix rule: a dip's prefix %s must be a digest "
+		                 "(code E, F or I)", ev->pre);
+	if (ev->ilk == KERI_ILK_ROT && prior && prior->di[0])
+		return keri_fail(why, whylen, KERI_EDELEGATION,
+		                 "delegation rule: %s is delegated by %s and rotates with drt, not "
+		                 "rot", prior->pre, prior->di);
+	return KERI_OK;
 }
 
 int keri_verify_raw(const struct keri_event *ev, const uint8_t sig[64], const char *key)
@@ -362,21 +387,19 @@ int keri_apply_flags(const struct keri_state *prior, const struct keri_event *ev
 		return keri_fail(why, whylen, KERI_EINVAL, "keri_apply: bad arguments");
 	if (ev->ilk == KERI_ILK_RCT)
 		return keri_fail(why, whylen, KERI_EILK, "ilk rule: rct carries no key state");
-	if (ev->ilk == KERI_ILK_DIP || ev->ilk == KERI_ILK_DRT)
-		return keri_fail(why, whylen, KERI_EILK_UNSUPPORTED,
-		                 "ilk rule: %s (delegated %s) is not supported",
-		                 ev->ilk == KERI_ILK_DIP ? "dip" : "drt",
-		                 ev->ilk == KERI_ILK_DIP ? "inception" : "rotation");
-	if (ev->ilk < KERI_ILK_ICP || ev->ilk > KERI_ILK_IXN)
+	if (ev->ilk < KERI_ILK_ICP || ev->ilk > KERI_ILK_DRT)
 		return keri_fail(why, whylen, KERI_EINVAL, "keri_apply: bad ilk");
-	if (!prior && ev->ilk != KERI_ILK_ICP)
+	int incept = ev->ilk == KERI_ILK_ICP || ev->ilk == KERI_ILK_DIP;
+	if (!prior && !incept)
 		return keri_fail(why, whylen, KERI_ENOSTATE,
-		                 "state rule: no key state for %s; its first event must be icp",
-		                 ev->pre);
+		                 "state rule: no key state for %s; its first event must be icp "
+		                 "or dip", ev->pre);
 	if (prior && (rc = ordering(prior, ev, skip, why, whylen)))
 		return rc == KERI_EDUPLICITY ? conflict(prior, ev, skip, why, whylen) : rc;
+	if ((rc = delegated(prior, ev, why, whylen)))
+		return rc;
 
-	if (ev->ilk == KERI_ILK_ICP) {
+	if (incept) {
 		if ((rc = inception(ev, why, whylen)))
 			return rc;
 		memcpy(wits, ev->b, sizeof(qb64_t) * ev->nb);
@@ -393,7 +416,9 @@ int keri_apply_flags(const struct keri_state *prior, const struct keri_event *ev
 			if (memchr(ev->c, kept[t], ev->nc))
 				next->c[next->nc++] = kept[t];
 		memcpy(next->pre, ev->pre, sizeof(next->pre));
-	} else if (ev->ilk == KERI_ILK_ROT) {
+		if (ev->ilk == KERI_ILK_DIP)
+			memcpy(next->di, ev->di, sizeof(next->di));
+	} else if (ev->ilk == KERI_ILK_ROT || ev->ilk == KERI_ILK_DRT) {
 		if ((rc = rotation(prior, ev, skip, unmet, local, wits, &nw, why, whylen)))
 			return rc;
 		*next = *prior;

@@ -12,7 +12,8 @@
  *   -E  first-seen replay couples          (skipped: sn + datetime)
  *   -F  transferable indexed sig groups    -> ev->trcs, one per signature (prefix +
  *                                             sn + digest + -A group)
- *   -G  seal source couples                (skipped: sn + digest)
+ *   -G  seal source couples: sn + digest of the delegator's anchoring event; the last
+ *       couple goes to ev->src_* (keripy uses the last one)
  *   -H  trans last indexed sig groups      (skipped: prefix + -A group)
  *   -I  seal source triples                (skipped: prefix + sn + digest)
  *   -L, -0L  pathed material quadlets      (skipped by their declared size)
@@ -203,6 +204,46 @@ static int sigs(struct cur *c, unsigned n, struct keri_sig *out, uint8_t *nout,
 	return KERI_OK;
 }
 
+/*
+ * -G couples: a 0A number (128 bits, big-endian) and a digest. The last couple is kept;
+ * an sn beyond 64 bits names no event this module can hold, and a digest other than a
+ * 44-character one no SAID, so such a couple is kept as none (the anchor is then looked
+ * up, as keripy does when a couple does not lead to the seal).
+ */
+static int source_couples(struct cur *c, unsigned n, struct keri_event *ev, char *why,
+                          size_t whylen)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct keri_prim sn, dig;
+		int rc = keri_prim_decode(c->t + c->pos, c->len - c->pos, &sn, why, whylen);
+		if (rc)
+			return rc;
+		if (strcmp(sn.code, "0A") != 0)
+			return keri_fail(why, whylen, KERI_ECESR,
+			                 "CESR: a -G couple starts with a 0A number, not code %s",
+			                 sn.code);
+		c->pos += sn.fs;
+		if ((rc = keri_prim_decode(c->t + c->pos, c->len - c->pos, &dig, why, whylen)))
+			return rc;
+		ev->has_src = 0;
+		int fits = 1;
+		uint64_t v = 0;
+		for (unsigned b = 0; b < 16; b++) {
+			if (b < 8 && sn.raw[b])
+				fits = 0;
+			v = (v << 8) | sn.raw[b];
+		}
+		if (fits && dig.fs == KERI_QB64 && strchr("EFI", c->t[c->pos])) {
+			ev->has_src = 1;
+			ev->src_sn = v;
+			memcpy(ev->src_said, c->t + c->pos, KERI_QB64);
+			ev->src_said[KERI_QB64] = 0;
+		}
+		c->pos += dig.fs;
+	}
+	return KERI_OK;
+}
+
 static int groups(struct cur *c, struct keri_event *ev, int in_v, char *why, size_t whylen);
 
 static int group(struct cur *c, struct keri_event *ev, int in_v, char *why, size_t whylen)
@@ -222,8 +263,9 @@ static int group(struct cur *c, struct keri_event *ev, int in_v, char *why, size
 	case 'C':
 		return couples(c, n, ev, why, whylen);
 	case 'E':
-	case 'G':
 		return skip_prims(c, 2 * n, why, whylen);
+	case 'G':
+		return source_couples(c, n, ev, why, whylen);
 	case 'D':
 	case 'F':
 		return trans_receipts(c, l, n, ev, why, whylen);

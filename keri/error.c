@@ -22,7 +22,7 @@ const char *keri_strerror(int code)
 	case KERI_EJSON: return "KERI_EJSON: not canonical compact JSON";
 	case KERI_EFIELD_ORDER: return "KERI_EFIELD_ORDER: fields missing, extra or out of order";
 	case KERI_EILK: return "KERI_EILK: unknown message type";
-	case KERI_EILK_UNSUPPORTED: return "KERI_EILK_UNSUPPORTED: delegated events (dip/drt) are not supported";
+	case KERI_EILK_UNSUPPORTED: return "KERI_EILK_UNSUPPORTED: unsupported message type (reserved)";
 	case KERI_EFIELD: return "KERI_EFIELD: bad field value";
 	case KERI_ESAID: return "KERI_ESAID: SAID does not match the event";
 	case KERI_EPREFIX: return "KERI_EPREFIX: prefix rule violated";
@@ -48,6 +48,7 @@ const char *keri_strerror(int code)
 	case KERI_EUNWITNESSED: return "KERI_EUNWITNESSED: fewer than bt verified witness signatures";
 	case KERI_EUNSEEN: return "KERI_EUNSEEN: receipt of an event not accepted";
 	case KERI_EUNSIGNED: return "KERI_EUNSIGNED: verified signatures do not meet kt yet";
+	case KERI_EDELEGATION: return "KERI_EDELEGATION: delegation not approved (delegator's anchor not seen, DND, or rot on a delegated identifier)";
 	default: return "KERI: unknown error code";
 	}
 }

@@ -11,8 +11,11 @@
  *                  the caller's bytes.
  *   keri_apply()   the rules that need the prior key state: sn and `p` chaining,
  *                  signatures and thresholds, pre-rotation, witnesses, EO,
- *                  abandonment, non-transferable prefixes, duplicates and duplicity.
- *                  Writes the next key state.
+ *                  abandonment, non-transferable prefixes, duplicates and duplicity,
+ *                  the delegated events' own rules (dip, drt). Writes the next key
+ *                  state. The delegator's anchoring seal is looked up by the caller,
+ *                  which holds the delegator's KEL: keri_seal_anchors() and
+ *                  keri_delegator_check() are its pure parts.
  *   keri_state_json()   keripy's KeyStateRecord JSON of a state.
  *   keri_state_encode()/keri_state_decode()   exact, checksummed binary form for
  *                  storing a state at rest.
@@ -73,7 +76,8 @@ enum keri_err {
 	KERI_EJSON = -102,      /* not canonical compact JSON (whitespace, bad token) */
 	KERI_EFIELD_ORDER = -103, /* a field missing, extra or out of the ilk's order */
 	KERI_EILK = -104,       /* an ilk this module does not know (qry, rpy, exn, ...) */
-	KERI_EILK_UNSUPPORTED = -105, /* dip/drt: delegation is not supported */
+	KERI_EILK_UNSUPPORTED = -105, /* reserved: dip/drt were refused by this name before
+	                                 delegation was supported */
 	KERI_EFIELD = -106,     /* a field's value has the wrong type or code */
 	KERI_ESAID = -107,      /* `d` (or `i`) is not the digest of the event */
 	KERI_EPREFIX = -108,    /* prefix rules: basic prefix != key, i != d, wrong AID */
@@ -96,7 +100,10 @@ enum keri_err {
 	KERI_ESTATE = -125,     /* a stored state does not decode (corrupt, wrong version) */
 	KERI_ERANGE = -126,     /* the output buffer is too small; *len has the size */
 	KERI_ENOSTATE = -127,   /* no prior state for a non-inception event, or vice versa */
-	/* -128 and -129 are left to the delegation and recovery work. */
+	KERI_EDELEGATION = -128, /* delegation: the delegator's KEL holds no event anchoring
+	                           the delegated event's seal {i,s,d} (yet), the delegator
+	                           refuses delegation (DND), or a delegated identifier
+	                           rotated with rot instead of drt */
 	KERI_EUNWITNESSED = -130, /* fewer than bt verified witness signatures: keripy's
 	                             partially witnessed escrow (the cache escrows it) */
 	KERI_EUNSEEN = -131,    /* a receipt of an event not accepted (yet) */
@@ -122,7 +129,7 @@ enum keri_ilk {
  * each); the others are accepted on an event and ignored, as keripy ignores them. */
 enum keri_trait {
 	KERI_TRAIT_EO = 1,  /* establishment only */
-	KERI_TRAIT_DND = 2, /* do not delegate (kept; delegation is unsupported anyway) */
+	KERI_TRAIT_DND = 2, /* do not delegate: a delegator with it anchors no dip/drt */
 	KERI_TRAIT_NB = 3,  /* no backers (a TEL registry trait) */
 	KERI_TRAIT_NRB = 4, /* no registrar backers (TEL) */
 	KERI_TRAIT_RB = 5,  /* registrar backers (TEL) */
@@ -163,7 +170,7 @@ struct keri_event {
 	char pre[KERI_QB64 + 1];     /* i */
 	char said[KERI_QB64 + 1];    /* d */
 	char prior[KERI_QB64 + 1];   /* p ("" for icp/dip/rct) */
-	char di[KERI_QB64 + 1];      /* delegator (dip only) */
+	char di[KERI_QB64 + 1];      /* delegator (dip only; "" otherwise) */
 	uint64_t sn;
 	struct keri_tholder kt, nt;
 	uint32_t bt;
@@ -192,6 +199,12 @@ struct keri_event {
 		char said[KERI_QB64 + 1];
 		struct keri_sig sig;       /* indexed by that event's keys */
 	} trcs[KERI_MAX_SIGS];
+	/* The last -G seal source couple attached (keripy uses the last one): sn and SAID
+	 * of the delegator's event said to anchor this one. A hint only: the seal is
+	 * looked up in the delegator's event, and the whole KEL when it is not there. */
+	uint8_t has_src;
+	uint64_t src_sn;
+	char src_said[KERI_QB64 + 1];
 };
 
 /*
@@ -218,6 +231,8 @@ struct keri_state {
 	char ee_d[KERI_QB64 + 1];
 	char ee_br[KERI_MAX_WITS][KERI_QB64 + 1];
 	char ee_ba[KERI_MAX_WITS][KERI_QB64 + 1];
+	char di[KERI_QB64 + 1];      /* delegator of a delegated identifier (from its dip),
+	                                "" otherwise (keripy's KeyStateRecord `di`) */
 };
 
 /* ---- the module's contract with the cache ------------------------------------ */
@@ -227,7 +242,7 @@ struct keri_state {
  * (or KERI_RECEIPT for an `rct`, whose body and attachments are consumed but not
  * checked for a SAID, since its `d` is the receipted event's), fills *ev and sets
  * *consumed to the bytes of event plus attachments (the attachments end at the next
- * '{' or at len). dip/drt are parsed and SAID-checked here; keri_apply rejects them.
+ * '{' or at len). A dip's `di` is read into ev->di and a -G couple into ev->src_*.
  * On error returns a negative keri_err, writes a sentence to why, and sets *consumed
  * to the message's extent when it could be determined (else 0), so a stream reader
  * can skip it; *ev is then unspecified. KERI_ETRUNCATED (with *consumed 0) means the
@@ -263,6 +278,13 @@ KERI_NODISCARD int keri_parse(const uint8_t *buf, size_t len, struct keri_event 
  * KERI_EUNWITNESSED (keripy's partially witnessed escrow; the caller merges receipts
  * that arrived apart into ev->wigs and retries), unless KERI_APPLY_LOCAL says the
  * node owns or witnesses the identifier. prior and next may not alias.
+ * Delegation (keripy Kever.incept/update): a dip is an icp whose
+ * prefix must be self-addressing (E, F or I) and whose `di` becomes the state's di; a
+ * drt is a rot; an identifier with a di rotates only with drt (a rot is
+ * KERI_EDELEGATION); a drt on an identifier without di is an ordinary rotation, as in
+ * keripy (no delegator, so nothing to approve). keri_apply does not look for the
+ * delegator's anchor: for an accepted dip or drt whose next->di is set the caller must
+ * (keri_delegator_check, keri_seal_anchors) before it keeps the new state.
  * Any thread; pure; no allocation.
  */
 KERI_NODISCARD int keri_apply(const struct keri_state *prior, const struct keri_event *ev,
@@ -287,6 +309,24 @@ KERI_NODISCARD int keri_apply_recover(const struct keri_state *prior,
                                       const struct keri_event *ev, unsigned flags,
                                       const char *psaid, struct keri_state *next, char *why,
                                       size_t whylen);
+
+/*
+ * The delegator's side of a delegated event (keripy validateDelegation): KERI_OK, or
+ * KERI_EDELEGATION when delegator (its current state, NULL when the caller has none)
+ * is missing or has the DND trait. di names it in the sentence. Any thread; pure.
+ */
+KERI_NODISCARD int keri_delegator_check(const struct keri_state *delegator, const char *di,
+                                        char *why, size_t whylen);
+
+/*
+ * 1 when one top-level element of ev's `a` list is the event seal {i, s, d} of the
+ * event (pre, sn, said): an object with exactly the keys i, s, d in that order (keripy's
+ * SealEvent), s as lowercase hex; else 0. ev must come from keri_parse, whose canonical
+ * JSON check gives every such seal one byte form, so the match is by bytes. Any
+ * thread; pure.
+ */
+int keri_seal_anchors(const struct keri_event *ev, const char *pre, uint64_t sn,
+                      const char *said);
 
 /* Flags for keri_apply_flags. */
 #define KERI_APPLY_SKIP_SIGS 1u /* no signature checks; pre-rotation is then checked
@@ -318,13 +358,16 @@ KERI_NODISCARD int keri_state_json(const struct keri_state *st, const char *dt, 
 /* Upper bound of keri_state_encode's output. */
 #define KERI_STATE_ENC_MAX 16384u
 /*
- * Binary form of a state for storage: "KST1", fields, BLAKE2b-128 checksum.
+ * Binary form of a state for storage: "KST2", fields, BLAKE2b-128 checksum (format 2:
+ * format 1, "KST1", had no delegator field).
  * Returns KERI_OK, KERI_ERANGE (*len = size needed) or KERI_EINVAL. Any thread; pure.
  */
 KERI_NODISCARD int keri_state_encode(const struct keri_state *st, uint8_t *buf, size_t cap,
                                      size_t *len);
 /*
- * Inverse of keri_state_encode: exact (encode(decode(x)) == x) and validated: a
+ * Inverse of keri_state_encode: exact (encode(decode(x)) == x for a format-2 record;
+ * a format-1 record decodes to its state, di "", and re-encodes as format 2) and
+ * validated: a
  * wrong checksum, length, count, code or threshold is KERI_ESTATE, never a
  * half-filled state (*st is zeroed on error). Any thread; pure.
  */

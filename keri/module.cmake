@@ -18,7 +18,7 @@ target_include_directories(hc_blake3 PUBLIC ${HC_BLAKE3_DIR})
 
 set(HC_KERI_SOURCES keri/error.c keri/cesr.c keri/attach.c keri/json.c keri/threshold.c
                     keri/said.c keri/event.c keri/apply.c keri/state_json.c
-                    keri/state_codec.c)
+                    keri/state_codec.c keri/delegate.c)
 add_library(hc_keri OBJECT ${HC_KERI_SOURCES})
 target_link_libraries(hc_keri PUBLIC hc_blake3 PkgConfig::SODIUM)
 

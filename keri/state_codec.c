@@ -2,16 +2,21 @@
  * keri/state_codec.c: a key state at rest.
  *
  * Layout (integers little-endian):
- *   "KST1" | et u8 | nc u8 | c[nc] u8 | sn u64 | fn u64 | ee_sn u64 | bt u32 |
+ *   "KST2" | et u8 | nc u8 | c[nc] u8 | sn u64 | fn u64 | ee_sn u64 | bt u32 |
  *   pre 44 | d 44 | has_p u8 [p 44] | ee_d 44 | kt | nt |
  *   nk u8 k[nk]*44 | nn u8 n[nn]*44 | nb u8 b[nb]*44 | nbr u8 br*44 | nba u8 ba*44 |
+ *   has_di u8 [di 44] |
  *   BLAKE2b-128 of everything before it
  *   threshold: weighted u8; numeric: num u64; weighted: nclauses u8, clause_len[],
  *              then (wn u32, wd u32) per weight.
  * Decoding checks the checksum first (random corruption), then re-validates every
  * field as keri_apply would have (codes, pad bits, counts, reduced fractions,
  * thresholds against list sizes, bt bounds), and requires the input to end exactly
- * after the checksum. Every accepted input re-encodes to the same bytes.
+ * after the checksum. Every accepted format-2 input re-encodes to the same bytes.
+ *
+ * Format 1 ("KST1", written before delegation was supported) is the same without
+ * has_di/di, and its et is icp, rot or ixn only: it still decodes (to a state with no
+ * delegator) and re-encodes as format 2. The fourth byte of the magic is the format.
  */
 #include <string.h>
 
@@ -78,7 +83,7 @@ int keri_state_encode(const struct keri_state *st, uint8_t *buf, size_t cap, siz
 	    st->nt.size > KERI_MAX_KEYS || st->kt.nclauses > KERI_MAX_KEYS ||
 	    st->nt.nclauses > KERI_MAX_KEYS)
 		return KERI_EINVAL;
-	w(&o, "KST1", 4);
+	w(&o, "KST2", 4);
 	w8(&o, st->et);
 	w8(&o, st->nc);
 	w(&o, st->c, st->nc);
@@ -99,6 +104,9 @@ int keri_state_encode(const struct keri_state *st, uint8_t *buf, size_t cap, siz
 	wlist(&o, st->b, st->nb);
 	wlist(&o, st->ee_br, st->ee_nbr);
 	wlist(&o, st->ee_ba, st->ee_nba);
+	w8(&o, st->di[0] != 0);
+	if (st->di[0])
+		w(&o, st->di, KERI_QB64);
 	*len = o.len + SUM_LEN;
 	if (*len > o.cap)
 		return KERI_ERANGE;
@@ -214,15 +222,18 @@ int keri_state_decode(const uint8_t *buf, size_t len, struct keri_state *st, cha
 	if (!st)
 		return KERI_EINVAL;
 	memset(st, 0, sizeof(*st));
-	if (!buf || len < 4 + SUM_LEN || memcmp(buf, "KST1", 4) != 0)
-		return fail(st, why, whylen, "not a KST1 record");
+	if (!buf || len < 4 + SUM_LEN || memcmp(buf, "KST", 3) != 0 ||
+	    (buf[3] != '1' && buf[3] != '2'))
+		return fail(st, why, whylen, "not a KST1 or KST2 record");
+	int v2 = buf[3] == '2';
 	crypto_generichash(sum, SUM_LEN, buf, len - SUM_LEN, NULL, 0);
 	if (sodium_memcmp(sum, buf + len - SUM_LEN, SUM_LEN) != 0)
 		return fail(st, why, whylen, "checksum mismatch (corrupt record)");
 	struct rd i = {buf, len - SUM_LEN, 4, 0};
 	st->et = (uint8_t)r8(&i);
 	st->nc = (uint8_t)r8(&i);
-	if (st->et < KERI_ILK_ICP || st->et > KERI_ILK_IXN || st->nc > KERI_MAX_TRAITS)
+	if (st->et < KERI_ILK_ICP || st->et > (v2 ? KERI_ILK_DRT : KERI_ILK_IXN) ||
+	    st->nc > KERI_MAX_TRAITS)
 		return fail(st, why, whylen, "bad ilk or trait count");
 	const uint8_t *c = r(&i, st->nc);
 	for (unsigned k = 0; c && k < st->nc; k++) {
@@ -250,12 +261,22 @@ int keri_state_decode(const uint8_t *buf, size_t len, struct keri_state *st, cha
 	rlist(&i, st->b, &st->nb, KERI_MAX_WITS, "BD");
 	rlist(&i, st->ee_br, &st->ee_nbr, KERI_MAX_WITS, "BD");
 	rlist(&i, st->ee_ba, &st->ee_nba, KERI_MAX_WITS, "BD");
+	unsigned has_di = v2 ? r8(&i) : 0;
+	if (has_di > 1)
+		return fail(st, why, whylen, "bad has_di");
+	if (has_di)
+		rqb64(&i, st->di, "BDEFI");
 	if (i.bad || i.pos != i.len)
 		return fail(st, why, whylen, "truncated, overlong or bad field");
+	int incept = st->et == KERI_ILK_ICP || st->et == KERI_ILK_DIP;
 	if (st->ee_sn > st->sn || (st->et != KERI_ILK_IXN) != (st->ee_sn == st->sn) ||
-	    st->fn < st->sn || (st->et == KERI_ILK_ICP) != (st->sn == 0) ||
+	    st->fn < st->sn || incept != (st->sn == 0) ||
 	    (st->ee_sn == st->sn && strcmp(st->ee_d, st->d) != 0))
 		return fail(st, why, whylen, "inconsistent sequence numbers");
+	/* A dip gives its identifier a delegator, and only a dip does. */
+	if ((st->et == KERI_ILK_DIP && !has_di) || (st->et == KERI_ILK_ICP && has_di) ||
+	    (has_di && !strchr("EFI", st->pre[0])))
+		return fail(st, why, whylen, "delegator inconsistent with the event type");
 	if (st->nk == 0 || keri_tholder_check(&st->kt, st->nk, 0, "kt", NULL, 0) ||
 	    keri_tholder_check(&st->nt, st->nn, 1, "nt", NULL, 0))
 		return fail(st, why, whylen, "thresholds do not fit the key lists");

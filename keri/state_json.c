@@ -2,7 +2,7 @@
  * keri/state_json.c: a key state as keripy's KeyStateRecord JSON, byte for byte:
  * {"vn":[1,0],"i":..,"s":..,"p":..,"d":..,"f":..,"dt":..,"et":..,"kt":..,"k":[..],
  *  "nt":..,"n":[..],"bt":..,"b":[..],"c":[..],"ee":{"s":..,"d":..,"br":[..],"ba":[..]},
- *  "di":""}
+ *  "di":..}   (di: the delegator's prefix, "" for an identifier that is not delegated)
  * Numbers are lowercase hex strings; thresholds are keripy's normalised sith (an
  * intive 1 becomes "1", weights are reduced fractions).
  */
@@ -77,6 +77,8 @@ static const char *ilk_name(unsigned et)
 	case KERI_ILK_ICP: return "icp";
 	case KERI_ILK_ROT: return "rot";
 	case KERI_ILK_IXN: return "ixn";
+	case KERI_ILK_DIP: return "dip";
+	case KERI_ILK_DRT: return "drt";
 	default: return NULL;
 	}
 }
@@ -91,7 +93,8 @@ int keri_state_json(const struct keri_state *st, const char *dt, char *buf, size
 	    st->nn > KERI_MAX_KEYS || st->nb > KERI_MAX_WITS || st->nc > KERI_MAX_TRAITS ||
 	    st->ee_nbr > KERI_MAX_WITS || st->ee_nba > KERI_MAX_WITS ||
 	    memchr(st->pre, 0, sizeof(st->pre)) == NULL || memchr(st->d, 0, sizeof(st->d)) == NULL ||
-	    memchr(st->p, 0, sizeof(st->p)) == NULL || memchr(st->ee_d, 0, sizeof(st->ee_d)) == NULL)
+	    memchr(st->p, 0, sizeof(st->p)) == NULL || memchr(st->ee_d, 0, sizeof(st->ee_d)) == NULL ||
+	    memchr(st->di, 0, sizeof(st->di)) == NULL)
 		return KERI_EINVAL;
 	for (const char *c = dt; *c; c++)
 		if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20)
@@ -134,7 +137,10 @@ int keri_state_json(const struct keri_state *st, const char *dt, char *buf, size
 	str(&o, "d", st->ee_d);
 	list(&o, "br", st->ee_br, st->ee_nbr);
 	list(&o, "ba", st->ee_ba, st->ee_nba);
-	puts_(&o, "},\"di\":\"\"}");
+	/* keripy: di=self.delpre if self.delpre else "" */
+	puts_(&o, "}");
+	str(&o, "di", st->di);
+	puts_(&o, "}");
 	*len = o.len;
 	if (o.len >= o.cap)
 		return KERI_ERANGE;

@@ -5,7 +5,8 @@
  * checked for sanity, and once without, to get deep into the state rules); every
  * state reached must round-trip through keri_state_encode/decode exactly and render
  * as JSON. The raw input is also fed to keri_state_decode, which must either refuse
- * it or decode something that re-encodes to the same bytes.
+ * it or decode something that re-encodes to the same bytes (a format-1 record: to a
+ * format-2 record of the same state).
  *
  * A mutated event almost never keeps a correct SAID, which would stop the fuzzer at
  * the SAID check; so an event refused with KERI_ESAID is also retried with its SAID
@@ -96,6 +97,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 		}
 		if (rc == KERI_OK) {
+			/* The seal walk over any `a` the parser accepted: never past it. */
+			if (keri_seal_anchors(&ev, ev.pre, ev.sn, ev.said) > 1 ||
+			    (have && keri_seal_anchors(&ev, st[cur].pre, st[cur].sn, st[cur].d) > 1))
+				abort();
 			const struct keri_state *prior = have ? &st[cur] : NULL;
 			int v = keri_apply(prior, &ev, &tmp, why, sizeof(why));
 			int u = keri_apply_flags(prior, &ev, KERI_APPLY_SKIP_SIGS, &st[!cur], why,
@@ -126,8 +131,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct keri_state d;
 	if (keri_state_decode(data, size, &d, why, sizeof(why)) == KERI_OK) {
 		size_t len;
-		if (keri_state_encode(&d, enc, sizeof(enc), &len) != KERI_OK || len != size ||
-		    memcmp(enc, data, size) != 0)
+		/* Format 2 re-encodes to the same bytes; format 1 (no delegator) to a
+		 * format-2 record of the same state. */
+		if (keri_state_encode(&d, enc, sizeof(enc), &len) != KERI_OK)
+			abort();
+		if (data[3] == '2' && (len != size || memcmp(enc, data, size) != 0))
+			abort();
+		struct keri_state d2;
+		if (data[3] == '1' && (keri_state_decode(enc, len, &d2, why, sizeof(why)) != KERI_OK ||
+		                       memcmp(&d, &d2, sizeof(d)) != 0 || d.di[0]))
 			abort();
 		check_state(&d);
 	}

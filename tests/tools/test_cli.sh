@@ -154,6 +154,15 @@ expect 0 "kel verify after --all (01)" kel verify "$PREFIX" --store "$T/all"
 expect 0 "kel verify after --all (04)" kel verify ELfp9ZhqQCGov3wPRLa6vn5VkIQjug2sb2QD17T-TIpY \
 	--store "$T/all"
 
+# a delegated identifier (keripy's test_delegating vector): its state names the delegator
+expect 0 "kel import of a delegation" kel import "$SRC/tests/data/keri/16_delegation_bob_del.cesr" \
+	--store "$T/deleg"
+grep -q "^5 messages: 5 accepted" "$T/out" || fail "import of the delegation: $(tail -n 1 "$T/out")"
+expect 0 "keystate of the delegate" keystate EHng2fV42DdKb5TLMIs6bbjFkPNmIdQ5mSFn6BTnySJj \
+	--store "$T/deleg" --json
+grep -q ',"di":"EA_SbBUZYwqLVlAAn14d6QUBQCSReJlZ755JqTgmRhXH"}$' "$T/out" ||
+	fail "keystate of the delegate: $(head -c 600 "$T/out")"
+
 # backup with its key, restore, same key state; existing targets refused
 expect 0 "keystate before the backup" keystate "$PREFIX" --store "$T/store" --json
 cp "$T/out" "$T/state.before"

@@ -1,7 +1,7 @@
 /*
  * Own KERI events for the tests, signed with libsodium from fixed seeds: keys and their
- * next-key digests, icp/rot/ixn bodies with their size and SAID filled in, and -A/-B
- * signature groups. Shared by test_keri (keri/ alone) and test_kel (through the
+ * next-key digests, icp/rot/ixn/dip/drt bodies with their size and SAID filled in,
+ * -A/-B signature groups and -G source couples. Shared by test_keri (keri/ alone) and test_kel (through the
  * cache), so both sign the same way. Header-only.
  *
  * Test-only; not thread-safe (list() and said_code are shared statics); fails the
@@ -120,6 +120,63 @@ static inline size_t seal_ixn(char *buf, const char *pre, const char *sn, const 
 	         "\"s\":\"%s\",\"p\":\"%s\",\"a\":[{\"i\":\"%s\",\"s\":\"0\",\"d\":\"%s\"}]}",
 	         pre, sn, p, seal_i, seal_d);
 	return finish(buf);
+}
+
+/* A dip: an icp with a delegator `di` (its prefix is the dummy: self-addressing). */
+static inline size_t dip(char *buf, const char *kt, const char *keys, const char *nt,
+                         const char *digs, const char *bt, const char *wits, const char *c,
+                         const char *di)
+{
+	snprintf(buf, 8192,
+	         "{\"v\":\"KERI10JSON000000_\",\"t\":\"dip\",\"d\":\"" DUMMY "\",\"i\":\"" DUMMY "\","
+	         "\"s\":\"0\",\"kt\":\"%s\",\"k\":[%s],\"nt\":\"%s\",\"n\":[%s],\"bt\":\"%s\","
+	         "\"b\":[%s],\"c\":[%s],\"a\":[],\"di\":\"%s\"}",
+	         kt, keys, nt, digs, bt, wits, c, di);
+	return finish(buf);
+}
+
+/* A drt: rot's fields (KERI v1: no di; the delegator is the identifier's). */
+static inline size_t drt(char *buf, const char *pre, const char *sn, const char *p,
+                         const char *kt, const char *keys, const char *nt, const char *digs)
+{
+	(void)rot(buf, pre, sn, p, kt, keys, nt, digs, "0", "", "");
+	memcpy(strstr(buf, "\"t\":\"rot\"") + 5, "drt", 3);
+	memcpy(strstr(buf, "\"d\":\"") + 5, DUMMY, KERI_QB64); /* SAID again, over drt */
+	return finish(buf);
+}
+
+/* An ixn whose `a` is exactly `a` (a JSON list, e.g. of seals). */
+static inline size_t ixn_a(char *buf, const char *pre, const char *sn, const char *p,
+                           const char *a)
+{
+	snprintf(buf, 8192,
+	         "{\"v\":\"KERI10JSON000000_\",\"t\":\"ixn\",\"d\":\"" DUMMY "\",\"i\":\"%s\","
+	         "\"s\":\"%s\",\"p\":\"%s\",\"a\":%s}",
+	         pre, sn, p, a);
+	return finish(buf);
+}
+
+/* The event seal {i, s, d} as keripy writes it into `a`. */
+static inline const char *seal(const char *i, const char *s, const char *d)
+{
+	static char pool[4][256];
+	static int next;
+	char *out = pool[next++ % 4];
+	snprintf(out, 256, "{\"i\":\"%s\",\"s\":\"%s\",\"d\":\"%s\"}", i, s, d);
+	return out;
+}
+
+/* Append a -G seal source couple: the 0A number sn and the SAID of the delegator's
+ * anchoring event. */
+static inline size_t source_couple(char *buf, size_t len, uint64_t sn, const char *said)
+{
+	uint8_t raw[18] = {0};
+	char txt[25];
+	for (int i = 0; i < 8; i++)
+		raw[17 - i] = (uint8_t)(sn >> (8 * i));
+	keri_b64_encode(raw, 18, txt);
+	txt[0] = '0', txt[1] = 'A', txt[24] = 0;
+	return len + (size_t)sprintf(buf + len, "-GAB%s%s", txt, said);
 }
 
 struct sg {

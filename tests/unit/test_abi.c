@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "hotcache.h"
+#include "tests/unit/vectors.h"
 
 /* ---- the 0.2.0 layouts (frozen) ---- */
 struct hc_config_0_2 {
@@ -45,6 +46,24 @@ struct hc_stats_0_2 {
 	uint32_t shards;
 };
 
+struct hc_keystate_0_2 {
+	uint32_t size;
+	char prefix[45];
+	uint64_t sn;
+	char said[45];
+	char prior[45];
+	char ilk[4];
+	char dt[40];
+	char kt[834], nt[834];
+	uint32_t nkeys, nnext, nwits;
+	char keys[32][45];
+	char next[32][45];
+	uint32_t bt;
+	char wits[32][45];
+	uint64_t est_sn;
+	char est_said[45];
+};
+
 #define SAME(old, cur, f)                                                              \
 	_Static_assert(offsetof(struct old, f) == offsetof(struct cur, f) &&              \
 	               sizeof(((struct old *)0)->f) == sizeof(((struct cur *)0)->f),      \
@@ -65,6 +84,25 @@ SAME(hc_stats_0_2, hc_stats, hits);
 SAME(hc_stats_0_2, hc_stats, accounted_bytes);
 SAME(hc_stats_0_2, hc_stats, memory_limit);
 SAME(hc_stats_0_2, hc_stats, shards);
+SAME(hc_keystate_0_2, hc_keystate, size);
+SAME(hc_keystate_0_2, hc_keystate, prefix);
+SAME(hc_keystate_0_2, hc_keystate, sn);
+SAME(hc_keystate_0_2, hc_keystate, said);
+SAME(hc_keystate_0_2, hc_keystate, prior);
+SAME(hc_keystate_0_2, hc_keystate, ilk);
+SAME(hc_keystate_0_2, hc_keystate, dt);
+SAME(hc_keystate_0_2, hc_keystate, kt);
+SAME(hc_keystate_0_2, hc_keystate, nt);
+SAME(hc_keystate_0_2, hc_keystate, nkeys);
+SAME(hc_keystate_0_2, hc_keystate, keys);
+SAME(hc_keystate_0_2, hc_keystate, next);
+SAME(hc_keystate_0_2, hc_keystate, bt);
+SAME(hc_keystate_0_2, hc_keystate, wits);
+SAME(hc_keystate_0_2, hc_keystate, est_sn);
+SAME(hc_keystate_0_2, hc_keystate, est_said);
+_Static_assert(offsetof(struct hc_keystate, di) >= sizeof(struct hc_keystate_0_2),
+               "hc_keystate.di starts inside the first layout");
+_Static_assert(sizeof(struct hc_keystate_0_2) == 6264, "the 0.2.0 hc_keystate is 6264 bytes");
 _Static_assert(sizeof(struct hc_config) >= sizeof(struct hc_config_0_2), "shrank");
 _Static_assert(sizeof(struct hc_stats) >= sizeof(struct hc_stats_0_2), "shrank");
 
@@ -192,6 +230,46 @@ static void key_beyond_callers_struct_is_refused(void **state)
 	free(old);
 }
 
+/* keripy's delegation vector: a caller with the 0.2.0 hc_keystate (no di) gets every
+ * field it has and nothing past it; a current caller gets di. */
+static void keystate_0_2_caller_gets_no_di(void **state)
+{
+	(void)state;
+	static unsigned char vec[4096];
+	size_t n = vectors_read("16_delegation_bob_del.cesr", vec, sizeof(vec));
+	char dir[] = "/tmp/hc-abi-XXXXXX", path[64], err[256];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/db", dir);
+	struct hc_config cfg;
+	assert_int_equal(hc_config_default(&cfg), 0);
+	assert_int_equal(hc_config_set(&cfg, "backing.path", path, err, sizeof err), 0);
+	assert_int_equal(hc_config_set(&cfg, "backing.durability", "none", err, sizeof err), 0);
+	hc_cache *c = NULL;
+	assert_int_equal(hc_open(&cfg, &c), 0);
+	struct hc_kel_report r = {0};
+	assert_int_equal(hc_kel_import(c, vec, n, &r), 0);
+	const char *del = "EHng2fV42DdKb5TLMIs6bbjFkPNmIdQ5mSFn6BTnySJj";
+	struct hc_keystate_0_2 *old = block(sizeof *old);
+	assert_int_equal(hc_keystate_get_sized(c, del, (struct hc_keystate *)old, sizeof *old), 0);
+	guard_intact(old, sizeof *old);
+	assert_int_equal(old->size, sizeof *old);
+	assert_int_equal(old->sn, 1);
+	assert_string_equal(old->ilk, "drt");
+	assert_string_equal(old->est_said, "EM5fj7YtOQYH3iLyWJr6HZVVxrY5t46LRL2vkNpdnPi0");
+	struct hc_keystate *cur = block(sizeof *cur);
+	assert_int_equal(hc_keystate_get(c, del, cur), 0);
+	guard_intact(cur, sizeof *cur);
+	assert_int_equal(cur->size, sizeof *cur);
+	assert_string_equal(cur->di, "EA_SbBUZYwqLVlAAn14d6QUBQCSReJlZ755JqTgmRhXH");
+	assert_memory_equal(cur->reserved0, "\0\0\0", 3);
+	hc_close(c);
+	free(old);
+	free(cur);
+	char cmd[96];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* A caller compiled against a newer header: unknown trailing bytes at zero are fine,
  * a non-zero one is HC_ENOTSUP (never silently ignored); stats zero the tail. */
 static void newer_caller_with_unknown_fields(void **state)
@@ -273,6 +351,7 @@ int main(void)
 		cmocka_unit_test(newer_caller_with_unknown_fields),
 		cmocka_unit_test(uninitialised_struct_is_refused),
 		cmocka_unit_test(version_matches_header),
+		cmocka_unit_test(keystate_0_2_caller_gets_no_di),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -272,11 +272,15 @@ static void vec11_every_body_said_correct(void **state)
 	/* ixn (p = line 8's SAID) does not chain on line 7's rot. */
 	assert_rejects(feed_flags(&s[6], line[8], len[8], KERI_APPLY_SKIP_SIGS, &s[8]),
 	               KERI_EPRIOR);
-	/* Delegation: SAID-correct above, rejected by name here. */
-	assert_rejects(feed_flags(NULL, line[9], len[9], KERI_APPLY_SKIP_SIGS, &s[9]),
-	               KERI_EILK_UNSUPPORTED);
+	/* Delegation: the dip incepts a delegated state; the drt (sn 4) is out of order
+	 * after it, and another identifier's state is not its own. */
+	assert_int_equal(feed_flags(NULL, line[9], len[9], KERI_APPLY_SKIP_SIGS, &s[9]), KERI_OK);
+	assert_string_equal(s[9].di, "EAdHxtdjCQUM-TVO8CgJAKb8ykXsFe4u9epTUQFCL7Yd");
+	assert_int_equal(s[9].et, KERI_ILK_DIP);
+	assert_rejects(feed_flags(&s[9], line[10], len[10], KERI_APPLY_SKIP_SIGS, &s[10]),
+	               KERI_ESN);
 	assert_rejects(feed_flags(&s[5], line[10], len[10], KERI_APPLY_SKIP_SIGS, &s[10]),
-	               KERI_EILK_UNSUPPORTED);
+	               KERI_EPREFIX);
 	/* The README's pre-rotation note: BLAKE3 over the key's qb64 text. */
 	char dig[45];
 	assert_int_equal(keri_digest_qb64('E',
@@ -1346,10 +1350,225 @@ static void state_codec_round_trips_and_refuses_corruption(void **state)
 	}
 }
 
+/* ---- delegation (keripy test_delegating.py, and own streams) ------------------- */
+
+#define BOB "EA_SbBUZYwqLVlAAn14d6QUBQCSReJlZ755JqTgmRhXH"
+#define DEL "EHng2fV42DdKb5TLMIs6bbjFkPNmIdQ5mSFn6BTnySJj"
+
+/* keripy's test_delegation stream: bob's icp and ixn (anchoring del's dip), del's dip
+ * with a -G couple, bob's second ixn (anchoring del's drt), del's drt with its couple. */
+static void vec16_keripy_delegation_stream(void **state)
+{
+	(void)state;
+	static uint8_t buf[8192];
+	static struct keri_state bob[2], del[2];
+	static struct keri_event bixn[2];
+	size_t n = read_vector("16_delegation_bob_del.cesr", buf, sizeof(buf)), off = 0, used;
+	const int who[5] = {0, 0, 1, 0, 1};
+	int nb = 0, nd = 0;
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(keri_parse(buf + off, n - off, &ev, &used, why, sizeof(why)),
+		                 KERI_OK);
+		struct keri_state *s = who[i] ? del : bob;
+		int *k = who[i] ? &nd : &nb;
+		int rc = keri_apply(*k ? &s[0] : NULL, &ev, &s[1], why, sizeof(why));
+		if (rc != KERI_OK)
+			fail_msg("message %d: %d %s", i, rc, why);
+		s[0] = s[1];
+		if (!who[i] && *k)
+			bixn[*k - 1] = ev;
+		if (who[i]) {
+			/* The -G couple names bob's anchoring ixn (sn 1, then 2). */
+			assert_true(ev.has_src);
+			assert_int_equal(ev.src_sn, (uint64_t)(i / 2));
+			assert_string_equal(ev.src_said, bixn[*k].said);
+			/* ... and that ixn holds the seal {i, s, d} of this event. */
+			assert_int_equal(keri_seal_anchors(&bixn[*k], ev.pre, ev.sn, ev.said), 1);
+			assert_int_equal(keri_seal_anchors(&bixn[!*k], ev.pre, ev.sn, ev.said), 0);
+		}
+		(*k)++;
+		off += used;
+	}
+	assert_int_equal(off, n);
+	assert_string_equal(del[0].pre, DEL);
+	assert_string_equal(del[0].di, BOB);
+	assert_int_equal(del[0].et, KERI_ILK_DRT);
+	assert_string_equal(del[0].d, "EM5fj7YtOQYH3iLyWJr6HZVVxrY5t46LRL2vkNpdnPi0");
+	assert_string_equal(del[0].k[0], "DE3-kGVqHrdeeKPcL83jLjYS0Ea_CWgFHogusIwf-P9P");
+	assert_string_equal(bob[0].di, "");
+	assert_int_equal(keri_delegator_check(&bob[0], BOB, why, sizeof(why)), KERI_OK);
+	/* keripy's KeyStateRecord: di last, the delegator's prefix ("" when none). */
+	char js[4096];
+	size_t jl;
+	assert_int_equal(keri_state_json(&del[0], "2021-01-01T00:00:00.000000+00:00", js,
+	                                 sizeof(js), &jl), KERI_OK);
+	assert_non_null(strstr(js, "\"et\":\"drt\""));
+	const char *tail = ",\"di\":\"" BOB "\"}";
+	assert_string_equal(js + jl - strlen(tail), tail);
+	assert_int_equal(keri_state_json(&bob[0], "2021-01-01T00:00:00.000000+00:00", js,
+	                                 sizeof(js), &jl), KERI_OK);
+	assert_string_equal(js + jl - 10, "},\"di\":\"\"}");
+}
+
+/* The seal is matched exactly as keripy's SealEvent: a top-level element of `a` with
+ * the keys i, s, d in that order and s as lowercase hex. */
+static void seal_anchors_only_an_exact_top_level_event_seal(void **state)
+{
+	(void)state;
+	const char *P = DEL, *D = "EM5fj7YtOQYH3iLyWJr6HZVVxrY5t46LRL2vkNpdnPi0";
+	/* @ stands for the prefix P, # for the SAID D. */
+	static const struct {
+		const char *a;
+		int want;
+	} cases[] = {
+		{"[{\"i\":\"@\",\"s\":\"1a\",\"d\":\"#\"}]", 1},
+		{"[{\"d\":\"#\"},{\"i\":\"@\",\"s\":\"1a\",\"d\":\"#\"}]", 1},
+		{"[{\"i\":\"@\",\"s\":\"1A\",\"d\":\"#\"}]", 0},
+		{"[{\"i\":\"@\",\"s\":\"01a\",\"d\":\"#\"}]", 0},
+		{"[{\"i\":\"@\",\"s\":\"1b\",\"d\":\"#\"}]", 0},
+		{"[{\"s\":\"1a\",\"i\":\"@\",\"d\":\"#\"}]", 0},
+		{"[{\"i\":\"@\",\"s\":\"1a\",\"d\":\"#\",\"x\":1}]", 0},
+		{"[[{\"i\":\"@\",\"s\":\"1a\",\"d\":\"#\"}]]", 0},
+		{"[{\"x\":{\"i\":\"@\",\"s\":\"1a\",\"d\":\"#\"}}]", 0},
+		{"[\"{\\\"i\\\":\\\"@\\\",\\\"s\\\":\\\"1a\\\",\\\"d\\\":\\\"#\\\"}\"]", 0},
+		{"[]", 0},
+	};
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		char a[2048];
+		size_t o = 0;
+		for (const char *t = cases[c].a; *t; t++)
+			o += (size_t)snprintf(a + o, sizeof(a) - o, "%s",
+			                      *t == '@' ? P : *t == '#' ? D : (char[2]){*t, 0});
+		size_t l = ixn_a(m, BOB, "5", BOB, a);
+		size_t used;
+		assert_int_equal(keri_parse((uint8_t *)m, l, &ev, &used, why, sizeof(why)), KERI_OK);
+		if (keri_seal_anchors(&ev, P, 0x1a, D) != cases[c].want)
+			fail_msg("case %zu (%s): expected %d", c, a, cases[c].want);
+	}
+}
+
+/* keripy's own rules of the delegated events, on signed streams. */
+static void delegated_event_rules(void **state)
+{
+	(void)state;
+	static struct keri_state d0, d1, x;
+	/* A dip from K[0] committing to K[1], delegated by bob. */
+	size_t l = dip(m, "1", list(1, K[0].qb), "1", list(1, K[1].dig), "0", "", "", BOB);
+	size_t body = l;
+	l = sign1(m, body, &K[0]);
+	l = source_couple(m, l, 1, "EJtQndkvwnMpVGE5oVVbLWSCm-jLviGw1AOOkzBvNwsS");
+	assert_int_equal(feed(NULL, m, l, &d0), KERI_OK);
+	assert_string_equal(d0.di, BOB);
+	assert_true(ev.has_src);
+	assert_int_equal(ev.src_sn, 1);
+	/* A delegated identifier rotates with drt only: a rot is refused. */
+	char dpre[45];
+	strcpy(dpre, d0.pre);
+	struct sg g = {&K[1], 0, 0};
+	l = rot(m2, dpre, "1", d0.d, "1", list(1, K[1].qb), "1", list(1, K[2].dig), "0", "", "");
+	l = attach(m2, l, l, 'A', 1, &g);
+	assert_rejects(feed(&d0, m2, l, &d1), KERI_EDELEGATION);
+	assert_non_null(strstr(why, "drt"));
+	l = drt(m2, dpre, "1", d0.d, "1", list(1, K[1].qb), "1", list(1, K[2].dig));
+	l = attach(m2, l, l, 'A', 1, &g);
+	assert_int_equal(feed(&d0, m2, l, &d1), KERI_OK);
+	assert_int_equal(d1.et, KERI_ILK_DRT);
+	assert_string_equal(d1.di, BOB);
+	assert_string_equal(d1.k[0], K[1].qb);
+	/* The drt keeps every rotation rule: keys not committed to are refused. */
+	struct sg bad = {&K[3], 0, 0};
+	l = drt(m2, dpre, "1", d0.d, "1", list(1, K[3].qb), "1", list(1, K[2].dig));
+	l = attach(m2, l, l, 'A', 1, &bad);
+	assert_rejects(feed(&d0, m2, l, &x), KERI_ENEXT);
+	/* A dip's prefix is self-addressing: a basic prefix is refused. */
+	l = dip(m, "1", list(1, K[0].qb), "1", list(1, K[1].dig), "0", "", "", BOB);
+	memcpy(strstr(m, "\"i\":\"") + 5, K[0].qb, KERI_QB64);
+	memcpy(strstr(m, "\"d\":\"") + 5, DUMMY, KERI_QB64);
+	l = finish(m);
+	l = sign1(m, l, &K[0]);
+	assert_rejects(feed(NULL, m, l, &x), KERI_EPREFIX);
+	/* keripy: a drt of an identifier without a delegator is an ordinary rotation. */
+	l = icp(m, NULL, "1", list(1, K[0].qb), "1", list(1, K[1].dig), "0", "", "");
+	l = sign1(m, l, &K[0]);
+	assert_int_equal(feed(NULL, m, l, &d0), KERI_OK);
+	l = drt(m2, d0.pre, "1", d0.d, "1", list(1, K[1].qb), "1", list(1, K[2].dig));
+	l = attach(m2, l, l, 'A', 1, &g);
+	assert_int_equal(feed(&d0, m2, l, &d1), KERI_OK);
+	assert_int_equal(d1.et, KERI_ILK_DRT);
+	assert_string_equal(d1.di, "");
+	/* The delegator's side: no KEL, or DND, refuses. */
+	assert_rejects(keri_delegator_check(NULL, BOB, why, sizeof(why)), KERI_EDELEGATION);
+	l = icp(m, NULL, "1", list(1, K[4].qb), "1", list(1, K[5].dig), "0", "", "\"DND\"");
+	l = sign1(m, l, &K[4]);
+	assert_int_equal(feed(NULL, m, l, &x), KERI_OK);
+	assert_rejects(keri_delegator_check(&x, x.pre, why, sizeof(why)), KERI_EDELEGATION);
+	assert_non_null(strstr(why, "DND"));
+	/* A -G couple must start with a 0A number. */
+	l = dip(m, "1", list(1, K[0].qb), "1", list(1, K[1].dig), "0", "", "", BOB);
+	l = sign1(m, l, &K[0]);
+	l += (size_t)sprintf(m + l, "-GAB%s%s", K[6].dig, K[6].dig);
+	assert_rejects(feed(NULL, m, l, &x), KERI_ECESR);
+}
+
+/* The stored state's format 2 carries di; format 1 (before delegation) still decodes. */
+static void state_codec_carries_di_and_reads_format_1(void **state)
+{
+	(void)state;
+	static uint8_t buf[8192], enc[KERI_STATE_ENC_MAX], old[KERI_STATE_ENC_MAX];
+	static struct keri_state st, back;
+	size_t n = read_vector("16_delegation_bob_del.cesr", buf, sizeof(buf)), off = 0, used;
+	struct keri_state *dst = NULL;
+	static struct keri_state s[2], tmp;
+	/* del's dip is the third message; bob's icp the first. */
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(keri_parse(buf + off, n - off, &ev, &used, why, sizeof(why)),
+		                 KERI_OK);
+		if (i != 1) {
+			assert_int_equal(keri_apply(NULL, &ev, &tmp, why, sizeof(why)), KERI_OK);
+			s[i / 2] = tmp;
+		}
+		off += used;
+	}
+	dst = &s[1];
+	size_t len, len2;
+	assert_int_equal(keri_state_encode(dst, enc, sizeof(enc), &len), KERI_OK);
+	assert_memory_equal(enc, "KST2", 4);
+	dump("own_state_record_delegated.bin", enc, len);
+	assert_int_equal(keri_state_decode(enc, len, &back, why, sizeof(why)), KERI_OK);
+	assert_memory_equal(&back, dst, sizeof(back));
+	assert_string_equal(back.di, BOB);
+	/* A delegated state's record without its di is inconsistent: refused. */
+	memcpy(old, enc, len - 16 - 45);
+	old[len - 16 - 45] = 0;
+	crypto_generichash(old + len - 16 - 44, 16, old, len - 16 - 44, NULL, 0);
+	assert_rejects(keri_state_decode(old, len - 44, &back, why, sizeof(why)), KERI_ESTATE);
+	/* Format 1: bob's state as the previous release wrote it (no has_di byte). */
+	st = s[0];
+	assert_int_equal(keri_state_encode(&st, enc, sizeof(enc), &len), KERI_OK);
+	assert_int_equal(enc[len - 17], 0); /* has_di */
+	memcpy(old, enc, len - 17);
+	old[3] = '1';
+	crypto_generichash(old + len - 17, 16, old, len - 17, NULL, 0);
+	assert_int_equal(keri_state_decode(old, len - 1, &back, why, sizeof(why)), KERI_OK);
+	assert_memory_equal(&back, &st, sizeof(st));
+	assert_int_equal(keri_state_encode(&back, old + 1024, 4096, &len2), KERI_OK);
+	assert_int_equal(len2, len);
+	assert_memory_equal(old + 1024, enc, len);
+	/* Format 1 holds no delegated event type (dip, drt). */
+	old[4] = KERI_ILK_DRT;
+	crypto_generichash(old + len - 17, 16, old, len - 17, NULL, 0);
+	assert_rejects(keri_state_decode(old, len - 1, &back, why, sizeof(why)), KERI_ESTATE);
+	/* An unknown format is refused. */
+	memcpy(old, enc, len);
+	old[3] = '3';
+	crypto_generichash(old + len - 16, 16, old, len - 16, NULL, 0);
+	assert_rejects(keri_state_decode(old, len, &back, why, sizeof(why)), KERI_ESTATE);
+}
+
 static void strerror_names_every_code(void **state)
 {
 	(void)state;
-	for (int c = -127; c <= -100; c++) {
+	for (int c = -128; c <= -100; c++) {
 		const char *s = keri_strerror(c);
 		assert_non_null(strstr(s, "KERI_E"));
 		for (int d = c + 1; d <= -100; d++)
@@ -1399,6 +1618,10 @@ int main(void)
 		cmocka_unit_test(stream_of_events_parses_one_at_a_time),
 		cmocka_unit_test(thresholds_are_exact_fractions),
 		cmocka_unit_test(state_codec_round_trips_and_refuses_corruption),
+		cmocka_unit_test(vec16_keripy_delegation_stream),
+		cmocka_unit_test(seal_anchors_only_an_exact_top_level_event_seal),
+		cmocka_unit_test(delegated_event_rules),
+		cmocka_unit_test(state_codec_carries_di_and_reads_format_1),
 		cmocka_unit_test(strerror_names_every_code),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -29,7 +29,8 @@ pub const HC_EEXIST: c_int = -9;
 pub const HC_EREADONLY: c_int = -10;
 pub const HC_ENOTSUP: c_int = -11;
 pub const HC_EBUSY: c_int = -12;
-/// KERI rejections are HC_EKERI_FIRST down to HC_EKERI_LAST (-100 .. -127).
+/// KERI rejections are HC_EKERI_FIRST down to HC_EKERI_LAST (-100 .. -199; hotcache.h
+/// names -100 .. -128 today).
 pub const HC_EKERI_FIRST: c_int = -100;
 pub const HC_EKERI_LAST: c_int = -199;
 
@@ -102,6 +103,9 @@ pub struct hc_keystate {
     pub wits: [Qb64; HC_KERI_MAX_WITS],
     pub est_sn: u64,
     pub est_said: Qb64,
+    /// Keeps `di` out of the first layout's tail padding (hotcache.h).
+    pub reserved0: [c_char; 3],
+    pub di: Qb64,
 }
 
 /// Library-owned: its `size` is the library's; read a field only when it is covered.
@@ -274,7 +278,8 @@ mod tests {
         assert_eq!(size_of::<hc_shard_stats>(), 80);
         assert_eq!(off!(hc_shard_stats, main_entries), 72);
 
-        assert_eq!(size_of::<hc_keystate>(), 6264);
+        assert_eq!(size_of::<hc_keystate>(), 6312);
+        assert_eq!(off!(hc_keystate, di), 6264);
         assert_eq!(off!(hc_keystate, prefix), 4);
         assert_eq!(off!(hc_keystate, sn), 56);
         assert_eq!(off!(hc_keystate, said), 64);

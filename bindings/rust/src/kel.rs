@@ -73,7 +73,7 @@ pub struct KeyState {
     pub said: String,
     /// `p`
     pub prior: String,
-    /// `et`: icp, rot or ixn
+    /// `et`: icp, rot, ixn, dip or drt
     pub ilk: String,
     /// When the last event was first seen (ISO-8601).
     pub dt: String,
@@ -93,6 +93,8 @@ pub struct KeyState {
     pub est_sn: u64,
     /// `ee.d`
     pub est_said: String,
+    /// `di`: the delegator's prefix, "" when the identifier is not delegated
+    pub di: String,
 }
 
 fn text(a: &[c_char]) -> String {
@@ -246,6 +248,7 @@ impl Cache {
             wits: list(&k.wits, k.nwits),
             est_sn: k.est_sn,
             est_said: text(&k.est_said),
+            di: text(&k.di),
         }))
     }
 

@@ -117,3 +117,21 @@ fn a_tampered_signature_is_rejected_with_its_keri_code_and_the_stream_goes_on() 
         r => panic!("expected HC_EKERI_SIG, got {:?}", r),
     }
 }
+
+#[test]
+fn keripys_delegation_vector_gives_the_delegate_its_delegator() {
+    const BOB: &str = "EA_SbBUZYwqLVlAAn14d6QUBQCSReJlZ755JqTgmRhXH";
+    const DEL: &str = "EHng2fV42DdKb5TLMIs6bbjFkPNmIdQ5mSFn6BTnySJj";
+    let dir = TempDir::new("keri-deleg");
+    let stream = vector("16_delegation_bob_del.cesr");
+    let c = open_rocks(&dir, "8 MiB");
+    let rep = c.kel_import(&stream).unwrap();
+    assert_eq!((rep.messages, rep.accepted), (5, 5), "{:?}", rep);
+    let ilks: Vec<&str> = rep.events.iter().map(|e| e.ilk.as_str()).collect();
+    assert_eq!(ilks, ["icp", "ixn", "dip", "ixn", "drt"]);
+    let ks = c.keystate(DEL).unwrap().unwrap();
+    assert_eq!((ks.ilk.as_str(), ks.sn, ks.di.as_str()), ("drt", 1, BOB));
+    assert_eq!(c.keystate(BOB).unwrap().unwrap().di, "");
+    let json = c.keystate_json(DEL).unwrap().unwrap();
+    assert!(json.ends_with(&format!(",\"di\":\"{}\"}}", BOB)), "{}", json);
+}
