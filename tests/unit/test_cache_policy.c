@@ -105,9 +105,32 @@ static void one_time_stream_of_ten_capacities_keeps_the_twice_hit_set(void **sta
 	hc_close(c);
 }
 
-/* Control for the test above: keys put but never hit are flushed by the same stream,
- * so "kept" is the policy's doing, not a cache too big to be flushed. */
-static void one_time_stream_flushes_keys_never_hit(void **state)
+/* Control for the test above: keys put but never hit are flushed by a stream of the
+ * same length whose keys are each read once after their put (so "kept" above is the
+ * policy's doing, not a cache too big to be flushed); and a stream of one-time keys
+ * does not flush them either: admission to MAIN needs a key seen more often than the
+ * resident it would replace (the frequency sketch), and a key seen once never is. */
+static void stream_of_reused_keys_flushes_keys_never_hit(void **state)
+{
+	(void)state;
+	const uint64_t limit = 2u << 20;
+	uint64_t cap = capacity(limit);
+	int cold = (int)(cap * 8 / 10);
+	hc_cache *c = open_cache(limit);
+	char k[32], v[VLEN] = {0}, buf[VLEN];
+	size_t n;
+	for (int i = 0; i < cold; i++)
+		assert_int_equal(hc_put(c, k, key_of(k, sizeof(k), "cold", i), v, sizeof(v)), 0);
+	for (int i = 0; i < (int)(10 * cap); i++) {
+		size_t kl = key_of(k, sizeof(k), "scan", i);
+		assert_int_equal(hc_put(c, k, kl, v, sizeof(v)), 0);
+		assert_int_equal(hc_get(c, k, kl, buf, sizeof(buf), &n), 0);
+	}
+	assert_true(hits(c, "cold", cold) * 10 < cold);
+	hc_close(c);
+}
+
+static void one_time_stream_does_not_displace_residents(void **state)
 {
 	(void)state;
 	const uint64_t limit = 2u << 20;
@@ -119,7 +142,10 @@ static void one_time_stream_flushes_keys_never_hit(void **state)
 		assert_int_equal(hc_put(c, k, key_of(k, sizeof(k), "cold", i), v, sizeof(v)), 0);
 	for (int i = 0; i < (int)(10 * cap); i++)
 		assert_int_equal(hc_put(c, k, key_of(k, sizeof(k), "scan", i), v, sizeof(v)), 0);
-	assert_true(hits(c, "cold", cold) * 10 < cold);
+	int kept = hits(c, "cold", cold);
+	print_message("capacity %llu: %d of %d never-hit keys kept through a one-time stream\n",
+	              (unsigned long long)cap, kept, cold);
+	assert_true(kept * 10 >= cold * 9);
 	hc_close(c);
 }
 
@@ -170,7 +196,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(one_time_stream_of_ten_capacities_keeps_the_twice_hit_set),
-		cmocka_unit_test(one_time_stream_flushes_keys_never_hit),
+		cmocka_unit_test(stream_of_reused_keys_flushes_keys_never_hit),
+		cmocka_unit_test(one_time_stream_does_not_displace_residents),
 		cmocka_unit_test(all_hot_cache_admits_new_keys_and_evicts_a_few_for_each),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
