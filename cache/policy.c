@@ -1,24 +1,48 @@
 /*
- * The shard policy: S3-FIFO (Yang et al., "FIFO queues are all you need for cache
- * eviction", SOSP 2023) over CLOCK-style frequency counters, under a byte budget.
+ * The shard policy: S3-FIFO's two queues (Yang et al., "FIFO queues are all you need
+ * for cache eviction", SOSP 2023) with W-TinyLFU's admission (Einziger, Friedman and
+ * Manes, "TinyLFU", 2017) and Caffeine's hill-climbed window, under a byte budget.
  *
- * Queues (under the shard mutex): SMALL, a probation FIFO holding about 10% of the
- * budget, where every new entry starts cold (freq 0); MAIN, a CLOCK ring of entries
- * that proved themselves; GHOST, fingerprints of keys recently evicted from SMALL.
- * A hit only raises freq (at most ENTRY_FREQ_MAX, one relaxed store, none once
- * capped); it never takes the mutex or moves an entry.
+ * Queues (under the shard mutex): SMALL, a probation FIFO (the window) holding
+ * small_target bytes, where every new entry starts cold (freq 0); MAIN, a CLOCK ring
+ * of admitted entries. A hit only raises the entry's freq (at most ENTRY_FREQ_MAX, one
+ * relaxed store, none once capped); it never takes the mutex, moves an entry or
+ * touches the sketch.
+ *
+ * Frequency sketch: a count-min sketch (4 rows of 4-bit counters, one counter per row
+ * for every 128 bytes of budget: one per entry of a short key and a 64-byte value, more
+ * for larger ones; 2 bytes per 128 of budget, 1.6%) indexed by the keyed hash.
+ * It is fed only under the mutex: +1 for every install (a miss or a write), and hits
+ * through the freq bits: a promotion from SMALL adds the entry's freq, every CLOCK
+ * aging in MAIN adds the 1 it takes off. Every 10 * entries additions all counters
+ * halve (TinyLFU's reset), so it remembers about ten cache-fulls of accesses, where a
+ * ghost of evicted keys remembered one: a loop over more keys than the cache holds is
+ * seen.
  *
  * Eviction, to make room for an insert:
- *   - while SMALL is over its share (or MAIN is empty): take SMALL's oldest; if it was
- *     hit since it came in, move it to MAIN (freq reset); else evict it and remember
- *     its key in GHOST;
- *   - otherwise take MAIN's oldest: if freq > 0, age it (freq - 1) and move it to the
- *     tail (the CLOCK hand passing); else evict it.
- * A new entry whose key is in GHOST goes straight to MAIN. A stream of one-time keys
- * therefore only ever cycles through SMALL and cannot flush entries hit twice, which
- * sit in MAIN (scan resistance). Work per insert is bounded: after EVICT_STEPS moves
- * or agings without freeing enough, the oldest entry of MAIN (or SMALL) is evicted
- * whatever its freq, so an all-hot cache still admits new entries in bounded time.
+ *   - while SMALL is over small_target (or MAIN is empty): take SMALL's oldest; if it
+ *     was hit since it came in, move it to MAIN (freq reset); else, if MAIN is below
+ *     its share, move it there as it is; else admission: the hand runs MAIN to its
+ *     first cold entry (aging the ones it passes), and the candidate replaces it only
+ *     if its score (sketch estimate + pending freq) exceeds the victim's by more than
+ *     ADMIT_MARGIN; otherwise the candidate is evicted. Ties keep MAIN as it is, so
+ *     a loop longer than the cache keeps a fixed part of it resident, and a key seen
+ *     once never displaces a resident (scan resistance; the margin covers the sketch
+ *     counting a resident's hits only when they are aged, a lap late);
+ *   - otherwise take MAIN's oldest: if freq > 0, age it (freq - 1, +1 in the sketch)
+ *     and move it to the tail (the CLOCK hand passing); else evict it.
+ * Work per insert is bounded: after EVICT_STEPS moves or agings every pass evicts,
+ * SMALL's candidate unless it outscores MAIN's head (so a hot MAIN is not flushed by
+ * the bound, as the older rule of evicting MAIN's head whatever its freq did).
+ *
+ * Adapting: small_target starts at 10% of the budget and is hill-climbed as Caffeine
+ * does: every sample of the shard's requests (4 * entries, at least 512, read from the
+ * per-thread hit and miss counters under the mutex every CLIMB_CHECK installs, so
+ * nothing is added to the hit path), it moves by a step (6.25% of the budget at
+ * first); if the hit ratio fell since the previous sample the direction reverses; the
+ * step decays by 2% a sample while the ratio holds and restarts at full size after a
+ * 5-point jump. SMALL stays within 1%..80%: large for recency (hot sets that move;
+ * new keys must be caught on probation), small for frequency (Zipf, loops).
  *
  * Bytes: a shard accounts its entries' real allocation sizes, its map's bucket arrays
  * and its retired-but-unfreed entries. Evictions and deletes move bytes from entries to
@@ -27,7 +51,8 @@
  * evicts anything (so a refused install changes nothing), and it then evicts until
  * entries + buckets + need <= budget; so a shard's total never exceeds budget +
  * retire_allow, and the shards' sum never exceeds cache.memory_limit (see hotcache.c
- * for how the limit is split). retire_allow is at least one max_entry, so with nothing
+ * for how the limit is split; the sketch is allocated at init and taken off the
+ * budget, as the map's reserve is). retire_allow is at least one max_entry, so with nothing
  * retired any entry is admitted into a full shard: a refusal means reclamation is
  * behind, which after the writer's bounded wait means a reader stalled in a section.
  */
@@ -209,10 +234,10 @@ int shard_init(struct shard *s, struct hc_cache *c, unsigned index, uint64_t tot
 	if (s->retire_allow >= total)
 		return HC_ECONFIG;
 	s->budget = total - s->retire_allow;
-	/* Sketch: one counter per row for every SKETCH_BYTES_PER_COL bytes of budget (the
-	 * smallest entry, a short key and a value of a few bytes, takes about that much,
-	 * so the sketch has at least a counter per entry and row), 64..4M per row; it is
-	 * the shard's metadata and comes out of its budget. */
+	/* Sketch: one counter per row for every SKETCH_BYTES_PER_COL bytes of budget (an
+	 * entry of a short key and a 64-byte value takes about that much; entries, not
+	 * bytes, are what it counts), 64..4M per row; it is the shard's metadata and comes
+	 * out of its budget. */
 	uint32_t bits = 6;
 	while (bits < 22 && ((uint64_t)1 << bits) * SKETCH_BYTES_PER_COL < s->budget)
 		bits++;
