@@ -1,5 +1,5 @@
 /*
- * cache/: shards, the S3-FIFO CLOCK policy under a byte budget, single-flight loads,
+ * cache/: shards, the S3-FIFO/TinyLFU CLOCK policy under a byte budget, single-flight loads,
  * freshness, and the public API (hotcache.c).
  *
  * Layout of one entry, one allocation from the seam in reclaim/alloc.h:
@@ -214,7 +214,8 @@ typedef int cache_durable_fn(void *ctx, const void **val, size_t *vlen);
 HC_NODISCARD int cache_write(struct hc_cache *c, const void *key, size_t klen,
                              cache_durable_fn *durable, void *ctx);
 
-/* policy.c: the shard's S3-FIFO. All but policy_touch need the shard mutex. */
+/* policy.c: the shard's S3-FIFO queues with TinyLFU admission. All but policy_touch
+ * need the shard mutex. */
 HC_NODISCARD int shard_init(struct shard *s, struct hc_cache *c, unsigned index,
                             uint64_t total, uint64_t expected);
 void shard_destroy(struct shard *s);

@@ -1,8 +1,10 @@
 /*
  * The shard policy seen through the public API, one thread, one shard, equal-sized
  * values: scan resistance (a stream of one-time keys ten times the cache's capacity
- * does not flush keys hit twice) and bounded work when every entry is hot (new keys
- * still get in and something is evicted for each).
+ * does not flush keys hit twice, nor keys never hit: admission is by frequency), bounded
+ * work when every entry is hot (new keys still get in and something is evicted for
+ * each), loops longer than the cache (a part stays resident) and the hill climber
+ * (SMALL grows for moving hot sets, shrinks for loops).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -80,7 +82,8 @@ static int hits(hc_cache *c, const char *prefix, int n)
 /*
  * A hot set (80% of the capacity) is put and each key hit twice; then one-time keys,
  * ten times the capacity, are streamed through. At least 90% of the hot set must still
- * be in memory (S3-FIFO: the stream cycles through the probation queue).
+ * be in memory (the stream cycles through the probation queue, and its keys, seen once,
+ * are never admitted over the hot set's).
  */
 static void one_time_stream_of_ten_capacities_keeps_the_twice_hit_set(void **state)
 {
