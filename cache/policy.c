@@ -35,7 +35,7 @@
  * SMALL's candidate unless it outscores MAIN's head (so a hot MAIN is not flushed by
  * the bound, as the older rule of evicting MAIN's head whatever its freq did).
  *
- * Adapting: small_target starts at 10% of the budget and is hill-climbed as Caffeine
+ * Adapting: small_target starts at 1% of the budget and is hill-climbed as Caffeine
  * does: every sample of the shard's requests (4 * entries, at least 512, read from the
  * per-thread hit and miss counters under the mutex every CLIMB_CHECK installs, so
  * nothing is added to the hit path), it moves by a step (6.25% of the budget at
@@ -65,7 +65,7 @@
 enum {
 	EVICT_STEPS = 64,          /* moves and agings per install before evictions are forced */
 	SKETCH_BYTES_PER_COL = 128,
-	SMALL_START_PCT = 10,      /* SMALL's first share of the budget */
+	SMALL_START_PCT = 1,       /* SMALL's first share of the budget (Caffeine's) */
 	CLIMB_CHECK = 32,          /* installs between reads of the shard's hit counters */
 	CLIMB_SAMPLE = 4,          /* requests per climber sample: this many times the entries */
 	CLIMB_SAMPLE_MIN = 512,    /* and at least this many */
