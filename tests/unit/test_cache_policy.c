@@ -249,7 +249,7 @@ static void loop_longer_than_the_cache_keeps_a_resident_part(void **state)
  * The climber moves SMALL's share with the hit ratio: a hot set that moves often (new
  * hot keys must be caught on probation, so a larger SMALL pays) grows it from its
  * starting 1% to 15% or more; a loop longer than the cache that follows (where SMALL
- * only churns) shrinks it again.
+ * only churns) shrinks it again, to a third of that or less and at most 12%.
  */
 static void climber_grows_small_for_moving_hot_sets_and_shrinks_it_for_loops(void **state)
 {
@@ -270,15 +270,18 @@ static void climber_grows_small_for_moving_hot_sets_and_shrinks_it_for_loops(voi
 	print_message("moving hot set: SMALL %llu of %llu entries\n",
 	              (unsigned long long)st.small_entries, (unsigned long long)st.entries);
 	assert_true(st.small_entries * 100 >= st.entries * 15);
+	uint64_t shifted = st.small_entries;
 
 	int len = (int)(cap * 3 / 2);
-	for (int lap = 0; lap < 40; lap++)
+	for (int lap = 0; lap < 100; lap++)
 		for (int i = 0; i < len; i++)
 			(void)access_key(c, "loop", i);
 	st = shard0(c);
 	print_message("loop: SMALL %llu of %llu entries\n", (unsigned long long)st.small_entries,
 	              (unsigned long long)st.entries);
-	assert_true(st.small_entries * 100 <= st.entries * 6);
+	/* Near the floor: the climber keeps probing, a step (6.25% at most) up and back. */
+	assert_true(st.small_entries * 100 <= st.entries * 12);
+	assert_true(st.small_entries * 3 <= shifted);
 	hc_close(c);
 }
 
