@@ -12,9 +12,9 @@ target_link_libraries(hc_bench_zipf PUBLIC m)
 add_library(rocks_cache_adapter STATIC bench/rocks_cache_adapter.cc)
 target_link_libraries(rocks_cache_adapter PUBLIC PkgConfig::ROCKSDB)
 
-# The reference policies (exact LRU, CLOCK, S3-FIFO, Belady's OPT) and their unit test.
+# The reference policies (exact LRU, CLOCK, S3-FIFO, ARC, W-TinyLFU, Belady's OPT) and their unit test.
 add_library(hc_bench_sim STATIC bench/sim_table.c bench/sim_lru.c bench/sim_clock.c
-            bench/sim_s3fifo.c bench/sim_opt.c)
+            bench/sim_s3fifo.c bench/sim_arc.c bench/sim_wtinylfu.c bench/sim_opt.c)
 hc_test(test_sim SOURCES tests/unit/test_sim.c LIBS hc_bench_sim LABELS unit)
 
 # Links a bench to the hotcache library, on jemalloc as embedders are told to run it

@@ -15,6 +15,21 @@
  *               while in small, else it is dropped and remembered in ghost. Eviction
  *               from main: the oldest with freq > 0 is reinserted with freq - 1; the
  *               first with freq 0 is dropped.
+ *   sim_arc     ARC (Megiddo and Modha, FAST 2003), the paper's algorithm: T1 and T2
+ *               (resident: seen once, seen twice or more recently) and their ghosts B1
+ *               and B2 (keys only), each an LRU list, |T1| + |T2| <= cap, the four
+ *               together <= 2 * cap; a ghost hit in B1 raises T1's target p (by
+ *               max(1, |B2| / |B1|), at most cap), one in B2 lowers it; REPLACE evicts
+ *               from T1 when |T1| > p (or == p on a B2 hit), else from T2.
+ *   sim_wtinylfu W-TinyLFU (Einziger et al. 2017, Caffeine's shape without hill
+ *               climbing): a window LRU of 1% of the capacity (at least 1), a main SLRU
+ *               (protected 80% of main, probation the rest; a hit in probation moves
+ *               to protected, whose overflow goes back to probation's recent end) and
+ *               a count-min sketch (4 rows of 4-bit counters) behind a doorkeeper,
+ *               halved every 10 * cap accesses (sim_wtinylfu.c). Every access is
+ *               recorded; a miss enters the window, whose overflow is admitted to main
+ *               only if its estimate is strictly above that of main's victim
+ *               (probation's LRU end, protected's when probation is empty).
  *   sim_opt     Belady's OPT with bypass: on a miss with the cache full, among the
  *               cached keys and the new one, the key whose next use is farthest is not
  *               kept (the new key is not admitted if it is that key). next[] from
@@ -36,6 +51,8 @@
 uint64_t sim_lru(const uint64_t *keys, size_t n, size_t cap);
 uint64_t sim_clock(const uint64_t *keys, size_t n, size_t cap);
 uint64_t sim_s3fifo(const uint64_t *keys, size_t n, size_t cap);
+uint64_t sim_arc(const uint64_t *keys, size_t n, size_t cap);
+uint64_t sim_wtinylfu(const uint64_t *keys, size_t n, size_t cap);
 /* next[i] = the index of the next request for keys[i], or SIM_NEVER. n < SIM_NEVER. */
 void sim_opt_next(const uint64_t *keys, size_t n, uint32_t *next);
 uint64_t sim_opt(const uint64_t *keys, const uint32_t *next, size_t n, size_t cap);

@@ -71,6 +71,47 @@ void trace_loop(struct trace *t, size_t len, size_t n)
 		t->keys[i] = i % len;
 }
 
+void trace_zigzag(struct trace *t, size_t len, size_t n)
+{
+	snprintf(t->name, sizeof t->name, "zigzag%zu", len);
+	t->keys = alloc_keys(n);
+	t->n = n;
+	t->universe = len;
+	t->scan = false;
+	for (size_t i = 0; i < n; i++) {
+		size_t lap = i / len, pos = i % len;
+		t->keys[i] = lap % 2 ? len - 1 - pos : pos;
+	}
+}
+
+/* Loop keys sit above the Zipf pool's ranks, scan keys above both (SCAN_BASE). */
+void trace_mix(struct trace *t, double s, size_t zipf_keys, size_t loop_keys, double w_zipf,
+               double w_loop, size_t n, uint64_t seed)
+{
+	struct zipf z;
+	struct bench_rng r;
+	uint64_t next_scan = SCAN_BASE;
+	size_t pos = 0;
+	zipf_init(&z, zipf_keys, s);
+	bench_rng_seed(&r, seed);
+	snprintf(t->name, sizeof t->name, "mix%g/%g", w_zipf, w_loop);
+	t->keys = alloc_keys(n);
+	t->n = n;
+	t->universe = zipf_keys + loop_keys;
+	t->scan = false; /* one-time keys, but not the +5 target of the zipf scan mixes */
+	for (size_t i = 0; i < n; i++) {
+		double u = bench_rng_double(&r);
+		if (u < w_zipf) {
+			t->keys[i] = zipf_next(&z, &r);
+		} else if (u < w_zipf + w_loop) {
+			t->keys[i] = zipf_keys + pos;
+			pos = pos + 1 == loop_keys ? 0 : pos + 1;
+		} else {
+			t->keys[i] = next_scan++;
+		}
+	}
+}
+
 void trace_shift(struct trace *t, size_t universe, double hot_frac, double hot_prob,
                  size_t phase, size_t n, uint64_t seed)
 {

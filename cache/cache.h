@@ -1,5 +1,5 @@
 /*
- * cache/: shards, the S3-FIFO CLOCK policy under a byte budget, single-flight loads,
+ * cache/: shards, the S3-FIFO/TinyLFU CLOCK policy under a byte budget, single-flight loads,
  * freshness, and the public API (hotcache.c).
  *
  * Layout of one entry, one allocation from the seam in reclaim/alloc.h:
@@ -67,15 +67,22 @@ struct queue {
 	uint64_t bytes, count;
 };
 
-/* Recently evicted-from-probation keys: 4-way sets of (32-bit fingerprint, 32-bit
- * eviction sequence); a fingerprint counts only while it is among the last `entries
- * held` evictions, S3-FIFO's ghost queue of the main queue's size, whatever the
- * table's size. */
-struct ghost {
-	uint64_t *slot;
-	uint32_t mask;  /* sets - 1 */
-	uint32_t clock; /* round-robin victim within a set */
-	uint32_t seq;   /* evictions recorded so far */
+/* The frequency sketch (policy.c): a count-min sketch of 4 rows of `mask + 1` 4-bit
+ * counters, two to a byte, row after row; every counter halves after 10 * entries
+ * additions. Under the shard mutex. */
+struct sketch {
+	uint8_t *cnt;
+	uint32_t mask;   /* width - 1, width a power of two */
+	uint8_t bits;    /* log2(width) */
+	uint64_t added;  /* additions since the last halving */
+};
+
+/* The hill climber sizing SMALL (policy.c), under the shard mutex. */
+struct climber {
+	uint64_t hits, misses; /* the shard's counters when the sample began */
+	double prev_rate;      /* the previous sample's hit ratio; < 0 before the first */
+	double step;           /* the next move of small_target, a signed share of budget */
+	unsigned installs;     /* installs since the counters were last read */
 };
 
 struct shard {
@@ -85,7 +92,9 @@ struct shard {
 	/* Written by the shard's writers, under mu. */
 	_Alignas(64) pthread_mutex_t mu;
 	struct queue small, main;
-	struct ghost ghost;
+	struct sketch sketch;
+	struct climber climb;
+	uint64_t small_target;     /* SMALL's share of budget, in bytes (the climber's) */
 	uint64_t budget;           /* entry bytes + map buckets */
 	uint64_t retire_allow;     /* retired bytes allowed on top of the budget */
 	_Atomic uint64_t bytes;    /* entry bytes now: written under mu, read by stats */
@@ -168,7 +177,7 @@ struct hc_cache {
 	struct backing *backing;   /* backing.mode = rocksdb: the store (else NULL) */
 	struct hc_cache *ks;       /* key states (kel.c); NULL without a backing store */
 	struct kel_escrow *esc;    /* local prefixes, escrow counters (kel_escrow.c) */
-	uint64_t fixed_meta;       /* shards, stripes, ghosts */
+	uint64_t fixed_meta;       /* shards, stripes */
 	struct hc_cache *open_next; /* the open caches, for fork (hotcache.c) */
 };
 
@@ -206,7 +215,8 @@ typedef int cache_durable_fn(void *ctx, const void **val, size_t *vlen);
 HC_NODISCARD int cache_write(struct hc_cache *c, const void *key, size_t klen,
                              cache_durable_fn *durable, void *ctx);
 
-/* policy.c: the shard's S3-FIFO. All but policy_touch need the shard mutex. */
+/* policy.c: the shard's S3-FIFO queues with TinyLFU admission. All but policy_touch
+ * need the shard mutex. */
 HC_NODISCARD int shard_init(struct shard *s, struct hc_cache *c, unsigned index,
                             uint64_t total, uint64_t expected);
 void shard_destroy(struct shard *s);

@@ -34,7 +34,7 @@
  * without waiting on itself; it delivers inside a section, as a hit does.
  *
  * Memory: cache.memory_limit = fixed metadata (this struct, shards, stripes) + the
- * shards' shares; a shard's share = entry budget (incl. its ghost and map buckets) +
+ * shards' shares; a shard's share = entry budget (incl. its frequency sketch and map buckets) +
  * an eighth for retired-but-unfreed entries. policy.c keeps every shard within its
  * share, so accounted bytes never exceed the limit; hc_stats reports slack_bytes as one
  * max_entry per shard, the design's bound, which the tests check. Entries are

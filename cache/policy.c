@@ -1,24 +1,48 @@
 /*
- * The shard policy: S3-FIFO (Yang et al., "FIFO queues are all you need for cache
- * eviction", SOSP 2023) over CLOCK-style frequency counters, under a byte budget.
+ * The shard policy: S3-FIFO's two queues (Yang et al., "FIFO queues are all you need
+ * for cache eviction", SOSP 2023) with W-TinyLFU's admission (Einziger, Friedman and
+ * Manes, "TinyLFU", 2017) and Caffeine's hill-climbed window, under a byte budget.
  *
- * Queues (under the shard mutex): SMALL, a probation FIFO holding about 10% of the
- * budget, where every new entry starts cold (freq 0); MAIN, a CLOCK ring of entries
- * that proved themselves; GHOST, fingerprints of keys recently evicted from SMALL.
- * A hit only raises freq (at most ENTRY_FREQ_MAX, one relaxed store, none once
- * capped); it never takes the mutex or moves an entry.
+ * Queues (under the shard mutex): SMALL, a probation FIFO (the window) holding
+ * small_target bytes, where every new entry starts cold (freq 0); MAIN, a CLOCK ring
+ * of admitted entries. A hit only raises the entry's freq (at most ENTRY_FREQ_MAX, one
+ * relaxed store, none once capped); it never takes the mutex, moves an entry or
+ * touches the sketch.
+ *
+ * Frequency sketch: a count-min sketch (4 rows of 4-bit counters, one counter per row
+ * for every 128 bytes of budget: one per entry of a short key and a 64-byte value, more
+ * for larger ones; 2 bytes per 128 of budget, 1.6%) indexed by the keyed hash.
+ * It is fed only under the mutex: +1 for every install (a miss or a write), and hits
+ * through the freq bits: a promotion from SMALL adds the entry's freq, every CLOCK
+ * aging in MAIN adds the 1 it takes off. Every 10 * entries additions all counters
+ * halve (TinyLFU's reset), so it remembers about ten cache-fulls of accesses, where a
+ * ghost of evicted keys remembered one: a loop over more keys than the cache holds is
+ * seen.
  *
  * Eviction, to make room for an insert:
- *   - while SMALL is over its share (or MAIN is empty): take SMALL's oldest; if it was
- *     hit since it came in, move it to MAIN (freq reset); else evict it and remember
- *     its key in GHOST;
- *   - otherwise take MAIN's oldest: if freq > 0, age it (freq - 1) and move it to the
- *     tail (the CLOCK hand passing); else evict it.
- * A new entry whose key is in GHOST goes straight to MAIN. A stream of one-time keys
- * therefore only ever cycles through SMALL and cannot flush entries hit twice, which
- * sit in MAIN (scan resistance). Work per insert is bounded: after EVICT_STEPS moves
- * or agings without freeing enough, the oldest entry of MAIN (or SMALL) is evicted
- * whatever its freq, so an all-hot cache still admits new entries in bounded time.
+ *   - while SMALL is over small_target (or MAIN is empty): take SMALL's oldest; if it
+ *     was hit since it came in, move it to MAIN (freq reset); else, if MAIN is below
+ *     its share, move it there as it is; else admission: the hand runs MAIN to its
+ *     first cold entry (aging the ones it passes), and the candidate replaces it only
+ *     if its score (sketch estimate + pending freq) exceeds the victim's by more than
+ *     ADMIT_MARGIN; otherwise the candidate is evicted. Ties keep MAIN as it is, so
+ *     a loop longer than the cache keeps a fixed part of it resident, and a key seen
+ *     once never displaces a resident (scan resistance; the margin covers the sketch
+ *     counting a resident's hits only when they are aged, a lap late);
+ *   - otherwise take MAIN's oldest: if freq > 0, age it (freq - 1, +1 in the sketch)
+ *     and move it to the tail (the CLOCK hand passing); else evict it.
+ * Work per insert is bounded: after EVICT_STEPS moves or agings every pass evicts,
+ * SMALL's candidate unless it outscores MAIN's head (so a hot MAIN is not flushed by
+ * the bound, as the older rule of evicting MAIN's head whatever its freq did).
+ *
+ * Adapting: small_target starts at 1% of the budget and is hill-climbed as Caffeine
+ * does: every sample of the shard's requests (4 * entries, at least 512, read from the
+ * per-thread hit and miss counters under the mutex every CLIMB_CHECK installs, so
+ * nothing is added to the hit path), it moves by a step (6.25% of the budget at
+ * first); if the hit ratio fell since the previous sample the direction reverses; the
+ * step decays by 2% a sample while the ratio holds and restarts at full size after a
+ * 5-point jump. SMALL stays within 1%..80%: large for recency (hot sets that move;
+ * new keys must be caught on probation), small for frequency (Zipf, loops).
  *
  * Bytes: a shard accounts its entries' real allocation sizes, its map's bucket arrays
  * and its retired-but-unfreed entries. Evictions and deletes move bytes from entries to
@@ -27,7 +51,8 @@
  * evicts anything (so a refused install changes nothing), and it then evicts until
  * entries + buckets + need <= budget; so a shard's total never exceeds budget +
  * retire_allow, and the shards' sum never exceeds cache.memory_limit (see hotcache.c
- * for how the limit is split). retire_allow is at least one max_entry, so with nothing
+ * for how the limit is split; the sketch is allocated at init and taken off the
+ * budget, as the map's reserve is). retire_allow is at least one max_entry, so with nothing
  * retired any entry is admitted into a full shard: a refusal means reclamation is
  * behind, which after the writer's bounded wait means a reader stalled in a section.
  */
@@ -37,7 +62,20 @@
 #include "cache/cache.h"
 #include "reclaim/alloc.h"
 
-enum { EVICT_STEPS = 64, GHOST_WAYS = 4 };
+enum {
+	EVICT_STEPS = 64,          /* moves and agings per install before evictions are forced */
+	SKETCH_BYTES_PER_COL = 128,
+	SMALL_START_PCT = 1,       /* SMALL's first share of the budget (Caffeine's) */
+	CLIMB_CHECK = 32,          /* installs between reads of the shard's hit counters */
+	CLIMB_SAMPLE = 4,          /* requests per climber sample: this many times the entries */
+	CLIMB_SAMPLE_MIN = 512,    /* and at least this many */
+	ADMIT_MARGIN = 1,          /* a candidate must outscore MAIN's victim by more than this */
+};
+#define CLIMB_STEP 0.0625      /* the climber's first step: 6.25% of the budget */
+#define CLIMB_DECAY 0.98       /* steps shrink by this while the hit ratio holds */
+#define CLIMB_RESTART 0.05     /* a change of 5 points restarts with a full step */
+#define SMALL_MIN 0.01         /* SMALL's share stays within 1%..80% of the budget */
+#define SMALL_MAX 0.80
 
 size_t entry_charge(uint32_t klen, size_t vlen)
 {
@@ -125,58 +163,61 @@ static void queue_unlink(struct shard *s, struct entry *e)
 	e->queue = Q_NONE;
 }
 
-/* ---- ghost ------------------------------------------------------------------------ */
+/* ---- frequency sketch -------------------------------------------------------------- */
 
-/* Keyed by the node's so_key (the hash | 1): the set from bits 12 and up (the low bits
- * pick the shard, so they are the same for every key here), the fingerprint from the
- * top 32 bits. */
-static uint32_t ghost_fp(uint64_t so)
+/* Four multipliers (odd, from splitmix64's and murmur3's finalisers): row r's counter
+ * for a key is the top `bits` bits of so_key * K[r]; the top bits of a product depend on
+ * every bit of the key, and the key is the keyed hash (design: hostile keys cannot aim
+ * at counters they do not know). */
+static const uint64_t sketch_k[4] = { UINT64_C(0x9E3779B97F4A7C15), UINT64_C(0xBF58476D1CE4E5B9),
+                                      UINT64_C(0x94D049BB133111EB), UINT64_C(0xFF51AFD7ED558CCD) };
+
+static uint64_t sketch_bytes(const struct sketch *k)
 {
-	return (uint32_t)(so >> 32) | 1; /* 0 marks an empty slot */
+	return ((uint64_t)k->mask + 1) * 4 / 2;
 }
 
-static uint64_t *ghost_set(struct ghost *g, uint64_t so)
+static size_t sketch_at(const struct sketch *k, int row, uint64_t so)
 {
-	return &g->slot[((so >> 12) & g->mask) * GHOST_WAYS];
+	return (size_t)row * ((size_t)k->mask + 1) + (size_t)((so * sketch_k[row]) >> (64 - k->bits));
 }
 
-static void ghost_add(struct ghost *g, uint64_t so)
+static unsigned nib_get(const uint8_t *cnt, size_t i)
 {
-	uint64_t *set = ghost_set(g, so);
-	uint64_t v = (uint64_t)ghost_fp(so) << 32 | ++g->seq;
-	int victim = 0;
-	for (int i = 0; i < GHOST_WAYS; i++) {
-		if ((uint32_t)(set[i] >> 32) == ghost_fp(so) || set[i] == 0) {
-			set[i] = v;
-			return;
-		}
-		/* Otherwise the oldest of the set goes. */
-		if ((uint32_t)set[i] - (uint32_t)set[victim] > (1u << 31))
-			victim = i;
+	return (cnt[i / 2] >> (i % 2 * 4)) & 15;
+}
+
+static unsigned sketch_get(const struct sketch *k, uint64_t so)
+{
+	unsigned m = 15;
+	for (int r = 0; r < 4; r++) {
+		unsigned v = nib_get(k->cnt, sketch_at(k, r, so));
+		m = v < m ? v : m;
 	}
-	set[victim] = v;
+	return m;
 }
 
-/* Removes so's fingerprint; 1 if it was among the last `window` evictions. */
-static int ghost_take(struct ghost *g, uint64_t so, uint64_t window)
+/* Adds n accesses of so (saturating at 15); every 10 * `entries` additions all counters
+ * halve, so old popularity fades (TinyLFU's reset). */
+static void sketch_add(struct sketch *k, uint64_t so, unsigned n, uint64_t entries)
 {
-	uint64_t *set = ghost_set(g, so);
-	for (int i = 0; i < GHOST_WAYS; i++) {
-		if ((uint32_t)(set[i] >> 32) == ghost_fp(so)) {
-			uint32_t age = g->seq - (uint32_t)set[i];
-			set[i] = 0;
-			return age < window;
-		}
+	if (n == 0)
+		return;
+	for (int r = 0; r < 4; r++) {
+		size_t i = sketch_at(k, r, so);
+		unsigned v = nib_get(k->cnt, i) + n;
+		v = v > 15 ? 15 : v;
+		k->cnt[i / 2] = (uint8_t)((k->cnt[i / 2] & ~(15u << (i % 2 * 4))) | v << (i % 2 * 4));
 	}
-	return 0;
+	k->added += n;
+	if (k->added >= 10 * (entries < 32 ? 32 : entries)) {
+		for (uint64_t i = 0; i < sketch_bytes(k); i++)
+			k->cnt[i] = (uint8_t)((k->cnt[i] >> 1) & 0x77);
+		k->added /= 2;
+	}
 }
 
 /* ---- shard ------------------------------------------------------------------------ */
-
-static uint64_t ghost_bytes(const struct ghost *g)
-{
-	return ((uint64_t)g->mask + 1) * GHOST_WAYS * sizeof(uint64_t);
-}
 
 int shard_init(struct shard *s, struct hc_cache *c, unsigned index, uint64_t total,
                uint64_t expected)
@@ -193,26 +234,31 @@ int shard_init(struct shard *s, struct hc_cache *c, unsigned index, uint64_t tot
 	if (s->retire_allow >= total)
 		return HC_ECONFIG;
 	s->budget = total - s->retire_allow;
-	/* Ghost sets: about one slot per 256 bytes of budget (the window, not the table,
-	 * bounds what it remembers), 16..1M sets; the ghost is the shard's metadata and
-	 * comes out of its budget. */
-	uint64_t sets = 16;
-	while (sets < (1u << 20) && sets * GHOST_WAYS * 256 < s->budget)
-		sets <<= 1;
-	s->ghost.mask = (uint32_t)(sets - 1);
-	if (mem_charge(ghost_bytes(&s->ghost)) >= s->budget / 2)
+	/* Sketch: one counter per row for every SKETCH_BYTES_PER_COL bytes of budget (an
+	 * entry of a short key and a 64-byte value takes about that much; entries, not
+	 * bytes, are what it counts), 64..4M per row; it is the shard's metadata and comes
+	 * out of its budget. */
+	uint32_t bits = 6;
+	while (bits < 22 && ((uint64_t)1 << bits) * SKETCH_BYTES_PER_COL < s->budget)
+		bits++;
+	s->sketch.bits = (uint8_t)bits;
+	s->sketch.mask = (uint32_t)(((uint64_t)1 << bits) - 1);
+	if (mem_charge(sketch_bytes(&s->sketch)) >= s->budget / 2)
 		return HC_ECONFIG;
-	s->budget -= mem_charge(ghost_bytes(&s->ghost));
-	s->ghost.slot = mem_alloc(ghost_bytes(&s->ghost), 1);
-	if (s->ghost.slot == NULL)
+	s->budget -= mem_charge(sketch_bytes(&s->sketch));
+	s->sketch.cnt = mem_alloc(sketch_bytes(&s->sketch), 1);
+	if (s->sketch.cnt == NULL)
 		return HC_ENOMEM;
+	s->small_target = s->budget * SMALL_START_PCT / 100;
+	s->climb.prev_rate = -1;
+	s->climb.step = -CLIMB_STEP;
 	if (map_init(&s->map, expected) != 0) {
-		mem_free(s->ghost.slot, ghost_bytes(&s->ghost));
+		mem_free(s->sketch.cnt, sketch_bytes(&s->sketch));
 		return HC_ENOMEM;
 	}
 	if (pthread_mutex_init(&s->mu, NULL) != 0) {
 		map_destroy(&s->map, NULL, NULL);
-		mem_free(s->ghost.slot, ghost_bytes(&s->ghost));
+		mem_free(s->sketch.cnt, sketch_bytes(&s->sketch));
 		return HC_ENOMEM;
 	}
 	s->cache = c; /* marks the shard initialised for hc_open's unwinding */
@@ -228,7 +274,7 @@ static void free_node(struct map_node *n, void *arg)
 void shard_destroy(struct shard *s)
 {
 	map_destroy(&s->map, free_node, NULL);
-	mem_free(s->ghost.slot, ghost_bytes(&s->ghost));
+	mem_free(s->sketch.cnt, sketch_bytes(&s->sketch));
 	pthread_mutex_destroy(&s->mu);
 }
 
@@ -250,12 +296,10 @@ static void publish_bytes(struct shard *s)
 }
 
 /* Unlinks e from the map (compare-and-delete) and its queue, and retires it. */
-static void evict(struct shard *s, struct reclaim_thread *t, struct entry *e, int to_ghost)
+static void evict(struct shard *s, struct reclaim_thread *t, struct entry *e)
 {
 	queue_unlink(s, e);
 	if (map_delete_node(&s->map, &e->node)) {
-		if (to_ghost)
-			ghost_add(&s->ghost, e->node.link.so_key);
 		retire_entry(s, t, e);
 		atomic_fetch_add_explicit(&s->evictions, 1, memory_order_relaxed);
 	}
@@ -267,46 +311,132 @@ static uint64_t shard_meta(const struct shard *s)
 	       map_growth_reserve(&s->map);
 }
 
+static uint8_t freq_of(const struct entry *e)
+{
+	return atomic_load_explicit(&e->freq, memory_order_relaxed);
+}
+
+/* What admission compares: the sketch's count of the key's past accesses plus the hits
+ * its freq holds that the sketch has not been told of yet. */
+static unsigned score(const struct shard *s, const struct entry *e)
+{
+	return sketch_get(&s->sketch, e->node.link.so_key) + freq_of(e);
+}
+
+static uint64_t entry_count(const struct shard *s)
+{
+	return s->small.count + s->main.count;
+}
+
+/* The CLOCK hand passes MAIN's oldest: its freq drops by one, that hit goes into the
+ * sketch, and it moves to the tail. */
+static void age_main_head(struct shard *s)
+{
+	struct entry *e = s->main.head;
+	uint8_t f = freq_of(e);
+	atomic_store_explicit(&e->freq, (uint8_t)(f - 1), memory_order_relaxed);
+	sketch_add(&s->sketch, e->node.link.so_key, 1, entry_count(s));
+	queue_unlink(s, e);
+	queue_push(s, e, Q_MAIN);
+}
+
 /*
- * Evicts until entries + buckets + need fit the budget. Bounded: after EVICT_STEPS
- * moves and agings, the oldest entry is evicted whatever its freq. HC_ENOMEM when the
+ * Evicts until entries + buckets + need fit the budget; the rules are at the top of
+ * this file. Bounded: after EVICT_STEPS moves and agings every pass evicts (SMALL's
+ * candidate unless it outscores MAIN's head, then MAIN's head). HC_ENOMEM when the
  * shard is empty and need still does not fit.
  */
 static int make_room(struct shard *s, struct reclaim_thread *t, uint64_t need)
 {
 	unsigned steps = 0;
-	uint64_t small_share = s->budget / 10;
 	while (entry_bytes(s) + shard_meta(s) + need > s->budget) {
 		int force = steps >= EVICT_STEPS;
 		if (s->small.head != NULL &&
-		    (s->small.bytes > small_share || s->main.head == NULL)) {
+		    (s->small.bytes > s->small_target || s->main.head == NULL)) {
 			struct entry *e = s->small.head;
-			if (!force && atomic_load_explicit(&e->freq, memory_order_relaxed) > 0) {
+			uint8_t f = freq_of(e);
+			if (!force && f > 0) {
 				/* Hit while on probation: promote, cold again in MAIN. */
+				sketch_add(&s->sketch, e->node.link.so_key, f, entry_count(s));
 				queue_unlink(s, e);
 				atomic_store_explicit(&e->freq, 0, memory_order_relaxed);
 				queue_push(s, e, Q_MAIN);
 				steps++;
 				continue;
 			}
-			evict(s, t, e, 1);
-		} else if (s->main.head != NULL) {
-			struct entry *e = s->main.head;
-			uint8_t f = atomic_load_explicit(&e->freq, memory_order_relaxed);
-			if (!force && f > 0) {
-				/* The hand passes a referenced entry: age it, go round again. */
-				atomic_store_explicit(&e->freq, (uint8_t)(f - 1), memory_order_relaxed);
+			if (!force && s->main.bytes + e->charge + s->small_target + shard_meta(s) +
+			                      need <= s->budget) {
+				/* MAIN is below its share: it takes the candidate as it is. */
 				queue_unlink(s, e);
 				queue_push(s, e, Q_MAIN);
 				steps++;
 				continue;
 			}
-			evict(s, t, e, 0);
+			/* Admission: the candidate against MAIN's victim, the first entry the
+			 * hand finds cold (within the bound). Ties keep MAIN as it is, so a
+			 * loop longer than the cache keeps a fixed part of it resident. */
+			while (s->main.head != NULL && freq_of(s->main.head) > 0 &&
+			       steps < EVICT_STEPS) {
+				age_main_head(s);
+				steps++;
+			}
+			struct entry *v = s->main.head;
+			if (v != NULL && score(s, e) > score(s, v) + ADMIT_MARGIN) {
+				evict(s, t, v);
+				queue_unlink(s, e);
+				atomic_store_explicit(&e->freq, 0, memory_order_relaxed);
+				queue_push(s, e, Q_MAIN);
+			} else {
+				evict(s, t, e);
+			}
+		} else if (s->main.head != NULL) {
+			struct entry *e = s->main.head;
+			if (!force && freq_of(e) > 0) {
+				age_main_head(s);
+				steps++;
+				continue;
+			}
+			evict(s, t, e);
 		} else {
 			return HC_ENOMEM;
 		}
 	}
 	return 0;
+}
+
+/*
+ * The hill climber (Caffeine's): every sample of the shard's requests (its hit and miss
+ * counters, summed from the threads' records: nothing on the hit path), move SMALL's
+ * share by step; if the hit ratio fell since the previous sample, reverse; the step
+ * decays while changes are small and restarts at full size after a jump (the workload
+ * changed).
+ */
+static void climb(struct shard *s)
+{
+	struct reclaim *rc = &s->cache->rc;
+	uint64_t hits = reclaim_counter_sum(rc, counter_index(s->index, CS_HITS));
+	uint64_t misses = reclaim_counter_sum(rc, counter_index(s->index, CS_MISSES));
+	uint64_t dh = hits - s->climb.hits, req = dh + (misses - s->climb.misses);
+	uint64_t sample = CLIMB_SAMPLE * entry_count(s);
+	s->climb.installs = 0;
+	if (req < (sample < CLIMB_SAMPLE_MIN ? CLIMB_SAMPLE_MIN : sample))
+		return;
+	s->climb.hits = hits;
+	s->climb.misses = misses;
+	double rate = (double)dh / (double)req;
+	if (s->climb.prev_rate < 0) {
+		s->climb.prev_rate = rate;
+		return;
+	}
+	double change = rate - s->climb.prev_rate;
+	double amount = change >= 0 ? s->climb.step : -s->climb.step;
+	s->climb.step = (change >= CLIMB_RESTART || change <= -CLIMB_RESTART)
+	                        ? (amount >= 0 ? CLIMB_STEP : -CLIMB_STEP)
+	                        : CLIMB_DECAY * amount;
+	s->climb.prev_rate = rate;
+	double share = (double)s->small_target / (double)s->budget + amount;
+	share = share < SMALL_MIN ? SMALL_MIN : share > SMALL_MAX ? SMALL_MAX : share;
+	s->small_target = (uint64_t)(share * (double)s->budget);
 }
 
 /* Whether an install of need bytes is admitted: entries + buckets + retired + need
@@ -333,6 +463,8 @@ int shard_install_locked(struct shard *s, struct reclaim_thread *t, struct entry
 	/* Writers of the shard hold its mutex, so the key cannot appear before the insert. */
 	if (!replace && map_get(&s->map, e->node.link.so_key, entry_key(e), e->node.klen) != NULL)
 		return HC_EEXIST;
+	/* An install is an access of its key (a miss or a write). */
+	sketch_add(&s->sketch, e->node.link.so_key, 1, entry_count(s));
 	int rc = make_room(s, t, e->charge);
 	if (rc != 0) {
 		publish_bytes(s);
@@ -348,7 +480,7 @@ int shard_install_locked(struct shard *s, struct reclaim_thread *t, struct entry
 			return HC_EEXIST;
 		}
 	}
-	int to_main = ghost_take(&s->ghost, e->node.link.so_key, s->small.count + s->main.count);
+	int to_main = 0;
 	if (old != NULL) {
 		struct entry *oe = entry_of(old);
 		/* A new value of a key that proved itself keeps the key's standing. */
@@ -361,6 +493,8 @@ int shard_install_locked(struct shard *s, struct reclaim_thread *t, struct entry
 	queue_push(s, e, to_main ? Q_MAIN : Q_SMALL);
 	publish_bytes(s);
 	atomic_fetch_add_explicit(&s->inserts, 1, memory_order_relaxed);
+	if (++s->climb.installs >= CLIMB_CHECK)
+		climb(s);
 	return 0;
 }
 

@@ -1,8 +1,10 @@
 /*
  * The shard policy seen through the public API, one thread, one shard, equal-sized
  * values: scan resistance (a stream of one-time keys ten times the cache's capacity
- * does not flush keys hit twice) and bounded work when every entry is hot (new keys
- * still get in and something is evicted for each).
+ * does not flush keys hit twice, nor keys never hit: admission is by frequency), bounded
+ * work when every entry is hot (new keys still get in and something is evicted for
+ * each), loops longer than the cache (a part stays resident) and the hill climber
+ * (SMALL grows for moving hot sets, shrinks for loops).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -80,7 +82,8 @@ static int hits(hc_cache *c, const char *prefix, int n)
 /*
  * A hot set (80% of the capacity) is put and each key hit twice; then one-time keys,
  * ten times the capacity, are streamed through. At least 90% of the hot set must still
- * be in memory (S3-FIFO: the stream cycles through the probation queue).
+ * be in memory (the stream cycles through the probation queue, and its keys, seen once,
+ * are never admitted over the hot set's).
  */
 static void one_time_stream_of_ten_capacities_keeps_the_twice_hit_set(void **state)
 {
@@ -105,9 +108,32 @@ static void one_time_stream_of_ten_capacities_keeps_the_twice_hit_set(void **sta
 	hc_close(c);
 }
 
-/* Control for the test above: keys put but never hit are flushed by the same stream,
- * so "kept" is the policy's doing, not a cache too big to be flushed. */
-static void one_time_stream_flushes_keys_never_hit(void **state)
+/* Control for the test above: keys put but never hit are flushed by a stream of the
+ * same length whose keys are each read once after their put (so "kept" above is the
+ * policy's doing, not a cache too big to be flushed); and a stream of one-time keys
+ * does not flush them either: admission to MAIN needs a key seen more often than the
+ * resident it would replace (the frequency sketch), and a key seen once never is. */
+static void stream_of_reused_keys_flushes_keys_never_hit(void **state)
+{
+	(void)state;
+	const uint64_t limit = 2u << 20;
+	uint64_t cap = capacity(limit);
+	int cold = (int)(cap * 8 / 10);
+	hc_cache *c = open_cache(limit);
+	char k[32], v[VLEN] = {0}, buf[VLEN];
+	size_t n;
+	for (int i = 0; i < cold; i++)
+		assert_int_equal(hc_put(c, k, key_of(k, sizeof(k), "cold", i), v, sizeof(v)), 0);
+	for (int i = 0; i < (int)(10 * cap); i++) {
+		size_t kl = key_of(k, sizeof(k), "scan", i);
+		assert_int_equal(hc_put(c, k, kl, v, sizeof(v)), 0);
+		assert_int_equal(hc_get(c, k, kl, buf, sizeof(buf), &n), 0);
+	}
+	assert_true(hits(c, "cold", cold) * 10 < cold);
+	hc_close(c);
+}
+
+static void one_time_stream_does_not_displace_residents(void **state)
 {
 	(void)state;
 	const uint64_t limit = 2u << 20;
@@ -119,7 +145,10 @@ static void one_time_stream_flushes_keys_never_hit(void **state)
 		assert_int_equal(hc_put(c, k, key_of(k, sizeof(k), "cold", i), v, sizeof(v)), 0);
 	for (int i = 0; i < (int)(10 * cap); i++)
 		assert_int_equal(hc_put(c, k, key_of(k, sizeof(k), "scan", i), v, sizeof(v)), 0);
-	assert_true(hits(c, "cold", cold) * 10 < cold);
+	int kept = hits(c, "cold", cold);
+	print_message("capacity %llu: %d of %d never-hit keys kept through a one-time stream\n",
+	              (unsigned long long)cap, kept, cold);
+	assert_true(kept * 10 >= cold * 9);
 	hc_close(c);
 }
 
@@ -166,12 +195,105 @@ static void all_hot_cache_admits_new_keys_and_evicts_a_few_for_each(void **state
 	hc_close(c);
 }
 
+/* Look-aside access: a hit, or a miss and a put. Returns 1 on a hit. */
+static int access_key(hc_cache *c, const char *prefix, int i)
+{
+	char k[32], v[VLEN] = {0}, buf[VLEN];
+	size_t kl = key_of(k, sizeof(k), prefix, i), n;
+	int rc = hc_get(c, k, kl, buf, sizeof(buf), &n);
+	if (rc == 0)
+		return 1;
+	assert_int_equal(rc, HC_ENOTFOUND);
+	assert_int_equal(hc_put(c, k, kl, v, sizeof(v)), 0);
+	return 0;
+}
+
+static struct hc_shard_stats shard0(hc_cache *c)
+{
+	struct hc_shard_stats st;
+	assert_int_equal(hc_shard_stats(c, 0, &st), 0);
+	return st;
+}
+
+/*
+ * A loop over 1.5 times the capacity: LRU and CLOCK never hit, S3-FIFO keeps about 45%
+ * (what the older policy got: 41% in bench/hitratio), OPT 67%. Admission by frequency
+ * (a candidate must be seen more often than MAIN's victim) keeps a fixed part of the
+ * loop resident: from the fourth lap on, at least half the accesses hit.
+ */
+static void loop_longer_than_the_cache_keeps_a_resident_part(void **state)
+{
+	(void)state;
+	const uint64_t limit = 2u << 20;
+	uint64_t cap = capacity(limit);
+	int len = (int)(cap * 3 / 2), got = 0, total = 0;
+	hc_cache *c = open_cache(limit);
+	for (int lap = 0; lap < 12; lap++)
+		for (int i = 0; i < len; i++) {
+			int h = access_key(c, "loop", i);
+			if (lap >= 3) {
+				got += h;
+				total++;
+			}
+		}
+	struct hc_shard_stats st = shard0(c);
+	print_message("capacity %llu, loop of %d: %d of %d hits from lap 4 on (%.1f%%); SMALL %llu "
+	              "of %llu entries\n", (unsigned long long)cap, len, got, total,
+	              100.0 * got / total, (unsigned long long)st.small_entries,
+	              (unsigned long long)st.entries);
+	assert_true(got * 2 >= total);
+	hc_close(c);
+}
+
+/*
+ * The climber moves SMALL's share with the hit ratio: a hot set that moves often (new
+ * hot keys must be caught on probation, so a larger SMALL pays) grows it from its
+ * starting 1% to 15% or more; a loop longer than the cache that follows (where SMALL
+ * only churns) shrinks it again, to a third of that or less and at most 12%.
+ */
+static void climber_grows_small_for_moving_hot_sets_and_shrinks_it_for_loops(void **state)
+{
+	(void)state;
+	const uint64_t limit = 2u << 20;
+	uint64_t cap = capacity(limit);
+	hc_cache *c = open_cache(limit);
+	uint64_t seed = 7;
+	int hot = (int)(cap / 4);
+	for (int phase = 0; phase < 200; phase++)
+		for (int i = 0; i < (int)cap; i++) {
+			seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+			int r = (int)(seed >> 33);
+			int key = r % 10 < 9 ? phase * hot + r % hot : 1000000 + r % (int)(20 * cap);
+			(void)access_key(c, "shift", key);
+		}
+	struct hc_shard_stats st = shard0(c);
+	print_message("moving hot set: SMALL %llu of %llu entries\n",
+	              (unsigned long long)st.small_entries, (unsigned long long)st.entries);
+	assert_true(st.small_entries * 100 >= st.entries * 15);
+	uint64_t shifted = st.small_entries;
+
+	int len = (int)(cap * 3 / 2);
+	for (int lap = 0; lap < 100; lap++)
+		for (int i = 0; i < len; i++)
+			(void)access_key(c, "loop", i);
+	st = shard0(c);
+	print_message("loop: SMALL %llu of %llu entries\n", (unsigned long long)st.small_entries,
+	              (unsigned long long)st.entries);
+	/* Near the floor: the climber keeps probing, a step (6.25% at most) up and back. */
+	assert_true(st.small_entries * 100 <= st.entries * 12);
+	assert_true(st.small_entries * 3 <= shifted);
+	hc_close(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(one_time_stream_of_ten_capacities_keeps_the_twice_hit_set),
-		cmocka_unit_test(one_time_stream_flushes_keys_never_hit),
+		cmocka_unit_test(stream_of_reused_keys_flushes_keys_never_hit),
+		cmocka_unit_test(one_time_stream_does_not_displace_residents),
 		cmocka_unit_test(all_hot_cache_admits_new_keys_and_evicts_a_few_for_each),
+		cmocka_unit_test(loop_longer_than_the_cache_keeps_a_resident_part),
+		cmocka_unit_test(climber_grows_small_for_moving_hot_sets_and_shrinks_it_for_loops),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

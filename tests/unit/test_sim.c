@@ -116,6 +116,48 @@ static void test_s3fifo_ghost_hit_goes_to_main(void **state)
 	assert_int_equal(sim_lru(k, n, 10), 2);
 }
 
+static void test_arc_keeps_a_key_seen_twice_across_one_time_keys(void **state)
+{
+	/* cap 2: 1 miss (T1); 1 hit (T2); 2 miss (T1); 3 miss: |T1| = 1 > p = 0, so 2 goes
+	 * to B1 and 1 stays in T2; 1 hits. LRU evicted 1 for 3. */
+	static const uint64_t k[] = { 1, 1, 2, 3, 1 };
+	(void)state;
+	assert_int_equal(sim_arc(k, N(k), 2), 2);
+	assert_int_equal(sim_lru(k, N(k), 2), 1);
+}
+
+static void test_arc_ghost_hit_in_b1_raises_t1_target(void **state)
+{
+	/* cap 2: 1 1 2 3 as above (T1 [3], T2 [1], B1 [2], p 0). 2 hits B1: p = 0 +
+	 * max(|B2| / |B1|, 1) = 1; REPLACE: |T1| = 1 is not > p, so T2's 1 goes to B2; 2
+	 * enters T2. 4 (new, |T1| + |B1| = 1 < 2, 3 listed): REPLACE again evicts from T2
+	 * (2), keeping 3 in T1; 3 hits. With p stuck at 0 the two REPLACEs take 3 and 1
+	 * from T1 and T2 and 3 misses. */
+	static const uint64_t k[] = { 1, 1, 2, 3, 2, 4, 3 };
+	(void)state;
+	assert_int_equal(sim_arc(k, N(k), 2), 2);
+}
+
+static void test_wtinylfu_loop_one_longer_than_cache_keeps_main(void **state)
+{
+	/* cap 4: window 1, main 3 (protected 2). Lap 1: 0, 1, 2 pass the window into
+	 * probation (main not full); 3 is the window's overflow when 4 arrives, estimate 1
+	 * against probation's oldest 0 (estimate 1): not above, dropped. Lap 2: 0, 1, 2 hit (3 hits; protected takes them, 0 demoted back to
+	 * probation); 3 and 4 miss, each pushing the other out of the window as the loser
+	 * against 0 (estimates 1 or 2 against 2). Laps 3 and 4 the same: 3 hits each, 9 in
+	 * all. Admitting on a tie (>=) churns main and loses hits; LRU gets none. */
+	uint64_t k[25];
+	(void)state;
+	for (size_t i = 0; i < 20; i++)
+		k[i] = i % 5;
+	assert_int_equal(sim_wtinylfu(k, 20, 4), 9);
+	assert_int_equal(sim_lru(k, 20, 4), 0);
+	/* A fifth lap: 3 more. */
+	for (size_t i = 20; i < 25; i++)
+		k[i] = i % 5;
+	assert_int_equal(sim_wtinylfu(k, 25, 4), 12);
+}
+
 static void test_opt_textbook_reference_string(void **state)
 {
 	/* Silberschatz's string, 3 frames: demand-paging OPT takes 9 faults (11 hits); with
@@ -169,6 +211,9 @@ int main(void)
 		cmocka_unit_test(test_clock_loop_one_longer_than_cache_never_hits),
 		cmocka_unit_test(test_s3fifo_scan_cannot_flush_keys_hit_twice),
 		cmocka_unit_test(test_s3fifo_ghost_hit_goes_to_main),
+		cmocka_unit_test(test_arc_keeps_a_key_seen_twice_across_one_time_keys),
+		cmocka_unit_test(test_arc_ghost_hit_in_b1_raises_t1_target),
+		cmocka_unit_test(test_wtinylfu_loop_one_longer_than_cache_keeps_main),
 		cmocka_unit_test(test_opt_textbook_reference_string),
 		cmocka_unit_test(test_opt_loop_keeps_cap_keys_and_bypasses_the_rest),
 		cmocka_unit_test(test_table_delete_keeps_colliding_keys_reachable),
