@@ -32,7 +32,7 @@ function(hcb_link_hotcache target)
   target_compile_definitions(${target} PRIVATE HCB_HAVE_HOTCACHE=1)
 endfunction()
 
-add_executable(cache_bench bench/cache_bench.c)
+add_executable(cache_bench bench/cache_bench.c tools/hist.c)
 add_executable(hitratio bench/hitratio.c bench/trace.c)
 if(TARGET hotcache)
   hcb_link_hotcache(cache_bench)
