@@ -23,7 +23,9 @@
  * time blocked on a lock); with --json, one JSON object as the last line ("mops" wall,
  * "mops_cpu" per CPU second). Exit status 1 if any point had < 99% hits.
  */
+#include <dlfcn.h>
 #include <pthread.h>
+#include <sys/types.h>
 #include <stdatomic.h>
 
 #include "hotcache.h"
@@ -385,7 +387,7 @@ struct mworker {
 	enum impl impl;
 	void *cache;
 	const uint32_t *stream;
-	size_t len;
+	size_t len, pos; /* where the thread's stream resumes, and where it stopped */
 	size_t vlen, charge;
 	unsigned char *val;
 	uint64_t ops, lookups, hits, errors, sink;
@@ -423,7 +425,7 @@ static void on_mvalue(const void *val, size_t vlen, void *arg)
  */
 #define MIXED_LOOP(READ, PUT, ERASE)                                                        \
 	do {                                                                                \
-		size_t pos = 0;                                                             \
+		size_t pos = w->pos;                                                        \
 		while (!atomic_load_explicit(w->stop, memory_order_relaxed)) {              \
 			for (int j = 0; j < BLOCK; j++) {                                   \
 				unsigned char key[BENCH_KEY_LEN];                           \
@@ -460,6 +462,7 @@ static void on_mvalue(const void *val, size_t vlen, void *arg)
 			}                                                                   \
 			ops += BLOCK;                                                       \
 		}                                                                           \
+		w->pos = pos;                                                               \
 	} while (0)
 
 static void mloop_rocks(struct mworker *w)
@@ -521,8 +524,11 @@ static size_t impl_entries(enum impl impl, void *cache)
 	return impl == IMPL_HOTCACHE ? 0 : rc_entries(cache);
 }
 
+/* pos[t]: where thread t's stream resumes; updated. Every run goes on where the
+ * implementation's last one stopped, so repeated rounds do not replay the same keys
+ * (which would turn misses into hits). */
 static void run_mpoint(const struct options *o, enum impl impl, void *cache, size_t charge,
-                       uint32_t *const *streams, size_t len, unsigned nthreads,
+                       uint32_t *const *streams, size_t len, size_t *pos, unsigned nthreads,
                        struct mpoint *p)
 {
 	struct mworker *w = aligned_alloc(BENCH_LINE, nthreads * sizeof *w);
@@ -541,6 +547,7 @@ static void run_mpoint(const struct options *o, enum impl impl, void *cache, siz
 		w[t].cache = cache;
 		w[t].stream = streams[t];
 		w[t].len = len;
+		w[t].pos = pos[t];
 		w[t].vlen = p->vlen;
 		w[t].charge = charge;
 		w[t].val = bench_xmalloc(p->vlen);
@@ -561,6 +568,7 @@ static void run_mpoint(const struct options *o, enum impl impl, void *cache, siz
 		hist_reset(&p->h[k]);
 	for (unsigned t = 0; t < nthreads; t++) {
 		pthread_join(w[t].tid, NULL);
+		pos[t] = w[t].pos;
 		p->ops += w[t].ops;
 		p->lookups += w[t].lookups;
 		p->hits += w[t].hits;
@@ -606,6 +614,36 @@ static uint32_t **make_mstreams(size_t nkeys, double s, unsigned nthreads, size_
 	return st;
 }
 
+/*
+ * --dirty-decay-ms MS (a diagnostic variant): hotcache's private jemalloc arena returns
+ * freed pages at once (dirty decay 0, reclaim/alloc.c: an madvise and a TLB shootdown
+ * per emptied slab, a page fault when it is reused) to keep its RSS near its limit; the
+ * peers' blocks come from jemalloc's default arenas, which keep freed pages 10 s. This
+ * sets every arena's dirty decay to MS after hotcache opened, to show what that costs.
+ */
+static long dirty_decay_ms = -1;
+
+static void apply_dirty_decay(void)
+{
+	typedef int mallctl_fn(const char *, void *, size_t *, void *, size_t);
+	mallctl_fn *mallctl;
+	unsigned narenas;
+	size_t sz = sizeof narenas;
+	if (dirty_decay_ms < 0)
+		return;
+	*(void **)&mallctl = dlsym(RTLD_DEFAULT, "mallctl");
+	if (mallctl == NULL || mallctl("arenas.narenas", &narenas, &sz, NULL, 0) != 0) {
+		fprintf(stderr, "--dirty-decay-ms: no jemalloc in this process\n");
+		return;
+	}
+	for (unsigned i = 0; i < narenas; i++) {
+		char name[64];
+		ssize_t v = dirty_decay_ms;
+		snprintf(name, sizeof name, "arena.%u.dirty_decay_ms", i);
+		(void)mallctl(name, NULL, NULL, &v, sizeof v);
+	}
+}
+
 #if HCB_HAVE_HOTCACHE
 static hc_cache *open_mixed_hotcache(size_t capacity, size_t vlen)
 {
@@ -620,6 +658,7 @@ static hc_cache *open_mixed_hotcache(size_t capacity, size_t vlen)
 		fprintf(stderr, "hc_open: %s: %s\n", hc_strerror(rc), hc_last_error());
 		return NULL;
 	}
+	apply_dirty_decay();
 	return c;
 }
 #endif
@@ -672,7 +711,9 @@ static void run_mixed_size(const struct options *o, size_t vlen, unsigned maxthr
 	size_t capacity = mixed_capacity(o, vlen), resident;
 	size_t charge = mixed_charge(capacity, vlen, &resident);
 	size_t nkeys = resident * 4;
-	size_t len = 1u << 18;
+	/* Per thread: at a million operations a second a thread wraps after a second, by
+	 * when a key space of 4x the cache has long turned over. */
+	size_t len = 1u << 20;
 	void *cache[IMPL_COUNT] = { NULL };
 	unsigned char key[BENCH_KEY_LEN];
 	unsigned char *val = bench_xmalloc(vlen);
@@ -713,6 +754,7 @@ static void run_mixed_size(const struct options *o, size_t vlen, unsigned maxthr
 	for (int d = 0; d < 2; d++) {
 		uint32_t **streams = make_mstreams(nkeys, exps[d], maxthr, len,
 		                                   (uint64_t)vlen * 4 + (uint64_t)d + 7);
+		size_t *pos = bench_xcalloc((size_t)IMPL_COUNT * maxthr, sizeof *pos);
 		for (int k = 0; k < IMPL_COUNT; k++) {
 			/* Discarded warm-up: the stream's working set into each cache. */
 			struct options warm = *o;
@@ -721,7 +763,8 @@ static void run_mixed_size(const struct options *o, size_t vlen, unsigned maxthr
 			scratch.h = hs;
 			warm.seconds = o->seconds / 2;
 			if (cache[k] != NULL)
-				run_mpoint(&warm, (enum impl)k, cache[k], charge, streams, len, 1, &scratch);
+				run_mpoint(&warm, (enum impl)k, cache[k], charge, streams, len,
+				           pos + (size_t)k * maxthr, 1, &scratch);
 		}
 		for (size_t t = 0; t < o->nmthreads; t++) {
 			struct mpoint *row[IMPL_COUNT] = { NULL };
@@ -742,7 +785,7 @@ static void run_mixed_size(const struct options *o, size_t vlen, unsigned maxthr
 					p = *row[k];
 					p.h = hs;
 					run_mpoint(o, (enum impl)k, cache[k], charge, streams, len,
-					           o->mthreads[t], &p);
+					           pos + (size_t)k * maxthr, o->mthreads[t], &p);
 					/* The best round by wall clock, with its own histograms. */
 					if (p.mops > row[k]->mops) {
 						double best_cpu = row[k]->mops_cpu;
@@ -763,6 +806,7 @@ static void run_mixed_size(const struct options *o, size_t vlen, unsigned maxthr
 		for (unsigned t = 0; t < maxthr; t++)
 			free(streams[t]);
 		free(streams);
+		free(pos);
 	}
 	for (int k = 0; k < IMPL_COUNT; k++) {
 		if (cache[k] == NULL)
@@ -875,7 +919,8 @@ static void usage(void)
 	        "                   [--small-keys N] [--large-keys N] [--value BYTES]\n"
 	        "                   [--lru-shard-bits B] [--hcc-shard-bits B]\n"
 	        "                   [--impl hotcache,hotcache_batch,hyperclock,lru]\n"
-	        "                   [--workload hits|mixed|all] [--mixed-mib-8k M] [--mixed-mib-64 M]\n");
+	        "                   [--workload hits|mixed|all] [--mixed-mib-8k M] [--mixed-mib-64 M]\n"
+	        "                   [--dirty-decay-ms MS]\n");
 	exit(2);
 }
 
@@ -942,6 +987,8 @@ static void parse(int argc, char **argv, struct options *o)
 			o->mixed = strcmp(v, "mixed") == 0 || strcmp(v, "all") == 0;
 			if (!o->hits && !o->mixed)
 				usage();
+		} else if ((v = bench_opt(argc, argv, &i, "--dirty-decay-ms"))) {
+			dirty_decay_ms = (long)bench_parse_u64("--dirty-decay-ms", v);
 		} else if ((v = bench_opt(argc, argv, &i, "--mixed-mib-8k"))) {
 			o->mixed_cap[0] = (size_t)bench_parse_u64("--mixed-mib-8k", v) << 20;
 		} else if ((v = bench_opt(argc, argv, &i, "--mixed-mib-64"))) {
