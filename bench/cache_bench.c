@@ -1,6 +1,7 @@
 /*
  * cache_bench: hits per second of hotcache's hc_read against RocksDB's HyperClockCache
- * and LRUCache (through bench/rocks_cache_adapter), side by side in one run.
+ * and LRUCache (through bench/rocks_cache_adapter), side by side in one run, and the
+ * three under a mixed workload with evictions (below).
  *
  * Points: {Zipf 0.99, uniform} x {a working set inside L2 (4096 keys), one far larger
  * than the last-level cache (4M keys)} x {1, 2, 8 threads}; 64-byte values. Every cache
@@ -22,14 +23,27 @@
  * hit, which other processes on a shared machine cannot distort, but which does not see
  * time blocked on a lock); with --json, one JSON object as the last line ("mops" wall,
  * "mops_cpu" per CPU second). Exit status 1 if any point had < 99% hits.
+ *
+ * The mixed workload (--workload mixed; both run by default): RocksDB cache_bench's
+ * default mix, per operation 87% lookup and insert on a miss, 10% lookup, 2% insert,
+ * 1% erase, over a key space four times what the cache holds, with 8 KiB and 64 B
+ * values, Zipf 0.99 and uniform keys, 1, 2, 8 and 16 threads: evictions and inserts run
+ * while readers hit. hotcache (cache-only: hc_read, hc_put, hc_delete) gets
+ * cache.memory_limit = the capacity (64 MiB for 8 KiB values and 16 MiB for 64 B with
+ * --quick, 256 and 64 without); HyperClockCache and LRUCache get the same capacity and
+ * charge each entry what hotcache spends per entry in it (see mixed_charge), so all
+ * three hold about as many entries and see about the same hit ratio, which the table
+ * prints. Each operation is timed on its own (the TSC) into its kind's histogram
+ * (tools/hist); the table gives throughput, the hit ratio and p99 / p99.9 per kind, and
+ * hotcache's throughput over each peer's measured at the same point, in the same
+ * interleaved rounds. The JSON object gains a "mixed" array with the same figures.
  */
-#include <dlfcn.h>
 #include <pthread.h>
-#include <sys/types.h>
 #include <stdatomic.h>
 
 #include "hotcache.h"
 #include "bench/common.h"
+#include "bench/decay.h"
 #include "bench/rocks_cache_adapter.h"
 #include "tools/hist.h"
 #include "tools/zipf.h"
@@ -614,35 +628,8 @@ static uint32_t **make_mstreams(size_t nkeys, double s, unsigned nthreads, size_
 	return st;
 }
 
-/*
- * --dirty-decay-ms MS (a diagnostic variant): hotcache's private jemalloc arena returns
- * freed pages at once (dirty decay 0, reclaim/alloc.c: an madvise and a TLB shootdown
- * per emptied slab, a page fault when it is reused) to keep its RSS near its limit; the
- * peers' blocks come from jemalloc's default arenas, which keep freed pages 10 s. This
- * sets every arena's dirty decay to MS after hotcache opened, to show what that costs.
- */
+/* --dirty-decay-ms (bench/decay.h); -1: jemalloc's settings as they are. */
 static long dirty_decay_ms = -1;
-
-static void apply_dirty_decay(void)
-{
-	typedef int mallctl_fn(const char *, void *, size_t *, void *, size_t);
-	mallctl_fn *mallctl;
-	unsigned narenas;
-	size_t sz = sizeof narenas;
-	if (dirty_decay_ms < 0)
-		return;
-	*(void **)&mallctl = dlsym(RTLD_DEFAULT, "mallctl");
-	if (mallctl == NULL || mallctl("arenas.narenas", &narenas, &sz, NULL, 0) != 0) {
-		fprintf(stderr, "--dirty-decay-ms: no jemalloc in this process\n");
-		return;
-	}
-	for (unsigned i = 0; i < narenas; i++) {
-		char name[64];
-		ssize_t v = dirty_decay_ms;
-		snprintf(name, sizeof name, "arena.%u.dirty_decay_ms", i);
-		(void)mallctl(name, NULL, NULL, &v, sizeof v);
-	}
-}
 
 #if HCB_HAVE_HOTCACHE
 static hc_cache *open_mixed_hotcache(size_t capacity, size_t vlen)
@@ -658,7 +645,7 @@ static hc_cache *open_mixed_hotcache(size_t capacity, size_t vlen)
 		fprintf(stderr, "hc_open: %s: %s\n", hc_strerror(rc), hc_last_error());
 		return NULL;
 	}
-	apply_dirty_decay();
+	bench_set_dirty_decay(dirty_decay_ms);
 	return c;
 }
 #endif
