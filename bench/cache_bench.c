@@ -630,6 +630,9 @@ static uint32_t **make_mstreams(size_t nkeys, double s, unsigned nthreads, size_
 
 /* --dirty-decay-ms (bench/decay.h); -1: jemalloc's settings as they are. */
 static long dirty_decay_ms = -1;
+/* --hc-shards N: hotcache's cache.shards in the mixed workload (0: its default), a
+ * variant to see what contention on the shard mutexes costs. */
+static unsigned mixed_hc_shards;
 
 #if HCB_HAVE_HOTCACHE
 static hc_cache *open_mixed_hotcache(size_t capacity, size_t vlen)
@@ -641,6 +644,7 @@ static hc_cache *open_mixed_hotcache(size_t capacity, size_t vlen)
 	cfg.backing_mode = HC_BACKING_NONE;
 	cfg.memory_limit = capacity;
 	cfg.max_entry = vlen;
+	cfg.shards = mixed_hc_shards;
 	if ((rc = hc_open(&cfg, &c)) != 0) {
 		fprintf(stderr, "hc_open: %s: %s\n", hc_strerror(rc), hc_last_error());
 		return NULL;
@@ -907,7 +911,7 @@ static void usage(void)
 	        "                   [--lru-shard-bits B] [--hcc-shard-bits B]\n"
 	        "                   [--impl hotcache,hotcache_batch,hyperclock,lru]\n"
 	        "                   [--workload hits|mixed|all] [--mixed-mib-8k M] [--mixed-mib-64 M]\n"
-	        "                   [--dirty-decay-ms MS]\n");
+	        "                   [--dirty-decay-ms MS] [--hc-shards N]\n");
 	exit(2);
 }
 
@@ -974,6 +978,8 @@ static void parse(int argc, char **argv, struct options *o)
 			o->mixed = strcmp(v, "mixed") == 0 || strcmp(v, "all") == 0;
 			if (!o->hits && !o->mixed)
 				usage();
+		} else if ((v = bench_opt(argc, argv, &i, "--hc-shards"))) {
+			mixed_hc_shards = (unsigned)bench_parse_u64("--hc-shards", v);
 		} else if ((v = bench_opt(argc, argv, &i, "--dirty-decay-ms"))) {
 			dirty_decay_ms = (long)bench_parse_u64("--dirty-decay-ms", v);
 		} else if ((v = bench_opt(argc, argv, &i, "--mixed-mib-8k"))) {
