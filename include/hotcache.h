@@ -295,6 +295,9 @@ HC_EXPORT HC_NODISCARD int hc_read(hc_cache *cache, const void *key, size_t klen
  * prefetches buckets and entries before comparing, which hides DRAM latency when the
  * working set is larger than the CPU caches. Returns 0 (per-key outcomes go to fn), or
  * HC_EINVAL / HC_ENOMEM for the call itself. Misses load like hc_read.
+ * Order: fn is not called in index order. Keys are taken in groups of 16; within a
+ * group, the hits are delivered first (ascending i), then the bad keys and the misses
+ * (ascending i, each miss after its load). Use i, not the call order, to place results.
  */
 typedef void (*hc_batch_fn)(size_t i, int status, const void *val, size_t vlen, void *arg);
 HC_EXPORT HC_NODISCARD int hc_read_batch(hc_cache *cache, size_t n, const void *const *keys,

@@ -310,6 +310,8 @@ struct batch_seen {
 	int status[40];
 	size_t len[40];
 	int calls[40];
+	size_t order[40]; /* the indices in call order */
+	size_t ncalls;
 };
 
 static void batch_collect(size_t i, int status, const void *val, size_t vlen, void *arg)
@@ -318,12 +320,16 @@ static void batch_collect(size_t i, int status, const void *val, size_t vlen, vo
 	b->status[i] = status;
 	b->len[i] = vlen;
 	b->calls[i]++;
+	if (b->ncalls < 40)
+		b->order[b->ncalls] = i;
+	b->ncalls++;
 	if (status == 0)
 		assert_int_equal(((const unsigned char *)val)[0], (unsigned char)i);
 }
 
 /* hc_read_batch reports every key once: hits with their value, misses and bad keys
- * with their code; more keys than one prefetch batch. */
+ * with their code, in the order the header documents; more keys than one prefetch
+ * batch. */
 static void read_batch_reports_each_key_once(void **state)
 {
 	(void)state;
@@ -352,6 +358,17 @@ static void read_batch_reports_each_key_once(void **state)
 			assert_int_equal(b.status[i], 0);
 			assert_int_equal(b.len[i], (size_t)(1 + i % 8));
 		}
+	}
+	/* The documented order: groups of 16 in turn; in a group the hits first, then the
+	 * bad keys and misses, each part by ascending index. */
+	assert_int_equal(b.ncalls, 40);
+	size_t at = 0;
+	for (size_t base = 0; base < 40; base += 16) {
+		size_t end = base + 16 < 40 ? base + 16 : 40;
+		for (int pass = 0; pass < 2; pass++)
+			for (size_t i = base; i < end; i++)
+				if ((b.status[i] == 0) == (pass == 0))
+					assert_int_equal(b.order[at++], i);
 	}
 	assert_int_equal(hc_read_batch(c, 1, NULL, kl, batch_collect, &b), HC_EINVAL);
 	hc_close(c);
