@@ -35,6 +35,9 @@
  *                 [--durability sync|wal|none] [--size 100|4096]   (one part only)
  *                 [--reads-only] [--keys N]                         (N keys per range)
  *                 [--only put|put_raw|get_hit|get_raw|get_miss|read_hit] (profiling)
+ *                 [--dirty-decay-ms MS]  (a variant: every jemalloc arena's dirty
+ *                                         decay, hotcache's private one included;
+ *                                         see bench/decay.h)
  */
 #include <pthread.h>
 #include <sched.h>
@@ -43,6 +46,7 @@
 
 #include "backing/backing.h"
 #include "bench/common.h"
+#include "bench/decay.h"
 #include "cache/cache.h"
 #include "hotcache.h"
 #include "map/hash.h"
@@ -264,6 +268,7 @@ static const struct result *result_of(enum op op, int d, unsigned t, size_t vlen
  */
 enum { SLICES = 4 };
 static int g_only_op = -1;
+static long g_dirty_decay_ms = -1; /* --dirty-decay-ms (bench/decay.h) */
 
 static void measure(struct ctx *x, const enum op *all, size_t nall, int durability,
                     double seconds)
@@ -389,6 +394,7 @@ static void run_size(const struct options *o, size_t vlen)
 		memset(&x, 0, sizeof(x));
 		uint64_t tp = bench_now_ns();
 		x.c = open_cache(dir, d);
+		bench_set_dirty_decay(g_dirty_decay_ms);
 		x.b = x.c->backing;
 		x.key = backing_key_of(x.b);
 		x.vlen = vlen;
@@ -521,6 +527,8 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			g_only_op = o.only_op;
+		} else if ((v = bench_opt(argc, argv, &i, "--dirty-decay-ms")) != NULL) {
+			g_dirty_decay_ms = (long)bench_parse_u64("--dirty-decay-ms", v);
 		} else if (strcmp(argv[i], "--reads-only") == 0) {
 			o.reads_only = true;
 		} else if ((v = bench_opt(argc, argv, &i, "--dir")) != NULL) {
@@ -528,7 +536,8 @@ int main(int argc, char **argv)
 		} else {
 			fprintf(stderr, "usage: backing_bench [--quick] [--json] [--seconds S] "
 			                "[--dir D] [--durability sync|wal|none] [--size 100|4096] "
-			                "[--reads-only] [--keys N] [--only OP]\n");
+			                "[--reads-only] [--keys N] [--only OP] "
+			                "[--dirty-decay-ms MS]\n");
 			return 2;
 		}
 	}

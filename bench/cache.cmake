@@ -32,7 +32,7 @@ function(hcb_link_hotcache target)
   target_compile_definitions(${target} PRIVATE HCB_HAVE_HOTCACHE=1)
 endfunction()
 
-add_executable(cache_bench bench/cache_bench.c)
+add_executable(cache_bench bench/cache_bench.c tools/hist.c)
 add_executable(hitratio bench/hitratio.c bench/trace.c)
 if(TARGET hotcache)
   hcb_link_hotcache(cache_bench)
@@ -41,7 +41,7 @@ if(TARGET hotcache)
   hcb_link_hotcache(memory_bench)
   target_link_libraries(memory_bench PRIVATE hc_bench_zipf Threads::Threads)
 endif()
-target_link_libraries(cache_bench PRIVATE rocks_cache_adapter hc_bench_zipf Threads::Threads)
+target_link_libraries(cache_bench PRIVATE rocks_cache_adapter hc_bench_zipf Threads::Threads ${CMAKE_DL_LIBS})
 target_link_libraries(hitratio PRIVATE hc_bench_sim hc_bench_zipf)
 # Next to map_bench: build/<dir>/bench/.
 set_target_properties(cache_bench hitratio PROPERTIES

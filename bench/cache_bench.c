@@ -1,6 +1,7 @@
 /*
  * cache_bench: hits per second of hotcache's hc_read against RocksDB's HyperClockCache
- * and LRUCache (through bench/rocks_cache_adapter), side by side in one run.
+ * and LRUCache (through bench/rocks_cache_adapter), side by side in one run, and the
+ * three under a mixed workload with evictions (below).
  *
  * Points: {Zipf 0.99, uniform} x {a working set inside L2 (4096 keys), one far larger
  * than the last-level cache (4M keys)} x {1, 2, 8 threads}; 64-byte values. Every cache
@@ -22,13 +23,29 @@
  * hit, which other processes on a shared machine cannot distort, but which does not see
  * time blocked on a lock); with --json, one JSON object as the last line ("mops" wall,
  * "mops_cpu" per CPU second). Exit status 1 if any point had < 99% hits.
+ *
+ * The mixed workload (--workload mixed; both run by default): RocksDB cache_bench's
+ * default mix, per operation 87% lookup and insert on a miss, 10% lookup, 2% insert,
+ * 1% erase, over a key space four times what the cache holds, with 8 KiB and 64 B
+ * values, Zipf 0.99 and uniform keys, 1, 2, 8 and 16 threads: evictions and inserts run
+ * while readers hit. hotcache (cache-only: hc_read, hc_put, hc_delete) gets
+ * cache.memory_limit = the capacity (64 MiB for 8 KiB values and 16 MiB for 64 B with
+ * --quick, 256 and 64 without); HyperClockCache and LRUCache get the same capacity and
+ * charge each entry what hotcache spends per entry in it (see mixed_charge), so all
+ * three hold about as many entries and see about the same hit ratio, which the table
+ * prints. Each operation is timed on its own (the TSC) into its kind's histogram
+ * (tools/hist); the table gives throughput, the hit ratio and p99 / p99.9 per kind, and
+ * hotcache's throughput over each peer's measured at the same point, in the same
+ * interleaved rounds. The JSON object gains a "mixed" array with the same figures.
  */
 #include <pthread.h>
 #include <stdatomic.h>
 
 #include "hotcache.h"
 #include "bench/common.h"
+#include "bench/decay.h"
 #include "bench/rocks_cache_adapter.h"
+#include "tools/hist.h"
 #include "tools/zipf.h"
 
 #ifndef HCB_HAVE_HOTCACHE
@@ -51,9 +68,13 @@ struct options {
 	size_t vlen;
 	unsigned threads[8];
 	size_t nthreads;
+	unsigned mthreads[8]; /* the mixed workload's: 1, 2, 8, 16 unless --threads */
+	size_t nmthreads;
 	int lru_shard_bits, hcc_shard_bits;
 	bool json, quick;
 	bool run[IMPL_COUNT];
+	bool hits, mixed;      /* --workload hits|mixed|all */
+	size_t mixed_cap[2];   /* mixed: capacity in bytes with 8 KiB values, with 64 B */
 };
 
 struct worker {
@@ -334,6 +355,552 @@ static void run_point(const struct options *o, struct open_cache *oc, uint32_t *
 	free(w);
 }
 
+/* ---- the mixed workload (--workload mixed): RocksDB cache_bench's default ---- */
+
+/*
+ * Per operation, drawn at random when the streams are generated (outside the timed
+ * loop): 87% lookup-and-insert-on-miss, 10% lookup, 2% insert, 1% erase, RocksDB
+ * cache_bench's defaults (lookup_insert_percent, lookup_percent, insert_percent,
+ * erase_percent). The kind sits in a stream word's top two bits, the key index below.
+ */
+enum mop { MOP_LOOKUP_INSERT, MOP_LOOKUP, MOP_INSERT, MOP_ERASE, MOP_COUNT };
+static const char *const mop_name[MOP_COUNT] = { "lookup_insert", "lookup", "insert",
+                                                 "erase" };
+#define MOP_SHIFT 30
+#define MOP_KEY_MASK ((UINT32_C(1) << MOP_SHIFT) - 1)
+
+/* Latency clock: the TSC on x86 (constant rate on every machine this runs on; about
+ * 10 ns a pair where clock_gettime costs 40), converted to ns with a rate measured
+ * against CLOCK_MONOTONIC at startup; clock_gettime elsewhere. Every implementation
+ * pays the same two reads per operation. */
+#if defined(__x86_64__)
+#include <x86intrin.h>
+static inline uint64_t mticks(void)
+{
+	return __rdtsc();
+}
+#else
+static inline uint64_t mticks(void)
+{
+	return bench_now_ns();
+}
+#endif
+static double ticks_per_ns = 1.0;
+
+static void calibrate_ticks(void)
+{
+	uint64_t n0 = bench_now_ns(), t0 = mticks();
+	bench_sleep_ns(50000000);
+	uint64_t n1 = bench_now_ns(), t1 = mticks();
+	if (n1 > n0 && t1 > t0)
+		ticks_per_ns = (double)(t1 - t0) / (double)(n1 - n0);
+}
+
+struct mworker {
+	_Alignas(BENCH_LINE) pthread_t tid;
+	enum impl impl;
+	void *cache;
+	const uint32_t *stream;
+	size_t len, pos; /* where the thread's stream resumes, and where it stopped */
+	size_t vlen, charge;
+	unsigned char *val;
+	uint64_t ops, lookups, hits, errors, sink;
+	uint64_t t0, t1, cpu0, cpu1;
+	pthread_barrier_t *start;
+	const atomic_bool *stop;
+	struct hist *h; /* MOP_COUNT histograms, in ticks */
+	char pad[BENCH_LINE];
+};
+
+struct mpoint {
+	enum impl impl;
+	size_t vlen;
+	const char *dist;
+	unsigned threads;
+	double mops, mops_cpu;
+	uint64_t ops, lookups, hits, errors;
+	size_t entries; /* resident at the end of the best round */
+	struct hist *h; /* MOP_COUNT, merged over the threads of the best round (ticks) */
+};
+
+static void on_mvalue(const void *val, size_t vlen, void *arg)
+{
+	struct mworker *w = arg;
+	uint64_t first;
+	memcpy(&first, val, sizeof first);
+	w->sink += first + vlen;
+}
+
+/*
+ * The timed loop: one stream word per operation, the key built from it, each operation
+ * timed on its own (two clock reads) into its kind's histogram. READ is 0 on a hit;
+ * PUT 0 when stored; ERASE has no result. The value written carries its key index in
+ * its first bytes (the rest was filled once per thread).
+ */
+#define MIXED_LOOP(READ, PUT, ERASE)                                                        \
+	do {                                                                                \
+		size_t pos = w->pos;                                                        \
+		while (!atomic_load_explicit(w->stop, memory_order_relaxed)) {              \
+			for (int j = 0; j < BLOCK; j++) {                                   \
+				unsigned char key[BENCH_KEY_LEN];                           \
+				uint32_t word = w->stream[pos];                             \
+				uint32_t idx = word & MOP_KEY_MASK;                         \
+				unsigned kind = word >> MOP_SHIFT;                          \
+				if (++pos == w->len)                                        \
+					pos = 0;                                            \
+				bench_key16(idx, key);                                      \
+				uint64_t a = mticks();                                      \
+				switch (kind) {                                             \
+				case MOP_LOOKUP_INSERT:                                     \
+					lookups++;                                          \
+					if ((READ) == 0) {                                  \
+						hits++;                                     \
+					} else {                                            \
+						memcpy(w->val, &idx, sizeof idx);           \
+						errors += (PUT) != 0;                       \
+					}                                                   \
+					break;                                              \
+				case MOP_LOOKUP:                                            \
+					lookups++;                                          \
+					hits += (READ) == 0;                                \
+					break;                                              \
+				case MOP_INSERT:                                            \
+					memcpy(w->val, &idx, sizeof idx);                   \
+					errors += (PUT) != 0;                               \
+					break;                                              \
+				default:                                                    \
+					ERASE;                                              \
+					break;                                              \
+				}                                                           \
+				hist_record(&w->h[kind], mticks() - a);                     \
+			}                                                                   \
+			ops += BLOCK;                                                       \
+		}                                                                           \
+		w->pos = pos;                                                               \
+	} while (0)
+
+static void mloop_rocks(struct mworker *w)
+{
+	uint64_t ops = 0, lookups = 0, hits = 0, errors = 0;
+	struct rc_cache *c = w->cache;
+	MIXED_LOOP(rc_read(c, key, on_mvalue, w), rc_put_charged(c, key, w->val, w->vlen, w->charge),
+	           rc_erase(c, key));
+	w->ops = ops;
+	w->lookups = lookups;
+	w->hits = hits;
+	w->errors = errors;
+}
+
+#if HCB_HAVE_HOTCACHE
+static void mloop_hotcache(struct mworker *w)
+{
+	uint64_t ops = 0, lookups = 0, hits = 0, errors = 0;
+	hc_cache *c = w->cache;
+	MIXED_LOOP(hc_read(c, key, BENCH_KEY_LEN, on_mvalue, w),
+	           hc_put(c, key, BENCH_KEY_LEN, w->val, w->vlen),
+	           (void)!hc_delete(c, key, BENCH_KEY_LEN));
+	w->ops = ops;
+	w->lookups = lookups;
+	w->hits = hits;
+	w->errors = errors;
+}
+#endif
+
+static void *mworker_main(void *arg)
+{
+	struct mworker *w = arg;
+	pthread_barrier_wait(w->start);
+	w->t0 = bench_now_ns();
+	w->cpu0 = bench_thread_cpu_ns();
+#if HCB_HAVE_HOTCACHE
+	if (w->impl == IMPL_HOTCACHE)
+		mloop_hotcache(w);
+	else
+#endif
+		mloop_rocks(w);
+	w->cpu1 = bench_thread_cpu_ns();
+	w->t1 = bench_now_ns();
+#if HCB_HAVE_HOTCACHE
+	if (w->impl == IMPL_HOTCACHE)
+		hc_thread_detach(w->cache);
+#endif
+	return NULL;
+}
+
+static size_t impl_entries(enum impl impl, void *cache)
+{
+#if HCB_HAVE_HOTCACHE
+	if (impl == IMPL_HOTCACHE) {
+		struct hc_stats st;
+		return hc_stats(cache, &st) == 0 ? (size_t)st.entries : 0;
+	}
+#endif
+	return impl == IMPL_HOTCACHE ? 0 : rc_entries(cache);
+}
+
+/* pos[t]: where thread t's stream resumes; updated. Every run goes on where the
+ * implementation's last one stopped, so repeated rounds do not replay the same keys
+ * (which would turn misses into hits). */
+static void run_mpoint(const struct options *o, enum impl impl, void *cache, size_t charge,
+                       uint32_t *const *streams, size_t len, size_t *pos, unsigned nthreads,
+                       struct mpoint *p)
+{
+	struct mworker *w = aligned_alloc(BENCH_LINE, nthreads * sizeof *w);
+	pthread_barrier_t start;
+	atomic_bool stop = false;
+	uint64_t t0 = UINT64_MAX, t1 = 0;
+	double cpu = 0;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (w == NULL)
+		exit(2);
+	memset(w, 0, nthreads * sizeof *w);
+	pthread_barrier_init(&start, NULL, nthreads + 1);
+	for (unsigned t = 0; t < nthreads; t++) {
+		w[t].impl = impl;
+		w[t].cache = cache;
+		w[t].stream = streams[t];
+		w[t].len = len;
+		w[t].pos = pos[t];
+		w[t].vlen = p->vlen;
+		w[t].charge = charge;
+		w[t].val = bench_xmalloc(p->vlen);
+		fill_value(w[t].val, p->vlen, t);
+		w[t].h = bench_xcalloc(MOP_COUNT, sizeof(struct hist));
+		w[t].start = &start;
+		w[t].stop = &stop;
+		if (pthread_create(&w[t].tid, NULL, mworker_main, &w[t]) != 0) {
+			fprintf(stderr, "pthread_create failed\n");
+			exit(2);
+		}
+	}
+	pthread_barrier_wait(&start);
+	bench_sleep_ns((uint64_t)(o->seconds * 1e9));
+	atomic_store_explicit(&stop, true, memory_order_relaxed);
+	p->ops = p->lookups = p->hits = p->errors = 0;
+	for (int k = 0; k < MOP_COUNT; k++)
+		hist_reset(&p->h[k]);
+	for (unsigned t = 0; t < nthreads; t++) {
+		pthread_join(w[t].tid, NULL);
+		pos[t] = w[t].pos;
+		p->ops += w[t].ops;
+		p->lookups += w[t].lookups;
+		p->hits += w[t].hits;
+		p->errors += w[t].errors;
+		cpu += (double)(w[t].cpu1 - w[t].cpu0);
+		t0 = w[t].t0 < t0 ? w[t].t0 : t0;
+		t1 = w[t].t1 > t1 ? w[t].t1 : t1;
+		for (int k = 0; k < MOP_COUNT; k++)
+			hist_merge(&p->h[k], &w[t].h[k]);
+		free(w[t].h);
+		free(w[t].val);
+	}
+	pthread_barrier_destroy(&start);
+	p->mops = t1 > t0 ? (double)p->ops * 1e3 / (double)(t1 - t0) : 0.0;
+	unsigned cores = ncpu > 0 && (unsigned)ncpu < nthreads ? (unsigned)ncpu : nthreads;
+	p->mops_cpu = cpu > 0 ? (double)p->ops * 1e3 / cpu * cores : 0.0;
+	p->entries = impl_entries(impl, cache);
+	free(w);
+}
+
+/* Streams of (kind, key) words: keys from Zipf(s) over nkeys (s = 0: uniform), kinds
+ * drawn 87/10/2/1. */
+static uint32_t **make_mstreams(size_t nkeys, double s, unsigned nthreads, size_t len,
+                                uint64_t seed)
+{
+	struct zipf z;
+	uint32_t **st = bench_xcalloc(nthreads, sizeof *st);
+	if (zipf_init(&z, nkeys, s) != 0)
+		exit(2);
+	for (unsigned t = 0; t < nthreads; t++) {
+		struct bench_rng r;
+		bench_rng_seed(&r, seed * 1000003u + t);
+		st[t] = bench_xmalloc(len * sizeof **st);
+		for (size_t i = 0; i < len; i++) {
+			uint64_t pct = bench_rng_below(&r, 100);
+			uint32_t kind = pct < 87   ? MOP_LOOKUP_INSERT
+			                : pct < 97 ? MOP_LOOKUP
+			                : pct < 99 ? MOP_INSERT
+			                           : MOP_ERASE;
+			st[t][i] = kind << MOP_SHIFT | (uint32_t)zipf_next(&z, &r);
+		}
+	}
+	return st;
+}
+
+/* --dirty-decay-ms (bench/decay.h); -1: jemalloc's settings as they are. */
+static long dirty_decay_ms = -1;
+/* --hc-shards N: hotcache's cache.shards in the mixed workload (0: its default), a
+ * variant to see what contention on the shard mutexes costs. */
+static unsigned mixed_hc_shards;
+
+#if HCB_HAVE_HOTCACHE
+static hc_cache *open_mixed_hotcache(size_t capacity, size_t vlen)
+{
+	struct hc_config cfg;
+	hc_cache *c;
+	int rc;
+	hc_config_default(&cfg);
+	cfg.backing_mode = HC_BACKING_NONE;
+	cfg.memory_limit = capacity;
+	cfg.max_entry = vlen;
+	cfg.shards = mixed_hc_shards;
+	if ((rc = hc_open(&cfg, &c)) != 0) {
+		fprintf(stderr, "hc_open: %s: %s\n", hc_strerror(rc), hc_last_error());
+		return NULL;
+	}
+	bench_set_dirty_decay(dirty_decay_ms);
+	return c;
+}
+#endif
+
+/*
+ * The charge: hotcache is opened with cache.memory_limit = capacity and filled with
+ * more distinct keys than it can hold; what it then holds, E entries, sets the charge
+ * of one entry for the peers: capacity / E, i.e. the value, the key and every byte of
+ * metadata hotcache counts against its limit (entry header, allocator rounding, map
+ * buckets, ghost, the retired allowance), spread over its entries. The peers get the
+ * same capacity and that charge (their own metadata uncharged), so all three hold about
+ * E entries and see about the same hit ratio; the key space is 4 E (resident ratio
+ * 0.25). Without hotcache, the charge is the value + key + 64 bytes.
+ */
+static size_t mixed_charge(size_t capacity, size_t vlen, size_t *resident)
+{
+	size_t charge = vlen + BENCH_KEY_LEN + 64;
+#if HCB_HAVE_HOTCACHE
+	hc_cache *c = open_mixed_hotcache(capacity, vlen);
+	unsigned char key[BENCH_KEY_LEN];
+	unsigned char *val = bench_xmalloc(vlen);
+	struct hc_stats st;
+	size_t n = capacity / (vlen + BENCH_KEY_LEN) * 2;
+	if (c != NULL) {
+		for (size_t i = 0; i < n; i++) {
+			bench_key16(i, key);
+			fill_value(val, vlen, i);
+			(void)!hc_put(c, key, BENCH_KEY_LEN, val, vlen);
+		}
+		if (hc_stats(c, &st) == 0 && st.entries > 0)
+			charge = capacity / st.entries;
+		hc_close(c);
+	}
+	free(val);
+#endif
+	*resident = capacity / charge;
+	return charge;
+}
+
+static size_t mixed_capacity(const struct options *o, size_t vlen)
+{
+	return vlen >= 1024 ? o->mixed_cap[0] : o->mixed_cap[1];
+}
+
+static void run_mixed_size(const struct options *o, size_t vlen, unsigned maxthr,
+                           struct mpoint *pts, size_t *npts)
+{
+	static const char *const dists[2] = { "zipf0.99", "uniform" };
+	static const double exps[2] = { 0.99, 0.0 };
+	size_t capacity = mixed_capacity(o, vlen), resident;
+	size_t charge = mixed_charge(capacity, vlen, &resident);
+	size_t nkeys = resident * 4;
+	/* Per thread: at a million operations a second a thread wraps after a second, by
+	 * when a key space of 4x the cache has long turned over. */
+	size_t len = 1u << 20;
+	void *cache[IMPL_COUNT] = { NULL };
+	unsigned char key[BENCH_KEY_LEN];
+	unsigned char *val = bench_xmalloc(vlen);
+
+	printf("\nmixed, %zu-byte values: capacity %.1f MiB for each; hotcache holds %zu entries "
+	       "in it = %zu B per entry\n  (value %zu + key %d + %zu of metadata): the peers' "
+	       "charge per entry; key space %zu keys (resident ratio 0.25)\n",
+	       vlen, (double)capacity / 1048576.0, resident, charge, vlen, BENCH_KEY_LEN,
+	       charge - vlen - BENCH_KEY_LEN, nkeys);
+	for (int k = 0; k < IMPL_COUNT; k++) {
+		if (!o->run[k] || k == IMPL_BATCH)
+			continue;
+#if HCB_HAVE_HOTCACHE
+		if (k == IMPL_HOTCACHE)
+			cache[k] = open_mixed_hotcache(capacity, vlen);
+		else
+#endif
+			cache[k] = rc_open(k == IMPL_HYPERCLOCK ? RC_HYPERCLOCK : RC_LRU, capacity,
+			                   charge, k == IMPL_HYPERCLOCK ? o->hcc_shard_bits
+			                                                : o->lru_shard_bits);
+		if (cache[k] == NULL) {
+			fprintf(stderr, "%s: could not open; skipped\n", impl_name[k]);
+			continue;
+		}
+		/* Prefill, as RocksDB's cache_bench populates: every key once, in order. */
+		for (size_t i = 0; i < nkeys; i++) {
+			bench_key16(i, key);
+			fill_value(val, vlen, i);
+#if HCB_HAVE_HOTCACHE
+			if (k == IMPL_HOTCACHE)
+				(void)!hc_put(cache[k], key, BENCH_KEY_LEN, val, vlen);
+			else
+#endif
+				(void)rc_put_charged(cache[k], key, val, vlen, charge);
+		}
+	}
+	free(val);
+	for (int d = 0; d < 2; d++) {
+		uint32_t **streams = make_mstreams(nkeys, exps[d], maxthr, len,
+		                                   (uint64_t)vlen * 4 + (uint64_t)d + 7);
+		size_t *pos = bench_xcalloc((size_t)IMPL_COUNT * maxthr, sizeof *pos);
+		for (int k = 0; k < IMPL_COUNT; k++) {
+			/* Discarded warm-up: the stream's working set into each cache. */
+			struct options warm = *o;
+			struct mpoint scratch = { .impl = (enum impl)k, .vlen = vlen };
+			struct hist hs[MOP_COUNT];
+			scratch.h = hs;
+			warm.seconds = o->seconds / 2;
+			if (cache[k] != NULL)
+				run_mpoint(&warm, (enum impl)k, cache[k], charge, streams, len,
+				           pos + (size_t)k * maxthr, 1, &scratch);
+		}
+		for (size_t t = 0; t < o->nmthreads; t++) {
+			struct mpoint *row[IMPL_COUNT] = { NULL };
+			for (int k = 0; k < IMPL_COUNT; k++) {
+				if (cache[k] == NULL || *npts >= MAX_POINTS)
+					continue;
+				row[k] = &pts[(*npts)++];
+				*row[k] = (struct mpoint){ .impl = (enum impl)k, .vlen = vlen,
+				                           .dist = dists[d], .threads = o->mthreads[t] };
+				row[k]->h = bench_xcalloc(MOP_COUNT, sizeof(struct hist));
+			}
+			for (unsigned r = 0; r < o->rounds; r++)
+				for (int k = 0; k < IMPL_COUNT; k++) {
+					struct mpoint p;
+					struct hist hs[MOP_COUNT];
+					if (!row[k])
+						continue;
+					p = *row[k];
+					p.h = hs;
+					run_mpoint(o, (enum impl)k, cache[k], charge, streams, len,
+					           pos + (size_t)k * maxthr, o->mthreads[t], &p);
+					/* The best round by wall clock, with its own histograms. */
+					if (p.mops > row[k]->mops) {
+						double best_cpu = row[k]->mops_cpu;
+						struct hist *keep = row[k]->h;
+						memcpy(keep, hs, sizeof hs);
+						*row[k] = p;
+						row[k]->h = keep;
+						row[k]->mops_cpu = best_cpu;
+					}
+					if (p.mops_cpu > row[k]->mops_cpu)
+						row[k]->mops_cpu = p.mops_cpu;
+				}
+			for (int k = 0; k < IMPL_COUNT; k++)
+				if (row[k])
+					fprintf(stderr, "  mixed %-10s %5zu B %-9s %2u thr: %8.2f Mops\n",
+					        impl_name[k], vlen, dists[d], o->mthreads[t], row[k]->mops);
+		}
+		for (unsigned t = 0; t < maxthr; t++)
+			free(streams[t]);
+		free(streams);
+		free(pos);
+	}
+	for (int k = 0; k < IMPL_COUNT; k++) {
+		if (cache[k] == NULL)
+			continue;
+#if HCB_HAVE_HOTCACHE
+		if (k == IMPL_HOTCACHE)
+			hc_close(cache[k]);
+		else
+#endif
+			rc_close(cache[k]);
+	}
+}
+
+static const struct mpoint *mfind(const struct mpoint *pts, size_t n, enum impl impl,
+                                  size_t vlen, const char *dist, unsigned threads)
+{
+	for (size_t i = 0; i < n; i++)
+		if (pts[i].impl == impl && pts[i].vlen == vlen && pts[i].threads == threads &&
+		    strcmp(pts[i].dist, dist) == 0)
+			return &pts[i];
+	return NULL;
+}
+
+static double mpct_ns(const struct mpoint *p, int kind, double q)
+{
+	return (double)hist_percentile(&p->h[kind], q) / ticks_per_ns;
+}
+
+static void mixed_report(const struct options *o, const struct mpoint *pts, size_t n,
+                         struct bench_buf *json)
+{
+	static const char *const dists[2] = { "zipf0.99", "uniform" };
+	static const size_t sizes[2] = { 8192, 64 };
+	printf("\nMixed work with evictions (RocksDB cache_bench's default mix: 87%% lookup + "
+	       "insert on miss, 10%% lookup,\n2%% insert, 1%% erase; key space 4x what the "
+	       "cache holds). Mops wall clock (per CPU second in\nparentheses); hit%% of the "
+	       "lookups; p99 / p99.9 latency per operation kind in ns (li = lookup +\ninsert "
+	       "on miss, lk = lookup, in = insert, er = erase); x hcc / x lru: hotcache's "
+	       "throughput over\nthe peer's (target >= 1.5x HyperClockCache, p99 no worse):\n");
+	printf("%-5s %-8s %3s %-10s %14s %5s %13s %13s %13s %13s %7s %7s\n", "value", "dist",
+	       "thr", "impl", "Mops (cpu)", "hit%", "li p99/p99.9", "lk p99/p99.9",
+	       "in p99/p99.9", "er p99/p99.9", "x hcc", "x lru");
+	for (int s = 0; s < 2; s++)
+		for (int d = 0; d < 2; d++)
+			for (size_t t = 0; t < o->nmthreads; t++) {
+				const struct mpoint *hc = mfind(pts, n, IMPL_HOTCACHE, sizes[s], dists[d],
+				                                o->mthreads[t]);
+				for (int k = 0; k < IMPL_COUNT; k++) {
+					const struct mpoint *p = mfind(pts, n, (enum impl)k, sizes[s],
+					                               dists[d], o->mthreads[t]);
+					char cell[MOP_COUNT][24], mops[24], r[2][16];
+					if (p == NULL)
+						continue;
+					for (int m = 0; m < MOP_COUNT; m++)
+						snprintf(cell[m], sizeof cell[m], "%.0f/%.0f",
+						         mpct_ns(p, m, 0.99), mpct_ns(p, m, 0.999));
+					snprintf(mops, sizeof mops, "%.2f (%.2f)", p->mops, p->mops_cpu);
+					for (int j = 0; j < 2; j++) {
+						const struct mpoint *q = mfind(
+							pts, n, j ? IMPL_LRU : IMPL_HYPERCLOCK, sizes[s],
+							dists[d], o->mthreads[t]);
+						if (k == IMPL_HOTCACHE && q && q->mops > 0)
+							snprintf(r[j], sizeof r[j], "%.2fx",
+							         hc->mops / q->mops);
+						else
+							snprintf(r[j], sizeof r[j], "%s", "");
+					}
+					printf("%-5zu %-8s %3u %-10s %14s %5.1f %13s %13s %13s %13s %7s "
+					       "%7s\n", sizes[s], dists[d], o->mthreads[t], impl_name[k],
+					       mops,
+					       p->lookups ? 100.0 * (double)p->hits / (double)p->lookups
+					                  : 0.0,
+					       cell[0], cell[1], cell[2], cell[3], r[0], r[1]);
+				}
+			}
+	printf("failed inserts (refused; hotcache: HC_EBUSY/HC_ENOMEM) and entries at the end:\n");
+	for (size_t i = 0; i < n; i++)
+		if (pts[i].errors > 0 || pts[i].threads == o->mthreads[0])
+			printf("  %-10s %5zu B %-9s %2u thr: %llu failed of %llu ops, %zu entries\n",
+			       impl_name[pts[i].impl], pts[i].vlen, pts[i].dist, pts[i].threads,
+			       (unsigned long long)pts[i].errors, (unsigned long long)pts[i].ops,
+			       pts[i].entries);
+	if (json != NULL) {
+		bench_buf_printf(json, ",\"mixed\":[");
+		for (size_t i = 0; i < n; i++) {
+			const struct mpoint *p = &pts[i];
+			bench_buf_printf(json, "%s{\"impl\":\"%s\",\"value_bytes\":%zu,\"dist\":\"%s\","
+			                 "\"threads\":%u,\"mops\":%.3f,\"mops_cpu\":%.3f,"
+			                 "\"hit_ratio\":%.4f,\"entries\":%zu",
+			                 i ? "," : "", impl_name[p->impl], p->vlen, p->dist,
+			                 p->threads, p->mops, p->mops_cpu,
+			                 p->lookups ? (double)p->hits / (double)p->lookups : 0.0,
+			                 p->entries);
+			for (int m = 0; m < MOP_COUNT; m++)
+				bench_buf_printf(json, ",\"%s_p99_ns\":%.0f,\"%s_p999_ns\":%.0f",
+				                 mop_name[m], mpct_ns(p, m, 0.99), mop_name[m],
+				                 mpct_ns(p, m, 0.999));
+			bench_buf_printf(json, "}");
+		}
+		bench_buf_printf(json, "]");
+	}
+}
+
 /* ---- driver ---- */
 
 static void usage(void)
@@ -342,7 +909,9 @@ static void usage(void)
 	        "usage: cache_bench [--quick] [--json] [--seconds S] [--rounds R] [--threads 1,2,8]\n"
 	        "                   [--small-keys N] [--large-keys N] [--value BYTES]\n"
 	        "                   [--lru-shard-bits B] [--hcc-shard-bits B]\n"
-	        "                   [--impl hotcache,hotcache_batch,hyperclock,lru]\n");
+	        "                   [--impl hotcache,hotcache_batch,hyperclock,lru]\n"
+	        "                   [--workload hits|mixed|all] [--mixed-mib-8k M] [--mixed-mib-64 M]\n"
+	        "                   [--dirty-decay-ms MS] [--hc-shards N]\n");
 	exit(2);
 }
 
@@ -359,10 +928,18 @@ static void parse(int argc, char **argv, struct options *o)
 	o->threads[1] = 2;
 	o->threads[2] = 8;
 	o->nthreads = 3;
+	o->mthreads[0] = 1;
+	o->mthreads[1] = 2;
+	o->mthreads[2] = 8;
+	o->mthreads[3] = 16;
+	o->nmthreads = 4;
 	/* RocksDB's own default for block caches of 32 MiB and up (64 shards); its
 	 * automatic choice for a small capacity is one shard, one mutex. */
 	o->lru_shard_bits = 6;
 	o->hcc_shard_bits = -1;
+	o->hits = o->mixed = true;
+	o->mixed_cap[0] = 0;
+	o->mixed_cap[1] = 0;
 	for (int i = 0; i < IMPL_COUNT; i++)
 		o->run[i] = true;
 	for (int i = 1; i < argc; i++) {
@@ -393,7 +970,22 @@ static void parse(int argc, char **argv, struct options *o)
 				if (t[k] < 1 || t[k] > MAX_THREADS)
 					usage();
 				o->threads[k] = (unsigned)t[k];
+				o->mthreads[k] = (unsigned)t[k];
 			}
+			o->nmthreads = o->nthreads;
+		} else if ((v = bench_opt(argc, argv, &i, "--workload"))) {
+			o->hits = strcmp(v, "hits") == 0 || strcmp(v, "all") == 0;
+			o->mixed = strcmp(v, "mixed") == 0 || strcmp(v, "all") == 0;
+			if (!o->hits && !o->mixed)
+				usage();
+		} else if ((v = bench_opt(argc, argv, &i, "--hc-shards"))) {
+			mixed_hc_shards = (unsigned)bench_parse_u64("--hc-shards", v);
+		} else if ((v = bench_opt(argc, argv, &i, "--dirty-decay-ms"))) {
+			dirty_decay_ms = (long)bench_parse_u64("--dirty-decay-ms", v);
+		} else if ((v = bench_opt(argc, argv, &i, "--mixed-mib-8k"))) {
+			o->mixed_cap[0] = (size_t)bench_parse_u64("--mixed-mib-8k", v) << 20;
+		} else if ((v = bench_opt(argc, argv, &i, "--mixed-mib-64"))) {
+			o->mixed_cap[1] = (size_t)bench_parse_u64("--mixed-mib-64", v) << 20;
 		} else if ((v = bench_opt(argc, argv, &i, "--impl"))) {
 			for (int k = 0; k < IMPL_COUNT; k++)
 				o->run[k] = false;
@@ -415,6 +1007,13 @@ static void parse(int argc, char **argv, struct options *o)
 		if (!large_set)
 			o->sets[1] = 1u << 20; /* 1M keys, 100+ MiB with overheads: still >> LLC */
 	}
+	/* RocksDB's cache_bench defaults to 1 GiB of 8 KiB values; a quarter of that (a
+	 * sixteenth with --quick) keeps three caches and their prefill within a shared
+	 * machine's means while still far larger than the last-level cache. */
+	if (o->mixed_cap[0] == 0)
+		o->mixed_cap[0] = o->quick ? 64u << 20 : 256u << 20;
+	if (o->mixed_cap[1] == 0)
+		o->mixed_cap[1] = o->quick ? 16u << 20 : 64u << 20;
 	if (o->vlen < 8 || o->seconds <= 0 || o->rounds == 0 || o->sets[0] == 0 || o->sets[1] == 0 ||
 	    o->sets[0] > UINT32_MAX || o->sets[1] > UINT32_MAX)
 		usage();
@@ -506,20 +1105,23 @@ static void print_table(const struct options *o, const struct point *pts, size_t
 	       "of %d keys;\n targets: hc/hcc >= 2x everywhere, hc/lru as in lru_tgt)\n", BATCH);
 }
 
-static int report(const struct options *o, const struct point *pts, size_t n)
+static void print_loadavg(void)
+{
+	FILE *f = fopen("/proc/loadavg", "r");
+	char line[128] = "?\n";
+	if (f) {
+		if (!fgets(line, sizeof line, f))
+			line[0] = '\0';
+		fclose(f);
+	}
+	printf("\nload average at the end: %s", line);
+}
+
+/* The hit tables and check; appends the hit results to json (when given). */
+static int report(const struct options *o, const struct point *pts, size_t n,
+                  struct bench_buf *json)
 {
 	int low = 0;
-	printf("\nload average at the end: ");
-	{
-		FILE *f = fopen("/proc/loadavg", "r");
-		char line[128] = "?";
-		if (f) {
-			if (!fgets(line, sizeof line, f))
-				line[0] = '\0';
-			fclose(f);
-		}
-		printf("%s", line);
-	}
 	print_table(o, pts, n, false);
 	print_table(o, pts, n, true);
 	printf("\nhit check (>= 99%% of lookups must hit):\n");
@@ -532,18 +1134,12 @@ static int report(const struct options *o, const struct point *pts, size_t n)
 		       (unsigned long long)pts[i].hits, (unsigned long long)pts[i].ops, hr * 100,
 		       ok ? "" : "  LOW: not a hit measurement");
 	}
-	if (o->json) {
-		struct bench_buf b = { 0 };
-		bench_buf_printf(&b, "{\"bench\":\"cache\",\"results\":[");
+	if (json != NULL)
 		for (size_t i = 0; i < n; i++)
-			bench_buf_printf(&b, "%s{\"impl\":\"%s\",\"dist\":\"%s\",\"keys\":%zu,"
+			bench_buf_printf(json, "%s{\"impl\":\"%s\",\"dist\":\"%s\",\"keys\":%zu,"
 			                 "\"threads\":%u,\"mops\":%.3f,\"mops_cpu\":%.3f}",
 			                 i ? "," : "", impl_name[pts[i].impl], pts[i].dist,
 			                 pts[i].keys, pts[i].threads, pts[i].mops, pts[i].mops_cpu);
-		bench_buf_printf(&b, "]}");
-		printf("%s\n", b.s);
-		bench_buf_free(&b);
-	}
 	return low;
 }
 
@@ -640,18 +1236,46 @@ int main(int argc, char **argv)
 {
 	struct options o = { 0 };
 	struct point *pts;
-	size_t npts = 0;
-	unsigned maxthr = 1;
+	struct mpoint *mpts;
+	size_t npts = 0, nmpts = 0;
+	unsigned maxthr = 1, maxmthr = 1;
+	struct bench_buf json = { 0 };
+	int low = 0;
 
 	parse(argc, argv, &o);
 	pts = bench_xcalloc(MAX_POINTS, sizeof *pts);
+	mpts = bench_xcalloc(MAX_POINTS, sizeof *mpts);
 	for (size_t t = 0; t < o.nthreads; t++)
 		maxthr = o.threads[t] > maxthr ? o.threads[t] : maxthr;
-	printf("cache_bench: %.2f s per point, best of %u interleaved rounds, %zu-byte values, "
-	       "16-byte keys built in the loop\n", o.seconds, o.rounds, o.vlen);
-	for (int s = 0; s < 2; s++)
-		run_set(&o, o.sets[s], s, maxthr, pts, &npts);
-	int low = report(&o, pts, npts);
+	for (size_t t = 0; t < o.nmthreads; t++)
+		maxmthr = o.mthreads[t] > maxmthr ? o.mthreads[t] : maxmthr;
+	printf("cache_bench: %.2f s per point, best of %u interleaved rounds, "
+	       "16-byte keys built in the loop\n", o.seconds, o.rounds);
+	if (o.hits) {
+		printf("\nhits: %zu-byte values\n", o.vlen);
+		for (int s = 0; s < 2; s++)
+			run_set(&o, o.sets[s], s, maxthr, pts, &npts);
+	}
+	if (o.mixed) {
+		static const size_t sizes[2] = { 8192, 64 };
+		calibrate_ticks();
+		for (int s = 0; s < 2; s++)
+			run_mixed_size(&o, sizes[s], maxmthr, mpts, &nmpts);
+	}
+	print_loadavg();
+	bench_buf_printf(&json, "{\"bench\":\"cache\",\"results\":[");
+	if (o.hits)
+		low = report(&o, pts, npts, &json);
+	bench_buf_printf(&json, "]");
+	if (o.mixed)
+		mixed_report(&o, mpts, nmpts, &json);
+	bench_buf_printf(&json, "}");
+	if (o.json)
+		printf("%s\n", json.s);
+	bench_buf_free(&json);
+	for (size_t i = 0; i < nmpts; i++)
+		free(mpts[i].h);
+	free(mpts);
 	free(pts);
 	return low ? 1 : 0;
 }

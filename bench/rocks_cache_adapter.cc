@@ -17,6 +17,7 @@
 struct rc_cache {
 	std::shared_ptr<rocksdb::Cache> cache;
 	enum rc_kind kind;
+	size_t charge; // entry_charge given to rc_open
 };
 
 namespace {
@@ -35,6 +36,7 @@ extern "C" struct rc_cache *rc_open(enum rc_kind kind, size_t capacity, size_t e
 	if (c == nullptr)
 		return nullptr;
 	c->kind = kind;
+	c->charge = entry_charge;
 	try {
 		// Capacity counts value bytes only (kDontChargeCacheMetadata). With the default
 		// full charge, HyperClockCache charges 64 bytes per table slot up front, and
@@ -65,13 +67,19 @@ extern "C" struct rc_cache *rc_open(enum rc_kind kind, size_t capacity, size_t e
 extern "C" int rc_put(struct rc_cache *c, const unsigned char key[RC_KEY_LEN], const void *val,
                       size_t vlen)
 {
+	return rc_put_charged(c, key, val, vlen, vlen);
+}
+
+extern "C" int rc_put_charged(struct rc_cache *c, const unsigned char key[RC_KEY_LEN],
+                              const void *val, size_t vlen, size_t charge)
+{
 	char *block = static_cast<char *>(std::malloc(sizeof(size_t) + vlen));
 	if (block == nullptr)
 		return -1;
 	std::memcpy(block, &vlen, sizeof vlen);
 	std::memcpy(block + sizeof vlen, val, vlen);
 	rocksdb::Slice k(reinterpret_cast<const char *>(key), RC_KEY_LEN);
-	rocksdb::Status s = c->cache->Insert(k, block, vlen, delete_value);
+	rocksdb::Status s = c->cache->Insert(k, block, charge, delete_value);
 	// On failure Insert has already run the deleter on block.
 	return s.ok() ? 0 : -1;
 }
@@ -89,6 +97,18 @@ extern "C" int rc_read(struct rc_cache *c, const unsigned char key[RC_KEY_LEN], 
 	fn(block + sizeof vlen, vlen, arg);
 	c->cache->Release(h);
 	return 0;
+}
+
+extern "C" void rc_erase(struct rc_cache *c, const unsigned char key[RC_KEY_LEN])
+{
+	c->cache->Erase(rocksdb::Slice(reinterpret_cast<const char *>(key), RC_KEY_LEN));
+}
+
+extern "C" size_t rc_entries(const struct rc_cache *c)
+{
+	/* GetOccupancyCount is not implemented by every 7.8 cache (LRU returns 0): usage over
+	 * the entry charge given at open (cache_bench charges every entry alike). */
+	return c->charge ? c->cache->GetUsage() / c->charge : 0;
 }
 
 extern "C" size_t rc_usage(const struct rc_cache *c)

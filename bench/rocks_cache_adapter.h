@@ -29,9 +29,10 @@ struct rc_cache;
 typedef void (*rc_read_fn)(const void *val, size_t vlen, void *arg);
 
 /*
- * capacity: bytes of values (each entry is charged its vlen; metadata is not charged,
+ * capacity: bytes of charges (each entry is charged what its put says: its vlen with
+ * rc_put, the given charge with rc_put_charged; the cache's own metadata is not charged,
  * kDontChargeCacheMetadata).
- * entry_charge: the charge of one value (HyperClockCache sizes its table from it).
+ * entry_charge: the charge of one entry (HyperClockCache sizes its table from it).
  * shard_bits: 2^shard_bits shards, -1 for RocksDB's default.
  * Returns NULL on failure (the reason on stderr).
  */
@@ -40,6 +41,14 @@ struct rc_cache *rc_open(enum rc_kind kind, size_t capacity, size_t entry_charge
 /* Copies val into a new entry charged vlen; 0, or -1 if the cache refused it. */
 int rc_put(struct rc_cache *c, const unsigned char key[RC_KEY_LEN], const void *val,
            size_t vlen);
+/* As rc_put, the entry charged `charge` bytes (cache_bench's mixed workload charges
+ * what hotcache charges per entry: value + key + its metadata). */
+int rc_put_charged(struct rc_cache *c, const unsigned char key[RC_KEY_LEN], const void *val,
+                   size_t vlen, size_t charge);
+/* Cache::Erase: drops the key's entry if present (no result, as RocksDB's). */
+void rc_erase(struct rc_cache *c, const unsigned char key[RC_KEY_LEN]);
+/* Entries in the cache now, taking every entry to be charged rc_open's entry_charge. */
+size_t rc_entries(const struct rc_cache *c);
 /* 0 after fn(val, vlen, arg) ran on a pinned entry; -1 on a miss. */
 int rc_read(struct rc_cache *c, const unsigned char key[RC_KEY_LEN], rc_read_fn fn,
             void *arg);

@@ -11,9 +11,11 @@
  * entry's freq when it is below its cap. Writers of a shard (install, replace, delete,
  * evict) hold the shard mutex, so the shard's queues and byte counts are plain fields
  * guarded by it and the map is only ever updated by one writer per shard (the map is
- * lock-free on its own; the lock is for the policy). Writers of one key additionally
- * hold the key's stripe write mutex across the write-through and the install, so the
- * store's order of writes to a key is the cache's order (see freshness in hotcache.c).
+ * lock-free on its own; the lock is for the policy). With a store (or a loader),
+ * writers of one key additionally hold the key's stripe write mutex across the
+ * write-through and the install, so the store's order of writes to a key is the
+ * cache's order (see freshness in hotcache.c); with neither, the shard mutex alone
+ * orders them.
  *
  * Lock ranks (reclaim/lockrank.h, checked in debug and sanitizer builds: a mutex taken
  * out of order aborts): stripe.wmu (1) before shard.mu (2) before stripe.mu (3), then
@@ -206,7 +208,7 @@ typedef int cache_durable_fn(void *ctx, const void **val, size_t *vlen);
 #define CACHE_WRITE_REMOVE 1
 #define CACHE_WRITE_NOOP 2 /* nothing written, nothing to change in memory */
 /*
- * Runs durable() under the key's stripe write mutex, bumps the stripe's write version
+ * Runs durable() under the key's stripe write mutex, marks the key's flights stale
  * (fencing out loads that read the store earlier), then installs the value (or removes
  * the key) under the shard mutex. With a store, a value that cannot be cached removes
  * the key's old entry and the write still succeeds; cache-only, it fails with HC_ENOMEM

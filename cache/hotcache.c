@@ -6,9 +6,12 @@
  * write, no allocation.
  *
  * Writes (hc_put, hc_delete): under the key's stripe write mutex, write through to the
- * store (durable on return), bump the stripe's write version, then install or remove
+ * store (durable on return), mark the key's flights stale, then install or remove
  * under the shard mutex. The stripe mutex orders the writes of one key, so the cache
- * installs them in the order the store applied them.
+ * installs them in the order the store applied them. hc_put allocates and fills its
+ * entry before it takes any lock. A cache with neither store nor loader
+ * (backing.mode = none) has nothing to order against: its writes take the shard mutex
+ * only (write_memory).
  *
  * Freshness (no older value installed after a newer write returned), per key: a miss
  * registers a flight for its key in the key's stripe before it reads the store; every
@@ -729,36 +732,18 @@ static int refused(hc_cache *c, int irc)
 	                    "a section); not stored");
 }
 
-int cache_write(hc_cache *c, const void *key, size_t klen, cache_durable_fn *durable,
-                void *ctx)
+/* Installs e (when not NULL) in shard s under the shard mutex, waiting for
+ * reclamation (bounded) and retrying when refused for retired bytes; removes the key's
+ * entry instead when e is NULL, or when the install failed and drop_on_fail (the old
+ * value must not be served any more). Returns the install's result (HC_ENOMEM when e
+ * is NULL); *removed says whether an entry was removed. Outside a section, no shard
+ * mutex held. */
+static int shard_apply(hc_cache *c, struct reclaim_thread *t, struct shard *s, uint64_t h,
+                       const void *key, size_t klen, struct entry *e, int drop_on_fail,
+                       int *removed)
 {
-	struct reclaim_thread *t = reclaim_self(&c->rc);
-	if (t == NULL)
-		return hc_error_ret(HC_ENOMEM, "out of memory registering the thread");
-	int backed = c->store.put != NULL;
-	uint64_t h = key_hash(c, key, klen);
-	struct shard *s = shard_of(c, h);
-	struct stripe *st = stripe_of(c, h);
-	(void)relieve(s, t, 0); /* before the write's I/O; the install waits below */
-
-	rank_lock(&st->wmu, RANK_STRIPE_WRITE);
-	const void *val = NULL;
-	size_t vlen = 0;
-	int rc = durable(ctx, &val, &vlen);
-	if (rc < 0 || rc == CACHE_WRITE_NOOP) {
-		rank_unlock(&st->wmu, RANK_STRIPE_WRITE);
-		return rc < 0 ? rc : 0;
-	}
-	/* Loads of this key that may have read the store before this write must neither
-	 * install nor share what they read; marked before the shard mutex is taken. */
-	flights_invalidate(st, h, key, klen);
-	struct entry *e = NULL;
-	if (rc == 0 && vlen <= c->cfg.max_entry) {
-		e = entry_new(c, h, key, (uint32_t)klen, vlen);
-		if (e != NULL && vlen > 0)
-			memcpy(entry_val(e), val, vlen);
-	}
-	int irc, removed = 0;
+	int irc;
+	*removed = 0;
 	for (int attempt = 0;; attempt++) {
 		rank_lock(&s->mu, RANK_SHARD);
 		reclaim_enter(&c->rc);
@@ -776,14 +761,19 @@ int cache_write(hc_cache *c, const void *key, size_t klen, cache_durable_fn *dur
 		}
 		break;
 	}
-	/* Removed, or stored but not cached: the old value must not be served any more.
-	 * Cache-only, a failed install changes nothing. */
-	if (irc != 0 && (backed || rc == CACHE_WRITE_REMOVE))
-		removed = shard_remove_locked(s, t, h, key, (uint32_t)klen);
+	if (irc != 0 && (e == NULL || drop_on_fail))
+		*removed = shard_remove_locked(s, t, h, key, (uint32_t)klen);
 	reclaim_exit(t);
 	rank_unlock(&s->mu, RANK_SHARD);
-	rank_unlock(&st->wmu, RANK_STRIPE_WRITE);
+	return irc;
+}
 
+/* The outcome of a write once applied: counts, frees a refused entry, maps a
+ * cache-only refusal to its error, polls. rc: the durable step's (0 or
+ * CACHE_WRITE_REMOVE). */
+static int write_done(hc_cache *c, struct reclaim_thread *t, int rc, int irc, int removed,
+                      struct entry *e, int backed)
+{
 	if (rc == CACHE_WRITE_REMOVE) {
 		if (removed)
 			count(t, C_DELETES);
@@ -797,6 +787,103 @@ int cache_write(hc_cache *c, const void *key, size_t klen, cache_durable_fn *dur
 	}
 	reclaim_poll(t);
 	return rc;
+}
+
+/* An entry holding val for key, allocated and filled outside every lock; NULL when the
+ * value is not cacheable (larger than max_entry) or out of memory. */
+static struct entry *entry_filled(hc_cache *c, uint64_t h, const void *key, size_t klen,
+                                  const void *val, size_t vlen)
+{
+	if (vlen > c->cfg.max_entry)
+		return NULL;
+	struct entry *e = entry_new(c, h, key, (uint32_t)klen, vlen);
+	if (e != NULL && vlen > 0)
+		memcpy(entry_val(e), val, vlen);
+	return e;
+}
+
+/*
+ * cache_write with the entry to install already built (pre, for a value known before
+ * the durable step: hc_put), or NULL to build it from what durable returns. pre is
+ * consumed (installed or freed) whatever happens.
+ */
+static int write_through(hc_cache *c, uint64_t h, const void *key, size_t klen,
+                         cache_durable_fn *durable, void *ctx, struct entry *pre)
+{
+	struct reclaim_thread *t = reclaim_self(&c->rc);
+	if (t == NULL) {
+		if (pre != NULL)
+			entry_free_now(pre);
+		return hc_error_ret(HC_ENOMEM, "out of memory registering the thread");
+	}
+	int backed = c->store.put != NULL;
+	struct shard *s = shard_of(c, h);
+	struct stripe *st = stripe_of(c, h);
+	(void)relieve(s, t, 0); /* before the write's I/O; the install waits below */
+
+	rank_lock(&st->wmu, RANK_STRIPE_WRITE);
+	const void *val = NULL;
+	size_t vlen = 0;
+	int rc = durable(ctx, &val, &vlen);
+	if (rc < 0 || rc == CACHE_WRITE_NOOP) {
+		rank_unlock(&st->wmu, RANK_STRIPE_WRITE);
+		if (pre != NULL)
+			entry_free_now(pre);
+		return rc < 0 ? rc : 0;
+	}
+	/* Loads of this key that may have read the store before this write must neither
+	 * install nor share what they read; marked before the shard mutex is taken. */
+	flights_invalidate(st, h, key, klen);
+	struct entry *e = pre;
+	if (rc == 0 && e == NULL)
+		e = entry_filled(c, h, key, klen, val, vlen);
+	if (rc != 0 && e != NULL) {
+		entry_free_now(e);
+		e = NULL;
+	}
+	int removed;
+	int irc = shard_apply(c, t, s, h, key, klen, e, backed || rc == CACHE_WRITE_REMOVE,
+	                      &removed);
+	rank_unlock(&st->wmu, RANK_STRIPE_WRITE);
+	return write_done(c, t, rc, irc, removed, e, backed);
+}
+
+int cache_write(hc_cache *c, const void *key, size_t klen, cache_durable_fn *durable,
+                void *ctx)
+{
+	return write_through(c, key_hash(c, key, klen), key, klen, durable, ctx, NULL);
+}
+
+/*
+ * A write to a cache with no store and no loader (backing.mode = none): nothing to make
+ * durable and no flight to fence, so neither the stripe write mutex nor the flight
+ * list: the shard mutex alone orders the writes of a key (the last install under it
+ * wins), and a put or delete takes effect there, before it returns, so a get that
+ * starts after it returned sees its value or a later one. e: the entry for a put
+ * (built by the caller outside every lock; NULL out of memory), unused for a delete.
+ */
+static int write_memory(hc_cache *c, uint64_t h, const void *key, size_t klen, struct entry *e,
+                        int remove)
+{
+	struct reclaim_thread *t = reclaim_self(&c->rc);
+	if (t == NULL) {
+		if (e != NULL)
+			entry_free_now(e);
+		return hc_error_ret(HC_ENOMEM, "out of memory registering the thread");
+	}
+	struct shard *s = shard_of(c, h);
+	if (remove)
+		e = NULL;
+	else
+		(void)relieve(s, t, 0);
+	int removed;
+	int irc = shard_apply(c, t, s, h, key, klen, e, remove, &removed);
+	return write_done(c, t, remove ? CACHE_WRITE_REMOVE : 0, irc, removed, e, 0);
+}
+
+static int memory_only(const hc_cache *c)
+{
+	return c->store.put == NULL && c->store.load == NULL;
 }
 
 struct put_args {
@@ -845,8 +932,19 @@ int hc_put(hc_cache *c, const void *key, size_t klen, const void *val, size_t vl
 		                    "hc_put: value of %zu bytes exceeds cache.max_entry (%llu) and "
 		                    "backing.mode = none has nowhere else to keep it", vlen,
 		                    (unsigned long long)c->cfg.max_entry);
+	/* The entry is allocated and filled before any lock is taken. */
+	uint64_t h = key_hash(c, key, klen);
+	struct entry *e = NULL;
+	if (vlen <= c->cfg.max_entry) {
+		e = entry_filled(c, h, key, klen, val, vlen);
+		if (e == NULL && memory_only(c))
+			return hc_error_ret(HC_ENOMEM, "hc_put: out of memory for the entry; not "
+			                    "stored");
+	}
+	if (memory_only(c))
+		return write_memory(c, h, key, klen, e, 0);
 	struct put_args a = {c, key, val, klen, vlen};
-	return cache_write(c, key, klen, put_durable, &a);
+	return write_through(c, h, key, klen, put_durable, &a, e);
 }
 
 int hc_delete(hc_cache *c, const void *key, size_t klen)
@@ -854,6 +952,8 @@ int hc_delete(hc_cache *c, const void *key, size_t klen)
 	int rc = check_key(c, key, klen, "hc_delete");
 	if (rc != 0)
 		return rc;
+	if (memory_only(c))
+		return write_memory(c, key_hash(c, key, klen), key, klen, NULL, 1);
 	struct put_args a = {c, key, NULL, klen, 0};
 	return cache_write(c, key, klen, del_durable, &a);
 }
