@@ -28,31 +28,39 @@
  * compare the key inside the entry (its length and bytes at the caller's offsets). A
  * group with overflow 0 ends a miss: no entry that probed through it lives further on.
  *
+ * The pointers are the truth, the tags a filter: the key K is indexed with entry E
+ * exactly when some slot of the current table points to E (K being E's key). A tag
+ * is set whenever its slot's pointer is non-NULL, and may be set while it is NULL.
+ *
  * Invariants (hold at every instant a reader can observe, for the current table):
  *   J1 every entry E in the table, at probe step k from its home group, counted +1 in
  *      the overflow of the groups at steps 0..k-1 (or that count is saturated); so a
  *      lookup for E's key never stops before reaching E;
- *   J2 at most one full slot per key (the writer checks presence before placing);
- *   J3 a full slot's entry is initialised and live (not retired) while its tag is set;
- *      a slot's pointer changes only under the writer, to another entry of the same
- *      key (replace) or to NULL (delete) or, once empty, to a new entry;
+ *   J2 at most one non-NULL slot per key (the writer checks presence before placing);
+ *   J3 slot pointer non-NULL => its tag is set and is the tag of the entry's key, and
+ *      the entry is initialised and not retired;
  *   J4 a table is modified only while it is current; once replaced it is immutable
  *      and retired, freed after a grace period.
  *
- * Slot states and transitions (writer only):
- *   EMPTY (tag 0, pointer NULL or the stale NULL) -> FULL: store pointer, then store
- *     ctrl with the tag (J1's increments on the earlier groups are stored before);
- *   FULL -> FULL (replace, same key, same tag): store the new pointer;
- *   FULL -> EMPTY (delete): store ctrl without the tag, then NULL the pointer, then
- *     decrement the overflow of the groups on the path (after the clear, so J1 holds
- *     throughout: the counts are over-estimates in between, never under). With one
- *     writer the reverse order would only let a lookup of the key being deleted miss
- *     it while its delete is in progress (every other key's own +1 stays on its
- *     path), which is linearisable too; we keep J1 exact anyway, so that the
- *     argument does not depend on which key a count belongs to.
+ * Slot states and transitions (writer only; each store one atomic step):
+ *   EMPTY (tag 0, pointer NULL) -> RESERVED (tag set, pointer NULL) -> FULL: the
+ *     insert stores J1's increments on the earlier groups, then ctrl with the tag,
+ *     then the pointer, its linearisation point;
+ *   FULL -> FULL (replace, same key, same tag): store the new pointer (linearisation);
+ *   FULL -> RESERVED -> EMPTY (delete): NULL the pointer (linearisation), clear the
+ *     tag, then decrement the overflow counts on the path (after, so that J1 holds
+ *     throughout: the counts over-estimate in between, never under).
+ * Why the pointer is the last store of an insert and the first of a delete: a reader
+ * may hold a ctrl word loaded long before it loads a slot. Had the insert stored the
+ * pointer first, a reader holding an older ctrl with the same key's tag in that slot
+ * (the key deleted from it meanwhile) could load the new pointer and return the entry
+ * before its tag is stored, while a later lookup that loads the current ctrl misses
+ * it: a hit then a miss in real-time order, not linearisable. The spin model
+ * (tests/model/index.pml, BAD_PTR_FIRST) finds that interleaving. With the pointer
+ * as the single point of truth, a hit is linearised at the reader's load of the slot.
  * No tombstones: an empty slot is reusable at once, and the overflow counts, not the
- * slots, tell a miss where to stop. There is no backward shift either: entries never
- * move inside a table, only to a new table.
+ * slots, tell a miss where to stop. No backward shift either: entries never move
+ * inside a table, only to a new table.
  *
  * Resize and rehash: the writer builds a new table from the current one (a table it
  * alone modifies), publishes it with one release store of ix->table, and retires the
@@ -61,28 +69,29 @@
  * Its answers are those of the instant it loaded the table, which lies inside its call.
  *
  * Memory ordering (every non-relaxed atomic, and what it pairs with):
- *   - ix->table: release store in rebuild() pairs with the acquire load in index_get
- *     (and index_stats): the new table's header and every group are visible;
- *   - ctrl: every writer store is release, pairing with the reader's acquire load: a
- *     reader that sees a tag sees the slot pointer stored before it and, through it,
- *     the entry's initialised bytes (all ctrl stores are release, not only the ones
- *     setting tags, because a plain store would end the release sequence of an earlier
- *     one whose tag it carries);
- *   - slot: writer stores are release and reader loads acquire, because a reader may
- *     load a pointer newer than the ctrl it read (a replace, or a reuse after delete)
- *     and must then see that entry's bytes too;
+ *   - ix->table: the release store in rebuild() pairs with the acquire load in
+ *     index_get (and index_stats): the new table's header and every group are visible;
+ *   - slot: a store of an entry's pointer is release and the reader's load acquire: a
+ *     reader that loads the pointer sees the entry's initialised bytes. This is the
+ *     publication; NULL stores are relaxed (they publish nothing);
+ *   - ctrl: writer stores are release and the reader's load acquire. Entries are not
+ *     published through tags; the pair keeps, for a reader that goes on to a group
+ *     after seeing a count or a tag, the writer's earlier stores (increments before
+ *     tag before pointer, J1 and J3) in the order the argument above assumes, and
+ *     keeps the reader's slot loads after its ctrl load. Free on x86;
  *   - the writer's own loads of ctrl and slot are relaxed: the writer is the only one
  *     storing them, and successive writers are ordered by the caller's mutex.
  * Every reader load of an entry field happens inside the reader's reclaim section; the
  * caller retires entries the index hands back and reclaim/ frees them after every
  * section that could have loaded them has ended.
  *
- * Linearisability: a hit returns an entry that was indexed for its key at the moment
- * the reader loaded the slot; a miss happens only if the key was absent at some
- * instant of the call (the reader passed the key's slot before the store that filled
- * it, or after the one that cleared it, or stopped at a group whose overflow count was
- * loaded before the insert's increment). A key present during the whole call is found:
- * its slot, its tag and the counts on its path do not change while it stays (J1, J3).
+ * Linearisability: a hit returns the entry that the slot held when the reader loaded
+ * it, so the key was indexed with it at that instant; a miss happens only if the key
+ * was absent at some instant of the call (the reader passed the key's slot before the
+ * store that filled it, or after the one that cleared it, or stopped at a group whose
+ * overflow count was loaded before the insert's increment). A key present during the
+ * whole call is found: its slot's pointer, its tag and the counts on its path stay
+ * while it stays (J1, J3).
  *
  * Progress: lookups are wait-free in practice and lock-free in the strict sense: they
  * never retry and never wait, and each visits at most 2^order groups (the probe
@@ -212,12 +221,12 @@ lookup(const struct index *ix, uint64_t hash, const void *key, uint32_t klen, un
 		const struct index_group *gr = &t->g[g];
 		if (steps != NULL)
 			*steps = (unsigned)i + 1;
-		/* Acquire pairs with the writer's release stores of ctrl (J3): a tag seen
-		 * means its slot pointer and entry are visible. */
+		/* Acquire pairs with the writer's release stores of ctrl: the group's
+		 * slot loads below come after this load (see Ordering). */
 		uint64_t c = atomic_load_explicit(&gr->ctrl, memory_order_acquire);
 		for (uint64_t m = match_tag(c, tag); m != 0; m &= m - 1) {
-			/* Acquire pairs with the release store of the slot: the pointer may be
-			 * newer than c (a replace, a reuse) and its entry must be visible. */
+			/* Acquire pairs with the release store of the pointer (place, replace):
+			 * the entry's bytes are visible. The linearisation point of a hit. */
 			void *e = atomic_load_explicit(&gr->slot[slot_of(m)], memory_order_acquire);
 			if (e != NULL && entry_has_key(ix, e, key, klen))
 				return e;
@@ -330,31 +339,33 @@ static void add_overflow(struct index_table *t, uint64_t h, unsigned steps, int 
 	}
 }
 
-/* EMPTY -> FULL at p's empty slot: counts on the path first, then the pointer, then
- * the tag (release: publishes the pointer and the entry's bytes). */
+/* EMPTY -> FULL at p's empty slot: counts on the path first, then the tag, then the
+ * pointer (the linearisation point; see States for why the pointer comes last). */
 static void place(struct index_table *t, const struct probe *p, void *entry)
 {
 	add_overflow(t, p->h, p->estep, +1);
 	struct index_group *gr = &t->g[p->eg];
-	/* Release pairs with the reader's acquire load of the slot (a reader holding an
-	 * older ctrl may load this pointer). */
-	atomic_store_explicit(&gr->slot[p->eslot], entry, PUBLISH);
 	uint64_t c = atomic_load_explicit(&gr->ctrl, memory_order_relaxed);
 	c |= p->tag << (8 * p->eslot);
-	/* Release pairs with the reader's acquire load of ctrl. */
-	atomic_store_explicit(&gr->ctrl, c, PUBLISH);
+	/* Release: keeps the release sequence of the other tags' stores (see Ordering). */
+	atomic_store_explicit(&gr->ctrl, c, memory_order_release);
+	/* Release pairs with the reader's acquire load of the slot: the entry's bytes
+	 * before its pointer. */
+	atomic_store_explicit(&gr->slot[p->eslot], entry, PUBLISH);
 }
 
-/* FULL -> EMPTY at p's found slot: tag, pointer, then the counts (J1 throughout). */
+/* FULL -> EMPTY at p's found slot: the pointer (the linearisation point), the tag,
+ * then the counts (J1 throughout). */
 static void unplace(struct index_table *t, const struct probe *p)
 {
 	struct index_group *gr = &t->g[p->fg];
+	/* A reader holding the older ctrl loads NULL from now on: it skips the slot.
+	 * Relaxed: a NULL publishes nothing. */
+	atomic_store_explicit(&gr->slot[p->fslot], NULL, memory_order_relaxed);
 	uint64_t c = atomic_load_explicit(&gr->ctrl, memory_order_relaxed);
 	c &= ~((uint64_t)0xff << (8 * p->fslot));
 	/* Release: keeps the release sequence of the other tags c carries. */
 	atomic_store_explicit(&gr->ctrl, c, memory_order_release);
-	/* A reader that loaded the old ctrl may still load NULL here: it skips it. */
-	atomic_store_explicit(&gr->slot[p->fslot], NULL, memory_order_release);
 	add_overflow(t, p->h, p->fstep, -1);
 }
 
