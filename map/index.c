@@ -111,7 +111,7 @@
  * groups in a row from random keys happen with probability about 3e-12 per insert.
  *
  * Costs: 64 bytes per 7 slots at a load between 2/5 and 4/5 of the slots (after a
- * doubling, before the next): 11.4 to 22.9 bytes per entry, plus 128 bytes per table.
+ * doubling, before the next): 11.4 to 22.9 bytes per entry, plus a 128-byte header.
  * A hit: the hash, one group line, one tag compare, one entry line.
  */
 #include "map/index.h"
@@ -371,9 +371,12 @@ static void unplace(struct index_table *t, const struct probe *p)
 
 /* ---- tables --------------------------------------------------------------------- */
 
-static size_t table_size(unsigned order)
+/* What a table charges: its header and its groups, two allocations so that the
+ * groups' power-of-two size maps to an exact size class (a header in the same block
+ * would round a 16 MiB table up to jemalloc's 20 MiB class). */
+static uint64_t table_charge(const struct index_table *t)
 {
-	return offsetof(struct index_table, g) + ((size_t)1 << order) * sizeof(struct index_group);
+	return mem_charge_line(sizeof(*t)) + mem_charge_line(t->bytes);
 }
 
 static uint64_t table_limit(const struct index_table *t)
@@ -383,23 +386,35 @@ static uint64_t table_limit(const struct index_table *t)
 
 static struct index_table *table_new(unsigned order)
 {
-	size_t bytes = table_size(order);
-	struct index_table *t = mem_alloc_line(bytes, 1);
+	size_t bytes = ((size_t)1 << order) * sizeof(struct index_group);
+	struct index_table *t = mem_alloc_line(sizeof(*t), 1);
 	if (t == NULL)
 		return NULL;
+	t->g = mem_alloc_line(bytes, 1);
+	if (t->g == NULL) {
+		mem_free_line(t, sizeof(*t));
+		return NULL;
+	}
 	t->bytes = bytes;
 	t->order = order;
 	t->mask = ((uint64_t)1 << order) - 1;
 	return t;
 }
 
+void index_table_release(struct index_table *t)
+{
+	mem_free_line(t->g, t->bytes);
+	mem_free_line(t, sizeof(*t));
+}
+
 static void table_free(struct reclaim_node *rn)
 {
-	struct index_table *t = (struct index_table *)rn;
+	struct index_table *t =
+	        (struct index_table *)((char *)rn - offsetof(struct index_table, rn));
 	if (index_table_free_hook != NULL)
 		index_table_free_hook(t);
 	else
-		mem_free_line(t, t->bytes);
+		index_table_release(t);
 }
 
 /* Places e into the new, unpublished table nt (rebuild's release store of ix->table
@@ -460,13 +475,13 @@ static int rebuild(struct index *ix, unsigned order, int keyed)
 	/* Release pairs with the acquire load of ix->table in index_get: every group of
 	 * nt, and its header, before a reader can reach it. */
 	atomic_store_explicit(&ix->table, nt, memory_order_release);
-	atomic_store_explicit(&ix->table_bytes, mem_charge_line(nt->bytes), memory_order_relaxed);
+	atomic_store_explicit(&ix->table_bytes, table_charge(nt), memory_order_relaxed);
 #ifdef INDEX_BROKEN_NO_GRACE
 	/* The broken variant the tests must catch: no grace period for old readers. */
 	table_free(&old->rn);
 #else
 	/* Readers that loaded old finish on it (J4); freed after their sections end. */
-	reclaim_retire(rt, &old->rn, mem_charge_line(old->bytes), table_free);
+	reclaim_retire(rt, &old->rn, table_charge(old), table_free);
 #endif
 	return 0;
 }
@@ -494,7 +509,7 @@ int index_init(struct index *ix, uint64_t expected, const struct map_seed *seed,
 	struct index_table *t = table_new(order);
 	if (t == NULL)
 		return HC_ENOMEM;
-	atomic_store_explicit(&ix->table_bytes, mem_charge_line(t->bytes), memory_order_relaxed);
+	atomic_store_explicit(&ix->table_bytes, table_charge(t), memory_order_relaxed);
 	/* Release pairs with index_get's acquire (the caller publishes ix anyway). */
 	atomic_store_explicit(&ix->table, t, memory_order_release);
 	return 0;
@@ -510,7 +525,7 @@ void index_destroy(struct index *ix, void (*fn)(void *entry, void *arg), void *a
 		for (uint64_t m = ~match_empty(c) & SLOTS_HI; m != 0; m &= m - 1)
 			fn(atomic_load_explicit(&t->g[g].slot[slot_of(m)], memory_order_relaxed), arg);
 	}
-	mem_free_line(t, t->bytes);
+	index_table_release(t);
 	atomic_store_explicit(&ix->table, NULL, memory_order_relaxed);
 }
 

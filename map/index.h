@@ -50,15 +50,16 @@ struct index_group {
 };
 _Static_assert(sizeof(struct index_group) == 64, "a group is one cache line");
 
-/* One table: immutable header, then the groups. Replaced whole on resize/rehash. */
+/* One table: an immutable header (one line, hot in every lookup) and its groups.
+ * Replaced whole on resize and rehash. */
 struct index_table {
-	struct reclaim_node rn; /* retirement of a replaced table */
-	size_t bytes;           /* allocation size (mem_alloc_line) */
+	_Alignas(64) struct index_group *g; /* 2^order groups, one allocation */
 	uint64_t mask;          /* groups - 1 */
 	unsigned order;         /* log2(groups), >= 1 */
 	int keyed;              /* 1: hashes are crypto_shorthash(key, sipkey) */
 	unsigned char sipkey[16];
-	_Alignas(64) struct index_group g[];
+	size_t bytes;           /* the groups' allocation size (mem_alloc_line) */
+	struct reclaim_node rn; /* retirement of a replaced table */
 };
 
 struct index_layout {
@@ -174,8 +175,11 @@ static inline uint64_t index_count(const struct index *ix)
 	return atomic_load_explicit(&ix->count, memory_order_relaxed);
 }
 
-/* Test seam: when set, called instead of mem_free_line to free a replaced table after
- * its grace period (tests poison it there). Global; set before use. */
+/* Test seam: when set, called instead of index_table_release to free a replaced table
+ * after its grace period (tests poison it there and release it later). Global; set
+ * before use. */
 extern void (*index_table_free_hook)(struct index_table *t);
+/* Frees a table (its groups and header) at once. The hook's; no reader may hold t. */
+void index_table_release(struct index_table *t);
 
 #endif

@@ -397,14 +397,14 @@ static void poison_table(struct index_table *t)
 	table_qi = (table_qi + 1) % TABLE_Q;
 	pthread_mutex_unlock(&table_mu);
 	if (old != NULL)
-		mem_free_line(old, old->bytes);
+		index_table_release(old);
 }
 
 static void table_q_flush(void)
 {
 	for (size_t i = 0; i < TABLE_Q; i++) {
 		if (table_q[i] != NULL)
-			mem_free_line(table_q[i], table_q[i]->bytes);
+			index_table_release(table_q[i]);
 		table_q[i] = NULL;
 	}
 }
