@@ -100,8 +100,8 @@ struct index_stats {
  * Initialises an empty index sized for about `expected` entries (0: a small table).
  * seed: the fast hash's seed (the caller's, so that one hash serves its sharding and
  * the index; NULL: a random one). rc: the domain that retires replaced tables (the
- * one whose sections the readers hold). Returns 0, HC_EINVAL (key_off or klen_off
- * unaligned for their types), or HC_ENOMEM; nothing to free on failure. One thread,
+ * one whose sections the readers hold). Returns 0, HC_EINVAL (rc NULL, or klen_off
+ * not a multiple of 4), or HC_ENOMEM; nothing to free on failure. One thread,
  * before any other use.
  */
 HC_NODISCARD int index_init(struct index *ix, uint64_t expected, const struct map_seed *seed,

@@ -6,8 +6,9 @@
  * memory while growing or rehashing changes nothing; and one writer racing readers.
  *
  * The concurrent test: one writer (the caller's mutex is implicit: there is one)
- * replaces stable keys, deletes and re-inserts churn keys, rehashes (fast and keyed)
- * and grows the index, while readers look keys up inside reclaim sections. Entries
+ * replaces stable keys; inserts, replaces, deletes and compare-and-deletes churn keys
+ * (checking every result against its own record); rehashes (fast and keyed) and grows
+ * the index, while readers look keys up inside reclaim sections. Entries
  * are freed through reclaim/ by a poisoning free (magic DEAD, bytes 0xDE, quarantined
  * before the real free) and replaced tables by a poisoning hook (every group emptied,
  * so that a reader still probing a freed table misses); readers check that a stable
@@ -352,6 +353,7 @@ struct crun {
 	struct reclaim r;
 	unsigned char keys[NKEYS][KEYMAX];
 	uint32_t klens[NKEYS];
+	struct tentry *stable[NSTABLE]; /* the prefilled entries, for the writer */
 	_Atomic int stop;
 	_Atomic uint64_t failures, reads, hits;
 	char what[160];
@@ -459,8 +461,14 @@ static void writer_run(double seconds)
 	struct index *ix = &cr->ix;
 	struct reclaim_thread *t = reclaim_self(&cr->r);
 	assert_non_null(t);
-	int present[NKEYS];
+	static int present[NKEYS];
+	static struct tentry *cur[NKEYS];
 	memset(present, 0, sizeof(present));
+	memset(cur, 0, sizeof(cur));
+	for (uint32_t i = 0; i < NSTABLE; i++) {
+		cur[i] = cr->stable[i];
+		present[i] = 1;
+	}
 	uint64_t version = 0, s = 99, ops = 0, rehashes = 0;
 	struct timespec t0, now;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -471,17 +479,30 @@ static void writer_run(double seconds)
 		uint32_t kl = cr->klens[i];
 		uint64_t h = index_hash(ix, k, kl);
 		void *old = NULL;
-		if (i < NSTABLE || ((s >> 20) & 1)) { /* replace (insert when absent) */
+		if (i >= NSTABLE && !present[i] && ((s >> 21) & 1)) { /* insert-if-absent */
+			struct tentry *e = entry_new(i, k, kl, ++version);
+			assert_int_equal(index_insert(ix, h, e, NULL), 0);
+			cur[i] = e;
+			present[i] = 1;
+		} else if (i < NSTABLE || ((s >> 20) & 1)) { /* replace (insert when absent) */
 			struct tentry *e = entry_new(i, k, kl, ++version);
 			assert_int_equal(index_replace(ix, h, e, &old), 0);
+			assert_ptr_equal(old, cur[i]);
 			if (old != NULL)
 				retire(t, old);
+			cur[i] = e;
 			present[i] = 1;
-		} else { /* delete a churn key */
+		} else if ((s >> 22) & 1) { /* delete a churn key */
 			old = index_delete(ix, h, k, kl);
-			assert_true((old != NULL) == (present[i] != 0));
+			assert_ptr_equal(old, cur[i]);
 			if (old != NULL)
 				retire(t, old);
+			cur[i] = NULL;
+			present[i] = 0;
+		} else if (present[i]) { /* compare-and-delete, as eviction does */
+			assert_int_equal(index_delete_entry(ix, h, cur[i]), 1);
+			retire(t, cur[i]);
+			cur[i] = NULL;
 			present[i] = 0;
 		}
 		if (++ops % 997 == 0) {
@@ -515,6 +536,7 @@ static void readers_racing_one_writer_never_see_a_freed_or_wrong_entry(void **st
 	for (uint32_t i = 0; i < NSTABLE; i++) {
 		struct tentry *e = entry_new(i, cr->keys[i], cr->klens[i], 0);
 		assert_int_equal(index_insert(&cr->ix, index_hash(&cr->ix, e->key, e->klen), e, NULL), 0);
+		cr->stable[i] = e;
 	}
 	pthread_t th[NREADERS];
 	for (uintptr_t i = 0; i < NREADERS; i++)
