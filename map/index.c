@@ -251,11 +251,22 @@ unsigned index_probe_length(const struct index *ix, uint64_t hash, const void *k
 	return steps;
 }
 
-void index_prefetch(const struct index *ix, uint64_t hash)
+void index_prefetch(const struct index *ix, uint64_t hash, const void *key, uint32_t klen,
+                    int stage)
 {
+	/* Acquire pairs with the release store in rebuild(), as in lookup(). */
 	const struct index_table *t = atomic_load_explicit(&ix->table, memory_order_acquire);
-	if (!t->keyed)
-		__builtin_prefetch(&t->g[home_of(t, hash)]);
+	uint64_t h = table_hash(t, hash, key, klen);
+	const struct index_group *gr = &t->g[home_of(t, h)];
+	if (stage == 0) {
+		__builtin_prefetch(gr);
+		return;
+	}
+	/* Acquire loads as in lookup(): a prefetch of a stale pointer is harmless, but
+	 * the loads themselves must be the reader's ordinary ones. */
+	uint64_t c = atomic_load_explicit(&gr->ctrl, memory_order_acquire);
+	for (uint64_t m = match_tag(c, tag_of(h)); m != 0; m &= m - 1)
+		__builtin_prefetch(atomic_load_explicit(&gr->slot[slot_of(m)], memory_order_acquire));
 }
 
 /* ---- the writer's probe --------------------------------------------------------- */
@@ -639,6 +650,15 @@ int index_rehash(struct index *ix, int keyed)
 	if (rc == 0 && keyed)
 		atomic_fetch_add_explicit(&ix->keyed_rehashes, 1, memory_order_relaxed);
 	return rc;
+}
+
+uint64_t index_growth_reserve(const struct index *ix)
+{
+	const struct index_table *t = wtable(ix);
+	if (atomic_load_explicit(&ix->count, memory_order_relaxed) + 1 <= table_limit(t))
+		return 0;
+	size_t bytes = ((size_t)2 << t->order) * sizeof(struct index_group);
+	return mem_charge_line(sizeof(*t)) + mem_charge_line(bytes);
 }
 
 void index_stats(const struct index *ix, struct index_stats *st)

@@ -133,9 +133,19 @@ void *index_get(const struct index *ix, uint64_t hash, const void *key, uint32_t
 unsigned index_probe_length(const struct index *ix, uint64_t hash, const void *key,
                             uint32_t klen);
 
-/* Prefetches hash's home group (a batch's first stage). No stores. Inside a reclaim
- * section. Any thread. Wait-free. */
-void index_prefetch(const struct index *ix, uint64_t hash);
+/* Prefetch stages for batched lookups: stage 0 prefetches key's home group, stage 1
+ * (once it has arrived) the entries whose tags match there. No stores. Inside a
+ * reclaim section (it reads the table: unlike map_prefetch's stage 0, not before the
+ * section). Any thread. Wait-free. */
+void index_prefetch(const struct index *ix, uint64_t hash, const void *key, uint32_t klen,
+                    int stage);
+
+/* Bytes the next insert may allocate for a bigger table: the doubled table's charge
+ * when the count is at the load bound, else 0 (a byte-budgeted caller reserves it
+ * before inserting, as with map_growth_reserve; the retired table stays charged to
+ * the domain until its grace period ends). Not covered: the one keyed rehash the
+ * probe guard may do, a table of the current size. The writer. */
+uint64_t index_growth_reserve(const struct index *ix);
 
 /*
  * Inserts entry if its key is absent. Returns 0; HC_EEXIST with *existing (if not

@@ -332,6 +332,45 @@ static void out_of_memory_while_growing_changes_nothing_then_grows(void **state)
 	reclaim_destroy(&r);
 }
 
+static void growth_reserve_names_the_doubled_table_at_the_bound(void **state)
+{
+	(void)state;
+	struct reclaim r;
+	struct index ix;
+	assert_int_equal(reclaim_init(&r, 1 << 20, 0), 0);
+	assert_int_equal(index_init(&ix, 0, NULL, layout, &r), 0);
+	enum { LIMIT = 2 * INDEX_SLOTS * INDEX_LOAD_NUM / INDEX_LOAD_DEN }; /* 2 groups */
+	static struct tentry es[LIMIT + 1];
+	struct index_stats st;
+	for (uint32_t i = 0; i <= LIMIT; i++) {
+		index_stats(&ix, &st);
+		uint64_t reserve = index_growth_reserve(&ix);
+		if (i < LIMIT) {
+			assert_int_equal(reserve, 0);
+		} else {
+			/* At the bound: the next insert doubles the table, and charges this. */
+			assert_int_equal(st.groups, 2);
+			assert_true(reserve > 4 * sizeof(struct index_group));
+		}
+		es[i].klen = 8;
+		memcpy(es[i].key, &i, 4);
+		/* Prefetching, both stages, changes nothing. */
+		uint64_t h = index_hash(&ix, es[i].key, 8);
+		index_prefetch(&ix, h, es[i].key, 8, 0);
+		index_prefetch(&ix, h, es[i].key, 8, 1);
+		assert_int_equal(index_insert(&ix, h, &es[i], NULL), 0);
+		if (i == LIMIT) {
+			index_stats(&ix, &st);
+			assert_int_equal(st.groups, 4);
+			assert_int_equal(st.table_bytes, reserve);
+			assert_int_equal(index_growth_reserve(&ix), 0);
+		}
+	}
+	index_destroy(&ix, NULL, NULL);
+	reclaim_poll_now(reclaim_self(&r));
+	reclaim_destroy(&r);
+}
+
 static void bad_layout_is_einval(void **state)
 {
 	(void)state;
@@ -575,6 +614,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(growth_to_a_million_keeps_every_key_and_the_load_bound),
 		cmocka_unit_test(equal_hash_keys_keep_probes_bounded_through_the_keyed_rehash),
 		cmocka_unit_test(out_of_memory_while_growing_changes_nothing_then_grows),
+		cmocka_unit_test(growth_reserve_names_the_doubled_table_at_the_bound),
 		cmocka_unit_test(bad_layout_is_einval),
 		cmocka_unit_test(readers_racing_one_writer_never_see_a_freed_or_wrong_entry),
 	};
