@@ -93,9 +93,9 @@
  * whole call is found: its slot's pointer, its tag and the counts on its path stay
  * while it stays (J1, J3).
  *
- * Progress: lookups are wait-free in practice and lock-free in the strict sense: they
- * never retry and never wait, and each visits at most 2^order groups (the probe
- * guard keeps it to INDEX_MAX_PROBE + 1 in a table the writer keeps within its bound).
+ * Progress: lookups are wait-free: they never retry, never wait and never help, and
+ * each visits at most 2^order groups of the table it loaded (the probe guard keeps it
+ * to INDEX_MAX_PROBE + 1 in a table the writer keeps within its bound).
  * Writers are blocking (the caller's mutex) and take O(probe) steps, O(table) when
  * they rebuild.
  *

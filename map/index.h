@@ -9,7 +9,8 @@
  * overflow counts instead of tombstones); a hit reads the group's line and then the
  * entry's first line, where the caller keeps the key.
  *
- * Threads: lookups (index_get) run on any thread, inside a reclaim section, lock-free.
+ * Threads: lookups (index_get) run on any thread, inside a reclaim section, wait-free
+ * (so lock-free: no lock, no retry; see Progress in index.c).
  * Writers (index_insert, index_replace, index_delete, index_delete_entry, index_rehash)
  * must be serialised by the caller, per index: the cache holds the shard mutex around
  * them. Lookups race only with that one writer.
@@ -122,7 +123,7 @@ static inline uint64_t index_hash(const struct index *ix, const void *key, size_
 
 /*
  * The entry for key, or NULL. hash = index_hash(key). Inside a reclaim section of the
- * index's domain; the entry stays valid until the section ends. Any thread. Lock-free
+ * index's domain; the entry stays valid until the section ends. Any thread. Wait-free
  * (bounded: at most one pass over the table's groups); no stores. Acquire loads of
  * the table, the group's control word and the slot (see index.c, Ordering).
  */
