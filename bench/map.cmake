@@ -10,12 +10,12 @@ if(NOT URCU_MEMB_FOUND)
 endif()
 
 add_library(hc_bench_map_peers STATIC bench/map_peer_ours.c bench/map_peer_ckhs.c
-            bench/map_peer_rculfhash.c bench/map_peer_rwlock.c)
+            bench/map_peer_rculfhash.c bench/map_peer_rwlock.c bench/map_peer_index.c)
 target_link_libraries(hc_bench_map_peers PUBLIC hc_map hc_reclaim PkgConfig::CK
                       PkgConfig::URCU PkgConfig::URCU_MEMB Threads::Threads)
 
 add_executable(map_bench bench/map_bench.c)
-target_link_libraries(map_bench PRIVATE hc_bench_map_peers)
+target_link_libraries(map_bench PRIVATE hc_bench_map_peers hc_bench_zipf)
 # `make run` runs build/release/bench/map_bench.
 set_target_properties(map_bench PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bench)
 

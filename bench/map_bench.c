@@ -12,7 +12,9 @@
  * counts as one operation; the key set therefore stays constant apart from the keys
  * in flight. Keys are drawn uniformly by an inline generator (wyrand) per thread and
  * built from the index in the loop: 16 bytes by default (bench_key16, shared with
- * cache_bench), 8 with --klen 8.
+ * cache_bench), 8 with --klen 8. With --dist zipf (or uniform,zipf) the key indices
+ * are Zipf(0.99) ranks instead, read from a per-thread stream of 2^20 drawn before
+ * the run (tools/zipf.h), so the draw costs a sequential load, not a sample.
  *
  * Checks while running: a hit must carry a value of its own key (index in the high
  * bits), in every workload; in read100 every lookup must hit. Any failure is printed
@@ -33,6 +35,8 @@
  * --impl rwlock_ptr adds the rwlock table with entries behind pointers (an allocation
  * per put and a second miss per lookup, like the node-based tables); it is not in the
  * default set, whose JSON names are hotcache, ck_hs_locked, rculfhash and rwlock.
+ * --impl index adds the open-addressed index (map/index.c) that is to replace our map
+ * on the cache's hit path; it is opt-in too and counts as a peer in "ours / best".
  */
 #include <pthread.h>
 #include <sched.h>
@@ -46,12 +50,13 @@
 #include "bench/common.h"
 #include "bench/map_peer.h"
 #include "reclaim/alloc.h"
+#include "tools/zipf.h"
 
 #define MAX_LIST 16
 
 static const struct map_peer *const all_impls[] = {
 	&map_peer_ours, &map_peer_ckhs, &map_peer_rculfhash, &map_peer_rwlock,
-	&map_peer_rwlock_ptr,
+	&map_peer_rwlock_ptr, &map_peer_index,
 };
 enum { NIMPL = sizeof(all_impls) / sizeof(all_impls[0]) };
 /* The first NDEFAULT run unless --impl names others. */
@@ -60,12 +65,19 @@ enum { NDEFAULT = 4 };
 static const unsigned all_workloads[] = { 100, 90, 50 };
 enum { NWL = 3 };
 
+/* Key distributions: uniform (inline generator) and Zipf(ZIPF_S) streams. */
+enum { DIST_UNIFORM = 0, DIST_ZIPF = 1, NDIST = 2 };
+#define ZIPF_S 0.99
+#define STREAM_LEN ((size_t)1 << 20)
+static const char *const dist_name[NDIST] = { "uniform", "zipf0.99" };
+
 struct opts {
 	double seconds;
 	bool json;
 	uint32_t klen;
 	bool impl_on[NIMPL];
-	size_t nthreads, nkeys, nwl;
+	size_t nthreads, nkeys, nwl, ndist;
+	unsigned dist[NDIST];
 	unsigned threads[MAX_LIST];
 	uint64_t keys[MAX_LIST];
 	unsigned wl[NWL];
@@ -83,6 +95,7 @@ struct worker {
 	unsigned tid, read_pct;
 	uint32_t klen;
 	uint64_t nkeys, seed;
+	const uint32_t *stream; /* Zipf ranks (STREAM_LEN), or NULL for uniform */
 	uint64_t ops, misses, bad, fails;
 } __attribute__((aligned(BENCH_LINE)));
 
@@ -131,7 +144,8 @@ static void *worker_main(void *arg)
 	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
 		for (int k = 0; k < 256; k++) {
 			uint64_t r = rng_next(&s);
-			uint64_t idx = ((r >> 32) * w->nkeys) >> 32;
+			uint64_t idx = w->stream != NULL ? w->stream[(ops + (uint64_t)k) & (STREAM_LEN - 1)]
+			                                 : ((r >> 32) * w->nkeys) >> 32;
 			uint32_t sel = (uint32_t)r & 0xffffu;
 			uint64_t v;
 			make_key(idx, w->klen, key);
@@ -167,7 +181,7 @@ struct point {
 
 static struct point run_point(const struct map_peer *p, void *h, uint64_t nkeys,
                               uint32_t klen, unsigned read_pct, unsigned nthreads,
-                              double seconds, uint64_t seed)
+                              double seconds, uint64_t seed, uint32_t *const *streams)
 {
 	struct worker *w = aligned_alloc(BENCH_LINE, sizeof(*w) * nthreads);
 	struct point pt = { 0, 0, 0, 0, 0 };
@@ -186,6 +200,7 @@ static struct point run_point(const struct map_peer *p, void *h, uint64_t nkeys,
 		w[i].read_pct = read_pct;
 		w[i].klen = klen;
 		w[i].nkeys = nkeys;
+		w[i].stream = streams != NULL ? streams[i] : NULL;
 		w[i].seed = seed * 0x9E3779B97F4A7C15ull + i * 0xD1B54A32D192ED03ull + 1;
 		if (pthread_create(&w[i].th, NULL, worker_main, &w[i]) != 0) {
 			fprintf(stderr, "map_bench: pthread_create failed\n");
@@ -227,7 +242,7 @@ static void usage(void)
 	        "usage: map_bench [--quick] [--json] [--seconds S] [--klen 8|16]\n"
 	        "                 [--impl hotcache,ck_hs_locked,rculfhash,rwlock[,rwlock_ptr]]\n"
 	        "                 [--threads 1,2,4,8] [--keys 10000,10000000]\n"
-	        "                 [--workload read100,read90,read50]\n"
+	        "                 [--workload read100,read90,read50] [--dist uniform,zipf]\n"
 	        "  --quick: 0.2 s per point and 10^6 keys instead of 10^7\n");
 }
 
@@ -271,6 +286,24 @@ static void parse_workloads(const char *v, struct opts *o)
 	free(copy);
 }
 
+static void parse_dists(const char *v, struct opts *o)
+{
+	char *copy = strdup(v), *save = NULL;
+	o->ndist = 0;
+	for (char *tok = strtok_r(copy, ",", &save); tok && o->ndist < NDIST;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (strcmp(tok, "uniform") == 0) {
+			o->dist[o->ndist++] = DIST_UNIFORM;
+		} else if (strcmp(tok, "zipf") == 0 || strcmp(tok, "zipf0.99") == 0) {
+			o->dist[o->ndist++] = DIST_ZIPF;
+		} else {
+			fprintf(stderr, "map_bench: unknown distribution %s\n", tok);
+			exit(2);
+		}
+	}
+	free(copy);
+}
+
 static void parse_args(int argc, char **argv, struct opts *o)
 {
 	bool quick = false, keys_set = false, secs_set = false;
@@ -285,6 +318,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	o->threads[0] = 1, o->threads[1] = 2, o->threads[2] = 4, o->threads[3] = 8;
 	o->nwl = NWL;
 	memcpy(o->wl, all_workloads, sizeof(all_workloads));
+	o->ndist = 1;
+	o->dist[0] = DIST_UNIFORM;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--quick") == 0) {
 			quick = true;
@@ -303,6 +338,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			parse_names(v, o);
 		} else if ((v = bench_opt(argc, argv, &i, "--workload"))) {
 			parse_workloads(v, o);
+		} else if ((v = bench_opt(argc, argv, &i, "--dist"))) {
+			parse_dists(v, o);
 		} else if ((v = bench_opt(argc, argv, &i, "--threads"))) {
 			o->nthreads = bench_parse_list("--threads", v, list, MAX_LIST);
 			for (size_t k = 0; k < o->nthreads; k++) {
@@ -343,7 +380,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 
 struct result {
 	int impl;
-	unsigned wl, threads;
+	unsigned wl, threads, dist;
 	uint64_t keys;
 	double mops, mops_cpu;
 };
@@ -357,6 +394,8 @@ struct run {
 	int failed, short_points, compared_points;
 	struct bench_buf shortfalls;
 	uint64_t point_no;
+	unsigned dist;             /* of the table being run */
+	uint32_t *const *streams;  /* its per-thread Zipf streams, or NULL */
 };
 
 /* Builds every selected table for n keys, fills it, and records its overhead. */
@@ -407,18 +446,18 @@ static void run_row(struct run *R, void *h[NIMPL], uint64_t n, unsigned wl, unsi
 		if (!R->o.impl_on[i])
 			continue;
 		struct point pt = run_point(all_impls[i], h[i], n, R->o.klen, wl, nt, R->o.seconds,
-		                            R->point_no * 131 + (uint64_t)i);
+		                            R->point_no * 131 + (uint64_t)i, R->streams);
 		pts[i] = pt;
 		if (pt.bad || pt.fails || (wl == 100 && pt.misses)) {
 			fprintf(stderr,
-			        "map_bench: FAIL %s %s keys=%llu threads=%u: %llu wrong values, "
+			        "map_bench: FAIL %s %s %s keys=%llu threads=%u: %llu wrong values, "
 			        "%llu failed puts, %llu misses\n",
-			        all_impls[i]->name, wl_name(wl), (unsigned long long)n, nt,
+			        all_impls[i]->name, wl_name(wl), dist_name[R->dist], (unsigned long long)n, nt,
 			        (unsigned long long)pt.bad, (unsigned long long)pt.fails,
 			        (unsigned long long)pt.misses);
 			R->failed = 1;
 		}
-		R->res[R->nres++] = (struct result){ i, wl, nt, n, pt.mops, pt.mops_cpu };
+		R->res[R->nres++] = (struct result){ i, wl, nt, R->dist, n, pt.mops, pt.mops_cpu };
 	}
 	R->point_no++;
 	printf("%7u", nt);
@@ -440,8 +479,8 @@ static void run_row(struct run *R, void *h[NIMPL], uint64_t n, unsigned wl, unsi
 		if (ratio < 1.0) {
 			R->short_points++;
 			bench_buf_printf(&R->shortfalls,
-			                 "  %s %llu keys %u threads: %.2f vs %s (per CPU-s %.2f vs %s)\n",
-			                 wl_name(wl), (unsigned long long)n, nt, ratio,
+			                 "  %s %s %llu keys %u threads: %.2f vs %s (per CPU-s %.2f vs %s)\n",
+			                 wl_name(wl), dist_name[R->dist], (unsigned long long)n, nt, ratio,
 			                 all_impls[best]->name, rcpu, all_impls[best_cpu]->name);
 		}
 	}
@@ -451,8 +490,8 @@ static void run_row(struct run *R, void *h[NIMPL], uint64_t n, unsigned wl, unsi
 
 static void run_table(struct run *R, void *h[NIMPL], uint64_t n, unsigned wl)
 {
-	printf("\n%s, %llu keys: Mops/s of all threads (in brackets: Mops per CPU-second of "
-	       "the process)\n", wl_name(wl), (unsigned long long)n);
+	printf("\n%s %s, %llu keys: Mops/s of all threads (in brackets: Mops per CPU-second of "
+	       "the process)\n", wl_name(wl), dist_name[R->dist], (unsigned long long)n);
 	printf("threads");
 	for (int i = 0; i < NIMPL; i++)
 		if (R->o.impl_on[i])
@@ -498,6 +537,25 @@ static void verify_and_destroy(struct run *R, void *h[NIMPL], uint64_t n)
 		R->failed = 1;
 }
 
+/* Per-thread streams of STREAM_LEN Zipf(ZIPF_S) ranks over [0, keys). */
+static uint32_t **make_streams(uint64_t keys, unsigned nthreads, uint64_t seed)
+{
+	struct zipf z;
+	uint32_t **st = bench_xcalloc(nthreads, sizeof(*st));
+	if (zipf_init(&z, keys, ZIPF_S) != 0) {
+		fprintf(stderr, "map_bench: zipf_init failed\n");
+		exit(2);
+	}
+	for (unsigned t = 0; t < nthreads; t++) {
+		struct bench_rng r;
+		bench_rng_seed(&r, seed * 1000003u + t);
+		st[t] = bench_xcalloc(STREAM_LEN, sizeof(**st));
+		for (size_t i = 0; i < STREAM_LEN; i++)
+			st[t][i] = (uint32_t)zipf_next(&z, &r);
+	}
+	return st;
+}
+
 static void print_json(const struct run *R)
 {
 	const struct opts *o = &R->o;
@@ -505,10 +563,11 @@ static void print_json(const struct run *R)
 	bench_buf_printf(&b, "{\"bench\":\"map\",\"results\":[");
 	for (size_t r = 0; r < R->nres; r++)
 		bench_buf_printf(&b,
-		                 "%s{\"impl\":\"%s\",\"workload\":\"%s\",\"keys\":%llu,"
-		                 "\"threads\":%u,\"mops\":%.3f,\"mops_cpu\":%.3f}",
+		                 "%s{\"impl\":\"%s\",\"workload\":\"%s\",\"dist\":\"%s\","
+		                 "\"keys\":%llu,\"threads\":%u,\"mops\":%.3f,\"mops_cpu\":%.3f}",
 		                 r ? "," : "", all_impls[R->res[r].impl]->name,
-		                 wl_name(R->res[r].wl), (unsigned long long)R->res[r].keys,
+		                 wl_name(R->res[r].wl), dist_name[R->res[r].dist],
+		                 (unsigned long long)R->res[r].keys,
 		                 R->res[r].threads, R->res[r].mops, R->res[r].mops_cpu);
 	/* overhead: at the largest key count; overhead_by_keys: at each. */
 	size_t big = 0;
@@ -542,7 +601,7 @@ int main(int argc, char **argv)
 	static struct run R;
 	parse_args(argc, argv, &R.o);
 	srand((unsigned)bench_now_ns());
-	R.res = bench_xcalloc((size_t)NIMPL * NWL * MAX_LIST * MAX_LIST, sizeof(*R.res));
+	R.res = bench_xcalloc((size_t)NIMPL * NWL * NDIST * MAX_LIST * MAX_LIST, sizeof(*R.res));
 	uint64_t tstart = bench_now_ns();
 
 	printf("map_bench: %u-byte keys, 8-byte values, %.2f s per point, %ld cores online, "
@@ -551,8 +610,23 @@ int main(int argc, char **argv)
 	for (size_t ki = 0; ki < R.o.nkeys; ki++) {
 		void *h[NIMPL] = { 0 };
 		prefill(&R, ki, h);
-		for (size_t wi = 0; wi < R.o.nwl; wi++)
-			run_table(&R, h, R.o.keys[ki], R.o.wl[wi]);
+		for (size_t di = 0; di < R.o.ndist; di++) {
+			uint32_t **streams = NULL;
+			unsigned maxt = 0;
+			R.dist = R.o.dist[di];
+			if (R.dist == DIST_ZIPF) {
+				for (size_t ti = 0; ti < R.o.nthreads; ti++)
+					maxt = R.o.threads[ti] > maxt ? R.o.threads[ti] : maxt;
+				streams = make_streams(R.o.keys[ki], maxt, (uint64_t)ki + 1);
+			}
+			R.streams = streams;
+			for (size_t wi = 0; wi < R.o.nwl; wi++)
+				run_table(&R, h, R.o.keys[ki], R.o.wl[wi]);
+			for (unsigned t = 0; streams != NULL && t < maxt; t++)
+				free(streams[t]);
+			free(streams);
+			R.streams = NULL;
+		}
 		verify_and_destroy(&R, h, R.o.keys[ki]);
 	}
 

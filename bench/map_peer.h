@@ -51,5 +51,7 @@ extern const struct map_peer map_peer_rculfhash;
 extern const struct map_peer map_peer_rwlock;
 /* The rwlock table with entries behind pointers (opt-in: --impl rwlock_ptr). */
 extern const struct map_peer map_peer_rwlock_ptr;
+/* The open-addressed index, map/index.c (opt-in: --impl index). */
+extern const struct map_peer map_peer_index;
 
 #endif

@@ -75,25 +75,10 @@ static inline uint64_t bucket_of(const struct map *m, uint64_t hash, unsigned *k
 	return hash >> (64 - order); /* order >= 4 from map_init on */
 }
 
-/* Key equality; keys of 8 to 16 bytes (the common hashed or id keys) in two
- * overlapping word compares instead of a memcmp call. */
-static inline int key_eq(const unsigned char *a, const unsigned char *b, uint32_t len)
-{
-	if (len >= 8 && len <= 16) {
-		uint64_t a0, a1, b0, b1;
-		memcpy(&a0, a, 8);
-		memcpy(&b0, b, 8);
-		memcpy(&a1, a + len - 8, 8);
-		memcpy(&b1, b + len - 8, 8);
-		return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-	}
-	return memcmp(a, b, len) == 0;
-}
-
 static inline int node_matches(const struct map_link *l, const void *key, uint32_t klen)
 {
 	const struct map_node *n = (const struct map_node *)l;
-	return n->klen == klen && key_eq(map_node_key(n), key, klen);
+	return n->klen == klen && map_key_eq(map_node_key(n), key, klen);
 }
 
 /* ---- buckets ------------------------------------------------------------------- */

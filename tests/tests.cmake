@@ -1,5 +1,23 @@
 # Tests registered outside the modules' own module.cmake files: one hc_test per line.
 hc_test(test_map SOURCES tests/unit/test_map.c LIBS hc_map hc_reclaim LABELS unit concurrency)
+hc_test(test_index SOURCES tests/unit/test_index.c LIBS hc_map hc_reclaim LABELS unit concurrency)
+# The index's broken variants: index.c built with one define, and test_index's race
+# against it must fail (WILL_FAIL). INDEX_BROKEN_NO_GRACE (replaced tables freed without
+# a grace period) in the release tree, as sb_reclaim_broken; INDEX_BROKEN_RELAXED_PUBLISH
+# (entries published without release) under TSan, which reports the race.
+function(hc_index_broken name define)
+  add_library(${name}_obj OBJECT map/index.c)
+  target_link_libraries(${name}_obj PUBLIC hc_reclaim PkgConfig::SODIUM)
+  target_compile_definitions(${name}_obj PRIVATE ${define}=1)
+  hc_test(${name} SOURCES tests/unit/test_index.c $<TARGET_OBJECTS:${name}_obj>
+          LIBS hc_reclaim PkgConfig::SODIUM LABELS unit concurrency ARGS race)
+  set_tests_properties(${name} PROPERTIES WILL_FAIL TRUE)
+endfunction()
+if(NOT HC_SANITIZE)
+  hc_index_broken(test_index_broken INDEX_BROKEN_NO_GRACE)
+elseif(HC_SANITIZE STREQUAL "thread")
+  hc_index_broken(test_index_relaxed INDEX_BROKEN_RELAXED_PUBLISH)
+endif()
 hc_test(test_reclaim SOURCES tests/unit/test_reclaim.c LIBS hc_reclaim LABELS unit concurrency)
 hc_test(stress_map SOURCES tests/stress/stress_map.c LIBS hc_map hc_reclaim LABELS stress concurrency)
 hc_test(torture_reclaim SOURCES tests/stress/torture_reclaim.c LIBS hc_reclaim LABELS stress concurrency)

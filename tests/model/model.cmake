@@ -1,5 +1,5 @@
-# Model checking with spin (tests/model/run.sh): the map's update protocol and the
-# read / evict / reclaim protocol, each with negative controls that must be caught.
+# Model checking with spin (tests/model/run.sh): the map's update protocol, the index's
+# writer/reader protocol and the read / evict / reclaim protocol, each with negative controls that must be caught.
 # Needs the Debian package spin (tools/deps.sh); run.sh fails with a message without it.
 # The models do not depend on the build, so only the plain build runs them; make soak
 # runs the larger configurations (MODEL_FULL=1).

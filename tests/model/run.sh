@@ -1,8 +1,10 @@
 #!/bin/sh
-# tests/model/run.sh: model-checks the map's update protocol (map.pml) and the
-# read / evict / reclaim protocol (reclaim.pml) with spin, and checks every verdict:
+# tests/model/run.sh: model-checks the map's update protocol (map.pml), the index's
+# writer/reader protocol (index.pml) and the read / evict / reclaim protocol
+# (reclaim.pml) with spin, and checks every verdict:
 # each good configuration must be searched exhaustively with 0 errors, and each
-# negative control (map_bad.pml, reclaim_bad.pml: one step reordered or dropped) must
+# negative control (map_bad.pml, reclaim_bad.pml, index.pml -DBAD_*: one step reordered
+# or dropped) must
 # make spin report an assertion violation or an invalid end state. The script FAILS if
 # a control passes, so a pass of the good models means something.
 #
@@ -96,6 +98,13 @@ reclaim_1reader_2lookups reclaim.pml pass -DREADERS=1 -DRLOOKUPS=2 -DRPOLLS=2
 map_1key_2thr_2ops map.pml pass -DWORKERS=2 -DOPS=2 -DNKEYS=1
 map_get_2keys_2thr map.pml pass -DWORKERS=2 -DNKEYS=2 -DCOLLIDE=1 -DINIT_B=0 -DREADER=1
 map_get_1key_2thr map.pml pass -DWORKERS=2 -DNKEYS=1 -DREADER=1
+index_1lookup_3ops index.pml pass -DOPS=3 -DRLOOKUPS=1
+index_2lookups_4ops index.pml pass -DOPS=4 -DRLOOKUPS=2
+index_4groups_4ops index.pml pass -DG=4 -DOPS=4
+index_bad_no_grace index.pml fail -DBAD_NO_GRACE
+index_bad_no_overflow index.pml fail -DBAD_NO_OVERFLOW
+index_bad_ptr_first index.pml fail -DBAD_PTR_FIRST
+index_bad_no_null index.pml fail -DBAD_NO_NULL
 map_bad_link_store map_bad.pml fail -DBAD_LINK_STORE -DWORKERS=3 -DNKEYS=1
 map_bad_retire_early map_bad.pml fail -DBAD_RETIRE_EARLY -DWORKERS=3 -DNKEYS=1
 map_bad_no_fallback map_bad.pml fail -DBAD_NO_FALLBACK -DWORKERS=3 -DNKEYS=2 -DCOLLIDE=1 -DINIT_B=0
@@ -109,6 +118,7 @@ reclaim_bad_one_epoch reclaim_bad.pml fail -DBAD_ONE_EPOCH -DREADERS=1 -DRLOOKUP
 EOF
 if [ "${MODEL_FULL:-0}" = 1 ]; then
 	cat >>"$tmp/jobs" <<'EOF'
+full_index_5ops index.pml pass -DOPS=5 -DRLOOKUPS=2
 full_map_3thr_roles_2keys map.pml pass -DWORKERS=3 -DNKEYS=2 -DCOLLIDE=1 -DINIT_B=1 -DOPMASK0=3 -DOPMASK1=6 -DOPMASK2=12
 full_map_2thr_2ops_2keys map.pml pass -DWORKERS=2 -DOPS=2 -DNKEYS=2 -DCOLLIDE=1 -DINIT_B=1
 full_reclaim_2readers_2polls reclaim.pml pass -DREADERS=2 -DRLOOKUPS=1 -DRPOLLS=2

@@ -2,7 +2,7 @@
  * The map benchmark's tables (bench/map_peer_*.c) do what the vtable says, so that the
  * benchmark compares correct maps: for each of ours, ck_hs + spinlock, rculfhash and
  * the rwlock table, with 8- and 16-byte keys: put/get/replace/delete/re-insert on a
- * few thousand keys (and the opt-in rwlock_ptr variant), then threads updating disjoint key ranges while others read,
+ * few thousand keys (and the opt-in rwlock_ptr and index tables), then threads updating disjoint key ranges while others read,
  * with the final contents checked key by key.
  */
 #include <pthread.h>
@@ -166,6 +166,7 @@ int main(void)
 		cmocka_unit_test_prestate(test_peer, (void *)&map_peer_rculfhash),
 		cmocka_unit_test_prestate(test_peer, (void *)&map_peer_rwlock),
 		cmocka_unit_test_prestate(test_peer, (void *)&map_peer_rwlock_ptr),
+		cmocka_unit_test_prestate(test_peer, (void *)&map_peer_index),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
