@@ -200,7 +200,10 @@ static void evictions_keep_accounted_bytes_under_the_limit(void **state)
 	hc_close(c);
 }
 
-/* Twice-hit keys survive a long scan of one-time keys (S3-FIFO's probation queue). */
+/* Twice-hit keys survive a long scan of one-time keys (the probation queue and the
+ * frequency admission). With the frequency sketch (policy.c) the sketch's halvings and
+ * collisions over a scan 100x the hot set let some one-time keys win admission: 85-90%
+ * of the hot set stays (S3-FIFO's ghost kept all of it); below 80% is a regression. */
 static void scan_of_one_time_keys_keeps_the_hot_set(void **state)
 {
 	(void)state;
@@ -226,7 +229,8 @@ static void scan_of_one_time_keys_keeps_the_hot_set(void **state)
 		int kl = snprintf(key, sizeof(key), "hot-%d", i);
 		kept += hc_get(c, key, (size_t)kl, val, sizeof(val), &n) == 0;
 	}
-	assert_true(kept >= hot * 9 / 10);
+	if (kept < hot * 8 / 10)
+		fail_msg("kept %d of %d hot keys", kept, hot);
 	hc_close(c);
 }
 
