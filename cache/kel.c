@@ -361,6 +361,10 @@ struct append {
 	int have_prior;
 	uint64_t prior_sn;
 	int partial;           /* keri_apply said KERI_EUNSIGNED: partially signed */
+	int deleg_wait;        /* HC_EKERI_DELEGATION for want of the delegator's KEL or its
+	                          anchoring event (not DND): escrowed, retried on deleg_di's
+	                          next accepted event */
+	char deleg_di[KERI_QB64 + 1];
 	int merged;            /* signatures were gathered from escrowed copies */
 	unsigned apply_flags;  /* keri_apply's flags (local, partial), for a recovery too */
 	unsigned nseqs;        /* escrow entries of this event (dropped once accepted) */
@@ -526,8 +530,10 @@ static int seal_one(const void *msg, size_t len, const char *key, void *arg)
  * as keripy's escrow does (fetchLastSealingEventByEventSeal). HC_EKERI_DELEGATION names
  * what is missing. Reads the store only (no key-state cache lock is taken).
  */
-static int delegation_check(struct hc_cache *c, const struct keri_event *ev, const char *di)
+static int delegation_check(struct hc_cache *c, const struct keri_event *ev, const char *di,
+                            int *waiting)
 {
+	*waiting = 0;
 	struct ks_value *dv = malloc(sizeof(*dv));
 	struct keri_event *scratch = malloc(sizeof(*scratch));
 	char why[256], key[KEL_KEY + 1];
@@ -548,6 +554,7 @@ static int delegation_check(struct hc_cache *c, const struct keri_event *ev, con
 	}
 	if (rc == 0) {
 		int krc = keri_delegator_check(dst, di, why, sizeof(why));
+		*waiting = dst == NULL; /* no KEL of the delegator yet: it may come */
 		if (krc != KERI_OK)
 			rc = hc_error_ret(krc, "%s %llu of %s: %s", ilk_text(ev->ilk),
 			                  (unsigned long long)ev->sn, ev->pre, why);
@@ -573,6 +580,7 @@ static int delegation_check(struct hc_cache *c, const struct keri_event *ev, con
 			rc = 0;
 	}
 	if (rc == 0 && !w.found) {
+		*waiting = 1; /* the anchoring event may come */
 		char src[128] = "";
 		if (ev->has_src)
 			snprintf(src, sizeof(src), "; the attached -G couple names its sn %llu (%s), "
@@ -726,8 +734,10 @@ static int append_durable(void *ctx, const void **val, size_t *vlen)
 	if (rc != KERI_OK && rc != KERI_RECOVERY)
 		return keri_fail_rc(rc, why);
 	if ((a->ev.ilk == KERI_ILK_DIP || a->ev.ilk == KERI_ILK_DRT) && a->next.st.di[0] &&
-	    (rc = delegation_check(c, &a->ev, a->next.st.di)) != 0)
+	    (rc = delegation_check(c, &a->ev, a->next.st.di, &a->deleg_wait)) != 0) {
+		memcpy(a->deleg_di, a->next.st.di, sizeof(a->deleg_di));
 		return rc;
+	}
 	a->apply_flags = flags;
 	struct backing_batch *bt = backing_batch_new(c->backing);
 	if (bt == NULL)
@@ -753,6 +763,8 @@ static int escrow_reason(const struct append *a, int rc)
 		return HC_EKERI_THRESHOLD;
 	if (rc == HC_EKERI_UNWITNESSED)
 		return HC_EKERI_UNWITNESSED;
+	if (rc == HC_EKERI_DELEGATION && a->deleg_wait)
+		return HC_EKERI_DELEGATION;
 	return 0;
 }
 
@@ -770,7 +782,8 @@ static int append_after(struct hc_cache *c, struct append *a, int rc)
 		size_t mlen = a->merged ? rebuild(&a->ev, a->merged_msg, sizeof(a->merged_msg)) : 0;
 		const uint8_t *msg = mlen ? a->merged_msg : a->msg;
 		int erc = kel_escrow_put(c, KEL_ESC_EVENT, a->ev.pre, a->ev.sn, a->ev.said, msg,
-		                         mlen ? mlen : a->len, reason, NULL);
+		                         mlen ? mlen : a->len, reason,
+		                         reason == HC_EKERI_DELEGATION ? a->deleg_di : NULL);
 		if (erc != 0) {
 			a->outcome = HC_KEL_REJECTED;
 			return hc_error_ret(erc, "%s; not escrowed: %s", why, hc_last_error());
@@ -848,7 +861,7 @@ static int append_one(struct hc_cache *c, const uint8_t *msg, size_t len, struct
 	*consumed = 0;
 	a->c = c;
 	a->outcome = HC_KEL_REJECTED;
-	a->have_prior = a->partial = a->merged = 0;
+	a->have_prior = a->partial = a->merged = a->deleg_wait = 0;
 	a->nseqs = a->nw = 0;
 	hc_error_clear();
 	int rc = keri_parse(msg, len, &a->ev, consumed, why, sizeof(why));
@@ -1076,8 +1089,9 @@ static int replay_one(const void *msg, size_t len, const char *key, void *arg)
 	if (rc != KERI_OK)
 		return hc_error_ret(rc < 0 ? rc : HC_ECORRUPT, "stored event %s fails: %s", key, why);
 	/* A full verification (flags 0) checks the delegator's anchor again too. */
+	int wait;
 	if (r->flags == 0 && (r->ev->ilk == KERI_ILK_DIP || r->ev->ilk == KERI_ILK_DRT) &&
-	    r->st[1].di[0] && (rc = delegation_check(r->c, r->ev, r->st[1].di)) != 0) {
+	    r->st[1].di[0] && (rc = delegation_check(r->c, r->ev, r->st[1].di, &wait)) != 0) {
 		char text[512];
 		snprintf(text, sizeof(text), "%s", hc_last_error());
 		return hc_error_ret(rc, "stored event %s fails: %s", key, text);
@@ -1151,6 +1165,15 @@ static int check_one(const void *msg, size_t len, uint64_t fn, const struct kel_
 		                    "seen %llu) of %s fails: %s", f->said, (unsigned long long)f->sn,
 		                    (unsigned long long)fn, k->pre,
 		                    rc > 0 ? "it replays as a duplicate" : why);
+	/* The delegator's anchor of a dip or drt, again. */
+	int wait;
+	if ((k->ev.ilk == KERI_ILK_DIP || k->ev.ilk == KERI_ILK_DRT) && k->st[1].di[0] &&
+	    (rc = delegation_check(k->c, &k->ev, k->st[1].di, &wait)) != 0) {
+		char text[512];
+		snprintf(text, sizeof(text), "%s", hc_last_error());
+		return hc_error_ret(rc, "stored event %s at sn %llu of %s fails: %s", f->said,
+		                    (unsigned long long)f->sn, k->pre, text);
+	}
 	k->st[0] = k->st[1];
 	memset(k->dt, 0, sizeof(k->dt));
 	memcpy(k->dt, f->dt, sizeof(k->dt) - 1);

@@ -428,7 +428,9 @@ struct hc_kel_report {
  * HC_EKERI_DUPLICITY (different event) or succeeds as a duplicate.
  * A dip, or a drt of a delegated identifier, is accepted only once its delegator's KEL
  * in this cache anchors it (README, "KERI semantics: delegation"); until then it is
- * HC_EKERI_DELEGATION, and the caller sends it again after the delegator's event.
+ * escrowed with reason HC_EKERI_DELEGATION and promoted when the delegator's anchoring
+ * event is accepted (a DND delegator, or a rot of a delegated identifier, is refused
+ * with the same code, and not escrowed).
  */
 HC_EXPORT HC_NODISCARD int hc_kel_append(hc_cache *cache, const void *msg, size_t len,
                                          size_t *consumed);

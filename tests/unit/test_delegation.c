@@ -104,9 +104,9 @@ static void keripy_delegation_stream_imports_with_di(void **state)
 	hc_close(c);
 }
 
-/* The anchor after the delegated event: refused with HC_EKERI_DELEGATION naming the
- * missing seal, nothing stored; accepted once the delegator's event is there. The
- * anchor never: the delegator has no KEL here. */
+/* The anchor after the delegated event: escrowed with HC_EKERI_DELEGATION naming the
+ * missing seal, no state yet; promoted, without being sent again, once the delegator's
+ * anchoring event is accepted. The anchor never: escrowed, the delegator has no KEL. */
 static void anchor_before_after_and_never(void **state)
 {
 	(void)state;
@@ -115,6 +115,7 @@ static void anchor_before_after_and_never(void **state)
 	struct hc_keystate ks;
 	/* Never: no KEL of bob at all. */
 	expect(put(c, 2), HC_EKERI_DELEGATION);
+	assert_non_null(strstr(hc_last_error(), "escrowed:"));
 	assert_non_null(strstr(hc_last_error(), BOB));
 	assert_non_null(strstr(hc_last_error(), "no KEL"));
 	expect(hc_keystate_get(c, DEL, &ks), HC_ENOTFOUND);
@@ -125,9 +126,14 @@ static void anchor_before_after_and_never(void **state)
 	                                        "\"}"));
 	assert_non_null(strstr(hc_last_error(), "not stored"));
 	expect(hc_keystate_get(c, DEL, &ks), HC_ENOTFOUND);
-	/* After: bob's anchoring ixn arrives, and the dip is accepted. */
+	/* After: bob's anchoring ixn arrives, and the escrowed dip is promoted. */
+	struct hc_stats st0, st1;
+	expect(hc_stats(c, &st0), 0);
 	expect(put(c, 1), 0);
-	expect(put(c, 2), 0);
+	expect(hc_keystate_get(c, DEL, &ks), 0);
+	expect(hc_stats(c, &st1), 0);
+	assert_true(st1.promoted > st0.promoted);
+	expect(put(c, 2), 0); /* a duplicate now */
 	expect(hc_keystate_get(c, DEL, &ks), 0);
 	assert_string_equal(ks.ilk, "dip");
 	assert_string_equal(ks.di, BOB);
@@ -137,7 +143,8 @@ static void anchor_before_after_and_never(void **state)
 	expect(hc_keystate_get(c, DEL, &ks), 0);
 	assert_int_equal(ks.sn, 0);
 	expect(put(c, 3), 0);
-	expect(put(c, 4), 0);
+	expect(hc_keystate_get(c, DEL, &ks), 0);
+	assert_int_equal(ks.sn, 1); /* the escrowed drt promoted by bob's ixn */
 	expect(put(c, 4), 0); /* a duplicate */
 	expect(hc_keystate_get(c, DEL, &ks), 0);
 	assert_int_equal(ks.sn, 1);
