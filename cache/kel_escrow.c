@@ -513,18 +513,25 @@ struct same {
 	int found;
 };
 
+/* The escrow entry an index key ("<prefix>:e.<seq 16 hex>", IDX_KEY bytes) names:
+ * *seq and the entry pinned; non-zero when it is gone. */
+static int idx_pin(struct hc_cache *c, const void *key, uint64_t *seq,
+                   struct backing_pin *pin)
+{
+	char hex[17], k[ESC_KEY + 1];
+	memcpy(hex, (const char *)key + IDX_KEY - 16, 16);
+	hex[16] = 0;
+	*seq = strtoull(hex, NULL, 16);
+	return backing_get_raw(c->backing, BACKING_KEL, k, esc_key(*seq, k), pin);
+}
+
 static int same_one(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 {
 	struct same *s = arg;
 	(void)val, (void)vlen;
-	char hex[17], k[ESC_KEY + 1];
-	if (klen != IDX_KEY)
-		return 0;
-	memcpy(hex, (const char *)key + IDX_KEY - 16, 16);
-	hex[16] = 0;
-	uint64_t seq = strtoull(hex, NULL, 16);
+	uint64_t seq;
 	struct backing_pin pin;
-	if (backing_get_raw(s->c->backing, BACKING_KEL, k, esc_key(seq, k), &pin) != 0)
+	if (klen != IDX_KEY || idx_pin(s->c, key, &seq, &pin) != 0)
 		return 0;
 	struct esc_entry en;
 	int hit = entry_decode(pin.data, pin.len, seq, &en) == 0 && en.kind == s->kind &&
@@ -612,14 +619,10 @@ static int gather_one(const void *key, size_t klen, const void *val, size_t vlen
 {
 	struct gather *g = arg;
 	(void)val, (void)vlen;
-	char hex[17], k[ESC_KEY + 1], why[256];
-	if (klen != IDX_KEY || *g->n >= g->max)
-		return 0;
-	memcpy(hex, (const char *)key + IDX_KEY - 16, 16);
-	hex[16] = 0;
-	uint64_t seq = strtoull(hex, NULL, 16);
+	char why[256];
+	uint64_t seq;
 	struct backing_pin pin;
-	if (backing_get_raw(g->c->backing, BACKING_KEL, k, esc_key(seq, k), &pin) != 0)
+	if (klen != IDX_KEY || *g->n >= g->max || idx_pin(g->c, key, &seq, &pin) != 0)
 		return 0;
 	struct esc_entry en;
 	struct keri_event *x = g->scratch, *ev = g->ev;
