@@ -23,15 +23,17 @@
  *
  * Eviction, to make room for an insert:
  *   - while SMALL is over small_target (or MAIN is empty): take SMALL's oldest; if it
- *     was hit since it came in, move it to MAIN with freq PROMOTED_FREQ (when the hand
- *     reaches it, it is aged, which refreshes its score in the sketch, instead of being
- *     the victim: a key proven by hits outlasts a lap of MAIN whatever the sketch's
- *     halvings did to its score, so a long scan of one-time keys, compared against it
- *     at MAIN's head, cannot push it out); else, if MAIN is below its share, move
- *     it there as it is; else admission: the hand runs MAIN to its first cold entry
- *     (aging the ones it passes), and the candidate replaces it only
- *     if its score (sketch estimate + pending freq) exceeds the victim's by more than
- *     ADMIT_MARGIN; otherwise the candidate is evicted. Ties keep MAIN as it is, so
+ *     was hit since it came in, move it to MAIN; the hit that earned the promotion is
+ *     spent, the ones beyond it (up to PROMOTED_FREQ) stay in freq, so when the hand
+ *     reaches a key hit twice or more on probation it is aged, which refreshes its
+ *     score in the sketch, instead of being the victim: such a key outlasts a lap of
+ *     MAIN whatever the sketch's halvings did to its score, and a long scan of one-time
+ *     keys, compared against it at MAIN's head, cannot push it out (a key hit once,
+ *     as the turning keys of a zigzag are, comes in cold as before); else, if MAIN is
+ *     below its share, move it there as it is; else admission: the hand runs MAIN to
+ *     its first cold entry (aging the ones it passes), and the candidate replaces it
+ *     only if its score (sketch estimate + pending freq) exceeds the victim's by more
+ *     than ADMIT_MARGIN; otherwise the candidate is evicted. Ties keep MAIN as it is, so
  *     a loop longer than the cache keeps a fixed part of it resident, and a key seen
  *     once never displaces a resident (scan resistance; the margin covers the sketch
  *     counting a resident's hits only when they are aged, a lap late);
@@ -76,7 +78,7 @@ enum {
 	CLIMB_SAMPLE = 4,          /* requests per climber sample: this many times the entries */
 	CLIMB_SAMPLE_MIN = 512,    /* and at least this many */
 	ADMIT_MARGIN = 1,          /* a candidate must outscore MAIN's victim by more than this */
-	PROMOTED_FREQ = 1,         /* a key promoted from SMALL survives this many hand passes */
+	PROMOTED_FREQ = 1,         /* hand passes a key hit 2+ times in SMALL survives in MAIN */
 };
 #define CLIMB_STEP 0.0625      /* the climber's first step: 6.25% of the budget */
 #define CLIMB_DECAY 0.98       /* steps shrink by this while the hit ratio holds */
@@ -375,11 +377,12 @@ static int make_room(struct shard *s, struct reclaim_thread *t, uint64_t need)
 			struct entry *e = s->small.head;
 			uint8_t f = freq_of(e);
 			if (!force && f > 0) {
-				/* Hit while on probation: promote, with one pass of the hand to
-				 * survive in MAIN (see the top of this file). */
+				/* Hit while on probation: promote; hits beyond the first survive
+				 * as hand passes in MAIN (see the top of this file). */
 				sketch_add(&s->sketch, e->node.link.so_key, f, entry_count(s));
 				queue_unlink(s, e);
-				atomic_store_explicit(&e->freq, PROMOTED_FREQ, memory_order_relaxed);
+				uint8_t keep = f - 1 < PROMOTED_FREQ ? (uint8_t)(f - 1) : PROMOTED_FREQ;
+				atomic_store_explicit(&e->freq, keep, memory_order_relaxed);
 				queue_push(s, e, Q_MAIN);
 				steps++;
 				continue;

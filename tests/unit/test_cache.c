@@ -205,7 +205,8 @@ static void evictions_keep_accounted_bytes_under_the_limit(void **state)
  * Regression: with the sketch incremented in every row and promoted keys cold in MAIN,
  * the sketch's halvings and collisions over the scan let one-time keys outscore the
  * hot keys at MAIN's head, and 84-95% stayed depending on the hash seed (policy.c's
- * conservative update and promotion with one pass of the hand keep 98%). */
+ * conservative update, and keys hit twice on probation surviving a hand pass in MAIN,
+ * keep 98%). */
 static void scan_of_one_time_keys_keeps_the_hot_set(void **state)
 {
 	(void)state;
