@@ -422,6 +422,8 @@ static void table_free(struct reclaim_node *rn)
 {
 	struct index_table *t =
 	        (struct index_table *)((char *)rn - offsetof(struct index_table, rn));
+	if (t->retired != NULL)
+		atomic_fetch_sub_explicit(t->retired, table_charge(t), memory_order_relaxed);
 	if (index_table_free_hook != NULL)
 		index_table_free_hook(t);
 	else
@@ -492,6 +494,9 @@ static int rebuild(struct index *ix, unsigned order, int keyed)
 	table_free(&old->rn);
 #else
 	/* Readers that loaded old finish on it (J4); freed after their sections end. */
+	old->retired = ix->retired_to;
+	if (old->retired != NULL)
+		atomic_fetch_add_explicit(old->retired, table_charge(old), memory_order_relaxed);
 	reclaim_retire(rt, &old->rn, table_charge(old), table_free);
 #endif
 	return 0;
@@ -602,6 +607,25 @@ static int put(struct index *ix, uint64_t hash, void *entry, int replace, void *
 			*out = NULL;
 		return 0;
 	}
+}
+
+int index_reserve(struct index *ix)
+{
+	struct index_table *t = wtable(ix);
+	uint64_t n = atomic_load_explicit(&ix->count, memory_order_relaxed);
+	if (n + 1 <= table_limit(t))
+		return 0;
+	if (rebuild(ix, t->order + 1, -1) == 0) {
+		atomic_fetch_add_explicit(&ix->grows, 1, memory_order_relaxed);
+		return 0;
+	}
+	atomic_fetch_add_explicit(&ix->grow_failures, 1, memory_order_relaxed);
+	return n < (t->mask + 1) * INDEX_SLOTS ? 0 : HC_ENOMEM;
+}
+
+void index_charge_retired(struct index *ix, _Atomic uint64_t *ctr)
+{
+	ix->retired_to = ctr;
 }
 
 int index_insert(struct index *ix, uint64_t hash, void *entry, void **existing)
