@@ -361,7 +361,7 @@ static void age_main_head(struct shard *s)
 }
 
 /*
- * Evicts until entries + buckets + need fit the budget; the rules are at the top of
+ * Evicts until entries + index table + need fit the budget; the rules are at the top of
  * this file. Bounded: after EVICT_STEPS moves and agings every pass evicts (SMALL's
  * candidate unless it outscores MAIN's head, then MAIN's head). HC_ENOMEM when the
  * shard is empty and need still does not fit.
