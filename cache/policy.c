@@ -487,16 +487,9 @@ int shard_install_locked(struct shard *s, struct reclaim_thread *t, struct entry
 	/* Writers of the shard hold its mutex, so the key cannot appear before the insert. */
 	if (!replace && index_get(&s->ix, e->u.hash, item_key(it), it->klen) != NULL)
 		return HC_EEXIST;
-	/* The index's allocation (a bigger table) before anything changes: after it the
-	 * insert below cannot fail, so an out-of-memory put changes nothing. */
-	int rc = index_reserve(&s->ix);
-	if (rc != 0) {
-		publish_bytes(s);
-		return rc;
-	}
 	/* An install is an access of its key (a miss or a write). */
 	sketch_add(&s->sketch, (e->u.hash | 1), 1, entry_count(s));
-	rc = make_room(s, t, e->charge);
+	int rc = make_room(s, t, e->charge);
 	if (rc != 0) {
 		publish_bytes(s);
 		return rc;
@@ -507,8 +500,9 @@ int shard_install_locked(struct shard *s, struct reclaim_thread *t, struct entry
 	else
 		rc = index_insert(&s->ix, e->u.hash, it, NULL);
 	if (rc != 0) {
-		/* Not reached: index_reserve left room and the mutex excludes other
-		 * writers; kept so that a broken promise fails the install, not memory. */
+		/* HC_ENOMEM: the table is full and could not grow. Then make_room evicted
+		 * nothing (an eviction frees a slot of this index, which the insert would
+		 * have taken), so nothing changed: the put fails cleanly. */
 		publish_bytes(s);
 		return rc;
 	}

@@ -609,20 +609,6 @@ static int put(struct index *ix, uint64_t hash, void *entry, int replace, void *
 	}
 }
 
-int index_reserve(struct index *ix)
-{
-	struct index_table *t = wtable(ix);
-	uint64_t n = atomic_load_explicit(&ix->count, memory_order_relaxed);
-	if (n + 1 <= table_limit(t))
-		return 0;
-	if (rebuild(ix, t->order + 1, -1) == 0) {
-		atomic_fetch_add_explicit(&ix->grows, 1, memory_order_relaxed);
-		return 0;
-	}
-	atomic_fetch_add_explicit(&ix->grow_failures, 1, memory_order_relaxed);
-	return n < (t->mask + 1) * INDEX_SLOTS ? 0 : HC_ENOMEM;
-}
-
 void index_charge_retired(struct index *ix, _Atomic uint64_t *ctr)
 {
 	ix->retired_to = ctr;

@@ -150,16 +150,6 @@ void index_prefetch(const struct index *ix, uint64_t hash, const void *key, uint
  * probe guard may do, a table of the current size. The writer. */
 uint64_t index_growth_reserve(const struct index *ix);
 
-/*
- * Grows the table now if the next insert would (index_growth_reserve() != 0), so that
- * a caller can do the allocation before changes it cannot undo. Returns 0 (grown, no
- * need, or the growth failed while an empty slot remains: inserts then go on past the
- * load bound, slower, as index_insert does) or HC_ENOMEM when the growth failed and
- * the table is full (nothing changed). After 0, the next index_insert or index_replace
- * cannot fail. The writer.
- */
-HC_NODISCARD int index_reserve(struct index *ix);
-
 /* Adds the charge of every table the index retires to *ctr from the retirement until
  * the table is freed (relaxed atomic adds), so a byte-budgeted caller counts it as
  * retired; NULL: none. The writer, or before any use. */
