@@ -112,7 +112,14 @@
  *
  * Costs: 64 bytes per 7 slots at a load between 2/5 and 4/5 of the slots (after a
  * doubling, before the next): 11.4 to 22.9 bytes per entry, plus a 128-byte header.
- * A hit: the hash, one group line, one tag compare, one entry line.
+ * A hit: the hash, one group line, one tag compare, one entry line. *
+ * In the cache (cache/policy.c, hotcache.c): one index per shard, its writer the
+ * shard's mutex holder (install, replace, delete, evict; hc_close's destroy alone),
+ * seeded with the cache's seed so the hash that picks the shard (its low bits) is the
+ * hash the index takes (home group from the top bits, tag from bits 24..30); a keyed
+ * table hashes keys itself and ignores it, which is why rebuild_place recomputes the
+ * fast hash from ix->seed rather than keeping the callers'. Entries are cache.h's
+ * items, [klen | vlen | freq | key | value], the policy's state after the value.
  */
 #include "map/index.h"
 
