@@ -25,17 +25,24 @@
 
 static char dir[256];
 
-static hc_cache *open_none(void)
+/* A cache-only cache of 8 MiB; expected_entries 0 sizes the index from the limit. */
+static hc_cache *open_none_with(uint32_t shards, uint64_t expected_entries)
 {
 	struct hc_config cfg;
 	hc_config_default(&cfg);
 	cfg.backing_mode = HC_BACKING_NONE;
 	cfg.memory_limit = 8u << 20;
-	cfg.shards = 2;
+	cfg.shards = shards;
 	cfg.max_entry = 64u << 10;
+	cfg.expected_entries = expected_entries;
 	hc_cache *c;
 	assert_int_equal(hc_open(&cfg, &c), 0);
 	return c;
+}
+
+static hc_cache *open_none(void)
+{
+	return open_none_with(2, 0);
 }
 
 static hc_cache *open_rocks(void)
@@ -287,15 +294,7 @@ static void shard_budget_to_holdings(struct shard *s)
 static void put_into_a_full_index_that_cannot_grow(void **state)
 {
 	(void)state;
-	struct hc_config cfg;
-	hc_config_default(&cfg);
-	cfg.backing_mode = HC_BACKING_NONE;
-	cfg.memory_limit = 8u << 20;
-	cfg.shards = 1;
-	cfg.max_entry = 64u << 10;
-	cfg.expected_entries = 1; /* the smallest table: 2 groups, 14 slots */
-	hc_cache *c;
-	assert_int_equal(hc_open(&cfg, &c), 0);
+	hc_cache *c = open_none_with(1, 1); /* the smallest table: 2 groups, 14 slots */
 	struct shard *s = &c->shards[0];
 	struct index_stats is;
 	index_stats(&s->ix, &is);
