@@ -18,8 +18,10 @@
  * state is installed only after the batch is durable.
  *
  * A delegated event (dip, or a drt of a delegated identifier) is kept only when the
- * delegator's KEL here anchors it (delegation_check, keripy's validateDelegation); the
- * lookup reads the store directly, never the key-state cache, so it takes no lock.
+ * delegator's KEL here anchors it (delegation_check, keripy's validateDelegation), or
+ * when the node owns or witnesses the delegate (KERI_APPLY_LOCAL); the lookup reads the
+ * store directly, never the key-state cache, so it takes no lock. A delegated drt that
+ * supersedes the latest drt must be approved later than it (kel_supersede.c).
  *
  * At rest: kel    "<prefix>.<sn as 16 hex digits>" -> the message as received, the
  *                  accepted branch only; beside it (kel_history.c) the first-seen log
@@ -29,10 +31,12 @@
  * The record names its last event (sn, d): a load checks that the KEL's accepted branch
  * ends there (ks_tip), so a restored older record is refused, not served.
  *
- * A recovery rotation (a rot after the last establishment event at or below the
+ * A recovery rotation (a rot or drt after the last establishment event at or below the
  * current sn, keripy's Kever.rotate) is applied against the current state with p
- * checked against the accepted event at sn - 1; its batch moves the superseded events
- * to their ":x." keys, writes the rotation at sn, its first-seen record and the state.
+ * checked against the accepted event at sn - 1; a delegated drt at the last
+ * establishment event's sn, against the state replayed to sn - 1 (recover_state); its
+ * batch moves the superseded events to their ":x." keys, writes the rotation at sn,
+ * its first-seen record and the state.
  * fn counts first-seen events, superseded ones included; hc_kel_verify replays them in
  * first-seen order, so it meets the same sequence of states the appends did.
  */

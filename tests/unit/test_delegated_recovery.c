@@ -269,9 +269,23 @@ static void drt_supersedes_drt_when_its_delegation_is_later(void **state)
 	struct hc_keystate ks;
 	expect(hc_keystate_get(c, e.pre, &ks), 0);
 	assert_string_equal(ks.next[0], e.k[2 + D].dig);
+	/* An ixn follows D; a drt at sn 1 approved later still (the delegator's sn 5)
+	 * supersedes D and that ixn: D is the latest drt (rule B, as keripy's docstring
+	 * states it). */
+	char d4[45], x2[45], sf[45];
+	said_into(m, d4);
+	expect(append(c, m, ixn_of(m, e.pre, 2, rs[D], "[]", &e.k[1])), 0);
+	said_into(m, x2);
+	assert_state(c, e.pre, 2, x2, "ixn");
+	static char fm[8192];
+	size_t fl = est(fm, "drt", e.pre, 1, e.pre, &e.k[1], &e.k[7], "[]");
+	said_into(fm, sf);
+	expect(append(c, m, ixn_of(m, d.pre, 5, d4, seals(1, e.pre, 1u, sf), &d.k[0])), 0);
+	expect(append(c, fm, fl), 0);
+	assert_state(c, e.pre, 1, sf, "drt");
 	uint64_t n;
 	expect(hc_kel_verify(c, e.pre, &n), 0);
-	assert_int_equal(n, 4); /* dip, B, C, D */
+	assert_int_equal(n, 6); /* dip, B, C, D, ixn 2, F */
 	hc_close(c);
 }
 
