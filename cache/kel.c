@@ -402,6 +402,8 @@ static size_t rebuild(const struct keri_event *ev, uint8_t *out, size_t cap)
 
 static int kel_replay(struct hc_cache *c, const char *prefix, uint64_t end, unsigned flags,
                       struct keri_state st[2], struct keri_event *ev, uint64_t *n);
+static int state_below(struct hc_cache *c, const char *pre, uint64_t sn,
+                       struct keri_state *out);
 static int append_one(struct hc_cache *c, const uint8_t *msg, size_t len, struct append *a,
                       size_t *consumed);
 
@@ -457,6 +459,82 @@ static int conflict(struct append *a, const char *held)
 	return rc;
 }
 
+/*
+ * keripy's Kevery on a duplicate of an accepted event (logEvent's putSigs): controller
+ * signatures the stored event lacks (by index) that verify against the keys that
+ * governed it (an establishment event's own, an ixn's from the state before it; prior,
+ * when not NULL, is the current state) are added. The stored message becomes its body,
+ * the -A group of old and new signatures, its -B group and its -G couple (the form an
+ * escrow merge stores); one put, under pre's stripe (the durable step). Returns
+ * CACHE_WRITE_NOOP (the state does not change) or a failure with its sentence.
+ */
+static int late_sigs(struct append *a, const struct keri_state *prior)
+{
+	if (a->ev.nsigs == 0)
+		return CACHE_WRITE_NOOP;
+	struct hc_cache *c = a->c;
+	char key[KEL_KEY + 1], why[256];
+	size_t kl = kel_key(a->ev.pre, a->ev.sn, key), used;
+	struct backing_pin pin;
+	int rc = backing_get_raw(c->backing, BACKING_KEL, key, kl, &pin);
+	if (rc != 0)
+		return rc == HC_ENOTFOUND ? CACHE_WRITE_NOOP
+		                          : hc_error_ret(rc, "%s", backing_last_error());
+	struct keri_event *old = malloc(sizeof(*old));
+	struct keri_state *below = malloc(sizeof(*below));
+	uint8_t *out = malloc(sizeof(a->merged_msg) + 128);
+	rc = old && below && out ? 0 : hc_error_ret(HC_ENOMEM, "out of memory");
+	if (rc == 0 && (keri_parse(pin.data, pin.len, old, &used, why, sizeof(why)) != KERI_OK ||
+	                strcmp(old->said, a->ev.said) != 0))
+		rc = CACHE_WRITE_NOOP; /* another event there: not this duplicate's to change */
+	const char (*k)[KERI_QB64 + 1] = NULL;
+	unsigned nk = 0;
+	if (rc == 0 && old->ilk != KERI_ILK_IXN) {
+		k = (const char (*)[KERI_QB64 + 1])old->k;
+		nk = old->nk;
+	} else if (rc == 0 && prior && a->ev.sn > prior->ee_sn && a->ev.sn <= prior->sn) {
+		k = prior->k;
+		nk = prior->nk;
+	} else if (rc == 0 && (rc = state_below(c, a->ev.pre, a->ev.sn, below)) == 0) {
+		k = below->k;
+		nk = below->nk;
+	}
+	unsigned added = 0;
+	for (unsigned i = 0; rc == 0 && i < a->ev.nsigs && old->nsigs < KERI_MAX_SIGS; i++) {
+		const struct keri_sig *s = &a->ev.sigs[i];
+		int have = 0;
+		for (unsigned j = 0; j < old->nsigs; j++)
+			have |= old->sigs[j].index == s->index;
+		if (have || s->index >= nk || keri_verify_raw(old, s->sig, k[s->index]) != 0)
+			continue;
+		old->sigs[old->nsigs++] = *s;
+		added++;
+	}
+	size_t n = 0, g;
+	if (rc == 0 && added > 0) {
+		n = rebuild(old, out, sizeof(a->merged_msg));
+		if (n > 0 && old->has_src) {
+			g = keri_src_encode(old->src_sn, old->src_said, (char *)out + n, 128);
+			n = g ? n + g : 0;
+		}
+		rc = n == 0 ? hc_error_ret(HC_EKERI_LIMIT, "event %s with %u more signature(s) "
+		                           "does not fit a stored message", key, added)
+		            : backing_put_raw(c->backing, BACKING_KEL, key, kl, out, n);
+		if (rc > 0 || rc == HC_EIO)
+			rc = hc_error_ret(rc, "%s", backing_last_error());
+	}
+	backing_pin_release(&pin);
+	free(old);
+	free(below);
+	free(out);
+	if (rc == 0 && added > 0) {
+		hc_error_set("duplicate; %u late controller signature(s) verified and added to "
+		             "the stored event", added);
+		cache_log(c, HC_LOG_INFO, "%u late controller signature(s) added to %s", added, key);
+	}
+	return rc == 0 ? CACHE_WRITE_NOOP : rc;
+}
+
 /* An sn at or below the current one: the same event again, or a conflict. */
 static int stale(struct append *a)
 {
@@ -478,7 +556,7 @@ static int stale(struct append *a)
 		return hc_error_ret(HC_ECORRUPT, "stored event %s does not parse: %s", key, why);
 	if (strcmp(old.said, a->ev.said) == 0) {
 		a->outcome = HC_KEL_DUPLICATE;
-		return CACHE_WRITE_NOOP;
+		return late_sigs(a, NULL);
 	}
 	/* An event a recovery rotation superseded, seen again: accepted once, kept. */
 	kl = kel_side_key(a->ev.pre, 'x', a->ev.sn, a->ev.said, key);
@@ -805,7 +883,7 @@ static int append_durable(void *ctx, const void **val, size_t *vlen)
 	rc = keri_apply_flags(pst, &a->ev, flags, &a->next.st, why, sizeof(why));
 	if (rc == KERI_DUPLICATE) {
 		a->outcome = HC_KEL_DUPLICATE;
-		return CACHE_WRITE_NOOP;
+		return late_sigs(a, pst);
 	}
 	if (rc == KERI_ESTALE)
 		return stale(a);

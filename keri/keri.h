@@ -498,6 +498,10 @@ int keri_tholder_json(const struct keri_tholder *t, char *buf, size_t cap);
  */
 size_t keri_sigs_encode(char counter, const struct keri_sig *s, unsigned n, char *out,
                         size_t cap);
+/* The -G group of one seal source couple (sn as a 0A number, said) into
+ * out[0..cap): "-GAB" and 68 characters; 0 when it does not fit or said is not 44
+ * characters. Any thread; pure. */
+size_t keri_src_encode(uint64_t sn, const char *said, char *out, size_t cap);
 /* 0 when the Ed25519 signature sig over ev's body verifies under the qb64 key. */
 int keri_verify_raw(const struct keri_event *ev, const uint8_t sig[64], const char *key);
 
