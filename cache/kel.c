@@ -535,6 +535,22 @@ static int late_sigs(struct append *a, const struct keri_state *prior)
 	return rc == 0 ? CACHE_WRITE_NOOP : rc;
 }
 
+/* An event a recovery superseded, seen again: accepted once, kept aside, a duplicate
+ * (CACHE_WRITE_NOOP); 0 when it is not one; or a failure with its sentence. */
+static int superseded_again(struct append *a)
+{
+	char key[KEL_SIDE_KEY + 1];
+	size_t kl = kel_side_key(a->ev.pre, 'x', a->ev.sn, a->ev.said, key);
+	struct backing_pin pin;
+	int rc = backing_get_raw(a->c->backing, BACKING_KEL, key, kl, &pin);
+	if (rc == 0) {
+		backing_pin_release(&pin);
+		a->outcome = HC_KEL_DUPLICATE;
+		return CACHE_WRITE_NOOP;
+	}
+	return rc == HC_ENOTFOUND ? 0 : hc_error_ret(rc, "%s", backing_last_error());
+}
+
 /* An sn at or below the current one: the same event again, or a conflict. */
 static int stale(struct append *a)
 {
@@ -558,16 +574,8 @@ static int stale(struct append *a)
 		a->outcome = HC_KEL_DUPLICATE;
 		return late_sigs(a, NULL);
 	}
-	/* An event a recovery rotation superseded, seen again: accepted once, kept. */
-	kl = kel_side_key(a->ev.pre, 'x', a->ev.sn, a->ev.said, key);
-	rc = backing_get_raw(a->c->backing, BACKING_KEL, key, kl, &pin);
-	if (rc == 0) {
-		backing_pin_release(&pin);
-		a->outcome = HC_KEL_DUPLICATE;
-		return CACHE_WRITE_NOOP;
-	}
-	if (rc != HC_ENOTFOUND)
-		return hc_error_ret(rc, "%s", backing_last_error());
+	if ((rc = superseded_again(a)) != 0)
+		return rc;
 	return conflict(a, old.said);
 }
 
@@ -723,17 +731,10 @@ static int recover_state(struct append *a, const struct ks_value *pv)
 {
 	struct hc_cache *c = a->c;
 	const struct keri_state *prior = &pv->st;
-	char psaid[KEL_SAID + 1], why[256], xkey[KEL_SIDE_KEY + 1];
-	struct backing_pin pin;
-	size_t xl = kel_side_key(a->ev.pre, 'x', a->ev.sn, a->ev.said, xkey);
-	int rc = backing_get_raw(c->backing, BACKING_KEL, xkey, xl, &pin);
-	if (rc == 0) {
-		backing_pin_release(&pin);
-		a->outcome = HC_KEL_DUPLICATE;
-		return CACHE_WRITE_NOOP;
-	}
-	if (rc != HC_ENOTFOUND)
-		return hc_error_ret(rc, "%s", backing_last_error());
+	char psaid[KEL_SAID + 1], why[256];
+	int rc = superseded_again(a);
+	if (rc != 0)
+		return rc;
 	if (a->ev.ilk == KERI_ILK_DRT && a->ev.sn == prior->ee_sn)
 		return supersede_state(a, prior, why, sizeof(why));
 	rc = kel_said_at(c, a->ev.pre, a->ev.sn - 1, psaid);

@@ -31,19 +31,8 @@ static int group_setup(void **state)
 	return sodium_init() < 0 ? -1 : 0;
 }
 
-static int append(hc_cache *c, const char *msg, size_t len)
-{
-	size_t consumed;
-	return hc_kel_append(c, msg, len, &consumed);
-}
-
-#define expect(rc_, want)                                                                 \
-	do {                                                                              \
-		int r_ = (rc_);                                                           \
-		if (r_ != (want))                                                         \
-			fail_msg("line %d: %s: expected %d, got %d (%s): %s", __LINE__, #rc_,  \
-			         (want), r_, hc_strerror(r_), hc_last_error());           \
-	} while (0)
+#define append testutil_kel_append
+#define expect testutil_expect
 
 /* An identifier under test: keys k[0..7] from seeds seed..seed+7, its prefix. */
 struct id {
@@ -130,6 +119,18 @@ static const char *seals(int n, ...)
 	return o;
 }
 
+/* x incepted by a dip (seed) delegated by del, which anchors it in its ixn at sn
+ * (prior p, signed by k): both appended, the ixn's SAID into ixn_said. */
+static void delegate(hc_cache *c, struct id *x, int seed, const struct id *del, unsigned sn,
+                     const char *p, const struct kp *k, char ixn_said[KERI_QB64 + 1])
+{
+	static char dm[8192], im[8192];
+	size_t dl = dip_of(dm, x, seed, del->pre, "0", "");
+	expect(append(c, im, ixn_of(im, del->pre, sn, p, seals(1, x->pre, 0u, x->pre), k)), 0);
+	said_into(im, ixn_said);
+	expect(append(c, dm, dl), 0);
+}
+
 static void assert_state(hc_cache *c, const char *pre, uint64_t sn, const char *said,
                          const char *ilk)
 {
@@ -156,12 +157,7 @@ static void drt_supersedes_interaction_events_once_anchored(void **state)
 	static char m[8192];
 	char d1[45], d2[45], e1[45], e2[45], rsaid[45];
 	expect(append(c, m, root_icp(m, &d, 1)), 0);
-	size_t dl = dip_of(m, &e, 20, d.pre, "0", "");
-	static char dipm[8192];
-	memcpy(dipm, m, dl);
-	expect(append(c, m, ixn_of(m, d.pre, 1, d.pre, seals(1, e.pre, 0u, e.pre), &d.k[0])), 0);
-	said_into(m, d1);
-	expect(append(c, dipm, dl), 0);
+	delegate(c, &e, 20, &d, 1, d.pre, &d.k[0], d1);
 	expect(append(c, m, ixn_of(m, e.pre, 1, e.pre, "[]", &e.k[0])), 0);
 	said_into(m, e1);
 	expect(append(c, m, ixn_of(m, e.pre, 2, e1, "[]", &e.k[0])), 0);
@@ -220,15 +216,12 @@ static void drt_supersedes_drt_when_its_delegation_is_later(void **state)
 	(void)state;
 	hc_cache *c = open_store();
 	static struct id d, e;
-	static char m[8192], dipm[8192];
+	static char m[8192];
 	static char r[5][8192];
 	size_t rl[5];
 	char rs[5][45], d1[45], d2[45], d3[45];
 	expect(append(c, m, root_icp(m, &d, 1)), 0);
-	size_t dl = dip_of(dipm, &e, 20, d.pre, "0", "");
-	expect(append(c, m, ixn_of(m, d.pre, 1, d.pre, seals(1, e.pre, 0u, e.pre), &d.k[0])), 0);
-	said_into(m, d1);
-	expect(append(c, dipm, dl), 0);
+	delegate(c, &e, 20, &d, 1, d.pre, &d.k[0], d1);
 	/* Five drts at sn 1 from the dip, differing in their next key: A B X C D. */
 	for (int i = 0; i < 5; i++) {
 		rl[i] = est(r[i], "drt", e.pre, 1, e.pre, &e.k[1], &e.k[2 + i], "[]");
@@ -300,13 +293,10 @@ static void drt_supersedes_drt_anchored_by_a_delegator_recovery(void **state)
 	(void)state;
 	hc_cache *c = open_store();
 	static struct id d, e;
-	static char m[8192], dipm[8192], ra[8192], rr[8192];
+	static char m[8192], ra[8192], rr[8192];
 	char d1[45], sa[45], sr[45], dr[45];
 	expect(append(c, m, root_icp(m, &d, 1)), 0);
-	size_t dl = dip_of(dipm, &e, 20, d.pre, "0", "");
-	expect(append(c, m, ixn_of(m, d.pre, 1, d.pre, seals(1, e.pre, 0u, e.pre), &d.k[0])), 0);
-	said_into(m, d1);
-	expect(append(c, dipm, dl), 0);
+	delegate(c, &e, 20, &d, 1, d.pre, &d.k[0], d1);
 	size_t la = est(ra, "drt", e.pre, 1, e.pre, &e.k[1], &e.k[2], "[]");
 	said_into(ra, sa);
 	size_t lr = est(rr, "drt", e.pre, 1, e.pre, &e.k[1], &e.k[3], "[]");
@@ -346,19 +336,12 @@ static void rules_climb_to_the_delegators_delegator(void **state)
 	(void)state;
 	hc_cache *c = open_store();
 	static struct id t, mm, e;
-	static char m[8192], x[8192];
+	static char m[8192];
 	static char e1m[8192], e2m[8192], e3m[8192], m1m[8192], m2m[8192];
 	char t1[45], t2[45], m1[45], se1[45], se2[45], se3[45], sm1[45], sm2[45];
 	expect(append(c, m, root_icp(m, &t, 1)), 0);
-	size_t l = dip_of(x, &mm, 20, t.pre, "0", "");
-	expect(append(c, m, ixn_of(m, t.pre, 1, t.pre, seals(1, mm.pre, 0u, mm.pre), &t.k[0])), 0);
-	said_into(m, t1);
-	expect(append(c, x, l), 0);
-	l = dip_of(x, &e, 40, mm.pre, "0", "");
-	expect(append(c, m, ixn_of(m, mm.pre, 1, mm.pre, seals(1, e.pre, 0u, e.pre), &mm.k[0])),
-	       0);
-	said_into(m, m1);
-	expect(append(c, x, l), 0);
+	delegate(c, &mm, 20, &t, 1, t.pre, &t.k[0], t1);
+	delegate(c, &e, 40, &mm, 1, mm.pre, &mm.k[0], m1);
 
 	/* E's drt 1 (and drt 3) anchored by M's drt 1 at sn 2, anchored by T's ixn 2. */
 	size_t le1 = est(e1m, "drt", e.pre, 1, e.pre, &e.k[1], &e.k[2], "[]");
