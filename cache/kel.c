@@ -487,6 +487,17 @@ static int late_sigs(struct append *a, const struct keri_state *prior)
 	if (rc == 0 && (keri_parse(pin.data, pin.len, old, &used, why, sizeof(why)) != KERI_OK ||
 	                strcmp(old->said, a->ev.said) != 0))
 		rc = CACHE_WRITE_NOOP; /* another event there: not this duplicate's to change */
+	/* Only a signature at an index the stored event lacks may add anything: the common
+	 * duplicate (the same signatures again) costs no key lookup. */
+	unsigned fresh = 0;
+	for (unsigned i = 0; rc == 0 && i < a->ev.nsigs; i++) {
+		int have = 0;
+		for (unsigned j = 0; j < old->nsigs; j++)
+			have |= old->sigs[j].index == a->ev.sigs[i].index;
+		fresh += !have;
+	}
+	if (rc == 0 && fresh == 0)
+		rc = CACHE_WRITE_NOOP;
 	const char (*k)[KERI_QB64 + 1] = NULL;
 	unsigned nk = 0;
 	if (rc == 0 && old->ilk != KERI_ILK_IXN) {
@@ -517,10 +528,10 @@ static int late_sigs(struct append *a, const struct keri_state *prior)
 			g = keri_src_encode(old->src_sn, old->src_said, (char *)out + n, 128);
 			n = g ? n + g : 0;
 		}
-		rc = n == 0 ? hc_error_ret(HC_EKERI_LIMIT, "event %s with %u more signature(s) "
-		                           "does not fit a stored message", key, added)
-		            : backing_put_raw(c->backing, BACKING_KEL, key, kl, out, n);
-		if (rc > 0 || rc == HC_EIO)
+		if (n == 0)
+			rc = hc_error_ret(HC_EKERI_LIMIT, "event %s with %u more signature(s) does "
+			                  "not fit a stored message", key, added);
+		else if ((rc = backing_put_raw(c->backing, BACKING_KEL, key, kl, out, n)) != 0)
 			rc = hc_error_ret(rc, "%s", backing_last_error());
 	}
 	backing_pin_release(&pin);
@@ -532,7 +543,7 @@ static int late_sigs(struct append *a, const struct keri_state *prior)
 		             "the stored event", added);
 		cache_log(c, HC_LOG_INFO, "%u late controller signature(s) added to %s", added, key);
 	}
-	return rc == 0 ? CACHE_WRITE_NOOP : rc;
+	return rc == 0 || rc == CACHE_WRITE_NOOP ? CACHE_WRITE_NOOP : rc;
 }
 
 /* An event a recovery superseded, seen again: accepted once, kept aside, a duplicate

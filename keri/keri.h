@@ -14,8 +14,9 @@
  *                  abandonment, non-transferable prefixes, duplicates and duplicity,
  *                  the delegated events' own rules (dip, drt). Writes the next key
  *                  state. The delegator's anchoring seal is looked up by the caller,
- *                  which holds the delegator's KEL: keri_seal_anchors() and
- *                  keri_delegator_check() are its pure parts.
+ *                  which holds the delegator's KEL: keri_seal_anchors(),
+ *                  keri_delegator_check() and, for delegated recovery,
+ *                  keri_apply_supersede() and keri_supersede_rule() are its pure parts.
  *   keri_state_json()   keripy's KeyStateRecord JSON of a state.
  *   keri_state_encode()/keri_state_decode()   exact, checksummed binary form for
  *                  storing a state at rest.
