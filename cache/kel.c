@@ -1324,7 +1324,9 @@ static int check_one(const void *msg, size_t len, uint64_t fn, const struct kel_
 	if (rc == KERI_OK)
 		rc = keri_apply_flags(k->n ? &k->st[0] : NULL, &k->ev, KERI_APPLY_LOCAL, &k->st[1],
 		                      why, sizeof(why));
-	if (rc == KERI_RECOVERY && k->ev.ilk == KERI_ILK_DRT && k->ev.sn == k->st[0].ee_sn) {
+	int superseding = rc == KERI_RECOVERY && k->ev.ilk == KERI_ILK_DRT &&
+	                  k->ev.sn == k->st[0].ee_sn;
+	if (superseding) {
 		/* A drt superseding a drt: against the state at sn - 1, which no later
 		 * recovery changed (each supersedes only events from its own sn on). */
 		struct keri_state *below = malloc(sizeof(*below));
@@ -1355,14 +1357,17 @@ static int check_one(const void *msg, size_t len, uint64_t fn, const struct kel_
 		                    (unsigned long long)fn, k->pre,
 		                    rc > 0 ? "it replays as a duplicate" : why);
 	/* The delegator's anchor of a dip or drt, again, among every event the delegator
-	 * accepted (it may have superseded the anchor since); none for a delegate the
-	 * node owns or witnesses (accepted without one, as keripy does). */
+	 * accepted (it may have superseded the anchor since), and for a drt superseding a
+	 * drt rules B and C; none for a delegate the node owns or witnesses (accepted
+	 * without, as keripy does). */
 	int wait;
 	struct keri_anchor an;
 	if ((k->ev.ilk == KERI_ILK_DIP || k->ev.ilk == KERI_ILK_DRT) && k->st[1].di[0] &&
 	    !kel_is_local(k->c, k->pre, (const char (*)[KERI_QB64 + 1])k->st[1].b,
 	                  k->st[1].nb) &&
-	    (rc = delegation_check(k->c, &k->ev, k->st[1].di, 1, &wait, &an)) != 0) {
+	    ((rc = delegation_check(k->c, &k->ev, k->st[1].di, 1, &wait, &an)) != 0 ||
+	     (superseding && (rc = kel_supersede_check(k->c, &k->ev, &k->st[0], &an, &wait)) !=
+	                             0))) {
 		char text[512];
 		snprintf(text, sizeof(text), "%s", hc_last_error());
 		return hc_error_ret(rc, "stored event %s at sn %llu of %s fails: %s", f->said,

@@ -418,6 +418,33 @@ static void local_delegate_or_witness_needs_no_anchor(void **state)
 	assert_state(c, e.pre, 1, rs, "drt");
 	expect(hc_kel_verify(c, e.pre, NULL), 0);
 
+	/* The superseding rules are skipped for a local delegate too (keripy returns
+	 * before them). Once the node no longer owns it, hc_kel_verify applies them: a drt
+	 * approved earlier than the one it superseded fails rule B. */
+	char d1[45], d2[45], sa[45], sb[45];
+	static char ra[8192], rb[8192];
+	static struct id h;
+	own[0] = "";
+	expect(hc_kel_set_local(c, NULL, 0, NULL, 0), 0);
+	delegate(c, &h, 100, &d, 1, d.pre, &d.k[0], d1);
+	size_t la = est(ra, "drt", h.pre, 1, h.pre, &h.k[1], &h.k[2], "[]");
+	said_into(ra, sa);
+	size_t lb = est(rb, "drt", h.pre, 1, h.pre, &h.k[1], &h.k[3], "[]");
+	said_into(rb, sb);
+	expect(append(c, m, ixn_of(m, d.pre, 2, d1, seals(1, h.pre, 1u, sa), &d.k[0])), 0);
+	said_into(m, d2);
+	expect(append(c, m, ixn_of(m, d.pre, 3, d2, seals(1, h.pre, 1u, sb), &d.k[0])), 0);
+	expect(append(c, rb, lb), 0);
+	expect(append(c, ra, la), HC_EKERI_DELEGATION); /* remote: A is approved earlier */
+	own[0] = h.pre;
+	expect(hc_kel_set_local(c, own, 1, NULL, 0), 0);
+	expect(append(c, ra, la), 0);
+	assert_state(c, h.pre, 1, sa, "drt");
+	expect(hc_kel_verify(c, h.pre, NULL), 0);
+	expect(hc_kel_set_local(c, NULL, 0, NULL, 0), 0);
+	expect(hc_kel_verify(c, h.pre, NULL), HC_EKERI_DELEGATION);
+	assert_non_null(strstr(hc_last_error(), "rule B"));
+
 	/* Witnessed by the node: accepted without the anchor (and without receipts). */
 	mkkey(&w, 90, 'B');
 	l = dip_of(m, &f, 60, d.pre, "1", list(1, w.qb));
