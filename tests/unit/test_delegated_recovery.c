@@ -131,6 +131,14 @@ static void delegate(hc_cache *c, struct id *x, int seed, const struct id *del, 
 	expect(append(c, dm, dl), 0);
 }
 
+/* A drt of x at sn 1 from its dip: key k1, next k[next]; its SAID into said. */
+static size_t drt1(char *m, const struct id *x, int next, char said[KERI_QB64 + 1])
+{
+	size_t l = est(m, "drt", x->pre, 1, x->pre, &x->k[1], &x->k[next], "[]");
+	said_into(m, said);
+	return l;
+}
+
 static void assert_state(hc_cache *c, const char *pre, uint64_t sn, const char *said,
                          const char *ilk)
 {
@@ -223,10 +231,8 @@ static void drt_supersedes_drt_when_its_delegation_is_later(void **state)
 	expect(append(c, m, root_icp(m, &d, 1)), 0);
 	delegate(c, &e, 20, &d, 1, d.pre, &d.k[0], d1);
 	/* Five drts at sn 1 from the dip, differing in their next key: A B X C D. */
-	for (int i = 0; i < 5; i++) {
-		rl[i] = est(r[i], "drt", e.pre, 1, e.pre, &e.k[1], &e.k[2 + i], "[]");
-		said_into(r[i], rs[i]);
-	}
+	for (int i = 0; i < 5; i++)
+		rl[i] = drt1(r[i], &e, 2 + i, rs[i]);
 	enum { A, B, X, C, D };
 	/* The delegator anchors A at sn 2, then B, X and C in one ixn at sn 3. */
 	expect(append(c, m, ixn_of(m, d.pre, 2, d1, seals(1, e.pre, 1u, rs[A]), &d.k[0])), 0);
@@ -297,10 +303,7 @@ static void drt_supersedes_drt_anchored_by_a_delegator_recovery(void **state)
 	char d1[45], sa[45], sr[45], dr[45];
 	expect(append(c, m, root_icp(m, &d, 1)), 0);
 	delegate(c, &e, 20, &d, 1, d.pre, &d.k[0], d1);
-	size_t la = est(ra, "drt", e.pre, 1, e.pre, &e.k[1], &e.k[2], "[]");
-	said_into(ra, sa);
-	size_t lr = est(rr, "drt", e.pre, 1, e.pre, &e.k[1], &e.k[3], "[]");
-	said_into(rr, sr);
+	size_t la = drt1(ra, &e, 2, sa), lr = drt1(rr, &e, 3, sr);
 	/* The delegator's ixn at sn 2 anchors A; A is accepted. */
 	expect(append(c, m, ixn_of(m, d.pre, 2, d1, seals(1, e.pre, 1u, sa), &d.k[0])), 0);
 	expect(append(c, ra, la), 0);
@@ -424,13 +427,9 @@ static void local_delegate_or_witness_needs_no_anchor(void **state)
 	char d1[45], d2[45], sa[45], sb[45];
 	static char ra[8192], rb[8192];
 	static struct id h;
-	own[0] = "";
 	expect(hc_kel_set_local(c, NULL, 0, NULL, 0), 0);
 	delegate(c, &h, 100, &d, 1, d.pre, &d.k[0], d1);
-	size_t la = est(ra, "drt", h.pre, 1, h.pre, &h.k[1], &h.k[2], "[]");
-	said_into(ra, sa);
-	size_t lb = est(rb, "drt", h.pre, 1, h.pre, &h.k[1], &h.k[3], "[]");
-	said_into(rb, sb);
+	size_t la = drt1(ra, &h, 2, sa), lb = drt1(rb, &h, 3, sb);
 	expect(append(c, m, ixn_of(m, d.pre, 2, d1, seals(1, h.pre, 1u, sa), &d.k[0])), 0);
 	said_into(m, d2);
 	expect(append(c, m, ixn_of(m, d.pre, 3, d2, seals(1, h.pre, 1u, sb), &d.k[0])), 0);
