@@ -44,28 +44,6 @@ static void said_of(const char *m, char out[KERI_QB64 + 1])
 	out[KERI_QB64] = 0;
 }
 
-/* An rct of (pre, sn, said) without attachments. */
-static size_t rct(char *buf, const char *pre, const char *sn, const char *said)
-{
-	size_t n = (size_t)snprintf(buf, 512, "{\"v\":\"KERI10JSON000000_\",\"t\":\"rct\",\"d\":\"%s\","
-	                            "\"i\":\"%s\",\"s\":\"%s\"}", said, pre, sn);
-	char hex[8];
-	snprintf(hex, sizeof(hex), "%06zx", n);
-	memcpy(buf + 16, hex, 6);
-	return n;
-}
-
-/* One -C couple by k over ev[0..evlen), appended at buf+len. */
-static size_t couple(char *buf, size_t len, const char *ev, size_t evlen, const struct kp *k)
-{
-	uint8_t raw[66] = {0};
-	char txt[89];
-	crypto_sign_detached(raw + 2, NULL, (const uint8_t *)ev, evlen, k->sk);
-	keri_b64_encode(raw, 66, txt);
-	txt[88] = 0;
-	return len + (size_t)sprintf(buf + len, "-CAB%s0B%s", k->qb, txt + 2);
-}
-
 static struct kp K[4], W[2], V;
 static char m[8192], r[8192];
 
@@ -91,7 +69,8 @@ static void witnessed(struct buf *bare, struct buf *rcts)
 		add(rcts, out, rl + sl - b);
 	}
 	size_t rl = rct(r, pre, "0", pre);
-	add(rcts, r, couple(r, rl, m, b, &V));
+	const struct kp *v = &V;
+	add(rcts, r, couples(r, rl, m, b, 1, &v));
 }
 
 /*

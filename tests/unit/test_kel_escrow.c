@@ -103,33 +103,6 @@ static struct one import1(hc_cache *c, const void *msg, size_t len)
 			         o_.code, o_.why, (want), (wcode));                     \
 	} while (0)
 
-/* An rct of (pre, sn, said); attachments are appended by the caller. */
-static size_t rct(char *buf, const char *pre, const char *sn, const char *said)
-{
-	size_t n = (size_t)snprintf(buf, 512, "{\"v\":\"KERI10JSON000000_\",\"t\":\"rct\",\"d\":\"%s\","
-	                            "\"i\":\"%s\",\"s\":\"%s\"}", said, pre, sn);
-	char hex[8];
-	snprintf(hex, sizeof(hex), "%06zx", n);
-	memcpy(buf + 16, hex, 6);
-	return n;
-}
-
-/* A -C group of n couples by keys ks over ev[0..evlen). */
-static size_t couples(char *buf, size_t len, const char *ev, size_t evlen, int n,
-                      const struct kp *const *ks)
-{
-	len += (size_t)sprintf(buf + len, "-CA%c", "ABCDEFGH"[n]);
-	for (int i = 0; i < n; i++) {
-		uint8_t raw[66] = {0};
-		char txt[89];
-		crypto_sign_detached(raw + 2, NULL, (const uint8_t *)ev, evlen, ks[i]->sk);
-		keri_b64_encode(raw, 66, txt);
-		txt[88] = 0;
-		len += (size_t)sprintf(buf + len, "%s0B%s", ks[i]->qb, txt + 2);
-	}
-	return len;
-}
-
 /* A -D quadruple: receiptor pre, its est event sn (0A) and SAID, one siger by k. */
 static size_t quadruple(char *buf, size_t len, const char *ev, size_t evlen, const char *pre,
                         const char *said, const struct kp *k)
