@@ -38,9 +38,11 @@ HC_NODISCARD int kel_state_at(struct hc_cache *c, const char *pre, uint64_t sn,
 
 /* An append from the escrow (kel_escrow_retry): *outcome is an enum hc_kel_outcome
  * (HC_KEL_ESCROWED when the entry must stay); returns the HC_EKERI_* code of a
- * rejection or of the reason it stays. Any thread. */
+ * rejection or of the reason it stays. When it stays, trigger (KERI_QB64 + 1 bytes)
+ * gets the prefix whose next accepted event may unblock it: the delegator for
+ * HC_EKERI_DELEGATION, the event's own prefix otherwise. Any thread. */
 HC_NODISCARD int kel_append_escrowed(struct hc_cache *c, const void *msg, size_t len,
-                                     int *outcome);
+                                     int *outcome, char *trigger);
 
 /* ---- receipts and escrow (kel_escrow.c) ----------------------------------------------
  *

@@ -26,7 +26,9 @@
  * when the limit needs room (escrow_evicted) or once keri.escrow_timeout has passed
  * (expired). Retries: after an event of prefix P is accepted or a receipt of P arrives,
  * the entries indexed under P are re-appended in seq (first-seen) order, repeatedly
- * while any is promoted. A new copy of an escrowed event merges its signatures with the
+ * while any is promoted. An entry is indexed under its own prefix and, waiting for a
+ * delegator's anchor, under the delegator's; one retried that now waits for another
+ * reason or on another prefix is re-indexed in place (requeue). A new copy of an escrowed event merges its signatures with the
  * entry's (kel_escrow_gather), so signatures arriving in separate messages add up.
  *
  * Locks: esc->mu (a leaf: no other lock is taken under it; RocksDB writes are) guards
@@ -459,10 +461,11 @@ static int sweep_locked(struct hc_cache *c, uint64_t need)
 	return f.rc;
 }
 
-/* Writes entry seq (a new one, or one replaced in place). esc->mu held. */
+/* Writes entry seq (a new one, or one replaced in place), first seen at time t.
+ * esc->mu held. */
 static int write_locked(struct hc_cache *c, uint64_t seq, int kind, const char *pre,
                         uint64_t sn, const char *said, const void *msg, size_t len,
-                        int reason, const char *trig)
+                        int reason, const char *trig, uint64_t t)
 {
 	struct kel_escrow *e = c->esc;
 	size_t vlen = ESC_HDR + len;
@@ -475,7 +478,7 @@ static int write_locked(struct hc_cache *c, uint64_t seq, int kind, const char *
 	uint32_t r = (uint32_t)reason;
 	for (int i = 0; i < 4; i++)
 		v[H_REASON + i] = (uint8_t)(r >> (8 * i));
-	put64(v + H_TIME, now_s());
+	put64(v + H_TIME, t);
 	memcpy(v + H_PRE, pre, KERI_QB64);
 	memcpy(v + H_TRIG, trig, KERI_QB64);
 	put64(v + H_SN, sn);
@@ -576,7 +579,7 @@ int kel_escrow_put(struct hc_cache *c, int kind, const char *pre, uint64_t sn,
 	if (rc == 0)
 		rc = sweep_locked(c, cost);
 	if (rc == 0)
-		rc = write_locked(c, seq, kind, pre, sn, said, msg, len, reason, trigger);
+		rc = write_locked(c, seq, kind, pre, sn, said, msg, len, reason, trigger, now_s());
 	pthread_mutex_unlock(&e->mu);
 	if (rc == 0 && !s.found)
 		atomic_fetch_add_explicit(&e->escrowed, 1, memory_order_relaxed);
@@ -737,6 +740,38 @@ static void add_prefix(qb64_t *l, unsigned *n, const char *p)
 	memcpy(l[(*n)++], p, sizeof(qb64_t));
 }
 
+/*
+ * An entry retried that still waits, now for another reason or on another prefix: an
+ * out-of-order drt whose dip has come and which now waits for its delegator's anchor.
+ * Indexed only under its old trigger it would never be retried again (no event of that
+ * prefix is coming), and expire: a lost event. It is rewritten in place under its new
+ * reason and trigger, keeping its seq (its first-seen place) and its time (its timeout
+ * runs on). Skipped when the entry is gone (promoted or dropped meanwhile) or was
+ * replaced by a merged copy (whose writer indexed it itself).
+ */
+static void requeue(struct hc_cache *c, const struct esc_entry *en, int reason,
+                    const char *trig)
+{
+	struct kel_escrow *e = c->esc;
+	char k[ESC_KEY + 1];
+	struct backing_pin pin;
+	pthread_mutex_lock(&e->mu);
+	int rc = backing_get_raw(c->backing, BACKING_KEL, k, esc_key(en->seq, k), &pin);
+	if (rc == 0) {
+		int same = pin.len == ESC_HDR + en->len &&
+		           memcmp((const uint8_t *)pin.data + ESC_HDR, en->msg, en->len) == 0;
+		rc = same ? del_locked(c, en->seq, pin.data, pin.len) : HC_ENOTFOUND;
+		backing_pin_release(&pin);
+		if (rc == 0)
+			rc = write_locked(c, en->seq, en->kind, en->pre, en->sn, en->said, en->msg,
+			                  en->len, reason, trig, en->t);
+	}
+	pthread_mutex_unlock(&e->mu);
+	if (rc != 0 && rc != HC_ENOTFOUND)
+		cache_log(c, HC_LOG_WARN, "escrow: entry %llu not re-indexed under %.44s: %s",
+		          (unsigned long long)en->seq, trig, hc_last_error());
+}
+
 /* Retries one entry: 1 when it was promoted, 0 otherwise. */
 static int retry_one(struct hc_cache *c, uint64_t seq, int64_t cur, qb64_t *todo,
                      unsigned *ntodo)
@@ -753,8 +788,10 @@ static int retry_one(struct hc_cache *c, uint64_t seq, int64_t cur, qb64_t *todo
 		return 0;
 	}
 	if (en.kind == KEL_ESC_EVENT) {
-		int rc = kel_append_escrowed(c, en.msg, en.len, &outcome);
-		(void)rc;
+		qb64_t trig;
+		int rc = kel_append_escrowed(c, en.msg, en.len, &outcome, trig);
+		if (outcome == HC_KEL_ESCROWED && (rc != en.reason || strcmp(trig, en.trig) != 0))
+			requeue(c, &en, rc, trig);
 	} else {
 		struct keri_event *ev = malloc(sizeof(*ev));
 		size_t used;
