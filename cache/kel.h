@@ -49,8 +49,13 @@ HC_NODISCARD int kel_append_escrowed(struct hc_cache *c, const void *msg, size_t
  * The escrow is kept in the kel family, beside the events, so it survives a restart
  * and costs no memory beyond a few counters:
  *   "~esc.<seq 16 hex>"        -> [header][message as received, merged]
- *   "<prefix>:e.<seq 16 hex>"  -> "" (an index: the entries to retry when an event of
- *                                 prefix is accepted, or a receipt of it arrives)
+ *   "<prefix>:e.<sn 16 hex>.<seq 16 hex>" -> "" (an index of prefix's own entries by
+ *                                 sn: the ones to retry when an event of prefix is
+ *                                 accepted, or a receipt of it arrives)
+ *   "<trigger>:d.<seq 16 hex>" -> "" (an entry waiting on another prefix: a delegated
+ *                                 event on its delegator's anchor)
+ *   "~esc!layout"              -> "2" (this layout; kel_escrow_open re-indexes a store
+ *                                 without it, whose index was "<prefix>:e.<seq>")
  * seq is the first-seen order; the front of "~esc." is the oldest entry.
  * Receipts: "<prefix>:r.<sn 16 hex>.<said>.<kind digit>.<receiptor>[...]" -> qb64 sig.
  */
