@@ -11,7 +11,7 @@ endif()
 
 add_library(hc_bench_map_peers STATIC bench/map_peer_ours.c bench/map_peer_ckhs.c
             bench/map_peer_rculfhash.c bench/map_peer_rwlock.c bench/map_peer_index.c)
-target_link_libraries(hc_bench_map_peers PUBLIC hc_map hc_reclaim PkgConfig::CK
+target_link_libraries(hc_bench_map_peers PUBLIC hc_map hc_splitmap hc_reclaim PkgConfig::CK
                       PkgConfig::URCU PkgConfig::URCU_MEMB Threads::Threads)
 
 add_executable(map_bench bench/map_bench.c)

@@ -1,9 +1,10 @@
 /*
- * The open-addressed index (map/index.c) under our epoch domain (reclaim/), used as
- * the cache is to use it: lookups inside a reclaim section with no lock; puts and
- * deletes under one writer mutex (the shard mutex), each put installing a fresh entry;
- * replaced and deleted entries, and replaced tables, retired and freed after a grace
- * period; each thread polls every IX_POLL_EVERY retirements, outside the lock.
+ * The open-addressed index (map/index.c) under our epoch domain (reclaim/), used as the
+ * cache uses it (cache/policy.c, hotcache.c): lookups inside a reclaim section with no
+ * lock; puts and deletes under one writer mutex (the shard mutex), each put installing
+ * a fresh entry; replaced and deleted entries, and replaced tables, retired and freed
+ * after a grace period; each thread polls every IX_POLL_EVERY retirements, outside the
+ * lock.
  *
  * Entry layout, key first: [klen 4][pad 4][key klen][value 8][reclaim_node 40], one
  * mem_alloc. Bytes: live entries x mem_charge(entry) + the table (index_stats) +

@@ -3,15 +3,20 @@
  * freshness, and the public API (hotcache.c).
  *
  * Layout of one entry, one allocation from the seam in reclaim/alloc.h:
- *   [struct entry header][key bytes][value bytes]
- * The map node is the header's last member, so the key follows it as map/ requires.
+ *   [struct item: klen | vlen | freq][key bytes][value bytes][pad to 8][struct entry]
+ * The item comes first and is what the shard's index (map/index.h) points to: a hit
+ * reads the index group's line, then the item's first line, where the key lengths and
+ * the key are, and the value follows. The item is read-only once published, but for
+ * freq (see policy_touch). The writer-owned policy state (struct entry: queue links,
+ * hash, charge, queue, shard, and the reclaim node once retired) sits after the value,
+ * never between the item's start and its key; it is what policy.c handles.
  *
  * Concurrency, in one paragraph: readers (hc_get/hc_read hits) take no lock: an epoch
- * section, a map lookup, a copy or callback, and at most one relaxed store to the
- * entry's freq when it is below its cap. Writers of a shard (install, replace, delete,
+ * section, an index lookup, a copy or callback, and at most one relaxed store to the
+ * item's freq when it is below its cap. Writers of a shard (install, replace, delete,
  * evict) hold the shard mutex, so the shard's queues and byte counts are plain fields
- * guarded by it and the map is only ever updated by one writer per shard (the map is
- * lock-free on its own; the lock is for the policy). With a store (or a loader),
+ * guarded by it, and the index has the one writer its design needs (map/index.h:
+ * lookups are lock-free, writes are serialised by this mutex). With a store (or a loader),
  * writers of one key additionally hold the key's stripe write mutex across the
  * write-through and the install, so the store's order of writes to a key is the
  * cache's order (see freshness in hotcache.c); with neither, the shard mutex alone
@@ -30,38 +35,81 @@
 #include <stdint.h>
 
 #include "hotcache.h"
-#include "map/map.h"
+#include "map/index.h"
 #include "reclaim/reclaim.h"
 
 enum { Q_NONE = 0, Q_SMALL = 1, Q_MAIN = 2 };
 #define ENTRY_FREQ_MAX 3
 
+/* What readers see of an entry, and what the index points to: read-only once published
+ * (the index's release store of the pointer publishes it), but for freq. klen first:
+ * the index reads it (uint32_t at offset 0) and the key (at offset 12) on the item's
+ * first line. */
+struct item {
+	uint32_t klen;
+	uint32_t vlen;
+	/* Hits since last aged, capped at ENTRY_FREQ_MAX: written by hits (relaxed, racy by
+	 * design, only while below the cap) and by the policy's aging under the shard mutex.
+	 * The one byte of the item that changes: it shares the key's line, so a hit
+	 * reads no other line for it, at the price of dirtying that line while a
+	 * key climbs to the cap (not once it is there) and when the CLOCK hand ages it. */
+	_Atomic uint8_t freq;
+	uint8_t pad[3];
+	/* key bytes (klen), then value bytes (vlen) */
+};
+_Static_assert(sizeof(struct item) == 12, "the key starts at offset 12");
+
+/* The policy's part of an entry, at the end of its allocation (after the value, 8-byte
+ * aligned): written only by the shard's writers under the shard mutex. */
 struct entry {
 	union {
 		struct {
-			struct entry *prev, *next;
-		} q;                     /* queue links, under the shard mutex */
-		struct reclaim_node rn;  /* once retired (never in a queue then) */
+			struct entry *prev, *next; /* queue links, under the shard mutex */
+		} q;
+		struct {
+			uint64_t links_[2];
+			uint64_t hash;     /* key_hash of the key: the index's and the sketch's */
+		};
+		struct reclaim_node rn;  /* once retired (out of the queues and the index) */
 	} u;
-	uint64_t charge;             /* mem_charge of the whole allocation */
-	uint32_t vlen;
+	uint32_t charge;             /* mem_charge of the whole allocation */
+	uint32_t off;                /* bytes from the item's start to this struct */
 	uint16_t shard;
 	uint8_t queue;               /* Q_*, under the shard mutex */
-	_Atomic uint8_t freq;        /* hits since last aged, capped: relaxed, racy by design */
-	struct map_node node;        /* last: the key follows */
 };
+_Static_assert(sizeof(struct entry) == 56, "the policy's part of an entry");
 
-static inline struct entry *entry_of(struct map_node *n)
+static inline size_t entry_off(uint32_t klen, size_t vlen)
 {
-	return (struct entry *)((char *)n - __builtin_offsetof(struct entry, node));
+	return (sizeof(struct item) + klen + vlen + 7) & ~(size_t)7;
+}
+static inline struct item *item_of(const struct entry *e)
+{
+	return (struct item *)((char *)e - e->off);
+}
+static inline struct entry *entry_of(const struct item *it)
+{
+	return (struct entry *)((char *)it + entry_off(it->klen, it->vlen));
+}
+static inline const unsigned char *item_key(const struct item *it)
+{
+	return (const unsigned char *)(it + 1);
+}
+static inline unsigned char *item_val(struct item *it)
+{
+	return (unsigned char *)(it + 1) + it->klen;
 }
 static inline const unsigned char *entry_key(const struct entry *e)
 {
-	return map_node_key(&e->node);
+	return item_key(item_of(e));
 }
 static inline unsigned char *entry_val(struct entry *e)
 {
-	return (unsigned char *)map_node_key(&e->node) + e->node.klen;
+	return item_val(item_of(e));
+}
+static inline uint32_t entry_vlen(const struct entry *e)
+{
+	return item_of(e)->vlen;
 }
 
 struct queue {
@@ -88,19 +136,21 @@ struct climber {
 };
 
 struct shard {
-	/* Read by every lookup: kept apart from what writers change (the map aligns its
-	 * read-mostly fields first and its counters on lines of their own). */
-	struct map map;
+	/* Read by every lookup: kept apart from what writers change (the index aligns
+	 * its read-mostly fields first and its writer's on a line of their own). */
+	struct index ix;
 	/* Written by the shard's writers, under mu. */
 	_Alignas(64) pthread_mutex_t mu;
 	struct queue small, main;
 	struct sketch sketch;
 	struct climber climb;
 	uint64_t small_target;     /* SMALL's share of budget, in bytes (the climber's) */
-	uint64_t budget;           /* entry bytes + map buckets */
+	uint64_t budget;           /* entry bytes + index table */
 	uint64_t retire_allow;     /* retired bytes allowed on top of the budget */
 	_Atomic uint64_t bytes;    /* entry bytes now: written under mu, read by stats */
-	_Atomic uint64_t retired;  /* this shard's retired, not yet freed bytes */
+	_Atomic uint64_t retired;  /* this shard's retired, not yet freed bytes (entries and
+	                            * index tables) */
+	_Atomic uint64_t reserve;  /* index_growth_reserve, published under mu for shard_fits */
 	_Atomic uint64_t inserts, evictions, replaced;
 	struct hc_cache *cache;
 	uint16_t index;
@@ -183,8 +233,8 @@ struct hc_cache {
 	struct hc_cache *open_next; /* the open caches, for fork (hotcache.c) */
 };
 
-/* Shards take the hash's low bits (the map's buckets take its top bits), stripes the
- * middle ones, so the three choices are independent. */
+/* Shards take the hash's low bits (the index's home groups take its top bits, its tags
+ * bits 24..30), stripes bits 24..33, so shard and group choices are independent. */
 static inline struct shard *shard_of(struct hc_cache *c, uint64_t hash)
 {
 	return &c->shards[hash & (c->nshards - 1)];
@@ -222,16 +272,17 @@ HC_NODISCARD int cache_write(struct hc_cache *c, const void *key, size_t klen,
 HC_NODISCARD int shard_init(struct shard *s, struct hc_cache *c, unsigned index,
                             uint64_t total, uint64_t expected);
 void shard_destroy(struct shard *s);
-/* Records a hit: a relaxed store only when freq is below its cap. Any thread. */
-static inline void policy_touch(struct entry *e)
+/* Records a hit: a relaxed store only when freq is below its cap (the item's first
+ * line, which the hit has just read). Any thread. */
+static inline void policy_touch(struct item *it)
 {
-	uint8_t f = atomic_load_explicit(&e->freq, memory_order_relaxed);
+	uint8_t f = atomic_load_explicit(&it->freq, memory_order_relaxed);
 	if (f < ENTRY_FREQ_MAX)
-		atomic_store_explicit(&e->freq, (uint8_t)(f + 1), memory_order_relaxed);
+		atomic_store_explicit(&it->freq, (uint8_t)(f + 1), memory_order_relaxed);
 }
 /*
  * Admits e (HC_EBUSY, nothing changed, when retired bytes leave no room), makes room
- * for it (evicting, bounded work) and links e in the map (replacing any entry of its
+ * for it (evicting, bounded work) and links e in the index (replacing any entry of its
  * key when replace != 0; with replace == 0 an existing entry wins and HC_EEXIST is
  * returned) and the queues. HC_ENOMEM when it cannot fit: e is not linked then.
  * Shard mutex held; inside a reclaim section.
@@ -241,11 +292,11 @@ HC_NODISCARD int shard_install_locked(struct shard *s, struct reclaim_thread *t,
 /* Whether an install of need bytes would be admitted now (see policy.c). Any thread;
  * a snapshot, for writers deciding whether to wait for reclamation. */
 int shard_fits(const struct shard *s, uint64_t need);
-/* Unlinks the entry of key (if any) from map and queues and retires it. Shard mutex
+/* Unlinks the entry of key (if any) from index and queues and retires it. Shard mutex
  * held; inside a reclaim section. Returns 1 if an entry was removed. */
 int shard_remove_locked(struct shard *s, struct reclaim_thread *t, uint64_t hash,
                         const void *key, uint32_t klen);
-/* Bytes the shard accounts: entries, map buckets, retired. Any thread; a snapshot. */
+/* Bytes the shard accounts: entries, index table, retired. Any thread; a snapshot. */
 uint64_t shard_accounted(const struct shard *s);
 
 /* Entries. */

@@ -1,9 +1,9 @@
 /*
  * The public API: open/close, put/get/read/delete, stats.
  *
- * Hits: an epoch section, the map lookup in the key's shard, a copy or callback, a
- * relaxed freq store when below its cap, and a per-thread counter. No lock, no shared
- * write, no allocation.
+ * Hits: an epoch section, the index lookup in the key's shard (its group line, then the
+ * item's first line), a copy or callback, a relaxed freq store when below its cap, and
+ * a per-thread counter. No lock, no shared write, no allocation.
  *
  * Writes (hc_put, hc_delete): under the key's stripe write mutex, write through to the
  * store (durable on return), mark the key's flights stale, then install or remove
@@ -37,10 +37,10 @@
  * without waiting on itself; it delivers inside a section, as a hit does.
  *
  * Memory: cache.memory_limit = fixed metadata (this struct, shards, stripes) + the
- * shards' shares; a shard's share = entry budget (incl. its frequency sketch and map buckets) +
- * an eighth for retired-but-unfreed entries. policy.c keeps every shard within its
- * share, so accounted bytes never exceed the limit; hc_stats reports slack_bytes as one
- * max_entry per shard, the design's bound, which the tests check. Entries are
+ * shards' shares; a shard's share = entry budget (incl. its frequency sketch and index
+ * table) + an eighth for retired-but-unfreed entries and tables. policy.c keeps every
+ * shard within its share, so accounted bytes never exceed the limit; hc_stats reports
+ * slack_bytes as one max_entry per shard, the design's bound, which the tests check. Entries are
  * allocated (and filled, outside every lock) before admission, so resident memory can
  * exceed the accounted bytes by one max_entry per thread writing or loading at that
  * moment; that is documented (README, Memory), not accounted.
@@ -556,8 +556,8 @@ static int load_miss(hc_cache *c, struct reclaim_thread *t, uint64_t h, const vo
 		reclaim_enter(&c->rc); /* t is registered: cannot fail */
 		if (install_loaded(c, t, &l, &me))
 			l.e = NULL; /* the cache owns it now */
-		flight_finish(st, &me, 0, entry_val(e), e->vlen);
-		rc = deliver(d, entry_val(e), e->vlen);
+		flight_finish(st, &me, 0, entry_val(e), entry_vlen(e));
+		rc = deliver(d, entry_val(e), entry_vlen(e));
 		reclaim_exit(t);
 	} else {
 		if (rc == HC_ECORRUPT)
@@ -576,11 +576,12 @@ static int lookup(hc_cache *c, const void *key, size_t klen, const struct delive
 	if (t == NULL)
 		return hc_error_ret(HC_ENOMEM, "out of memory registering the thread");
 	struct shard *s = shard_of(c, h);
-	struct map_node *n = map_get(&s->map, h, key, (uint32_t)klen);
-	if (n != NULL) {
-		struct entry *e = entry_of(n);
-		policy_touch(e);
-		int rc = deliver(d, entry_val(e), e->vlen);
+	/* The section covers the lookup and the use of the item: an eviction may retire
+	 * it at once, and reclaim/ frees it only after this section ends. */
+	struct item *it = index_get(&s->ix, h, key, (uint32_t)klen);
+	if (it != NULL) {
+		policy_touch(it);
+		int rc = deliver(d, item_val(it), it->vlen);
 		reclaim_exit(t);
 		count(t, counter_index(s->index, CS_HITS));
 		return rc;
@@ -637,6 +638,10 @@ int hc_read_batch(hc_cache *c, size_t n, const void *const *keys, const size_t *
 		size_t k = n - base < BATCH ? n - base : BATCH;
 		uint64_t h[BATCH];
 		int miss[BATCH];
+		/* Both prefetch stages read the index's table: inside the section. */
+		struct reclaim_thread *t = reclaim_enter(&c->rc);
+		if (t == NULL)
+			return hc_error_ret(HC_ENOMEM, "out of memory registering the thread");
 		for (size_t i = 0; i < k; i++) {
 			size_t j = base + i;
 			miss[i] = 0;
@@ -645,27 +650,24 @@ int hc_read_batch(hc_cache *c, size_t n, const void *const *keys, const size_t *
 				continue;
 			}
 			h[i] = key_hash(c, keys[j], klens[j]);
-			map_prefetch(&shard_of(c, h[i])->map, h[i], 0);
+			index_prefetch(&shard_of(c, h[i])->ix, h[i], keys[j], (uint32_t)klens[j], 0);
 		}
-		struct reclaim_thread *t = reclaim_enter(&c->rc);
-		if (t == NULL)
-			return hc_error_ret(HC_ENOMEM, "out of memory registering the thread");
 		for (size_t i = 0; i < k; i++)
 			if (miss[i] == 0)
-				map_prefetch(&shard_of(c, h[i])->map, h[i], 1);
+				index_prefetch(&shard_of(c, h[i])->ix, h[i], keys[base + i],
+				               (uint32_t)klens[base + i], 1);
 		for (size_t i = 0; i < k; i++) {
 			if (miss[i] != 0)
 				continue;
 			size_t j = base + i;
 			struct shard *s = shard_of(c, h[i]);
-			struct map_node *nd = map_get(&s->map, h[i], keys[j], (uint32_t)klens[j]);
-			if (nd == NULL) {
+			struct item *it = index_get(&s->ix, h[i], keys[j], (uint32_t)klens[j]);
+			if (it == NULL) {
 				miss[i] = 1;
 				continue;
 			}
-			struct entry *e = entry_of(nd);
-			policy_touch(e);
-			fn(j, 0, entry_val(e), e->vlen, arg);
+			policy_touch(it);
+			fn(j, 0, item_val(it), it->vlen, arg);
 			count(t, counter_index(s->index, CS_HITS));
 		}
 		reclaim_exit(t);
@@ -980,7 +982,7 @@ int hc_shard_stats_sized(hc_cache *c, unsigned shard, struct hc_shard_stats *use
 	st->evictions = atomic_load_explicit(&s->evictions, memory_order_relaxed);
 	st->bytes = atomic_load_explicit(&s->bytes, memory_order_relaxed);
 	st->budget = s->budget;
-	st->entries = map_count(&s->map);
+	st->entries = index_count(&s->ix);
 	rank_lock(&s->mu, RANK_SHARD);
 	st->small_entries = s->small.count;
 	st->main_entries = s->main.count;
@@ -1023,9 +1025,9 @@ int hc_stats_sized(hc_cache *c, struct hc_stats *user, size_t size)
 		st->inserts += atomic_load_explicit(&s->inserts, memory_order_relaxed);
 		st->evictions += atomic_load_explicit(&s->evictions, memory_order_relaxed);
 		st->deletes += atomic_load_explicit(&s->replaced, memory_order_relaxed);
-		st->entries += map_count(&s->map);
+		st->entries += index_count(&s->ix);
 		st->accounted_bytes += shard_accounted(s);
-		st->metadata_bytes += atomic_load_explicit(&s->map.meta_bytes, memory_order_relaxed);
+		st->metadata_bytes += atomic_load_explicit(&s->ix.table_bytes, memory_order_relaxed);
 	}
 	st->deletes += reclaim_counter_sum(&c->rc, C_DELETES);
 	st->loads = reclaim_counter_sum(&c->rc, C_LOADS);

@@ -61,7 +61,7 @@ static const struct metric_def defs[] = {
 	{"hotcache_entries", G, ST(entries), "Payload entries in memory."},
 	{"hotcache_accounted_bytes", G, ST(accounted_bytes), "Bytes the cache accounts against its limit: entries, metadata, key states and retired bytes."},
 	{"hotcache_retired_bytes", G, ST(retired_bytes), "Bytes removed from the cache but not yet reclaimed."},
-	{"hotcache_metadata_bytes", G, ST(metadata_bytes), "Bytes of map buckets and shard structures."},
+	{"hotcache_metadata_bytes", G, ST(metadata_bytes), "Bytes of index tables and shard structures."},
 	{"hotcache_memory_limit_bytes", G, ST(memory_limit), "cache.memory_limit."},
 	{"hotcache_slack_bytes", G, ST(slack_bytes), "The documented bound on accounted bytes above the limit."},
 	{"hotcache_shards", G, ST(shards), "Shards of the cache."},

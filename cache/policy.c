@@ -44,17 +44,18 @@
  * 5-point jump. SMALL stays within 1%..80%: large for recency (hot sets that move;
  * new keys must be caught on probation), small for frequency (Zipf, loops).
  *
- * Bytes: a shard accounts its entries' real allocation sizes, its map's bucket arrays
- * and its retired-but-unfreed entries. Evictions and deletes move bytes from entries to
- * retired (the total does not change); only an install adds, and it is admitted only
- * when entries + buckets + retired + need <= budget + retire_allow, checked before it
- * evicts anything (so a refused install changes nothing), and it then evicts until
- * entries + buckets + need <= budget; so a shard's total never exceeds budget +
- * retire_allow, and the shards' sum never exceeds cache.memory_limit (see hotcache.c
- * for how the limit is split; the sketch is allocated at init and taken off the
- * budget, as the map's reserve is). retire_allow is at least one max_entry, so with nothing
- * retired any entry is admitted into a full shard: a refusal means reclamation is
- * behind, which after the writer's bounded wait means a reader stalled in a section.
+ * Bytes: a shard accounts its entries' real allocation sizes, its index's table (and
+ * the growth the next insert may need) and its retired-but-unfreed entries and tables.
+ * Evictions and deletes move bytes from entries to retired (the total does not change);
+ * only an install adds, and it is admitted only when entries + table + retired + need
+ * <= budget + retire_allow, checked before it evicts anything (so a refused install
+ * changes nothing), and it then evicts until entries + table + need <= budget; so a
+ * shard's total never exceeds budget + retire_allow, and the shards' sum never exceeds
+ * cache.memory_limit (see hotcache.c for how the limit is split; the sketch is
+ * allocated at init and taken off the budget, as the index's initial table is).
+ * retire_allow is at least one max_entry, so with nothing retired any entry is admitted
+ * into a full shard: a refusal means reclamation is behind, which after the writer's
+ * bounded wait means a reader stalled in a section.
  */
 #include <sodium.h>
 #include <string.h>
@@ -79,31 +80,38 @@ enum {
 
 size_t entry_charge(uint32_t klen, size_t vlen)
 {
-	return mem_charge(sizeof(struct entry) + klen + vlen);
+	return mem_charge(entry_off(klen, vlen) + sizeof(struct entry));
 }
 
+/* One allocation, [item][key][value][pad][entry] (cache.h); the item is filled before
+ * the index publishes it. */
 struct entry *entry_new(struct hc_cache *c, uint64_t hash, const void *key, uint32_t klen,
                         size_t vlen)
 {
-	size_t size = sizeof(struct entry) + klen + vlen;
-	struct entry *e = mem_alloc(size, 0);
-	if (e == NULL)
+	size_t off = entry_off(klen, vlen), size = off + sizeof(struct entry);
+	struct item *it = mem_alloc(size, 0);
+	if (it == NULL)
 		return NULL;
+	memset(it, 0, sizeof(*it));
+	it->klen = klen;
+	it->vlen = (uint32_t)vlen;
+	memcpy(it + 1, key, klen);
+	struct entry *e = (struct entry *)((char *)it + off);
 	memset(e, 0, sizeof(*e));
-	e->charge = mem_charge(size);
-	e->vlen = (uint32_t)vlen;
+	e->u.hash = hash;
+	e->charge = (uint32_t)mem_charge(size);
+	e->off = (uint32_t)off;
 	e->shard = (uint16_t)(shard_of(c, hash) - c->shards);
-	memcpy((unsigned char *)(e + 1), key, klen);
-	map_node_init(&e->node, hash, klen);
 	return e;
 }
 
 void entry_free_now(struct entry *e)
 {
-	size_t size = sizeof(struct entry) + e->node.klen + e->vlen;
+	struct item *it = item_of(e);
+	size_t size = e->off + sizeof(struct entry);
 	/* Payload and key bytes never outlive the entry (design: wiped before free). */
-	sodium_memzero(e + 1, size - sizeof(*e));
-	mem_free(e, size);
+	sodium_memzero(it + 1, (size_t)it->klen + it->vlen);
+	mem_free(it, size);
 }
 
 /* The reclaim callback: after a grace period, uncount from the shard and wipe. */
@@ -252,12 +260,16 @@ int shard_init(struct shard *s, struct hc_cache *c, unsigned index, uint64_t tot
 	s->small_target = s->budget * SMALL_START_PCT / 100;
 	s->climb.prev_rate = -1;
 	s->climb.step = -CLIMB_STEP;
-	if (map_init(&s->map, expected) != 0) {
+	/* The cache's seed: index_hash is key_hash, one hash for shard and index. */
+	struct index_layout lay = {.klen_off = offsetof(struct item, klen),
+	                           .key_off = sizeof(struct item)};
+	if (index_init(&s->ix, expected, &c->seed, lay, &c->rc) != 0) {
 		mem_free(s->sketch.cnt, sketch_bytes(&s->sketch));
 		return HC_ENOMEM;
 	}
+	index_charge_retired(&s->ix, &s->retired);
 	if (pthread_mutex_init(&s->mu, NULL) != 0) {
-		map_destroy(&s->map, NULL, NULL);
+		index_destroy(&s->ix, NULL, NULL);
 		mem_free(s->sketch.cnt, sketch_bytes(&s->sketch));
 		return HC_ENOMEM;
 	}
@@ -265,15 +277,15 @@ int shard_init(struct shard *s, struct hc_cache *c, unsigned index, uint64_t tot
 	return 0;
 }
 
-static void free_node(struct map_node *n, void *arg)
+static void free_item(void *it, void *arg)
 {
 	(void)arg;
-	entry_free_now(entry_of(n));
+	entry_free_now(entry_of(it));
 }
 
 void shard_destroy(struct shard *s)
 {
-	map_destroy(&s->map, free_node, NULL);
+	index_destroy(&s->ix, free_item, NULL);
 	mem_free(s->sketch.cnt, sketch_bytes(&s->sketch));
 	pthread_mutex_destroy(&s->mu);
 }
@@ -281,7 +293,7 @@ void shard_destroy(struct shard *s)
 uint64_t shard_accounted(const struct shard *s)
 {
 	return atomic_load_explicit(&s->bytes, memory_order_relaxed) +
-	       atomic_load_explicit(&s->map.meta_bytes, memory_order_relaxed) +
+	       atomic_load_explicit(&s->ix.table_bytes, memory_order_relaxed) +
 	       atomic_load_explicit(&s->retired, memory_order_relaxed);
 }
 
@@ -293,34 +305,42 @@ static uint64_t entry_bytes(const struct shard *s)
 static void publish_bytes(struct shard *s)
 {
 	atomic_store_explicit(&s->bytes, entry_bytes(s), memory_order_relaxed);
+	atomic_store_explicit(&s->reserve, index_growth_reserve(&s->ix), memory_order_relaxed);
 }
 
-/* Unlinks e from the map (compare-and-delete) and its queue, and retires it. */
+/* Unlinks e from the index (compare-and-delete) and its queue, and retires it. */
 static void evict(struct shard *s, struct reclaim_thread *t, struct entry *e)
 {
 	queue_unlink(s, e);
-	if (map_delete_node(&s->map, &e->node)) {
+	if (index_delete_entry(&s->ix, e->u.hash, item_of(e))) {
 		retire_entry(s, t, e);
 		atomic_fetch_add_explicit(&s->evictions, 1, memory_order_relaxed);
 	}
 }
 
+/* The index's table and the growth the next insert may need. The writer's (it reads the
+ * current table); shard_fits, on any thread, uses the reserve publish_bytes left. */
 static uint64_t shard_meta(const struct shard *s)
 {
-	return atomic_load_explicit(&s->map.meta_bytes, memory_order_relaxed) +
-	       map_growth_reserve(&s->map);
+	return atomic_load_explicit(&s->ix.table_bytes, memory_order_relaxed) +
+	       index_growth_reserve(&s->ix);
 }
 
 static uint8_t freq_of(const struct entry *e)
 {
-	return atomic_load_explicit(&e->freq, memory_order_relaxed);
+	return atomic_load_explicit(&item_of(e)->freq, memory_order_relaxed);
+}
+
+static void freq_set(struct entry *e, uint8_t f)
+{
+	atomic_store_explicit(&item_of(e)->freq, f, memory_order_relaxed);
 }
 
 /* What admission compares: the sketch's count of the key's past accesses plus the hits
  * its freq holds that the sketch has not been told of yet. */
 static unsigned score(const struct shard *s, const struct entry *e)
 {
-	return sketch_get(&s->sketch, e->node.link.so_key) + freq_of(e);
+	return sketch_get(&s->sketch, (e->u.hash | 1)) + freq_of(e);
 }
 
 static uint64_t entry_count(const struct shard *s)
@@ -334,14 +354,14 @@ static void age_main_head(struct shard *s)
 {
 	struct entry *e = s->main.head;
 	uint8_t f = freq_of(e);
-	atomic_store_explicit(&e->freq, (uint8_t)(f - 1), memory_order_relaxed);
-	sketch_add(&s->sketch, e->node.link.so_key, 1, entry_count(s));
+	freq_set(e, (uint8_t)(f - 1));
+	sketch_add(&s->sketch, (e->u.hash | 1), 1, entry_count(s));
 	queue_unlink(s, e);
 	queue_push(s, e, Q_MAIN);
 }
 
 /*
- * Evicts until entries + buckets + need fit the budget; the rules are at the top of
+ * Evicts until entries + index table + need fit the budget; the rules are at the top of
  * this file. Bounded: after EVICT_STEPS moves and agings every pass evicts (SMALL's
  * candidate unless it outscores MAIN's head, then MAIN's head). HC_ENOMEM when the
  * shard is empty and need still does not fit.
@@ -357,9 +377,9 @@ static int make_room(struct shard *s, struct reclaim_thread *t, uint64_t need)
 			uint8_t f = freq_of(e);
 			if (!force && f > 0) {
 				/* Hit while on probation: promote, cold again in MAIN. */
-				sketch_add(&s->sketch, e->node.link.so_key, f, entry_count(s));
+				sketch_add(&s->sketch, (e->u.hash | 1), f, entry_count(s));
 				queue_unlink(s, e);
-				atomic_store_explicit(&e->freq, 0, memory_order_relaxed);
+				freq_set(e, 0);
 				queue_push(s, e, Q_MAIN);
 				steps++;
 				continue;
@@ -384,7 +404,7 @@ static int make_room(struct shard *s, struct reclaim_thread *t, uint64_t need)
 			if (v != NULL && score(s, e) > score(s, v) + ADMIT_MARGIN) {
 				evict(s, t, v);
 				queue_unlink(s, e);
-				atomic_store_explicit(&e->freq, 0, memory_order_relaxed);
+				freq_set(e, 0);
 				queue_push(s, e, Q_MAIN);
 			} else {
 				evict(s, t, e);
@@ -439,18 +459,21 @@ static void climb(struct shard *s)
 	s->small_target = (uint64_t)(share * (double)s->budget);
 }
 
-/* Whether an install of need bytes is admitted: entries + buckets + retired + need
- * within budget + allowance. Evictions and replaces move bytes from entries to retired
- * and leave that sum alone, so the answer is known before evicting anything. */
-static int admits(const struct shard *s, uint64_t entries, uint64_t need)
+/* Whether an install of need bytes is admitted: entries + table (+ its growth) +
+ * retired + need within budget + allowance. Evictions and replaces move bytes from
+ * entries to retired and leave that sum alone, so the answer is known before evicting
+ * anything. */
+static int admits(const struct shard *s, uint64_t entries, uint64_t meta, uint64_t need)
 {
-	return entries + shard_meta(s) + atomic_load_explicit(&s->retired, memory_order_relaxed) +
-	       need <= s->budget + s->retire_allow;
+	return entries + meta + atomic_load_explicit(&s->retired, memory_order_relaxed) + need <=
+	       s->budget + s->retire_allow;
 }
 
 int shard_fits(const struct shard *s, uint64_t need)
 {
-	return admits(s, atomic_load_explicit(&s->bytes, memory_order_relaxed), need);
+	uint64_t meta = atomic_load_explicit(&s->ix.table_bytes, memory_order_relaxed) +
+	                atomic_load_explicit(&s->reserve, memory_order_relaxed);
+	return admits(s, atomic_load_explicit(&s->bytes, memory_order_relaxed), meta, need);
 }
 
 int shard_install_locked(struct shard *s, struct reclaim_thread *t, struct entry *e,
@@ -458,27 +481,30 @@ int shard_install_locked(struct shard *s, struct reclaim_thread *t, struct entry
 {
 	/* Admission first: a refused install must not have evicted (lost entries, and
 	 * evicted bytes counted both as entries and as retired until the next install). */
-	if (!admits(s, entry_bytes(s), e->charge))
+	if (!admits(s, entry_bytes(s), shard_meta(s), e->charge))
 		return HC_EBUSY;
+	struct item *it = item_of(e);
 	/* Writers of the shard hold its mutex, so the key cannot appear before the insert. */
-	if (!replace && map_get(&s->map, e->node.link.so_key, entry_key(e), e->node.klen) != NULL)
+	if (!replace && index_get(&s->ix, e->u.hash, item_key(it), it->klen) != NULL)
 		return HC_EEXIST;
 	/* An install is an access of its key (a miss or a write). */
-	sketch_add(&s->sketch, e->node.link.so_key, 1, entry_count(s));
+	sketch_add(&s->sketch, (e->u.hash | 1), 1, entry_count(s));
 	int rc = make_room(s, t, e->charge);
 	if (rc != 0) {
 		publish_bytes(s);
 		return rc;
 	}
-	struct map_node *old = NULL;
-	if (replace) {
-		old = map_replace(&s->map, &e->node);
-	} else {
-		struct map_node *existing;
-		if (map_insert(&s->map, &e->node, &existing) == HC_EEXIST) {
-			publish_bytes(s);
-			return HC_EEXIST;
-		}
+	void *old = NULL;
+	if (replace)
+		rc = index_replace(&s->ix, e->u.hash, it, &old);
+	else
+		rc = index_insert(&s->ix, e->u.hash, it, NULL);
+	if (rc != 0) {
+		/* HC_ENOMEM: the table is full and could not grow. Then make_room evicted
+		 * nothing (an eviction frees a slot of this index, which the insert would
+		 * have taken), so nothing changed: the put fails cleanly. */
+		publish_bytes(s);
+		return rc;
 	}
 	int to_main = 0;
 	if (old != NULL) {
@@ -501,10 +527,10 @@ int shard_install_locked(struct shard *s, struct reclaim_thread *t, struct entry
 int shard_remove_locked(struct shard *s, struct reclaim_thread *t, uint64_t hash,
                         const void *key, uint32_t klen)
 {
-	struct map_node *n = map_delete(&s->map, hash, key, klen);
-	if (n == NULL)
+	struct item *it = index_delete(&s->ix, hash, key, klen);
+	if (it == NULL)
 		return 0;
-	struct entry *e = entry_of(n);
+	struct entry *e = entry_of(it);
 	queue_unlink(s, e);
 	retire_entry(s, t, e);
 	publish_bytes(s);

@@ -171,7 +171,7 @@ struct hc_config {
 	uint64_t memory_limit;  /* cache.memory_limit: bytes for the whole cache */
 	uint32_t shards;        /* cache.shards: power of two, 0 = auto */
 	uint64_t max_entry;     /* cache.max_entry: larger values are not cached */
-	uint64_t expected_entries; /* cache.expected_entries: initial map size hint */
+	uint64_t expected_entries; /* cache.expected_entries: initial index size hint */
 	int backing_mode;       /* backing.mode: enum hc_backing_mode */
 	char backing_path[HC_PATH_MAX]; /* backing.path */
 	int durability;         /* backing.durability: enum hc_durability */
@@ -218,7 +218,7 @@ struct hc_stats {
 	uint64_t entries;        /* entries in memory now */
 	uint64_t accounted_bytes; /* entry bytes + metadata + retired bytes */
 	uint64_t retired_bytes;  /* removed but awaiting reclamation */
-	uint64_t metadata_bytes; /* map buckets and shard structures */
+	uint64_t metadata_bytes; /* index tables and shard structures */
 	uint64_t memory_limit;   /* cache.memory_limit */
 	uint64_t slack_bytes;    /* documented bound on accounted - limit */
 	uint32_t shards;
@@ -320,7 +320,7 @@ HC_EXPORT HC_NODISCARD int hc_read(hc_cache *cache, const void *key, size_t klen
  * Batched zero-copy reads: for each i < n, fn(i, status, val, vlen, arg) runs once, with
  * status 0 and the value (valid only during the call), or with status < 0 (then val is
  * NULL): HC_ENOTFOUND, HC_EINVAL for a bad key, or a load's error. Hashes every key and
- * prefetches buckets and entries before comparing, which hides DRAM latency when the
+ * prefetches index groups and entries before comparing, which hides DRAM latency when the
  * working set is larger than the CPU caches. Returns 0 (per-key outcomes go to fn), or
  * HC_EINVAL / HC_ENOMEM for the call itself. Misses load like hc_read.
  * Order: fn is not called in index order. Keys are taken in groups of 16; within a

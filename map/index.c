@@ -112,7 +112,14 @@
  *
  * Costs: 64 bytes per 7 slots at a load between 2/5 and 4/5 of the slots (after a
  * doubling, before the next): 11.4 to 22.9 bytes per entry, plus a 128-byte header.
- * A hit: the hash, one group line, one tag compare, one entry line.
+ * A hit: the hash, one group line, one tag compare, one entry line. *
+ * In the cache (cache/policy.c, hotcache.c): one index per shard, its writer the
+ * shard's mutex holder (install, replace, delete, evict; hc_close's destroy alone),
+ * seeded with the cache's seed so the hash that picks the shard (its low bits) is the
+ * hash the index takes (home group from the top bits, tag from bits 24..30); a keyed
+ * table hashes keys itself and ignores it, which is why rebuild_place recomputes the
+ * fast hash from ix->seed rather than keeping the callers'. Entries are cache.h's
+ * items, [klen | vlen | freq | key | value], the policy's state after the value.
  */
 #include "map/index.h"
 
@@ -422,6 +429,8 @@ static void table_free(struct reclaim_node *rn)
 {
 	struct index_table *t =
 	        (struct index_table *)((char *)rn - offsetof(struct index_table, rn));
+	if (t->retired != NULL)
+		atomic_fetch_sub_explicit(t->retired, table_charge(t), memory_order_relaxed);
 	if (index_table_free_hook != NULL)
 		index_table_free_hook(t);
 	else
@@ -492,6 +501,9 @@ static int rebuild(struct index *ix, unsigned order, int keyed)
 	table_free(&old->rn);
 #else
 	/* Readers that loaded old finish on it (J4); freed after their sections end. */
+	old->retired = ix->retired_to;
+	if (old->retired != NULL)
+		atomic_fetch_add_explicit(old->retired, table_charge(old), memory_order_relaxed);
 	reclaim_retire(rt, &old->rn, table_charge(old), table_free);
 #endif
 	return 0;
@@ -602,6 +614,11 @@ static int put(struct index *ix, uint64_t hash, void *entry, int replace, void *
 			*out = NULL;
 		return 0;
 	}
+}
+
+void index_charge_retired(struct index *ix, _Atomic uint64_t *ctr)
+{
+	ix->retired_to = ctr;
 }
 
 int index_insert(struct index *ix, uint64_t hash, void *entry, void **existing)

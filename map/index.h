@@ -61,6 +61,7 @@ struct index_table {
 	unsigned char sipkey[16];
 	size_t bytes;           /* the groups' allocation size (mem_alloc_line) */
 	struct reclaim_node rn; /* retirement of a replaced table */
+	_Atomic uint64_t *retired; /* once retired: the counter its charge is on, or NULL */
 };
 
 struct index_layout {
@@ -76,6 +77,7 @@ struct index {
 	int weak_hash;          /* test seam: index_hash returns 0 for every key */
 	/* The writer's (under the caller's mutex); statistics read relaxed by anyone. */
 	_Alignas(64) struct reclaim *rc;
+	_Atomic uint64_t *retired_to;     /* index_charge_retired's counter, or NULL */
 	_Atomic uint64_t count;
 	_Atomic uint64_t table_bytes;     /* charged size of the current table */
 	_Atomic uint64_t flood_events;    /* inserts past INDEX_MAX_PROBE groups */
@@ -147,6 +149,11 @@ void index_prefetch(const struct index *ix, uint64_t hash, const void *key, uint
  * the domain until its grace period ends). Not covered: the one keyed rehash the
  * probe guard may do, a table of the current size. The writer. */
 uint64_t index_growth_reserve(const struct index *ix);
+
+/* Adds the charge of every table the index retires to *ctr from the retirement until
+ * the table is freed (relaxed atomic adds), so a byte-budgeted caller counts it as
+ * retired; NULL: none. The writer, or before any use. */
+void index_charge_retired(struct index *ix, _Atomic uint64_t *ctr);
 
 /*
  * Inserts entry if its key is absent. Returns 0; HC_EEXIST with *existing (if not

@@ -2,6 +2,13 @@
  * The split-ordered lock-free hash map. The algorithm, its invariants (I1-I4), node
  * states, memory ordering and progress are set out at the top of map.h; the comments
  * here say which of them each step keeps.
+ *
+ * Where it is used: no longer by the cache, whose shards look keys up in the
+ * open-addressed index (map/index.c: a DRAM hit is two dependent misses there, about
+ * 3.5 here), and not built into the library (map/module.cmake: hc_splitmap). It stays
+ * as map_bench's reference peer, which the index is measured against, and as the
+ * unkeyed control of test_hostile_keys, with its own tests (test_map, stress_map) and
+ * spin models (tests/model/map.pml, map_bad.pml), so those comparisons stay honest.
  */
 #include "map/map.h"
 

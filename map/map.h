@@ -1,5 +1,7 @@
 /*
  * map/: a lock-free hash map from key bytes to intrusive nodes, resized without locks.
+ * Not the cache's lookup structure any more (that is map/index.h); map.c says where it
+ * stays in use and why.
  *
  * Algorithm: a split-ordered list (Shalev and Shavit, "Split-ordered lists: lock-free
  * extensible hash tables", JACM 2006), as in liburcu's rculfhash, but split on the

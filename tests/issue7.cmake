@@ -32,7 +32,7 @@ endif()
 # stays within 2x of random keys, the unkeyed map (control) degrades 10x or more, and
 # processes do not share the secret. The control is quadratic to build: 2^14 keys here,
 # 2^17 in the soak form.
-hc_test(test_hostile_keys SOURCES tests/unit/test_hostile_keys.c LIBS hc_internal
+hc_test(test_hostile_keys SOURCES tests/unit/test_hostile_keys.c LIBS hc_internal hc_splitmap
         LABELS unit ARGS 17 14 TIMEOUT 300)
 add_test(NAME soak_hostile_keys COMMAND test_hostile_keys 17 17)
 set_tests_properties(soak_hostile_keys PROPERTIES LABELS soak TIMEOUT 3600)

@@ -1,5 +1,5 @@
 # Tests registered outside the modules' own module.cmake files: one hc_test per line.
-hc_test(test_map SOURCES tests/unit/test_map.c LIBS hc_map hc_reclaim LABELS unit concurrency)
+hc_test(test_map SOURCES tests/unit/test_map.c LIBS hc_splitmap hc_reclaim LABELS unit concurrency)
 hc_test(test_index SOURCES tests/unit/test_index.c LIBS hc_map hc_reclaim LABELS unit concurrency)
 # The index's broken variants: index.c built with one define, and test_index's race
 # against it must fail (WILL_FAIL). INDEX_BROKEN_NO_GRACE (replaced tables freed without
@@ -19,7 +19,7 @@ elseif(HC_SANITIZE STREQUAL "thread")
   hc_index_broken(test_index_relaxed INDEX_BROKEN_RELAXED_PUBLISH)
 endif()
 hc_test(test_reclaim SOURCES tests/unit/test_reclaim.c LIBS hc_reclaim LABELS unit concurrency)
-hc_test(stress_map SOURCES tests/stress/stress_map.c LIBS hc_map hc_reclaim LABELS stress concurrency)
+hc_test(stress_map SOURCES tests/stress/stress_map.c LIBS hc_splitmap hc_reclaim LABELS stress concurrency)
 hc_test(torture_reclaim SOURCES tests/stress/torture_reclaim.c LIBS hc_reclaim LABELS stress concurrency)
 include(tests/model/model.cmake)
 # On the system allocator whatever the build (no hc_use_jemalloc): the alignment of

@@ -1,11 +1,16 @@
 /*
- * Stress: 4 threads doing random hc_put / hc_get / hc_read / hc_delete on 20,000 keys,
+ * Stress: 4 threads doing random hc_put / hc_get / hc_read / hc_read_batch / hc_delete on
+ * 20,000 keys,
  * values of 16 B .. 4 KiB, cache-only, under a 4 MiB limit so that evictions never
  * stop, for HC_STRESS_SECONDS (default 2).
  *
  * Every value encodes its key id, a version, its length and a checksum, and the rest of
  * its bytes are derived from those: every read regenerates the value it claims to be and
- * compares it byte for byte (hc_read inside the callback, hc_get on the copy). A value
+ * compares it byte for byte (hc_read and hc_read_batch inside the callback, hc_get on
+ * the copy). Reads race with evictions and replaces of the entries they hit, so a read
+ * path that leaves its reclaim section before it is done with an entry (the index
+ * lookup, the key compare, the callback) reads freed, wiped or reused memory here: with
+ * the section removed from hc_read's or hc_read_batch's path this test fails. A value
  * from the future (a version not yet handed out for its key) is an error too. Gets with
  * a small buffer check HC_ERANGE: the size reported, nothing copied.
  *
@@ -152,6 +157,35 @@ static void read_cb(const void *val, size_t vlen, void *arg)
 		atomic_fetch_add(&S.bad, 1);
 }
 
+enum { BATCH_KEYS = 8 };
+
+struct batch_ctx {
+	uint32_t key[BATCH_KEYS];
+	int calls[BATCH_KEYS];
+	int hits;
+};
+
+static void batch_cb(size_t i, int rc, const void *val, size_t vlen, void *arg)
+{
+	struct batch_ctx *b = arg;
+	if (i >= BATCH_KEYS) {
+		failure("hc_read_batch: callback for index %zu of %d", i, BATCH_KEYS);
+		atomic_fetch_add(&S.errors, 1);
+		return;
+	}
+	b->calls[i]++;
+	if (rc == HC_ENOTFOUND)
+		return;
+	if (rc != 0) {
+		failure("hc_read_batch key %u: %s", b->key[i], hc_strerror(rc));
+		atomic_fetch_add(&S.errors, 1);
+		return;
+	}
+	b->hits++;
+	if (check_value(b->key[i], val, vlen) != 0)
+		atomic_fetch_add(&S.bad, 1);
+}
+
 static uint64_t xorshift(uint64_t *s)
 {
 	uint64_t x = *s;
@@ -210,6 +244,41 @@ static void do_get(uint32_t key, const char *k, size_t kl, unsigned char *buf, i
 		atomic_fetch_add(&S.bad, 1);
 }
 
+static uint32_t pick_key(uint64_t r)
+{
+	/* A skewed key choice: a quarter of the ops on 1/20 of the keys. */
+	uint32_t key = (uint32_t)((r >> 8) % KEYS);
+	if ((r & 3) == 0)
+		key %= KEYS / 20;
+	return key;
+}
+
+/* BATCH_KEYS keys at once: each gets exactly one callback, a hit checked as hc_read's. */
+static void do_batch(uint64_t *rng)
+{
+	struct batch_ctx b = {.hits = 0};
+	char names[BATCH_KEYS][32];
+	const void *keys[BATCH_KEYS];
+	size_t klens[BATCH_KEYS];
+	for (int i = 0; i < BATCH_KEYS; i++) {
+		b.key[i] = pick_key(xorshift(rng));
+		keyname(names[i], sizeof(names[i]), b.key[i], &klens[i]);
+		keys[i] = names[i];
+	}
+	int e = hc_read_batch(S.c, BATCH_KEYS, keys, klens, batch_cb, &b);
+	atomic_fetch_add(&S.reads, 1);
+	if (e != 0) {
+		failure("hc_read_batch: %s", hc_strerror(e));
+		atomic_fetch_add(&S.errors, 1);
+	}
+	for (int i = 0; i < BATCH_KEYS; i++)
+		if (b.calls[i] != 1) {
+			failure("hc_read_batch key %u: %d callbacks", b.key[i], b.calls[i]);
+			atomic_fetch_add(&S.errors, 1);
+		}
+	atomic_fetch_add(&S.hits, b.hits);
+}
+
 static void *worker(void *arg)
 {
 	uint64_t rng = 0x9e3779b97f4a7c15ull * ((uintptr_t)arg + 1);
@@ -220,10 +289,7 @@ static void *worker(void *arg)
 	size_t kl;
 	while (!atomic_load_explicit(&S.stop, memory_order_relaxed)) {
 		uint64_t r = xorshift(&rng);
-		/* A skewed key choice: a quarter of the ops on 1/20 of the keys. */
-		uint32_t key = (uint32_t)((r >> 8) % KEYS);
-		if ((r & 3) == 0)
-			key %= KEYS / 20;
+		uint32_t key = pick_key(r);
 		keyname(k, sizeof(k), key, &kl);
 		unsigned op = (unsigned)((r >> 40) % 100);
 		if (op < 35) {
@@ -232,6 +298,8 @@ static void *worker(void *arg)
 			do_get(key, k, kl, buf, 0);
 		} else if (op < 75) {
 			do_get(key, k, kl, buf, 1);
+		} else if (op < 80) {
+			do_batch(&rng);
 		} else if (op < 95) {
 			struct read_ctx rc = {.key = key};
 			int e = hc_read(S.c, k, kl, read_cb, &rc);

@@ -254,13 +254,13 @@ static struct hc_stats stats_of(hc_cache *c)
 	return st;
 }
 
-/* Whether key has an entry in memory now (a map lookup: no load, no counters). */
+/* Whether key has an entry in memory now (an index lookup: no load, no counters). */
 static int in_memory(hc_cache *c, const void *key, size_t klen)
 {
 	uint64_t h = map_hash_bytes(&c->seed, key, klen);
 	struct reclaim_thread *t = reclaim_enter(&c->rc);
 	assert_non_null(t);
-	int found = map_get(&shard_of(c, h)->map, h, key, (uint32_t)klen) != NULL;
+	int found = index_get(&shard_of(c, h)->ix, h, key, (uint32_t)klen) != NULL;
 	reclaim_exit(t);
 	return found;
 }

@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "cache/cache.h"
 #include "hotcache.h"
 #include "reclaim/alloc.h"
 #include "tests/unit/testutil.h"
@@ -24,17 +25,24 @@
 
 static char dir[256];
 
-static hc_cache *open_none(void)
+/* A cache-only cache of 8 MiB; expected_entries 0 sizes the index from the limit. */
+static hc_cache *open_none_with(uint32_t shards, uint64_t expected_entries)
 {
 	struct hc_config cfg;
 	hc_config_default(&cfg);
 	cfg.backing_mode = HC_BACKING_NONE;
 	cfg.memory_limit = 8u << 20;
-	cfg.shards = 2;
+	cfg.shards = shards;
 	cfg.max_entry = 64u << 10;
+	cfg.expected_entries = expected_entries;
 	hc_cache *c;
 	assert_int_equal(hc_open(&cfg, &c), 0);
 	return c;
+}
+
+static hc_cache *open_none(void)
+{
+	return open_none_with(2, 0);
 }
 
 static hc_cache *open_rocks(void)
@@ -268,6 +276,83 @@ static int op_import(hc_cache *c, void *arg)
 	return hc_kel_import(c, kel, kel_len, &r);
 }
 
+/* The shard's budget set to what it holds now: the next install must evict. */
+static void shard_budget_to_holdings(struct shard *s)
+{
+	pthread_mutex_lock(&s->mu);
+	s->budget = atomic_load(&s->bytes) + atomic_load(&s->ix.table_bytes) +
+	            index_growth_reserve(&s->ix);
+	pthread_mutex_unlock(&s->mu);
+}
+
+/*
+ * The index's table is full and cannot grow (its allocation fails). A put of a new key
+ * that needs no eviction fails with HC_ENOMEM and changes nothing (entries, bytes,
+ * values, evictions); a replace takes its key's own slot and goes through; a put that
+ * must evict to fit takes the slot its eviction freed and goes through.
+ */
+static void put_into_a_full_index_that_cannot_grow(void **state)
+{
+	(void)state;
+	hc_cache *c = open_none_with(1, 1); /* the smallest table: 2 groups, 14 slots */
+	struct shard *s = &c->shards[0];
+	struct index_stats is;
+	index_stats(&s->ix, &is);
+	uint64_t slots = is.groups * INDEX_SLOTS;
+	char key[16];
+	size_t n;
+	/* Registers this thread (an allocation of its own) before any injection. */
+	assert_int_equal(hc_get(c, "none", 4, key, sizeof(key), &n), HC_ENOTFOUND);
+	/* Fill every slot; the growths past the load bound fail (the 2nd allocation of a
+	 * put is the table's: the 1st is the entry), so the table keeps its size. */
+	for (uint64_t i = 0; i < slots; i++) {
+		snprintf(key, sizeof(key), "k%02u", (unsigned)i);
+		mem_fail_after(2);
+		int rc = hc_put(c, key, strlen(key), "v", 1);
+		mem_fail_after(0);
+		assert_int_equal(rc, 0);
+	}
+	index_stats(&s->ix, &is);
+	assert_int_equal(is.count, slots);
+	assert_int_equal(is.groups * INDEX_SLOTS, slots);
+	assert_true(is.grow_failures > 0);
+
+	struct snap before = snap_of(c);
+	struct hc_stats st0, st1;
+	assert_int_equal(hc_stats(c, &st0), 0);
+	mem_fail_after(2);
+	int rc = hc_put(c, "new", 3, "v", 1);
+	mem_fail_after(0);
+	assert_int_equal(rc, HC_ENOMEM);
+	struct snap after = snap_of(c);
+	assert_int_equal(hc_stats(c, &st1), 0);
+	assert_int_equal(st1.evictions, st0.evictions);
+	assert_int_equal(after.entries, before.entries);
+	assert_int_equal(after.accounted, before.accounted);
+	for (uint64_t i = 0; i < slots; i++) {
+		snprintf(key, sizeof(key), "k%02u", (unsigned)i);
+		assert_value(c, key, "v");
+	}
+	assert_value(c, "new", NULL);
+
+	mem_fail_after(2);
+	rc = hc_put(c, "k00", 3, "w", 1);
+	mem_fail_after(0);
+	assert_int_equal(rc, 0);
+	assert_value(c, "k00", "w");
+
+	shard_budget_to_holdings(s);
+	mem_fail_after(2);
+	rc = hc_put(c, "new", 3, "v", 1);
+	mem_fail_after(0);
+	assert_int_equal(rc, 0);
+	assert_value(c, "new", "v");
+	assert_int_equal(hc_stats(c, &st1), 0);
+	assert_int_equal(st1.evictions, st0.evictions + 1);
+	assert_int_equal(st1.entries, slots);
+	hc_close(c);
+}
+
 static void kel_import_and_keystate_under_oom(void **state)
 {
 	(void)state;
@@ -309,6 +394,7 @@ int main(void)
 		cmocka_unit_test(every_put_under_oom_is_enomem_and_changes_nothing),
 		cmocka_unit_test(thread_registration_under_oom_is_enomem_then_works),
 		cmocka_unit_test(reads_and_deletes_do_not_allocate),
+		cmocka_unit_test(put_into_a_full_index_that_cannot_grow),
 		cmocka_unit_test_setup_teardown(miss_that_loads_under_oom_is_enomem_and_caches_nothing,
 		                                setup, teardown),
 		cmocka_unit_test_setup_teardown(backed_put_under_oom_is_durable_and_never_stale, setup,

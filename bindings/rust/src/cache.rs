@@ -68,7 +68,7 @@ pub struct Stats {
     pub accounted_bytes: u64,
     /// removed but awaiting reclamation
     pub retired_bytes: u64,
-    /// map buckets and shard structures
+    /// index tables and shard structures
     pub metadata_bytes: u64,
     /// `cache.memory_limit`
     pub memory_limit: u64,
