@@ -984,15 +984,19 @@ static int append_after(struct hc_cache *c, struct append *a, int rc)
 	return rc;
 }
 
-int kel_append_escrowed(struct hc_cache *c, const void *msg, size_t len, int *outcome)
+int kel_append_escrowed(struct hc_cache *c, const void *msg, size_t len, int *outcome,
+                        char *trigger)
 {
 	struct append *a = malloc(sizeof(*a));
 	if (a == NULL)
 		return hc_error_ret(HC_ENOMEM, "out of memory retrying an escrowed event");
 	size_t consumed;
 	a->from_escrow = 1;
+	a->ev.pre[0] = a->deleg_di[0] = 0;
 	int rc = append_one(c, msg, len, a, &consumed);
 	*outcome = rc != 0 && a->outcome != HC_KEL_ESCROWED ? HC_KEL_REJECTED : a->outcome;
+	snprintf(trigger, KERI_QB64 + 1, "%.44s",
+	         rc == HC_EKERI_DELEGATION && a->deleg_wait ? a->deleg_di : a->ev.pre);
 	free(a);
 	return rc;
 }

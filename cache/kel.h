@@ -38,17 +38,24 @@ HC_NODISCARD int kel_state_at(struct hc_cache *c, const char *pre, uint64_t sn,
 
 /* An append from the escrow (kel_escrow_retry): *outcome is an enum hc_kel_outcome
  * (HC_KEL_ESCROWED when the entry must stay); returns the HC_EKERI_* code of a
- * rejection or of the reason it stays. Any thread. */
+ * rejection or of the reason it stays. When it stays, trigger (KERI_QB64 + 1 bytes)
+ * gets the prefix whose next accepted event may unblock it: the delegator for
+ * HC_EKERI_DELEGATION, the event's own prefix otherwise. Any thread. */
 HC_NODISCARD int kel_append_escrowed(struct hc_cache *c, const void *msg, size_t len,
-                                     int *outcome);
+                                     int *outcome, char *trigger);
 
 /* ---- receipts and escrow (kel_escrow.c) ----------------------------------------------
  *
  * The escrow is kept in the kel family, beside the events, so it survives a restart
  * and costs no memory beyond a few counters:
  *   "~esc.<seq 16 hex>"        -> [header][message as received, merged]
- *   "<prefix>:e.<seq 16 hex>"  -> "" (an index: the entries to retry when an event of
- *                                 prefix is accepted, or a receipt of it arrives)
+ *   "<prefix>:e.<sn 16 hex>.<seq 16 hex>" -> "" (an index of prefix's own entries by
+ *                                 sn: the ones to retry when an event of prefix is
+ *                                 accepted, or a receipt of it arrives)
+ *   "<trigger>:d.<seq 16 hex>" -> "" (an entry waiting on another prefix: a delegated
+ *                                 event on its delegator's anchor)
+ *   "~esc!layout"              -> "2" (this layout; kel_escrow_open re-indexes a store
+ *                                 without it, whose index was "<prefix>:e.<seq>")
  * seq is the first-seen order; the front of "~esc." is the oldest entry.
  * Receipts: "<prefix>:r.<sn 16 hex>.<said>.<kind digit>.<receiptor>[...]" -> qb64 sig.
  */
