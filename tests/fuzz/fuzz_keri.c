@@ -13,7 +13,11 @@
  * recomputed in a scratch copy (self-addressing `i` too), to reach the rules behind.
  *
  * Built with HC_FUZZ_REPLAY_MAIN it is a plain program that replays every file of the
- * directories given as arguments (the seed corpus, in ctest).
+ * directories given as arguments (the seed corpus, in ctest). The seeds: keripy's
+ * vectors (vec*), the own vectors test_keri writes (own_*), and copies of whole
+ * streams from tests/data: vec16_delegation_stream.cesr (dip, ixn anchors, -G
+ * couples), own_witness_receipts_stream.cesr (rct with -B and -C) and
+ * own_recovery_duplicity_stream.cesr (a superseding rot, a conflicting event).
  */
 #include <assert.h>
 #include <dirent.h>
