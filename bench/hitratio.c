@@ -72,6 +72,7 @@ struct row {
 	double ratio[POL_COUNT];
 	bool have[POL_COUNT];
 	double held; /* hotcache's average entries once full */
+	double small; /* the average share of those in its probation queue (SMALL) */
 	uint64_t refused; /* hotcache puts declined */
 };
 
@@ -173,15 +174,29 @@ static void calibrate(struct sizing *sz)
  * the average entry count over the samples taken once the cache had evicted, *refused
  * the puts the cache declined (HC_ENOMEM, HC_EBUSY).
  */
+/* The probation queue's (SMALL's) share of the entries, over all shards. */
+static double small_share(hc_cache *c, uint32_t shards)
+{
+	uint64_t small = 0, all = 0;
+	for (uint32_t i = 0; i < shards; i++) {
+		struct hc_shard_stats ss;
+		if (hc_shard_stats(c, i, &ss) == 0) {
+			small += ss.small_entries;
+			all += ss.entries;
+		}
+	}
+	return all ? (double)small / (double)all : 0.0;
+}
+
 static uint64_t run_hotcache(const struct trace *t, const struct sizing *sz, double *held,
-                             uint64_t *refused)
+                             double *small, uint64_t *refused)
 {
 	hc_cache *c;
 	struct hc_stats st;
 	unsigned char key[8];
 	unsigned char *val = bench_xcalloc(1, sz->vlen), *buf = bench_xcalloc(1, sz->vlen);
 	uint64_t hits = 0, samples = 0;
-	double sum = 0;
+	double sum = 0, small_sum = 0;
 	int rc;
 	if ((rc = open_real(sz, &c)) != 0) {
 		fprintf(stderr, "hc_open: %s: %s\n", hc_strerror(rc), hc_last_error());
@@ -211,9 +226,11 @@ static uint64_t run_hotcache(const struct trace *t, const struct sizing *sz, dou
 		if ((i & 4095) == 4095 && hc_stats(c, &st) == 0 && st.evictions > 0) {
 			sum += (double)st.entries;
 			samples++;
+			small_sum += small_share(c, st.shards);
 		}
 	}
 	*held = samples ? sum / (double)samples : 0.0;
+	*small = samples ? small_sum / (double)samples : 0.0;
 	hc_close(c);
 	free(val);
 	free(buf);
@@ -269,7 +286,8 @@ static void run_row(const struct options *o, const struct trace *t, const uint32
 	r->cache_size = sz->cap;
 #if HCB_HAVE_HOTCACHE
 	if (o->real) {
-		r->ratio[POL_HOTCACHE] = (double)run_hotcache(t, sz, &r->held, &r->refused) / n;
+		r->ratio[POL_HOTCACHE] =
+		        (double)run_hotcache(t, sz, &r->held, &r->small, &r->refused) / n;
 		r->have[POL_HOTCACHE] = true;
 	}
 #else
@@ -283,9 +301,10 @@ static void run_row(const struct options *o, const struct trace *t, const uint32
 	r->ratio[POL_OPT] = (double)sim_opt(t->keys, next, t->n, sz->cap) / n;
 	for (int p = POL_LRU; p < POL_COUNT; p++)
 		r->have[p] = true;
-	fprintf(stderr, "  %-16s %7zu: hotcache %.4f best %.4f opt %.4f (%llu puts refused)\n",
-	        t->name, sz->cap, r->ratio[POL_HOTCACHE], r->ratio[best_peer(r)],
-	        r->ratio[POL_OPT], (unsigned long long)r->refused);
+	fprintf(stderr, "  %-16s %7zu: hotcache %.4f best %.4f opt %.4f (%llu puts refused; "
+	        "SMALL %.0f%% of entries)\n", t->name, sz->cap, r->ratio[POL_HOTCACHE],
+	        r->ratio[best_peer(r)], r->ratio[POL_OPT], (unsigned long long)r->refused,
+	        100 * r->small);
 }
 
 static void run_trace(const struct options *o, struct trace *t, struct row *rows,

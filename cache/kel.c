@@ -18,8 +18,10 @@
  * state is installed only after the batch is durable.
  *
  * A delegated event (dip, or a drt of a delegated identifier) is kept only when the
- * delegator's KEL here anchors it (delegation_check, keripy's validateDelegation); the
- * lookup reads the store directly, never the key-state cache, so it takes no lock.
+ * delegator's KEL here anchors it (delegation_check, keripy's validateDelegation), or
+ * when the node owns or witnesses the delegate (KERI_APPLY_LOCAL); the lookup reads the
+ * store directly, never the key-state cache, so it takes no lock. A delegated drt that
+ * supersedes the latest drt must be approved later than it (kel_supersede.c).
  *
  * At rest: kel    "<prefix>.<sn as 16 hex digits>" -> the message as received, the
  *                  accepted branch only; beside it (kel_history.c) the first-seen log
@@ -29,10 +31,12 @@
  * The record names its last event (sn, d): a load checks that the KEL's accepted branch
  * ends there (ks_tip), so a restored older record is refused, not served.
  *
- * A recovery rotation (a rot after the last establishment event at or below the
+ * A recovery rotation (a rot or drt after the last establishment event at or below the
  * current sn, keripy's Kever.rotate) is applied against the current state with p
- * checked against the accepted event at sn - 1; its batch moves the superseded events
- * to their ":x." keys, writes the rotation at sn, its first-seen record and the state.
+ * checked against the accepted event at sn - 1; a delegated drt at the last
+ * establishment event's sn, against the state replayed to sn - 1 (recover_state); its
+ * batch moves the superseded events to their ":x." keys, writes the rotation at sn,
+ * its first-seen record and the state.
  * fn counts first-seen events, superseded ones included; hc_kel_verify replays them in
  * first-seen order, so it meets the same sequence of states the appends did.
  */
@@ -398,6 +402,8 @@ static size_t rebuild(const struct keri_event *ev, uint8_t *out, size_t cap)
 
 static int kel_replay(struct hc_cache *c, const char *prefix, uint64_t end, unsigned flags,
                       struct keri_state st[2], struct keri_event *ev, uint64_t *n);
+static int state_below(struct hc_cache *c, const char *pre, uint64_t sn,
+                       struct keri_state *out);
 static int append_one(struct hc_cache *c, const uint8_t *msg, size_t len, struct append *a,
                       size_t *consumed);
 
@@ -453,6 +459,109 @@ static int conflict(struct append *a, const char *held)
 	return rc;
 }
 
+/*
+ * keripy's Kevery on a duplicate of an accepted event (logEvent's putSigs): controller
+ * signatures the stored event lacks (by index) that verify against the keys that
+ * governed it (an establishment event's own, an ixn's from the state before it; prior,
+ * when not NULL, is the current state) are added. The stored message becomes its body,
+ * the -A group of old and new signatures, its -B group and its -G couple (the form an
+ * escrow merge stores); one put, under pre's stripe (the durable step). Returns
+ * CACHE_WRITE_NOOP (the state does not change) or a failure with its sentence.
+ */
+static int late_sigs(struct append *a, const struct keri_state *prior)
+{
+	if (a->ev.nsigs == 0)
+		return CACHE_WRITE_NOOP;
+	struct hc_cache *c = a->c;
+	char key[KEL_KEY + 1], why[256];
+	size_t kl = kel_key(a->ev.pre, a->ev.sn, key), used;
+	struct backing_pin pin;
+	int rc = backing_get_raw(c->backing, BACKING_KEL, key, kl, &pin);
+	if (rc != 0)
+		return rc == HC_ENOTFOUND ? CACHE_WRITE_NOOP
+		                          : hc_error_ret(rc, "%s", backing_last_error());
+	struct keri_event *old = malloc(sizeof(*old));
+	struct keri_state *below = malloc(sizeof(*below));
+	uint8_t *out = malloc(sizeof(a->merged_msg) + 128);
+	rc = old && below && out ? 0 : hc_error_ret(HC_ENOMEM, "out of memory");
+	if (rc == 0 && (keri_parse(pin.data, pin.len, old, &used, why, sizeof(why)) != KERI_OK ||
+	                strcmp(old->said, a->ev.said) != 0))
+		rc = CACHE_WRITE_NOOP; /* another event there: not this duplicate's to change */
+	/* Only a signature at an index the stored event lacks may add anything: the common
+	 * duplicate (the same signatures again) costs no key lookup. */
+	unsigned fresh = 0;
+	for (unsigned i = 0; rc == 0 && i < a->ev.nsigs; i++) {
+		int have = 0;
+		for (unsigned j = 0; j < old->nsigs; j++)
+			have |= old->sigs[j].index == a->ev.sigs[i].index;
+		fresh += !have;
+	}
+	if (rc == 0 && fresh == 0)
+		rc = CACHE_WRITE_NOOP;
+	const char (*k)[KERI_QB64 + 1] = NULL;
+	unsigned nk = 0;
+	if (rc == 0 && old->ilk != KERI_ILK_IXN) {
+		k = (const char (*)[KERI_QB64 + 1])old->k;
+		nk = old->nk;
+	} else if (rc == 0 && prior && a->ev.sn > prior->ee_sn && a->ev.sn <= prior->sn) {
+		k = prior->k;
+		nk = prior->nk;
+	} else if (rc == 0 && (rc = state_below(c, a->ev.pre, a->ev.sn, below)) == 0) {
+		k = below->k;
+		nk = below->nk;
+	}
+	unsigned added = 0;
+	for (unsigned i = 0; rc == 0 && i < a->ev.nsigs && old->nsigs < KERI_MAX_SIGS; i++) {
+		const struct keri_sig *s = &a->ev.sigs[i];
+		int have = 0;
+		for (unsigned j = 0; j < old->nsigs; j++)
+			have |= old->sigs[j].index == s->index;
+		if (have || s->index >= nk || keri_verify_raw(old, s->sig, k[s->index]) != 0)
+			continue;
+		old->sigs[old->nsigs++] = *s;
+		added++;
+	}
+	size_t n = 0, g;
+	if (rc == 0 && added > 0) {
+		n = rebuild(old, out, sizeof(a->merged_msg));
+		if (n > 0 && old->has_src) {
+			g = keri_src_encode(old->src_sn, old->src_said, (char *)out + n, 128);
+			n = g ? n + g : 0;
+		}
+		if (n == 0)
+			rc = hc_error_ret(HC_EKERI_LIMIT, "event %s with %u more signature(s) does "
+			                  "not fit a stored message", key, added);
+		else if ((rc = backing_put_raw(c->backing, BACKING_KEL, key, kl, out, n)) != 0)
+			rc = hc_error_ret(rc, "%s", backing_last_error());
+	}
+	backing_pin_release(&pin);
+	free(old);
+	free(below);
+	free(out);
+	if (rc == 0 && added > 0) {
+		hc_error_set("duplicate; %u late controller signature(s) verified and added to "
+		             "the stored event", added);
+		cache_log(c, HC_LOG_INFO, "%u late controller signature(s) added to %s", added, key);
+	}
+	return rc == 0 || rc == CACHE_WRITE_NOOP ? CACHE_WRITE_NOOP : rc;
+}
+
+/* An event a recovery superseded, seen again: accepted once, kept aside, a duplicate
+ * (CACHE_WRITE_NOOP); 0 when it is not one; or a failure with its sentence. */
+static int superseded_again(struct append *a)
+{
+	char key[KEL_SIDE_KEY + 1];
+	size_t kl = kel_side_key(a->ev.pre, 'x', a->ev.sn, a->ev.said, key);
+	struct backing_pin pin;
+	int rc = backing_get_raw(a->c->backing, BACKING_KEL, key, kl, &pin);
+	if (rc == 0) {
+		backing_pin_release(&pin);
+		a->outcome = HC_KEL_DUPLICATE;
+		return CACHE_WRITE_NOOP;
+	}
+	return rc == HC_ENOTFOUND ? 0 : hc_error_ret(rc, "%s", backing_last_error());
+}
+
 /* An sn at or below the current one: the same event again, or a conflict. */
 static int stale(struct append *a)
 {
@@ -474,50 +583,14 @@ static int stale(struct append *a)
 		return hc_error_ret(HC_ECORRUPT, "stored event %s does not parse: %s", key, why);
 	if (strcmp(old.said, a->ev.said) == 0) {
 		a->outcome = HC_KEL_DUPLICATE;
-		return CACHE_WRITE_NOOP;
+		return late_sigs(a, NULL);
 	}
-	/* An event a recovery rotation superseded, seen again: accepted once, kept. */
-	kl = kel_side_key(a->ev.pre, 'x', a->ev.sn, a->ev.said, key);
-	rc = backing_get_raw(a->c->backing, BACKING_KEL, key, kl, &pin);
-	if (rc == 0) {
-		backing_pin_release(&pin);
-		a->outcome = HC_KEL_DUPLICATE;
-		return CACHE_WRITE_NOOP;
-	}
-	if (rc != HC_ENOTFOUND)
-		return hc_error_ret(rc, "%s", backing_last_error());
+	if ((rc = superseded_again(a)) != 0)
+		return rc;
 	return conflict(a, old.said);
 }
 
 /* ---- delegation ------------------------------------------------------------------------ */
-
-struct seal_walk {
-	const struct keri_event *of; /* the delegated event */
-	struct keri_event *ev;       /* scratch for the delegator's events */
-	int found;
-	uint64_t at;                 /* sn of the anchoring event when found */
-};
-
-/* 1 when the stored delegator event msg anchors w->of. */
-static int anchors(const void *msg, size_t len, struct seal_walk *w)
-{
-	size_t used;
-	char why[256];
-	if (keri_parse(msg, len, w->ev, &used, why, sizeof(why)) != KERI_OK)
-		return 0;
-	return keri_seal_anchors(w->ev, w->of->pre, w->of->sn, w->of->said);
-}
-
-static int seal_one(const void *msg, size_t len, const char *key, void *arg)
-{
-	struct seal_walk *w = arg;
-	(void)key;
-	if (!anchors(msg, len, w))
-		return 0;
-	w->found = 1;
-	w->at = w->ev->sn;
-	return 1; /* stop: the first anchoring event in sn order */
-}
 
 /*
  * keripy's validateDelegation for a dip, or a drt of a delegated identifier, that
@@ -527,11 +600,14 @@ static int seal_one(const void *msg, size_t len, const char *key, void *arg)
  * look first: its sn's event on the delegator's accepted branch (keripy takes the last
  * event at that sn and does not require the couple's SAID to match it); when that event
  * does not anchor ev, or there is no couple, the delegator's KEL is walked in sn order,
- * as keripy's escrow does (fetchLastSealingEventByEventSeal). HC_EKERI_DELEGATION names
- * what is missing. Reads the store only (no key-state cache lock is taken).
+ * as keripy's escrow does (fetchLastSealingEventByEventSeal); with `ever` (a
+ * verification of events accepted before) every event the delegator ever accepted
+ * counts, superseded ones included. *found gets the anchoring event.
+ * HC_EKERI_DELEGATION names what is missing. Reads the store only (no key-state cache
+ * lock is taken).
  */
 static int delegation_check(struct hc_cache *c, const struct keri_event *ev, const char *di,
-                            int *waiting)
+                            int ever, int *waiting, struct keri_anchor *found)
 {
 	*waiting = 0;
 	struct ks_value *dv = malloc(sizeof(*dv));
@@ -559,27 +635,35 @@ static int delegation_check(struct hc_cache *c, const struct keri_event *ev, con
 			rc = hc_error_ret(krc, "%s %llu of %s: %s", ilk_text(ev->ilk),
 			                  (unsigned long long)ev->sn, ev->pre, why);
 	}
-	struct seal_walk w = {ev, scratch, 0, 0};
-	int src_tried = 0;
+	int found_it = 0, src_tried = 0;
 	if (rc == 0 && ev->has_src) {
-		size_t kl = kel_key(di, ev->src_sn, key);
+		size_t kl = kel_key(di, ev->src_sn, key), used;
 		int g = backing_get_raw(c->backing, BACKING_KEL, key, kl, &pin);
 		if (g == 0) {
 			src_tried = 1;
-			if (anchors(pin.data, pin.len, &w))
-				w.found = 1, w.at = ev->src_sn;
+			int at = keri_parse(pin.data, pin.len, scratch, &used, why, sizeof(why)) ==
+			                         KERI_OK
+			                 ? keri_seal_index(scratch, ev->pre, ev->sn, ev->said)
+			                 : -1;
+			if (at >= 0) {
+				found_it = 1;
+				found->sn = scratch->sn;
+				memcpy(found->said, scratch->said, sizeof(found->said));
+				found->ilk = (uint8_t)scratch->ilk;
+				found->index = at;
+			}
 			backing_pin_release(&pin);
 		} else if (g != HC_ENOTFOUND) {
 			rc = hc_error_ret(g, "%s", backing_last_error());
 		}
 	}
-	if (rc == 0 && !w.found) {
-		uint64_t n;
-		rc = kel_each_event(c, di, seal_one, &w, &n);
+	if (rc == 0 && !found_it) {
+		rc = kel_anchor_find(c, di, ev->pre, ev->sn, ev->said, ever, found);
+		found_it = rc == 1;
 		if (rc == 1)
 			rc = 0;
 	}
-	if (rc == 0 && !w.found) {
+	if (rc == 0 && !found_it) {
 		*waiting = 1; /* the anchoring event may come */
 		char src[128] = "";
 		if (ev->has_src)
@@ -598,17 +682,73 @@ static int delegation_check(struct hc_cache *c, const struct keri_event *ev, con
 	return rc;
 }
 
+/* The state after pre's accepted event at sn - 1, by a replay of its accepted branch
+ * (signatures checked when each was appended): what a superseding drt at sn answers to. */
+static int state_below(struct hc_cache *c, const char *pre, uint64_t sn,
+                       struct keri_state *out)
+{
+	struct keri_state *st = calloc(2, sizeof(*st));
+	struct keri_event *ev = malloc(sizeof(*ev));
+	uint64_t n = 0;
+	int rc = st == NULL || ev == NULL ? hc_error_ret(HC_ENOMEM, "out of memory") : 0;
+	if (rc == 0)
+		rc = kel_replay(c, pre, sn, KERI_APPLY_SKIP_SIGS, st, ev, &n);
+	if (rc == 0 && n != sn)
+		rc = hc_error_ret(HC_ECORRUPT, "the KEL of %s has %llu events below sn %llu", pre,
+		                  (unsigned long long)n, (unsigned long long)sn);
+	if (rc == 0)
+		*out = st[0];
+	free(st);
+	free(ev);
+	return rc;
+}
+
+/* A delegated identifier's drt at the sn of its last establishment event (a drt):
+ * valid against the state at sn - 1, whose witness list also decides whether the node
+ * is local to it (keri_apply_supersede). Sets a->next.st. */
+static int supersede_state(struct append *a, const struct keri_state *prior, char *why,
+                           size_t whylen)
+{
+	struct keri_state *below = malloc(sizeof(*below));
+	if (below == NULL)
+		return hc_error_ret(HC_ENOMEM, "out of memory");
+	int rc = state_below(a->c, a->ev.pre, a->ev.sn, below);
+	if (rc == 0) {
+		kel_event_wits(below, &a->ev, a->wits, &a->nw);
+		a->apply_flags &= ~KERI_APPLY_LOCAL;
+		if (kel_is_local(a->c, a->ev.pre, (const char (*)[KERI_QB64 + 1])a->wits, a->nw))
+			a->apply_flags |= KERI_APPLY_LOCAL;
+		rc = keri_apply_supersede(prior, below, &a->ev, a->apply_flags, &a->next.st, why,
+		                          whylen);
+		if (rc == KERI_EUNSIGNED) {
+			a->partial = 1;
+			rc = KERI_ETHRESHOLD;
+		}
+		if (rc != KERI_OK)
+			rc = keri_fail_rc(rc, why);
+	}
+	free(below);
+	return rc;
+}
+
 /*
- * A recovery rotation (keripy Kever.rotate): p must be the accepted event at sn - 1;
- * then the events at sn .. the current sn leave the accepted branch for their ":x."
- * keys in bt, the rotation's own batch, so the KEL and the state move together.
+ * A recovery rotation's state (keripy Kever.rotate) into a->next.st: a rot or drt above
+ * the last establishment event against the current state, p the accepted event at
+ * sn - 1 (keri_apply_recover); a delegated drt at the last establishment event's sn
+ * against the state at sn - 1 (supersede_state). An event this KEL superseded before,
+ * seen again, is a duplicate (CACHE_WRITE_NOOP): accepted once, it does not come back.
  */
-static int recover(struct append *a, const struct ks_value *pv, struct backing_batch *bt)
+static int recover_state(struct append *a, const struct ks_value *pv)
 {
 	struct hc_cache *c = a->c;
 	const struct keri_state *prior = &pv->st;
 	char psaid[KEL_SAID + 1], why[256];
-	int rc = kel_said_at(c, a->ev.pre, a->ev.sn - 1, psaid);
+	int rc = superseded_again(a);
+	if (rc != 0)
+		return rc;
+	if (a->ev.ilk == KERI_ILK_DRT && a->ev.sn == prior->ee_sn)
+		return supersede_state(a, prior, why, sizeof(why));
+	rc = kel_said_at(c, a->ev.pre, a->ev.sn - 1, psaid);
 	if (rc == HC_ENOTFOUND)
 		return hc_error_ret(HC_ECORRUPT, "the KEL of %s has no event at sn %llu below its "
 		                    "current one", a->ev.pre, (unsigned long long)a->ev.sn - 1);
@@ -620,8 +760,19 @@ static int recover(struct append *a, const struct ks_value *pv, struct backing_b
 		a->partial = 1;
 		rc = KERI_ETHRESHOLD;
 	}
-	if (rc != KERI_OK)
-		return keri_fail_rc(rc, why);
+	return rc == KERI_OK ? 0 : keri_fail_rc(rc, why);
+}
+
+/*
+ * The recovery's batch: the events at sn .. the current sn leave the accepted branch
+ * for their ":x." keys in bt, the rotation's own batch, so the KEL and the state move
+ * together.
+ */
+static int recover_move(struct append *a, const struct ks_value *pv, struct backing_batch *bt)
+{
+	struct hc_cache *c = a->c;
+	const struct keri_state *prior = &pv->st;
+	int rc;
 	if ((rc = kel_fel_backfill(c, a->ev.pre, prior->fn, pv->dt, bt)) != 0)
 		return rc;
 	for (uint64_t sn = a->ev.sn; sn <= prior->sn && rc == 0; sn++) {
@@ -648,9 +799,10 @@ static int recover(struct append *a, const struct ks_value *pv, struct backing_b
 			rc = hc_error_ret(rc, "%s", backing_last_error());
 	}
 	if (rc == 0)
-		cache_log(c, HC_LOG_INFO, "recovery rotation %s at sn %llu of %s supersedes %llu "
-		          "interaction event(s)", a->ev.said, (unsigned long long)a->ev.sn,
-		          a->ev.pre, (unsigned long long)(prior->sn - a->ev.sn + 1));
+		cache_log(c, HC_LOG_INFO, "recovery rotation %s (%s) at sn %llu of %s supersedes "
+		          "%llu event(s)", a->ev.said, ilk_text(a->ev.ilk),
+		          (unsigned long long)a->ev.sn, a->ev.pre,
+		          (unsigned long long)(prior->sn - a->ev.sn + 1));
 	return rc;
 }
 
@@ -695,6 +847,28 @@ static int commit(struct append *a, struct backing_batch *bt, const void **val, 
 	return 0;
 }
 
+/*
+ * The delegator's approval of a dip or a delegated drt whose state a->next.st holds
+ * (keripy's validateDelegation): none is needed when the node owns or witnesses the
+ * delegate (KERI_APPLY_LOCAL: keripy's locallyOwned, locallyMembered and
+ * locallyWitnessed accept it first, so receipts and the approval can follow); else the
+ * anchor (delegation_check) and, for a recovery, the superseding rules
+ * (kel_supersede_check). Sets a->deleg_wait / a->deleg_di for the escrow.
+ */
+static int delegation(struct append *a, const struct keri_state *cur, int recovery)
+{
+	if ((a->ev.ilk != KERI_ILK_DIP && a->ev.ilk != KERI_ILK_DRT) || !a->next.st.di[0] ||
+	    (a->apply_flags & KERI_APPLY_LOCAL))
+		return 0;
+	struct keri_anchor an;
+	int rc = delegation_check(a->c, &a->ev, a->next.st.di, 0, &a->deleg_wait, &an);
+	if (rc == 0 && recovery)
+		rc = kel_supersede_check(a->c, &a->ev, cur, &an, &a->deleg_wait);
+	if (rc != 0)
+		memcpy(a->deleg_di, a->next.st.di, sizeof(a->deleg_di));
+	return rc;
+}
+
 static int append_durable(void *ctx, const void **val, size_t *vlen)
 {
 	struct append *a = ctx;
@@ -721,7 +895,7 @@ static int append_durable(void *ctx, const void **val, size_t *vlen)
 	rc = keri_apply_flags(pst, &a->ev, flags, &a->next.st, why, sizeof(why));
 	if (rc == KERI_DUPLICATE) {
 		a->outcome = HC_KEL_DUPLICATE;
-		return CACHE_WRITE_NOOP;
+		return late_sigs(a, pst);
 	}
 	if (rc == KERI_ESTALE)
 		return stale(a);
@@ -733,16 +907,16 @@ static int append_durable(void *ctx, const void **val, size_t *vlen)
 		evidence(a, a->ev.sn == prior.st.sn ? prior.st.d : prior.st.ee_d);
 	if (rc != KERI_OK && rc != KERI_RECOVERY)
 		return keri_fail_rc(rc, why);
-	if ((a->ev.ilk == KERI_ILK_DIP || a->ev.ilk == KERI_ILK_DRT) && a->next.st.di[0] &&
-	    (rc = delegation_check(c, &a->ev, a->next.st.di, &a->deleg_wait)) != 0) {
-		memcpy(a->deleg_di, a->next.st.di, sizeof(a->deleg_di));
-		return rc;
-	}
 	a->apply_flags = flags;
+	int recovery = rc == KERI_RECOVERY;
+	if (recovery && (rc = recover_state(a, &prior)) != 0)
+		return rc;
+	if ((rc = delegation(a, &prior.st, recovery)) != 0)
+		return rc;
 	struct backing_batch *bt = backing_batch_new(c->backing);
 	if (bt == NULL)
 		return hc_error_ret(HC_ENOMEM, "out of memory for a write batch");
-	rc = rc == KERI_RECOVERY ? recover(a, &prior, bt) : 0;
+	rc = recovery ? recover_move(a, &prior, bt) : 0;
 	if (rc == 0)
 		rc = commit(a, bt, val, vlen);
 	backing_batch_free(bt);
@@ -810,15 +984,19 @@ static int append_after(struct hc_cache *c, struct append *a, int rc)
 	return rc;
 }
 
-int kel_append_escrowed(struct hc_cache *c, const void *msg, size_t len, int *outcome)
+int kel_append_escrowed(struct hc_cache *c, const void *msg, size_t len, int *outcome,
+                        char *trigger)
 {
 	struct append *a = malloc(sizeof(*a));
 	if (a == NULL)
 		return hc_error_ret(HC_ENOMEM, "out of memory retrying an escrowed event");
 	size_t consumed;
 	a->from_escrow = 1;
+	a->ev.pre[0] = a->deleg_di[0] = 0;
 	int rc = append_one(c, msg, len, a, &consumed);
 	*outcome = rc != 0 && a->outcome != HC_KEL_ESCROWED ? HC_KEL_REJECTED : a->outcome;
+	snprintf(trigger, KERI_QB64 + 1, "%.44s",
+	         rc == HC_EKERI_DELEGATION && a->deleg_wait ? a->deleg_di : a->ev.pre);
 	free(a);
 	return rc;
 }
@@ -1090,8 +1268,10 @@ static int replay_one(const void *msg, size_t len, const char *key, void *arg)
 		return hc_error_ret(rc < 0 ? rc : HC_ECORRUPT, "stored event %s fails: %s", key, why);
 	/* A full verification (flags 0) checks the delegator's anchor again too. */
 	int wait;
+	struct keri_anchor an;
 	if (r->flags == 0 && (r->ev->ilk == KERI_ILK_DIP || r->ev->ilk == KERI_ILK_DRT) &&
-	    r->st[1].di[0] && (rc = delegation_check(r->c, r->ev, r->st[1].di, &wait)) != 0) {
+	    r->st[1].di[0] &&
+	    (rc = delegation_check(r->c, r->ev, r->st[1].di, 1, &wait, &an)) != 0) {
 		char text[512];
 		snprintf(text, sizeof(text), "%s", hc_last_error());
 		return hc_error_ret(rc, "stored event %s fails: %s", key, text);
@@ -1148,7 +1328,22 @@ static int check_one(const void *msg, size_t len, uint64_t fn, const struct kel_
 	if (rc == KERI_OK)
 		rc = keri_apply_flags(k->n ? &k->st[0] : NULL, &k->ev, KERI_APPLY_LOCAL, &k->st[1],
 		                      why, sizeof(why));
-	if (rc == KERI_RECOVERY) {
+	int superseding = rc == KERI_RECOVERY && k->ev.ilk == KERI_ILK_DRT &&
+	                  k->ev.sn == k->st[0].ee_sn;
+	if (superseding) {
+		/* A drt superseding a drt: against the state at sn - 1, which no later
+		 * recovery changed (each supersedes only events from its own sn on). */
+		struct keri_state *below = malloc(sizeof(*below));
+		if (below == NULL)
+			return hc_error_ret(HC_ENOMEM, "out of memory");
+		int src = state_below(k->c, k->pre, k->ev.sn, below);
+		if (src == 0)
+			rc = keri_apply_supersede(&k->st[0], below, &k->ev, KERI_APPLY_LOCAL,
+			                          &k->st[1], why, sizeof(why));
+		free(below);
+		if (src != 0)
+			return src;
+	} else if (rc == KERI_RECOVERY) {
 		/* The accepted event at sn - 1 is the one the rotation found: later recoveries
 		 * supersede only events above their own last establishment event. */
 		int src = kel_said_at(k->c, k->pre, k->ev.sn - 1, psaid);
@@ -1165,10 +1360,18 @@ static int check_one(const void *msg, size_t len, uint64_t fn, const struct kel_
 		                    "seen %llu) of %s fails: %s", f->said, (unsigned long long)f->sn,
 		                    (unsigned long long)fn, k->pre,
 		                    rc > 0 ? "it replays as a duplicate" : why);
-	/* The delegator's anchor of a dip or drt, again. */
+	/* The delegator's anchor of a dip or drt, again, among every event the delegator
+	 * accepted (it may have superseded the anchor since), and for a drt superseding a
+	 * drt rules B and C; none for a delegate the node owns or witnesses (accepted
+	 * without, as keripy does). */
 	int wait;
+	struct keri_anchor an;
 	if ((k->ev.ilk == KERI_ILK_DIP || k->ev.ilk == KERI_ILK_DRT) && k->st[1].di[0] &&
-	    (rc = delegation_check(k->c, &k->ev, k->st[1].di, &wait)) != 0) {
+	    !kel_is_local(k->c, k->pre, (const char (*)[KERI_QB64 + 1])k->st[1].b,
+	                  k->st[1].nb) &&
+	    ((rc = delegation_check(k->c, &k->ev, k->st[1].di, 1, &wait, &an)) != 0 ||
+	     (superseding && (rc = kel_supersede_check(k->c, &k->ev, &k->st[0], &an, &wait)) !=
+	                             0))) {
 		char text[512];
 		snprintf(text, sizeof(text), "%s", hc_last_error());
 		return hc_error_ret(rc, "stored event %s at sn %llu of %s fails: %s", f->said,

@@ -38,17 +38,24 @@ HC_NODISCARD int kel_state_at(struct hc_cache *c, const char *pre, uint64_t sn,
 
 /* An append from the escrow (kel_escrow_retry): *outcome is an enum hc_kel_outcome
  * (HC_KEL_ESCROWED when the entry must stay); returns the HC_EKERI_* code of a
- * rejection or of the reason it stays. Any thread. */
+ * rejection or of the reason it stays. When it stays, trigger (KERI_QB64 + 1 bytes)
+ * gets the prefix whose next accepted event may unblock it: the delegator for
+ * HC_EKERI_DELEGATION, the event's own prefix otherwise. Any thread. */
 HC_NODISCARD int kel_append_escrowed(struct hc_cache *c, const void *msg, size_t len,
-                                     int *outcome);
+                                     int *outcome, char *trigger);
 
 /* ---- receipts and escrow (kel_escrow.c) ----------------------------------------------
  *
  * The escrow is kept in the kel family, beside the events, so it survives a restart
  * and costs no memory beyond a few counters:
  *   "~esc.<seq 16 hex>"        -> [header][message as received, merged]
- *   "<prefix>:e.<seq 16 hex>"  -> "" (an index: the entries to retry when an event of
- *                                 prefix is accepted, or a receipt of it arrives)
+ *   "<prefix>:e.<sn 16 hex>.<seq 16 hex>" -> "" (an index of prefix's own entries by
+ *                                 sn: the ones to retry when an event of prefix is
+ *                                 accepted, or a receipt of it arrives)
+ *   "<trigger>:d.<seq 16 hex>" -> "" (an entry waiting on another prefix: a delegated
+ *                                 event on its delegator's anchor)
+ *   "~esc!layout"              -> "2" (this layout; kel_escrow_open re-indexes a store
+ *                                 without it, whose index was "<prefix>:e.<seq>")
  * seq is the first-seen order; the front of "~esc." is the oldest entry.
  * Receipts: "<prefix>:r.<sn 16 hex>.<said>.<kind digit>.<receiptor>[...]" -> qb64 sig.
  */
@@ -184,5 +191,34 @@ HC_NODISCARD int kel_tip_check(struct hc_cache *c, const char *pre, uint64_t sn,
 HC_NODISCARD int kel_duplicity_keep(struct hc_cache *c, const char *pre, uint64_t sn,
                                     const char *held, const char *said, const void *msg,
                                     size_t len);
+
+/* ---- delegating events and delegated recovery (kel_supersede.c) ------------------- */
+
+/*
+ * The delegating event of the event (pre, sn, said) in di's KEL: the first event, in sn
+ * order on di's accepted branch (ever = 0) or in first-seen order among every event di
+ * ever accepted, superseded ones included (ever = 1), whose `a` list holds its seal.
+ * Returns 1 (and *out), 0 when there is none, or a failure with its sentence. Any
+ * thread; reads the store only.
+ */
+HC_NODISCARD int kel_anchor_find(struct hc_cache *c, const char *di, const char *pre,
+                                 uint64_t sn, const char *said, int ever,
+                                 struct keri_anchor *out);
+/* di = the delegator named by pre's inception (a dip), or "" (an icp). 0, HC_ENOTFOUND
+ * (no inception stored, no sentence) or a failure. Any thread. */
+HC_NODISCARD int kel_delegator_of(struct hc_cache *c, const char *pre,
+                                  char di[KERI_QB64 + 1]);
+/*
+ * keripy's rules B and C for ev, a drt that keri_apply took as a recovery of cur (the
+ * current state of a delegated identifier) and whose delegating event on its
+ * delegator's accepted branch is *an: 0 when ev supersedes nothing but interaction
+ * events (rule A0) or its approval is later than that of cur's last establishment
+ * event (B1-B3, or C up the delegation chain); HC_EKERI_DELEGATION with the sentence
+ * otherwise, *waiting = 1 when a delegating event it needs is not stored yet (it may
+ * come: the caller escrows), 0 when refused. Any thread; reads the store only.
+ */
+HC_NODISCARD int kel_supersede_check(struct hc_cache *c, const struct keri_event *ev,
+                                     const struct keri_state *cur,
+                                     const struct keri_anchor *an, int *waiting);
 
 #endif

@@ -25,8 +25,17 @@
  * to keri.escrow_limit, never key states or cache memory. The oldest entries go first,
  * when the limit needs room (escrow_evicted) or once keri.escrow_timeout has passed
  * (expired). Retries: after an event of prefix P is accepted or a receipt of P arrives,
- * the entries indexed under P are re-appended in seq (first-seen) order, repeatedly
- * while any is promoted. A new copy of an escrowed event merges its signatures with the
+ * P's own entries are re-appended in (sn, seq) order, from the lowest sn up to the
+ * first past P's next sn (re-read after each promotion), so a KEL escrowed in reverse
+ * is promoted in one pass, each entry read once (keripy's out-of-order escrow is keyed
+ * by (prefix, sn) too; seq keeps first-seen order within an sn); then the entries
+ * waiting on P (delegated events on their delegator's anchor), in seq order; again
+ * while a pass promotes. Each promoted event's prefix is visited in turn (a cascade).
+ * Neither is capped: keys are listed RETRY_BATCH per seek and the walk goes on from
+ * the last, and the cascade's prefix list grows as needed (out of memory, a prefix
+ * left out waits for its next event or receipt, logged). An entry retried that now
+ * waits for another reason or on another prefix is re-indexed in place (requeue).
+ * Cost: an escrowing append reads only the entries at its own (prefix, sn). A new copy of an escrowed event merges its signatures with the
  * entry's (kel_escrow_gather), so signatures arriving in separate messages add up.
  *
  * Locks: esc->mu (a leaf: no other lock is taken under it; RocksDB writes are) guards
@@ -80,7 +89,12 @@ struct kel_escrow {
 #define H_SN (H_TRIG + KERI_QB64)
 #define H_SAID (H_SN + 8)
 #define ESC_HDR (H_SAID + KERI_QB64)
-#define IDX_KEY (KERI_QB64 + 3 + 16) /* "<pre>:e.<seq>" */
+#define IDX_KEY (KERI_QB64 + 3 + 16 + 1 + 16) /* "<pre>:e.<sn>.<seq>" */
+#define TRG_KEY (KERI_QB64 + 3 + 16)          /* "<trigger>:d.<seq>" */
+/* The index layout's version mark: absent in a store whose escrow still has the first
+ * layout's "<pre>:e.<seq>" keys (kel_escrow_open re-indexes it). */
+#define ESC_LAYOUT "~esc!layout"
+#define ESC_LAYOUT_V "2"
 
 struct esc_entry {
 	int kind, reason;
@@ -109,9 +123,25 @@ static size_t esc_key(uint64_t seq, char *k)
 	return (size_t)snprintf(k, ESC_KEY + 1, ESC_PREFIX "%016" PRIx64, seq);
 }
 
-static size_t idx_key(const char *pre, uint64_t seq, char *k)
+static size_t idx_key(const char *pre, uint64_t sn, uint64_t seq, char *k)
 {
-	return (size_t)snprintf(k, IDX_KEY + 1, "%.44s:e.%016" PRIx64, pre, seq);
+	return (size_t)snprintf(k, IDX_KEY + 1, "%.44s:e.%016" PRIx64 ".%016" PRIx64, pre, sn,
+	                        seq);
+}
+
+static size_t trg_key(const char *trig, uint64_t seq, char *k)
+{
+	return (size_t)snprintf(k, TRG_KEY + 1, "%.44s:d.%016" PRIx64, trig, seq);
+}
+
+/* The seq a key names: an entry's or an index key of either kind (each ends with the
+ * seq's 16 hex digits). */
+static uint64_t key_seq(const void *key, size_t klen)
+{
+	char hex[17];
+	memcpy(hex, (const char *)key + klen - 16, 16);
+	hex[16] = 0;
+	return strtoull(hex, NULL, 16);
 }
 
 static int entry_decode(const void *val, size_t vlen, uint64_t seq, struct esc_entry *e)
@@ -140,7 +170,7 @@ static int entry_decode(const void *val, size_t vlen, uint64_t seq, struct esc_e
 /* What an entry costs against keri.escrow_limit: its value and its keys. */
 static uint64_t entry_cost(size_t vlen, int two_index)
 {
-	return vlen + ESC_KEY + (two_index ? 2u : 1u) * IDX_KEY;
+	return vlen + ESC_KEY + IDX_KEY + (two_index ? TRG_KEY : 0u);
 }
 
 static uint64_t now_s(void)
@@ -296,6 +326,64 @@ static int scan_one(const void *key, size_t klen, const void *val, size_t vlen, 
 	return 0;
 }
 
+/* The first layout indexed an entry as "<pre>:e.<seq>" (and "<trigger>:e.<seq>"),
+ * which a retry no longer reads: each entry is indexed again (the new keys put, the old
+ * deleted, one batch), then the layout is marked. */
+struct reindex {
+	struct backing_batch *bt;
+	int rc;
+};
+
+static int reindex_one(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+	struct reindex *r = arg;
+	struct esc_entry e;
+	char ik[IDX_KEY + 1], tk[TRG_KEY + 1], old[TRG_KEY + 1];
+	if (klen != ESC_KEY)
+		return 0;
+	uint64_t seq = key_seq(key, klen);
+	if (entry_decode(val, vlen, seq, &e) != 0)
+		return 0;
+	int two = strcmp(e.pre, e.trig) != 0;
+	r->rc = backing_batch_put_raw(r->bt, BACKING_KEL, ik, idx_key(e.pre, e.sn, seq, ik), "",
+	                              0);
+	if (r->rc == 0 && two)
+		r->rc = backing_batch_put_raw(r->bt, BACKING_KEL, tk, trg_key(e.trig, seq, tk), "",
+		                              0);
+	for (int i = 0; i <= two && r->rc == 0; i++) {
+		size_t ol = (size_t)snprintf(old, sizeof(old), "%.44s:e.%016" PRIx64,
+		                             i ? e.trig : e.pre, seq);
+		r->rc = backing_batch_delete(r->bt, BACKING_KEL, old, ol);
+	}
+	return r->rc != 0;
+}
+
+static int reindex(struct hc_cache *c)
+{
+	struct backing_pin pin;
+	int rc = backing_get_raw(c->backing, BACKING_KEL, ESC_LAYOUT, sizeof(ESC_LAYOUT) - 1,
+	                         &pin);
+	if (rc == 0) {
+		backing_pin_release(&pin);
+		return 0;
+	}
+	if (rc != HC_ENOTFOUND)
+		return rc;
+	struct reindex r = {backing_batch_new(c->backing), 0};
+	if (r.bt == NULL)
+		return HC_ENOMEM;
+	rc = backing_each_prefixed(c->backing, BACKING_KEL, ESC_PREFIX, sizeof(ESC_PREFIX) - 1,
+	                           reindex_one, &r);
+	rc = rc < 0 ? rc : r.rc;
+	if (rc == 0)
+		rc = backing_batch_put_raw(r.bt, BACKING_KEL, ESC_LAYOUT, sizeof(ESC_LAYOUT) - 1,
+		                           ESC_LAYOUT_V, 1);
+	if (rc == 0)
+		rc = backing_batch_commit(r.bt);
+	backing_batch_free(r.bt);
+	return rc;
+}
+
 int kel_escrow_open(struct hc_cache *c)
 {
 	struct kel_escrow *e = calloc(1, sizeof(*e));
@@ -325,6 +413,9 @@ int kel_escrow_open(struct hc_cache *c)
 		free(e);
 		return hc_error_ret(rc, "%s", backing_last_error());
 	}
+	if (reindex(c) != 0) /* then they wait for their timeout, never retried */
+		cache_log(c, HC_LOG_WARN, "escrow: entries of the first index layout not "
+		          "re-indexed: %s", backing_last_error());
 	e->bytes = s.bytes;
 	e->entries = s.entries;
 	e->seq = s.next;
@@ -377,7 +468,7 @@ static int del_locked(struct hc_cache *c, uint64_t seq, const void *val, size_t 
 {
 	struct kel_escrow *e = c->esc;
 	struct esc_entry en;
-	char k[ESC_KEY + 1], ik[IDX_KEY + 1];
+	char k[ESC_KEY + 1], ik[IDX_KEY + 1], tk[TRG_KEY + 1];
 	if (entry_decode(val, vlen, seq, &en) != 0)
 		memset(&en, 0, sizeof(en));
 	struct backing_batch *bt = backing_batch_new(c->backing);
@@ -386,9 +477,9 @@ static int del_locked(struct hc_cache *c, uint64_t seq, const void *val, size_t 
 	int two = en.pre[0] && strcmp(en.pre, en.trig) != 0;
 	int rc = backing_batch_delete(bt, BACKING_KEL, k, esc_key(seq, k));
 	if (rc == 0 && en.pre[0])
-		rc = backing_batch_delete(bt, BACKING_KEL, ik, idx_key(en.pre, seq, ik));
+		rc = backing_batch_delete(bt, BACKING_KEL, ik, idx_key(en.pre, en.sn, seq, ik));
 	if (rc == 0 && two)
-		rc = backing_batch_delete(bt, BACKING_KEL, ik, idx_key(en.trig, seq, ik));
+		rc = backing_batch_delete(bt, BACKING_KEL, tk, trg_key(en.trig, seq, tk));
 	if (rc == 0)
 		rc = backing_batch_commit(bt);
 	backing_batch_free(bt);
@@ -459,10 +550,11 @@ static int sweep_locked(struct hc_cache *c, uint64_t need)
 	return f.rc;
 }
 
-/* Writes entry seq (a new one, or one replaced in place). esc->mu held. */
+/* Writes entry seq (a new one, or one replaced in place), first seen at time t.
+ * esc->mu held. */
 static int write_locked(struct hc_cache *c, uint64_t seq, int kind, const char *pre,
                         uint64_t sn, const char *said, const void *msg, size_t len,
-                        int reason, const char *trig)
+                        int reason, const char *trig, uint64_t t)
 {
 	struct kel_escrow *e = c->esc;
 	size_t vlen = ESC_HDR + len;
@@ -475,23 +567,23 @@ static int write_locked(struct hc_cache *c, uint64_t seq, int kind, const char *
 	uint32_t r = (uint32_t)reason;
 	for (int i = 0; i < 4; i++)
 		v[H_REASON + i] = (uint8_t)(r >> (8 * i));
-	put64(v + H_TIME, now_s());
+	put64(v + H_TIME, t);
 	memcpy(v + H_PRE, pre, KERI_QB64);
 	memcpy(v + H_TRIG, trig, KERI_QB64);
 	put64(v + H_SN, sn);
 	if (said != NULL && said[0])
 		memcpy(v + H_SAID, said, KERI_QB64);
 	memcpy(v + ESC_HDR, msg, len);
-	char k[ESC_KEY + 1], ik[IDX_KEY + 1];
+	char k[ESC_KEY + 1], ik[IDX_KEY + 1], tk[TRG_KEY + 1];
 	int two = strcmp(pre, trig) != 0;
 	struct backing_batch *bt = backing_batch_new(c->backing);
 	int rc = bt == NULL ? HC_ENOMEM : 0;
 	if (rc == 0)
 		rc = backing_batch_put_raw(bt, BACKING_KEL, k, esc_key(seq, k), v, vlen);
 	if (rc == 0)
-		rc = backing_batch_put_raw(bt, BACKING_KEL, ik, idx_key(pre, seq, ik), "", 0);
+		rc = backing_batch_put_raw(bt, BACKING_KEL, ik, idx_key(pre, sn, seq, ik), "", 0);
 	if (rc == 0 && two)
-		rc = backing_batch_put_raw(bt, BACKING_KEL, ik, idx_key(trig, seq, ik), "", 0);
+		rc = backing_batch_put_raw(bt, BACKING_KEL, tk, trg_key(trig, seq, tk), "", 0);
 	if (rc == 0)
 		rc = backing_batch_commit(bt);
 	backing_batch_free(bt);
@@ -513,15 +605,13 @@ struct same {
 	int found;
 };
 
-/* The escrow entry an index key ("<prefix>:e.<seq 16 hex>", IDX_KEY bytes) names:
+/* The escrow entry an index key ("<prefix>:e.<sn>.<seq>", IDX_KEY bytes) names:
  * *seq and the entry pinned; non-zero when it is gone. */
 static int idx_pin(struct hc_cache *c, const void *key, uint64_t *seq,
                    struct backing_pin *pin)
 {
-	char hex[17], k[ESC_KEY + 1];
-	memcpy(hex, (const char *)key + IDX_KEY - 16, 16);
-	hex[16] = 0;
-	*seq = strtoull(hex, NULL, 16);
+	char k[ESC_KEY + 1];
+	*seq = key_seq(key, IDX_KEY);
 	return backing_get_raw(c->backing, BACKING_KEL, k, esc_key(*seq, k), pin);
 }
 
@@ -559,13 +649,13 @@ int kel_escrow_put(struct hc_cache *c, int kind, const char *pre, uint64_t sn,
 		return hc_error_ret(HC_EKERI_LIMIT, "escrow: a %zu-byte message exceeds "
 		                    "keri.escrow_limit (%llu bytes)", len,
 		                    (unsigned long long)e->limit);
-	char ip[KERI_QB64 + 4];
-	snprintf(ip, sizeof(ip), "%.44s:e.", pre);
+	char ip[IDX_KEY + 1];
+	size_t il = idx_key(pre, sn, 0, ip) - 16; /* "<pre>:e.<sn>.": the copies at sn */
 	struct same s = {c, kind, pre, said ? said : "", sn, 0, 0};
 	pthread_mutex_lock(&e->mu);
 	int rc = 0;
 	if (kind == KEL_ESC_EVENT && said != NULL)
-		rc = backing_each_prefixed(c->backing, BACKING_KEL, ip, strlen(ip), same_one, &s);
+		rc = backing_each_prefixed(c->backing, BACKING_KEL, ip, il, same_one, &s);
 	if (rc < 0)
 		rc = hc_error_ret(rc, "%s", backing_last_error());
 	else
@@ -576,7 +666,7 @@ int kel_escrow_put(struct hc_cache *c, int kind, const char *pre, uint64_t sn,
 	if (rc == 0)
 		rc = sweep_locked(c, cost);
 	if (rc == 0)
-		rc = write_locked(c, seq, kind, pre, sn, said, msg, len, reason, trigger);
+		rc = write_locked(c, seq, kind, pre, sn, said, msg, len, reason, trigger, now_s());
 	pthread_mutex_unlock(&e->mu);
 	if (rc == 0 && !s.found)
 		atomic_fetch_add_explicit(&e->escrowed, 1, memory_order_relaxed);
@@ -663,37 +753,58 @@ int kel_escrow_gather(struct hc_cache *c, struct keri_event *ev,
 	struct keri_event *x = malloc(sizeof(*x));
 	if (x == NULL)
 		return hc_error_ret(HC_ENOMEM, "out of memory gathering escrowed signatures");
-	char ip[KERI_QB64 + 4];
-	snprintf(ip, sizeof(ip), "%.44s:e.", ev->pre);
+	char ip[IDX_KEY + 1];
+	size_t il = idx_key(ev->pre, ev->sn, 0, ip) - 16; /* the copies at ev's sn */
 	struct gather g = {c, ev, x, wits, nw, max, n, seqs};
-	int rc = backing_each_prefixed(c->backing, BACKING_KEL, ip, strlen(ip), gather_one, &g);
+	int rc = backing_each_prefixed(c->backing, BACKING_KEL, ip, il, gather_one, &g);
 	free(x);
 	return rc < 0 ? hc_error_ret(rc, "%s", backing_last_error()) : 0;
 }
 
 /* ---- retries ----------------------------------------------------------------------------- */
 
+/* Index keys listed per seek; a retry goes on from the last one listed. */
 #define RETRY_BATCH 256
-#define RETRY_PREFIXES 16
 
-struct list_seqs {
-	uint64_t seqs[RETRY_BATCH];
+struct list_keys {
+	size_t klen;                 /* IDX_KEY (own entries) or TRG_KEY (waiting on P) */
+	uint64_t sn[RETRY_BATCH];    /* own entries only */
+	uint64_t seq[RETRY_BATCH];
 	unsigned n;
+	char last[IDX_KEY + 1];      /* the last key listed, then a NUL: the next seek */
 };
 
 static int list_one(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 {
-	struct list_seqs *l = arg;
+	struct list_keys *l = arg;
 	(void)val, (void)vlen;
-	char hex[17];
-	if (klen != IDX_KEY)
+	if (klen != l->klen)
 		return 0;
 	if (l->n >= RETRY_BATCH)
 		return 1;
-	memcpy(hex, (const char *)key + IDX_KEY - 16, 16);
-	hex[16] = 0;
-	l->seqs[l->n++] = strtoull(hex, NULL, 16);
+	if (klen == IDX_KEY) {
+		char hex[17];
+		memcpy(hex, (const char *)key + KERI_QB64 + 3, 16);
+		hex[16] = 0;
+		l->sn[l->n] = strtoull(hex, NULL, 16);
+	}
+	l->seq[l->n++] = key_seq(key, klen);
+	memcpy(l->last, key, klen);
+	l->last[klen] = 0;
 	return 0;
+}
+
+/* Lists up to RETRY_BATCH index keys from `from` (flen bytes) up to the end of the
+ * prefix `pfx` (plen bytes). 0, or HC_EIO. */
+static int list_from(struct hc_cache *c, struct list_keys *l, const char *from, size_t flen,
+                     const char *pfx, size_t plen)
+{
+	char until[IDX_KEY + 1];
+	memcpy(until, pfx, plen);
+	until[plen - 1]++; /* "<pre>:e." -> "<pre>:e/": the first key past the prefix */
+	l->n = 0;
+	int rc = backing_each_range(c->backing, BACKING_KEL, from, flen, until, plen, list_one, l);
+	return rc < 0 ? rc : 0;
 }
 
 /* Loads entry seq as a private copy (*val, free it). HC_ENOTFOUND when gone. */
@@ -730,31 +841,76 @@ static int64_t current_sn(struct hc_cache *c, const char *pre)
 	return sn;
 }
 
-static void add_prefix(qb64_t *l, unsigned *n, const char *p)
+/* The prefixes a retry has yet to visit: the first, then each promoted event's. */
+struct todo {
+	qb64_t *p;
+	unsigned n, cap;
+};
+
+static void add_prefix(struct hc_cache *c, struct todo *t, const char *p)
 {
-	if (in_list(l, *n, p) || *n >= RETRY_PREFIXES)
+	if (in_list(t->p, t->n, p))
 		return;
-	memcpy(l[(*n)++], p, sizeof(qb64_t));
+	if (t->n == t->cap) {
+		unsigned cap = t->cap ? 2 * t->cap : 16;
+		qb64_t *np = realloc(t->p, cap * sizeof(*np));
+		if (np == NULL) {
+			/* Its entries wait for the prefix's next event or receipt. */
+			cache_log(c, HC_LOG_WARN, "escrow: out of memory; entries of %.44s are "
+			          "retried with its next event", p);
+			return;
+		}
+		t->p = np;
+		t->cap = cap;
+	}
+	memcpy(t->p[t->n++], p, sizeof(qb64_t));
+}
+
+/*
+ * An entry retried that still waits, now for another reason or on another prefix: an
+ * out-of-order drt whose dip has come and which now waits for its delegator's anchor.
+ * Indexed only under its old trigger it would never be retried again (no event of that
+ * prefix is coming), and expire: a lost event. It is rewritten in place under its new
+ * reason and trigger, keeping its seq (its first-seen place) and its time (its timeout
+ * runs on). Skipped when the entry is gone (promoted or dropped meanwhile) or was
+ * replaced by a merged copy (whose writer indexed it itself).
+ */
+static void requeue(struct hc_cache *c, const struct esc_entry *en, int reason,
+                    const char *trig)
+{
+	struct kel_escrow *e = c->esc;
+	char k[ESC_KEY + 1];
+	struct backing_pin pin;
+	pthread_mutex_lock(&e->mu);
+	int rc = backing_get_raw(c->backing, BACKING_KEL, k, esc_key(en->seq, k), &pin);
+	if (rc == 0) {
+		int same = pin.len == ESC_HDR + en->len &&
+		           memcmp((const uint8_t *)pin.data + ESC_HDR, en->msg, en->len) == 0;
+		rc = same ? del_locked(c, en->seq, pin.data, pin.len) : HC_ENOTFOUND;
+		backing_pin_release(&pin);
+		if (rc == 0)
+			rc = write_locked(c, en->seq, en->kind, en->pre, en->sn, en->said, en->msg,
+			                  en->len, reason, trig, en->t);
+	}
+	pthread_mutex_unlock(&e->mu);
+	if (rc != 0 && rc != HC_ENOTFOUND)
+		cache_log(c, HC_LOG_WARN, "escrow: entry %llu not re-indexed under %.44s: %s",
+		          (unsigned long long)en->seq, trig, hc_last_error());
 }
 
 /* Retries one entry: 1 when it was promoted, 0 otherwise. */
-static int retry_one(struct hc_cache *c, uint64_t seq, int64_t cur, qb64_t *todo,
-                     unsigned *ntodo)
+static int retry_one(struct hc_cache *c, uint64_t seq, struct todo *t)
 {
 	uint8_t *val;
 	struct esc_entry en;
 	if (load_entry(c, seq, &val, &en) != 0)
 		return 0;
 	int outcome = HC_KEL_REJECTED, promoted = 0;
-	/* An event more than one sn ahead cannot be accepted yet: skip the work. */
-	if (en.kind == KEL_ESC_EVENT && en.reason == HC_EKERI_SN &&
-	    (int64_t)en.sn > cur + 1) {
-		free(val);
-		return 0;
-	}
 	if (en.kind == KEL_ESC_EVENT) {
-		int rc = kel_append_escrowed(c, en.msg, en.len, &outcome);
-		(void)rc;
+		qb64_t trig;
+		int rc = kel_append_escrowed(c, en.msg, en.len, &outcome, trig);
+		if (outcome == HC_KEL_ESCROWED && (rc != en.reason || strcmp(trig, en.trig) != 0))
+			requeue(c, &en, rc, trig);
 	} else {
 		struct keri_event *ev = malloc(sizeof(*ev));
 		size_t used;
@@ -773,11 +929,47 @@ static int retry_one(struct hc_cache *c, uint64_t seq, int64_t cur, qb64_t *todo
 			promoted = 1;
 			atomic_fetch_add_explicit(&c->esc->promoted, 1, memory_order_relaxed);
 			if (outcome == HC_KEL_ACCEPTED)
-				add_prefix(todo, ntodo, en.pre);
+				add_prefix(c, t, en.pre);
 		}
 	}
 	free(val);
 	return promoted;
+}
+
+/*
+ * One pass over the index keys of p, from their start, RETRY_BATCH keys per seek: its
+ * own entries ("<p>:e.", own != 0) in (sn, seq) order, up to the first whose sn is past
+ * p's next (the current sn + 1, read again after each promotion: a KEL escrowed in
+ * reverse is promoted in one pass), or the entries waiting on p ("<p>:d.": other
+ * prefixes' events waiting for p's anchor) in seq order. Returns the promotions.
+ */
+static uint64_t retry_pass(struct hc_cache *c, const char *p, int own, struct list_keys *l,
+                           struct todo *t)
+{
+	char pfx[KERI_QB64 + 4], from[IDX_KEY + 2];
+	size_t plen = (size_t)snprintf(pfx, sizeof(pfx), "%.44s:%c.", p, own ? 'e' : 'd');
+	size_t flen = plen;
+	memcpy(from, pfx, plen);
+	l->klen = own ? IDX_KEY : TRG_KEY;
+	int64_t cur = own ? current_sn(c, p) : 0;
+	uint64_t moved = 0;
+	for (;;) {
+		if (list_from(c, l, from, flen, pfx, plen) != 0 || l->n == 0)
+			return moved;
+		for (unsigned i = 0; i < l->n; i++) {
+			if (own && (int64_t)l->sn[i] > cur + 1)
+				return moved; /* every later key is further ahead */
+			if (retry_one(c, l->seq[i], t)) {
+				moved++;
+				if (own)
+					cur = current_sn(c, p);
+			}
+		}
+		if (l->n < RETRY_BATCH)
+			return moved;
+		flen = l->klen + 1; /* the last key and a NUL: the first key after it */
+		memcpy(from, l->last, flen);
+	}
 }
 
 void kel_escrow_retry(struct hc_cache *c, const char *pre, uint64_t *promoted)
@@ -789,34 +981,31 @@ void kel_escrow_retry(struct hc_cache *c, const char *pre, uint64_t *promoted)
 	if (sweep_locked(c, 0) != 0)
 		cache_log(c, HC_LOG_WARN, "escrow: expiry failed: %s", hc_last_error());
 	pthread_mutex_unlock(&e->mu);
-	qb64_t todo[RETRY_PREFIXES];
-	unsigned ntodo = 0;
-	add_prefix(todo, &ntodo, pre);
-	struct list_seqs *l = malloc(sizeof(*l));
-	if (l == NULL)
+	struct todo t = {NULL, 0, 0};
+	struct list_keys *l = malloc(sizeof(*l));
+	add_prefix(c, &t, pre);
+	if (l == NULL || t.n == 0) {
+		cache_log(c, HC_LOG_WARN, "escrow: out of memory; entries of %.44s are retried "
+		          "with its next event", pre);
+		free(l);
+		free(t.p);
 		return;
-	for (unsigned t = 0; t < ntodo && kel_escrow_nonempty(c); t++) {
-		char ip[KERI_QB64 + 4];
-		snprintf(ip, sizeof(ip), "%.44s:e.", todo[t]);
-		int moved;
+	}
+	/* Another pass while one promotes: a receipt met before its event (same sn, seen
+	 * first) is stored on the next. Every promotion drops an entry: this ends. */
+	for (unsigned i = 0; i < t.n && kel_escrow_nonempty(c); i++) {
+		qb64_t p; /* t.p moves when a promotion adds a prefix */
+		memcpy(p, t.p[i], sizeof(p));
+		uint64_t moved;
 		do {
-			moved = 0;
-			l->n = 0;
-			if (backing_each_prefixed(c->backing, BACKING_KEL, ip, strlen(ip), list_one,
-			                          l) < 0)
-				break;
-			int64_t cur = current_sn(c, todo[t]);
-			for (unsigned i = 0; i < l->n; i++) {
-				if (retry_one(c, l->seqs[i], cur, todo, &ntodo)) {
-					moved++;
-					cur = current_sn(c, todo[t]);
-				}
-			}
+			moved = retry_pass(c, p, 1, l, &t);
+			moved += retry_pass(c, p, 0, l, &t);
 			if (promoted != NULL)
-				*promoted += (uint64_t)moved;
-		} while (moved > 0);
+				*promoted += moved;
+		} while (moved > 0 && kel_escrow_nonempty(c));
 	}
 	free(l);
+	free(t.p);
 }
 
 /* ---- receipts ------------------------------------------------------------------------------ */

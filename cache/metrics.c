@@ -24,7 +24,8 @@
 enum src {
 	SRC_STATS,   /* a uint64_t of struct hc_stats */
 	SRC_STORE,   /* a uint64_t of struct backing_memory; only with a store */
-	SRC_KS,      /* a uint64_t of struct hc_stats, key-state figures; only with a store */
+	SRC_KS,      /* a uint64_t of struct hc_stats, key-state and KERI escrow figures; only
+	              * with a store (KERI needs one) */
 	SRC_SECONDS, /* a nanosecond field of struct hc_stats, reported in seconds */
 	SRC_INFO     /* the constant 1, with labels */
 };
@@ -68,6 +69,12 @@ static const struct metric_def defs[] = {
 	{"hotcache_keystate_misses_total", C, KS(keystate_misses), "Key-state reads not found in memory (loaded from the store, or unknown)."},
 	{"hotcache_keystate_evictions_total", C, KS(keystate_evictions), "Key states evicted by the policy."},
 	{"hotcache_keystate_entries", G, KS(keystate_entries), "Key states in memory."},
+	{"hotcache_keri_escrowed_total", C, KS(escrowed), "KERI events and receipts put in the escrow (out of order, partially signed or witnessed, awaiting a delegator's anchor or their event)."},
+	{"hotcache_keri_promoted_total", C, KS(promoted), "Escrowed KERI events accepted, or escrowed receipts stored, later."},
+	{"hotcache_keri_escrow_expired_total", C, KS(expired), "Escrow entries dropped after keri.escrow_timeout."},
+	{"hotcache_keri_escrow_evicted_total", C, KS(escrow_evicted), "Escrow entries dropped, oldest first, to stay within keri.escrow_limit."},
+	{"hotcache_keri_escrow_bytes", G, KS(escrow_bytes), "Bytes in the KERI escrow now, counted against keri.escrow_limit."},
+	{"hotcache_keri_escrow_entries", G, KS(escrow_entries), "Entries in the KERI escrow now."},
 	{"hotcache_rocksdb_memtable_bytes", G, BM(memtables), "RocksDB memtables, all column families, including those being flushed."},
 	{"hotcache_rocksdb_table_readers_bytes", G, BM(table_readers), "RocksDB table readers' memory outside the block cache."},
 	{"hotcache_rocksdb_block_cache_capacity_bytes", G, BM(block_cache_capacity), "RocksDB block cache capacity (backing.block_cache)."},

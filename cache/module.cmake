@@ -1,7 +1,7 @@
 # cache/: shards, policy, single-flight, the public API; and the hotcache library.
 add_library(hc_cache OBJECT cache/policy.c cache/hotcache.c cache/store.c
             cache/store_rocksdb.c cache/kel.c cache/log.c cache/backup.c
-            cache/kel_export.c cache/kel_escrow.c cache/kel_history.c cache/metrics.c
+            cache/kel_export.c cache/kel_escrow.c cache/kel_history.c cache/kel_supersede.c cache/metrics.c
             cache/direct.c)
 target_link_libraries(hc_cache PUBLIC hc_map hc_reclaim hc_config hc_backing hc_keri PkgConfig::SODIUM)
 target_compile_definitions(hc_cache PRIVATE HC_HAVE_BACKING=1)
@@ -36,6 +36,7 @@ hc_test(test_kel_escrow SOURCES tests/unit/test_kel_escrow.c LIBS hc_internal LA
 hc_test(test_kel_recovery SOURCES tests/unit/test_kel_recovery.c LIBS hc_internal LABELS unit
         concurrency)
 hc_test(test_delegation SOURCES tests/unit/test_delegation.c LIBS hc_internal LABELS unit)
+hc_test(test_delegated_recovery SOURCES tests/unit/test_delegated_recovery.c LIBS hc_internal LABELS unit)
 include(tests/cache_tests.cmake)
 include(tests/issue4.cmake OPTIONAL)
 

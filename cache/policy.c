@@ -14,18 +14,26 @@
  * for larger ones; 2 bytes per 128 of budget, 1.6%) indexed by the keyed hash.
  * It is fed only under the mutex: +1 for every install (a miss or a write), and hits
  * through the freq bits: a promotion from SMALL adds the entry's freq, every CLOCK
- * aging in MAIN adds the 1 it takes off. Every 10 * entries additions all counters
- * halve (TinyLFU's reset), so it remembers about ten cache-fulls of accesses, where a
- * ghost of evicted keys remembered one: a loop over more keys than the cache holds is
- * seen.
+ * aging in MAIN adds the 1 it takes off. Additions are conservative (only the rows
+ * below the key's new estimate are raised), so keys sharing a counter inflate each
+ * other far less than with every row incremented, and a one-time key stays near 1.
+ * Every 10 * entries additions all counters halve (TinyLFU's reset), so it remembers
+ * about ten cache-fulls of accesses, where a ghost of evicted keys remembered one: a
+ * loop over more keys than the cache holds is seen.
  *
  * Eviction, to make room for an insert:
  *   - while SMALL is over small_target (or MAIN is empty): take SMALL's oldest; if it
- *     was hit since it came in, move it to MAIN (freq reset); else, if MAIN is below
- *     its share, move it there as it is; else admission: the hand runs MAIN to its
- *     first cold entry (aging the ones it passes), and the candidate replaces it only
- *     if its score (sketch estimate + pending freq) exceeds the victim's by more than
- *     ADMIT_MARGIN; otherwise the candidate is evicted. Ties keep MAIN as it is, so
+ *     was hit since it came in, move it to MAIN; the hit that earned the promotion is
+ *     spent, the ones beyond it (up to PROMOTED_FREQ) stay in freq, so when the hand
+ *     reaches a key hit twice or more on probation it is aged, which refreshes its
+ *     score in the sketch, instead of being the victim: such a key outlasts a lap of
+ *     MAIN whatever the sketch's halvings did to its score, and a long scan of one-time
+ *     keys, compared against it at MAIN's head, cannot push it out (a key hit once,
+ *     as the turning keys of a zigzag are, comes in cold as before); else, if MAIN is
+ *     below its share, move it there as it is; else admission: the hand runs MAIN to
+ *     its first cold entry (aging the ones it passes), and the candidate replaces it
+ *     only if its score (sketch estimate + pending freq) exceeds the victim's by more
+ *     than ADMIT_MARGIN; otherwise the candidate is evicted. Ties keep MAIN as it is, so
  *     a loop longer than the cache keeps a fixed part of it resident, and a key seen
  *     once never displaces a resident (scan resistance; the margin covers the sketch
  *     counting a resident's hits only when they are aged, a lap late);
@@ -71,6 +79,7 @@ enum {
 	CLIMB_SAMPLE = 4,          /* requests per climber sample: this many times the entries */
 	CLIMB_SAMPLE_MIN = 512,    /* and at least this many */
 	ADMIT_MARGIN = 1,          /* a candidate must outscore MAIN's victim by more than this */
+	PROMOTED_FREQ = 1,         /* hand passes a key hit 2+ times in SMALL survives in MAIN */
 };
 #define CLIMB_STEP 0.0625      /* the climber's first step: 6.25% of the budget */
 #define CLIMB_DECAY 0.98       /* steps shrink by this while the hit ratio holds */
@@ -211,11 +220,23 @@ static void sketch_add(struct sketch *k, uint64_t so, unsigned n, uint64_t entri
 {
 	if (n == 0)
 		return;
+	size_t at[4];
+	unsigned m = 15;
 	for (int r = 0; r < 4; r++) {
-		size_t i = sketch_at(k, r, so);
-		unsigned v = nib_get(k->cnt, i) + n;
-		v = v > 15 ? 15 : v;
-		k->cnt[i / 2] = (uint8_t)((k->cnt[i / 2] & ~(15u << (i % 2 * 4))) | v << (i % 2 * 4));
+		at[r] = sketch_at(k, r, so);
+		unsigned v = nib_get(k->cnt, at[r]);
+		m = v < m ? v : m;
+	}
+	/* Conservative update (Estan and Varghese): raise only the counters below the
+	 * key's new estimate. The estimate is the same as adding to every row, but keys
+	 * sharing a counter inflate each other far less, so a one-time key's estimate stays
+	 * near 1 and cannot outscore a resident it collides with. */
+	unsigned want = m + n > 15 ? 15 : m + n;
+	for (int r = 0; r < 4; r++) {
+		size_t i = at[r];
+		if (nib_get(k->cnt, i) < want)
+			k->cnt[i / 2] = (uint8_t)((k->cnt[i / 2] & ~(15u << (i % 2 * 4))) |
+			                          want << (i % 2 * 4));
 	}
 	k->added += n;
 	if (k->added >= 10 * (entries < 32 ? 32 : entries)) {
@@ -376,10 +397,11 @@ static int make_room(struct shard *s, struct reclaim_thread *t, uint64_t need)
 			struct entry *e = s->small.head;
 			uint8_t f = freq_of(e);
 			if (!force && f > 0) {
-				/* Hit while on probation: promote, cold again in MAIN. */
+				/* Hit while on probation: promote; hits beyond the first survive
+				 * as hand passes in MAIN (see the top of this file). */
 				sketch_add(&s->sketch, (e->u.hash | 1), f, entry_count(s));
 				queue_unlink(s, e);
-				freq_set(e, 0);
+				freq_set(e, f - 1 < PROMOTED_FREQ ? (uint8_t)(f - 1) : PROMOTED_FREQ);
 				queue_push(s, e, Q_MAIN);
 				steps++;
 				continue;

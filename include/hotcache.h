@@ -227,8 +227,9 @@ struct hc_stats {
 	uint64_t store_payload_records;  /* RocksDB's estimates of the records stored, */
 	uint64_t store_kel_records;      /* per family (deletions not yet compacted
 	                                  * included; kel: every record of the family, so
-	                                  * an event's first-seen record and any superseded
-	                                  * event or duplicity evidence count too) */
+	                                  * an event's first-seen record, any superseded
+	                                  * event, duplicity evidence, escrow entry and
+	                                  * the escrow's one layout mark count too) */
 	uint64_t store_keystate_records; /* included); 0 without a store */
 	uint64_t store_sst_bytes;        /* the store's SST files, every family */
 	uint64_t load_not_found; /* loads that found no value in the store */

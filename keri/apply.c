@@ -5,9 +5,11 @@
  *   1. kind: rct carries no state;
  *   2. presence: an icp or dip needs no state, anything else needs one;
  *   3. identity and order: same prefix; the current or last establishment event
- *      again is a duplicate; a rot after the last establishment event at or below the
- *      current sn is a recovery (KERI_RECOVERY, finished by keri_apply_recover with the
- *      caller's SAID at sn - 1); another event at the current sn of an ixn is duplicity
+ *      again is a duplicate; a rot or drt after the last establishment event at or below
+ *      the current sn is a recovery (KERI_RECOVERY, finished by keri_apply_recover with
+ *      the caller's SAID at sn - 1), and so is a delegated identifier's drt at the sn of
+ *      its last establishment event (finished by keri_apply_supersede against the
+ *      caller's state at sn - 1); another event at the current sn of an ixn is duplicity
  *      if authentic (conflict()), any other sn at or below the current one is
  *      KERI_ESTALE for the caller to decide against its stored KEL; sn > current + 1
  *      is out of order;
@@ -57,8 +59,14 @@ static int ordering(const struct keri_state *prior, const struct keri_event *ev,
 	if (ev->sn == prior->ee_sn && strcmp(ev->said, prior->ee_d) == 0)
 		return KERI_DUPLICATE;
 	/* keripy's Kevery: a rot with lastEst.s < sn <= sn + 1 goes to Kever.update; below
-	 * the next sn it is a recovery, which needs the KEL (keri_apply_recover). */
-	if (ev->ilk == KERI_ILK_ROT && ev->sn > prior->ee_sn && ev->sn <= prior->sn)
+	 * the next sn it is a recovery, which needs the KEL (keri_apply_recover). A drt
+	 * goes there with lastEst.s <= sn: a delegated identifier's drt may also supersede
+	 * its last establishment event, a drt (keri_apply_supersede; rules B and C are
+	 * the caller's). A drt without a delegator is an ordinary rotation (rot's range). */
+	if ((ev->ilk == KERI_ILK_ROT || ev->ilk == KERI_ILK_DRT) && ev->sn > prior->ee_sn &&
+	    ev->sn <= prior->sn)
+		return KERI_RECOVERY;
+	if (ev->ilk == KERI_ILK_DRT && prior->di[0] && ev->sn == prior->ee_sn && ev->sn > 0)
 		return KERI_RECOVERY;
 	/* Another event at the current sn: conflict() judges it when the state holds the
 	 * keys that governed that sn (the current event is an ixn); a replay of stored
@@ -486,10 +494,15 @@ int keri_apply_recover(const struct keri_state *prior, const struct keri_event *
 	if (why && whylen)
 		why[0] = 0;
 	if (!prior || !ev || !next || !psaid || prior == next || !ev->body ||
-	    ev->ilk != KERI_ILK_ROT || strcmp(prior->pre, ev->pre) != 0 ||
-	    ev->sn <= prior->ee_sn || ev->sn > prior->sn || ev->sn == 0)
+	    (ev->ilk != KERI_ILK_ROT && ev->ilk != KERI_ILK_DRT) ||
+	    strcmp(prior->pre, ev->pre) != 0 || ev->sn <= prior->ee_sn || ev->sn > prior->sn ||
+	    ev->sn == 0)
 		return keri_fail(why, whylen, KERI_EINVAL,
 		                 "keri_apply_recover: not a recovery rotation of this state");
+	/* keripy Kever.update checks this first: a delegated identifier rotates with drt
+	 * only, in a recovery too (its delegator must approve it). */
+	if ((rc = delegated(prior, ev, why, whylen)))
+		return rc;
 	/* keripy: "rot recovery may only override ixn state"; with sn above the last
 	 * establishment event and at most the current one, the current event is an ixn. */
 	if (prior->et != KERI_ILK_IXN)
@@ -510,6 +523,32 @@ int keri_apply_recover(const struct keri_state *prior, const struct keri_event *
 		return rc;
 	*next = *prior;
 	establish(prior, ev, wits, nw, next);
+	return KERI_OK;
+}
+
+int keri_apply_supersede(const struct keri_state *cur, const struct keri_state *below,
+                         const struct keri_event *ev, unsigned flags, struct keri_state *next,
+                         char *why, size_t whylen)
+{
+	if (why && whylen)
+		why[0] = 0;
+	if (!cur || !below || !ev || !next || next == cur || next == below || !ev->body ||
+	    ev->ilk != KERI_ILK_DRT || !cur->di[0] || strcmp(cur->pre, ev->pre) != 0 ||
+	    ev->sn != cur->ee_sn || ev->sn == 0 || below->sn + 1 != ev->sn ||
+	    strcmp(below->pre, cur->pre) != 0)
+		return keri_fail(why, whylen, KERI_EINVAL,
+		                 "keri_apply_supersede: not a drt superseding this state's last "
+		                 "establishment event");
+	/* The drt answers to the key state the superseded drt answered to (below), as an
+	 * in-order event would: p, keys, pre-rotation, witnesses; then takes the next
+	 * first-seen ordinal. */
+	int rc = keri_apply_flags(below, ev, flags, next, why, whylen);
+	if (rc == KERI_DUPLICATE)
+		rc = keri_fail(why, whylen, KERI_EINVAL, "keri_apply_supersede: below already "
+		               "holds this drt");
+	if (rc != KERI_OK)
+		return rc;
+	next->fn = cur->fn + 1;
 	return KERI_OK;
 }
 

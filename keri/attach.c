@@ -382,3 +382,19 @@ size_t keri_sigs_encode(char counter_letter, const struct keri_sig *s, unsigned 
 	}
 	return len;
 }
+
+size_t keri_src_encode(uint64_t sn, const char *said, char *out, size_t cap)
+{
+	if (!said || strlen(said) != KERI_QB64 || cap < 4 + 24 + KERI_QB64)
+		return 0;
+	/* -GAB, then sn as a 0A number: 16 raw bytes big-endian behind two pad bytes. */
+	uint8_t raw[18] = {0};
+	char txt[24];
+	for (int i = 0; i < 8; i++)
+		raw[17 - i] = (uint8_t)(sn >> (8 * i));
+	keri_b64_encode(raw, 18, txt);
+	memcpy(out, "-GAB0A", 6);
+	memcpy(out + 6, txt + 2, 22);
+	memcpy(out + 28, said, KERI_QB64);
+	return 28 + KERI_QB64;
+}

@@ -14,8 +14,9 @@
  *                  abandonment, non-transferable prefixes, duplicates and duplicity,
  *                  the delegated events' own rules (dip, drt). Writes the next key
  *                  state. The delegator's anchoring seal is looked up by the caller,
- *                  which holds the delegator's KEL: keri_seal_anchors() and
- *                  keri_delegator_check() are its pure parts.
+ *                  which holds the delegator's KEL: keri_seal_anchors(),
+ *                  keri_delegator_check() and, for delegated recovery,
+ *                  keri_apply_supersede() and keri_supersede_rule() are its pure parts.
  *   keri_state_json()   keripy's KeyStateRecord JSON of a state.
  *   keri_state_encode()/keri_state_decode()   exact, checksummed binary form for
  *                  storing a state at rest.
@@ -68,7 +69,10 @@ enum keri_err {
 	KERI_DUPLICATE = 1,  /* keri_apply: same sn and SAID as an accepted event: no-op */
 	KERI_RECEIPT = 2,    /* keri_parse: an `rct` receipt (its groups in ev, for the cache) */
 	KERI_RECOVERY = 3,   /* keri_apply: a recovery rotation; the caller, which keeps
-	                        the KEL, finishes it with keri_apply_recover */
+	                        the KEL, finishes it with keri_apply_recover (or, a drt
+	                        at the last establishment event, keri_apply_supersede) */
+	KERI_CLIMB = 4,      /* keri_supersede_rule: neither delegating event is later;
+	                        compare their own delegating events (rule C) */
 	KERI_EINVAL = -1,    /* a bad argument (NULL, a dt with quotes, ...) */
 	KERI_ENOMEM = -2,    /* reserved: the module does not allocate */
 	KERI_EVERSION = -100,   /* version string not KERI10JSON<6 hex>_ */
@@ -257,8 +261,10 @@ KERI_NODISCARD int keri_parse(const uint8_t *buf, size_t len, struct keri_event 
  * Validate ev against prior (NULL when there is none) and write the next state.
  * Returns KERI_OK (next written), KERI_DUPLICATE (same sn and SAID as the current
  * event or the last establishment event: nothing to do, next untouched), KERI_RECOVERY
- * (a rot after the last establishment event at or below the current sn: finish it with
- * keri_apply_recover; next untouched) or a negative keri_err with a sentence in why
+ * (a rot or drt after the last establishment event at or below the current sn: finish
+ * it with keri_apply_recover; a drt of a delegated identifier at its last establishment
+ * event's sn: with keri_apply_supersede; next untouched) or a negative keri_err with a
+ * sentence in why
  * (next untouched). Duplicity (issue 10 rule 8) is
  * reported only for an authentic conflict: another ixn at the current sn of an ixn
  * is KERI_EDUPLICITY if signed to threshold by the current keys (a rot there is a
@@ -292,7 +298,7 @@ KERI_NODISCARD int keri_apply(const struct keri_state *prior, const struct keri_
 
 /*
  * Recovery (superseding) rotation, keripy's Kever.rotate: keri_apply returns
- * KERI_RECOVERY (next untouched) for a rot whose sn is above the last establishment
+ * KERI_RECOVERY (next untouched) for a rot or drt whose sn is above the last establishment
  * event's and at or below the current sn (the current event is then an ixn: a rot never
  * supersedes a rot). The caller passes psaid, the SAID of the event at sn - 1 on its
  * accepted branch, which `p` must equal (KERI_EPRIOR otherwise); every rule of an
@@ -302,13 +308,52 @@ KERI_NODISCARD int keri_apply(const struct keri_state *prior, const struct keri_
  * the rotation's state: sn = ev->sn (below or at prior's), fn = prior->fn + 1 (each
  * first-seen event takes the next ordinal, superseded ones included, as keripy's
  * first-seen log does). The interaction events at sn..prior->sn are superseded: the
- * caller moves them off its accepted branch. Any other event is KERI_EINVAL.
- * Any thread; pure; no allocation.
+ * caller moves them off its accepted branch. A rot of a delegated identifier is
+ * KERI_EDELEGATION (drt only, keripy Kever.update); a drt's delegator must anchor it
+ * (the caller's, as for any drt: keripy's rule A0, a rotation may supersede
+ * interaction events). Any other event is KERI_EINVAL. Any thread; pure; no allocation.
  */
 KERI_NODISCARD int keri_apply_recover(const struct keri_state *prior,
                                       const struct keri_event *ev, unsigned flags,
                                       const char *psaid, struct keri_state *next, char *why,
                                       size_t whylen);
+
+/*
+ * A drt of a delegated identifier at the sn of its last establishment event, a drt
+ * (keri_apply returned KERI_RECOVERY): it would supersede that drt and the interaction
+ * events after it. below is the state after the accepted event at sn - 1 (the caller
+ * replays its KEL); the drt must be valid there as an in-order event (p, keys,
+ * pre-rotation of below's next digests, witnesses), against the key state the
+ * superseded drt answered to. On KERI_OK next is that state with fn = cur->fn + 1.
+ * Whether the delegator's approval of it supersedes the old one's is keripy's rules B
+ * and C (keri_supersede_rule; the caller finds the delegating events). Any thread;
+ * pure; no allocation.
+ */
+KERI_NODISCARD int keri_apply_supersede(const struct keri_state *cur,
+                                        const struct keri_state *below,
+                                        const struct keri_event *ev, unsigned flags,
+                                        struct keri_state *next, char *why, size_t whylen);
+
+/* A delegating event: the delegator's event whose `a` holds the seal of a delegated
+ * event, with the seal's position among the top-level elements of `a`. */
+struct keri_anchor {
+	uint64_t sn;
+	char said[KERI_QB64 + 1];
+	uint8_t ilk;  /* enum keri_ilk */
+	int index;    /* the seal's position in `a` */
+};
+
+/*
+ * keripy's superseding rules B for a drt whose delegating event is n against the drt it
+ * would supersede, whose delegating event is o (both in one delegator's KEL): KERI_OK
+ * when n is later (B1: a higher sn; B3: n a rotation, o an interaction event, which n
+ * superseded or followed; B2: the same event with the new seal later in `a`);
+ * KERI_CLIMB when both are establishment events at the same sn but different events
+ * (rule C: the caller compares their own delegating events, one level up);
+ * KERI_EDELEGATION with the sentence otherwise. Any thread; pure.
+ */
+KERI_NODISCARD int keri_supersede_rule(const struct keri_anchor *n, const struct keri_anchor *o,
+                                       char *why, size_t whylen);
 
 /*
  * The delegator's side of a delegated event (keripy validateDelegation): KERI_OK, or
@@ -327,6 +372,10 @@ KERI_NODISCARD int keri_delegator_check(const struct keri_state *delegator, cons
  */
 int keri_seal_anchors(const struct keri_event *ev, const char *pre, uint64_t sn,
                       const char *said);
+/* The position of that seal among the top-level elements of ev's `a` (0 for the
+ * first), or -1 when it is not there. Any thread; pure. */
+int keri_seal_index(const struct keri_event *ev, const char *pre, uint64_t sn,
+                    const char *said);
 
 /* Flags for keri_apply_flags. */
 #define KERI_APPLY_SKIP_SIGS 1u /* no signature checks; pre-rotation is then checked
@@ -450,6 +499,10 @@ int keri_tholder_json(const struct keri_tholder *t, char *buf, size_t cap);
  */
 size_t keri_sigs_encode(char counter, const struct keri_sig *s, unsigned n, char *out,
                         size_t cap);
+/* The -G group of one seal source couple (sn as a 0A number, said) into
+ * out[0..cap): "-GAB" and 68 characters; 0 when it does not fit or said is not 44
+ * characters. Any thread; pure. */
+size_t keri_src_encode(uint64_t sn, const char *said, char *out, size_t cap);
 /* 0 when the Ed25519 signature sig over ev's body verifies under the qb64 key. */
 int keri_verify_raw(const struct keri_event *ev, const uint8_t sig[64], const char *key);
 

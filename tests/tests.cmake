@@ -46,3 +46,10 @@ if(NOT HC_SANITIZE)
   target_link_libraries(sb_reclaim_broken PRIVATE hc_reclaim_broken Threads::Threads)
   set_tests_properties(sb_reclaim_broken PROPERTIES WILL_FAIL TRUE)
 endif()
+# The own signed KERI streams of tests/data/keri-own (the Rust crate's tests read them):
+# the committed bytes are what tests/tools/keri_fixtures.c generates from fixed seeds.
+hc_test(keri_fixtures SOURCES tests/tools/keri_fixtures.c LIBS hc_internal LABELS unit
+        ARGS --check ${CMAKE_SOURCE_DIR}/tests/data/keri-own)
+# Issue 10's property test: permutations of valid KELs' messages (events, witness
+# receipts, a delegator's anchors) reach the in-order state (HC_PERMUTE_SEEDS=n for more).
+hc_test(test_kel_permute SOURCES tests/unit/test_kel_permute.c LIBS hc_internal LABELS unit)

@@ -99,9 +99,9 @@ expect 0 "kel verify beside a primary" kel verify "$PREFIX" --store "$T/store"
 grep -q "events verified" "$T/out" || fail "kel verify printed $(head -c 300 "$T/out")"
 expect 0 "stats beside a primary" stats --store "$T/store"
 grep -q "^store_corrupt 0$" "$T/out" || fail "stats printed $(head -c 600 "$T/out")"
-# the KEL imported above (3 events, each with its first-seen record) and the holder's
-# payload, seen through the secondary
-grep -q "^store_kel_records 6$" "$T/out" || fail "stats: kel records: $(cat "$T/out")"
+# the KEL imported above (3 events, each with its first-seen record), the escrow's
+# layout mark, and the holder's payload, seen through the secondary
+grep -q "^store_kel_records 7$" "$T/out" || fail "stats: kel records: $(cat "$T/out")"
 grep -q "^store_keystate_records 1$" "$T/out" || fail "stats: keystates: $(cat "$T/out")"
 grep -q "^store_payload_records 1$" "$T/out" || fail "stats: payloads: $(cat "$T/out")"
 # a writer is refused by the lock, with one clear sentence

@@ -1,8 +1,9 @@
 /*
  * Own KERI events for the tests, signed with libsodium from fixed seeds: keys and their
  * next-key digests, icp/rot/ixn/dip/drt bodies with their size and SAID filled in,
- * -A/-B signature groups and -G source couples. Shared by test_keri (keri/ alone) and test_kel (through the
- * cache), so both sign the same way. Header-only.
+ * -A/-B signature groups, -G source couples, rct receipts and -C couples. Shared by
+ * test_keri (keri/ alone), the cache's KERI tests and tests/tools/keri_fixtures.c, so
+ * all sign the same way. Header-only.
  *
  * Test-only; not thread-safe (list() and said_code are shared statics); fails the
  * running cmocka test on a helper's own error.
@@ -212,6 +213,33 @@ static inline size_t sign1(char *buf, size_t body, const struct kp *k)
 {
 	struct sg s = {k, 0, -1};
 	return attach(buf, body, body, 'A', 1, &s);
+}
+
+/* An rct of (pre, sn, said); attachments are appended by the caller. */
+static inline size_t rct(char *buf, const char *pre, const char *sn, const char *said)
+{
+	size_t n = (size_t)snprintf(buf, 512, "{\"v\":\"KERI10JSON000000_\",\"t\":\"rct\",\"d\":\"%s\","
+	                            "\"i\":\"%s\",\"s\":\"%s\"}", said, pre, sn);
+	char hex[8];
+	snprintf(hex, sizeof(hex), "%06zx", n);
+	memcpy(buf + 16, hex, 6);
+	return n;
+}
+
+/* A -C group of n couples by keys ks over ev[0..evlen). */
+static inline size_t couples(char *buf, size_t len, const char *ev, size_t evlen, int n,
+                      const struct kp *const *ks)
+{
+	len += (size_t)sprintf(buf + len, "-CA%c", "ABCDEFGH"[n]);
+	for (int i = 0; i < n; i++) {
+		uint8_t raw[66] = {0};
+		char txt[89];
+		crypto_sign_detached(raw + 2, NULL, (const uint8_t *)ev, evlen, ks[i]->sk);
+		keri_b64_encode(raw, 66, txt);
+		txt[88] = 0;
+		len += (size_t)sprintf(buf + len, "%s0B%s", ks[i]->qb, txt + 2);
+	}
+	return len;
 }
 
 #endif

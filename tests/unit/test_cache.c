@@ -201,9 +201,12 @@ static void evictions_keep_accounted_bytes_under_the_limit(void **state)
 }
 
 /* Twice-hit keys survive a long scan of one-time keys (the probation queue and the
- * frequency admission). With the frequency sketch (policy.c) the sketch's halvings and
- * collisions over a scan 100x the hot set let some one-time keys win admission: 85-90%
- * of the hot set stays (S3-FIFO's ghost kept all of it); below 80% is a regression. */
+ * frequency admission): at least 90% of the hot set stays through a scan 100x its size.
+ * Regression: with the sketch incremented in every row and promoted keys cold in MAIN,
+ * the sketch's halvings and collisions over the scan let one-time keys outscore the
+ * hot keys at MAIN's head, and 84-95% stayed depending on the hash seed (policy.c's
+ * conservative update, and keys hit twice on probation surviving a hand pass in MAIN,
+ * keep 98%). */
 static void scan_of_one_time_keys_keeps_the_hot_set(void **state)
 {
 	(void)state;
@@ -229,7 +232,7 @@ static void scan_of_one_time_keys_keeps_the_hot_set(void **state)
 		int kl = snprintf(key, sizeof(key), "hot-%d", i);
 		kept += hc_get(c, key, (size_t)kl, val, sizeof(val), &n) == 0;
 	}
-	if (kept < hot * 8 / 10)
+	if (kept < hot * 9 / 10)
 		fail_msg("kept %d of %d hot keys", kept, hot);
 	hc_close(c);
 }

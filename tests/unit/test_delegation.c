@@ -53,19 +53,8 @@ static int put(hc_cache *c, int i)
 	return hc_kel_append(c, vec + moff[i], moff[i + 1] - moff[i], &consumed);
 }
 
-static int append(hc_cache *c, const char *msg, size_t len)
-{
-	size_t consumed;
-	return hc_kel_append(c, msg, len, &consumed);
-}
-
-#define expect(rc_, want)                                                                 \
-	do {                                                                              \
-		int r_ = (rc_);                                                           \
-		if (r_ != (want))                                                         \
-			fail_msg("%s: expected %d, got %d (%s): %s", #rc_, (want), r_,     \
-			         hc_strerror(r_), hc_last_error());                       \
-	} while (0)
+#define append testutil_kel_append
+#define expect testutil_expect
 
 static void keripy_delegation_stream_imports_with_di(void **state)
 {

@@ -15,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include "backing/backing.h"
+#include "cache/cache.h"
 #include "hotcache.h"
 #include "tests/unit/keri_sign.h"
 #include "tests/unit/testutil.h"
@@ -102,33 +104,6 @@ static struct one import1(hc_cache *c, const void *msg, size_t len)
 			fail_msg("outcome %d code %d (%s), wanted %d %d", o_.outcome,   \
 			         o_.code, o_.why, (want), (wcode));                     \
 	} while (0)
-
-/* An rct of (pre, sn, said); attachments are appended by the caller. */
-static size_t rct(char *buf, const char *pre, const char *sn, const char *said)
-{
-	size_t n = (size_t)snprintf(buf, 512, "{\"v\":\"KERI10JSON000000_\",\"t\":\"rct\",\"d\":\"%s\","
-	                            "\"i\":\"%s\",\"s\":\"%s\"}", said, pre, sn);
-	char hex[8];
-	snprintf(hex, sizeof(hex), "%06zx", n);
-	memcpy(buf + 16, hex, 6);
-	return n;
-}
-
-/* A -C group of n couples by keys ks over ev[0..evlen). */
-static size_t couples(char *buf, size_t len, const char *ev, size_t evlen, int n,
-                      const struct kp *const *ks)
-{
-	len += (size_t)sprintf(buf + len, "-CA%c", "ABCDEFGH"[n]);
-	for (int i = 0; i < n; i++) {
-		uint8_t raw[66] = {0};
-		char txt[89];
-		crypto_sign_detached(raw + 2, NULL, (const uint8_t *)ev, evlen, ks[i]->sk);
-		keri_b64_encode(raw, 66, txt);
-		txt[88] = 0;
-		len += (size_t)sprintf(buf + len, "%s0B%s", ks[i]->qb, txt + 2);
-	}
-	return len;
-}
 
 /* A -D quadruple: receiptor pre, its est event sn (0A) and SAID, one siger by k. */
 static size_t quadruple(char *buf, size_t len, const char *ev, size_t evlen, const char *pre,
@@ -527,6 +502,129 @@ static void escrow_entries_expire(void **state)
 	hc_close(c);
 }
 
+/* The retry's batch (256 index keys per seek) is not a cap: a 300-event KEL delivered
+ * in reverse, the icp last, is promoted whole (before: the first 256 entries listed in
+ * first-seen order were sn 299..44, none promotable, and the pass ended there: sn 1..299
+ * waited for their timeout, lost). */
+#define LONG_KEL 300
+static void reversed_kel_longer_than_a_retry_batch_is_promoted(void **state)
+{
+	(void)state;
+	static char ev[LONG_KEL][1024];
+	static size_t el[LONG_KEL];
+	char pre[45], prior[45], sn[8];
+	size_t b = icp(ev[0], NULL, "1", list(1, K[0].qb), "1", list(1, K[1].dig), "0", "", "");
+	el[0] = sign1(ev[0], b, &K[0]);
+	said_of(ev[0], pre);
+	memcpy(prior, pre, sizeof(prior));
+	for (int i = 1; i < LONG_KEL; i++) {
+		snprintf(sn, sizeof(sn), "%x", i);
+		b = ixn(ev[i], pre, sn, prior);
+		el[i] = sign1(ev[i], b, &K[0]);
+		said_of(ev[i], prior);
+	}
+	hc_cache *c = open_store();
+	for (int i = LONG_KEL - 1; i > 0; i--)
+		assert_outcome(import1(c, ev[i], el[i]), HC_KEL_ESCROWED, HC_EKERI_SN);
+	struct hc_kel_report r = {0};
+	assert_int_equal(hc_kel_import(c, ev[0], el[0], &r), 0);
+	assert_int_equal(r.promoted, LONG_KEL - 1);
+	struct hc_keystate ks;
+	assert_int_equal(hc_keystate_get(c, pre, &ks), 0);
+	assert_int_equal(ks.sn, LONG_KEL - 1);
+	assert_string_equal(ks.said, prior);
+	struct hc_stats st;
+	assert_int_equal(hc_stats(c, &st), 0);
+	assert_int_equal(st.escrow_entries, 0);
+	hc_close(c);
+}
+
+/* A cascade has no prefix cap: a delegator's one ixn anchors 20 delegates' dips, each
+ * delegate's ixn at sn 1 escrowed out of order beside it; the anchor promotes every dip
+ * and then every ixn (before: the first 16 prefixes only; the other ixns were lost). */
+#define NDEL 20
+static void anchor_promotes_many_delegates_and_their_escrowed_events(void **state)
+{
+	(void)state;
+	static char d[NDEL][2048], x[NDEL][2048], a[NDEL * 160 + 8], bm[NDEL * 160 + 4096];
+	static size_t dl[NDEL], xl[NDEL];
+	static struct kp dk[NDEL];
+	char bpre[45], dpre[NDEL][45];
+	for (int i = 0; i < NDEL; i++)
+		mkkey(&dk[i], 200 + i, 'D');
+	size_t b = icp(bm, NULL, "1", list(1, K[5].qb), "1", list(1, K[6].dig), "0", "", "");
+	hc_cache *c = open_store();
+	assert_outcome(import1(c, bm, sign1(bm, b, &K[5])), HC_KEL_ACCEPTED, 0);
+	said_of(bm, bpre);
+	size_t al = (size_t)sprintf(a, "[");
+	for (int i = 0; i < NDEL; i++) {
+		/* Delegate i: its own key (seed 200 + i), next K[4]. */
+		b = dip(d[i], "1", list(1, dk[i].qb), "1", list(1, K[4].dig), "0", "", "", bpre);
+		dl[i] = sign1(d[i], b, &dk[i]);
+		said_of(d[i], dpre[i]);
+		b = ixn(x[i], dpre[i], "1", dpre[i]);
+		xl[i] = sign1(x[i], b, &dk[i]);
+		al += (size_t)sprintf(a + al, "%s%s", i ? "," : "", seal(dpre[i], "0", dpre[i]));
+	}
+	sprintf(a + al, "]");
+	for (int i = 0; i < NDEL; i++) {
+		assert_outcome(import1(c, x[i], xl[i]), HC_KEL_ESCROWED, HC_EKERI_SN);
+		assert_outcome(import1(c, d[i], dl[i]), HC_KEL_ESCROWED, HC_EKERI_DELEGATION);
+	}
+	b = ixn_a(bm, bpre, "1", bpre, a);
+	struct hc_kel_report r = {0};
+	assert_int_equal(hc_kel_import(c, bm, sign1(bm, b, &K[5]), &r), 0);
+	assert_int_equal(r.promoted, 2 * NDEL);
+	for (int i = 0; i < NDEL; i++) {
+		struct hc_keystate ks;
+		assert_int_equal(hc_keystate_get(c, dpre[i], &ks), 0);
+		assert_int_equal(ks.sn, 1);
+		assert_string_equal(ks.di, bpre);
+	}
+	struct hc_stats st;
+	assert_int_equal(hc_stats(c, &st), 0);
+	assert_int_equal(st.escrow_entries, 0);
+	hc_close(c);
+}
+
+/* A store whose escrow has the first index layout ("<pre>:e.<seq>", no layout mark) is
+ * re-indexed when opened: its escrowed event is still promoted. The old layout is made
+ * by hand from a new entry: its index key rewritten, the mark deleted. */
+static void first_layout_escrow_is_reindexed_at_open(void **state)
+{
+	(void)state;
+	char pre[45];
+	build_kel(pre);
+	hc_cache *c = open_store();
+	assert_outcome(import1(c, evs[2], evl[2]), HC_KEL_ESCROWED, HC_EKERI_SN);
+	char nk[128], ok[128];
+	snprintf(nk, sizeof(nk), "%s:e.%016x.%016x", pre, 2, 1); /* sn 2, seq 1 */
+	snprintf(ok, sizeof(ok), "%s:e.%016x", pre, 1);
+	struct backing_batch *bt = backing_batch_new(c->backing);
+	assert_non_null(bt);
+	assert_int_equal(backing_batch_delete(bt, BACKING_KEL, nk, strlen(nk)), 0);
+	assert_int_equal(backing_batch_delete(bt, BACKING_KEL, "~esc!layout", 11), 0);
+	assert_int_equal(backing_batch_put_raw(bt, BACKING_KEL, ok, strlen(ok), "", 0), 0);
+	assert_int_equal(backing_batch_commit(bt), 0);
+	backing_batch_free(bt);
+	hc_close(c);
+	c = open_store();
+	struct backing_pin pin;
+	assert_int_equal(backing_get_raw(c->backing, BACKING_KEL, ok, strlen(ok), &pin),
+	                 HC_ENOTFOUND);
+	assert_int_equal(backing_get_raw(c->backing, BACKING_KEL, nk, strlen(nk), &pin), 0);
+	backing_pin_release(&pin);
+	assert_outcome(import1(c, evs[0], evl[0]), HC_KEL_ACCEPTED, 0);
+	assert_outcome(import1(c, evs[1], evl[1]), HC_KEL_ACCEPTED, 0);
+	struct hc_keystate ks;
+	assert_int_equal(hc_keystate_get(c, pre, &ks), 0);
+	assert_int_equal(ks.sn, 2);
+	struct hc_stats st;
+	assert_int_equal(hc_stats(c, &st), 0);
+	assert_int_equal(st.escrow_entries, 0);
+	hc_close(c);
+}
+
 /* Two threads deliver the same KEL, one in reverse (escrowing and retrying), one in
  * order: the escrow's lock and the appends' stripe locks interleave; the KEL ends whole
  * and verifies. */
@@ -603,6 +701,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(out_of_order_kel_reaches_the_in_order_state, each_setup, each_teardown),
 		cmocka_unit_test_setup_teardown(escrow_flood_is_bounded_by_its_limit, each_setup, each_teardown),
 		cmocka_unit_test_setup_teardown(escrow_entries_expire, each_setup, each_teardown),
+		cmocka_unit_test_setup_teardown(first_layout_escrow_is_reindexed_at_open, each_setup,
+		                                each_teardown),
+		cmocka_unit_test_setup_teardown(reversed_kel_longer_than_a_retry_batch_is_promoted,
+		                                each_setup, each_teardown),
+		cmocka_unit_test_setup_teardown(
+			anchor_promotes_many_delegates_and_their_escrowed_events, each_setup,
+			each_teardown),
 		cmocka_unit_test(config_prefix_lists),
 		cmocka_unit_test_setup_teardown(concurrent_delivery_in_two_orders, each_setup,
 		                                each_teardown),

@@ -523,6 +523,74 @@ static int drop(void *ctx, const void **val, size_t *vlen)
 
 /* Drops the key state from memory and reads it again (a load from the store), while
  * the other thread appends. */
+/* Occurrences of needle in s[0..len). */
+static int count_in(const char *s, size_t len, const char *needle)
+{
+	int n = 0;
+	size_t nl = strlen(needle);
+	for (size_t i = 0; i + nl <= len; i++)
+		n += memcmp(s + i, needle, nl) == 0;
+	return n;
+}
+
+static int export_count(hc_cache *c, const char *pre, const char *needle)
+{
+	static struct stream s;
+	uint64_t n;
+	s.len = 0;
+	assert_int_equal(hc_kel_export(c, pre, gather, &s, &n), 0);
+	return count_in(s.buf, s.len, needle);
+}
+
+/*
+ * keripy's Kevery on a duplicate of an accepted event: controller signatures it does
+ * not hold yet are verified and logged with it (logEvent's putSigs). An icp with two
+ * keys and kt 1, accepted with key 0's signature; copies bringing a junk signature or
+ * one at an index outside the keys change nothing; a copy with both keys' signatures
+ * adds key 1's: the stored (exported) event carries a -A group of two. An ixn's late
+ * signature is checked against the keys in force at its sn. The exported stream
+ * imports into a new store.
+ */
+static void late_controller_signatures_join_the_stored_event(void **state)
+{
+	(void)state;
+	hc_cache *c = open_store();
+	static struct kel t;
+	for (int i = 0; i < 8; i++)
+		mkkey(&t.k[i], 1 + i, 'D');
+	size_t b = icp(t.m, NULL, "1", list(2, t.k[0].qb, t.k[1].qb), "1", list(1, t.k[2].dig),
+	               "0", "", "");
+	memcpy(t.pre, said_of(t.m), KERI_QB64 + 1);
+	struct sg one[1] = {{&t.k[0], 0, -1}};
+	assert_int_equal(append(c, t.m, attach(t.m, b, b, 'A', 1, one)), 0);
+	assert_int_equal(export_count(c, t.pre, "-AAB"), 1);
+	/* Junk at index 1 (key 5's signature) and key 1's at index 2: nothing added. */
+	struct sg bad[2] = {{&t.k[5], 1, -1}, {&t.k[1], 2, -1}};
+	assert_int_equal(append(c, t.m, attach(t.m, b, b, 'A', 2, bad)), 0);
+	assert_int_equal(export_count(c, t.pre, "-AAB"), 1);
+	assert_int_equal(export_count(c, t.pre, "-AAC"), 0);
+	/* Both keys: key 1's signature is added. */
+	struct sg both[2] = {{&t.k[0], 0, -1}, {&t.k[1], 1, -1}};
+	assert_int_equal(append(c, t.m, attach(t.m, b, b, 'A', 2, both)), 0);
+	assert_non_null(strstr(hc_last_error(), "1 late controller signature"));
+	assert_int_equal(export_count(c, t.pre, "-AAC"), 1);
+	/* Again: nothing new. */
+	assert_int_equal(append(c, t.m, attach(t.m, b, b, 'A', 2, both)), 0);
+	assert_int_equal(export_count(c, t.pre, "-AAC"), 1);
+	/* An ixn signed by key 0, then its copy signed by key 1 alone. */
+	b = ixn(t.m, t.pre, "1", t.pre);
+	assert_int_equal(append(c, t.m, attach(t.m, b, b, 'A', 1, one)), 0);
+	struct sg k1[1] = {{&t.k[1], 1, -1}};
+	assert_int_equal(append(c, t.m, attach(t.m, b, b, 'A', 1, k1)), 0);
+	assert_int_equal(export_count(c, t.pre, "-AAC"), 2);
+	struct hc_keystate ks;
+	assert_int_equal(hc_keystate_get(c, t.pre, &ks), 0);
+	assert_int_equal(ks.sn, 1);
+	assert_int_equal(hc_kel_verify(c, t.pre, NULL), 0);
+	reimport(c, t.pre, 0, 1, "1", t.k[0].qb);
+	hc_close(c);
+}
+
 static void *reader(void *arg)
 {
 	struct churn *r = arg;
@@ -577,6 +645,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(restored_older_key_state_is_refused_then_repaired,
 		                                testutil_setup, testutil_teardown),
 		cmocka_unit_test_setup_teardown(restored_state_naming_a_superseded_event_is_refused,
+		                                testutil_setup, testutil_teardown),
+		cmocka_unit_test_setup_teardown(late_controller_signatures_join_the_stored_event,
 		                                testutil_setup, testutil_teardown),
 		cmocka_unit_test_setup_teardown(duplicity_keeps_both_signed_events, testutil_setup,
 		                                testutil_teardown),

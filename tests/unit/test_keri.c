@@ -1444,7 +1444,39 @@ static void seal_anchors_only_an_exact_top_level_event_seal(void **state)
 		assert_int_equal(keri_parse((uint8_t *)m, l, &ev, &used, why, sizeof(why)), KERI_OK);
 		if (keri_seal_anchors(&ev, P, 0x1a, D) != cases[c].want)
 			fail_msg("case %zu (%s): expected %d", c, a, cases[c].want);
+		/* Its position among the elements of `a` (rule B2 compares them). */
+		int at = keri_seal_index(&ev, P, 0x1a, D);
+		if (at != (cases[c].want ? (int)c : -1))
+			fail_msg("case %zu (%s): index %d", c, a, at);
 	}
+}
+
+/* keripy's superseding rules B1-B3 and the climb of rule C, on the two delegating
+ * events alone. */
+static void supersede_rule_compares_delegating_events(void **state)
+{
+	(void)state;
+	struct keri_anchor o = {5, "E_old", KERI_ILK_IXN, 1}, n;
+	n = (struct keri_anchor){6, "E_new", KERI_ILK_IXN, 0}; /* B1: later sn */
+	assert_int_equal(keri_supersede_rule(&n, &o, why, sizeof(why)), KERI_OK);
+	n = (struct keri_anchor){4, "E_new", KERI_ILK_IXN, 3}; /* earlier sn */
+	assert_int_equal(keri_supersede_rule(&n, &o, why, sizeof(why)), KERI_EDELEGATION);
+	assert_non_null(strstr(why, "not later"));
+	n = (struct keri_anchor){5, "E_old", KERI_ILK_IXN, 2}; /* B2: same event, later seal */
+	assert_int_equal(keri_supersede_rule(&n, &o, why, sizeof(why)), KERI_OK);
+	n.index = 0; /* same event, earlier seal */
+	assert_int_equal(keri_supersede_rule(&n, &o, why, sizeof(why)), KERI_EDELEGATION);
+	assert_non_null(strstr(why, "B2"));
+	n = (struct keri_anchor){5, "E_rot", KERI_ILK_ROT, 0}; /* B3: rot over ixn, one sn */
+	assert_int_equal(keri_supersede_rule(&n, &o, why, sizeof(why)), KERI_OK);
+	n.sn = 4; /* a rotation at a lower sn: not later */
+	assert_int_equal(keri_supersede_rule(&n, &o, why, sizeof(why)), KERI_EDELEGATION);
+	o = (struct keri_anchor){5, "E_drt1", KERI_ILK_DRT, 0};
+	n = (struct keri_anchor){5, "E_drt2", KERI_ILK_DRT, 0}; /* C: two drts at one sn */
+	assert_int_equal(keri_supersede_rule(&n, &o, why, sizeof(why)), KERI_CLIMB);
+	n.ilk = KERI_ILK_IXN; /* an ixn against a drt at one sn */
+	assert_int_equal(keri_supersede_rule(&n, &o, why, sizeof(why)), KERI_EDELEGATION);
+	assert_int_equal(keri_supersede_rule(NULL, &o, why, sizeof(why)), KERI_EINVAL);
 }
 
 /* keripy's own rules of the delegated events, on signed streams. */
@@ -1621,6 +1653,7 @@ int main(void)
 		cmocka_unit_test(vec16_keripy_delegation_stream),
 		cmocka_unit_test(seal_anchors_only_an_exact_top_level_event_seal),
 		cmocka_unit_test(delegated_event_rules),
+		cmocka_unit_test(supersede_rule_compares_delegating_events),
 		cmocka_unit_test(state_codec_carries_di_and_reads_format_1),
 		cmocka_unit_test(strerror_names_every_code),
 	};

@@ -78,6 +78,23 @@ static inline hc_cache *testutil_open_rocks(const char *dir, const char *durabil
 }
 
 /* Opens a cache-only cache; fails the test if it cannot. */
+/* One KERI message through hc_kel_append; its return code. */
+static inline int testutil_kel_append(hc_cache *c, const void *msg, size_t len)
+{
+	size_t consumed;
+	return hc_kel_append(c, msg, len, &consumed);
+}
+
+/* Fails the running test unless rc_ is want, with the line, both codes and the
+ * library's last sentence. */
+#define testutil_expect(rc_, want)                                                        \
+	do {                                                                              \
+		int r_ = (rc_);                                                           \
+		if (r_ != (want))                                                         \
+			fail_msg("line %d: %s: expected %d, got %d (%s): %s", __LINE__, #rc_,  \
+			         (want), r_, hc_strerror(r_), hc_last_error());           \
+	} while (0)
+
 static inline hc_cache *testutil_open_mem(uint64_t limit, uint32_t shards, uint64_t max_entry)
 {
 	struct hc_config cfg;

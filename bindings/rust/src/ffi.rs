@@ -140,6 +140,36 @@ pub struct hc_kel_report {
     pub promoted: u64,
 }
 
+/// Library-owned, valid only during `hc_kel_receipts`' callback: its `size` is the
+/// library's; read a field only when it is covered.
+#[repr(C)]
+pub struct hc_kel_receipt {
+    pub size: u32,
+    pub kind: c_int,
+    pub receiptor: *const c_char,
+    pub index: u32,
+    pub signature: *const c_char,
+    pub est_sn: u64,
+    pub est_said: *const c_char,
+}
+
+pub const HC_RECEIPT_WITNESS: c_int = 0;
+pub const HC_RECEIPT_NONTRANS: c_int = 1;
+pub const HC_RECEIPT_TRANS: c_int = 2;
+/// hotcache.h's HC_KERI_LOCAL_MAX: prefixes per list of `hc_kel_set_local`.
+pub const HC_KERI_LOCAL_MAX: usize = 32;
+
+pub type hc_kel_receipt_fn = unsafe extern "C" fn(r: *const hc_kel_receipt, arg: *mut c_void) -> c_int;
+pub type hc_kel_export_fn = unsafe extern "C" fn(msg: *const c_void, len: usize, arg: *mut c_void) -> c_int;
+pub type hc_kel_duplicity_fn = unsafe extern "C" fn(
+    sn: u64,
+    held: *const c_void,
+    hlen: usize,
+    other: *const c_void,
+    olen: usize,
+    arg: *mut c_void,
+) -> c_int;
+
 pub type hc_read_fn = unsafe extern "C" fn(val: *const c_void, vlen: usize, arg: *mut c_void);
 pub type hc_batch_fn =
     unsafe extern "C" fn(i: usize, status: c_int, val: *const c_void, vlen: usize, arg: *mut c_void);
@@ -208,6 +238,44 @@ extern "C" {
         len: *mut usize,
     ) -> c_int;
     pub fn hc_kel_verify(cache: *mut hc_cache, prefix: *const c_char, events: *mut u64) -> c_int;
+    pub fn hc_kel_repair(cache: *mut hc_cache, prefix: *const c_char, events: *mut u64, rewritten: *mut c_int)
+        -> c_int;
+    pub fn hc_kel_duplicity(
+        cache: *mut hc_cache,
+        prefix: *const c_char,
+        f: hc_kel_duplicity_fn,
+        arg: *mut c_void,
+        count: *mut u64,
+    ) -> c_int;
+    pub fn hc_kel_set_local(
+        cache: *mut hc_cache,
+        own: *const *const c_char,
+        n_own: usize,
+        wit: *const *const c_char,
+        n_wit: usize,
+    ) -> c_int;
+    pub fn hc_kel_receipts(
+        cache: *mut hc_cache,
+        prefix: *const c_char,
+        sn: u64,
+        f: hc_kel_receipt_fn,
+        arg: *mut c_void,
+        count: *mut u64,
+    ) -> c_int;
+    pub fn hc_kel_export(
+        cache: *mut hc_cache,
+        prefix: *const c_char,
+        f: hc_kel_export_fn,
+        arg: *mut c_void,
+        events: *mut u64,
+    ) -> c_int;
+    pub fn hc_kel_export_first_seen(
+        cache: *mut hc_cache,
+        prefix: *const c_char,
+        f: hc_kel_export_fn,
+        arg: *mut c_void,
+        events: *mut u64,
+    ) -> c_int;
 
     pub fn hc_stats_sized(cache: *mut hc_cache, stats: *mut hc_stats, size: usize) -> c_int;
     pub fn hc_shard_stats_sized(
@@ -313,5 +381,13 @@ mod tests {
         assert_eq!(off!(hc_kel_report, first_error_offset), 56);
         assert_eq!(off!(hc_kel_report, on_event), 64);
         assert_eq!(off!(hc_kel_report, arg), 72);
+
+        assert_eq!(size_of::<hc_kel_receipt>(), 48);
+        assert_eq!(off!(hc_kel_receipt, kind), 4);
+        assert_eq!(off!(hc_kel_receipt, receiptor), 8);
+        assert_eq!(off!(hc_kel_receipt, index), 16);
+        assert_eq!(off!(hc_kel_receipt, signature), 24);
+        assert_eq!(off!(hc_kel_receipt, est_sn), 32);
+        assert_eq!(off!(hc_kel_receipt, est_said), 40);
     }
 }

@@ -2,7 +2,7 @@
 
 use std::ffi::CString;
 use std::mem::{size_of, MaybeUninit};
-use std::os::raw::{c_char, c_void};
+use std::os::raw::{c_char, c_int, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::cache::Cache;
@@ -289,5 +289,258 @@ impl Cache {
         // SAFETY: p outlives the call; n receives the count.
         check(unsafe { ffi::hc_kel_verify(self.as_raw(), p.as_ptr(), &mut n) })?;
         Ok(n)
+    }
+}
+
+/// Who signed a receipt (`enum hc_kel_receipt_kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReceiptKind {
+    /// A witness of the event (`-B`, or a `-C` couple of one): `index` is its place in
+    /// the event's witness list.
+    Witness,
+    /// Another non-transferable receiptor (`-C`), a watcher.
+    NonTransferable,
+    /// A transferable receiptor (`-D`, `-F`): `index` is the key's index in the
+    /// receiptor's establishment event `est_sn`, `est_said`.
+    Transferable,
+    /// A kind this crate does not know (a newer library).
+    Other(i32),
+}
+
+/// One verified receipt of an accepted event (`struct hc_kel_receipt`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    pub kind: ReceiptKind,
+    /// The signer's prefix (the witness's, for a witness).
+    pub receiptor: String,
+    pub index: u32,
+    /// qb64: an indexed signature (witness, transferable) or a `0B` signature.
+    pub signature: String,
+    /// Transferable receipts only: the receiptor's establishment event (0 and "" else).
+    pub est_sn: u64,
+    pub est_said: String,
+}
+
+/// Signed duplicity evidence (`hc_kel_duplicity`): at `sn`, the event accepted when
+/// the conflict arrived and the conflicting one, each as received with its signatures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Duplicity {
+    pub sn: u64,
+    pub held: Vec<u8>,
+    pub other: Vec<u8>,
+}
+
+/// What [`Cache::kel_repair`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Repair {
+    /// Events replayed, superseded ones included.
+    pub events: u64,
+    /// True when the stored state differed from the replay and was rewritten.
+    pub rewritten: bool,
+}
+
+// The walks below (receipts, duplicity, exports) copy what the library hands their
+// callback into a Vec. The copy allocates: an allocation failure aborts, a bug would
+// panic; a panic must not unwind into C, so it is caught, the walk stopped with
+// STOPPED, and the call returns Error::NoMemory as kel_import does.
+const STOPPED: c_int = 1;
+
+struct Walk<T> {
+    items: Vec<T>,
+    panicked: bool,
+}
+
+impl<T> Walk<T> {
+    fn new() -> Walk<T> {
+        Walk { items: Vec::new(), panicked: false }
+    }
+
+    // Runs `make` on the callback's data, catching a panic: 0 to go on, STOPPED else.
+    fn take<F: FnOnce() -> T>(&mut self, make: F) -> c_int {
+        if self.panicked {
+            return STOPPED;
+        }
+        match catch_unwind(AssertUnwindSafe(make)) {
+            Ok(t) => {
+                self.items.push(t);
+                0
+            }
+            Err(_) => {
+                self.panicked = true;
+                STOPPED
+            }
+        }
+    }
+
+    // The call's result: the items, `None` on HC_ENOTFOUND, the error otherwise.
+    fn finish(self, what: &str, rc: c_int) -> Result<Option<Vec<T>>> {
+        if self.panicked {
+            return Err(Error::NoMemory(format!("{}: could not record an item", what)));
+        }
+        match rc {
+            0 => Ok(Some(self.items)),
+            ffi::HC_ENOTFOUND => Ok(None),
+            code => Err(Error::last(code)),
+        }
+    }
+}
+
+// A slice the library lent for the callback's duration, copied.
+unsafe fn bytes(p: *const c_void, len: usize) -> Vec<u8> {
+    if p.is_null() || len == 0 {
+        return Vec::new();
+    }
+    std::slice::from_raw_parts(p as *const u8, len).to_vec()
+}
+
+unsafe extern "C" fn receipt_trampoline(r: *const ffi::hc_kel_receipt, arg: *mut c_void) -> c_int {
+    let walk = &mut *(arg as *mut Walk<Option<Receipt>>);
+    if r.is_null() {
+        return 0;
+    }
+    let r = &*r;
+    walk.take(|| {
+        // Every field is in the library that has the call; check anyway.
+        if (r.size as usize) < size_of::<ffi::hc_kel_receipt>() {
+            return None;
+        }
+        let kind = match r.kind {
+            ffi::HC_RECEIPT_WITNESS => ReceiptKind::Witness,
+            ffi::HC_RECEIPT_NONTRANS => ReceiptKind::NonTransferable,
+            ffi::HC_RECEIPT_TRANS => ReceiptKind::Transferable,
+            k => ReceiptKind::Other(k),
+        };
+        Some(Receipt {
+            kind,
+            receiptor: cstr(r.receiptor),
+            index: r.index,
+            signature: cstr(r.signature),
+            est_sn: r.est_sn,
+            est_said: cstr(r.est_said),
+        })
+    })
+}
+
+unsafe extern "C" fn duplicity_trampoline(
+    sn: u64,
+    held: *const c_void,
+    hlen: usize,
+    other: *const c_void,
+    olen: usize,
+    arg: *mut c_void,
+) -> c_int {
+    let walk = &mut *(arg as *mut Walk<Duplicity>);
+    walk.take(|| Duplicity { sn, held: bytes(held, hlen), other: bytes(other, olen) })
+}
+
+unsafe extern "C" fn export_trampoline(msg: *const c_void, len: usize, arg: *mut c_void) -> c_int {
+    let walk = &mut *(arg as *mut Walk<Vec<u8>>);
+    walk.take(|| bytes(msg, len))
+}
+
+fn prefix_list(list: &[&str]) -> Result<Vec<CString>> {
+    if list.len() > ffi::HC_KERI_LOCAL_MAX {
+        return Err(Error::Invalid(format!(
+            "kel_set_local: at most {} prefixes per list",
+            ffi::HC_KERI_LOCAL_MAX
+        )));
+    }
+    list.iter().map(|p| prefix_c(p)).collect()
+}
+
+impl Cache {
+    /// The verified receipts stored for `prefix`'s accepted event at `sn`
+    /// (`hc_kel_receipts`): witness receipts first, by witness prefix, then the others;
+    /// `None` when no event of `prefix` is accepted at `sn`.
+    pub fn kel_receipts(&self, prefix: &str, sn: u64) -> Result<Option<Vec<Receipt>>> {
+        let p = prefix_c(prefix)?;
+        let mut walk: Walk<Option<Receipt>> = Walk::new();
+        // SAFETY: p outlives the call; arg points at `walk`, of the trampoline's type,
+        // until the call returns.
+        let rc = unsafe {
+            ffi::hc_kel_receipts(
+                self.as_raw(),
+                p.as_ptr(),
+                sn,
+                receipt_trampoline,
+                &mut walk as *mut Walk<Option<Receipt>> as *mut c_void,
+                std::ptr::null_mut(),
+            )
+        };
+        Ok(walk.finish("kel_receipts", rc)?.map(|v| v.into_iter().flatten().collect()))
+    }
+
+    /// The signed duplicity evidence kept for `prefix` (`hc_kel_duplicity`), in sn
+    /// order; empty when there is none (or the prefix is unknown).
+    pub fn kel_duplicity(&self, prefix: &str) -> Result<Vec<Duplicity>> {
+        let p = prefix_c(prefix)?;
+        let mut walk: Walk<Duplicity> = Walk::new();
+        // SAFETY: as in kel_receipts.
+        let rc = unsafe {
+            ffi::hc_kel_duplicity(
+                self.as_raw(),
+                p.as_ptr(),
+                duplicity_trampoline,
+                &mut walk as *mut Walk<Duplicity> as *mut c_void,
+                std::ptr::null_mut(),
+            )
+        };
+        Ok(walk.finish("kel_duplicity", rc)?.unwrap_or_default())
+    }
+
+    fn export_with(&self, prefix: &str, first_seen: bool) -> Result<Option<Vec<Vec<u8>>>> {
+        let p = prefix_c(prefix)?;
+        let mut walk: Walk<Vec<u8>> = Walk::new();
+        let arg = &mut walk as *mut Walk<Vec<u8>> as *mut c_void;
+        // SAFETY: as in kel_receipts.
+        let rc = unsafe {
+            if first_seen {
+                ffi::hc_kel_export_first_seen(self.as_raw(), p.as_ptr(), export_trampoline, arg, std::ptr::null_mut())
+            } else {
+                ffi::hc_kel_export(self.as_raw(), p.as_ptr(), export_trampoline, arg, std::ptr::null_mut())
+            }
+        };
+        walk.finish("kel_export", rc)
+    }
+
+    /// `prefix`'s stored KEL as CESR messages, one per event of the accepted branch in
+    /// sn order, each with the attachments it was accepted with (`hc_kel_export`):
+    /// what [`Cache::kel_import`] and keripy ingest. `None` when no KEL is stored.
+    pub fn kel_export(&self, prefix: &str) -> Result<Option<Vec<Vec<u8>>>> {
+        self.export_with(prefix, false)
+    }
+
+    /// As [`Cache::kel_export`], in first-seen order with superseded events included
+    /// (`hc_kel_export_first_seen`): importing them meets the same recovery rotations.
+    pub fn kel_export_first_seen(&self, prefix: &str) -> Result<Option<Vec<Vec<u8>>>> {
+        self.export_with(prefix, true)
+    }
+
+    /// Verifies `prefix`'s KEL by replay and, when only the stored state differs (a
+    /// record restored from an older copy), rewrites it from the replay
+    /// (`hc_kel_repair`). A KEL whose events fail the replay is not repaired: that
+    /// rejection is the error.
+    pub fn kel_repair(&self, prefix: &str) -> Result<Repair> {
+        let p = prefix_c(prefix)?;
+        let (mut events, mut rewritten) = (0u64, 0 as c_int);
+        // SAFETY: p outlives the call; events and rewritten receive the results.
+        check(unsafe { ffi::hc_kel_repair(self.as_raw(), p.as_ptr(), &mut events, &mut rewritten) })?;
+        Ok(Repair { events, rewritten: rewritten != 0 })
+    }
+
+    /// The node's own identifiers and its witness identifiers (`hc_kel_set_local`):
+    /// events of these, or witnessed by these, are accepted without waiting for `bt`
+    /// witness receipts. Replaces the lists of `keri.own` / `keri.witness` or an earlier
+    /// call. Each prefix is 44 qb64 characters, at most 32 per list: `Error::Invalid`
+    /// otherwise, and nothing changes.
+    pub fn kel_set_local(&self, own: &[&str], witnesses: &[&str]) -> Result<()> {
+        let own = prefix_list(own)?;
+        let wit = prefix_list(witnesses)?;
+        let own_p: Vec<*const c_char> = own.iter().map(|c| c.as_ptr()).collect();
+        let wit_p: Vec<*const c_char> = wit.iter().map(|c| c.as_ptr()).collect();
+        // SAFETY: the pointer arrays and the strings they point at outlive the call.
+        check(unsafe {
+            ffi::hc_kel_set_local(self.as_raw(), own_p.as_ptr(), own_p.len(), wit_p.as_ptr(), wit_p.len())
+        })
     }
 }

@@ -76,7 +76,7 @@ mod kel;
 pub use cache::{Cache, ShardStats, Stats};
 pub use config::{BackingMode, Config, Durability, Values};
 pub use error::{Error, Result};
-pub use kel::{KelEvent, KelReport, KeyState, Outcome};
+pub use kel::{Duplicity, KelEvent, KelReport, KeyState, Outcome, Receipt, ReceiptKind, Repair};
 
 /// The library's version, (major, minor, patch) (`hc_version`): the loaded
 /// libhotcache.so's, which may be newer than the header this crate mirrors.
