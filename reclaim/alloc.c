@@ -72,9 +72,31 @@ struct jemalloc_api {
 #define JE_TCACHE(t) ((int)(((unsigned)(t) + 2) << 8))
 #define JE_TCACHE_NONE ((int)(1u << 8))
 
-#define HC_ARENA_DIRTY_DECAY_MS 0
+/*
+ * Bounded retention of freed pages. The private arena never returns pages by time
+ * (dirty decay -1); instead every thread counts the bytes it frees, adds them to a
+ * shared count in batches of HC_FREE_BATCH, and the thread whose batch takes the shared
+ * count past HC_ARENA_RETAIN_BYTES purges the arena (arena.<i>.purge: all its dirty
+ * pages back to the system, one pass). Between purges a freed slab or extent is reused
+ * as it is, with no madvise, no TLB-shootdown IPI and no page fault, which is what
+ * decay 0 cost the miss and put paths. What the arena keeps beyond decay 0 is the pages
+ * emptied since the last purge: about the bytes freed since then, at most
+ * HC_ARENA_RETAIN_BYTES + HC_FREE_BATCH per thread (plus, for a slab emptied now, its
+ * regions freed before the purge, which decay 0 kept resident too).
+ */
+#define HC_ARENA_DIRTY_DECAY_MS (-1)
+#ifndef HC_ARENA_RETAIN_BYTES
+#define HC_ARENA_RETAIN_BYTES ((size_t)2 << 20)
+#endif
+#define HC_FREE_BATCH ((size_t)64 << 10)
 
 static struct jemalloc_api je;
+/* Bytes freed by this thread and not yet added to freed_shared. */
+static _Thread_local size_t tl_freed;
+/* Bytes freed since the last purge, in batches; relaxed: a count, it orders nothing
+ * (the purge takes jemalloc's own locks). */
+static _Atomic size_t freed_shared;
+static char purge_name[64];
 static pthread_once_t je_once = PTHREAD_ONCE_INIT;
 
 /*
@@ -135,21 +157,22 @@ static void je_init(void)
 	if (j.mallctl("arenas.create", &ind, &sz, NULL, 0) == 0) {
 		j.flags |= JE_ARENA(ind);
 		j.arena = (int)ind;
-		/* Freed entries go back to the system at once, straight (no muzzy stage,
-		 * whose MADV_FREE pages RSS still counts). jemalloc's default keeps dirty
-		 * pages 10 s, and decays only while the arena is used: under churn that held
-		 * tens of MiB of freed entries resident beyond the limit. memory_bench
-		 * --rocksdb, max RSS growth: 107-117 MiB at 10 s, 104-116 at 1 s or 100 ms,
-		 * 98-112 with a purge per 4 MiB freed, 92-102 at 0. The cost: an madvise per
-		 * freed extent or emptied slab and a page fault when its pages are reused
-		 * (the miss-and-put path; hits are untouched). Only our arena: the host's
-		 * arenas keep the host's settings. */
+		/* Freed pages go back to the system by our purge (HC_ARENA_RETAIN_BYTES
+		 * above), never by time, and straight (no muzzy stage, whose MADV_FREE pages
+		 * RSS still counts). jemalloc's default keeps dirty pages 10 s, and decays
+		 * only while the arena is used: under churn that held tens of MiB of freed
+		 * entries resident beyond the limit. memory_bench --rocksdb, max RSS growth:
+		 * 107-117 MiB at 10 s, 104-116 at 1 s or 100 ms, 92-106 at 0. Decay 0 cost
+		 * an madvise (and a TLB-shootdown IPI) per freed extent or emptied slab and
+		 * a page fault when its pages are reused (the miss-and-put path; hits are
+		 * untouched). Only our arena: the host's arenas keep the host's settings. */
 		char name[64];
 		ssize_t dirty = HC_ARENA_DIRTY_DECAY_MS, muzzy = 0;
 		snprintf(name, sizeof(name), "arena.%u.dirty_decay_ms", ind);
 		(void)j.mallctl(name, NULL, NULL, &dirty, sizeof(dirty));
 		snprintf(name, sizeof(name), "arena.%u.muzzy_decay_ms", ind);
 		(void)j.mallctl(name, NULL, NULL, &muzzy, sizeof(muzzy));
+		snprintf(purge_name, sizeof(purge_name), "arena.%u.purge", ind);
 	}
 	je = j;
 	tc_ok = pthread_key_create(&tc_key, tc_destroy) == 0;
@@ -180,6 +203,37 @@ int mem_decay_ms(long *dirty, long *muzzy)
 	return 0;
 }
 
+size_t mem_retain_bytes(void)
+{
+	return have_je() && je.arena >= 0 ? HC_ARENA_RETAIN_BYTES : 0;
+}
+
+size_t mem_free_batch(void)
+{
+	return HC_FREE_BATCH;
+}
+
+int mem_dirty_bytes(size_t *bytes)
+{
+	if (!have_je() || je.arena < 0)
+		return -1;
+	uint64_t epoch = 1;
+	size_t sz = sizeof(epoch);
+	if (je.mallctl("epoch", &epoch, &sz, &epoch, sz) != 0)
+		return -1;
+	char name[64];
+	size_t pdirty, page;
+	sz = sizeof(pdirty);
+	snprintf(name, sizeof(name), "stats.arenas.%d.pdirty", je.arena);
+	if (je.mallctl(name, &pdirty, &sz, NULL, 0) != 0)
+		return -1;
+	sz = sizeof(page);
+	if (je.mallctl("arenas.page", &page, &sz, NULL, 0) != 0)
+		return -1;
+	*bytes = pdirty * page;
+	return 0;
+}
+
 const char *mem_allocator(void)
 {
 	return have_je() ? "jemalloc (private arena)" : "system malloc";
@@ -196,6 +250,25 @@ void *mem_alloc(size_t size, int zero)
 		return p;
 	}
 	return zero ? calloc(1, size ? size : 1) : malloc(size ? size : 1);
+}
+
+static void count_freed(size_t size)
+{
+	if (je.arena < 0)
+		return;
+	tl_freed += size;
+	if (tl_freed < HC_FREE_BATCH)
+		return;
+	size_t batch = tl_freed;
+	tl_freed = 0;
+	size_t now = atomic_fetch_add_explicit(&freed_shared, batch, memory_order_relaxed) + batch;
+	if (now < HC_ARENA_RETAIN_BYTES)
+		return;
+	/* Only the thread that takes the count back below the threshold purges. */
+	if (atomic_compare_exchange_strong_explicit(&freed_shared, &now, 0,
+	                                            memory_order_relaxed,
+	                                            memory_order_relaxed))
+		(void)je.mallctl(purge_name, NULL, NULL, NULL, 0);
 }
 
 /* 64-byte alignment: lg 6 in jemalloc's flags, in place of JE_ALIGN16. */
@@ -227,10 +300,13 @@ void mem_free_line(void *p, size_t size)
 {
 	if (p == NULL)
 		return;
-	if (have_je())
-		je.sdallocx(p, line_round(size ? size : 1), (je_flags() & ~JE_ALIGN_MASK) | JE_ALIGN64);
-	else
+	if (have_je()) {
+		size = line_round(size ? size : 1);
+		je.sdallocx(p, size, (je_flags() & ~JE_ALIGN_MASK) | JE_ALIGN64);
+		count_freed(size);
+	} else {
 		free(p);
+	}
 }
 
 size_t mem_charge_line(size_t size)
@@ -243,14 +319,18 @@ size_t mem_charge_line(size_t size)
 	return mem_charge(size);
 }
 
+
 void mem_free(void *p, size_t size)
 {
 	if (p == NULL)
 		return;
-	if (have_je())
-		je.sdallocx(p, size ? size : 1, je_flags());
-	else
+	if (have_je()) {
+		size = size ? size : 1;
+		je.sdallocx(p, size, je_flags());
+		count_freed(size);
+	} else {
 		free(p);
+	}
 }
 
 size_t mem_charge(size_t size)

@@ -43,8 +43,23 @@ void mem_fail_after(long n);
 const char *mem_allocator(void);
 /*
  * The private jemalloc arena's decay times in ms (jemalloc's arena.<i>.dirty_decay_ms
- * and muzzy_decay_ms), for tests: 0, or -1 without jemalloc or without a private arena.
+ * and muzzy_decay_ms), for tests: dirty -1 (never by time: freed pages go back by the
+ * purge mem_retain_bytes bounds) and muzzy 0. Returns 0, or -1 without jemalloc or
+ * without a private arena.
  */
 int mem_decay_ms(long *dirty, long *muzzy);
+/*
+ * The bound on freed bytes the private arena keeps between purges (each thread adds
+ * what it frees in batches of mem_free_batch bytes; the batch that takes the sum past
+ * the bound purges the arena). 0 without a private arena.
+ */
+size_t mem_retain_bytes(void);
+size_t mem_free_batch(void);
+/*
+ * For tests: the private arena's dirty (freed, not yet returned) bytes now, from
+ * jemalloc's stats.arenas.<i>.pdirty after an epoch refresh. Returns 0, or -1 without
+ * a private arena. Any thread; slow.
+ */
+int mem_dirty_bytes(size_t *bytes);
 
 #endif
