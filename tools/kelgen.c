@@ -84,10 +84,17 @@ void kelgen_init(void)
 		out[0] = '\0'; /* cannot fail for code E; the call is what matters */
 }
 
-size_t kelgen_icp(struct kelgen_id *id, uint64_t seed, uint64_t index, char *buf, size_t cap)
+/* The icp of kelgen_icp, with witness list wits[0..nw) and bt = nw. */
+static size_t icp_with(struct kelgen_id *id, uint64_t seed, uint64_t index,
+                       const char (*wits)[45], unsigned nw, char *buf, size_t cap)
 {
 	struct key cur, next;
 	size_t len = 0, b;
+	char wl[KELGEN_WITNESS_MAX * 47 + 1] = "";
+	if (nw > KELGEN_WITNESS_MAX)
+		return 0;
+	for (unsigned w = 0, o = 0; w < nw; w++)
+		o += (unsigned)snprintf(wl + o, sizeof(wl) - o, "%s\"%.44s\"", w ? "," : "", wits[w]);
 	memset(id, 0, sizeof(*id));
 	id->seed = seed;
 	id->index = index;
@@ -96,8 +103,8 @@ size_t kelgen_icp(struct kelgen_id *id, uint64_t seed, uint64_t index, char *buf
 	int n = snprintf(buf, cap,
 	                 "{\"v\":\"KERI10JSON000000_\",\"t\":\"icp\",\"d\":\"" DUMMY "\",\"i\":\""
 	                 DUMMY "\",\"s\":\"0\",\"kt\":\"1\",\"k\":[\"%s\"],\"nt\":\"1\","
-	                 "\"n\":[\"%s\"],\"bt\":\"0\",\"b\":[],\"c\":[],\"a\":[]}",
-	                 cur.qb, next.dig);
+	                 "\"n\":[\"%s\"],\"bt\":\"%x\",\"b\":[%s],\"c\":[],\"a\":[]}",
+	                 cur.qb, next.dig, nw, wl);
 	if ((b = body_end(buf, cap, n, id->said)) != 0 && (len = sign(buf, b, cap, cur.sk)) != 0) {
 		memcpy(id->pre, id->said, 45);
 		memcpy(id->sk, cur.sk, 64);
@@ -105,6 +112,54 @@ size_t kelgen_icp(struct kelgen_id *id, uint64_t seed, uint64_t index, char *buf
 	}
 	sodium_memzero(&cur, sizeof(cur));
 	sodium_memzero(&next, sizeof(next));
+	return len;
+}
+
+size_t kelgen_icp(struct kelgen_id *id, uint64_t seed, uint64_t index, char *buf, size_t cap)
+{
+	return icp_with(id, seed, index, NULL, 0, buf, cap);
+}
+
+size_t kelgen_icp_witnessed(struct kelgen_id *id, uint64_t seed, uint64_t index,
+                            const struct kelgen_witness *w, unsigned nw, char *buf, size_t cap)
+{
+	char wits[KELGEN_WITNESS_MAX][45];
+	for (unsigned i = 0; i < nw && i < KELGEN_WITNESS_MAX; i++)
+		memcpy(wits[i], w[i].pre, 45);
+	return icp_with(id, seed, index, (const char (*)[45])wits, nw, buf, cap);
+}
+
+void kelgen_witness(struct kelgen_witness *w, uint64_t seed, unsigned no)
+{
+	struct key k;
+	derive(&k, seed, UINT64_MAX, no); /* index UINT64_MAX: no identifier's */
+	memcpy(w->pre, k.qb, 45);
+	w->pre[0] = 'B'; /* non-transferable: the basic prefix is the key */
+	memcpy(w->sk, k.sk, 64);
+	sodium_memzero(&k, sizeof(k));
+}
+
+size_t kelgen_witness_sign(char *buf, size_t len, size_t body, size_t cap,
+                           const struct kelgen_witness *w, unsigned nw)
+{
+	static const char b64[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	if (nw == 0 || nw > KELGEN_WITNESS_MAX || cap < len + 4 + 88 * (size_t)nw + 1)
+		return 0;
+	memcpy(buf + len, "-BA", 3);
+	buf[len + 3] = b64[nw];
+	len += 4;
+	for (unsigned i = 0; i < nw; i++) {
+		uint8_t raw[66] = {0};
+		char txt[89];
+		crypto_sign_detached(raw + 2, NULL, (const uint8_t *)buf, body, w[i].sk);
+		keri_b64_encode(raw, 66, txt);
+		buf[len] = 'A';
+		buf[len + 1] = b64[i]; /* the witness's index in b */
+		memcpy(buf + len + 2, txt + 2, 86);
+		len += 88;
+	}
+	buf[len] = '\0';
 	return len;
 }
 

@@ -79,6 +79,25 @@ size_t kelgen_rot(struct kelgen_id *id, char *buf, size_t cap);
 size_t kelgen_ixn(const struct kelgen_id *id, char *buf, size_t cap, char said[45]);
 void kelgen_advance(struct kelgen_id *id, const char said[45]);
 
+/* Witnesses (keri_bench's witnessed KELs): a non-transferable basic prefix (B + an
+ * Ed25519 key derived from (seed, no)) and its secret. */
+#define KELGEN_WITNESS_MAX 8
+struct kelgen_witness {
+	char pre[45];
+	uint8_t sk[64];
+};
+void kelgen_witness(struct kelgen_witness *w, uint64_t seed, unsigned no);
+/* kelgen_icp with b = the witnesses' prefixes and bt = nw (1 .. KELGEN_WITNESS_MAX). */
+size_t kelgen_icp_witnessed(struct kelgen_id *id, uint64_t seed, uint64_t index,
+                            const struct kelgen_witness *w, unsigned nw, char *buf, size_t cap);
+/*
+ * Appends to the message buf[0..len) (an event whose body is buf[0..body)) a -B group
+ * of nw indexed witness signatures over the body, witness i at index i, as a witness
+ * pool returns them. Returns the new length, or 0 when cap is too small.
+ */
+size_t kelgen_witness_sign(char *buf, size_t len, size_t body, size_t cap,
+                           const struct kelgen_witness *w, unsigned nw);
+
 /*
  * Continues from a stored key state (a kept --store): when `key` is the key this
  * generator derives after its rotations and sn covers the preload, takes over sn and
