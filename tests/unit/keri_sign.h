@@ -34,16 +34,24 @@ struct kp {
 	char dig[KERI_QB64 + 1];
 };
 
-static inline void mkkey(struct kp *k, int seedbyte, char code)
+/* The key pair of a 32-byte seed, its qb64 with derivation code `code`, and the digest
+ * of that qb64 (the pre-rotation commitment). */
+static inline void mkkey_seed(struct kp *k, const uint8_t seed[32], char code)
 {
-	uint8_t seed[32], raw[33] = {0};
-	memset(seed, seedbyte, sizeof(seed));
+	uint8_t raw[33] = {0};
 	crypto_sign_seed_keypair(k->pk, k->sk, seed);
 	memcpy(raw + 1, k->pk, 32);
 	keri_b64_encode(raw, 33, k->qb);
 	k->qb[0] = code;
 	k->qb[KERI_QB64] = 0;
 	assert_int_equal(keri_digest_qb64('E', (const uint8_t *)k->qb, KERI_QB64, k->dig), 0);
+}
+
+static inline void mkkey(struct kp *k, int seedbyte, char code)
+{
+	uint8_t seed[32];
+	memset(seed, seedbyte, sizeof(seed));
+	mkkey_seed(k, seed, code);
 }
 
 /* `"a","b",...` from n strings. */

@@ -86,17 +86,12 @@ static void a_event(const char *what, const char *m, size_t body, size_t len, un
 /* mkkey with a seed of (set, i) rather than one repeated byte: a set of keys per seed. */
 static void setkey(struct kp *k, uint64_t set, int i, char code)
 {
-	uint8_t seed[32] = {0}, raw[33] = {0};
+	uint8_t seed[32] = {0};
 	for (int b = 0; b < 8; b++)
 		seed[b] = (uint8_t)(set >> (8 * b));
 	seed[8] = (uint8_t)i;
 	seed[9] = (uint8_t)code;
-	crypto_sign_seed_keypair(k->pk, k->sk, seed);
-	memcpy(raw + 1, k->pk, 32);
-	keri_b64_encode(raw, 33, k->qb);
-	k->qb[0] = code;
-	k->qb[KERI_QB64] = 0;
-	assert_int_equal(keri_digest_qb64('E', (const uint8_t *)k->qb, KERI_QB64, k->dig), 0);
+	mkkey_seed(k, seed, code);
 }
 
 static void build(uint64_t set)
