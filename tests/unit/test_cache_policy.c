@@ -273,15 +273,30 @@ static void climber_grows_small_for_moving_hot_sets_and_shrinks_it_for_loops(voi
 	uint64_t shifted = st.small_entries;
 
 	int len = (int)(cap * 3 / 2);
-	for (int lap = 0; lap < 100; lap++)
+	/* SMALL after each of the last 11 laps: the climber keeps probing, a step (6.25% at
+	 * most) up and back, and one sample can land two steps up (seen once: 12.9%), so
+	 * the median is what must sit near the floor. */
+	uint64_t small[11], entries = 0;
+	for (int lap = 0; lap < 100; lap++) {
 		for (int i = 0; i < len; i++)
 			(void)access_key(c, "loop", i);
-	st = shard0(c);
-	print_message("loop: SMALL %llu of %llu entries\n", (unsigned long long)st.small_entries,
-	              (unsigned long long)st.entries);
-	/* Near the floor: the climber keeps probing, a step (6.25% at most) up and back. */
-	assert_true(st.small_entries * 100 <= st.entries * 12);
-	assert_true(st.small_entries * 3 <= shifted);
+		if (lap >= 89) {
+			st = shard0(c);
+			uint64_t v = st.small_entries;
+			int j = lap - 89;
+			while (j > 0 && small[j - 1] > v) { /* insertion sort */
+				small[j] = small[j - 1];
+				j--;
+			}
+			small[j] = v;
+			entries = st.entries;
+		}
+	}
+	print_message("loop: SMALL median %llu (%llu .. %llu) of %llu entries\n",
+	              (unsigned long long)small[5], (unsigned long long)small[0],
+	              (unsigned long long)small[10], (unsigned long long)entries);
+	assert_true(small[5] * 100 <= entries * 12);
+	assert_true(small[5] * 3 <= shifted);
 	hc_close(c);
 }
 
