@@ -34,6 +34,10 @@
  * W-TinyLFU, hotcache - best in points and the gap to OPT; the target: hotcache >= best
  * - 1 point on every row (and >= LRU + 5 points on the scan mixes). --json prints one
  * JSON object as the last line.
+ *
+ * Repeatability: the traces come from --seed (42), and the real cache's keyed hash,
+ * which picks each key's shard and sketch counters, from --hash-seed (1; "random" for
+ * a fresh one per hc_open, as a deployed cache has), so two runs print the same rows.
  */
 #include <math.h>
 
@@ -44,6 +48,12 @@
 
 #ifndef HCB_HAVE_HOTCACHE
 #define HCB_HAVE_HOTCACHE 0
+#endif
+#ifndef HCB_HAVE_SEED
+#define HCB_HAVE_SEED 0
+#endif
+#if HCB_HAVE_SEED
+#include "cache/cache.h" /* cache_fix_seed */
 #endif
 
 enum { POL_HOTCACHE, POL_LRU, POL_CLOCK, POL_S3FIFO, POL_ARC, POL_WTLFU, POL_OPT, POL_COUNT };
@@ -62,6 +72,8 @@ struct options {
 	const char *files[4];
 	size_t nfiles;
 	uint64_t seed;
+	uint64_t hash_seed;
+	bool hash_random; /* --hash-seed random */
 	unsigned shards; /* cache.shards for the real cache; 0 = its automatic choice */
 };
 
@@ -421,7 +433,8 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: hitratio [--quick] [--json] [--sim-only] [--requests N] "
 	                "[--universe N]\n                [--sizes 0.01,0.05,0.1] "
-	                "[--trace FILE]... [--seed S] [--shards N]\n");
+	                "[--trace FILE]... [--seed S] [--hash-seed S|random] "
+	                "[--shards N]\n");
 	exit(2);
 }
 
@@ -441,6 +454,7 @@ int main(int argc, char **argv)
 	o.sizes[3] = 0.50;
 	o.nsizes = 4;
 	o.seed = 42;
+	o.hash_seed = 1;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0)
 			o.json = true;
@@ -456,6 +470,9 @@ int main(int argc, char **argv)
 			o.shards = (unsigned)bench_parse_u64("--shards", v);
 		else if ((v = bench_opt(argc, argv, &i, "--seed")))
 			o.seed = bench_parse_u64("--seed", v);
+		else if ((v = bench_opt(argc, argv, &i, "--hash-seed")))
+			o.hash_random = strcmp(v, "random") == 0,
+			o.hash_seed = o.hash_random ? 0 : bench_parse_u64("--hash-seed", v);
 		else if ((v = bench_opt(argc, argv, &i, "--sizes")))
 			o.nsizes = bench_parse_list("--sizes", v, o.sizes, MAX_SIZES), sizes_set = true;
 		else if ((v = bench_opt(argc, argv, &i, "--trace")) && o.nfiles < 4)
@@ -480,6 +497,14 @@ int main(int argc, char **argv)
 #if HCB_HAVE_HOTCACHE
 	real_shards = o.shards;
 #endif
+#if HCB_HAVE_SEED
+	if (!o.hash_random)
+		cache_fix_seed(o.hash_seed);
+#else
+	if (!o.hash_random && o.real)
+		fprintf(stderr, "hitratio: built without the hash-seed seam: the cache's hash is "
+		        "random, rows move by a point or two between runs\n");
+#endif
 	if (!HCB_HAVE_HOTCACHE)
 		fprintf(stderr, "hitratio: built without the hotcache library: simulators only\n");
 
@@ -492,7 +517,11 @@ int main(int argc, char **argv)
 	printf("hitratio: %zu requests over %zu keys; sizes", o.requests, o.universe);
 	for (size_t s = 0; s < o.nsizes; s++)
 		printf(" %g%%", 100 * o.sizes[s]);
-	printf(" of distinct keys\n");
+	printf(" of distinct keys; trace seed %llu, hash seed ", (unsigned long long)o.seed);
+	if (o.hash_random || !HCB_HAVE_SEED)
+		printf("random\n");
+	else
+		printf("%llu\n", (unsigned long long)o.hash_seed);
 	fflush(stdout);
 
 	for (size_t i = 0; i < sizeof zipfs / sizeof zipfs[0]; i++) {
