@@ -17,7 +17,8 @@
  *                                         capacity, X = 1.25 and 2 (at least 4 sweeps)
  *   file:NAME                             --trace FILE, one key per line
  *
- * at cache sizes of 1%, 5%, 10% and 50% of the trace's distinct keys (scan keys not
+ * (--only PREFIX: only the traces whose name starts with PREFIX, e.g. --only shift) at
+ * cache sizes of 1%, 5%, 10% and 50% of the trace's distinct keys (scan keys not
  * counted; --quick: 1%, 10% and 50%, 200K requests over 20K keys, under a minute).
  *
  * Sizing: hotcache has a byte limit, the simulators an entry count. Every value has one
@@ -71,6 +72,7 @@ struct options {
 	size_t nsizes;
 	const char *files[4];
 	size_t nfiles;
+	const char *only; /* --only PREFIX: the traces whose name starts with it */
 	uint64_t seed;
 	uint64_t hash_seed;
 	bool hash_random; /* --hash-seed random */
@@ -319,9 +321,16 @@ static void run_row(const struct options *o, const struct trace *t, const uint32
 	        100 * r->small);
 }
 
+static bool wanted(const struct options *o, const char *name)
+{
+	return o->only == NULL || strncmp(name, o->only, strlen(o->only)) == 0;
+}
+
 static void run_trace(const struct options *o, struct trace *t, struct row *rows,
                       size_t *nrows)
 {
+	if (!wanted(o, t->name))
+		return;
 	uint32_t *next = bench_xmalloc(t->n * sizeof *next);
 	sim_opt_next(t->keys, t->n, next);
 	for (size_t s = 0; s < o->nsizes && *nrows < MAX_ROWS; s++) {
@@ -350,6 +359,10 @@ static void run_sweeps(const struct options *o, bool zigzag, const double *mult,
 			else
 				trace_loop(&t, len, n);
 			snprintf(t.name, sizeof t.name, "%s%gx", zigzag ? "zigzag" : "loop", mult[m]);
+			if (!wanted(o, t.name)) {
+				trace_free(&t);
+				continue;
+			}
 			next = bench_xmalloc(t.n * sizeof *next);
 			sim_opt_next(t.keys, t.n, next);
 			run_row(o, &t, next, sz, &rows[(*nrows)++]);
@@ -434,7 +447,7 @@ static void usage(void)
 	fprintf(stderr, "usage: hitratio [--quick] [--json] [--sim-only] [--requests N] "
 	                "[--universe N]\n                [--sizes 0.01,0.05,0.1] "
 	                "[--trace FILE]... [--seed S] [--hash-seed S|random] "
-	                "[--shards N]\n");
+	                "[--shards N] [--only PREFIX]\n");
 	exit(2);
 }
 
@@ -475,6 +488,8 @@ int main(int argc, char **argv)
 			o.hash_seed = o.hash_random ? 0 : bench_parse_u64("--hash-seed", v);
 		else if ((v = bench_opt(argc, argv, &i, "--sizes")))
 			o.nsizes = bench_parse_list("--sizes", v, o.sizes, MAX_SIZES), sizes_set = true;
+		else if ((v = bench_opt(argc, argv, &i, "--only")))
+			o.only = v;
 		else if ((v = bench_opt(argc, argv, &i, "--trace")) && o.nfiles < 4)
 			o.files[o.nfiles++] = v;
 		else
