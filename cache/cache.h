@@ -131,6 +131,7 @@ struct sketch {
 struct climber {
 	uint64_t hits, misses; /* the shard's counters when the sample began */
 	double prev_rate;      /* the previous sample's hit ratio; < 0 before the first */
+	double prev_var;       /* its variance (binomial: rate * (1 - rate) / requests) */
 	double step;           /* the next move of small_target, a signed share of budget */
 	unsigned installs;     /* installs since the counters were last read */
 };
