@@ -210,6 +210,16 @@ static int access_key(hc_cache *c, const char *prefix, int i)
 	return 0;
 }
 
+static void sort_u64(uint64_t *v, int n)
+{
+	for (int i = 1; i < n; i++) /* insertion sort */
+		for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
+			uint64_t t = v[j];
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+}
+
 static struct hc_shard_stats shard0(hc_cache *c)
 {
 	struct hc_shard_stats st;
@@ -250,9 +260,9 @@ static void loop_longer_than_the_cache_keeps_a_resident_part(void **state)
 /*
  * The climber moves SMALL's share with the hit ratio: a hot set that moves often (new
  * hot keys must be caught on probation, so a larger SMALL pays) grows it from its
- * starting 1% to 15% or more (20-27% in runs: the climber stops where the gain falls
- * within the samples' noise); a loop longer than the cache that follows (where SMALL
- * only churns) shrinks it again, to half of that or less and at most 12%.
+ * starting 1% to 15% or more (medians of 20-30% in runs: the climber stops where the
+ * gain falls within the samples' noise); a loop longer than the cache that follows
+ * (where SMALL only churns) shrinks it again, to half of that or less and at most 12%.
  */
 static void climber_grows_small_for_moving_hot_sets_and_shrinks_it_for_loops(void **state)
 {
@@ -262,18 +272,27 @@ static void climber_grows_small_for_moving_hot_sets_and_shrinks_it_for_loops(voi
 	hc_cache *c = open_cache(limit);
 	uint64_t seed = 7;
 	int hot = (int)(cap / 4);
-	for (int phase = 0; phase < 200; phase++)
+	/* SMALL after each of the last 11 phases: one snapshot can land on a probe down
+	 * (the climber drifts down while the gain is within the noise), so the median. */
+	uint64_t grown[11];
+	struct hc_shard_stats st;
+	for (int phase = 0; phase < 200; phase++) {
 		for (int i = 0; i < (int)cap; i++) {
 			seed = seed * 6364136223846793005ull + 1442695040888963407ull;
 			int r = (int)(seed >> 33);
 			int key = r % 10 < 9 ? phase * hot + r % hot : 1000000 + r % (int)(20 * cap);
 			(void)access_key(c, "shift", key);
 		}
-	struct hc_shard_stats st = shard0(c);
-	print_message("moving hot set: SMALL %llu of %llu entries\n",
-	              (unsigned long long)st.small_entries, (unsigned long long)st.entries);
-	assert_true(st.small_entries * 100 >= st.entries * 15);
-	uint64_t shifted = st.small_entries;
+		if (phase >= 189)
+			grown[phase - 189] = shard0(c).small_entries;
+	}
+	sort_u64(grown, 11);
+	st = shard0(c);
+	print_message("moving hot set: SMALL median %llu (%llu .. %llu) of %llu entries\n",
+	              (unsigned long long)grown[5], (unsigned long long)grown[0],
+	              (unsigned long long)grown[10], (unsigned long long)st.entries);
+	assert_true(grown[5] * 100 >= st.entries * 15);
+	uint64_t shifted = grown[5];
 
 	int len = (int)(cap * 3 / 2);
 	/* SMALL after each of the last 11 laps: the climber keeps probing, a step (6.25% at
@@ -285,16 +304,11 @@ static void climber_grows_small_for_moving_hot_sets_and_shrinks_it_for_loops(voi
 			(void)access_key(c, "loop", i);
 		if (lap >= 89) {
 			st = shard0(c);
-			uint64_t v = st.small_entries;
-			int j = lap - 89;
-			while (j > 0 && small[j - 1] > v) { /* insertion sort */
-				small[j] = small[j - 1];
-				j--;
-			}
-			small[j] = v;
+			small[lap - 89] = st.small_entries;
 			entries = st.entries;
 		}
 	}
+	sort_u64(small, 11);
 	print_message("loop: SMALL median %llu (%llu .. %llu) of %llu entries\n",
 	              (unsigned long long)small[5], (unsigned long long)small[0],
 	              (unsigned long long)small[10], (unsigned long long)entries);
