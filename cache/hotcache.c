@@ -535,6 +535,10 @@ static int load_miss(hc_cache *c, struct reclaim_thread *t, uint64_t h, const vo
 	                    .klen = (uint32_t)klen};
 	l.ld.arg = &l;
 	count(t, C_LOADS);
+	/* The install's first DRAM misses (the sketch rows) overlap the store's read. */
+	reclaim_enter(&c->rc); /* t is registered: cannot fail */
+	shard_prefetch_install(shard_of(c, h), h, key, (uint32_t)klen, 0);
+	reclaim_exit(t);
 	uint64_t t0 = mono_ns();
 	int rc = c->store.load(c->store.ctx, key, klen, &l.ld);
 	reclaim_count(t, C_LOAD_NANOS, mono_ns() - t0);
@@ -822,6 +826,12 @@ static int write_through(hc_cache *c, uint64_t h, const void *key, size_t klen,
 	struct shard *s = shard_of(c, h);
 	struct stripe *st = stripe_of(c, h);
 	(void)relieve(s, t, 0); /* before the write's I/O; the install waits below */
+
+	/* The install's first DRAM misses (sketch rows, the key's group and its current
+	 * entry) overlap the durable write. */
+	reclaim_enter(&c->rc); /* t is registered: cannot fail */
+	shard_prefetch_install(s, h, key, (uint32_t)klen, 1);
+	reclaim_exit(t);
 
 	rank_lock(&st->wmu, RANK_STRIPE_WRITE);
 	const void *val = NULL;
