@@ -8,8 +8,14 @@
  * Writes (hc_put, hc_delete): under the key's stripe write mutex, write through to the
  * store (durable on return), mark the key's flights stale, then install or remove
  * under the shard mutex. The stripe mutex orders the writes of one key, so the cache
- * installs them in the order the store applied them. hc_put allocates and fills its
- * entry before it takes any lock. A cache with neither store nor loader
+ * installs them in the order the store applied them; it holds back only writers of
+ * the same stripe (one in 1024 keys), so writers of other keys reach RocksDB together
+ * and share its group commit (one WAL write and, with sync, one fsync per group:
+ * backing/write.c). hc_put allocates and fills its entry before it takes any lock, and
+ * before the durable step prefetches what the install touches first (the key's sketch
+ * counters, index group and current entry: shard_prefetch_install), so those DRAM
+ * misses overlap the I/O instead of lengthening the shard mutex's hold; a miss does
+ * the same before its store read. A cache with neither store nor loader
  * (backing.mode = none) has nothing to order against: its writes take the shard mutex
  * only (write_memory).
  *
