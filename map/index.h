@@ -7,7 +7,8 @@
  * In one line: 64-byte groups of 7 slots, each slot a 7-bit tag (from the hash) and a
  * pointer to the caller's entry, probed group by group (F14-style, with per-group
  * overflow counts instead of tombstones); a hit reads the group's line and then the
- * entry's first line, where the caller keeps the key.
+ * entry's first line, where the caller keeps the key. index_get is inline (below):
+ * the home group's first tag match straight-line, the rest out of line (index.c).
  *
  * Threads: lookups (index_get) run on any thread, inside a reclaim section, wait-free
  * (so lock-free: no lock, no retry; see Progress in index.c).
