@@ -4,7 +4,7 @@
  * Hits: an epoch section, the index lookup in the key's shard (its group line, then the
  * item's first line), a copy or callback, a relaxed freq store when below its cap, and
  * a per-thread counter. No lock, no allocation, no shared write but that freq store.
- * Inline from hc_read/hc_get down to the index's first try (about 156 instructions per
+ * Inline from hc_read/hc_get down to the index's first try (about 160 instructions per
  * in-cache hit; README, Performance).
  *
  * Writes (hc_put, hc_delete): under the key's stripe write mutex, write through to the

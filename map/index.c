@@ -119,7 +119,7 @@
  * Costs: 64 bytes per 7 slots at a load between 2/5 and 4/5 of the slots (after a
  * doubling, before the next): 11.4 to 22.9 bytes per entry, plus a 128-byte header.
  * A hit: the hash, one group line, one tag compare, one entry line; in the cache an
- * in-cache hc_read hit is about 156 instructions, hashing, epoch section and counters
+ * in-cache hc_read hit is about 160 instructions, hashing, epoch section and counters
  * included (cachegrind; README, Performance).
  *
  * In the cache (cache/policy.c, hotcache.c): one index per shard, its writer the
