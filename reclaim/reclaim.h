@@ -146,7 +146,7 @@ struct reclaim_thread *reclaim_self_slow(struct reclaim *r);
 /* The thread's one-entry cache that reclaim_self reads on every section start: hidden
  * and initial-exec, so a hit reads it at a fixed offset from the thread pointer. A
  * shared library's TLS is otherwise general-dynamic, one __tls_get_addr call per
- * variable (two calls, 22 of a hit's 258 instructions, measured with cachegrind). A
+ * variable (two calls, 22 of a hit's 255 instructions, measured with cachegrind). A
  * process that dlopens the library after start-up takes these 16 bytes from glibc's
  * static TLS surplus, as jemalloc's own initial-exec TLS does. */
 #if defined(__GNUC__) && defined(__ELF__)
