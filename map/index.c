@@ -27,6 +27,12 @@
  * compare the 7 tags at once (SWAR, exact), and for each match load the slot and
  * compare the key inside the entry (its length and bytes at the caller's offsets). A
  * group with overflow 0 ends a miss: no entry that probed through it lives further on.
+ * The hit path is inline in index.h (index_get): in a table hashed with the fast hash
+ * it first tries the home group's first tag match, straight-line; a lookup that try
+ * does not settle (no match, a false match, a second match, a key further on, a keyed
+ * table) calls index_get_slow here, which probes the same table from the start
+ * (index_probe, the loop above). Each try is a complete lookup in the sense below, so
+ * the pair is linearisable: a hit at its slot load, else the slow probe's answer.
  *
  * The pointers are the truth, the tags a filter: the key K is indexed with entry E
  * exactly when some slot of the current table points to E (K being E's key). A tag
@@ -112,7 +118,10 @@
  *
  * Costs: 64 bytes per 7 slots at a load between 2/5 and 4/5 of the slots (after a
  * doubling, before the next): 11.4 to 22.9 bytes per entry, plus a 128-byte header.
- * A hit: the hash, one group line, one tag compare, one entry line. *
+ * A hit: the hash, one group line, one tag compare, one entry line; in the cache an
+ * in-cache hc_read hit is about 160 instructions, hashing, epoch section and counters
+ * included (cachegrind; README, Performance).
+ *
  * In the cache (cache/policy.c, hotcache.c): one index per shard, its writer the
  * shard's mutex holder (install, replace, delete, evict; hc_close's destroy alone),
  * seeded with the cache's seed so the hash that picks the shard (its low bits) is the
@@ -128,10 +137,9 @@
 
 #include "reclaim/alloc.h"
 
-#define BYTES_LO UINT64_C(0x0101010101010101)
-#define BYTES_7F UINT64_C(0x7f7f7f7f7f7f7f7f)
-#define SLOTS_HI UINT64_C(0x0080808080808080) /* the high bit of bytes 0..6 */
-#define OVF_SHIFT 56
+/* Tags, slots and overflow counts: the index_* helpers in index.h, which the inline
+ * lookup shares. */
+#define OVF_SHIFT INDEX_OVF_SHIFT
 #define OVF_MAX 255u
 
 void (*index_table_free_hook)(struct index_table *t);
@@ -162,36 +170,9 @@ static inline uint64_t table_hash(const struct index_table *t, uint64_t hash, co
 	return t->keyed ? keyed_hash(t, key, klen) : hash;
 }
 
-static inline uint64_t tag_of(uint64_t h)
-{
-	return 0x80u | ((h >> 24) & 0x7fu);
-}
-
-static inline uint64_t home_of(const struct index_table *t, uint64_t h)
-{
-	return h >> (64 - t->order);
-}
-
-/* High bit of byte i (i < 7) set exactly where slot i holds tag. */
-static inline uint64_t match_tag(uint64_t ctrl, uint64_t tag)
-{
-	uint64_t x = ctrl ^ (BYTES_LO * tag);
-	return ~(((x & BYTES_7F) + BYTES_7F) | x | BYTES_7F) & SLOTS_HI;
-}
-
 static inline uint64_t match_empty(uint64_t ctrl)
 {
-	return ~ctrl & SLOTS_HI;
-}
-
-static inline unsigned slot_of(uint64_t bits)
-{
-	return (unsigned)__builtin_ctzll(bits) >> 3;
-}
-
-static inline unsigned overflow_of(uint64_t ctrl)
-{
-	return (unsigned)(ctrl >> OVF_SHIFT);
+	return ~ctrl & INDEX_SLOTS_HI;
 }
 
 static inline const unsigned char *entry_key(const struct index *ix, const void *e)
@@ -206,74 +187,40 @@ static inline uint32_t entry_klen(const struct index *ix, const void *e)
 	return n;
 }
 
-static inline int entry_has_key(const struct index *ix, const void *e, const void *key,
-                                uint32_t klen)
-{
-	return entry_klen(ix, e) == klen && map_key_eq(entry_key(ix, e), key, klen);
-}
-
 /* ---- lookups -------------------------------------------------------------------- */
 
-/* The lookup; *steps (if not NULL) gets the groups visited. Inlined into index_get
- * with steps NULL, so the hit path pays nothing for the count. */
-static inline __attribute__((always_inline)) void *
-lookup(const struct index *ix, uint64_t hash, const void *key, uint32_t klen, unsigned *steps)
+void *index_get_slow(const struct index *ix, const struct index_table *t, uint64_t hash,
+                     const void *key, uint32_t klen)
 {
-	/* Acquire pairs with the release store in rebuild() (or index_init): the table is
-	 * initialised. */
-	const struct index_table *t = atomic_load_explicit(&ix->table, memory_order_acquire);
-	uint64_t h = table_hash(t, hash, key, klen);
-	uint64_t tag = tag_of(h), g = home_of(t, h);
-	for (uint64_t i = 0; i <= t->mask; i++) {
-		const struct index_group *gr = &t->g[g];
-		if (steps != NULL)
-			*steps = (unsigned)i + 1;
-		/* Acquire pairs with the writer's release stores of ctrl: the group's
-		 * slot loads below come after this load (see Ordering). */
-		uint64_t c = atomic_load_explicit(&gr->ctrl, memory_order_acquire);
-		for (uint64_t m = match_tag(c, tag); m != 0; m &= m - 1) {
-			/* Acquire pairs with the release store of the pointer (place, replace):
-			 * the entry's bytes are visible. The linearisation point of a hit. */
-			void *e = atomic_load_explicit(&gr->slot[slot_of(m)], memory_order_acquire);
-			if (e != NULL && entry_has_key(ix, e, key, klen))
-				return e;
-		}
-		if (overflow_of(c) == 0)
-			return NULL; /* J1: nothing for this key lies further on */
-		g = (g + i + 1) & t->mask;
-	}
-	return NULL;
-}
-
-void *index_get(const struct index *ix, uint64_t hash, const void *key, uint32_t klen)
-{
-	return lookup(ix, hash, key, klen, NULL);
+	return index_probe(ix, t, table_hash(t, hash, key, klen), key, klen, NULL);
 }
 
 unsigned index_probe_length(const struct index *ix, uint64_t hash, const void *key,
                             uint32_t klen)
 {
+	/* Acquire pairs with the release store in rebuild(), as in index_get. */
+	const struct index_table *t = atomic_load_explicit(&ix->table, memory_order_acquire);
 	unsigned steps = 0;
-	(void)lookup(ix, hash, key, klen, &steps);
+	(void)index_probe(ix, t, table_hash(t, hash, key, klen), key, klen, &steps);
 	return steps;
 }
 
 void index_prefetch(const struct index *ix, uint64_t hash, const void *key, uint32_t klen,
                     int stage)
 {
-	/* Acquire pairs with the release store in rebuild(), as in lookup(). */
+	/* Acquire pairs with the release store in rebuild(), as in index_get. */
 	const struct index_table *t = atomic_load_explicit(&ix->table, memory_order_acquire);
 	uint64_t h = table_hash(t, hash, key, klen);
-	const struct index_group *gr = &t->g[home_of(t, h)];
+	const struct index_group *gr = &t->g[index_home_of(t, h)];
 	if (stage == 0) {
 		__builtin_prefetch(gr);
 		return;
 	}
-	/* Acquire loads as in lookup(): a prefetch of a stale pointer is harmless, but
+	/* Acquire loads as in index_get: a prefetch of a stale pointer is harmless, but
 	 * the loads themselves must be the reader's ordinary ones. */
 	uint64_t c = atomic_load_explicit(&gr->ctrl, memory_order_acquire);
-	for (uint64_t m = match_tag(c, tag_of(h)); m != 0; m &= m - 1)
-		__builtin_prefetch(atomic_load_explicit(&gr->slot[slot_of(m)], memory_order_acquire));
+	for (uint64_t m = index_match_tag(c, index_tag_of(h)); m != 0; m &= m - 1)
+		__builtin_prefetch(atomic_load_explicit(&gr->slot[index_slot_of(m)], memory_order_acquire));
 }
 
 /* ---- the writer's probe --------------------------------------------------------- */
@@ -305,33 +252,33 @@ struct probe {
 static void wprobe(const struct index *ix, const struct index_table *t, uint64_t h,
                    const void *key, uint32_t klen, const void *entry, struct probe *p)
 {
-	uint64_t g = home_of(t, h);
+	uint64_t g = index_home_of(t, h);
 	int settled = 0;
 	memset(p, 0, sizeof(*p));
 	p->h = h;
-	p->tag = tag_of(h);
+	p->tag = index_tag_of(h);
 	for (uint64_t i = 0; i <= t->mask && !(settled && p->has_empty); i++) {
 		const struct index_group *gr = &t->g[g];
 		uint64_t c = atomic_load_explicit(&gr->ctrl, memory_order_relaxed);
 		if (!settled) {
-			for (uint64_t m = match_tag(c, p->tag); m != 0; m &= m - 1) {
-				void *e = atomic_load_explicit(&gr->slot[slot_of(m)], memory_order_relaxed);
-				if (entry != NULL ? e == entry : entry_has_key(ix, e, key, klen)) {
+			for (uint64_t m = index_match_tag(c, p->tag); m != 0; m &= m - 1) {
+				void *e = atomic_load_explicit(&gr->slot[index_slot_of(m)], memory_order_relaxed);
+				if (entry != NULL ? e == entry : index_entry_has_key(ix, e, key, klen)) {
 					p->found = 1;
 					p->fg = g;
-					p->fslot = slot_of(m);
+					p->fslot = index_slot_of(m);
 					p->fstep = (unsigned)i;
 					return;
 				}
 			}
-			if (overflow_of(c) == 0)
+			if (index_overflow_of(c) == 0)
 				settled = 1;
 		}
 		uint64_t em = match_empty(c);
 		if (!p->has_empty && em != 0) {
 			p->has_empty = 1;
 			p->eg = g;
-			p->eslot = slot_of(em);
+			p->eslot = index_slot_of(em);
 			p->estep = (unsigned)i;
 		}
 		g = (g + i + 1) & t->mask;
@@ -342,11 +289,11 @@ static void wprobe(const struct index *ix, const struct index_table *t, uint64_t
  * sequence (J1). Saturated counts stay. Release stores: see Ordering. */
 static void add_overflow(struct index_table *t, uint64_t h, unsigned steps, int d)
 {
-	uint64_t g = home_of(t, h);
+	uint64_t g = index_home_of(t, h);
 	for (unsigned i = 0; i < steps; i++) {
 		struct index_group *gr = &t->g[g];
 		uint64_t c = atomic_load_explicit(&gr->ctrl, memory_order_relaxed);
-		unsigned o = overflow_of(c);
+		unsigned o = index_overflow_of(c);
 		if (o != OVF_MAX) {
 			o = d > 0 ? o + 1 : o - 1;
 			c = (c & ~((uint64_t)0xff << OVF_SHIFT)) | ((uint64_t)o << OVF_SHIFT);
@@ -447,13 +394,13 @@ static void rebuild_place(const struct index *ix, struct index_table *nt, void *
 	struct probe p;
 	memset(&p, 0, sizeof(p));
 	p.h = h;
-	p.tag = tag_of(h);
-	uint64_t g = home_of(nt, h);
+	p.tag = index_tag_of(h);
+	uint64_t g = index_home_of(nt, h);
 	for (uint64_t i = 0;; i++) {
 		uint64_t em = match_empty(atomic_load_explicit(&nt->g[g].ctrl, memory_order_relaxed));
 		if (em != 0) {
 			p.eg = g;
-			p.eslot = slot_of(em);
+			p.eslot = index_slot_of(em);
 			p.estep = (unsigned)i;
 			break;
 		}
@@ -487,9 +434,9 @@ static int rebuild(struct index *ix, unsigned order, int keyed)
 	}
 	for (uint64_t g = 0; g <= old->mask; g++) {
 		uint64_t c = atomic_load_explicit(&old->g[g].ctrl, memory_order_relaxed);
-		for (uint64_t m = ~match_empty(c) & SLOTS_HI; m != 0; m &= m - 1)
+		for (uint64_t m = ~match_empty(c) & INDEX_SLOTS_HI; m != 0; m &= m - 1)
 			rebuild_place(ix, nt,
-			              atomic_load_explicit(&old->g[g].slot[slot_of(m)],
+			              atomic_load_explicit(&old->g[g].slot[index_slot_of(m)],
 			                                   memory_order_relaxed));
 	}
 	/* Release pairs with the acquire load of ix->table in index_get: every group of
@@ -545,8 +492,8 @@ void index_destroy(struct index *ix, void (*fn)(void *entry, void *arg), void *a
 		return;
 	for (uint64_t g = 0; fn != NULL && g <= t->mask; g++) {
 		uint64_t c = atomic_load_explicit(&t->g[g].ctrl, memory_order_relaxed);
-		for (uint64_t m = ~match_empty(c) & SLOTS_HI; m != 0; m &= m - 1)
-			fn(atomic_load_explicit(&t->g[g].slot[slot_of(m)], memory_order_relaxed), arg);
+		for (uint64_t m = ~match_empty(c) & INDEX_SLOTS_HI; m != 0; m &= m - 1)
+			fn(atomic_load_explicit(&t->g[g].slot[index_slot_of(m)], memory_order_relaxed), arg);
 	}
 	index_table_release(t);
 	atomic_store_explicit(&ix->table, NULL, memory_order_relaxed);

@@ -7,7 +7,8 @@
  * In one line: 64-byte groups of 7 slots, each slot a 7-bit tag (from the hash) and a
  * pointer to the caller's entry, probed group by group (F14-style, with per-group
  * overflow counts instead of tombstones); a hit reads the group's line and then the
- * entry's first line, where the caller keeps the key.
+ * entry's first line, where the caller keeps the key. index_get is inline (below):
+ * the home group's first tag match straight-line, the rest out of line (index.c).
  *
  * Threads: lookups (index_get) run on any thread, inside a reclaim section, wait-free
  * (so lock-free: no lock, no retry; see Progress in index.c).
@@ -27,6 +28,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "hotcache.h"
 #include "map/hash.h"
@@ -123,13 +125,118 @@ static inline uint64_t index_hash(const struct index *ix, const void *key, size_
 	return ix->weak_hash ? 0 : map_hash_bytes(&ix->seed, key, klen);
 }
 
+/* ---- the lookup, inline: it is the hit path (algorithm and ordering: index.c) ---- */
+
+#define INDEX_BYTES_LO UINT64_C(0x0101010101010101)
+#define INDEX_BYTES_7F UINT64_C(0x7f7f7f7f7f7f7f7f)
+#define INDEX_SLOTS_HI UINT64_C(0x0080808080808080) /* the high bit of bytes 0..6 */
+#define INDEX_OVF_SHIFT 56
+
+static inline uint64_t index_tag_of(uint64_t h)
+{
+	return 0x80u | ((h >> 24) & 0x7fu);
+}
+
+static inline uint64_t index_home_of(const struct index_table *t, uint64_t h)
+{
+	return h >> (64 - t->order);
+}
+
+/* High bit of byte i (i < 7) set exactly where slot i holds tag. */
+static inline uint64_t index_match_tag(uint64_t ctrl, uint64_t tag)
+{
+	uint64_t x = ctrl ^ (INDEX_BYTES_LO * tag);
+	return ~(((x & INDEX_BYTES_7F) + INDEX_BYTES_7F) | x | INDEX_BYTES_7F) & INDEX_SLOTS_HI;
+}
+
+static inline unsigned index_slot_of(uint64_t bits)
+{
+	return (unsigned)__builtin_ctzll(bits) >> 3;
+}
+
+static inline unsigned index_overflow_of(uint64_t ctrl)
+{
+	return (unsigned)(ctrl >> INDEX_OVF_SHIFT);
+}
+
+static inline int index_entry_has_key(const struct index *ix, const void *e, const void *key,
+                                      uint32_t klen)
+{
+	uint32_t n;
+	memcpy(&n, (const unsigned char *)e + ix->layout.klen_off, sizeof(n));
+	return n == klen &&
+	       map_key_eq((const unsigned char *)e + ix->layout.key_off, key, klen);
+}
+
+/* The probe of table t for key, whose hash in t is h (the fast hash, or the keyed one
+ * in a keyed table); *steps (if not NULL) gets the groups visited. index_get with steps
+ * NULL, so the hit path pays nothing for the count. */
+static inline __attribute__((always_inline)) void *
+index_probe(const struct index *ix, const struct index_table *t, uint64_t h, const void *key,
+            uint32_t klen, unsigned *steps)
+{
+	uint64_t tag = index_tag_of(h), g = index_home_of(t, h);
+	for (uint64_t i = 0; i <= t->mask; i++) {
+		const struct index_group *gr = &t->g[g];
+		if (steps != NULL)
+			*steps = (unsigned)i + 1;
+		/* Acquire pairs with the writer's release stores of ctrl: the group's
+		 * slot loads below come after this load (see Ordering). */
+		uint64_t c = atomic_load_explicit(&gr->ctrl, memory_order_acquire);
+		for (uint64_t m = index_match_tag(c, tag); m != 0; m &= m - 1) {
+			/* Acquire pairs with the release store of the pointer (place, replace):
+			 * the entry's bytes are visible. The linearisation point of a hit. */
+			void *e = atomic_load_explicit(&gr->slot[index_slot_of(m)],
+			                               memory_order_acquire);
+			if (e != NULL && index_entry_has_key(ix, e, key, klen))
+				return e;
+		}
+		if (index_overflow_of(c) == 0)
+			return NULL; /* J1: nothing for this key lies further on */
+		g = (g + i + 1) & t->mask;
+	}
+	return NULL;
+}
+
+/* index_get's whole probe of table t, out of line: for a keyed table (after the
+ * probe-length guard fired: it hashes key with the table's crypto_shorthash key), and
+ * for every lookup the inline first try does not settle. As index_get. */
+void *index_get_slow(const struct index *ix, const struct index_table *t, uint64_t hash,
+                     const void *key, uint32_t klen);
+
 /*
  * The entry for key, or NULL. hash = index_hash(key). Inside a reclaim section of the
  * index's domain; the entry stays valid until the section ends. Any thread. Wait-free
  * (bounded: at most one pass over the table's groups); no stores. Acquire loads of
- * the table, the group's control word and the slot (see index.c, Ordering).
+ * the table, the group's control word and the slot (see index.c, Ordering). Inline:
+ * the call and its register saves were a sixth of an in-cache hit's instructions.
  */
-void *index_get(const struct index *ix, uint64_t hash, const void *key, uint32_t klen);
+static inline void *index_get(const struct index *ix, uint64_t hash, const void *key,
+                              uint32_t klen)
+{
+	/* Acquire pairs with the release store in rebuild() (or index_init): the table is
+	 * initialised. */
+	const struct index_table *t = atomic_load_explicit(&ix->table, memory_order_acquire);
+	if (__builtin_expect(!t->keyed, 1)) {
+		/* The first try, straight-line: the home group's first tag match. It settles
+		 * nearly every hit (a second match in a group is a 1-in-128 event per other
+		 * full slot); anything else (no match, a false match, a key further on)
+		 * probes again from the start in index_get_slow, on the same table. Both are
+		 * lookups of index_probe's kind: a hit returned here is linearised at its
+		 * slot load, and a return of the slow probe within its own call. */
+		const struct index_group *gr = &t->g[index_home_of(t, hash)];
+		/* Acquire: as in index_probe (the ctrl load, then the slot load). */
+		uint64_t m = index_match_tag(atomic_load_explicit(&gr->ctrl, memory_order_acquire),
+		                             index_tag_of(hash));
+		if (__builtin_expect(m != 0, 1)) {
+			void *e = atomic_load_explicit(&gr->slot[index_slot_of(m)],
+			                               memory_order_acquire);
+			if (__builtin_expect(e != NULL && index_entry_has_key(ix, e, key, klen), 1))
+				return e;
+		}
+	}
+	return index_get_slow(ix, t, hash, key, klen);
+}
 
 /* Groups index_get(hash, key) visits now, hit or miss: what the probe-length guard
  * bounds (tests, statistics). As index_get. */

@@ -52,8 +52,8 @@ void lockrank_violation(unsigned rank, unsigned held)
 }
 #endif
 
-_Thread_local uint64_t reclaim_tls_gen;
-_Thread_local struct reclaim_thread *reclaim_tls_thread;
+_Thread_local uint64_t reclaim_tls_gen RECLAIM_TLS_FAST;
+_Thread_local struct reclaim_thread *reclaim_tls_thread RECLAIM_TLS_FAST;
 _Thread_local struct reclaim *reclaim_tls_dispatching;
 
 /* Generations start at 1 so that a thread's zeroed TLS never matches a domain. */
