@@ -320,6 +320,16 @@ HC_NODISCARD int shard_install_locked(struct shard *s, struct reclaim_thread *t,
 /* Whether an install of need bytes would be admitted now (see policy.c). Any thread;
  * a snapshot, for writers deciding whether to wait for reclamation. */
 int shard_fits(const struct shard *s, uint64_t need);
+/*
+ * Prefetches what an install of key will touch first: its four sketch counters (a
+ * large sketch's rows are each a DRAM miss, taken under the shard mutex otherwise)
+ * and its home index group, and with entries != 0 the entries that group's matching
+ * tags point at (a put's replaced entry, whose key the install compares). Issued
+ * before a store's I/O, so the lines arrive while RocksDB works. Changes nothing. Any
+ * thread, inside a reclaim section (it reads the index's table).
+ */
+void shard_prefetch_install(const struct shard *s, uint64_t hash, const void *key,
+                            uint32_t klen, int entries);
 /* Unlinks the entry of key (if any) from index and queues and retires it. Shard mutex
  * held; inside a reclaim section. Returns 1 if an entry was removed. */
 int shard_remove_locked(struct shard *s, struct reclaim_thread *t, uint64_t hash,

@@ -8,8 +8,14 @@
  * Writes (hc_put, hc_delete): under the key's stripe write mutex, write through to the
  * store (durable on return), mark the key's flights stale, then install or remove
  * under the shard mutex. The stripe mutex orders the writes of one key, so the cache
- * installs them in the order the store applied them. hc_put allocates and fills its
- * entry before it takes any lock. A cache with neither store nor loader
+ * installs them in the order the store applied them; it holds back only writers of
+ * the same stripe (one in 1024 keys), so writers of other keys reach RocksDB together
+ * and share its group commit (one WAL write and, with sync, one fsync per group:
+ * backing/write.c). hc_put allocates and fills its entry before it takes any lock, and
+ * before the durable step prefetches what the install touches first (the key's sketch
+ * counters, index group and current entry: shard_prefetch_install), so those DRAM
+ * misses overlap the I/O instead of lengthening the shard mutex's hold; a miss does
+ * the same before its store read. A cache with neither store nor loader
  * (backing.mode = none) has nothing to order against: its writes take the shard mutex
  * only (write_memory).
  *
@@ -560,6 +566,10 @@ static int load_miss(hc_cache *c, struct reclaim_thread *t, uint64_t h, const vo
 	                    .klen = (uint32_t)klen};
 	l.ld.arg = &l;
 	count(t, C_LOADS);
+	/* The install's first DRAM misses (the sketch rows) overlap the store's read. */
+	reclaim_enter(&c->rc); /* t is registered: cannot fail */
+	shard_prefetch_install(shard_of(c, h), h, key, (uint32_t)klen, 0);
+	reclaim_exit(t);
 	uint64_t t0 = mono_ns();
 	int rc = c->store.load(c->store.ctx, key, klen, &l.ld);
 	reclaim_count(t, C_LOAD_NANOS, mono_ns() - t0);
@@ -859,6 +869,12 @@ static int write_through(hc_cache *c, uint64_t h, const void *key, size_t klen,
 	struct shard *s = shard_of(c, h);
 	struct stripe *st = stripe_of(c, h);
 	(void)relieve(s, t, 0); /* before the write's I/O; the install waits below */
+
+	/* The install's first DRAM misses (sketch rows, the key's group and its current
+	 * entry) overlap the durable write. */
+	reclaim_enter(&c->rc); /* t is registered: cannot fail */
+	shard_prefetch_install(s, h, key, (uint32_t)klen, 1);
+	reclaim_exit(t);
 
 	rank_lock(&st->wmu, RANK_STRIPE_WRITE);
 	const void *val = NULL;

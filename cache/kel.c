@@ -352,6 +352,8 @@ int hc_keystate_json(hc_cache *c, const char *prefix, char *buf, size_t cap, siz
 /* ---- appending ---------------------------------------------------------------------- */
 
 #define MERGE_MAX 64
+/* A -G couple: "-GAB", the 0A-coded sn (24) and the anchoring event's SAID (44). */
+#define KEL_COUPLE_MAX (4 + 24 + KERI_QB64)
 struct append {
 	struct hc_cache *c;
 	const uint8_t *msg;
@@ -375,12 +377,13 @@ struct append {
 	uint64_t seqs[MERGE_MAX];
 	char wits[KERI_MAX_WITS][KERI_QB64 + 1];
 	unsigned nw;
-	/* The message with the merged signatures: body, -A group, -B group. */
-	uint8_t merged_msg[8192 + 8 + 2 * KERI_MAX_SIGS * 92];
+	/* The message with the merged signatures: body, -A group, -B group, -G couple. */
+	uint8_t merged_msg[8192 + 8 + 2 * KERI_MAX_SIGS * 92 + KEL_COUPLE_MAX];
 	size_t merged_len;
 };
 
-/* msg rebuilt from ev's body and its (merged) signatures; 0 when it does not fit. */
+/* msg rebuilt from ev's body, its (merged) signatures and its -G seal source couple,
+ * the form the event arrived in; 0 when it does not fit. */
 static size_t rebuild(const struct keri_event *ev, uint8_t *out, size_t cap)
 {
 	if (ev->size > cap)
@@ -394,6 +397,11 @@ static size_t rebuild(const struct keri_event *ev, uint8_t *out, size_t cap)
 	}
 	if (ev->nwigs) {
 		if ((k = keri_sigs_encode('B', ev->wigs, ev->nwigs, (char *)out + n, cap - n)) == 0)
+			return 0;
+		n += k;
+	}
+	if (ev->has_src) {
+		if ((k = keri_src_encode(ev->src_sn, ev->src_said, (char *)out + n, cap - n)) == 0)
 			return 0;
 		n += k;
 	}
@@ -482,7 +490,7 @@ static int late_sigs(struct append *a, const struct keri_state *prior)
 		                          : hc_error_ret(rc, "%s", backing_last_error());
 	struct keri_event *old = malloc(sizeof(*old));
 	struct keri_state *below = malloc(sizeof(*below));
-	uint8_t *out = malloc(sizeof(a->merged_msg) + 128);
+	uint8_t *out = malloc(sizeof(a->merged_msg));
 	rc = old && below && out ? 0 : hc_error_ret(HC_ENOMEM, "out of memory");
 	if (rc == 0 && (keri_parse(pin.data, pin.len, old, &used, why, sizeof(why)) != KERI_OK ||
 	                strcmp(old->said, a->ev.said) != 0))
@@ -521,13 +529,9 @@ static int late_sigs(struct append *a, const struct keri_state *prior)
 		old->sigs[old->nsigs++] = *s;
 		added++;
 	}
-	size_t n = 0, g;
+	size_t n = 0;
 	if (rc == 0 && added > 0) {
 		n = rebuild(old, out, sizeof(a->merged_msg));
-		if (n > 0 && old->has_src) {
-			g = keri_src_encode(old->src_sn, old->src_said, (char *)out + n, 128);
-			n = g ? n + g : 0;
-		}
 		if (n == 0)
 			rc = hc_error_ret(HC_EKERI_LIMIT, "event %s with %u more signature(s) does "
 			                  "not fit a stored message", key, added);

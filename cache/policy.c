@@ -546,6 +546,17 @@ int shard_install_locked(struct shard *s, struct reclaim_thread *t, struct entry
 	return 0;
 }
 
+void shard_prefetch_install(const struct shard *s, uint64_t hash, const void *key,
+                            uint32_t klen, int entries)
+{
+	/* sketch.cnt, mask and bits are set at shard_init and never change: no lock. */
+	for (int r = 0; r < 4; r++)
+		__builtin_prefetch(&s->sketch.cnt[sketch_at(&s->sketch, r, hash | 1) / 2], 1);
+	index_prefetch(&s->ix, hash, key, klen, 0);
+	if (entries)
+		index_prefetch(&s->ix, hash, key, klen, 1);
+}
+
 int shard_remove_locked(struct shard *s, struct reclaim_thread *t, uint64_t hash,
                         const void *key, uint32_t klen)
 {

@@ -244,6 +244,67 @@ static void dnd_refuses_and_seal_must_match(void **state)
 	hc_close(c);
 }
 
+struct grab {
+	char buf[16384];
+	size_t len;
+};
+
+static int grab_msg(const void *msg, size_t len, void *arg)
+{
+	struct grab *g = arg;
+	assert_true(g->len + len < sizeof(g->buf));
+	memcpy(g->buf + g->len, msg, len);
+	g->len += len;
+	g->buf[g->len] = 0;
+	return 0;
+}
+
+/* A 2-of-2 dip that arrives as two copies, each with one signature and the -G couple:
+ * the first waits in the partially-signed escrow, the second merges with it and is
+ * accepted. The stored event, rebuilt from the merged signatures, keeps its couple:
+ * hc_kel_export gives it back with both signatures and the -GAB naming the anchor. */
+static void merged_dip_keeps_its_source_couple(void **state)
+{
+	(void)state;
+	hc_cache *c = open_store();
+	static struct kp k[6];
+	static char m[8192], d[8192], d2[8192], bpre[KERI_QB64 + 1], dpre[KERI_QB64 + 1];
+	for (int i = 0; i < 6; i++)
+		mkkey(&k[i], 80 + i, 'D');
+	size_t l = icp(m, NULL, "1", list(1, k[0].qb), "1", list(1, k[1].dig), "0", "", "");
+	expect(append(c, m, sign1(m, l, &k[0])), 0);
+	memcpy(bpre, strstr(m, "\"i\":\"") + 5, KERI_QB64);
+	size_t body = dip(d, "2", list(2, k[2].qb, k[3].qb), "1", list(1, k[4].dig), "0", "",
+	                  "", bpre);
+	memcpy(dpre, strstr(d, "\"i\":\"") + 5, KERI_QB64);
+	char a0[512], asaid[KERI_QB64 + 1] = {0};
+	snprintf(a0, sizeof(a0), "[%s]", seal(dpre, "0", dpre));
+	size_t al = ixn_a(m, bpre, "1", bpre, a0);
+	expect(append(c, m, sign1(m, al, &k[0])), 0);
+	memcpy(asaid, strstr(m, "\"d\":\"") + 5, KERI_QB64);
+	memcpy(d2, d, body);
+	struct sg s0 = {&k[2], 0, -1}, s1 = {&k[3], 1, -1};
+	size_t l1 = source_couple(d, attach(d, body, body, 'A', 1, &s0), 1, asaid);
+	size_t l2 = source_couple(d2, attach(d2, body, body, 'A', 1, &s1), 1, asaid);
+	expect(append(c, d, l1), HC_EKERI_THRESHOLD);
+	expect(append(c, d2, l2), 0);
+	struct hc_keystate ks;
+	expect(hc_keystate_get(c, dpre, &ks), 0);
+	assert_string_equal(ks.di, bpre);
+	static struct grab g;
+	g.len = 0;
+	uint64_t n = 0;
+	expect(hc_kel_export(c, dpre, grab_msg, &g, &n), 0);
+	assert_int_equal(n, 1);
+	assert_non_null(strstr(g.buf, "-AAC")); /* both signatures */
+	const char *couple = d + l1 - 72;
+	assert_memory_equal(couple, "-GAB", 4);
+	assert_non_null(strstr(g.buf, couple));
+	/* The exported stream imports into another store as it is. */
+	expect(hc_kel_verify(c, dpre, NULL), 0);
+	hc_close(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -254,6 +315,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(anchor_found_by_lookup_without_or_with_a_wrong_couple,
 		                                testutil_setup, testutil_teardown),
 		cmocka_unit_test_setup_teardown(dnd_refuses_and_seal_must_match, testutil_setup,
+		                                testutil_teardown),
+		cmocka_unit_test_setup_teardown(merged_dip_keeps_its_source_couple, testutil_setup,
 		                                testutil_teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, NULL);
