@@ -75,23 +75,14 @@ struct jemalloc_api {
 /*
  * Bounded retention of freed pages. The private arena never returns pages by time
  * (dirty decay -1); instead every thread counts the bytes it frees, adds them to a
- * shared count in batches of HC_FREE_BATCH. The count is an upper estimate of the
- * arena's dirty pages (the pages of emptied slabs and freed extents, which only frees
- * create): what was dirty when it was last measured plus everything freed since. The
- * thread whose batch takes it past HC_ARENA_RETAIN_BYTES measures the dirty pages
- * (stats.arenas.<i>.pdirty after an epoch refresh, some microseconds); past half the
- * bound it purges the arena (arena.<i>.purge: all its dirty pages back to the system,
- * one pass) and the estimate restarts at 0, else the estimate restarts at what it
- * measured. Under churn, allocations reuse what frees emptied, so the dirty pages stay
- * low and the arena is rarely purged; when the count alone decided (every 2 MiB freed),
- * an 8 KiB-value cache purged every 256 evictions, and its allocations then
- * page-faulted the pages back (in cache_bench's mixed workload the madvise's
- * TLB-shootdown IPIs and the faults were 20-30% of all cycles). Between purges a freed
- * slab or extent is reused as it is, with no madvise, no TLB-shootdown IPI and no page
- * fault, which is what decay 0 cost the miss and put paths. The dirty pages never
- * exceed HC_ARENA_RETAIN_BYTES + HC_FREE_BATCH per thread (plus, for a slab emptied
- * now, its regions freed before the purge, which decay 0 kept resident too). Without
- * the stats (a jemalloc built without them) every check purges, as before.
+ * shared count in batches of HC_FREE_BATCH, and the thread whose batch takes the shared
+ * count past HC_ARENA_RETAIN_BYTES purges the arena (arena.<i>.purge: all its dirty
+ * pages back to the system, one pass). Between purges a freed slab or extent is reused
+ * as it is, with no madvise, no TLB-shootdown IPI and no page fault, which is what
+ * decay 0 cost the miss and put paths. What the arena keeps beyond decay 0 is the pages
+ * emptied since the last purge: about the bytes freed since then, at most
+ * HC_ARENA_RETAIN_BYTES + HC_FREE_BATCH per thread (plus, for a slab emptied now, its
+ * regions freed before the purge, which decay 0 kept resident too).
  */
 #define HC_ARENA_DIRTY_DECAY_MS (-1)
 #ifndef HC_ARENA_RETAIN_BYTES
@@ -106,8 +97,6 @@ static _Thread_local size_t tl_freed;
  * (the purge takes jemalloc's own locks). */
 static _Atomic size_t freed_shared;
 static char purge_name[64];
-/* Purges of the arena so far (tests). */
-static _Atomic uint64_t purges;
 static pthread_once_t je_once = PTHREAD_ONCE_INIT;
 
 /*
@@ -275,24 +264,11 @@ static void count_freed(size_t size)
 	size_t now = atomic_fetch_add_explicit(&freed_shared, batch, memory_order_relaxed) + batch;
 	if (now < HC_ARENA_RETAIN_BYTES)
 		return;
-	/* Only the thread that takes the count back below the threshold checks; frees of
-	 * other threads meanwhile add to the restarted estimate (an overestimate: safe). */
-	if (!atomic_compare_exchange_strong_explicit(&freed_shared, &now, 0,
-	                                             memory_order_relaxed,
-	                                             memory_order_relaxed))
-		return;
-	size_t dirty;
-	if (mem_dirty_bytes(&dirty) == 0 && dirty <= HC_ARENA_RETAIN_BYTES / 2) {
-		atomic_fetch_add_explicit(&freed_shared, dirty, memory_order_relaxed);
-		return;
-	}
-	atomic_fetch_add_explicit(&purges, 1, memory_order_relaxed);
-	(void)je.mallctl(purge_name, NULL, NULL, NULL, 0);
-}
-
-uint64_t mem_purges(void)
-{
-	return atomic_load_explicit(&purges, memory_order_relaxed);
+	/* Only the thread that takes the count back below the threshold purges. */
+	if (atomic_compare_exchange_strong_explicit(&freed_shared, &now, 0,
+	                                            memory_order_relaxed,
+	                                            memory_order_relaxed))
+		(void)je.mallctl(purge_name, NULL, NULL, NULL, 0);
 }
 
 /* 64-byte alignment: lg 6 in jemalloc's flags, in place of JE_ALIGN16. */

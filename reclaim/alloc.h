@@ -14,7 +14,6 @@
 #define HC_RECLAIM_ALLOC_H
 
 #include <stddef.h>
-#include <stdint.h>
 
 /*
  * Returns size bytes aligned to 16, or NULL (out of memory, or an injected failure).
@@ -50,15 +49,12 @@ const char *mem_allocator(void);
  */
 int mem_decay_ms(long *dirty, long *muzzy);
 /*
- * The bound on freed (dirty) bytes the private arena keeps (each thread adds what it
- * frees in batches of mem_free_batch bytes to an estimate of the dirty pages; the
- * batch that takes it past the bound measures them, and purges the arena past half
- * the bound). 0 without a private arena.
+ * The bound on freed bytes the private arena keeps between purges (each thread adds
+ * what it frees in batches of mem_free_batch bytes; the batch that takes the sum past
+ * the bound purges the arena). 0 without a private arena.
  */
 size_t mem_retain_bytes(void);
 size_t mem_free_batch(void);
-/* Purges of the private arena since the process started. Any thread. */
-uint64_t mem_purges(void);
 /*
  * For tests: the private arena's dirty (freed, not yet returned) bytes now, from
  * jemalloc's stats.arenas.<i>.pdirty after an epoch refresh. Returns 0, or -1 without

@@ -84,56 +84,12 @@ static void freed_pages_go_back_past_the_bound(void **state)
 	assert_true(max_dirty <= retain + mem_free_batch() + BLOCK);
 }
 
-/*
- * Churn that reuses what it frees leaves few dirty pages, and the arena is not purged
- * for it: purging by the bytes freed alone (every mem_retain_bytes) purged under any
- * churn, and the next allocations page-faulted the pages back (with 8 KiB values the
- * madvise's TLB shootdowns and the faults were a quarter of all cycles).
- */
-static void churn_that_reuses_its_pages_does_not_purge(void **state)
-{
-	(void)state;
-	size_t d;
-	if (mem_dirty_bytes(&d) != 0)
-		skip();
-	size_t retain = mem_retain_bytes();
-	void *p = mem_alloc(BLOCK, 1);
-	assert_non_null(p);
-	mem_free(p, BLOCK);
-	/* Whatever earlier tests left dirty is measured (and purged if past half the
-	 * bound) at the first check; count from after it. */
-	size_t n = 4 * (retain / BLOCK) + 8;
-	for (size_t i = 0; i < n; i++) {
-		p = mem_alloc(BLOCK, 1);
-		assert_non_null(p);
-		mem_free(p, BLOCK);
-	}
-	uint64_t purges0 = mem_purges();
-	size_t max_dirty = 0;
-	for (size_t i = 0; i < 4 * n; i++) {
-		p = mem_alloc(BLOCK, 1); /* the extent the last free left dirty */
-		assert_non_null(p);
-		mem_free(p, BLOCK);
-		if (i % 16 == 0) {
-			assert_int_equal(mem_dirty_bytes(&d), 0);
-			if (d > max_dirty)
-				max_dirty = d;
-		}
-	}
-	print_message("%zu MiB freed and reused: %llu purges, max dirty %zu KiB\n",
-	              4 * n * BLOCK >> 20, (unsigned long long)(mem_purges() - purges0),
-	              max_dirty >> 10);
-	assert_int_equal(mem_purges() - purges0, 0);
-	assert_true(max_dirty <= retain + mem_free_batch() + BLOCK);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(private_arena_never_decays_by_time),
 		cmocka_unit_test(freed_pages_are_kept_below_the_bound),
 		cmocka_unit_test(freed_pages_go_back_past_the_bound),
-		cmocka_unit_test(churn_that_reuses_its_pages_does_not_purge),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
