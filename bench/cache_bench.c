@@ -423,7 +423,7 @@ struct mpoint {
 	struct hist *h; /* MOP_COUNT, merged over the threads of the best round (ticks) */
 	/* hotcache only: its writers' costs over the round (hc_stats' differences) */
 	uint64_t barriers, wwaits, wwait_ns, locks, lock_wait_ns, lock_hold_ns;
-	double cpu_ns;  /* the threads' CPU time over the round */
+	double thr_ns;  /* the threads' wall time over the round (threads x elapsed) */
 };
 
 static void on_mvalue(const void *val, size_t vlen, void *arg)
@@ -616,7 +616,7 @@ static void run_mpoint(const struct options *o, enum impl impl, void *cache, siz
 	unsigned cores = ncpu > 0 && (unsigned)ncpu < nthreads ? (unsigned)ncpu : nthreads;
 	p->mops_cpu = cpu > 0 ? (double)p->ops * 1e3 / cpu * cores : 0.0;
 	p->entries = impl_entries(impl, cache);
-	p->cpu_ns = cpu;
+	p->thr_ns = t1 > t0 ? (double)(t1 - t0) * nthreads : 0.0;
 #if HCB_HAVE_HOTCACHE
 	struct hc_stats st1;
 	if (impl == IMPL_HOTCACHE && hc_stats(cache, &st1) == 0) {
@@ -905,7 +905,8 @@ static void mixed_report(const struct options *o, const struct mpoint *pts, size
 	       "that ran membarrier,\nper 1000 operations; waits = writes that waited for "
 	       "reclamation, per 1000 operations, and their\nmean wait in us; shard mutex: "
 	       "acquisitions per operation, mean wait and hold in ns per acquisition,\nand the "
-	       "share of the threads' CPU time spent holding it (waits include time preempted):\n");
+	       "share of the threads' wall time spent holding it (wall times: they include time "
+	       "preempted):\n");
 	printf("%-5s %-8s %3s %10s %10s %9s %8s %9s %9s %7s\n", "value", "dist", "thr",
 	       "barr/kop", "waits/kop", "wait us", "lock/op", "wait ns", "hold ns", "hold%");
 	for (size_t i = 0; i < n; i++) {
@@ -919,7 +920,7 @@ static void mixed_report(const struct options *o, const struct mpoint *pts, size
 		       (double)p->locks / (double)p->ops,
 		       p->locks ? (double)p->lock_wait_ns / (double)p->locks : 0.0,
 		       p->locks ? (double)p->lock_hold_ns / (double)p->locks : 0.0,
-		       p->cpu_ns > 0 ? 100.0 * (double)p->lock_hold_ns / p->cpu_ns : 0.0);
+		       p->thr_ns > 0 ? 100.0 * (double)p->lock_hold_ns / p->thr_ns : 0.0);
 	}
 	printf("failed inserts (refused; hotcache: HC_EBUSY/HC_ENOMEM) and entries at the end:\n");
 	for (size_t i = 0; i < n; i++)
