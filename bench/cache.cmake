@@ -36,7 +36,16 @@ add_executable(cache_bench bench/cache_bench.c tools/hist.c)
 add_executable(hitratio bench/hitratio.c bench/trace.c)
 if(TARGET hotcache)
   hcb_link_hotcache(cache_bench)
-  hcb_link_hotcache(hitratio)
+  # hitratio links the library's internal objects (the same code as libhotcache) for
+  # cache_fix_seed, the bench seam that fixes the hash seed (cache/cache.h), so its
+  # rows repeat from run to run.
+  if(COMMAND hc_use_jemalloc)
+    hc_use_jemalloc(hitratio)
+  elseif(TARGET PkgConfig::JEMALLOC)
+    target_link_libraries(hitratio PRIVATE PkgConfig::JEMALLOC)
+  endif()
+  target_link_libraries(hitratio PRIVATE hc_internal)
+  target_compile_definitions(hitratio PRIVATE HCB_HAVE_HOTCACHE=1 HCB_HAVE_SEED=1)
   add_executable(memory_bench bench/memory_bench.c)
   hcb_link_hotcache(memory_bench)
   target_link_libraries(memory_bench PRIVATE hc_bench_zipf Threads::Threads)

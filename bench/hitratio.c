@@ -17,7 +17,8 @@
  *                                         capacity, X = 1.25 and 2 (at least 4 sweeps)
  *   file:NAME                             --trace FILE, one key per line
  *
- * at cache sizes of 1%, 5%, 10% and 50% of the trace's distinct keys (scan keys not
+ * (--only PREFIX: only the traces whose name starts with PREFIX, e.g. --only shift) at
+ * cache sizes of 1%, 5%, 10% and 50% of the trace's distinct keys (scan keys not
  * counted; --quick: 1%, 10% and 50%, 200K requests over 20K keys, under a minute).
  *
  * Sizing: hotcache has a byte limit, the simulators an entry count. Every value has one
@@ -34,6 +35,10 @@
  * W-TinyLFU, hotcache - best in points and the gap to OPT; the target: hotcache >= best
  * - 1 point on every row (and >= LRU + 5 points on the scan mixes). --json prints one
  * JSON object as the last line.
+ *
+ * Repeatability: the traces come from --seed (42), and the real cache's keyed hash,
+ * which picks each key's shard and sketch counters, from --hash-seed (1; "random" for
+ * a fresh one per hc_open, as a deployed cache has), so two runs print the same rows.
  */
 #include <math.h>
 
@@ -44,6 +49,12 @@
 
 #ifndef HCB_HAVE_HOTCACHE
 #define HCB_HAVE_HOTCACHE 0
+#endif
+#ifndef HCB_HAVE_SEED
+#define HCB_HAVE_SEED 0
+#endif
+#if HCB_HAVE_SEED
+#include "cache/cache.h" /* cache_fix_seed */
 #endif
 
 enum { POL_HOTCACHE, POL_LRU, POL_CLOCK, POL_S3FIFO, POL_ARC, POL_WTLFU, POL_OPT, POL_COUNT };
@@ -61,7 +72,10 @@ struct options {
 	size_t nsizes;
 	const char *files[4];
 	size_t nfiles;
+	const char *only; /* --only PREFIX: the traces whose name starts with it */
 	uint64_t seed;
+	uint64_t hash_seed;
+	bool hash_random; /* --hash-seed random */
 	unsigned shards; /* cache.shards for the real cache; 0 = its automatic choice */
 };
 
@@ -307,9 +321,16 @@ static void run_row(const struct options *o, const struct trace *t, const uint32
 	        100 * r->small);
 }
 
+static bool wanted(const struct options *o, const char *name)
+{
+	return o->only == NULL || strncmp(name, o->only, strlen(o->only)) == 0;
+}
+
 static void run_trace(const struct options *o, struct trace *t, struct row *rows,
                       size_t *nrows)
 {
+	if (!wanted(o, t->name))
+		return;
 	uint32_t *next = bench_xmalloc(t->n * sizeof *next);
 	sim_opt_next(t->keys, t->n, next);
 	for (size_t s = 0; s < o->nsizes && *nrows < MAX_ROWS; s++) {
@@ -338,6 +359,10 @@ static void run_sweeps(const struct options *o, bool zigzag, const double *mult,
 			else
 				trace_loop(&t, len, n);
 			snprintf(t.name, sizeof t.name, "%s%gx", zigzag ? "zigzag" : "loop", mult[m]);
+			if (!wanted(o, t.name)) {
+				trace_free(&t);
+				continue;
+			}
 			next = bench_xmalloc(t.n * sizeof *next);
 			sim_opt_next(t.keys, t.n, next);
 			run_row(o, &t, next, sz, &rows[(*nrows)++]);
@@ -421,7 +446,8 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: hitratio [--quick] [--json] [--sim-only] [--requests N] "
 	                "[--universe N]\n                [--sizes 0.01,0.05,0.1] "
-	                "[--trace FILE]... [--seed S] [--shards N]\n");
+	                "[--trace FILE]... [--seed S] [--hash-seed S|random] "
+	                "[--shards N] [--only PREFIX]\n");
 	exit(2);
 }
 
@@ -441,6 +467,7 @@ int main(int argc, char **argv)
 	o.sizes[3] = 0.50;
 	o.nsizes = 4;
 	o.seed = 42;
+	o.hash_seed = 1;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0)
 			o.json = true;
@@ -456,8 +483,13 @@ int main(int argc, char **argv)
 			o.shards = (unsigned)bench_parse_u64("--shards", v);
 		else if ((v = bench_opt(argc, argv, &i, "--seed")))
 			o.seed = bench_parse_u64("--seed", v);
+		else if ((v = bench_opt(argc, argv, &i, "--hash-seed")))
+			o.hash_random = strcmp(v, "random") == 0,
+			o.hash_seed = o.hash_random ? 0 : bench_parse_u64("--hash-seed", v);
 		else if ((v = bench_opt(argc, argv, &i, "--sizes")))
 			o.nsizes = bench_parse_list("--sizes", v, o.sizes, MAX_SIZES), sizes_set = true;
+		else if ((v = bench_opt(argc, argv, &i, "--only")))
+			o.only = v;
 		else if ((v = bench_opt(argc, argv, &i, "--trace")) && o.nfiles < 4)
 			o.files[o.nfiles++] = v;
 		else
@@ -480,6 +512,14 @@ int main(int argc, char **argv)
 #if HCB_HAVE_HOTCACHE
 	real_shards = o.shards;
 #endif
+#if HCB_HAVE_SEED
+	if (!o.hash_random)
+		cache_fix_seed(o.hash_seed);
+#else
+	if (!o.hash_random && o.real)
+		fprintf(stderr, "hitratio: built without the hash-seed seam: the cache's hash is "
+		        "random, rows move by a point or two between runs\n");
+#endif
 	if (!HCB_HAVE_HOTCACHE)
 		fprintf(stderr, "hitratio: built without the hotcache library: simulators only\n");
 
@@ -492,7 +532,11 @@ int main(int argc, char **argv)
 	printf("hitratio: %zu requests over %zu keys; sizes", o.requests, o.universe);
 	for (size_t s = 0; s < o.nsizes; s++)
 		printf(" %g%%", 100 * o.sizes[s]);
-	printf(" of distinct keys\n");
+	printf(" of distinct keys; trace seed %llu, hash seed ", (unsigned long long)o.seed);
+	if (o.hash_random || !HCB_HAVE_SEED)
+		printf("random\n");
+	else
+		printf("%llu\n", (unsigned long long)o.hash_seed);
 	fflush(stdout);
 
 	for (size_t i = 0; i < sizeof zipfs / sizeof zipfs[0]; i++) {

@@ -135,6 +135,7 @@ struct sketch {
 struct climber {
 	uint64_t hits, misses; /* the shard's counters when the sample began */
 	double prev_rate;      /* the previous sample's hit ratio; < 0 before the first */
+	double prev_var;       /* its variance (binomial: rate * (1 - rate) / requests) */
 	double step;           /* the next move of small_target, a signed share of budget */
 	unsigned installs;     /* installs since the counters were last read */
 };
@@ -294,6 +295,14 @@ typedef int cache_durable_fn(void *ctx, const void **val, size_t *vlen);
  */
 HC_NODISCARD int cache_write(struct hc_cache *c, const void *key, size_t klen,
                              cache_durable_fn *durable, void *ctx);
+
+/* Bench and test seam, not in hotcache.h (the shared library does not export it): every
+ * hc_open after this call seeds its keyed hash with (seed, ~seed) instead of
+ * randombytes, so a replay places keys in the same shards and sketch counters on every
+ * run (bench/hitratio's --hash-seed). cache_fix_seed_off restores random seeds. Call
+ * from one thread, with no hc_open running. */
+void cache_fix_seed(uint64_t seed);
+void cache_fix_seed_off(void);
 
 /* policy.c: the shard's S3-FIFO queues with TinyLFU admission. All but policy_touch
  * need the shard mutex. */

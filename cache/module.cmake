@@ -3,7 +3,7 @@ add_library(hc_cache OBJECT cache/policy.c cache/hotcache.c cache/store.c
             cache/store_rocksdb.c cache/kel.c cache/log.c cache/backup.c
             cache/kel_export.c cache/kel_escrow.c cache/kel_history.c cache/kel_supersede.c cache/metrics.c
             cache/direct.c)
-target_link_libraries(hc_cache PUBLIC hc_map hc_reclaim hc_config hc_backing hc_keri PkgConfig::SODIUM)
+target_link_libraries(hc_cache PUBLIC hc_map hc_reclaim hc_config hc_backing hc_keri PkgConfig::SODIUM m)
 target_compile_definitions(hc_cache PRIVATE HC_HAVE_BACKING=1)
 
 # Internal objects for the tests (they reach module internals); the installed

@@ -4,8 +4,10 @@
  * does not flush keys hit twice, nor keys never hit: admission is by frequency), bounded
  * work when every entry is hot (new keys still get in and something is evicted for
  * each), loops longer than the cache (a part stays resident) and the hill climber
- * (SMALL grows for moving hot sets, shrinks for loops).
+ * (SMALL grows for moving hot sets, shrinks for loops, holds near its floor when nothing
+ * changes).
  */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -208,6 +210,16 @@ static int access_key(hc_cache *c, const char *prefix, int i)
 	return 0;
 }
 
+static void sort_u64(uint64_t *v, int n)
+{
+	for (int i = 1; i < n; i++) /* insertion sort */
+		for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
+			uint64_t t = v[j];
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+}
+
 static struct hc_shard_stats shard0(hc_cache *c)
 {
 	struct hc_shard_stats st;
@@ -248,8 +260,9 @@ static void loop_longer_than_the_cache_keeps_a_resident_part(void **state)
 /*
  * The climber moves SMALL's share with the hit ratio: a hot set that moves often (new
  * hot keys must be caught on probation, so a larger SMALL pays) grows it from its
- * starting 1% to 15% or more; a loop longer than the cache that follows (where SMALL
- * only churns) shrinks it again, to a third of that or less and at most 12%.
+ * starting 1% to 15% or more (medians of 20-30% in runs: the climber stops where the
+ * gain falls within the samples' noise); a loop longer than the cache that follows
+ * (where SMALL only churns) shrinks it again, to half of that or less and at most 12%.
  */
 static void climber_grows_small_for_moving_hot_sets_and_shrinks_it_for_loops(void **state)
 {
@@ -259,18 +272,27 @@ static void climber_grows_small_for_moving_hot_sets_and_shrinks_it_for_loops(voi
 	hc_cache *c = open_cache(limit);
 	uint64_t seed = 7;
 	int hot = (int)(cap / 4);
-	for (int phase = 0; phase < 200; phase++)
+	/* SMALL after each of the last 11 phases: one snapshot can land on a probe down
+	 * (the climber drifts down while the gain is within the noise), so the median. */
+	uint64_t grown[11];
+	struct hc_shard_stats st;
+	for (int phase = 0; phase < 200; phase++) {
 		for (int i = 0; i < (int)cap; i++) {
 			seed = seed * 6364136223846793005ull + 1442695040888963407ull;
 			int r = (int)(seed >> 33);
 			int key = r % 10 < 9 ? phase * hot + r % hot : 1000000 + r % (int)(20 * cap);
 			(void)access_key(c, "shift", key);
 		}
-	struct hc_shard_stats st = shard0(c);
-	print_message("moving hot set: SMALL %llu of %llu entries\n",
-	              (unsigned long long)st.small_entries, (unsigned long long)st.entries);
-	assert_true(st.small_entries * 100 >= st.entries * 15);
-	uint64_t shifted = st.small_entries;
+		if (phase >= 189)
+			grown[phase - 189] = shard0(c).small_entries;
+	}
+	sort_u64(grown, 11);
+	st = shard0(c);
+	print_message("moving hot set: SMALL median %llu (%llu .. %llu) of %llu entries\n",
+	              (unsigned long long)grown[5], (unsigned long long)grown[0],
+	              (unsigned long long)grown[10], (unsigned long long)st.entries);
+	assert_true(grown[5] * 100 >= st.entries * 15);
+	uint64_t shifted = grown[5];
 
 	int len = (int)(cap * 3 / 2);
 	/* SMALL after each of the last 11 laps: the climber keeps probing, a step (6.25% at
@@ -282,21 +304,76 @@ static void climber_grows_small_for_moving_hot_sets_and_shrinks_it_for_loops(voi
 			(void)access_key(c, "loop", i);
 		if (lap >= 89) {
 			st = shard0(c);
-			uint64_t v = st.small_entries;
-			int j = lap - 89;
-			while (j > 0 && small[j - 1] > v) { /* insertion sort */
-				small[j] = small[j - 1];
-				j--;
-			}
-			small[j] = v;
+			small[lap - 89] = st.small_entries;
 			entries = st.entries;
 		}
 	}
+	sort_u64(small, 11);
 	print_message("loop: SMALL median %llu (%llu .. %llu) of %llu entries\n",
 	              (unsigned long long)small[5], (unsigned long long)small[0],
 	              (unsigned long long)small[10], (unsigned long long)entries);
 	assert_true(small[5] * 100 <= entries * 12);
-	assert_true(small[5] * 3 <= shifted);
+	assert_true(small[5] * 2 <= shifted);
+	hc_close(c);
+}
+
+/*
+ * A stationary workload in a cache of about 200 entries: Zipf 0.9 over 20000 keys, where
+ * SMALL's floor (frequency admission) is best (W-TinyLFU's 1% window beats S3-FIFO's 10%
+ * in bench/hitratio). Nothing changes, so the climber should stay near its floor; with
+ * samples of 560 requests (4 * entries) the hit ratio's noise (binomial, about 2
+ * points) made a climber that followed every change random-walk SMALL to 15-28% of the
+ * entries on average (3% with the noise test). The average SMALL share over the run
+ * must stay under 10%.
+ */
+enum { BIGV = 4096 };
+
+static int access_big(hc_cache *c, int i)
+{
+	static char v[BIGV], buf[BIGV];
+	char k[32];
+	size_t kl = key_of(k, sizeof(k), "zipf", i), n;
+	int rc = hc_get(c, k, kl, buf, sizeof(buf), &n);
+	if (rc == 0)
+		return 1;
+	assert_int_equal(rc, HC_ENOTFOUND);
+	assert_int_equal(hc_put(c, k, kl, v, sizeof(v)), 0);
+	return 0;
+}
+
+static void climber_holds_small_near_its_floor_on_a_stationary_workload(void **state)
+{
+	(void)state;
+	enum { KEYS = 20000, REQUESTS = 600000 };
+	static double cdf[KEYS];
+	double sum = 0;
+	for (int i = 0; i < KEYS; i++)
+		cdf[i] = sum += 1.0 / pow(i + 1, 0.9);
+	hc_cache *c = open_cache(1u << 20);
+	uint64_t seed = 11, entries = 0, small = 0;
+	int hit = 0;
+	for (int r = 0; r < REQUESTS; r++) {
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		double u = (double)(seed >> 11) / 9007199254740992.0 * sum;
+		int lo = 0, hi = KEYS - 1;
+		while (lo < hi) {
+			int mid = (lo + hi) / 2;
+			if (cdf[mid] < u)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		hit += access_big(c, lo);
+		if (r >= REQUESTS / 4 && r % 1000 == 0) {
+			struct hc_shard_stats st = shard0(c);
+			small += st.small_entries;
+			entries += st.entries;
+		}
+	}
+	print_message("zipf 0.9, %llu entries: hit ratio %.1f%%, SMALL %.1f%% of entries on "
+	              "average\n", (unsigned long long)shard0(c).entries, 100.0 * hit / REQUESTS,
+	              100.0 * (double)small / (double)entries);
+	assert_true(small * 10 < entries);
 	hc_close(c);
 }
 
@@ -309,6 +386,7 @@ int main(void)
 		cmocka_unit_test(all_hot_cache_admits_new_keys_and_evicts_a_few_for_each),
 		cmocka_unit_test(loop_longer_than_the_cache_keeps_a_resident_part),
 		cmocka_unit_test(climber_grows_small_for_moving_hot_sets_and_shrinks_it_for_loops),
+		cmocka_unit_test(climber_holds_small_near_its_floor_on_a_stationary_workload),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

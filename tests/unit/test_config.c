@@ -545,6 +545,31 @@ static void test_auto_shards(void **state)
 	assert_int_equal(hc_config_shards(&cfg, 64), 8);
 }
 
+/* With expected_entries set, the automatic count gives each shard at least 256 of them
+ * (shards of a few dozen entries fill unevenly); an explicit count and an unset
+ * expectation are left alone. */
+static void test_auto_shards_hold_256_expected_entries(void **state)
+{
+	struct hc_config cfg;
+
+	(void)state;
+	fresh(&cfg);
+	cfg.memory_limit = 64 * MIB;
+	cfg.max_entry = 16 << 10;
+	assert_int_equal(hc_config_shards(&cfg, 2), 8);
+	cfg.expected_entries = 200; /* bench/hitratio's 1% rows */
+	assert_int_equal(hc_config_shards(&cfg, 2), 1);
+	cfg.expected_entries = 2000;
+	assert_int_equal(hc_config_shards(&cfg, 2), 4); /* 500 each; 8 would hold 250 */
+	cfg.expected_entries = 2048;
+	assert_int_equal(hc_config_shards(&cfg, 2), 8);
+	cfg.expected_entries = 1u << 20;
+	assert_int_equal(hc_config_shards(&cfg, 64), 256);
+	cfg.expected_entries = 200;
+	cfg.shards = 8;
+	assert_int_equal(hc_config_shards(&cfg, 2), 8);
+}
+
 /* A parse error on one line ends the parse: later lines are not reported instead. */
 static void test_first_error_wins(void **state)
 {
@@ -671,6 +696,7 @@ int main(void)
 		cmocka_unit_test(test_size_rule),
 		cmocka_unit_test(test_check_direct_fields),
 		cmocka_unit_test(test_auto_shards),
+		cmocka_unit_test(test_auto_shards_hold_256_expected_entries),
 		cmocka_unit_test(test_first_error_wins),
 		cmocka_unit_test(test_strerror_every_code),
 		cmocka_unit_test(test_error_seam),
