@@ -421,6 +421,9 @@ struct mpoint {
 	uint64_t ops, lookups, hits, errors;
 	size_t entries; /* resident at the end of the best round */
 	struct hist *h; /* MOP_COUNT, merged over the threads of the best round (ticks) */
+	/* hotcache only: its writers' costs over the round (hc_stats' differences) */
+	uint64_t barriers, wwaits, wwait_ns, locks, lock_wait_ns, lock_hold_ns;
+	double thr_ns;  /* the threads' wall time over the round (threads x elapsed) */
 };
 
 static void on_mvalue(const void *val, size_t vlen, void *arg)
@@ -538,6 +541,13 @@ static size_t impl_entries(enum impl impl, void *cache)
 	return impl == IMPL_HOTCACHE ? 0 : rc_entries(cache);
 }
 
+/* a - b, 0 if b > a: hc_stats converts tick counters at the rate measured so far,
+ * which moves a little between two calls. */
+static inline uint64_t sub0(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : 0;
+}
+
 /* pos[t]: where thread t's stream resumes; updated. Every run goes on where the
  * implementation's last one stopped, so repeated rounds do not replay the same keys
  * (which would turn misses into hits). */
@@ -556,6 +566,12 @@ static void run_mpoint(const struct options *o, enum impl impl, void *cache, siz
 		exit(2);
 	memset(w, 0, nthreads * sizeof *w);
 	pthread_barrier_init(&start, NULL, nthreads + 1);
+#if HCB_HAVE_HOTCACHE
+	struct hc_stats st0;
+	memset(&st0, 0, sizeof st0);
+	if (impl == IMPL_HOTCACHE)
+		(void)!hc_stats(cache, &st0);
+#endif
 	for (unsigned t = 0; t < nthreads; t++) {
 		w[t].impl = impl;
 		w[t].cache = cache;
@@ -600,6 +616,18 @@ static void run_mpoint(const struct options *o, enum impl impl, void *cache, siz
 	unsigned cores = ncpu > 0 && (unsigned)ncpu < nthreads ? (unsigned)ncpu : nthreads;
 	p->mops_cpu = cpu > 0 ? (double)p->ops * 1e3 / cpu * cores : 0.0;
 	p->entries = impl_entries(impl, cache);
+	p->thr_ns = t1 > t0 ? (double)(t1 - t0) * nthreads : 0.0;
+#if HCB_HAVE_HOTCACHE
+	struct hc_stats st1;
+	if (impl == IMPL_HOTCACHE && hc_stats(cache, &st1) == 0) {
+		p->barriers = sub0(st1.reclaim_barriers, st0.reclaim_barriers);
+		p->wwaits = sub0(st1.write_waits, st0.write_waits);
+		p->wwait_ns = sub0(st1.write_wait_nanos, st0.write_wait_nanos);
+		p->locks = sub0(st1.shard_locks, st0.shard_locks);
+		p->lock_wait_ns = sub0(st1.shard_lock_wait_nanos, st0.shard_lock_wait_nanos);
+		p->lock_hold_ns = sub0(st1.shard_lock_hold_nanos, st0.shard_lock_hold_nanos);
+	}
+#endif
 	free(w);
 }
 
@@ -873,6 +901,27 @@ static void mixed_report(const struct options *o, const struct mpoint *pts, size
 					       cell[0], cell[1], cell[2], cell[3], r[0], r[1]);
 				}
 			}
+	printf("hotcache's writers (hc_stats over the best round): barriers = reclamation polls "
+	       "that ran membarrier,\nper 1000 operations; waits = writes that waited for "
+	       "reclamation, per 1000 operations, and their\nmean wait in us; shard mutex: "
+	       "acquisitions per operation, mean wait and hold in ns per acquisition,\nand the "
+	       "share of the threads' wall time spent holding it (wall times: they include time "
+	       "preempted):\n");
+	printf("%-5s %-8s %3s %10s %10s %9s %8s %9s %9s %7s\n", "value", "dist", "thr",
+	       "barr/kop", "waits/kop", "wait us", "lock/op", "wait ns", "hold ns", "hold%");
+	for (size_t i = 0; i < n; i++) {
+		const struct mpoint *p = &pts[i];
+		if (p->impl != IMPL_HOTCACHE || p->ops == 0)
+			continue;
+		double kop = (double)p->ops / 1000.0;
+		printf("%-5zu %-8s %3u %10.2f %10.2f %9.1f %8.2f %9.0f %9.0f %6.1f%%\n", p->vlen,
+		       p->dist, p->threads, (double)p->barriers / kop, (double)p->wwaits / kop,
+		       p->wwaits ? (double)p->wwait_ns / (double)p->wwaits / 1e3 : 0.0,
+		       (double)p->locks / (double)p->ops,
+		       p->locks ? (double)p->lock_wait_ns / (double)p->locks : 0.0,
+		       p->locks ? (double)p->lock_hold_ns / (double)p->locks : 0.0,
+		       p->thr_ns > 0 ? 100.0 * (double)p->lock_hold_ns / p->thr_ns : 0.0);
+	}
 	printf("failed inserts (refused; hotcache: HC_EBUSY/HC_ENOMEM) and entries at the end:\n");
 	for (size_t i = 0; i < n; i++)
 		if (pts[i].errors > 0 || pts[i].threads == o->mthreads[0])
@@ -895,6 +944,16 @@ static void mixed_report(const struct options *o, const struct mpoint *pts, size
 				bench_buf_printf(json, ",\"%s_p99_ns\":%.0f,\"%s_p999_ns\":%.0f",
 				                 mop_name[m], mpct_ns(p, m, 0.99), mop_name[m],
 				                 mpct_ns(p, m, 0.999));
+			if (p->impl == IMPL_HOTCACHE)
+				bench_buf_printf(json, ",\"barriers\":%llu,\"write_waits\":%llu,"
+				                 "\"write_wait_ns\":%llu,\"shard_locks\":%llu,"
+				                 "\"lock_wait_ns\":%llu,\"lock_hold_ns\":%llu",
+				                 (unsigned long long)p->barriers,
+				                 (unsigned long long)p->wwaits,
+				                 (unsigned long long)p->wwait_ns,
+				                 (unsigned long long)p->locks,
+				                 (unsigned long long)p->lock_wait_ns,
+				                 (unsigned long long)p->lock_hold_ns);
 			bench_buf_printf(json, "}");
 		}
 		bench_buf_printf(json, "]");

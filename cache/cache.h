@@ -38,6 +38,10 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <time.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#endif
 
 #include "hotcache.h"
 #include "map/index.h"
@@ -218,6 +222,11 @@ struct cache_store {
 enum {
 	C_LOADS, C_LOAD_WAITS, C_CORRUPT, C_NOT_CACHED, C_DELETES,
 	C_LOAD_NOT_FOUND, C_LOAD_FAILURES, C_LOAD_NANOS,
+	/* Writers' costs (hc_stats' write_waits .. shard_lock_hold_nanos): waits for
+	 * reclamation before an install, then the shard mutex taken by writers and
+	 * loaders, its wait and hold times in cache_ticks. */
+	C_WRITE_WAITS, C_WRITE_WAIT_TICKS, C_SHARD_LOCKS, C_SHARD_WAIT_TICKS,
+	C_SHARD_HOLD_TICKS,
 	C_GLOBAL_COUNT
 };
 enum { CS_HITS, CS_MISSES, CS_PER_SHARD };
@@ -236,8 +245,27 @@ struct hc_cache {
 	struct hc_cache *ks;       /* key states (kel.c); NULL without a backing store */
 	struct kel_escrow *esc;    /* local prefixes, escrow counters (kel_escrow.c) */
 	uint64_t fixed_meta;       /* shards, stripes */
+	uint64_t ticks0, ns0;      /* cache_ticks and CLOCK_MONOTONIC at hc_open: the rate
+	                            * hc_stats converts tick counters to ns with */
 	struct hc_cache *open_next; /* the open caches, for fork (hotcache.c) */
 };
+
+/* A cheap clock for the writers' counters: the TSC on x86 (about 20 cycles; constant
+ * rate on every x86 this runs on), converted to ns by hc_stats with the rate measured
+ * since hc_open; CLOCK_MONOTONIC ns elsewhere. */
+#if defined(__x86_64__) || defined(__i386__)
+static inline uint64_t cache_ticks(void)
+{
+	return __rdtsc();
+}
+#else
+static inline uint64_t cache_ticks(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * UINT64_C(1000000000) + (uint64_t)ts.tv_nsec;
+}
+#endif
 
 /* Shards take the hash's low bits (the index's home groups take its top bits, its tags
  * bits 24..30), stripes bits 24..33, so shard and group choices are independent. */

@@ -251,6 +251,14 @@ struct hc_stats {
 	uint64_t escrow_evicted; /* dropped, oldest first, to stay within escrow_limit */
 	uint64_t escrow_bytes;   /* bytes escrowed now (<= keri.escrow_limit) */
 	uint64_t escrow_entries; /* entries escrowed now */
+	/* Writers' costs, since hc_open (the mixed workload's figures; issue 14): */
+	uint64_t reclaim_barriers; /* reclamation polls that ran the process-wide barrier
+	                            * (membarrier, an IPI to every CPU running the process) */
+	uint64_t write_waits;      /* writes that waited for reclamation before installing */
+	uint64_t write_wait_nanos; /* time in those waits, summed over threads */
+	uint64_t shard_locks;      /* shard mutex acquisitions by writers and loaders */
+	uint64_t shard_lock_wait_nanos; /* time waiting for those (trylock failed) */
+	uint64_t shard_lock_hold_nanos; /* time holding them */
 };
 
 struct hc_shard_stats {

@@ -20,6 +20,7 @@
 #include "reclaim/reclaim.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +88,7 @@ int reclaim_init(struct reclaim *r, size_t backlog_cap, size_t ncounters)
 	ck_epoch_init(&r->epoch);
 	r->gen = atomic_fetch_add_explicit(&next_gen, 1, memory_order_relaxed);
 	r->backlog_cap = backlog_cap;
+	r->poll_bytes = backlog_cap / RECLAIM_POLL_SHARE;
 	r->ncounters = ncounters;
 #if defined(HC_HAVE_MEMBARRIER) && !defined(HC_TSAN)
 	pthread_once(&asym_once, asym_probe);
@@ -277,9 +279,29 @@ static int barrier_all(void)
 #endif
 }
 
+/* The threads' retired totals, bytes and objects, in one pass over the records. */
+static void retired_sums(struct reclaim *r, uint64_t *bytes, uint64_t *objs)
+{
+	uint64_t b = 0, o = 0;
+	/* Acquire pairs with the release CAS in record_new: a record seen is initialised. */
+	for (struct reclaim_thread *t = atomic_load_explicit(&r->all, memory_order_acquire); t;
+	     t = t->all_next) {
+		b += atomic_load_explicit(&t->retired_bytes, memory_order_relaxed);
+		o += atomic_load_explicit(&t->retired_objs, memory_order_relaxed);
+	}
+	*bytes = b;
+	*objs = o;
+}
+
 /* poll_mu held. */
 static void poll_locked(struct reclaim *r)
 {
+	/* What was retired up to now is what this poll covers: reclaim_poll paces the
+	 * next poll by what arrives after it (a snapshot; relaxed, only pacing). */
+	uint64_t bytes, objs;
+	retired_sums(r, &bytes, &objs);
+	atomic_store_explicit(&r->polled_bytes, bytes, memory_order_relaxed);
+	atomic_store_explicit(&r->polled_objs, objs, memory_order_relaxed);
 	struct reclaim *saved = reclaim_tls_dispatching;
 	reclaim_tls_dispatching = r;
 	/* Acquire pairs with the release CAS in reclaim_retire. */
@@ -293,6 +315,8 @@ static void poll_locked(struct reclaim *r)
 	 * (see reclaim.h). Registered at init (Linux keeps the registration across fork,
 	 * resets it at exec), so it cannot fail with EPERM; any other failure leaves a
 	 * barrier undone, so give up the poll rather than free early. */
+	if (r->asym)
+		atomic_fetch_add_explicit(&r->barriers, 1, memory_order_relaxed);
 	if (r->asym && barrier_all() != 0) {
 		atomic_store_explicit(&r->barrier_errno, errno, memory_order_relaxed);
 		atomic_fetch_add_explicit(&r->barrier_failures, 1, memory_order_relaxed);
@@ -329,8 +353,11 @@ void reclaim_poll(struct reclaim_thread *t)
 	struct reclaim *r = t->dom;
 	flush(t);
 	/* A poll costs a membarrier (a system call and an IPI per CPU running us): wait
-	 * until there is a batch worth it, or until the backlog nears the cap. */
-	if (reclaim_backlog_objs(r) < RECLAIM_POLL_MIN && reclaim_backlog(r) < r->backlog_cap / 4)
+	 * until the pending bytes are worth it (see reclaim.h). */
+	uint64_t bytes = 0, objs = 0;
+	retired_sums(r, &bytes, &objs);
+	if (bytes - atomic_load_explicit(&r->polled_bytes, memory_order_relaxed) < r->poll_bytes &&
+	    objs - atomic_load_explicit(&r->polled_objs, memory_order_relaxed) < RECLAIM_POLL_MAX)
 		return;
 	reclaim_poll_now(t);
 }
@@ -352,27 +379,51 @@ int reclaim_drain(struct reclaim_thread *t, uint64_t timeout_ns)
 	return reclaim_drain_until(t, timeout_ns, nothing_pending, t->dom);
 }
 
+/* Whether a poll now would be futile: a thread is in a section it began before the
+ * current epoch, so no epoch can advance and nothing more can be freed. A plain scan
+ * (no barrier): a stale view only delays the next poll by a pause; a poll still runs
+ * its barrier before it frees anything. */
+static int grace_blocked(struct reclaim *r)
+{
+	unsigned epoch = ck_pr_load_uint(&r->epoch.epoch);
+	/* Acquire pairs with the release CAS in record_new: a record seen is initialised. */
+	for (struct reclaim_thread *t = atomic_load_explicit(&r->all, memory_order_acquire); t;
+	     t = t->all_next)
+		if (ck_pr_load_uint(&t->rec.active) != 0 && ck_pr_load_uint(&t->rec.epoch) != epoch)
+			return 1;
+	return 0;
+}
+
 int reclaim_drain_until(struct reclaim_thread *t, uint64_t timeout_ns, int (*done)(void *),
                         void *arg)
 {
 	uint64_t deadline = now_ns() + timeout_ns;
-	long pause_ns = 1000;
 	struct reclaim *r = t->dom;
 	flush(t);
 	for (;;) {
 		if (done(arg))
 			return 0;
-		rank_lock(&r->poll_mu, RANK_POLL);
-		poll_locked(r);
-		rank_unlock(&r->poll_mu, RANK_POLL);
-		if (done(arg))
-			return 0;
+		/* A poll costs a membarrier: none while a reader that began before the
+		 * current epoch is still in its section. */
+		if (!grace_blocked(r)) {
+			uint64_t freed = atomic_load_explicit(&r->freed_objs, memory_order_relaxed);
+			rank_lock(&r->poll_mu, RANK_POLL);
+			poll_locked(r);
+			rank_unlock(&r->poll_mu, RANK_POLL);
+			if (done(arg))
+				return 0;
+			/* A poll that freed something ended a grace period: the next may end
+			 * one too, at once (an object needs two or three epoch advances). */
+			if (atomic_load_explicit(&r->freed_objs, memory_order_relaxed) != freed &&
+			    now_ns() < deadline)
+				continue;
+		}
 		if (now_ns() >= deadline)
 			return HC_EBUSY;
-		struct timespec ts = {0, pause_ns};
-		nanosleep(&ts, NULL);
-		if (pause_ns < 1000000)
-			pause_ns *= 2;
+		/* The reader holding the grace period back is most often runnable but
+		 * preempted (more threads than cores): yield the CPU to it rather than sleep,
+		 * whose wake-up on a loaded machine came tens of milliseconds late. */
+		sched_yield();
 	}
 }
 

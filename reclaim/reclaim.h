@@ -25,10 +25,12 @@
  * when it finds no active reader, which is safe only for objects retired before its
  * scan, so nothing may be added to the record while it polls. Any writer polls, and
  * so does hc_stats, so whatever any thread retired is freed as soon as a grace period
- * allows and an idle cache drains. reclaim_drain() / reclaim_drain_until() poll with
- * backoff until a goal is met or a deadline passes: the synchronize fallback, bounded
- * in time because a reader stalled inside a section would make ck_epoch_synchronize
- * wait forever.
+ * allows and an idle cache drains. reclaim_drain() / reclaim_drain_until() poll until
+ * a goal is met or a deadline passes: the synchronize fallback, bounded in time because
+ * a reader stalled inside a section would make ck_epoch_synchronize wait forever. They
+ * skip the poll (and its membarrier) while a scan without barrier sees a reader still
+ * in a section begun before the current epoch, and yield the CPU between tries (that
+ * reader is most often preempted, not blocked).
  *
  * A stalled reader: no grace period can end while a reader stays in a section, so the
  * backlog cannot shrink. The domain does not block and does not free early: drain
@@ -38,7 +40,7 @@
  * reclaim_drain_until) at most a bounded time for that (cache/policy.c, hotcache.c). So
  * retired bytes stay within the shards' allowances whatever a reader does; they drain
  * once the reader leaves (tests/unit/test_reclaim, test_cache_core). The domain's own
- * backlog_cap only paces polls (reclaim_poll polls early past a quarter of it) and
+ * backlog_cap only paces polls (reclaim_poll polls past an eighth of it) and
  * answers reclaim_over_cap for callers that use it (the map's tests).
  *
  * Read sections without a fence (asymmetric, as liburcu's membarrier flavour): a
@@ -109,6 +111,10 @@ struct reclaim {
 	pthread_mutex_t lock;      /* registration only; rank: leaf */
 	_Atomic(struct reclaim_thread *) all;
 	size_t backlog_cap;        /* paces polls; reclaim_over_cap's threshold */
+	size_t poll_bytes;         /* reclaim_poll's threshold: backlog_cap / RECLAIM_POLL_SHARE */
+	/* The threads' retired totals when the last poll began: reclaim_poll counts what
+	 * was retired since (statistics-grade pacing, relaxed). */
+	_Atomic uint64_t polled_bytes, polled_objs;
 	int asym;                  /* readers skip the fence; pollers use membarrier */
 	ck_epoch_record_t *shared; /* where retired objects wait; used under poll_mu */
 	_Atomic(struct reclaim_node *) staging; /* retired, not yet handed to shared */
@@ -118,6 +124,7 @@ struct reclaim {
 	/* Polls given up because the process-wide barrier failed (membarrier), and its
 	 * last errno: statistics, relaxed. No grace period ends while it fails. */
 	_Atomic uint64_t barrier_failures;
+	_Atomic uint64_t barriers; /* polls that ran the barrier (statistics, relaxed) */
 	_Atomic int barrier_errno;
 	size_t ncounters;
 #ifdef HC_TSAN
@@ -260,19 +267,32 @@ static inline void reclaim_exit(struct reclaim_thread *t)
 void reclaim_retire(struct reclaim_thread *t, struct reclaim_node *node, size_t bytes,
                     reclaim_fn *fn);
 
-/* Objects retired before a poll is worth its membarrier. */
-#define RECLAIM_POLL_MIN 64u
+/* Retired objects past which reclaim_poll polls whatever their bytes (bounds the list
+ * a poll hands over and the objects a thread can leave pending). */
+#define RECLAIM_POLL_MAX 4096u
+/* The pending bytes past which reclaim_poll polls: this fraction of the backlog cap. */
+#define RECLAIM_POLL_SHARE 16u
 
 /* Hands the thread's batch to the domain, tries to end a grace period and frees what
  * was retired long enough ago, by any thread. Must be called outside a section. The
  * owner thread of t. Never blocks: if another thread is polling, returns at once.
- * reclaim_poll does so only once RECLAIM_POLL_MIN objects or a quarter of the cap
- * wait (so a write does not pay a membarrier each); reclaim_poll_now always. */
+ * reclaim_poll does so only once backlog_cap / RECLAIM_POLL_SHARE bytes or
+ * RECLAIM_POLL_MAX objects were retired since the last poll began: a poll costs a
+ * membarrier (an IPI to every CPU running the process), so polls are few and large,
+ * paced by the bytes they hand over rather than by objects (with 64-byte values a fixed
+ * 64 objects were 10 KiB a poll). Paced by what arrived, not by what is pending: while
+ * a reader is in a section, an object needs two or three polls' epoch advances, so
+ * the pending bytes stay at 2-3 polls' worth, and a threshold on them had every write
+ * poll (a membarrier per write from 2 threads). So about 3 / RECLAIM_POLL_SHARE of
+ * the cap stays pending in steady state, within a cache's allowance (backlog_cap is
+ * the cache's total retired allowance). reclaim_poll_now always. */
 void reclaim_poll(struct reclaim_thread *t);
 void reclaim_poll_now(struct reclaim_thread *t);
 
 /*
- * The synchronize fallback: polls with backoff until nothing retired is pending or
+ * The synchronize fallback: polls (yielding between tries, and not polling while a
+ * reader is seen in a section begun before the current epoch, which no poll could
+ * get past) until nothing retired is pending or
  * until timeout_ns passes. Returns 0 when drained, HC_EBUSY at the deadline (a reader
  * is stalled in a section, or retirement outpaces it). Outside a section. Owner of t.
  * Blocking, bounded by the timeout.

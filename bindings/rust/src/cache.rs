@@ -106,6 +106,16 @@ pub struct Stats {
     pub escrow_evicted: u64,
     pub escrow_bytes: u64,
     pub escrow_entries: u64,
+    /// writers' costs since open: reclamation polls that ran the process-wide barrier
+    /// (membarrier), writes that waited for reclamation and the time they waited (ns),
+    /// shard mutex acquisitions by writers and loaders, the time spent waiting for them
+    /// and holding them (ns, summed over threads)
+    pub reclaim_barriers: u64,
+    pub write_waits: u64,
+    pub write_wait_nanos: u64,
+    pub shard_locks: u64,
+    pub shard_lock_wait_nanos: u64,
+    pub shard_lock_hold_nanos: u64,
 }
 
 /// One shard's figures (`struct hc_shard_stats`, mirrored `#[repr(C)]`).

@@ -332,9 +332,11 @@ mod tests {
         assert_eq!(off!(hc_config, create_if_missing), 1088);
         assert_eq!(off!(hc_config, key_file), 1092);
 
-        assert_eq!(size_of::<hc_stats>(), 288);
+        assert_eq!(size_of::<hc_stats>(), 336);
         assert_eq!(off!(hc_stats, escrowed), 240);
         assert_eq!(off!(hc_stats, escrow_entries), 280);
+        assert_eq!(off!(hc_stats, reclaim_barriers), 288);
+        assert_eq!(off!(hc_stats, shard_lock_hold_nanos), 328);
         assert_eq!(off!(hc_stats, reclaim_failures), 232);
         assert_eq!(off!(hc_stats, store_corrupt), 136);
         assert_eq!(off!(hc_stats, store_sst_bytes), 168);
