@@ -361,7 +361,14 @@ static void test_unkeyed_map_floods(void **state)
 	assert_int_equal(reclaim_init(&rc, 1u << 20, 0), 0);
 	build_map(&bh, &rc, &known, hk, n);
 	build_map(&br, &rc, &known, rk, n);
-	uint64_t ph = map_p99(&bh, &rc, hk, n, samples), pr = map_p99(&br, &rc, rk, n, samples);
+	/* The random keys' p99 is the least of three rounds: noise (another process, a
+	 * preemption) only raises a p99, and one round at 12 us against the usual 0.1-0.3
+	 * failed the 10x check once in a fresh-clone CI run while the chains were 2048x. */
+	uint64_t ph = map_p99(&bh, &rc, hk, n, samples), pr = UINT64_MAX;
+	for (int round = 0; round < 3; round++) {
+		uint64_t p = map_p99(&br, &rc, rk, n, samples);
+		pr = p < pr ? p : pr;
+	}
 	size_t lh = map_longest_chain(&bh.m, hk, n), lr = map_longest_chain(&br.m, rk, n);
 	struct map_stats sh, sr;
 	map_stats(&bh.m, &sh);
