@@ -30,6 +30,17 @@
 #include "reclaim/lockrank.h"
 #include "tests/unit/testutil.h"
 
+/* Puts keys "fill-0", "fill-1", ... with the value v until the policy has evicted
+ * (k, a buffer of ksize bytes, holds the last key). */
+static void fill_until_eviction(hc_cache *c, char *k, size_t ksize, const void *v, size_t vlen)
+{
+	int i = 0;
+	while (testutil_stats(c).evictions == 0) {
+		int kl = snprintf(k, ksize, "fill-%d", i++);
+		assert_int_equal(hc_put(c, k, (size_t)kl, v, vlen), 0);
+	}
+}
+
 /* ---- HC_EBUSY only for a stalled reader ------------------------------------------- */
 
 struct mixed {
@@ -135,12 +146,8 @@ static void a_refused_put_evicts_nothing(void **state)
 	hc_cache *c = testutil_open_mem(1u << 20, 1, 16 << 10);
 	char k[32], v[8 << 10];
 	memset(v, 'v', sizeof(v));
-	int i = 0;
 	/* Fill until the policy evicts. */
-	while (testutil_stats(c).evictions == 0) {
-		int kl = snprintf(k, sizeof(k), "fill-%d", i++);
-		assert_int_equal(hc_put(c, k, (size_t)kl, v, sizeof(v)), 0);
-	}
+	fill_until_eviction(c, k, sizeof(k), v, sizeof(v));
 	struct reclaim_thread *t = reclaim_enter(&c->rc); /* the stalled reader */
 	assert_non_null(t);
 	int refused = 0;
@@ -386,11 +393,8 @@ static void polls_are_paced_by_retired_bytes(void **state)
 	hc_cache *c = testutil_open_mem(16u << 20, 2, 256);
 	char k[32], v[64];
 	memset(v, 'p', sizeof(v));
-	int i = 0;
-	while (testutil_stats(c).evictions == 0) {
-		int kl = snprintf(k, sizeof(k), "fill-%d", i++);
-		assert_int_equal(hc_put(c, k, (size_t)kl, v, sizeof(v)), 0);
-	}
+	/* Fill until the policy evicts. */
+	fill_until_eviction(c, k, sizeof(k), v, sizeof(v));
 	struct hc_stats before = testutil_stats(c);
 	uint64_t retired0 = before.evictions, max_pending = 0, charge = entry_charge(32, 64);
 	for (int j = 0; j < 40000; j++) {
@@ -433,11 +437,8 @@ static void a_write_waits_only_when_its_install_would_be_refused(void **state)
 	struct shard *s = &c->shards[0];
 	char k[32], v[8 << 10];
 	memset(v, 'w', sizeof(v));
-	int i = 0;
-	while (testutil_stats(c).evictions == 0) {
-		int kl = snprintf(k, sizeof(k), "fill-%d", i++);
-		assert_int_equal(hc_put(c, k, (size_t)kl, v, sizeof(v)), 0);
-	}
+	/* Fill until the policy evicts. */
+	fill_until_eviction(c, k, sizeof(k), v, sizeof(v));
 	struct reclaim_thread *t = reclaim_enter(&c->rc); /* the stalled reader */
 	assert_non_null(t);
 	int past_half_unwaited = 0, waited = 0;
