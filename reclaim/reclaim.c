@@ -379,6 +379,9 @@ int reclaim_drain(struct reclaim_thread *t, uint64_t timeout_ns)
 	return reclaim_drain_until(t, timeout_ns, nothing_pending, t->dom);
 }
 
+/* ck's record states (src/ck_epoch.c, not in its header). */
+enum { CK_RECORD_USED = 0 };
+
 /* Whether a poll now would be futile: a thread is in a section it began before the
  * current epoch, so no epoch can advance and nothing more can be freed. A plain scan
  * (no barrier): a stale view only delays the next poll by a pause; a poll still runs
@@ -389,7 +392,11 @@ static int grace_blocked(struct reclaim *r)
 	/* Acquire pairs with the release CAS in record_new: a record seen is initialised. */
 	for (struct reclaim_thread *t = atomic_load_explicit(&r->all, memory_order_acquire); t;
 	     t = t->all_next)
-		if (ck_pr_load_uint(&t->rec.active) != 0 && ck_pr_load_uint(&t->rec.epoch) != epoch)
+		/* Only registered records, as ck_epoch's own scan: a record released at a
+		 * fork (reclaim_fork_child) or by its thread's exit may keep active set by a
+		 * section its vanished owner never ended, and would block every drain. */
+		if (ck_pr_load_uint(&t->rec.state) == CK_RECORD_USED &&
+		    ck_pr_load_uint(&t->rec.active) != 0 && ck_pr_load_uint(&t->rec.epoch) != epoch)
 			return 1;
 	return 0;
 }
@@ -466,8 +473,6 @@ uint64_t reclaim_counter_sum(struct reclaim *r, size_t i)
 
 /* ---- fork ---------------------------------------------------------------------------- */
 
-/* ck's record states (src/ck_epoch.c, not in its header). */
-enum { CK_RECORD_USED = 0 };
 
 void reclaim_fork_prepare(struct reclaim *r)
 {
