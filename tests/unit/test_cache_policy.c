@@ -197,17 +197,25 @@ static void all_hot_cache_admits_new_keys_and_evicts_a_few_for_each(void **state
 	hc_close(c);
 }
 
-/* Look-aside access: a hit, or a miss and a put. Returns 1 on a hit. */
-static int access_key(hc_cache *c, const char *prefix, int i)
+/* Look-aside access with a value of vlen bytes (v, read into buf): a hit, or a miss
+ * and a put. Returns 1 on a hit. */
+static int access_value(hc_cache *c, const char *prefix, int i, const char *v, char *buf,
+                        size_t vlen)
 {
-	char k[32], v[VLEN] = {0}, buf[VLEN];
+	char k[32];
 	size_t kl = key_of(k, sizeof(k), prefix, i), n;
-	int rc = hc_get(c, k, kl, buf, sizeof(buf), &n);
+	int rc = hc_get(c, k, kl, buf, vlen, &n);
 	if (rc == 0)
 		return 1;
 	assert_int_equal(rc, HC_ENOTFOUND);
-	assert_int_equal(hc_put(c, k, kl, v, sizeof(v)), 0);
+	assert_int_equal(hc_put(c, k, kl, v, vlen), 0);
 	return 0;
+}
+
+static int access_key(hc_cache *c, const char *prefix, int i)
+{
+	char v[VLEN] = {0}, buf[VLEN];
+	return access_value(c, prefix, i, v, buf, VLEN);
 }
 
 static void sort_u64(uint64_t *v, int n)
@@ -331,14 +339,7 @@ enum { BIGV = 4096 };
 static int access_big(hc_cache *c, int i)
 {
 	static char v[BIGV], buf[BIGV];
-	char k[32];
-	size_t kl = key_of(k, sizeof(k), "zipf", i), n;
-	int rc = hc_get(c, k, kl, buf, sizeof(buf), &n);
-	if (rc == 0)
-		return 1;
-	assert_int_equal(rc, HC_ENOTFOUND);
-	assert_int_equal(hc_put(c, k, kl, v, sizeof(v)), 0);
-	return 0;
+	return access_value(c, "zipf", i, v, buf, BIGV);
 }
 
 static void climber_holds_small_near_its_floor_on_a_stationary_workload(void **state)
