@@ -2,8 +2,8 @@
  * Lock ranks, checked in debug and sanitizer builds (HC_LOCK_RANKS; jemalloc's
  * witness.h on a small scale). Every mutex the cache keeps has a rank, and a thread
  * takes mutexes in increasing rank only: stripe write mutex (1) before shard mutex (2)
- * before stripe flight mutex (3); the reclamation poll mutex (4) and the registration
- * mutex (5) are leaves. Taking a mutex while holding one of the same or a higher rank
+ * before stripe flight mutex (3); the reclamation poll mutex (4), the registration
+ * mutex (5) and a thread record's flush mutex (6) are leaves. Taking a mutex while holding one of the same or a higher rank
  * could deadlock against a thread that takes them in order, so it aborts with the
  * ranks named, in the build that tests run, instead of hanging one day in production.
  *
@@ -22,6 +22,7 @@ enum lock_rank {
 	RANK_STRIPE = 3,
 	RANK_POLL = 4,
 	RANK_REGISTRY = 5,
+	RANK_FLUSH = 6,
 };
 
 #ifdef HC_LOCK_RANKS

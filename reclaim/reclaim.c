@@ -130,6 +130,11 @@ static struct reclaim_thread *record_new(struct reclaim *r)
 		}
 	}
 	t->dom = r;
+	if (pthread_mutex_init(&t->flush_mu, NULL) != 0) {
+		mem_free(t->counters, r->ncounters * sizeof(t->counters[0]));
+		mem_free_line(t, sizeof(*t));
+		return NULL;
+	}
 	ck_epoch_register(&r->epoch, &t->rec, t);
 	/* Publishes the initialised record to the summing loops (acquire load of r->all). */
 	struct reclaim_thread *head = atomic_load_explicit(&r->all, memory_order_relaxed);
@@ -240,12 +245,16 @@ void reclaim_retire(struct reclaim_thread *t, struct reclaim_node *node, size_t 
 		flush(t);
 }
 
-/* Moves the thread's batch onto the domain's staging stack: one CAS. Owner of t. */
+_Atomic(void (*)(void)) reclaim_flush_pushed;
+
+/* Moves the thread's batch onto the domain's staging stack: one CAS, under the
+ * record's flush mutex (see struct reclaim_thread). Owner of t. */
 static void flush(struct reclaim_thread *t)
 {
 	if (t->local_head == NULL)
 		return;
 	struct reclaim *r = t->dom;
+	rank_lock(&t->flush_mu, RANK_FLUSH);
 	struct reclaim_node *head = atomic_load_explicit(&r->staging, memory_order_relaxed);
 	do {
 		t->local_tail->stage_next = head;
@@ -254,8 +263,12 @@ static void flush(struct reclaim_thread *t)
 	} while (!atomic_compare_exchange_weak_explicit(&r->staging, &head, t->local_head,
 	                                                memory_order_release,
 	                                                memory_order_relaxed));
+	void (*pushed)(void) = atomic_load_explicit(&reclaim_flush_pushed, memory_order_relaxed);
+	if (pushed != NULL)
+		pushed();
 	t->local_head = t->local_tail = NULL;
 	t->local_n = 0;
+	rank_unlock(&t->flush_mu, RANK_FLUSH);
 }
 
 _Atomic int reclaim_fail_barrier;
@@ -477,13 +490,20 @@ uint64_t reclaim_counter_sum(struct reclaim *r, size_t i)
 void reclaim_fork_prepare(struct reclaim *r)
 {
 	/* Plain locks: the fork handlers hold many mutexes of one rank at once, in the
-	 * one global order (see hotcache.c), which the rank check would refuse. */
+	 * one global order (see hotcache.c), which the rank check would refuse. The
+	 * registry lock first: no record is added while the flush mutexes are taken. */
 	pthread_mutex_lock(&r->lock);
 	pthread_mutex_lock(&r->poll_mu);
+	for (struct reclaim_thread *t = atomic_load_explicit(&r->all, memory_order_acquire); t;
+	     t = t->all_next)
+		pthread_mutex_lock(&t->flush_mu);
 }
 
 void reclaim_fork_parent(struct reclaim *r)
 {
+	for (struct reclaim_thread *t = atomic_load_explicit(&r->all, memory_order_acquire); t;
+	     t = t->all_next)
+		pthread_mutex_unlock(&t->flush_mu);
 	pthread_mutex_unlock(&r->poll_mu);
 	pthread_mutex_unlock(&r->lock);
 }
@@ -499,6 +519,8 @@ void reclaim_fork_child(struct reclaim *r)
 	struct reclaim_thread *self = pthread_getspecific(r->key);
 	for (struct reclaim_thread *t = atomic_load_explicit(&r->all, memory_order_acquire); t;
 	     t = t->all_next) {
+		/* Taken by prepare, so no batch is half pushed. */
+		pthread_mutex_init(&t->flush_mu, NULL);
 		if (t == self || ck_pr_load_uint(&t->rec.state) != CK_RECORD_USED)
 			continue;
 		flush(t);
@@ -525,6 +547,7 @@ void reclaim_destroy(struct reclaim *r)
 		struct reclaim_thread *next = t->all_next;
 		if (t->counters != NULL)
 			mem_free(t->counters, r->ncounters * sizeof(t->counters[0]));
+		pthread_mutex_destroy(&t->flush_mu);
 		mem_free_line(t, sizeof(*t));
 		t = next;
 	}

@@ -93,7 +93,11 @@ struct reclaim_thread {
 	ck_epoch_record_t rec;
 	struct reclaim *dom;
 	struct reclaim_thread *all_next; /* every record of the domain, never unlinked */
-	/* Retired by this thread, not yet on the domain's staging stack: owner only. */
+	/* Retired by this thread, not yet on the domain's staging stack: owner only,
+	 * except that the owner pushes them onto the stack under flush_mu, which fork's
+	 * prepare takes too: a fork between the push and the reset of local_head would
+	 * hand the child a batch that the stack already holds (and the child's release of
+	 * the record would push it again, a cycle). Rank: leaf, above every other. */
 	struct reclaim_node *local_head, *local_tail;
 	unsigned local_n;
 	/* Monotonic totals of what this thread retired: written by the owner, summed by
@@ -102,6 +106,7 @@ struct reclaim_thread {
 	/* Per-thread counters of the layer above (cache stats), so that it needs no TLS
 	 * of its own: the owner writes, readers sum. Sized by reclaim_init. */
 	_Atomic uint64_t *counters;
+	pthread_mutex_t flush_mu; /* see local_head; last, off the lines the hit path reads */
 };
 
 struct reclaim {
@@ -308,6 +313,10 @@ HC_NODISCARD int reclaim_drain_until(struct reclaim_thread *t, uint64_t timeout_
 /* Test seam: nonzero makes every poller's membarrier fail (ENOSYS), as a kernel or
  * seccomp policy that starts refusing it would. Any thread; global. */
 extern _Atomic int reclaim_fail_barrier;
+/* Test seam: when set, a thread's flush calls it right after pushing its batch onto
+ * the staging stack, before it forgets the batch (test_reclaim parks a thread there and
+ * forks). Any thread; global. */
+extern _Atomic(void (*)(void)) reclaim_flush_pushed;
 
 /* Retired-but-not-freed bytes (and objects) over all threads. Any thread; a snapshot. */
 uint64_t reclaim_backlog(struct reclaim *r);
@@ -325,7 +334,8 @@ int reclaim_detach(struct reclaim *r);
  * domain's mutexes (after the caller's own, in rank order), parent releases them, and
  * child re-initialises them and releases every record but the calling thread's (the
  * other threads do not exist in the child; a record left active would stop every
- * grace period). The forking thread only; prepare blocks for a poll in progress.
+ * grace period). The forking thread only; prepare blocks for a poll or a flush in
+ * progress.
  */
 void reclaim_fork_prepare(struct reclaim *r);
 void reclaim_fork_parent(struct reclaim *r);
