@@ -174,7 +174,9 @@ struct shard {
 	                            * index tables) */
 	_Atomic uint64_t reserve;  /* index_growth_reserve, published under mu for shard_fits */
 	_Atomic uint64_t inserts, evictions, replaced;
-	struct hc_cache *cache;
+	/* Set at init; index is read by every lookup (its hit and miss counters): a line
+	 * apart from the writers' fields above. */
+	_Alignas(64) struct hc_cache *cache;
 	uint16_t index;
 } __attribute__((aligned(64)));
 
