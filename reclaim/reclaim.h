@@ -300,9 +300,9 @@ void reclaim_poll_now(struct reclaim_thread *t);
  * get past) until nothing retired is pending or
  * until timeout_ns passes. Returns 0 when drained, HC_EBUSY at the deadline (a reader
  * is stalled in a section, or retirement outpaces it). Outside a section. Owner of t.
- * Blocking, bounded: the deadline is timeout_ns on the clock and timeout_ns of the
- * thread's CPU time, so that a thread preempted through its wait still tries for the
- * timeout, but at most 8 * timeout_ns on the clock.
+ * Blocking, bounded by the timeout: past it, at most 3 more polls, made at once and
+ * only while no reader holds the grace period back (so that a thread preempted through
+ * its wait still gets to end a grace period that nothing prevents).
  */
 HC_NODISCARD int reclaim_drain(struct reclaim_thread *t, uint64_t timeout_ns);
 /* reclaim_drain with the caller's goal: returns 0 as soon as done(arg) holds (checked

@@ -554,10 +554,11 @@ static void portable_builds_read_with_fences(void **state)
 /* Seen in CI (test_cache_core: one put refused HC_EBUSY with no reader stalled, on a
  * loaded machine): a writer kept off the CPU through its 2 ms wait reached the
  * deadline having polled once, while a peer was inside one of its short sections, and
- * gave up. The drain must keep trying until it has spent the timeout itself. Here the
- * done function's first call sleeps 4 ms (the preemption, past the 2 ms deadline), and
- * every later call has the reader leave its section and enter a new one, as a busy
- * peer does: the object can be freed, after a few polls. */
+ * gave up. Past its deadline the drain must still poll a few times while nothing holds
+ * the grace period back. Here the done function's first call sleeps 4 ms (the
+ * preemption, past the 2 ms deadline), and every later call has the reader leave its
+ * section and enter a new one, as a busy peer does: the object can be freed, after a
+ * few polls. */
 struct preempted {
 	struct reader *rd;
 	int id, calls;
@@ -577,7 +578,7 @@ static int preempted_done(void *arg)
 	return 0;
 }
 
-static void a_drain_preempted_past_its_deadline_still_tries_for_its_timeout(void **state)
+static void a_drain_preempted_past_its_deadline_still_polls_a_few_times(void **state)
 {
 	(void)state;
 	struct reclaim r;
@@ -690,7 +691,7 @@ int main(void)
 		cmocka_unit_test(registration_out_of_memory_returns_null_then_recovers),
 		cmocka_unit_test(two_domains_on_one_thread_keep_separate_records_and_counts),
 		cmocka_unit_test(a_fork_during_a_flush_leaves_the_child_a_sound_staging_stack),
-		cmocka_unit_test(a_drain_preempted_past_its_deadline_still_tries_for_its_timeout),
+		cmocka_unit_test(a_drain_preempted_past_its_deadline_still_polls_a_few_times),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
