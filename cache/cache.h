@@ -85,6 +85,8 @@ struct entry {
 	uint32_t off;                /* bytes from the item's start to this struct */
 	uint16_t shard;
 	uint8_t queue;               /* Q_*, under the shard mutex */
+	uint8_t ghost;               /* installed on a ghost hit: Q_SMALL or Q_MAIN (the queue
+	                              * it was evicted from), else Q_NONE; under the mutex */
 };
 _Static_assert(sizeof(struct entry) == 56, "the policy's part of an entry");
 
@@ -136,13 +138,22 @@ struct sketch {
 	uint64_t added;  /* additions since the last halving */
 };
 
-/* The hill climber sizing SMALL (policy.c), under the shard mutex. */
+/* SMALL's sizing (policy.c), under the shard mutex. */
 struct climber {
 	uint64_t hits, misses; /* the shard's counters when the sample began */
 	double prev_rate;      /* the previous sample's hit ratio; < 0 before the first */
-	double prev_var;       /* its variance (binomial: rate * (1 - rate) / requests) */
-	double step;           /* the next move of small_target, a signed share of budget */
+	double step;           /* the next drift down of small_target, a share of budget */
 	unsigned installs;     /* installs since the counters were last read */
+	unsigned grown;        /* SMALL ghost hits confirmed in this sample */
+};
+
+/* Keys evicted lately (policy.c), under the shard mutex: buckets of GHOST_WAYS slots,
+ * each fingerprint << 32 | stamp << 1 | evicted from MAIN; 0 is an empty slot. */
+struct ghost {
+	uint64_t *slot;
+	uint32_t mask;        /* buckets - 1 */
+	uint8_t bits;         /* log2(buckets) */
+	uint32_t evicted[2];  /* evictions from SMALL and from MAIN: the stamps' clocks */
 };
 
 struct shard {
@@ -154,7 +165,8 @@ struct shard {
 	struct queue small, main;
 	struct sketch sketch;
 	struct climber climb;
-	uint64_t small_target;     /* SMALL's share of budget, in bytes (the climber's) */
+	struct ghost ghost;
+	uint64_t small_target;     /* SMALL's share of budget, in bytes (ghost hits, drift) */
 	uint64_t budget;           /* entry bytes + index table */
 	uint64_t retire_allow;     /* retired bytes allowed on top of the budget */
 	_Atomic uint64_t bytes;    /* entry bytes now: written under mu, read by stats */
@@ -162,7 +174,9 @@ struct shard {
 	                            * index tables) */
 	_Atomic uint64_t reserve;  /* index_growth_reserve, published under mu for shard_fits */
 	_Atomic uint64_t inserts, evictions, replaced;
-	struct hc_cache *cache;
+	/* Set at init; index is read by every lookup (its hit and miss counters): a line
+	 * apart from the writers' fields above. */
+	_Alignas(64) struct hc_cache *cache;
 	uint16_t index;
 } __attribute__((aligned(64)));
 

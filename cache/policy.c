@@ -1,7 +1,8 @@
 /*
  * The shard policy: S3-FIFO's two queues (Yang et al., "FIFO queues are all you need
  * for cache eviction", SOSP 2023) with W-TinyLFU's admission (Einziger, Friedman and
- * Manes, "TinyLFU", 2017) and Caffeine's hill-climbed window, under a byte budget.
+ * Manes, "TinyLFU", 2017) and a window sized by confirmed ghost hits (after ARC,
+ * Megiddo and Modha, FAST 2003), under a byte budget.
  *
  * Queues (under the shard mutex): SMALL, a probation FIFO (the window) holding
  * small_target bytes, where every new entry starts cold (freq 0); MAIN, a CLOCK ring
@@ -43,20 +44,31 @@
  * SMALL's candidate unless it outscores MAIN's head (so a hot MAIN is not flushed by
  * the bound, as the older rule of evicting MAIN's head whatever its freq did).
  *
- * Adapting: small_target starts at 1% of the budget and is hill-climbed as Caffeine
- * does: every sample of the shard's requests (4 * entries, at least 512, read from the
- * per-thread hit and miss counters under the mutex every CLIMB_CHECK installs, so
- * nothing is added to the hit path), it moves by a step (6.25% of the budget at
- * first). Unlike Caffeine's, a change of the hit ratio counts only when it exceeds one
- * standard deviation of the two samples' binomial noise (sqrt(r(1 - r) / n) each: 2
- * points for 512 requests at r = 0.5): a rise keeps the direction, a fall reverses it,
- * and a change within the noise moves SMALL down. Reacting to noise made SMALL
- * random-walk on stationary workloads (a third of a 140-entry cache under Zipf 0.9,
- * where the floor is best); the drift down makes frequency admission the default that
- * a recency-favouring workload (a hot set that moves, a zigzag) must beat by a
- * measurable margin. The step decays by 2% a sample while the ratio holds and restarts
- * at full size after a 5-point jump. SMALL stays within 1%..80%: large for recency,
- * small for frequency (Zipf, loops).
+ * Adapting: small_target starts at 1% of the budget and grows on evidence from a ghost,
+ * as ARC adapts its target from its ghost lists, with one difference: a ghost hit must
+ * be confirmed. The ghost remembers the keys the shard evicted (an 8-byte slot each: a
+ * fingerprint of the keyed hash and a stamp from a count of the evictions from the
+ * key's queue, in buckets of 8, the oldest replaced first; under the mutex, used only
+ * by installs and evictions). A key installed within GHOST_WINDOW (5%) * entries
+ * evictions of its eviction from SMALL is marked, and if it is then hit while still on
+ * probation (its promotion) SMALL grows by GHOST_STEP (8) entries' bytes: a larger
+ * SMALL would have kept it, and it is reused, not just back once. A confirmed key that
+ * MAIN evicted shrinks SMALL by as much. Counted on return, as ARC counts them, ghost
+ * hits grew SMALL on zigzags (their turning keys come back once, soon after their
+ * eviction: 4 to 16 points lost in bench/hitratio) and on loops (up to 69); confirmed,
+ * they come from the new keys of a hot set that moved, each reused several times.
+ * Without a confirmed growth, every sample of the shard's requests (4 * entries, at
+ * least 512, read from the per-thread hit and miss counters under the mutex every
+ * CLIMB_CHECK installs, so nothing is added to the hit path) moves SMALL down by a step
+ * (6.25% of the budget at first, 2% less after each move, full again after a 5-point
+ * jump of the hit ratio): frequency admission is the default, which a workload must
+ * show that recency beats. This replaced Caffeine's hill climber (SMALL moved by the
+ * change of the hit ratio), which needed a gain beyond the samples' binomial noise, so
+ * it grew SMALL too slowly for hot sets that move (a few samples a phase), and grew it
+ * on a zigzag's swings from sweep to sweep. Its limit: where 1% is a few entries (a
+ * shard of a few hundred), a key is rarely still on probation when it is reused, so
+ * little is confirmed and a moving hot set larger than the cache keeps SMALL small.
+ * SMALL stays within 1%..80%: large for recency, small for frequency (Zipf, loops).
  *
  * Bytes: a shard accounts its entries' real allocation sizes, its index's table (and
  * the growth the next insert may need) and its retired-but-unfreed entries and tables.
@@ -65,8 +77,9 @@
  * <= budget + retire_allow, checked before it evicts anything (so a refused install
  * changes nothing), and it then evicts until entries + table + need <= budget; so a
  * shard's total never exceeds budget + retire_allow, and the shards' sum never exceeds
- * cache.memory_limit (see hotcache.c for how the limit is split; the sketch is
- * allocated at init and taken off the budget, as the index's initial table is).
+ * cache.memory_limit (see hotcache.c for how the limit is split; the sketch and the
+ * ghost are allocated at init and taken off the budget, as the index's initial table
+ * is).
  * retire_allow is at least one max_entry, so with nothing retired any entry is admitted
  * into a full shard: a refusal means reclamation is behind, which after the writer's
  * bounded wait means a reader stalled in a section.
@@ -87,10 +100,15 @@ enum {
 	CLIMB_SAMPLE_MIN = 512,    /* and at least this many */
 	ADMIT_MARGIN = 1,          /* a candidate must outscore MAIN's victim by more than this */
 	PROMOTED_FREQ = 1,         /* hand passes a key hit 2+ times in SMALL survives in MAIN */
+	GHOST_WAYS = 8,            /* slots per ghost bucket (one cache line) */
+	GHOST_ENTRIES_PER_SLOT = 2, /* a ghost slot per this many expected entries */
+	GHOST_STEP = 8,            /* entries SMALL moves per confirmed ghost hit */
 };
 #define CLIMB_STEP 0.0625      /* the climber's first step: 6.25% of the budget */
 #define CLIMB_DECAY 0.98       /* steps shrink by this while the hit ratio holds */
 #define CLIMB_RESTART 0.05     /* a change of 5 points restarts with a full step */
+#define GHOST_WINDOW 0.05      /* ghost hits count within this share of the entries'
+                                * evictions from the key's queue */
 #define SMALL_MIN 0.01         /* SMALL's share stays within 1%..80% of the budget */
 #define SMALL_MAX 0.80
 
@@ -253,6 +271,78 @@ static void sketch_add(struct sketch *k, uint64_t so, unsigned n, uint64_t entri
 	}
 }
 
+/* ---- ghost ------------------------------------------------------------------------ */
+
+static uint64_t ghost_bytes(const struct ghost *g)
+{
+	return ((uint64_t)g->mask + 1) * GHOST_WAYS * sizeof(uint64_t);
+}
+
+/* A 32-bit fingerprint and a bucket from the keyed hash (odd multipliers, top bits, as
+ * the sketch's rows). */
+static uint32_t ghost_fp(uint64_t hash)
+{
+	uint32_t fp = (uint32_t)((hash * UINT64_C(0xD6E8FEB86659FD93)) >> 32);
+	return fp ? fp : 1;
+}
+
+static uint64_t *ghost_bucket(const struct ghost *g, uint64_t hash)
+{
+	return &g->slot[(size_t)((hash * UINT64_C(0xA0761D6478BD642F)) >> (64 - g->bits)) *
+	                GHOST_WAYS];
+}
+
+/* How many evictions from its queue ago slot v was stamped (31-bit clocks). */
+static uint32_t ghost_age(const struct ghost *g, uint64_t v)
+{
+	return (g->evicted[v & 1] - (uint32_t)(v >> 1)) & 0x7fffffff;
+}
+
+/* Remembers a key evicted from queue q: an empty slot of its bucket, else the oldest. */
+static void ghost_add(struct ghost *g, uint64_t hash, int q)
+{
+	uint64_t *b = ghost_bucket(g, hash);
+	int main = q == Q_MAIN, at = 0;
+	uint32_t oldest = 0;
+	for (int i = 0; i < GHOST_WAYS; i++) {
+		if (b[i] == 0) {
+			at = i;
+			break;
+		}
+		if (ghost_age(g, b[i]) >= oldest) {
+			oldest = ghost_age(g, b[i]);
+			at = i;
+		}
+	}
+	uint32_t now = g->evicted[main]++ & 0x7fffffff;
+	b[at] = (uint64_t)ghost_fp(hash) << 32 | (uint64_t)now << 1 | (uint64_t)main;
+}
+
+/* A key being installed: the queue it was evicted from if that was within the last
+ * GHOST_WINDOW * entries evictions of that queue (its slot is cleared), else Q_NONE. */
+static uint8_t ghost_take(struct ghost *g, uint64_t hash, uint64_t entries)
+{
+	uint64_t *b = ghost_bucket(g, hash);
+	uint32_t fp = ghost_fp(hash);
+	for (int i = 0; i < GHOST_WAYS; i++) {
+		if (b[i] == 0 || (uint32_t)(b[i] >> 32) != fp)
+			continue;
+		int recent = ghost_age(g, b[i]) < GHOST_WINDOW * (double)entries;
+		uint8_t q = (b[i] & 1) ? Q_MAIN : Q_SMALL;
+		b[i] = 0;
+		return recent ? q : Q_NONE;
+	}
+	return Q_NONE;
+}
+
+/* SMALL's share moves by delta of the budget, within SMALL_MIN..SMALL_MAX. */
+static void small_move(struct shard *s, double delta)
+{
+	double share = (double)s->small_target / (double)s->budget + delta;
+	share = share < SMALL_MIN ? SMALL_MIN : share > SMALL_MAX ? SMALL_MAX : share;
+	s->small_target = (uint64_t)(share * (double)s->budget);
+}
+
 /* ---- shard ------------------------------------------------------------------------ */
 
 int shard_init(struct shard *s, struct hc_cache *c, unsigned index, uint64_t total,
@@ -285,19 +375,44 @@ int shard_init(struct shard *s, struct hc_cache *c, unsigned index, uint64_t tot
 	s->sketch.cnt = mem_alloc(sketch_bytes(&s->sketch), 1);
 	if (s->sketch.cnt == NULL)
 		return HC_ENOMEM;
+	/* Ghost: the window holds GHOST_WINDOW of the entries' evictions from each queue,
+	 * so a slot per GHOST_ENTRIES_PER_SLOT expected entries leaves room for five times
+	 * the expected entries (more than that and the oldest in a bucket goes first: the
+	 * window narrows), at most one per SKETCH_BYTES_PER_COL of budget; 64 at least. It
+	 * comes out of the budget too. */
+	uint64_t gwant = expected / GHOST_ENTRIES_PER_SLOT;
+	if (gwant > s->budget / SKETCH_BYTES_PER_COL)
+		gwant = s->budget / SKETCH_BYTES_PER_COL;
+	uint32_t gbits = 3;
+	while (gbits < 22 && ((uint64_t)GHOST_WAYS << gbits) < gwant)
+		gbits++;
+	s->ghost.bits = (uint8_t)gbits;
+	s->ghost.mask = (uint32_t)(((uint64_t)1 << gbits) - 1);
+	if (mem_charge(ghost_bytes(&s->ghost)) >= s->budget / 4) {
+		mem_free(s->sketch.cnt, sketch_bytes(&s->sketch));
+		return HC_ECONFIG;
+	}
+	s->budget -= mem_charge(ghost_bytes(&s->ghost));
+	s->ghost.slot = mem_alloc(ghost_bytes(&s->ghost), 1);
+	if (s->ghost.slot == NULL) {
+		mem_free(s->sketch.cnt, sketch_bytes(&s->sketch));
+		return HC_ENOMEM;
+	}
 	s->small_target = s->budget * SMALL_START_PCT / 100;
 	s->climb.prev_rate = -1;
-	s->climb.step = -CLIMB_STEP;
+	s->climb.step = CLIMB_STEP;
 	/* The cache's seed: index_hash is key_hash, one hash for shard and index. */
 	struct index_layout lay = {.klen_off = offsetof(struct item, klen),
 	                           .key_off = sizeof(struct item)};
 	if (index_init(&s->ix, expected, &c->seed, lay, &c->rc) != 0) {
+		mem_free(s->ghost.slot, ghost_bytes(&s->ghost));
 		mem_free(s->sketch.cnt, sketch_bytes(&s->sketch));
 		return HC_ENOMEM;
 	}
 	index_charge_retired(&s->ix, &s->retired);
 	if (pthread_mutex_init(&s->mu, NULL) != 0) {
 		index_destroy(&s->ix, NULL, NULL);
+		mem_free(s->ghost.slot, ghost_bytes(&s->ghost));
 		mem_free(s->sketch.cnt, sketch_bytes(&s->sketch));
 		return HC_ENOMEM;
 	}
@@ -314,6 +429,7 @@ static void free_item(void *it, void *arg)
 void shard_destroy(struct shard *s)
 {
 	index_destroy(&s->ix, free_item, NULL);
+	mem_free(s->ghost.slot, ghost_bytes(&s->ghost));
 	mem_free(s->sketch.cnt, sketch_bytes(&s->sketch));
 	pthread_mutex_destroy(&s->mu);
 }
@@ -336,9 +452,11 @@ static void publish_bytes(struct shard *s)
 	atomic_store_explicit(&s->reserve, index_growth_reserve(&s->ix), memory_order_relaxed);
 }
 
-/* Unlinks e from the index (compare-and-delete) and its queue, and retires it. */
+/* Unlinks e from the index (compare-and-delete) and its queue, remembers it in the
+ * ghost, and retires it. */
 static void evict(struct shard *s, struct reclaim_thread *t, struct entry *e)
 {
+	ghost_add(&s->ghost, e->u.hash, e->queue);
 	queue_unlink(s, e);
 	if (index_delete_entry(&s->ix, e->u.hash, item_of(e))) {
 		retire_entry(s, t, e);
@@ -388,6 +506,21 @@ static void age_main_head(struct shard *s)
 	queue_push(s, e, Q_MAIN);
 }
 
+/* A key installed on a ghost hit was hit again on probation: the ghost hit was worth
+ * the room (see the top of this file). From SMALL: a larger SMALL would have kept it;
+ * from MAIN: a larger MAIN would have. */
+static void confirm_ghost(struct shard *s, struct entry *e)
+{
+	double d = (double)GHOST_STEP * e->charge / (double)s->budget;
+	if (e->ghost == Q_SMALL) {
+		small_move(s, d);
+		s->climb.grown++;
+	} else if (e->ghost == Q_MAIN) {
+		small_move(s, -d);
+	}
+	e->ghost = Q_NONE;
+}
+
 /*
  * Evicts until entries + index table + need fit the budget; the rules are at the top of
  * this file. Bounded: after EVICT_STEPS moves and agings every pass evicts (SMALL's
@@ -407,6 +540,7 @@ static int make_room(struct shard *s, struct reclaim_thread *t, uint64_t need)
 				/* Hit while on probation: promote; hits beyond the first survive
 				 * as hand passes in MAIN (see the top of this file). */
 				sketch_add(&s->sketch, (e->u.hash | 1), f, entry_count(s));
+				confirm_ghost(s, e);
 				queue_unlink(s, e);
 				freq_set(e, f - 1 < PROMOTED_FREQ ? (uint8_t)(f - 1) : PROMOTED_FREQ);
 				queue_push(s, e, Q_MAIN);
@@ -454,12 +588,11 @@ static int make_room(struct shard *s, struct reclaim_thread *t, uint64_t need)
 }
 
 /*
- * The hill climber (Caffeine's, with a noise test): every sample of the shard's requests
- * (its hit and miss counters, summed from the threads' records: nothing on the hit
- * path), move SMALL's share by step: on in the same direction if the hit ratio rose by
- * more than the samples' noise, back if it fell by more, and down (towards frequency
- * admission) if it changed less; the step decays while changes are small and restarts
- * at full size after a jump (the workload changed).
+ * The drift: every sample of the shard's requests (its hit and miss counters, summed
+ * from the threads' records: nothing on the hit path) in which no SMALL ghost hit was
+ * confirmed, SMALL's share moves down by the step, towards frequency admission; the
+ * step decays while the hit ratio holds and restarts at full size after a jump (the
+ * workload changed).
  */
 static void climb(struct shard *s)
 {
@@ -473,27 +606,15 @@ static void climb(struct shard *s)
 		return;
 	s->climb.hits = hits;
 	s->climb.misses = misses;
-	double rate = (double)dh / (double)req, var = rate * (1 - rate) / (double)req;
-	if (s->climb.prev_rate < 0) {
-		s->climb.prev_rate = rate;
-		s->climb.prev_var = var;
-		return;
-	}
-	double change = rate - s->climb.prev_rate;
-	/* The change counts only beyond one standard deviation of the two samples' noise
-	 * (binomial); within it the share drifts down, towards frequency admission. */
-	double noise = sqrt(var + s->climb.prev_var);
-	double amount = change > noise    ? s->climb.step
-	                : change < -noise ? -s->climb.step
-	                                  : -fabs(s->climb.step);
-	s->climb.prev_var = var;
-	s->climb.step = (change >= CLIMB_RESTART || change <= -CLIMB_RESTART)
-	                        ? (amount >= 0 ? CLIMB_STEP : -CLIMB_STEP)
-	                        : CLIMB_DECAY * amount;
+	double rate = (double)dh / (double)req;
+	if (s->climb.prev_rate >= 0 && fabs(rate - s->climb.prev_rate) >= CLIMB_RESTART)
+		s->climb.step = CLIMB_STEP;
 	s->climb.prev_rate = rate;
-	double share = (double)s->small_target / (double)s->budget + amount;
-	share = share < SMALL_MIN ? SMALL_MIN : share > SMALL_MAX ? SMALL_MAX : share;
-	s->small_target = (uint64_t)(share * (double)s->budget);
+	if (s->climb.grown == 0) {
+		small_move(s, -s->climb.step);
+		s->climb.step *= CLIMB_DECAY;
+	}
+	s->climb.grown = 0;
 }
 
 /* Whether an install of need bytes is admitted: entries + table (+ its growth) +
@@ -553,6 +674,9 @@ int shard_install_locked(struct shard *s, struct reclaim_thread *t, struct entry
 		retire_entry(s, t, oe);
 		atomic_fetch_add_explicit(&s->replaced, 1, memory_order_relaxed);
 	}
+	/* Evicted lately? The mark is confirmed if the key is hit on probation. */
+	uint8_t ghost = ghost_take(&s->ghost, e->u.hash, entry_count(s));
+	e->ghost = to_main ? Q_NONE : ghost;
 	queue_push(s, e, to_main ? Q_MAIN : Q_SMALL);
 	publish_bytes(s);
 	atomic_fetch_add_explicit(&s->inserts, 1, memory_order_relaxed);
@@ -567,6 +691,7 @@ void shard_prefetch_install(const struct shard *s, uint64_t hash, const void *ke
 	/* sketch.cnt, mask and bits are set at shard_init and never change: no lock. */
 	for (int r = 0; r < 4; r++)
 		__builtin_prefetch(&s->sketch.cnt[sketch_at(&s->sketch, r, hash | 1) / 2], 1);
+	__builtin_prefetch(ghost_bucket(&s->ghost, hash), 1); /* ghost: the same, at init */
 	index_prefetch(&s->ix, hash, key, klen, 0);
 	if (entries)
 		index_prefetch(&s->ix, hash, key, klen, 1);

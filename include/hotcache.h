@@ -171,7 +171,8 @@ struct hc_config {
 	uint64_t memory_limit;  /* cache.memory_limit: bytes for the whole cache */
 	uint32_t shards;        /* cache.shards: power of two, 0 = auto */
 	uint64_t max_entry;     /* cache.max_entry: larger values are not cached */
-	uint64_t expected_entries; /* cache.expected_entries: initial index size hint; with
+	uint64_t expected_entries; /* cache.expected_entries: initial index size hint and
+	                            * the policy's ghost size (a slot per two); with
 	                            * shards 0, at most one shard per 256 of them */
 	int backing_mode;       /* backing.mode: enum hc_backing_mode */
 	char backing_path[HC_PATH_MAX]; /* backing.path */
