@@ -306,8 +306,11 @@ static void retired_sums(struct reclaim *r, uint64_t *bytes, uint64_t *objs)
 	*objs = o;
 }
 
-/* poll_mu held. */
-static void poll_locked(struct reclaim *r)
+/* poll_mu held. The objects whose grace period ended go onto *freeable, for
+ * free_deferred to free once poll_mu is released: their free functions (a wipe and a
+ * free of each entry: milliseconds for a thousand 8 KiB values) then no longer hold
+ * back the other pollers and the waiting writers. */
+static void poll_locked(struct reclaim *r, ck_stack_t *freeable)
 {
 	/* What was retired up to now is what this poll covers: reclaim_poll paces the
 	 * next poll by what arrives after it (a snapshot; relaxed, only pacing). */
@@ -336,8 +339,47 @@ static void poll_locked(struct reclaim *r)
 		reclaim_tls_dispatching = saved;
 		return;
 	}
-	ck_epoch_poll(r->shared);
+	ck_epoch_poll_deferred(r->shared, freeable);
 	reclaim_tls_dispatching = saved;
+}
+
+_Atomic(void (*)(void)) reclaim_frees_started;
+
+/* Runs the free functions of what poll_locked set aside, poll_mu released. */
+static void free_deferred(struct reclaim *r, ck_stack_t *freeable)
+{
+	if (CK_STACK_ISEMPTY(freeable))
+		return;
+	void (*started)(void) = atomic_load_explicit(&reclaim_frees_started,
+	                                             memory_order_relaxed);
+	if (started != NULL)
+		started();
+	struct reclaim *saved = reclaim_tls_dispatching;
+	reclaim_tls_dispatching = r;
+	ck_stack_entry_t *cur = CK_STACK_FIRST(freeable);
+	while (cur != NULL) {
+		ck_stack_entry_t *next = CK_STACK_NEXT(cur);
+		ck_epoch_entry_t *e =
+			(ck_epoch_entry_t *)((char *)cur - offsetof(ck_epoch_entry_t, stack_entry));
+		e->function(e); /* dispatch: frees e */
+		cur = next;
+	}
+	reclaim_tls_dispatching = saved;
+}
+
+/* One poll under poll_mu (taken by the caller), then the frees under t's flush mutex
+ * instead: a fork must not copy a thread that holds objects set aside and not yet freed
+ * (the child would count them as retired for ever), and fork's prepare takes every
+ * flush mutex. */
+static void poll_and_free(struct reclaim_thread *t)
+{
+	struct reclaim *r = t->dom;
+	ck_stack_t freeable = CK_STACK_INITIALIZER;
+	poll_locked(r, &freeable);
+	rank_lock(&t->flush_mu, RANK_FLUSH);
+	rank_unlock(&r->poll_mu, RANK_POLL);
+	free_deferred(r, &freeable);
+	rank_unlock(&t->flush_mu, RANK_FLUSH);
 }
 
 void reclaim_poll_now(struct reclaim_thread *t)
@@ -352,8 +394,7 @@ void reclaim_poll_now(struct reclaim_thread *t)
 			return;
 		if (rank_trylock(&r->poll_mu, RANK_POLL) != 0)
 			return;
-		poll_locked(r);
-		rank_unlock(&r->poll_mu, RANK_POLL);
+		poll_and_free(t);
 		/* Acquire pairs with the release CAS in flush: nodes seen are complete (the
 		 * next poll_locked exchanges again, acquire, before it reads them). */
 		if (atomic_load_explicit(&r->staging, memory_order_acquire) == NULL)
@@ -439,8 +480,7 @@ int reclaim_drain_until(struct reclaim_thread *t, uint64_t timeout_ns, int (*don
 		if (!grace_blocked(r)) {
 			uint64_t freed = atomic_load_explicit(&r->freed_objs, memory_order_relaxed);
 			rank_lock(&r->poll_mu, RANK_POLL);
-			poll_locked(r);
-			rank_unlock(&r->poll_mu, RANK_POLL);
+			poll_and_free(t);
 			if (done(arg))
 				return 0;
 			/* A poll that freed something ended a grace period: the next may end
@@ -551,7 +591,9 @@ void reclaim_destroy(struct reclaim *r)
 	for (struct reclaim_thread *t = atomic_load_explicit(&r->all, memory_order_acquire); t;
 	     t = t->all_next)
 		flush(t); /* no thread runs any more: every batch goes to the domain */
-	poll_locked(r); /* hands the staging stack over */
+	ck_stack_t freeable = CK_STACK_INITIALIZER;
+	poll_locked(r, &freeable); /* hands the staging stack over */
+	free_deferred(r, &freeable);
 	reclaim_tls_dispatching = r;
 	ck_epoch_reclaim(r->shared);
 	reclaim_tls_dispatching = saved;

@@ -106,7 +106,9 @@ struct reclaim_thread {
 	/* Per-thread counters of the layer above (cache stats), so that it needs no TLS
 	 * of its own: the owner writes, readers sum. Sized by reclaim_init. */
 	_Atomic uint64_t *counters;
-	pthread_mutex_t flush_mu; /* see local_head; last, off the lines the hit path reads */
+	/* See local_head; also held while the thread frees what its poll set aside.
+	 * Last, off the lines the hit path reads. */
+	pthread_mutex_t flush_mu;
 };
 
 struct reclaim {
@@ -319,6 +321,9 @@ extern _Atomic int reclaim_fail_barrier;
  * the staging stack, before it forgets the batch (test_reclaim parks a thread there and
  * forks). Any thread; global. */
 extern _Atomic(void (*)(void)) reclaim_flush_pushed;
+/* Test seam: when set, a poller calls it before it frees what its poll set aside (the
+ * frees run after poll_mu is released, under the poller's flush mutex). */
+extern _Atomic(void (*)(void)) reclaim_frees_started;
 
 /* Retired-but-not-freed bytes (and objects) over all threads. Any thread; a snapshot. */
 uint64_t reclaim_backlog(struct reclaim *r);
