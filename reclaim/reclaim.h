@@ -23,7 +23,11 @@
  * meanwhile) takes the whole stack, hands it to the shared record with ck_epoch_call,
  * and polls. Handing over only under the lock matters: ck_epoch_poll frees every bin
  * when it finds no active reader, which is safe only for objects retired before its
- * scan, so nothing may be added to the record while it polls. Any writer polls, and
+ * scan, so nothing may be added to the record while it polls. The poll only sets the
+ * objects whose grace period ended aside (ck_epoch_poll_deferred); the poller frees
+ * them after releasing the lock, under its record's flush mutex (fork's prepare waits
+ * for it), so that other pollers and waiting writers do not queue behind the frees
+ * (the wipe and free of each entry). Any writer polls, and
  * so does hc_stats, so whatever any thread retired is freed as soon as a grace period
  * allows and an idle cache drains. reclaim_drain() / reclaim_drain_until() poll until
  * a goal is met or a deadline passes: the synchronize fallback, bounded in time because
