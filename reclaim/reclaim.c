@@ -245,7 +245,15 @@ void reclaim_retire(struct reclaim_thread *t, struct reclaim_node *node, size_t 
 		flush(t);
 }
 
-_Atomic(void (*)(void)) reclaim_flush_pushed;
+_Atomic(void (*)(void)) reclaim_flush_pushed, reclaim_frees_started;
+
+/* Calls a test seam's function, if one is set. */
+static void seam(_Atomic(void (*)(void)) *fn)
+{
+	void (*f)(void) = atomic_load_explicit(fn, memory_order_relaxed);
+	if (f != NULL)
+		f();
+}
 
 /* Moves the thread's batch onto the domain's staging stack: one CAS, under the
  * record's flush mutex (see struct reclaim_thread). Owner of t. */
@@ -263,9 +271,7 @@ static void flush(struct reclaim_thread *t)
 	} while (!atomic_compare_exchange_weak_explicit(&r->staging, &head, t->local_head,
 	                                                memory_order_release,
 	                                                memory_order_relaxed));
-	void (*pushed)(void) = atomic_load_explicit(&reclaim_flush_pushed, memory_order_relaxed);
-	if (pushed != NULL)
-		pushed();
+	seam(&reclaim_flush_pushed);
 	t->local_head = t->local_tail = NULL;
 	t->local_n = 0;
 	rank_unlock(&t->flush_mu, RANK_FLUSH);
@@ -318,9 +324,9 @@ static void poll_locked(struct reclaim *r, ck_stack_t *freeable)
 	retired_sums(r, &bytes, &objs);
 	atomic_store_explicit(&r->polled_bytes, bytes, memory_order_relaxed);
 	atomic_store_explicit(&r->polled_objs, objs, memory_order_relaxed);
-	struct reclaim *saved = reclaim_tls_dispatching;
-	reclaim_tls_dispatching = r;
-	/* Acquire pairs with the release CAS in reclaim_retire. */
+	/* Nothing is freed here (ck_epoch_call queues, the deferred poll sets aside), so
+	 * reclaim_tls_dispatching is free_deferred's to set. Acquire pairs with the
+	 * release CAS in reclaim_retire. */
 	struct reclaim_node *n = atomic_exchange_explicit(&r->staging, NULL, memory_order_acquire);
 	while (n != NULL) {
 		struct reclaim_node *next = n->stage_next;
@@ -336,24 +342,17 @@ static void poll_locked(struct reclaim *r, ck_stack_t *freeable)
 	if (r->asym && barrier_all() != 0) {
 		atomic_store_explicit(&r->barrier_errno, errno, memory_order_relaxed);
 		atomic_fetch_add_explicit(&r->barrier_failures, 1, memory_order_relaxed);
-		reclaim_tls_dispatching = saved;
 		return;
 	}
 	ck_epoch_poll_deferred(r->shared, freeable);
-	reclaim_tls_dispatching = saved;
 }
-
-_Atomic(void (*)(void)) reclaim_frees_started;
 
 /* Runs the free functions of what poll_locked set aside, poll_mu released. */
 static void free_deferred(struct reclaim *r, ck_stack_t *freeable)
 {
 	if (CK_STACK_ISEMPTY(freeable))
 		return;
-	void (*started)(void) = atomic_load_explicit(&reclaim_frees_started,
-	                                             memory_order_relaxed);
-	if (started != NULL)
-		started();
+	seam(&reclaim_frees_started);
 	struct reclaim *saved = reclaim_tls_dispatching;
 	reclaim_tls_dispatching = r;
 	ck_stack_entry_t *cur = CK_STACK_FIRST(freeable);
@@ -539,7 +538,6 @@ uint64_t reclaim_counter_sum(struct reclaim *r, size_t i)
 }
 
 /* ---- fork ---------------------------------------------------------------------------- */
-
 
 void reclaim_fork_prepare(struct reclaim *r)
 {
