@@ -589,6 +589,11 @@ static void run_mpoint(const struct options *o, enum impl impl, void *cache, siz
 			fprintf(stderr, "pthread_create failed\n");
 			exit(2);
 		}
+		/* Named, so a profile can keep the timed threads apart from the main
+		 * thread's prefill and close (perf report --comm mixed-<value size>). */
+		char name[16];
+		snprintf(name, sizeof name, "mixed-%zu", p->vlen);
+		(void)pthread_setname_np(w[t].tid, name);
 	}
 	pthread_barrier_wait(&start);
 	bench_sleep_ns((uint64_t)(o->seconds * 1e9));

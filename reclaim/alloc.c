@@ -74,15 +74,24 @@ struct jemalloc_api {
 
 /*
  * Bounded retention of freed pages. The private arena never returns pages by time
- * (dirty decay -1); instead every thread counts the bytes it frees, adds them to a
- * shared count in batches of HC_FREE_BATCH, and the thread whose batch takes the shared
- * count past HC_ARENA_RETAIN_BYTES purges the arena (arena.<i>.purge: all its dirty
- * pages back to the system, one pass). Between purges a freed slab or extent is reused
- * as it is, with no madvise, no TLB-shootdown IPI and no page fault, which is what
- * decay 0 cost the miss and put paths. What the arena keeps beyond decay 0 is the pages
- * emptied since the last purge: about the bytes freed since then, at most
- * HC_ARENA_RETAIN_BYTES + HC_FREE_BATCH per thread (plus, for a slab emptied now, its
- * regions freed before the purge, which decay 0 kept resident too).
+ * (dirty decay -1). Every thread counts the bytes it frees and adds them to a shared
+ * count in batches of HC_FREE_BATCH; the thread whose batch takes the count past
+ * check_at resets it and reads the arena's dirty bytes (jemalloc's stats, an epoch
+ * refresh: about 15 us here). Past HC_ARENA_RETAIN_BYTES / 2 dirty it purges the arena
+ * (arena.<i>.purge: every dirty page back to the system, one pass) and the next check
+ * comes after HC_ARENA_RETAIN_BYTES more freed; otherwise it purges nothing and the
+ * next check comes after HC_ARENA_RETAIN_BYTES - dirty more. The invariant: the dirty
+ * bytes never exceed what was dirty at the last check plus what was freed since, which
+ * check_at keeps within HC_ARENA_RETAIN_BYTES (plus the batches not yet counted,
+ * HC_FREE_BATCH per thread, and what other threads free during a check's refresh; a
+ * slab emptied now also keeps its regions freed before, as decay 0 did).
+ * Why not purge at every HC_ARENA_RETAIN_BYTES freed, as before: under churn most
+ * freed regions are reused before a slab empties, so a purge found about 130 KiB
+ * dirty of every 2 MiB freed (cache_bench's mixed work, 8 KiB values), and those were
+ * the pages the next allocations were about to reuse: each purge was an madvise, a
+ * TLB-shootdown IPI to every CPU running the process, and a page fault per page on
+ * reuse, for a bound the pages never came near. Between purges a freed slab or extent
+ * is reused as it is.
  */
 #define HC_ARENA_DIRTY_DECAY_MS (-1)
 #ifndef HC_ARENA_RETAIN_BYTES
@@ -96,7 +105,12 @@ static _Thread_local size_t tl_freed;
 /* Bytes freed since the last purge, in batches; relaxed: a count, it orders nothing
  * (the purge takes jemalloc's own locks). */
 static _Atomic size_t freed_shared;
+/* When freed_shared reaches this, the next check (see above); relaxed: it is a bound
+ * the checking thread sets from what it measured, and nothing else depends on it. */
+static _Atomic size_t check_at = HC_ARENA_RETAIN_BYTES;
 static char purge_name[64];
+/* Purges so far (mem_purges, for tests); relaxed: a count. */
+static _Atomic unsigned long purges;
 static pthread_once_t je_once = PTHREAD_ONCE_INIT;
 
 /*
@@ -262,13 +276,27 @@ static void count_freed(size_t size)
 	size_t batch = tl_freed;
 	tl_freed = 0;
 	size_t now = atomic_fetch_add_explicit(&freed_shared, batch, memory_order_relaxed) + batch;
-	if (now < HC_ARENA_RETAIN_BYTES)
+	if (now < atomic_load_explicit(&check_at, memory_order_relaxed))
 		return;
-	/* Only the thread that takes the count back below the threshold purges. */
-	if (atomic_compare_exchange_strong_explicit(&freed_shared, &now, 0,
-	                                            memory_order_relaxed,
-	                                            memory_order_relaxed))
-		(void)je.mallctl(purge_name, NULL, NULL, NULL, 0);
+	/* Only the thread that takes the count back to 0 checks. */
+	if (!atomic_compare_exchange_strong_explicit(&freed_shared, &now, 0,
+	                                             memory_order_relaxed,
+	                                             memory_order_relaxed))
+		return;
+	size_t dirty;
+	if (mem_dirty_bytes(&dirty) == 0 && dirty <= HC_ARENA_RETAIN_BYTES / 2) {
+		atomic_store_explicit(&check_at, HC_ARENA_RETAIN_BYTES - dirty,
+		                      memory_order_relaxed);
+		return;
+	}
+	(void)je.mallctl(purge_name, NULL, NULL, NULL, 0);
+	atomic_fetch_add_explicit(&purges, 1, memory_order_relaxed);
+	atomic_store_explicit(&check_at, HC_ARENA_RETAIN_BYTES, memory_order_relaxed);
+}
+
+unsigned long mem_purges(void)
+{
+	return atomic_load_explicit(&purges, memory_order_relaxed);
 }
 
 /* 64-byte alignment: lg 6 in jemalloc's flags, in place of JE_ALIGN16. */

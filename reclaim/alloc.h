@@ -49,9 +49,10 @@ const char *mem_allocator(void);
  */
 int mem_decay_ms(long *dirty, long *muzzy);
 /*
- * The bound on freed bytes the private arena keeps between purges (each thread adds
- * what it frees in batches of mem_free_batch bytes; the batch that takes the sum past
- * the bound purges the arena). 0 without a private arena.
+ * The bound on the freed (dirty) bytes the private arena keeps (each thread adds what
+ * it frees in batches of mem_free_batch bytes; a check of the arena's dirty bytes comes
+ * before that sum can take them past the bound, and purges the arena when they are past
+ * half of it: alloc.c). 0 without a private arena.
  */
 size_t mem_retain_bytes(void);
 size_t mem_free_batch(void);
@@ -61,5 +62,7 @@ size_t mem_free_batch(void);
  * a private arena. Any thread; slow.
  */
 int mem_dirty_bytes(size_t *bytes);
+/* For tests: how many times the private arena was purged since the process started. */
+unsigned long mem_purges(void);
 
 #endif
