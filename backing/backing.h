@@ -107,7 +107,10 @@ enum backing_cf {
 #define BACKING_CREATED_STORE 0x1u    /* this open created the RocksDB store */
 #define BACKING_CREATED_KEY_FILE 0x2u /* this open created the key file */
 #define BACKING_WROTE_KEY_CHECK 0x4u  /* this open wrote the key check value */
+#define BACKING_CHECKED_META 0x8u     /* this open's key check opened only META, so
+                                       * the WAL's other records were skipped (store.c) */
 #define BACKING_PRECHECK 0x100u       /* internal: the read-only key check before open */
+#define BACKING_PRECHECK_META 0x200u  /* internal: that check with only META open */
 
 struct backing_opts {
 	const char *path;      /* RocksDB directory (backing.path) */

@@ -248,6 +248,9 @@ static int open_db(struct backing *b, const char *path, int exists, int mode)
 			found = strcmp(existing[j], backing_cf_name((int)i)) == 0;
 		if (mode != HC_OPEN_PRIMARY && !found && precheck)
 			continue; /* nothing sealed there: verify_key sees a NULL handle */
+		if ((b->flags & BACKING_PRECHECK_META) && i != BACKING_META)
+			continue; /* read-only opens may name a subset: the WAL's records of
+			           * the others are skipped, not replayed into memtables */
 		if (mode != HC_OPEN_PRIMARY && !found) {
 			rocksdb_list_column_families_destroy(existing, nexisting);
 			return backing_set_error(HC_EIO, "the store %s has no column family %s: open "
@@ -260,7 +263,7 @@ static int open_db(struct backing *b, const char *path, int exists, int mode)
 	names[n] = "default";
 	opts[n] = b->extra_opts;
 	slot[n++] = -1;
-	for (i = 0; i < nexisting; i++) {
+	for (i = 0; i < nexisting && !(b->flags & BACKING_PRECHECK_META); i++) {
 		if (known_cf(existing[i]) >= 0 || strcmp(existing[i], "default") == 0)
 			continue;
 		names[n] = existing[i];
@@ -411,32 +414,57 @@ static int load_key(struct backing *b, const struct backing_opts *o, int exists)
 	return rc;
 }
 
+/* Whether the META family has key (a read of the instance's current view). */
+static int meta_has(struct backing *b, const char *key, size_t klen)
+{
+	char *err = NULL;
+	rocksdb_pinnableslice_t *ps;
+
+	if (b->cf[BACKING_META] == NULL)
+		return 0;
+	ps = rocksdb_get_pinned_cf(b->db, b->ropts, b->cf[BACKING_META], key, klen, &err);
+	free(err);
+	if (ps == NULL)
+		return 0;
+	rocksdb_pinnableslice_destroy(ps);
+	return 1;
+}
+
 /*
- * The key check of an existing store before the primary open: on a read-only instance,
- * which takes no lock and writes nothing (RocksDB's read-only open replays the WAL into
- * memory and creates no LOG), so a wrong key leaves the store's files as they were.
+ * One read-only look at the store for the precheck: with meta_only, only the META
+ * family (and default, which RocksDB requires) is opened, so the WAL is read but only
+ * META's records go into memtables. Sets *decided when the answer stands: always with
+ * every family; with META alone when it holds both the key check value and the format
+ * stamp, which is all the full look would read then (verify_key reads the payload
+ * family only when there is no key check value). META's view is the same either way:
+ * its SST files and its share of the WAL.
  */
-static int precheck_key(const struct backing_opts *o, const struct backing_key *key)
+static int precheck_look(const struct backing_opts *o, const struct backing_key *key,
+                         int meta_only, int *decided)
 {
 	struct backing_opts ro = *o;
 	struct backing *r;
 	int rc;
 
+	*decided = !meta_only;
 	ro.open_mode = HC_OPEN_READ_ONLY;
 	r = calloc(1, sizeof(*r));
 	if (r == NULL)
 		return backing_set_error(HC_ENOMEM, "no memory for the store");
 	r->open_mode = HC_OPEN_READ_ONLY;
-	r->flags = BACKING_PRECHECK;
+	r->flags = BACKING_PRECHECK | (meta_only ? BACKING_PRECHECK_META : 0);
 	r->key = (struct backing_key *)key; /* borrowed: not freed below */
 	rc = make_options(r, &ro, 0);
 	if (rc == HC_OK)
 		rc = open_db(r, o->path, 1, HC_OPEN_READ_ONLY);
-	if (rc == HC_OK)
+	if (rc == HC_OK && meta_only)
+		*decided = meta_has(r, BACKING_META_KEYCHECK, sizeof(BACKING_META_KEYCHECK) - 1) &&
+		           meta_has(r, BACKING_META_FORMAT, sizeof(BACKING_META_FORMAT) - 1);
+	if (rc == HC_OK && *decided)
 		rc = verify_key(r, o);
-	if (rc == HC_OK)
+	if (rc == HC_OK && *decided)
 		rc = backing_format_check(r, o->path);
-	if (rc != HC_OK) {
+	if (rc != HC_OK && *decided) {
 		char keep[512];
 
 		snprintf(keep, sizeof(keep), "%s", backing_last_error());
@@ -446,7 +474,28 @@ static int precheck_key(const struct backing_opts *o, const struct backing_key *
 	}
 	r->key = NULL;
 	backing_close(r);
-	return HC_OK;
+	return *decided ? HC_OK : rc;
+}
+
+/*
+ * The key check of an existing store before the primary open: on a read-only instance,
+ * which takes no lock and writes nothing (RocksDB's read-only open creates no LOG), so a
+ * wrong key leaves the store's files as they were. A read-only open replays the WAL
+ * into memtables, which after a crash with a large WAL made the precheck about half of
+ * hc_open's time: so it first opens META alone, whose records are a few small values,
+ * and opens every family only when META does not decide (precheck_look).
+ */
+static int precheck_key(struct backing *b, const struct backing_opts *o)
+{
+	int decided = 0;
+	int rc = precheck_look(o, b->key, 1, &decided);
+
+	if (decided) {
+		if (rc == HC_OK)
+			b->flags |= BACKING_CHECKED_META;
+		return rc;
+	}
+	return precheck_look(o, b->key, 0, &decided);
 }
 
 /*
@@ -506,7 +555,7 @@ int backing_open(const struct backing_opts *o, struct backing **out, char *err, 
 	atomic_init(&b->store_corrupt, 0);
 	rc = load_key(b, o, exists);
 	if (rc == HC_OK && exists && o->open_mode == HC_OPEN_PRIMARY)
-		rc = precheck_key(o, b->key);
+		rc = precheck_key(b, o);
 	if (rc == HC_OK && o->open_mode == HC_OPEN_SECONDARY)
 		rc = make_secondary_dir(b);
 	if (rc == HC_OK)
