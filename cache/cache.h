@@ -85,8 +85,8 @@ struct entry {
 	uint32_t off;                /* bytes from the item's start to this struct */
 	uint16_t shard;
 	uint8_t queue;               /* Q_*, under the shard mutex */
-	uint8_t ghost;               /* installed on a ghost hit: Q_SMALL or Q_MAIN (the queue
-	                              * it was evicted from), else Q_NONE; under the mutex */
+	uint8_t ghost;               /* 1: installed within the ghost's window of its eviction
+	                              * from SMALL, not yet confirmed; under the mutex */
 };
 _Static_assert(sizeof(struct entry) == 56, "the policy's part of an entry");
 
@@ -147,13 +147,13 @@ struct climber {
 	unsigned grown;        /* SMALL ghost hits confirmed in this sample */
 };
 
-/* Keys evicted lately (policy.c), under the shard mutex: buckets of GHOST_WAYS slots,
- * each fingerprint << 32 | stamp << 1 | evicted from MAIN; 0 is an empty slot. */
+/* Keys evicted from SMALL lately (policy.c), under the shard mutex: buckets of
+ * GHOST_WAYS slots, each fingerprint << 32 | stamp; 0 is an empty slot. */
 struct ghost {
 	uint64_t *slot;
 	uint32_t mask;        /* buckets - 1 */
 	uint8_t bits;         /* log2(buckets) */
-	uint32_t evicted[2];  /* evictions from SMALL and from MAIN: the stamps' clocks */
+	uint32_t evicted;     /* evictions from SMALL: the stamps' clock */
 };
 
 struct shard {

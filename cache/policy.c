@@ -46,14 +46,25 @@
  *
  * Adapting: small_target starts at 1% of the budget and grows on evidence from a ghost,
  * as ARC adapts its target from its ghost lists, with one difference: a ghost hit must
- * be confirmed. The ghost remembers the keys the shard evicted (an 8-byte slot each: a
- * fingerprint of the keyed hash and a stamp from a count of the evictions from the
- * key's queue, in buckets of 8, the oldest replaced first; under the mutex, used only
- * by installs and evictions). A key installed within GHOST_WINDOW (5%) * entries
- * evictions of its eviction from SMALL is marked, and if it is then hit while still on
- * probation (its promotion) SMALL grows by GHOST_STEP (8) entries' bytes: a larger
- * SMALL would have kept it, and it is reused, not just back once. A confirmed key that
- * MAIN evicted shrinks SMALL by as much. Counted on return, as ARC counts them, ghost
+ * be confirmed. The ghost remembers the keys SMALL evicted (an 8-byte slot each: a
+ * fingerprint of the keyed hash and a stamp from a count of SMALL's evictions, in
+ * buckets of 8, the oldest replaced first; under the mutex, used only by installs and
+ * evictions). A key installed within GHOST_WINDOW (5%) * entries evictions of its
+ * eviction from SMALL is marked, and if it is then hit while still on probation (its
+ * promotion) SMALL grows by GHOST_STEP (8) entries' bytes: a larger SMALL would have
+ * kept it, and it is reused, not just back once. Keys MAIN evicted are not remembered:
+ * their confirmed returns used to shrink SMALL by as much (ARC's other ghost list), but
+ * on a hot set that moves they come in bursts just after SMALL grew (the old hot set
+ * pushed out of a MAIN the growth shrank) and undid the growth within a sample (SMALL
+ * from 56% to 10% of a shard in one), so the next move found SMALL small; without them
+ * the shifting hot-set rows of bench/hitratio --quick at 10% and 50% gained 0.02 to 0.82
+ * points (those at 1% did not move) and no row lost more than 0.06 (hash seeds 1-3),
+ * and the drift below is what shrinks SMALL.
+ * (Shrinking by a quarter of a step with a larger GHOST_STEP of 16 met one more row at
+ * 10% but lost 0.6-1.0 points on shift5%x10; a floor of 8-32 entries on SMALL, so that
+ * small shards can confirm, lost 4-12 loop and zigzag rows and met no shift row; a
+ * GHOST_STEP of 16 or 32 alone, or a window of 10% or 20%, met none.) Counted on
+ * return, as ARC counts them, ghost
  * hits grew SMALL on zigzags (their turning keys come back once, soon after their
  * eviction: 4 to 16 points lost in bench/hitratio) and on loops (up to 69); confirmed,
  * they come from the new keys of a hot set that moved, each reused several times.
@@ -108,7 +119,7 @@ enum {
 #define CLIMB_DECAY 0.98       /* steps shrink by this while the hit ratio holds */
 #define CLIMB_RESTART 0.05     /* a change of 5 points restarts with a full step */
 #define GHOST_WINDOW 0.05      /* ghost hits count within this share of the entries'
-                                * evictions from the key's queue */
+                                * evictions from SMALL */
 #define SMALL_MIN 0.01         /* SMALL's share stays within 1%..80% of the budget */
 #define SMALL_MAX 0.80
 
@@ -292,17 +303,17 @@ static uint64_t *ghost_bucket(const struct ghost *g, uint64_t hash)
 	                GHOST_WAYS];
 }
 
-/* How many evictions from its queue ago slot v was stamped (31-bit clocks). */
+/* How many evictions from SMALL ago slot v was stamped (32-bit clock). */
 static uint32_t ghost_age(const struct ghost *g, uint64_t v)
 {
-	return (g->evicted[v & 1] - (uint32_t)(v >> 1)) & 0x7fffffff;
+	return g->evicted - (uint32_t)v;
 }
 
-/* Remembers a key evicted from queue q: an empty slot of its bucket, else the oldest. */
-static void ghost_add(struct ghost *g, uint64_t hash, int q)
+/* Remembers a key evicted from SMALL: an empty slot of its bucket, else the oldest. */
+static void ghost_add(struct ghost *g, uint64_t hash)
 {
 	uint64_t *b = ghost_bucket(g, hash);
-	int main = q == Q_MAIN, at = 0;
+	int at = 0;
 	uint32_t oldest = 0;
 	for (int i = 0; i < GHOST_WAYS; i++) {
 		if (b[i] == 0) {
@@ -314,12 +325,11 @@ static void ghost_add(struct ghost *g, uint64_t hash, int q)
 			at = i;
 		}
 	}
-	uint32_t now = g->evicted[main]++ & 0x7fffffff;
-	b[at] = (uint64_t)ghost_fp(hash) << 32 | (uint64_t)now << 1 | (uint64_t)main;
+	b[at] = (uint64_t)ghost_fp(hash) << 32 | g->evicted++;
 }
 
-/* A key being installed: the queue it was evicted from if that was within the last
- * GHOST_WINDOW * entries evictions of that queue (its slot is cleared), else Q_NONE. */
+/* A key being installed: 1 if SMALL evicted it within the last GHOST_WINDOW * entries
+ * evictions from SMALL (its slot is cleared either way), else 0. */
 static uint8_t ghost_take(struct ghost *g, uint64_t hash, uint64_t entries)
 {
 	uint64_t *b = ghost_bucket(g, hash);
@@ -328,11 +338,10 @@ static uint8_t ghost_take(struct ghost *g, uint64_t hash, uint64_t entries)
 		if (b[i] == 0 || (uint32_t)(b[i] >> 32) != fp)
 			continue;
 		int recent = ghost_age(g, b[i]) < GHOST_WINDOW * (double)entries;
-		uint8_t q = (b[i] & 1) ? Q_MAIN : Q_SMALL;
 		b[i] = 0;
-		return recent ? q : Q_NONE;
+		return (uint8_t)recent;
 	}
-	return Q_NONE;
+	return 0;
 }
 
 /* SMALL's share moves by delta of the budget, within SMALL_MIN..SMALL_MAX. */
@@ -375,11 +384,11 @@ int shard_init(struct shard *s, struct hc_cache *c, unsigned index, uint64_t tot
 	s->sketch.cnt = mem_alloc(sketch_bytes(&s->sketch), 1);
 	if (s->sketch.cnt == NULL)
 		return HC_ENOMEM;
-	/* Ghost: the window holds GHOST_WINDOW of the entries' evictions from each queue,
-	 * so a slot per GHOST_ENTRIES_PER_SLOT expected entries leaves room for five times
-	 * the expected entries (more than that and the oldest in a bucket goes first: the
-	 * window narrows), at most one per SKETCH_BYTES_PER_COL of budget; 64 at least. It
-	 * comes out of the budget too. */
+	/* Ghost: the window holds GHOST_WINDOW of the entries' evictions from SMALL, so a
+	 * slot per GHOST_ENTRIES_PER_SLOT expected entries leaves room for ten times the
+	 * window at the expected entries (more entries than that and the oldest in a bucket
+	 * goes first: the window narrows), at most one per SKETCH_BYTES_PER_COL of budget;
+	 * 64 at least. It comes out of the budget too. */
 	uint64_t gwant = expected / GHOST_ENTRIES_PER_SLOT;
 	if (gwant > s->budget / SKETCH_BYTES_PER_COL)
 		gwant = s->budget / SKETCH_BYTES_PER_COL;
@@ -453,10 +462,11 @@ static void publish_bytes(struct shard *s)
 }
 
 /* Unlinks e from the index (compare-and-delete) and its queue, remembers it in the
- * ghost, and retires it. */
+ * ghost if SMALL evicted it, and retires it. */
 static void evict(struct shard *s, struct reclaim_thread *t, struct entry *e)
 {
-	ghost_add(&s->ghost, e->u.hash, e->queue);
+	if (e->queue == Q_SMALL)
+		ghost_add(&s->ghost, e->u.hash);
 	queue_unlink(s, e);
 	if (index_delete_entry(&s->ix, e->u.hash, item_of(e))) {
 		retire_entry(s, t, e);
@@ -506,19 +516,15 @@ static void age_main_head(struct shard *s)
 	queue_push(s, e, Q_MAIN);
 }
 
-/* A key installed on a ghost hit was hit again on probation: the ghost hit was worth
- * the room (see the top of this file). From SMALL: a larger SMALL would have kept it;
- * from MAIN: a larger MAIN would have. */
+/* A key installed on a SMALL ghost hit was hit again on probation: a larger SMALL would
+ * have kept it, and it is reused (see the top of this file). */
 static void confirm_ghost(struct shard *s, struct entry *e)
 {
-	double d = (double)GHOST_STEP * e->charge / (double)s->budget;
-	if (e->ghost == Q_SMALL) {
-		small_move(s, d);
+	if (e->ghost) {
+		small_move(s, (double)GHOST_STEP * e->charge / (double)s->budget);
 		s->climb.grown++;
-	} else if (e->ghost == Q_MAIN) {
-		small_move(s, -d);
 	}
-	e->ghost = Q_NONE;
+	e->ghost = 0;
 }
 
 /*
@@ -676,7 +682,7 @@ int shard_install_locked(struct shard *s, struct reclaim_thread *t, struct entry
 	}
 	/* Evicted lately? The mark is confirmed if the key is hit on probation. */
 	uint8_t ghost = ghost_take(&s->ghost, e->u.hash, entry_count(s));
-	e->ghost = to_main ? Q_NONE : ghost;
+	e->ghost = to_main ? 0 : ghost;
 	queue_push(s, e, to_main ? Q_MAIN : Q_SMALL);
 	publish_bytes(s);
 	atomic_fetch_add_explicit(&s->inserts, 1, memory_order_relaxed);

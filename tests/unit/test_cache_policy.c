@@ -3,9 +3,9 @@
  * values: scan resistance (a stream of one-time keys ten times the cache's capacity
  * does not flush keys hit twice, nor keys never hit: admission is by frequency), bounded
  * work when every entry is hot (new keys still get in and something is evicted for
- * each), loops longer than the cache (a part stays resident) and the hill climber
- * (SMALL grows for moving hot sets, shrinks for loops, holds near its floor when nothing
- * changes).
+ * each), loops longer than the cache (a part stays resident) and SMALL's sizing (it
+ * grows for moving hot sets and stays grown between their moves, shrinks for loops,
+ * holds near its floor when nothing changes).
  */
 #include <math.h>
 #include <setjmp.h>
@@ -456,6 +456,54 @@ static void unconfirmed_ghost_hits_leave_small_at_its_floor(void **state)
 	hc_close(c);
 }
 
+/*
+ * A hot set of half the cache that moves every ten cache-fulls of requests (90% on it,
+ * the rest one-time keys), in a cache of about 140 entries. Each move needs a large
+ * SMALL, which confirmed ghost hits grow; the move also pushes old hot keys out of the
+ * MAIN the growth shrank. When those keys' confirmed returns shrank SMALL (ARC's other
+ * ghost list), they came in bursts just after each growth and undid it: SMALL fell to
+ * 2 entries between moves and 81.5% of the requests of the last 20 of 60 phases hit.
+ * With the ghost remembering only SMALL's evictions, SMALL stays at 71 entries or more
+ * and 83.9% hit (the same in every run). SMALL must stay at a quarter of the entries or
+ * more after each of those phases, and 82.5% must hit.
+ */
+static void moving_hot_set_keeps_small_grown_between_moves(void **state)
+{
+	(void)state;
+	static char v[BIGV], buf[BIGV];
+	const uint64_t limit = 1u << 20;
+	hc_cache *c = open_cache(limit);
+	for (int i = 0; i < 5000; i++) /* as many one-time keys as the cache can hold */
+		(void)access_value(c, "fill", i, v, buf, BIGV);
+	uint64_t cap = shard0(c).entries, seed = 3, least = UINT64_MAX, entries = 0;
+	int hot = (int)(cap / 2), got = 0, total = 0;
+	for (int phase = 0; phase < 60; phase++) {
+		for (int i = 0; i < 10 * (int)cap; i++) {
+			seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+			int r = (int)(seed >> 33);
+			int key = r % 10 < 9 ? phase * hot + r % hot
+			                     : 100000000 + (int)(seed % 1000000000);
+			int h = access_value(c, "halfhot", key, v, buf, BIGV);
+			if (phase >= 40) {
+				got += h;
+				total++;
+			}
+		}
+		if (phase >= 40) {
+			struct hc_shard_stats st = shard0(c);
+			least = st.small_entries < least ? st.small_entries : least;
+			entries = st.entries;
+		}
+	}
+	print_message("hot set of %d moving every %llu requests: SMALL at least %llu of %llu "
+	              "entries after each of the last 20 phases; %.2f%% hits over them\n", hot,
+	              (unsigned long long)(10 * cap), (unsigned long long)least,
+	              (unsigned long long)entries, 100.0 * got / total);
+	assert_true(least * 4 >= entries);
+	assert_true(got * 200 >= total * 165);
+	hc_close(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -468,6 +516,7 @@ int main(void)
 		cmocka_unit_test(climber_holds_small_near_its_floor_on_a_stationary_workload),
 		cmocka_unit_test(confirmed_ghost_hits_grow_small_within_a_few_phases),
 		cmocka_unit_test(unconfirmed_ghost_hits_leave_small_at_its_floor),
+		cmocka_unit_test(moving_hot_set_keeps_small_grown_between_moves),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
