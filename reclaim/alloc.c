@@ -109,6 +109,10 @@ static _Atomic size_t freed_shared;
  * the checking thread sets from what it measured, and nothing else depends on it. */
 static _Atomic size_t check_at = HC_ARENA_RETAIN_BYTES;
 static char purge_name[64];
+/* The private arena's dirty-pages statistic and jemalloc's page size, looked up once
+ * (je_init): mem_dirty_bytes runs on the freeing path, once per check. 0: unknown. */
+static char pdirty_name[64];
+static size_t je_page;
 /* Purges so far (mem_purges, for tests); relaxed: a count. */
 static _Atomic unsigned long purges;
 static pthread_once_t je_once = PTHREAD_ONCE_INIT;
@@ -187,6 +191,10 @@ static void je_init(void)
 		snprintf(name, sizeof(name), "arena.%u.muzzy_decay_ms", ind);
 		(void)j.mallctl(name, NULL, NULL, &muzzy, sizeof(muzzy));
 		snprintf(purge_name, sizeof(purge_name), "arena.%u.purge", ind);
+		snprintf(pdirty_name, sizeof(pdirty_name), "stats.arenas.%u.pdirty", ind);
+		size_t psz = sizeof(je_page);
+		if (j.mallctl("arenas.page", &je_page, &psz, NULL, 0) != 0)
+			je_page = 0;
 	}
 	je = j;
 	tc_ok = pthread_key_create(&tc_key, tc_destroy) == 0;
@@ -229,22 +237,17 @@ size_t mem_free_batch(void)
 
 int mem_dirty_bytes(size_t *bytes)
 {
-	if (!have_je() || je.arena < 0)
+	if (!have_je() || je.arena < 0 || je_page == 0)
 		return -1;
 	uint64_t epoch = 1;
 	size_t sz = sizeof(epoch);
 	if (je.mallctl("epoch", &epoch, &sz, &epoch, sz) != 0)
 		return -1;
-	char name[64];
-	size_t pdirty, page;
+	size_t pdirty;
 	sz = sizeof(pdirty);
-	snprintf(name, sizeof(name), "stats.arenas.%d.pdirty", je.arena);
-	if (je.mallctl(name, &pdirty, &sz, NULL, 0) != 0)
+	if (je.mallctl(pdirty_name, &pdirty, &sz, NULL, 0) != 0)
 		return -1;
-	sz = sizeof(page);
-	if (je.mallctl("arenas.page", &page, &sz, NULL, 0) != 0)
-		return -1;
-	*bytes = pdirty * page;
+	*bytes = pdirty * je_page;
 	return 0;
 }
 
