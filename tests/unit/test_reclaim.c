@@ -179,6 +179,64 @@ static void poll_waits_for_a_batch_and_poll_now_does_not(void **state)
 	reclaim_destroy(&r);
 }
 
+/* A paced poll frees one step of what a grace period released (RECLAIM_FREE_OBJS
+ * objects, or up to RECLAIM_FREE_BYTES), the next paced polls free the rest a step at a
+ * time with no new poll, and reclaim_poll_now frees all that is left at once. */
+static void paced_polls_free_a_step_at_a_time(size_t bytes, long step)
+{
+	struct reclaim r;
+	/* A poll every 1 KiB retired. */
+	assert_int_equal(reclaim_init(&r, 16u << 10, 0), 0);
+	reset_counts(&r);
+	struct reclaim_thread *t = reclaim_self(&r);
+	enum { BATCH = 100, BATCHES = 3 };
+	for (int b = 0; b < BATCHES; b++) {
+		for (int i = 0; i < BATCH; i++)
+			retire_obj(t, b * BATCH + i, bytes);
+		long before = atomic_load(&frees);
+		reclaim_poll(t); /* over the threshold: polls */
+		assert_in_range(atomic_load(&frees) - before, 0, step);
+	}
+	/* Three polls ended the first batch's grace period at least: later calls, below
+	 * the threshold, free it a step each. */
+	int steps = 0;
+	for (int i = 0; i < 10 * BATCH * BATCHES; i++) {
+		long before = atomic_load(&frees);
+		reclaim_poll(t);
+		long d = atomic_load(&frees) - before;
+		assert_in_range(d, 0, step);
+		if (d == 0)
+			break;
+		if (d < step)
+			assert_int_equal(atomic_load(&r.ready_any), 0); /* a short step: the last */
+		steps++;
+	}
+	print_message("%zu-byte objects: %d steps of at most %ld, %ld freed of %d\n", bytes,
+	              steps, step, atomic_load(&frees), BATCH * BATCHES);
+	assert_true(atomic_load(&frees) >= BATCH);
+	assert_true(steps >= BATCH / step);
+	for (int i = 0; i < 8 && reclaim_backlog_objs(&r) != 0; i++)
+		reclaim_poll_now(t);
+	assert_int_equal(atomic_load(&frees), BATCH * BATCHES);
+	assert_int_equal(reclaim_backlog(&r), 0);
+	assert_int_equal(atomic_load(&r.ready_any), 0);
+	reclaim_destroy(&r);
+	assert_int_equal(atomic_load(&wrong_dom), 0);
+}
+
+static void a_paced_poll_frees_a_step_of_small_objects(void **state)
+{
+	(void)state;
+	paced_polls_free_a_step_at_a_time(64, RECLAIM_FREE_OBJS);
+}
+
+static void a_paced_poll_frees_a_step_of_large_objects(void **state)
+{
+	(void)state;
+	/* 20 KiB: the second object takes the step past RECLAIM_FREE_BYTES. */
+	paced_polls_free_a_step_at_a_time(20u << 10, RECLAIM_FREE_BYTES / (20u << 10) + 1);
+}
+
 static void poll_frees_after_a_grace_period_when_no_reader_is_in_a_section(void **state)
 {
 	(void)state;
@@ -699,6 +757,8 @@ int main(void)
 		cmocka_unit_test(retire_counts_bytes_and_objects_until_freed),
 		cmocka_unit_test(poll_waits_for_a_batch_and_poll_now_does_not),
 		cmocka_unit_test(poll_frees_after_a_grace_period_when_no_reader_is_in_a_section),
+		cmocka_unit_test(a_paced_poll_frees_a_step_of_small_objects),
+		cmocka_unit_test(a_paced_poll_frees_a_step_of_large_objects),
 		cmocka_unit_test(a_reader_in_a_section_holds_back_objects_retired_after_it_entered),
 		cmocka_unit_test(nested_sections_protect_until_the_outermost_exit),
 		cmocka_unit_test(an_exited_threads_record_is_recycled_and_its_objects_freed),
