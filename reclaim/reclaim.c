@@ -247,7 +247,7 @@ void reclaim_retire(struct reclaim_thread *t, struct reclaim_node *node, size_t 
 		flush(t);
 }
 
-_Atomic(void (*)(void)) reclaim_flush_pushed, reclaim_frees_started;
+_Atomic(void (*)(void)) reclaim_flush_pushed, reclaim_frees_started, reclaim_polled;
 
 /* Calls a test seam's function, if one is set. */
 static void seam(_Atomic(void (*)(void)) *fn)
@@ -327,6 +327,7 @@ static void poll_locked(struct reclaim *r, ck_stack_t *freeable)
 	retired_sums(r, &bytes, &objs);
 	atomic_store_explicit(&r->polled_bytes, bytes, memory_order_relaxed);
 	atomic_store_explicit(&r->polled_objs, objs, memory_order_relaxed);
+	atomic_fetch_add_explicit(&r->polls, 1, memory_order_relaxed);
 	/* Nothing is freed here (ck_epoch_call queues, the deferred poll sets aside), so
 	 * reclaim_tls_dispatching is free_deferred's to set. Acquire pairs with the
 	 * release CAS in reclaim_retire. */
@@ -400,8 +401,10 @@ static void take_and_free(struct reclaim_thread *t, int poll, int step)
 {
 	struct reclaim *r = t->dom;
 	ck_stack_t freeable = CK_STACK_INITIALIZER;
-	if (poll)
+	if (poll) {
 		poll_locked(r, &r->ready);
+		seam(&reclaim_polled);
+	}
 	take_ready(r, &freeable, step);
 	rank_lock(&t->flush_mu, RANK_FLUSH);
 	rank_unlock(&r->poll_mu, RANK_POLL);
@@ -426,22 +429,38 @@ static void free_step(struct reclaim_thread *t)
 	take_and_free(t, 0, 1);
 }
 
-/* Polls (see reclaim_poll_now), then frees everything ready (step 0) or one step. */
-static void poll_rounds(struct reclaim_thread *t, int step)
+/* Whether the bytes (or objects) retired since the last poll began are worth a poll's
+ * membarrier (see reclaim_poll in reclaim.h). */
+static int poll_due(struct reclaim *r)
+{
+	uint64_t bytes = 0, objs = 0;
+	retired_sums(r, &bytes, &objs);
+	return bytes - atomic_load_explicit(&r->polled_bytes, memory_order_relaxed) >= r->poll_bytes ||
+	       objs - atomic_load_explicit(&r->polled_objs, memory_order_relaxed) >= RECLAIM_POLL_MAX;
+}
+
+/* Polls, then frees everything ready (paced 0) or one step (paced 1). */
+static void poll_rounds(struct reclaim_thread *t, int paced)
 {
 	struct reclaim *r = t->dom;
 	/* A poller that finds the lock taken leaves: the holder may have taken the staging
-	 * stack before this thread's flush, so the holder looks again after its poll (a
-	 * bounded number of times) rather than leave those objects to the next write. */
+	 * stack before this thread's flush. reclaim_poll_now's holder looks again after its
+	 * poll (a bounded number of times) rather than leave those objects to the next
+	 * write. A paced holder looks again only if what arrived is worth a poll by the
+	 * pacing: the other writers end their writes every microsecond or so, so the stack
+	 * is nearly always non-empty after a poll, and looking whenever it was made two or
+	 * three membarriers of every paced poll (20-35 us each with two threads on two
+	 * cores); what it leaves goes with the next poll, as anything retired does. */
 	for (int round = 0; round < 3; round++) {
 		if (reclaim_backlog_objs(r) == 0)
 			return;
 		if (rank_trylock(&r->poll_mu, RANK_POLL) != 0)
 			return;
-		take_and_free(t, 1, step);
+		take_and_free(t, 1, paced);
 		/* Acquire pairs with the release CAS in flush: nodes seen are complete (the
 		 * next poll_locked exchanges again, acquire, before it reads them). */
-		if (atomic_load_explicit(&r->staging, memory_order_acquire) == NULL)
+		if (atomic_load_explicit(&r->staging, memory_order_acquire) == NULL ||
+		    (paced && !poll_due(r)))
 			return;
 	}
 }
@@ -460,10 +479,7 @@ void reclaim_poll(struct reclaim_thread *t)
 	flush(t);
 	/* A poll costs a membarrier (a system call and an IPI per CPU running us): wait
 	 * until the pending bytes are worth it (see reclaim.h). */
-	uint64_t bytes = 0, objs = 0;
-	retired_sums(r, &bytes, &objs);
-	if (bytes - atomic_load_explicit(&r->polled_bytes, memory_order_relaxed) < r->poll_bytes &&
-	    objs - atomic_load_explicit(&r->polled_objs, memory_order_relaxed) < RECLAIM_POLL_MAX) {
+	if (!poll_due(r)) {
 		free_step(t);
 		return;
 	}

@@ -143,6 +143,7 @@ struct reclaim {
 	 * last errno: statistics, relaxed. No grace period ends while it fails. */
 	_Atomic uint64_t barrier_failures;
 	_Atomic uint64_t barriers; /* polls that ran the barrier (statistics, relaxed) */
+	_Atomic uint64_t polls;    /* polls of the shared record (statistics, relaxed) */
 	_Atomic int barrier_errno;
 	size_t ncounters;
 #ifdef HC_TSAN
@@ -352,6 +353,8 @@ extern _Atomic(void (*)(void)) reclaim_flush_pushed;
 /* Test seam: when set, a poller calls it before it frees what its poll set aside (the
  * frees run after poll_mu is released, under the poller's flush mutex). */
 extern _Atomic(void (*)(void)) reclaim_frees_started;
+/* Test seam: when set, a poller calls it right after its poll, poll_mu still held. */
+extern _Atomic(void (*)(void)) reclaim_polled;
 
 /* Retired-but-not-freed bytes (and objects) over all threads. Any thread; a snapshot. */
 uint64_t reclaim_backlog(struct reclaim *r);
