@@ -24,10 +24,12 @@
  * and polls. Handing over only under the lock matters: ck_epoch_poll frees every bin
  * when it finds no active reader, which is safe only for objects retired before its
  * scan, so nothing may be added to the record while it polls. The poll only sets the
- * objects whose grace period ended aside (ck_epoch_poll_deferred); the poller frees
- * them after releasing the lock, under its record's flush mutex (fork's prepare waits
- * for it), so that other pollers and waiting writers do not queue behind the frees
- * (the wipe and free of each entry). Any writer polls, and
+ * objects whose grace period ended aside (ck_epoch_poll_deferred), on the domain's
+ * ready stack; objects taken off that stack are freed after the lock is released,
+ * under the freeing thread's flush mutex (fork's prepare waits for it), so that other
+ * pollers and waiting writers do not queue behind the frees (the wipe and free of each
+ * entry). A paced poll (reclaim_poll) frees one step of the stack and the next writes
+ * a step each; every other poll frees it all (see reclaim_poll). Any writer polls, and
  * so does hc_stats, so whatever any thread retired is freed as soon as a grace period
  * allows and an idle cache drains. reclaim_drain() / reclaim_drain_until() poll until
  * a goal is met or a deadline passes: the synchronize fallback, bounded in time because
@@ -44,7 +46,8 @@
  * reclaim_drain_until) at most a bounded time for that (cache/policy.c, hotcache.c). So
  * retired bytes stay within the shards' allowances whatever a reader does; they drain
  * once the reader leaves (tests/unit/test_reclaim, test_cache_core). The domain's own
- * backlog_cap only paces polls (reclaim_poll polls past an eighth of it) and
+ * backlog_cap only paces polls (reclaim_poll polls once a sixteenth of it was retired
+ * since the last poll) and
  * answers reclaim_over_cap for callers that use it (the map's tests).
  *
  * Read sections without a fence (asymmetric, as liburcu's membarrier flavour): a
