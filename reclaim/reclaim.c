@@ -97,6 +97,8 @@ int reclaim_init(struct reclaim *r, size_t backlog_cap, size_t ncounters)
 	atomic_init(&r->all, NULL);
 	atomic_init(&r->freed_bytes, 0);
 	atomic_init(&r->freed_objs, 0);
+	ck_stack_init(&r->ready);
+	atomic_init(&r->ready_any, 0);
 	r->shared = mem_alloc_line(sizeof(*r->shared), 1);
 	if (r->shared == NULL)
 		return HC_ENOMEM;
@@ -245,7 +247,7 @@ void reclaim_retire(struct reclaim_thread *t, struct reclaim_node *node, size_t 
 		flush(t);
 }
 
-_Atomic(void (*)(void)) reclaim_flush_pushed, reclaim_frees_started;
+_Atomic(void (*)(void)) reclaim_flush_pushed, reclaim_frees_started, reclaim_polled;
 
 /* Calls a test seam's function, if one is set. */
 static void seam(_Atomic(void (*)(void)) *fn)
@@ -312,10 +314,11 @@ static void retired_sums(struct reclaim *r, uint64_t *bytes, uint64_t *objs)
 	*objs = o;
 }
 
-/* poll_mu held. The objects whose grace period ended go onto *freeable, for
- * free_deferred to free once poll_mu is released: their free functions (a wipe and a
- * free of each entry: milliseconds for a thousand 8 KiB values) then no longer hold
- * back the other pollers and the waiting writers. */
+/* poll_mu held. The objects whose grace period ended go onto *freeable (the domain's
+ * ready stack, or reclaim_destroy's own), for free_deferred to free once poll_mu is
+ * released: their free functions (a wipe and a free of each entry: milliseconds for a
+ * thousand 8 KiB values) then no longer hold back the other pollers and the waiting
+ * writers. */
 static void poll_locked(struct reclaim *r, ck_stack_t *freeable)
 {
 	/* What was retired up to now is what this poll covers: reclaim_poll paces the
@@ -324,6 +327,7 @@ static void poll_locked(struct reclaim *r, ck_stack_t *freeable)
 	retired_sums(r, &bytes, &objs);
 	atomic_store_explicit(&r->polled_bytes, bytes, memory_order_relaxed);
 	atomic_store_explicit(&r->polled_objs, objs, memory_order_relaxed);
+	atomic_fetch_add_explicit(&r->polls, 1, memory_order_relaxed);
 	/* Nothing is freed here (ck_epoch_call queues, the deferred poll sets aside), so
 	 * reclaim_tls_dispatching is free_deferred's to set. Acquire pairs with the
 	 * release CAS in reclaim_retire. */
@@ -366,39 +370,107 @@ static void free_deferred(struct reclaim *r, ck_stack_t *freeable)
 	reclaim_tls_dispatching = saved;
 }
 
-/* One poll under poll_mu (taken by the caller), then the frees under t's flush mutex
- * instead: a fork must not copy a thread that holds objects set aside and not yet freed
- * (the child would count them as retired for ever), and fork's prepare takes every
- * flush mutex. */
-static void poll_and_free(struct reclaim_thread *t)
+/* poll_mu held. Moves onto *out what this caller frees of the ready stack: all of it
+ * when step is 0, else one step (see RECLAIM_FREE_OBJS). Popping reads each object's
+ * line, which its free is about to read anyway. */
+static void take_ready(struct reclaim *r, ck_stack_t *out, int step)
+{
+	if (!step) {
+		out->head = ck_stack_batch_pop_npsc(&r->ready);
+	} else {
+		size_t n = 0, bytes = 0;
+		ck_stack_entry_t *cur;
+		while (n < RECLAIM_FREE_OBJS && bytes < RECLAIM_FREE_BYTES &&
+		       (cur = ck_stack_pop_npsc(&r->ready)) != NULL) {
+			struct reclaim_node *node = (struct reclaim_node *)(
+				(char *)cur - offsetof(ck_epoch_entry_t, stack_entry));
+			bytes += node->bytes;
+			n++;
+			ck_stack_push_spnc(out, cur);
+		}
+	}
+	atomic_store_explicit(&r->ready_any, !CK_STACK_ISEMPTY(&r->ready), memory_order_relaxed);
+}
+
+/* poll_mu held by the caller, released here: takes what to free off the ready stack
+ * (after a poll, when poll is set), then frees it under t's flush mutex instead: a fork
+ * must not copy a thread that holds objects taken off the stack and not yet freed (the
+ * child would count them as retired for ever), and fork's prepare takes every flush
+ * mutex. */
+static void take_and_free(struct reclaim_thread *t, int poll, int step)
 {
 	struct reclaim *r = t->dom;
 	ck_stack_t freeable = CK_STACK_INITIALIZER;
-	poll_locked(r, &freeable);
+	if (poll) {
+		poll_locked(r, &r->ready);
+		seam(&reclaim_polled);
+	}
+	take_ready(r, &freeable, step);
 	rank_lock(&t->flush_mu, RANK_FLUSH);
 	rank_unlock(&r->poll_mu, RANK_POLL);
 	free_deferred(r, &freeable);
 	rank_unlock(&t->flush_mu, RANK_FLUSH);
 }
 
-void reclaim_poll_now(struct reclaim_thread *t)
+/* A poll, then every ready object freed. */
+static void poll_and_free(struct reclaim_thread *t)
+{
+	take_and_free(t, 1, 0);
+}
+
+/* One step of the ready stack freed, if it holds anything and no poller has the lock
+ * (a poller frees a step itself). */
+static void free_step(struct reclaim_thread *t)
 {
 	struct reclaim *r = t->dom;
-	flush(t);
+	if (!atomic_load_explicit(&r->ready_any, memory_order_relaxed) ||
+	    rank_trylock(&r->poll_mu, RANK_POLL) != 0)
+		return;
+	take_and_free(t, 0, 1);
+}
+
+/* Whether the bytes (or objects) retired since the last poll began are worth a poll's
+ * membarrier (see reclaim_poll in reclaim.h). */
+static int poll_due(struct reclaim *r)
+{
+	uint64_t bytes = 0, objs = 0;
+	retired_sums(r, &bytes, &objs);
+	return bytes - atomic_load_explicit(&r->polled_bytes, memory_order_relaxed) >= r->poll_bytes ||
+	       objs - atomic_load_explicit(&r->polled_objs, memory_order_relaxed) >= RECLAIM_POLL_MAX;
+}
+
+/* Polls, then frees everything ready (paced 0) or one step (paced 1). */
+static void poll_rounds(struct reclaim_thread *t, int paced)
+{
+	struct reclaim *r = t->dom;
 	/* A poller that finds the lock taken leaves: the holder may have taken the staging
-	 * stack before this thread's flush, so the holder looks again after its poll (a
-	 * bounded number of times) rather than leave those objects to the next write. */
+	 * stack before this thread's flush. reclaim_poll_now's holder looks again after its
+	 * poll (a bounded number of times) rather than leave those objects to the next
+	 * write. A paced holder looks again only if what arrived is worth a poll by the
+	 * pacing: the other writers end their writes every microsecond or so, so the stack
+	 * is nearly always non-empty after a poll, and looking whenever it was made two or
+	 * three membarriers of every paced poll (20-35 us each with two threads on two
+	 * cores); what it leaves goes with the next poll, as anything retired does. */
 	for (int round = 0; round < 3; round++) {
 		if (reclaim_backlog_objs(r) == 0)
 			return;
 		if (rank_trylock(&r->poll_mu, RANK_POLL) != 0)
 			return;
-		poll_and_free(t);
+		take_and_free(t, 1, paced);
 		/* Acquire pairs with the release CAS in flush: nodes seen are complete (the
 		 * next poll_locked exchanges again, acquire, before it reads them). */
-		if (atomic_load_explicit(&r->staging, memory_order_acquire) == NULL)
+		if (atomic_load_explicit(&r->staging, memory_order_acquire) == NULL ||
+		    (paced && !poll_due(r)))
 			return;
 	}
+}
+
+void reclaim_poll_now(struct reclaim_thread *t)
+{
+	flush(t);
+	/* Objects ready from earlier polls count in the backlog, so this polls and frees
+	 * them too. */
+	poll_rounds(t, 0);
 }
 
 void reclaim_poll(struct reclaim_thread *t)
@@ -407,12 +479,11 @@ void reclaim_poll(struct reclaim_thread *t)
 	flush(t);
 	/* A poll costs a membarrier (a system call and an IPI per CPU running us): wait
 	 * until the pending bytes are worth it (see reclaim.h). */
-	uint64_t bytes = 0, objs = 0;
-	retired_sums(r, &bytes, &objs);
-	if (bytes - atomic_load_explicit(&r->polled_bytes, memory_order_relaxed) < r->poll_bytes &&
-	    objs - atomic_load_explicit(&r->polled_objs, memory_order_relaxed) < RECLAIM_POLL_MAX)
+	if (!poll_due(r)) {
+		free_step(t);
 		return;
-	reclaim_poll_now(t);
+	}
+	poll_rounds(t, 1);
 }
 
 static uint64_t now_ns(void)
@@ -590,7 +661,8 @@ void reclaim_destroy(struct reclaim *r)
 	     t = t->all_next)
 		flush(t); /* no thread runs any more: every batch goes to the domain */
 	ck_stack_t freeable = CK_STACK_INITIALIZER;
-	poll_locked(r, &freeable); /* hands the staging stack over */
+	poll_locked(r, &r->ready); /* hands the staging stack over */
+	take_ready(r, &freeable, 0);
 	free_deferred(r, &freeable);
 	reclaim_tls_dispatching = r;
 	ck_epoch_reclaim(r->shared);

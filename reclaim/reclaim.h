@@ -24,10 +24,12 @@
  * and polls. Handing over only under the lock matters: ck_epoch_poll frees every bin
  * when it finds no active reader, which is safe only for objects retired before its
  * scan, so nothing may be added to the record while it polls. The poll only sets the
- * objects whose grace period ended aside (ck_epoch_poll_deferred); the poller frees
- * them after releasing the lock, under its record's flush mutex (fork's prepare waits
- * for it), so that other pollers and waiting writers do not queue behind the frees
- * (the wipe and free of each entry). Any writer polls, and
+ * objects whose grace period ended aside (ck_epoch_poll_deferred), on the domain's
+ * ready stack; objects taken off that stack are freed after the lock is released,
+ * under the freeing thread's flush mutex (fork's prepare waits for it), so that other
+ * pollers and waiting writers do not queue behind the frees (the wipe and free of each
+ * entry). A paced poll (reclaim_poll) frees one step of the stack and the next writes
+ * a step each; every other poll frees it all (see reclaim_poll). Any writer polls, and
  * so does hc_stats, so whatever any thread retired is freed as soon as a grace period
  * allows and an idle cache drains. reclaim_drain() / reclaim_drain_until() poll until
  * a goal is met or a deadline passes: the synchronize fallback, bounded in time because
@@ -44,7 +46,8 @@
  * reclaim_drain_until) at most a bounded time for that (cache/policy.c, hotcache.c). So
  * retired bytes stay within the shards' allowances whatever a reader does; they drain
  * once the reader leaves (tests/unit/test_reclaim, test_cache_core). The domain's own
- * backlog_cap only paces polls (reclaim_poll polls past an eighth of it) and
+ * backlog_cap only paces polls (reclaim_poll polls once a sixteenth of it was retired
+ * since the last poll) and
  * answers reclaim_over_cap for callers that use it (the map's tests).
  *
  * Read sections without a fence (asymmetric, as liburcu's membarrier flavour): a
@@ -128,6 +131,13 @@ struct reclaim {
 	_Atomic uint64_t polled_bytes, polled_objs;
 	int asym;                  /* readers skip the fence; pollers use membarrier */
 	ck_epoch_record_t *shared; /* where retired objects wait; used under poll_mu */
+	/* Objects whose grace period ended, not yet freed: a poll puts them here and the
+	 * writers' next reclaim_poll calls free them a step at a time (see reclaim_poll).
+	 * Under poll_mu; ready_any is its emptiness, read without the lock as a hint
+	 * (relaxed: a stale 1 costs a trylock, a stale 0 leaves the step to the next
+	 * call). */
+	ck_stack_t ready;
+	_Atomic int ready_any;
 	_Atomic(struct reclaim_node *) staging; /* retired, not yet handed to shared */
 	pthread_mutex_t poll_mu;   /* one poller of the shared record at a time; leaf */
 	_Atomic uint64_t freed_bytes;   /* monotonic, by the poller */
@@ -136,6 +146,7 @@ struct reclaim {
 	 * last errno: statistics, relaxed. No grace period ends while it fails. */
 	_Atomic uint64_t barrier_failures;
 	_Atomic uint64_t barriers; /* polls that ran the barrier (statistics, relaxed) */
+	_Atomic uint64_t polls;    /* polls of the shared record (statistics, relaxed) */
 	_Atomic int barrier_errno;
 	size_t ncounters;
 #ifdef HC_TSAN
@@ -283,6 +294,11 @@ void reclaim_retire(struct reclaim_thread *t, struct reclaim_node *node, size_t 
 #define RECLAIM_POLL_MAX 4096u
 /* The pending bytes past which reclaim_poll polls: this fraction of the backlog cap. */
 #define RECLAIM_POLL_SHARE 16u
+/* What one reclaim_poll frees of the ready objects at most: RECLAIM_FREE_OBJS objects,
+ * and none past the first that takes the step over RECLAIM_FREE_BYTES (at least one
+ * object per call, whatever its size). */
+#define RECLAIM_FREE_OBJS 16u
+#define RECLAIM_FREE_BYTES (32u << 10)
 
 /* Hands the thread's batch to the domain, tries to end a grace period and frees what
  * was retired long enough ago, by any thread. Must be called outside a section. The
@@ -296,7 +312,19 @@ void reclaim_retire(struct reclaim_thread *t, struct reclaim_node *node, size_t 
  * the pending bytes stay at 2-3 polls' worth, and a threshold on them had every write
  * poll (a membarrier per write from 2 threads). So about 3 / RECLAIM_POLL_SHARE of
  * the cap stays pending in steady state, within a cache's allowance (backlog_cap is
- * the cache's total retired allowance). reclaim_poll_now always. */
+ * the cache's total retired allowance). reclaim_poll_now always.
+ *
+ * Frees: a poll sets what its grace period released aside on the domain's ready stack,
+ * and each reclaim_poll (the cache calls it at the end of every write) frees one step of
+ * that stack, RECLAIM_FREE_OBJS objects or RECLAIM_FREE_BYTES (see above), before it
+ * decides whether to poll. A poll's release is a few hundred objects (a sixteenth of
+ * the cap), and freeing them all in the write that happened to poll was most of that
+ * write's time (the wipe and free of each entry: 64 entries of 8 KiB took 60-100 us, the
+ * p99 of inserts and erases in cache_bench's mixed work); a step per write keeps up with
+ * writes that retire an entry or two each, and a poll's cost stays its membarrier.
+ * reclaim_poll_now, reclaim_drain, reclaim_drain_until and reclaim_destroy free
+ * everything ready, so an idle cache (hc_stats polls) and a waiting writer still get
+ * every byte back at once. */
 void reclaim_poll(struct reclaim_thread *t);
 void reclaim_poll_now(struct reclaim_thread *t);
 
@@ -328,6 +356,8 @@ extern _Atomic(void (*)(void)) reclaim_flush_pushed;
 /* Test seam: when set, a poller calls it before it frees what its poll set aside (the
  * frees run after poll_mu is released, under the poller's flush mutex). */
 extern _Atomic(void (*)(void)) reclaim_frees_started;
+/* Test seam: when set, a poller calls it right after its poll, poll_mu still held. */
+extern _Atomic(void (*)(void)) reclaim_polled;
 
 /* Retired-but-not-freed bytes (and objects) over all threads. Any thread; a snapshot. */
 uint64_t reclaim_backlog(struct reclaim *r);

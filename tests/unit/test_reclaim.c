@@ -7,6 +7,7 @@
  * reader can be parked inside a section for as long as a test needs.
  */
 #include <pthread.h>
+#include <semaphore.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -177,6 +178,64 @@ static void poll_waits_for_a_batch_and_poll_now_does_not(void **state)
 		reclaim_poll_now(t);
 	assert_int_equal(atomic_load(&frees), 1);
 	reclaim_destroy(&r);
+}
+
+/* A paced poll frees one step of what a grace period released (RECLAIM_FREE_OBJS
+ * objects, or up to RECLAIM_FREE_BYTES), the next paced polls free the rest a step at a
+ * time with no new poll, and reclaim_poll_now frees all that is left at once. */
+static void paced_polls_free_a_step_at_a_time(size_t bytes, long step)
+{
+	struct reclaim r;
+	/* A poll every 1 KiB retired. */
+	assert_int_equal(reclaim_init(&r, 16u << 10, 0), 0);
+	reset_counts(&r);
+	struct reclaim_thread *t = reclaim_self(&r);
+	enum { BATCH = 100, BATCHES = 3 };
+	for (int b = 0; b < BATCHES; b++) {
+		for (int i = 0; i < BATCH; i++)
+			retire_obj(t, b * BATCH + i, bytes);
+		long before = atomic_load(&frees);
+		reclaim_poll(t); /* over the threshold: polls */
+		assert_in_range(atomic_load(&frees) - before, 0, step);
+	}
+	/* Three polls ended the first batch's grace period at least: later calls, below
+	 * the threshold, free it a step each. */
+	int steps = 0;
+	for (int i = 0; i < 10 * BATCH * BATCHES; i++) {
+		long before = atomic_load(&frees);
+		reclaim_poll(t);
+		long d = atomic_load(&frees) - before;
+		assert_in_range(d, 0, step);
+		if (d == 0)
+			break;
+		if (d < step)
+			assert_int_equal(atomic_load(&r.ready_any), 0); /* a short step: the last */
+		steps++;
+	}
+	print_message("%zu-byte objects: %d steps of at most %ld, %ld freed of %d\n", bytes,
+	              steps, step, atomic_load(&frees), BATCH * BATCHES);
+	assert_true(atomic_load(&frees) >= BATCH);
+	assert_true(steps >= BATCH / step);
+	for (int i = 0; i < 8 && reclaim_backlog_objs(&r) != 0; i++)
+		reclaim_poll_now(t);
+	assert_int_equal(atomic_load(&frees), BATCH * BATCHES);
+	assert_int_equal(reclaim_backlog(&r), 0);
+	assert_int_equal(atomic_load(&r.ready_any), 0);
+	reclaim_destroy(&r);
+	assert_int_equal(atomic_load(&wrong_dom), 0);
+}
+
+static void a_paced_poll_frees_a_step_of_small_objects(void **state)
+{
+	(void)state;
+	paced_polls_free_a_step_at_a_time(64, RECLAIM_FREE_OBJS);
+}
+
+static void a_paced_poll_frees_a_step_of_large_objects(void **state)
+{
+	(void)state;
+	/* 20 KiB: the second object takes the step past RECLAIM_FREE_BYTES. */
+	paced_polls_free_a_step_at_a_time(20u << 10, RECLAIM_FREE_BYTES / (20u << 10) + 1);
 }
 
 static void poll_frees_after_a_grace_period_when_no_reader_is_in_a_section(void **state)
@@ -692,6 +751,83 @@ static void a_fork_during_a_polls_frees_leaves_the_child_nothing_unfreed(void **
 	fork_while_parked(&reclaim_frees_started);
 }
 
+/* ---- what a poll does with objects that arrive while it runs -------------------- */
+
+static struct reclaim *late_dom;
+static sem_t late_go, late_done;
+static _Atomic int late_seams;
+
+/* Another writer: retires one small object and ends its write (reclaim_poll) while the
+ * main thread's poll holds poll_mu, so the object stays on the staging stack. */
+static void *late_writer(void *arg)
+{
+	(void)arg;
+	struct reclaim_thread *t = reclaim_self(late_dom);
+	assert_non_null(t);
+	sem_wait(&late_go);
+	retire_obj(t, 999, 64);
+	reclaim_poll(t);
+	sem_post(&late_done);
+	return NULL;
+}
+
+static void on_polled(void)
+{
+	if (atomic_fetch_add(&late_seams, 1) == 0) {
+		sem_post(&late_go);
+		sem_wait(&late_done);
+	}
+}
+
+/* Returns the polls that one reclaim_poll (paced) or reclaim_poll_now made, with a
+ * 64-byte object arriving from another thread during the first. */
+static uint64_t polls_with_a_late_arrival(int paced)
+{
+	struct reclaim r;
+	assert_int_equal(reclaim_init(&r, 16u << 10, 0), 0); /* a poll every 1 KiB */
+	reset_counts(&r);
+	late_dom = &r;
+	atomic_store(&late_seams, 0);
+	assert_int_equal(sem_init(&late_go, 0, 0), 0);
+	assert_int_equal(sem_init(&late_done, 0, 0), 0);
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, late_writer, NULL), 0);
+	struct reclaim_thread *t = reclaim_self(&r);
+	for (int i = 0; i < 100; i++)
+		retire_obj(t, i, 64);
+	atomic_store(&reclaim_polled, on_polled);
+	if (paced)
+		reclaim_poll(t);
+	else
+		reclaim_poll_now(t);
+	atomic_store(&reclaim_polled, NULL);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	uint64_t polls = atomic_load(&r.polls);
+	int staged = atomic_load(&r.staging) != NULL;
+	print_message("%s: %llu polls, the late object %s\n", paced ? "reclaim_poll" : "poll_now",
+	              (unsigned long long)polls, staged ? "still staged" : "handed over");
+	/* poll_now looks again for what arrived meanwhile; a paced poll leaves it to the
+	 * next poll its pacing calls for. */
+	assert_int_equal(staged, paced);
+	assert_int_equal(reclaim_drain(t, 1000000000ull), 0);
+	assert_int_equal(atomic_load(&frees), 101);
+	reclaim_destroy(&r);
+	sem_destroy(&late_go);
+	sem_destroy(&late_done);
+	return polls;
+}
+
+/* Before, a paced poll polled again (another membarrier) whenever anything was on the
+ * staging stack after it: with writers on other threads ending their writes every
+ * microsecond, nearly always, so two or three barriers per paced poll. Now it polls
+ * again only when the bytes retired since it began are worth a poll. */
+static void a_paced_poll_does_not_poll_again_for_a_few_late_arrivals(void **state)
+{
+	(void)state;
+	assert_int_equal(polls_with_a_late_arrival(1), 1);
+	assert_int_equal(polls_with_a_late_arrival(0), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -699,6 +835,9 @@ int main(void)
 		cmocka_unit_test(retire_counts_bytes_and_objects_until_freed),
 		cmocka_unit_test(poll_waits_for_a_batch_and_poll_now_does_not),
 		cmocka_unit_test(poll_frees_after_a_grace_period_when_no_reader_is_in_a_section),
+		cmocka_unit_test(a_paced_poll_frees_a_step_of_small_objects),
+		cmocka_unit_test(a_paced_poll_frees_a_step_of_large_objects),
+		cmocka_unit_test(a_paced_poll_does_not_poll_again_for_a_few_late_arrivals),
 		cmocka_unit_test(a_reader_in_a_section_holds_back_objects_retired_after_it_entered),
 		cmocka_unit_test(nested_sections_protect_until_the_outermost_exit),
 		cmocka_unit_test(an_exited_threads_record_is_recycled_and_its_objects_freed),
