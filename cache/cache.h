@@ -87,6 +87,9 @@ struct entry {
 	uint8_t queue;               /* Q_*, under the shard mutex */
 	uint8_t ghost;               /* 1: installed within the ghost's window of its eviction
 	                              * from SMALL, not yet confirmed; under the mutex */
+	uint32_t seen;               /* sketch clock at the key's last access the policy saw
+	                              * (its install, promotion or latest aging); under the
+	                              * mutex */
 };
 _Static_assert(sizeof(struct entry) == 56, "the policy's part of an entry");
 
@@ -130,12 +133,16 @@ struct queue {
 
 /* The frequency sketch (policy.c): a count-min sketch of 4 rows of `mask + 1` 4-bit
  * counters, two to a byte, row after row; every counter halves after 10 * entries
- * additions. Under the shard mutex. */
+ * additions (the clock and halved_at date the latest halving for the halving's grace).
+ * Under the shard mutex. */
 struct sketch {
 	uint8_t *cnt;
 	uint32_t mask;   /* width - 1, width a power of two */
 	uint8_t bits;    /* log2(width) */
 	uint64_t added;  /* additions since the last halving */
+	uint32_t clock;  /* additions so far (wrapping): the entries' `seen` stamps */
+	uint32_t halved_at; /* clock at the last halving */
+	uint8_t halved;  /* 1 once a halving has happened */
 };
 
 /* SMALL's sizing (policy.c), under the shard mutex. */
