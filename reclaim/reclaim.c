@@ -371,21 +371,19 @@ static void free_deferred(struct reclaim *r, ck_stack_t *freeable)
 }
 
 /* poll_mu held. Moves onto *out what this caller frees of the ready stack: all of it
- * when step is 0, else one step (see RECLAIM_FREE_OBJS). Popping reads each object's
- * line, which its free is about to read anyway. */
-static void take_ready(struct reclaim *r, ck_stack_t *out, int step)
+ * when step is 0, else objects until their bytes reach step (at least one). Popping
+ * reads each object's line, which its free is about to read anyway. */
+static void take_ready(struct reclaim *r, ck_stack_t *out, uint64_t step)
 {
-	if (!step) {
+	if (step == 0) {
 		out->head = ck_stack_batch_pop_npsc(&r->ready);
 	} else {
-		size_t n = 0, bytes = 0;
+		uint64_t bytes = 0;
 		ck_stack_entry_t *cur;
-		while (n < RECLAIM_FREE_OBJS && bytes < RECLAIM_FREE_BYTES &&
-		       (cur = ck_stack_pop_npsc(&r->ready)) != NULL) {
+		while (bytes < step && (cur = ck_stack_pop_npsc(&r->ready)) != NULL) {
 			struct reclaim_node *node = (struct reclaim_node *)(
 				(char *)cur - offsetof(ck_epoch_entry_t, stack_entry));
 			bytes += node->bytes;
-			n++;
 			ck_stack_push_spnc(out, cur);
 		}
 	}
@@ -397,7 +395,7 @@ static void take_ready(struct reclaim *r, ck_stack_t *out, int step)
  * must not copy a thread that holds objects taken off the stack and not yet freed (the
  * child would count them as retired for ever), and fork's prepare takes every flush
  * mutex. */
-static void take_and_free(struct reclaim_thread *t, int poll, int step)
+static void take_and_free(struct reclaim_thread *t, int poll, uint64_t step)
 {
 	struct reclaim *r = t->dom;
 	ck_stack_t freeable = CK_STACK_INITIALIZER;
@@ -418,15 +416,25 @@ static void poll_and_free(struct reclaim_thread *t)
 	take_and_free(t, 1, 0);
 }
 
+/* The bytes of this call's step of frees: RECLAIM_FREE_FACTOR times what t retired
+ * since its previous call, at least 1 (one object). Owner of t. */
+static uint64_t step_bytes(struct reclaim_thread *t)
+{
+	uint64_t retired = atomic_load_explicit(&t->retired_bytes, memory_order_relaxed);
+	uint64_t step = RECLAIM_FREE_FACTOR * (retired - t->stepped_bytes);
+	t->stepped_bytes = retired;
+	return step != 0 ? step : 1;
+}
+
 /* One step of the ready stack freed, if it holds anything and no poller has the lock
  * (a poller frees a step itself). */
-static void free_step(struct reclaim_thread *t)
+static void free_step(struct reclaim_thread *t, uint64_t step)
 {
 	struct reclaim *r = t->dom;
 	if (!atomic_load_explicit(&r->ready_any, memory_order_relaxed) ||
 	    rank_trylock(&r->poll_mu, RANK_POLL) != 0)
 		return;
-	take_and_free(t, 0, 1);
+	take_and_free(t, 0, step);
 }
 
 /* Whether the bytes (or objects) retired since the last poll began are worth a poll's
@@ -439,9 +447,10 @@ static int poll_due(struct reclaim *r)
 	       objs - atomic_load_explicit(&r->polled_objs, memory_order_relaxed) >= RECLAIM_POLL_MAX;
 }
 
-/* Polls, then frees everything ready (paced 0) or one step (paced 1). */
-static void poll_rounds(struct reclaim_thread *t, int paced)
+/* Polls, then frees everything ready (step 0) or one step of step bytes (paced). */
+static void poll_rounds(struct reclaim_thread *t, uint64_t step)
 {
+	int paced = step != 0;
 	struct reclaim *r = t->dom;
 	/* A poller that finds the lock taken leaves: the holder may have taken the staging
 	 * stack before this thread's flush. reclaim_poll_now's holder looks again after its
@@ -456,7 +465,7 @@ static void poll_rounds(struct reclaim_thread *t, int paced)
 			return;
 		if (rank_trylock(&r->poll_mu, RANK_POLL) != 0)
 			return;
-		take_and_free(t, 1, paced);
+		take_and_free(t, 1, step);
 		/* Acquire pairs with the release CAS in flush: nodes seen are complete (the
 		 * next poll_locked exchanges again, acquire, before it reads them). */
 		if (atomic_load_explicit(&r->staging, memory_order_acquire) == NULL ||
@@ -479,11 +488,12 @@ void reclaim_poll(struct reclaim_thread *t)
 	flush(t);
 	/* A poll costs a membarrier (a system call and an IPI per CPU running us): wait
 	 * until the pending bytes are worth it (see reclaim.h). */
+	uint64_t step = step_bytes(t);
 	if (!poll_due(r)) {
-		free_step(t);
+		free_step(t, step);
 		return;
 	}
-	poll_rounds(t, 1);
+	poll_rounds(t, step);
 }
 
 static uint64_t now_ns(void)

@@ -107,6 +107,9 @@ struct reclaim_thread {
 	 * the record would push it again, a cycle). Rank: leaf, above every other. */
 	struct reclaim_node *local_head, *local_tail;
 	unsigned local_n;
+	/* retired_bytes at the thread's last reclaim_poll: what it retired since sizes its
+	 * step of frees (owner only). */
+	uint64_t stepped_bytes;
 	/* Monotonic totals of what this thread retired: written by the owner, summed by
 	 * anyone (the backlog is their sum minus the domain's freed totals). */
 	_Atomic uint64_t retired_bytes, retired_objs;
@@ -294,11 +297,10 @@ void reclaim_retire(struct reclaim_thread *t, struct reclaim_node *node, size_t 
 #define RECLAIM_POLL_MAX 4096u
 /* The pending bytes past which reclaim_poll polls: this fraction of the backlog cap. */
 #define RECLAIM_POLL_SHARE 16u
-/* What one reclaim_poll frees of the ready objects at most: RECLAIM_FREE_OBJS objects,
- * and none past the first that takes the step over RECLAIM_FREE_BYTES (at least one
- * object per call, whatever its size). */
-#define RECLAIM_FREE_OBJS 16u
-#define RECLAIM_FREE_BYTES (32u << 10)
+/* What one reclaim_poll frees of the ready objects: RECLAIM_FREE_FACTOR times the
+ * bytes its thread retired since its previous call, and at least one object (objects
+ * are freed whole, so the last may take the step past its bytes). */
+#define RECLAIM_FREE_FACTOR 2u
 
 /* Hands the thread's batch to the domain, tries to end a grace period and frees what
  * was retired long enough ago, by any thread. Must be called outside a section. The
@@ -316,12 +318,15 @@ void reclaim_retire(struct reclaim_thread *t, struct reclaim_node *node, size_t 
  *
  * Frees: a poll sets what its grace period released aside on the domain's ready stack,
  * and each reclaim_poll (the cache calls it at the end of every write) frees one step of
- * that stack, RECLAIM_FREE_OBJS objects or RECLAIM_FREE_BYTES (see above), before it
- * decides whether to poll. A poll's release is a few hundred objects (a sixteenth of
- * the cap), and freeing them all in the write that happened to poll was most of that
- * write's time (the wipe and free of each entry: 64 entries of 8 KiB took 60-100 us, the
- * p99 of inserts and erases in cache_bench's mixed work); a step per write keeps up with
- * writes that retire an entry or two each, and a poll's cost stays its membarrier.
+ * that stack, twice what its thread retired since its previous call and at least one
+ * object (RECLAIM_FREE_FACTOR), before it decides whether to poll. A poll's release is
+ * a sixteenth of the cap, 64 entries of 8 KiB in cache_bench's mixed work, and freeing
+ * it all in the write that happened to poll was most of that write's time (the wipe and
+ * free of each entry: 60-100 us, the p99 of inserts and erases there). A step of twice
+ * the write's own garbage empties the stack within half the writes between two polls,
+ * while each write pays for about what it retired: a fixed step of 16 objects made the
+ * p99 of erases of 64-byte values five times longer at one thread (2.5 us), a few
+ * writes paying for sixteen frees each. A poll's cost stays its membarrier.
  * reclaim_poll_now, reclaim_drain, reclaim_drain_until and reclaim_destroy free
  * everything ready, so an idle cache (hc_stats polls) and a waiting writer still get
  * every byte back at once. */

@@ -180,47 +180,55 @@ static void poll_waits_for_a_batch_and_poll_now_does_not(void **state)
 	reclaim_destroy(&r);
 }
 
-/* A paced poll frees one step of what a grace period released (RECLAIM_FREE_OBJS
- * objects, or up to RECLAIM_FREE_BYTES), the next paced polls free the rest a step at a
- * time with no new poll, and reclaim_poll_now frees all that is left at once. */
-static void paced_polls_free_a_step_at_a_time(size_t bytes, long step)
+/* A paced poll frees one step of what grace periods released: RECLAIM_FREE_FACTOR
+ * times what its thread retired since its previous call (objects are freed whole, at
+ * least one); reclaim_poll_now frees all that is left at once. A reader holds a batch
+ * back, so that a later poll releases it whole: the write that polls frees a step of
+ * it, and the writes after it, which retire one object each, free two each. */
+static void paced_polls_free_a_step_at_a_time(size_t bytes)
 {
 	struct reclaim r;
-	/* A poll every 1 KiB retired. */
-	assert_int_equal(reclaim_init(&r, 16u << 10, 0), 0);
+	/* A poll every 16 objects retired. */
+	assert_int_equal(reclaim_init(&r, 16 * 16 * bytes, 0), 0);
 	reset_counts(&r);
 	struct reclaim_thread *t = reclaim_self(&r);
-	enum { BATCH = 100, BATCHES = 3 };
-	for (int b = 0; b < BATCHES; b++) {
-		for (int i = 0; i < BATCH; i++)
-			retire_obj(t, b * BATCH + i, bytes);
-		long before = atomic_load(&frees);
-		reclaim_poll(t); /* over the threshold: polls */
-		assert_in_range(atomic_load(&frees) - before, 0, step);
-	}
-	/* Three polls ended the first batch's grace period at least: later calls, below
-	 * the threshold, free it a step each. */
-	int steps = 0;
-	for (int i = 0; i < 10 * BATCH * BATCHES; i++) {
+	struct reader rd;
+	reader_start(&rd, &r);
+	enum { BATCH = 300, WRITES = 400 };
+	int id = 0;
+	reader_do(&rd, CMD_ENTER);
+	for (int i = 0; i < BATCH; i++)
+		retire_obj(t, id++, bytes);
+	reclaim_poll(t); /* due: polls, but the reader holds the batch back */
+	assert_int_equal(atomic_load(&frees), 0);
+	reader_do(&rd, CMD_EXIT);
+	/* A write of sixteen objects' bytes: its poll releases the batch, and it frees
+	 * twice its own bytes of it. */
+	retire_obj(t, id++, 16 * bytes);
+	reclaim_poll(t);
+	long first = atomic_load(&frees);
+	assert_in_range(first, 1, 2 * 16);
+	assert_int_equal(atomic_load(&r.ready_any), 1);
+	/* Writes of one object each free at most two, and two while the batch lasts. */
+	long twos = 0;
+	for (int i = 0; i < WRITES; i++) {
+		retire_obj(t, id++, bytes);
 		long before = atomic_load(&frees);
 		reclaim_poll(t);
 		long d = atomic_load(&frees) - before;
-		assert_in_range(d, 0, step);
-		if (d == 0)
-			break;
-		if (d < step)
-			assert_int_equal(atomic_load(&r.ready_any), 0); /* a short step: the last */
-		steps++;
+		assert_in_range(d, 0, RECLAIM_FREE_FACTOR);
+		twos += d == RECLAIM_FREE_FACTOR;
 	}
-	print_message("%zu-byte objects: %d steps of at most %ld, %ld freed of %d\n", bytes,
-	              steps, step, atomic_load(&frees), BATCH * BATCHES);
-	assert_true(atomic_load(&frees) >= BATCH);
-	assert_true(steps >= BATCH / step);
+	print_message("%zu-byte objects: the releasing write freed %ld, then %ld of %d writes "
+	              "freed two; %ld freed of %d\n", bytes, first, twos, WRITES,
+	              atomic_load(&frees), id);
+	assert_true(twos >= (BATCH - first) / RECLAIM_FREE_FACTOR);
 	for (int i = 0; i < 8 && reclaim_backlog_objs(&r) != 0; i++)
 		reclaim_poll_now(t);
-	assert_int_equal(atomic_load(&frees), BATCH * BATCHES);
+	assert_int_equal(atomic_load(&frees), id);
 	assert_int_equal(reclaim_backlog(&r), 0);
 	assert_int_equal(atomic_load(&r.ready_any), 0);
+	reader_stop(&rd);
 	reclaim_destroy(&r);
 	assert_int_equal(atomic_load(&wrong_dom), 0);
 }
@@ -228,14 +236,13 @@ static void paced_polls_free_a_step_at_a_time(size_t bytes, long step)
 static void a_paced_poll_frees_a_step_of_small_objects(void **state)
 {
 	(void)state;
-	paced_polls_free_a_step_at_a_time(64, RECLAIM_FREE_OBJS);
+	paced_polls_free_a_step_at_a_time(64);
 }
 
 static void a_paced_poll_frees_a_step_of_large_objects(void **state)
 {
 	(void)state;
-	/* 20 KiB: the second object takes the step past RECLAIM_FREE_BYTES. */
-	paced_polls_free_a_step_at_a_time(20u << 10, RECLAIM_FREE_BYTES / (20u << 10) + 1);
+	paced_polls_free_a_step_at_a_time(20u << 10);
 }
 
 static void poll_frees_after_a_grace_period_when_no_reader_is_in_a_section(void **state)
