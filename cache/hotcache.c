@@ -788,6 +788,11 @@ static int relieve(struct shard *s, struct reclaim_thread *t, uint64_t need)
 		reclaim_poll(t);
 	if (fits(&f))
 		return 0;
+	/* What earlier polls released and the writers' steps have not freed yet may be
+	 * enough: freeing it needs no grace period. */
+	reclaim_free_ready(t);
+	if (fits(&f))
+		return 0;
 	uint64_t t0 = cache_ticks();
 	int rc = reclaim_drain_until(t, 2000000, fits, &f);
 	count(t, C_WRITE_WAITS);

@@ -437,6 +437,15 @@ static void free_step(struct reclaim_thread *t, uint64_t step)
 	take_and_free(t, 0, step);
 }
 
+void reclaim_free_ready(struct reclaim_thread *t)
+{
+	struct reclaim *r = t->dom;
+	if (!atomic_load_explicit(&r->ready_any, memory_order_relaxed))
+		return;
+	rank_lock(&r->poll_mu, RANK_POLL);
+	take_and_free(t, 0, 0);
+}
+
 /* Whether the bytes (or objects) retired since the last poll began are worth a poll's
  * membarrier (see reclaim_poll in reclaim.h). */
 static int poll_due(struct reclaim *r)
@@ -552,6 +561,7 @@ int reclaim_drain_until(struct reclaim_thread *t, uint64_t timeout_ns, int (*don
 	unsigned late = 0;
 	struct reclaim *r = t->dom;
 	flush(t);
+	reclaim_free_ready(t); /* no barrier needed for those */
 	for (;;) {
 		if (done(arg))
 			return 0;

@@ -233,6 +233,82 @@ static void paced_polls_free_a_step_at_a_time(size_t bytes)
 	assert_int_equal(atomic_load(&wrong_dom), 0);
 }
 
+/* A domain polling every 16 objects of 64 bytes, where a reader held a batch of 300
+ * back until a write of 16 objects' bytes (id 300) released it and freed a step of it:
+ * the rest is on the ready stack. The reader (started) is outside its section. */
+static struct reclaim_thread *release_a_batch(struct reclaim *r, struct reader *rd)
+{
+	assert_int_equal(reclaim_init(r, 16 * 16 * 64, 0), 0);
+	reset_counts(r);
+	struct reclaim_thread *t = reclaim_self(r);
+	reader_start(rd, r);
+	reader_do(rd, CMD_ENTER);
+	for (int i = 0; i < 300; i++)
+		retire_obj(t, i, 64);
+	reclaim_poll(t); /* held back by the reader */
+	reader_do(rd, CMD_EXIT);
+	retire_obj(t, 300, 16 * 64);
+	reclaim_poll(t); /* releases the batch, frees a step of it */
+	return t;
+}
+
+/* reclaim_free_ready frees what grace periods already released, at once, with no poll:
+ * a writer about to wait for reclamation takes that first. */
+static void free_ready_frees_what_was_released_without_a_poll(void **state)
+{
+	(void)state;
+	struct reclaim r;
+	struct reader rd;
+	struct reclaim_thread *t = release_a_batch(&r, &rd);
+	long stepped = atomic_load(&frees);
+	assert_in_range(stepped, 1, 32);
+	assert_int_equal(atomic_load(&r.ready_any), 1);
+	uint64_t polls = atomic_load(&r.polls);
+	reclaim_free_ready(t);
+	print_message("a step freed %ld, free_ready the other %ld\n", stepped,
+	              atomic_load(&frees) - stepped);
+	assert_true(atomic_load(&frees) >= 300);
+	assert_int_equal(atomic_load(&r.ready_any), 0);
+	assert_int_equal(atomic_load(&r.polls), polls);
+	reclaim_free_ready(t); /* nothing ready: nothing happens */
+	assert_int_equal(atomic_load(&r.polls), polls);
+	assert_int_equal(reclaim_drain(t, 1000000000ull), 0);
+	assert_int_equal(atomic_load(&frees), 301);
+	reader_stop(&rd);
+	reclaim_destroy(&r);
+}
+
+static int nothing_ready(void *arg)
+{
+	return atomic_load(&((struct reclaim *)arg)->ready_any) == 0;
+}
+
+/* A drain frees what is already released before anything else: with a reader in a
+ * section begun before the current epoch it makes no poll at all (no grace period can
+ * end), so otherwise those objects waited for the reader too. */
+static void a_drain_frees_what_was_released_even_while_a_reader_blocks_the_grace(void **state)
+{
+	(void)state;
+	struct reclaim r;
+	struct reader rd;
+	struct reclaim_thread *t = release_a_batch(&r, &rd);
+	reader_do(&rd, CMD_ENTER);
+	for (int i = 301; i < 317; i++)
+		retire_obj(t, i, 64);
+	reclaim_poll(t); /* due: advances the epoch past the reader's, frees a step */
+	assert_int_equal(atomic_load(&r.ready_any), 1);
+	long before = atomic_load(&frees);
+	assert_int_equal(reclaim_drain_until(t, 5000000, nothing_ready, &r), 0);
+	print_message("the drain freed %ld released objects with the reader in its section\n",
+	              atomic_load(&frees) - before);
+	assert_true(atomic_load(&frees) - before > 200);
+	reader_do(&rd, CMD_EXIT);
+	assert_int_equal(reclaim_drain(t, 1000000000ull), 0);
+	assert_int_equal(atomic_load(&frees), 317);
+	reader_stop(&rd);
+	reclaim_destroy(&r);
+}
+
 static void a_paced_poll_frees_a_step_of_small_objects(void **state)
 {
 	(void)state;
@@ -844,6 +920,8 @@ int main(void)
 		cmocka_unit_test(poll_frees_after_a_grace_period_when_no_reader_is_in_a_section),
 		cmocka_unit_test(a_paced_poll_frees_a_step_of_small_objects),
 		cmocka_unit_test(a_paced_poll_frees_a_step_of_large_objects),
+		cmocka_unit_test(free_ready_frees_what_was_released_without_a_poll),
+		cmocka_unit_test(a_drain_frees_what_was_released_even_while_a_reader_blocks_the_grace),
 		cmocka_unit_test(a_paced_poll_does_not_poll_again_for_a_few_late_arrivals),
 		cmocka_unit_test(a_reader_in_a_section_holds_back_objects_retired_after_it_entered),
 		cmocka_unit_test(nested_sections_protect_until_the_outermost_exit),
