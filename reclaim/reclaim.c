@@ -14,6 +14,11 @@
  *   - r->shared is touched only under poll_mu (ck_epoch_call and ck_epoch_poll both
  *     need a record owned by one thread); every object in it was unlinked before it
  *     was taken off the staging stack, hence before any scan that poll makes;
+ *   - r->ready holds only objects whose grace period ended (a poll's deferred
+ *     dispatch), is pushed and popped only under poll_mu, and an object popped from it
+ *     is freed under the popping thread's flush mutex; ready_any mirrors its emptiness
+ *     (relaxed, a hint: a stale value costs a trylock or leaves a step to the next
+ *     write), and every object on it still counts in the backlog until freed;
  *   - a thread's own record is only ever used for its read sections, is owned by one
  *     thread at a time, and is recycled by ck_epoch_recycle after the thread exits.
  */
