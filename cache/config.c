@@ -52,7 +52,7 @@
 #define TIB (UINT64_C(1) << 40)
 
 #define SHARDS_MAX 1024u
-#define SHARD_MIN_ENTRIES 256u /* auto shard count: expected_entries per shard, at least */
+#define SHARD_MIN_ENTRIES 1024u /* auto shard count: expected_entries per shard, at least */
 #define MSG_MAX HC_ERROR_MAX
 
 enum key_type { T_SIZE, T_COUNT, T_SHARDS, T_MODE, T_DURABILITY, T_BOOL, T_PATH, T_OPEN,
@@ -729,7 +729,12 @@ int hc_config_check(const struct hc_config *cfg, char *err, size_t errlen)
 uint32_t hc_config_shards(const struct hc_config *cfg, unsigned ncpu)
 {
 	uint32_t n = 1;
-	uint64_t want = (uint64_t)(ncpu ? ncpu : 1) * 4;
+	/* 16 per CPU: a writer preempted while it holds a shard's mutex stops only the
+	 * writers of that shard. With 4 per CPU (8 shards on 2 CPUs), cache_bench's mixed
+	 * work from 8 threads ran at 0.29-0.41x HyperClockCache with 8 KiB values and
+	 * 0.61-0.66x with 64 B, erases' p99 117-168 us; with 32 shards 0.54-0.55x,
+	 * 0.69-0.76x and 4.2-4.5 us. */
+	uint64_t want = (uint64_t)(ncpu ? ncpu : 1) * 16;
 
 	if (cfg->shards != 0)
 		return cfg->shards;
@@ -742,7 +747,11 @@ uint32_t hc_config_shards(const struct hc_config *cfg, unsigned ncpu)
 	 * shards of a few dozen entries fill unevenly (the hash gives some more keys than
 	 * they hold while others sit half empty: loops a little shorter than the cache
 	 * missed 5 points of 200 entries in 8 shards), and each shard's climber samples
-	 * too few requests to tell a better SMALL share from noise. */
+	 * too few requests to tell a better SMALL share from noise. 256 was the floor
+	 * while 4 per CPU was the aim; with 16, bench/hitratio's 10000-entry zigzags in
+	 * 32 shards of 312 entries lost 1.2-1.5 points, and at 1024 they keep their 8
+	 * shards while the 2000-entry rows go to one shard (hitratio --quick 53/54/54 of 57
+	 * on hash seeds 1-3, 52/52/53 before; full run 69 of 76, 68 before). */
 	while (n > 1 && cfg->expected_entries != 0 && cfg->expected_entries / n < SHARD_MIN_ENTRIES)
 		n >>= 1;
 	return n;

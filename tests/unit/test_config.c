@@ -534,9 +534,10 @@ static void test_auto_shards(void **state)
 
 	(void)state;
 	fresh(&cfg);
-	assert_int_equal(hc_config_shards(&cfg, 8), 32);
-	assert_int_equal(hc_config_shards(&cfg, 1000), 64); /* 256 MiB / (4 x 1 MiB) */
-	assert_int_equal(hc_config_shards(&cfg, 0), 4);
+	assert_int_equal(hc_config_shards(&cfg, 2), 32); /* 16 per CPU */
+	assert_int_equal(hc_config_shards(&cfg, 8), 64); /* 256 MiB / (4 x 1 MiB) */
+	assert_int_equal(hc_config_shards(&cfg, 1000), 64);
+	assert_int_equal(hc_config_shards(&cfg, 0), 16);
 	cfg.memory_limit = TIB;
 	assert_int_equal(hc_config_shards(&cfg, 1000), 1024);
 	cfg.memory_limit = MIB;
@@ -545,10 +546,10 @@ static void test_auto_shards(void **state)
 	assert_int_equal(hc_config_shards(&cfg, 64), 8);
 }
 
-/* With expected_entries set, the automatic count gives each shard at least 256 of them
- * (shards of a few dozen entries fill unevenly); an explicit count and an unset
- * expectation are left alone. */
-static void test_auto_shards_hold_256_expected_entries(void **state)
+/* With expected_entries set, the automatic count gives each shard at least 1024 of them
+ * (small shards fill unevenly); an explicit count and an unset expectation are left
+ * alone. */
+static void test_auto_shards_hold_1024_expected_entries(void **state)
 {
 	struct hc_config cfg;
 
@@ -556,15 +557,15 @@ static void test_auto_shards_hold_256_expected_entries(void **state)
 	fresh(&cfg);
 	cfg.memory_limit = 64 * MIB;
 	cfg.max_entry = 16 << 10;
-	assert_int_equal(hc_config_shards(&cfg, 2), 8);
+	assert_int_equal(hc_config_shards(&cfg, 2), 32);
 	cfg.expected_entries = 200; /* bench/hitratio's 1% rows */
 	assert_int_equal(hc_config_shards(&cfg, 2), 1);
 	cfg.expected_entries = 2000;
-	assert_int_equal(hc_config_shards(&cfg, 2), 4); /* 500 each; 8 would hold 250 */
-	cfg.expected_entries = 2048;
-	assert_int_equal(hc_config_shards(&cfg, 2), 8);
+	assert_int_equal(hc_config_shards(&cfg, 2), 1); /* 2 would hold 1000 */
+	cfg.expected_entries = 10000; /* bench/hitratio's 50% rows */
+	assert_int_equal(hc_config_shards(&cfg, 2), 8); /* 1250 each; 16 would hold 625 */
 	cfg.expected_entries = 1u << 20;
-	assert_int_equal(hc_config_shards(&cfg, 64), 256);
+	assert_int_equal(hc_config_shards(&cfg, 64), 1024);
 	cfg.expected_entries = 200;
 	cfg.shards = 8;
 	assert_int_equal(hc_config_shards(&cfg, 2), 8);
@@ -696,7 +697,7 @@ int main(void)
 		cmocka_unit_test(test_size_rule),
 		cmocka_unit_test(test_check_direct_fields),
 		cmocka_unit_test(test_auto_shards),
-		cmocka_unit_test(test_auto_shards_hold_256_expected_entries),
+		cmocka_unit_test(test_auto_shards_hold_1024_expected_entries),
 		cmocka_unit_test(test_first_error_wins),
 		cmocka_unit_test(test_strerror_every_code),
 		cmocka_unit_test(test_error_seam),
