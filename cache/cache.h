@@ -152,6 +152,8 @@ struct climber {
 	double step;           /* the next drift down of small_target, a share of budget */
 	unsigned installs;     /* installs since the counters were last read */
 	unsigned grown;        /* SMALL ghost hits confirmed in this sample */
+	unsigned returns;      /* installs of keys SMALL evicted within RETURN_WINDOW of the
+	                        * entries' evictions from SMALL, since the sample began */
 };
 
 /* Keys evicted from SMALL lately (policy.c), under the shard mutex: buckets of
