@@ -137,7 +137,8 @@
  * cache for 100K requests) grows SMALL at each move, then confirmed ghost hits hold it
  * near the top while the drift's step has decayed, and a large SMALL lets the 10% of
  * one-time keys take probation slots that frequency admission keeps hot keys in: -0.69
- * -> -1.22 against ARC there (any SMALL of 1%-40% gives -0.6).
+ * -> -1.22 against ARC there (any SMALL of 1%-40% gives -0.6). shift5%x50 at 10% in the
+ * full run moved -0.94 -> -1.04.
  * SMALL stays within 1%..90%: large for recency, small for frequency (Zipf, loops);
  * 90% rather than 80% since a hot set moving faster than the cache can learn it wants
  * SMALL near the whole cache (shift5%x250 at 200 entries, fixed SMALL: 80% -0.50 and
