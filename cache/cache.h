@@ -332,16 +332,6 @@ HC_NODISCARD int cache_write(struct hc_cache *c, const void *key, size_t klen,
 void cache_fix_seed(uint64_t seed);
 void cache_fix_seed_off(void);
 
-/* Initialises a shard mutex (shard_init, and a forked child's copy): glibc's adaptive
- * kind where there is one, so a writer that finds it held spins a little (glibc's
- * default, up to 100 tries) before it sleeps in the kernel. The mutex is held 0.3-1.4 us
- * per acquisition in cache_bench's mixed work (hc_stats' shard-lock figures, 2 threads),
- * about what one system call costs on the CI machine kind (1.0 us, 2.2 us with another
- * thread of the process running), and a sleep costs two (the wait and the wake-up).
- * cache_bench --workload mixed, 2 and 8 threads, one undisturbed interleaved pair:
- * 8 KiB 0.31-0.45x -> 0.36-0.49x HyperClockCache, 64 B 0.68-0.98x -> 0.79-1.11x.
- * 0, or an errno. */
-int shard_mutex_init(pthread_mutex_t *mu);
 /* policy.c: the shard's S3-FIFO queues with TinyLFU admission. All but policy_touch
  * need the shard mutex. */
 HC_NODISCARD int shard_init(struct shard *s, struct hc_cache *c, unsigned index,

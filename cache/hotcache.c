@@ -183,7 +183,7 @@ static void fork_child(void)
 			st->flights = NULL;
 		}
 		for (unsigned i = 0; i < c->nshards; i++)
-			(void)shard_mutex_init(&c->shards[i].mu); /* as at open: adaptive */
+			pthread_mutex_init(&c->shards[i].mu, NULL);
 	}
 	pthread_mutex_init(&open_mu, NULL);
 }

@@ -440,20 +440,6 @@ static void small_move(struct shard *s, double delta)
 
 /* ---- shard ------------------------------------------------------------------------ */
 
-int shard_mutex_init(pthread_mutex_t *mu)
-{
-	pthread_mutexattr_t a;
-	int rc = pthread_mutexattr_init(&a);
-	if (rc != 0)
-		return rc;
-#ifdef PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP
-	(void)pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ADAPTIVE_NP);
-#endif
-	rc = pthread_mutex_init(mu, &a);
-	pthread_mutexattr_destroy(&a);
-	return rc;
-}
-
 int shard_init(struct shard *s, struct hc_cache *c, unsigned index, uint64_t total,
                uint64_t expected)
 {
@@ -519,7 +505,7 @@ int shard_init(struct shard *s, struct hc_cache *c, unsigned index, uint64_t tot
 		return HC_ENOMEM;
 	}
 	index_charge_retired(&s->ix, &s->retired);
-	if (shard_mutex_init(&s->mu) != 0) {
+	if (pthread_mutex_init(&s->mu, NULL) != 0) {
 		index_destroy(&s->ix, NULL, NULL);
 		mem_free(s->ghost.slot, ghost_bytes(&s->ghost));
 		mem_free(s->sketch.cnt, sketch_bytes(&s->sketch));

@@ -356,49 +356,6 @@ static void cache_line_aligned_types_are_allocated_aligned(void **state)
 	}
 }
 
-/* ---- shard mutexes --------------------------------------------------------------------- */
-
-#ifdef __GLIBC__
-/* glibc keeps a mutex's kind in its low bits (PTHREAD_MUTEX_KIND_MASK_NP, 3). */
-static int all_shard_mutexes_adaptive(const hc_cache *c)
-{
-	for (unsigned i = 0; i < c->nshards; i++)
-		if ((c->shards[i].mu.__data.__kind & 3) != PTHREAD_MUTEX_ADAPTIVE_NP)
-			return 0;
-	return 1;
-}
-#endif
-
-/*
- * The shard mutexes are glibc's adaptive kind (shard_mutex_init: a writer spins briefly
- * before it sleeps in the kernel), at open and in a forked child, whose copies the
- * atfork handler re-initialises (with the default kind, had it kept pthread_mutex_init's
- * NULL attributes). The child also takes each one, as a write does.
- */
-static void shard_mutexes_are_adaptive_at_open_and_in_a_forked_child(void **state)
-{
-	(void)state;
-#if defined(__GLIBC__) && !defined(HC_TSAN)
-	hc_cache *c = testutil_open_mem(4u << 20, 8, 16 << 10);
-	assert_true(c->nshards > 1);
-	assert_true(all_shard_mutexes_adaptive(c));
-	assert_int_equal(hc_put(c, "k", 1, "v", 1), HC_OK);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		int ok = all_shard_mutexes_adaptive(c) && hc_put(c, "k", 1, "w", 1) == HC_OK;
-		_exit(ok ? 0 : 1);
-	}
-	int status = 0;
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
-	hc_close(c);
-#else
-	skip(); /* glibc's mutex kinds; TSan builds register no atfork handlers */
-#endif
-}
-
 /* ---- lock ranks ---------------------------------------------------------------------- */
 
 /*
@@ -587,7 +544,6 @@ int main(void)
 		cmocka_unit_test(a_failing_membarrier_is_reported),
 		cmocka_unit_test(detach_inside_a_callback_leaves_other_sections_protected),
 		cmocka_unit_test(cache_line_aligned_types_are_allocated_aligned),
-		cmocka_unit_test(shard_mutexes_are_adaptive_at_open_and_in_a_forked_child),
 		cmocka_unit_test(a_mutex_taken_out_of_rank_order_aborts),
 		cmocka_unit_test(polls_are_paced_by_retired_bytes),
 		cmocka_unit_test(a_write_waits_only_when_its_install_would_be_refused),
