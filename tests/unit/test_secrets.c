@@ -154,9 +154,10 @@ static uint64_t retry_pg[MAX_RETRY];
  * Reads want bytes at off into scanbuf as pread would, but only the pages that are
  * present or swapped out (/proc/self/pagemap's bits 63 and 62); a page never touched
  * reads as the zeros it holds, without reading it: a read through /proc/self/mem faults
- * such a page in, so a large writable reservation became resident memory (once, with
- * the ASan build, the scan took the process to 24 GB and the kernel killed it). A
- * canary is written memory, on a present or swapped page. Returns want, or -1 when a
+ * such a page in, so a large writable reservation became resident memory (the ASan
+ * build's run once reached 24 GB resident and the kernel killed it, against 0.9 GB
+ * normally; which reservation it read was not caught). A canary is written memory, on
+ * a present or swapped page. Returns want, or -1 when a
  * present page could not be read (the caller then goes page by page).
  */
 #define PM_PAGES ((CHUNK + 16) / 4096 + 2)
@@ -478,8 +479,7 @@ static long rss_kib(void)
  * canary written in its middle. The scan finds the canary (a written page is read: one
  * more than before the write, which finds the control's freed one) and
  * the process's resident memory does not grow by the reservation (it grew by 1 GiB when
- * every page was read through /proc/self/mem: one such reservation of 24 GB in the ASan
- * build had the kernel kill the test).
+ * every page was read through /proc/self/mem).
  */
 static void test_scan_reads_only_resident_pages(void **state)
 {
