@@ -246,7 +246,10 @@ static void cache_free(hc_cache *c)
 	}
 	if (c->store.close != NULL)
 		c->store.close(c->store.ctx);
+	uint64_t limit = c->cfg.memory_limit;
 	mem_free_line(c, sizeof(*c));
+	/* Last: the arena kept what this cache freed while its limit was reserved. */
+	mem_unreserve((size_t)limit);
 }
 
 static int stripes_init(hc_cache *c)
@@ -345,6 +348,9 @@ int hc_open(const struct hc_config *user_cfg, hc_cache **out)
 	if (c == NULL)
 		return hc_error_ret(HC_ENOMEM, "hc_open: out of memory");
 	c->cfg = *cfg;
+	/* The arena may keep freed pages within the open caches' unused limits (alloc.c);
+	 * cache_free gives it back. */
+	mem_reserve((size_t)cfg->memory_limit);
 	if (fixed_seed.on) {
 		c->seed = fixed_seed.seed;
 	} else {
@@ -358,6 +364,7 @@ int hc_open(const struct hc_config *user_cfg, hc_cache **out)
 	                  C_GLOBAL_COUNT + (size_t)c->nshards * CS_PER_SHARD);
 	if (rc != 0) {
 		mem_free_line(c, sizeof(*c));
+		mem_unreserve((size_t)cfg->memory_limit);
 		return hc_error_ret(rc, "hc_open: out of memory");
 	}
 	if ((rc = stripes_init(c)) != 0 || (rc = shards_init(c)) != 0 ||

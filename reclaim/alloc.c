@@ -74,24 +74,40 @@ struct jemalloc_api {
 
 /*
  * Bounded retention of freed pages. The private arena never returns pages by time
- * (dirty decay -1). Every thread counts the bytes it frees and adds them to a shared
- * count in batches of HC_FREE_BATCH; the thread whose batch takes the count past
- * check_at resets it and reads the arena's dirty bytes (jemalloc's stats, an epoch
- * refresh: about 15 us here). Past HC_ARENA_RETAIN_BYTES / 2 dirty it purges the arena
- * (arena.<i>.purge: every dirty page back to the system, one pass) and the next check
- * comes after HC_ARENA_RETAIN_BYTES more freed; otherwise it purges nothing and the
- * next check comes after HC_ARENA_RETAIN_BYTES - dirty more. The invariant: the dirty
- * bytes never exceed what was dirty at the last check plus what was freed since, which
- * check_at keeps within HC_ARENA_RETAIN_BYTES (plus the batches not yet counted,
- * HC_FREE_BATCH per thread, and what other threads free during a check's refresh; a
- * slab emptied now also keeps its regions freed before, as decay 0 did).
- * Why not purge at every HC_ARENA_RETAIN_BYTES freed, as before: under churn most
- * freed regions are reused before a slab empties, so a purge found about 130 KiB
- * dirty of every 2 MiB freed (cache_bench's mixed work, 8 KiB values), and those were
- * the pages the next allocations were about to reuse: each purge was an madvise, a
- * TLB-shootdown IPI to every CPU running the process, and a page fault per page on
- * reuse, for a bound the pages never came near. Between purges a freed slab or extent
- * is reused as it is.
+ * (dirty decay -1); our purge returns them (arena.<i>.purge: every dirty page back to
+ * the system, one pass), and only when they are past what the open caches' limits
+ * leave room for. The invariant, between the arena's allocated bytes A and its dirty
+ * (freed, still resident) bytes D, both from jemalloc's stats:
+ *
+ *     A + D <= max(A, reserved) + HC_ARENA_RETAIN_BYTES
+ *
+ * where reserved is the sum of the open caches' cache.memory_limit (mem_reserve). What
+ * a cache holds is within its limit, so the pages kept for reuse are the caches'
+ * unused limit (reserved - A) plus HC_ARENA_RETAIN_BYTES, inside the bound README
+ * states (Memory). Fragmentation inside partly used slabs is in neither term.
+ *
+ * How it is kept: every thread counts the bytes it allocates and frees and adds them to
+ * a shared count in batches of HC_FREE_BATCH; the thread whose batch takes the count
+ * past check_at resets it and reads A and D (an epoch refresh: about 15 us here). With
+ * room = reserved - A (0 if negative): past room + RETAIN/2 dirty it purges; the next
+ * check comes after room + RETAIN - D more bytes allocated or freed. An allocation
+ * adds at most its size to A + D (fresh pages; reused dirty ones leave the sum as it
+ * is) and a free at most its size to D (as much leaves A), so until that check
+ * A + D <= A_check + room + RETAIN = max(A_check, reserved) + RETAIN (plus the batches
+ * not yet counted, HC_FREE_BATCH per thread, and what other threads do during a
+ * check's refresh; a slab emptied now also turns its regions freed before dirty).
+ * mem_unreserve checks at once: a closed cache's freed entries go back then.
+ *
+ * Why the room: a cache at its limit frees in bursts (a reclamation batch released
+ * after a grace period, up to an eighth of its limit) and allocates the same bytes
+ * again just after. With 2 MiB alone (until 2026-12-06) those bursts crossed the
+ * purge line: each purge was hundreds of one-page madvise calls, each a TLB-shootdown
+ * IPI to every CPU running the process, and a page fault per page on reuse (cache_bench
+ * mixed work, 8 KiB values, 8 threads: 1907 madvise calls in the timed threads, and
+ * 0.52-0.57x HyperClockCache; the room: see README, Performance). Why not purge at every
+ * HC_ARENA_RETAIN_BYTES freed, as first: under churn most freed regions are reused
+ * before a slab empties, so such a purge found about 130 KiB dirty of every 2 MiB
+ * freed, the pages the next allocations were about to reuse.
  */
 #define HC_ARENA_DIRTY_DECAY_MS (-1)
 #ifndef HC_ARENA_RETAIN_BYTES
@@ -100,18 +116,21 @@ struct jemalloc_api {
 #define HC_FREE_BATCH ((size_t)64 << 10)
 
 static struct jemalloc_api je;
-/* Bytes freed by this thread and not yet added to freed_shared. */
-static _Thread_local size_t tl_freed;
-/* Bytes freed since the last purge, in batches; relaxed: a count, it orders nothing
- * (the purge takes jemalloc's own locks). */
-static _Atomic size_t freed_shared;
-/* When freed_shared reaches this, the next check (see above); relaxed: it is a bound
+/* Bytes allocated and freed by this thread and not yet added to moved_shared. */
+static _Thread_local size_t tl_moved;
+/* Bytes allocated and freed since the last check, in batches; relaxed: a count, it
+ * orders nothing (the check reads jemalloc's stats, the purge takes its locks). */
+static _Atomic size_t moved_shared;
+/* The sum of the open caches' memory limits (mem_reserve); relaxed: a bound the check
+ * reads, nothing else depends on its order. */
+static _Atomic size_t reserved;
+/* When moved_shared reaches this, the next check (see above); relaxed: it is a bound
  * the checking thread sets from what it measured, and nothing else depends on it. */
 static _Atomic size_t check_at = HC_ARENA_RETAIN_BYTES;
 static char purge_name[64];
 /* The private arena's dirty-pages statistic and jemalloc's page size, looked up once
  * (je_init): mem_dirty_bytes runs on the freeing path, once per check. 0: unknown. */
-static char pdirty_name[64];
+static char pdirty_name[64], small_name[64], large_name[64];
 static size_t je_page;
 /* Purges so far (mem_purges, for tests); relaxed: a count. */
 static _Atomic unsigned long purges;
@@ -192,6 +211,8 @@ static void je_init(void)
 		(void)j.mallctl(name, NULL, NULL, &muzzy, sizeof(muzzy));
 		snprintf(purge_name, sizeof(purge_name), "arena.%u.purge", ind);
 		snprintf(pdirty_name, sizeof(pdirty_name), "stats.arenas.%u.pdirty", ind);
+		snprintf(small_name, sizeof(small_name), "stats.arenas.%u.small.allocated", ind);
+		snprintf(large_name, sizeof(large_name), "stats.arenas.%u.large.allocated", ind);
 		size_t psz = sizeof(je_page);
 		if (j.mallctl("arenas.page", &je_page, &psz, NULL, 0) != 0)
 			je_page = 0;
@@ -235,7 +256,9 @@ size_t mem_free_batch(void)
 	return HC_FREE_BATCH;
 }
 
-int mem_dirty_bytes(size_t *bytes)
+/* Refreshes jemalloc's stats (its "epoch") and reads the private arena's dirty bytes,
+ * and its allocated bytes when allocated is not NULL. Returns 0, or -1. */
+static int arena_bytes(size_t *dirty, size_t *allocated)
 {
 	if (!have_je() || je.arena < 0 || je_page == 0)
 		return -1;
@@ -247,8 +270,29 @@ int mem_dirty_bytes(size_t *bytes)
 	sz = sizeof(pdirty);
 	if (je.mallctl(pdirty_name, &pdirty, &sz, NULL, 0) != 0)
 		return -1;
-	*bytes = pdirty * je_page;
+	*dirty = pdirty * je_page;
+	if (allocated != NULL) {
+		size_t small, large;
+		sz = sizeof(small);
+		if (je.mallctl(small_name, &small, &sz, NULL, 0) != 0)
+			return -1;
+		sz = sizeof(large);
+		if (je.mallctl(large_name, &large, &sz, NULL, 0) != 0)
+			return -1;
+		*allocated = small + large;
+	}
 	return 0;
+}
+
+int mem_dirty_bytes(size_t *bytes)
+{
+	return arena_bytes(bytes, NULL);
+}
+
+int mem_allocated_bytes(size_t *bytes)
+{
+	size_t dirty;
+	return arena_bytes(&dirty, bytes);
 }
 
 const char *mem_allocator(void)
@@ -256,45 +300,76 @@ const char *mem_allocator(void)
 	return have_je() ? "jemalloc (private arena)" : "system malloc";
 }
 
+static void count_moved(size_t size);
+
 void *mem_alloc(size_t size, int zero)
 {
 	if (injected_failure())
 		return NULL;
 	if (have_je()) {
 		void *p = je.mallocx(size ? size : 1, je_flags());
-		if (p != NULL && zero)
-			memset(p, 0, je.nallocx(size ? size : 1, je.flags));
+		if (p != NULL) {
+			if (zero)
+				memset(p, 0, je.nallocx(size ? size : 1, je.flags));
+			count_moved(size);
+		}
 		return p;
 	}
 	return zero ? calloc(1, size ? size : 1) : malloc(size ? size : 1);
 }
 
-static void count_freed(size_t size)
+/* The check (see "Bounded retention" above): purges past the room the open caches'
+ * limits leave, and sets when the next check comes. */
+static void check_arena(void)
+{
+	size_t dirty, allocated;
+	if (arena_bytes(&dirty, &allocated) != 0) {
+		dirty = SIZE_MAX; /* unknown: purge, as decay 0 would */
+		allocated = 0;
+	}
+	size_t res = atomic_load_explicit(&reserved, memory_order_relaxed);
+	size_t room = res > allocated ? res - allocated : 0;
+	if (dirty > room + HC_ARENA_RETAIN_BYTES / 2) {
+		(void)je.mallctl(purge_name, NULL, NULL, NULL, 0);
+		atomic_fetch_add_explicit(&purges, 1, memory_order_relaxed);
+		dirty = 0;
+	}
+	atomic_store_explicit(&check_at, room + HC_ARENA_RETAIN_BYTES - dirty,
+	                      memory_order_relaxed);
+}
+
+static void count_moved(size_t size)
 {
 	if (je.arena < 0)
 		return;
-	tl_freed += size;
-	if (tl_freed < HC_FREE_BATCH)
+	tl_moved += size;
+	if (tl_moved < HC_FREE_BATCH)
 		return;
-	size_t batch = tl_freed;
-	tl_freed = 0;
-	size_t now = atomic_fetch_add_explicit(&freed_shared, batch, memory_order_relaxed) + batch;
+	size_t batch = tl_moved;
+	tl_moved = 0;
+	size_t now = atomic_fetch_add_explicit(&moved_shared, batch, memory_order_relaxed) + batch;
 	if (now < atomic_load_explicit(&check_at, memory_order_relaxed))
 		return;
 	/* Only the thread that takes the count back to 0 checks. */
-	if (!atomic_compare_exchange_strong_explicit(&freed_shared, &now, 0,
+	if (!atomic_compare_exchange_strong_explicit(&moved_shared, &now, 0,
 	                                             memory_order_relaxed,
 	                                             memory_order_relaxed))
 		return;
-	size_t dirty;
-	if (mem_dirty_bytes(&dirty) == 0 && dirty <= HC_ARENA_RETAIN_BYTES / 2) {
-		atomic_store_explicit(&check_at, HC_ARENA_RETAIN_BYTES - dirty,
-		                      memory_order_relaxed);
-		return;
+	check_arena();
+}
+
+void mem_reserve(size_t bytes)
+{
+	atomic_fetch_add_explicit(&reserved, bytes, memory_order_relaxed);
+}
+
+void mem_unreserve(size_t bytes)
+{
+	atomic_fetch_sub_explicit(&reserved, bytes, memory_order_relaxed);
+	if (have_je() && je.arena >= 0) {
+		atomic_store_explicit(&moved_shared, 0, memory_order_relaxed);
+		check_arena();
 	}
-	(void)je.mallctl(purge_name, NULL, NULL, NULL, 0);
-	atomic_fetch_add_explicit(&purges, 1, memory_order_relaxed);
-	atomic_store_explicit(&check_at, HC_ARENA_RETAIN_BYTES, memory_order_relaxed);
 }
 
 unsigned long mem_purges(void)
@@ -318,10 +393,13 @@ void *mem_alloc_line(size_t size, int zero)
 		return NULL;
 	size = line_round(size ? size : 1);
 	void *p;
-	if (have_je())
+	if (have_je()) {
 		p = je.mallocx(size, (je_flags() & ~JE_ALIGN_MASK) | JE_ALIGN64);
-	else
+		if (p != NULL)
+			count_moved(size);
+	} else {
 		p = aligned_alloc(LINE, size);
+	}
 	if (p != NULL && zero)
 		memset(p, 0, size);
 	return p;
@@ -334,7 +412,7 @@ void mem_free_line(void *p, size_t size)
 	if (have_je()) {
 		size = line_round(size ? size : 1);
 		je.sdallocx(p, size, (je_flags() & ~JE_ALIGN_MASK) | JE_ALIGN64);
-		count_freed(size);
+		count_moved(size);
 	} else {
 		free(p);
 	}
@@ -358,7 +436,7 @@ void mem_free(void *p, size_t size)
 	if (have_je()) {
 		size = size ? size : 1;
 		je.sdallocx(p, size, je_flags());
-		count_freed(size);
+		count_moved(size);
 	} else {
 		free(p);
 	}

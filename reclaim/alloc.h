@@ -49,10 +49,11 @@ const char *mem_allocator(void);
  */
 int mem_decay_ms(long *dirty, long *muzzy);
 /*
- * The bound on the freed (dirty) bytes the private arena keeps (each thread adds what
- * it frees in batches of mem_free_batch bytes; a check of the arena's dirty bytes comes
- * before that sum can take them past the bound, and purges the arena when they are past
- * half of it: alloc.c). 0 without a private arena.
+ * The bound on the freed (dirty) bytes the private arena keeps beyond the open caches'
+ * unused limits (each thread adds what it allocates and frees in batches of
+ * mem_free_batch bytes; a check of the arena's bytes comes before that sum can take
+ * them past the bound, and purges the arena when its dirty bytes are past the room
+ * plus half of it: alloc.c). 0 without a private arena.
  */
 size_t mem_retain_bytes(void);
 size_t mem_free_batch(void);
@@ -62,6 +63,18 @@ size_t mem_free_batch(void);
  * a private arena. Any thread; slow.
  */
 int mem_dirty_bytes(size_t *bytes);
+/*
+ * A cache's memory limit, added to (mem_reserve, at hc_open) and taken from
+ * (mem_unreserve, at hc_close, after its memory is freed) the sum the private arena
+ * may keep freed pages within: it keeps them while its allocated bytes plus its dirty
+ * bytes stay under that sum plus mem_retain_bytes (alloc.c). mem_unreserve checks at
+ * once and purges what is past the new sum. Any thread.
+ */
+void mem_reserve(size_t bytes);
+void mem_unreserve(size_t bytes);
+/* For tests: the private arena's allocated bytes now (jemalloc's small.allocated +
+ * large.allocated after an epoch refresh). Returns 0, or -1 without a private arena. */
+int mem_allocated_bytes(size_t *bytes);
 /* For tests: how many times the private arena was purged since the process started. */
 unsigned long mem_purges(void);
 
