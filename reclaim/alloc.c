@@ -90,12 +90,14 @@ struct jemalloc_api {
  * a shared count in batches of HC_FREE_BATCH; the thread whose batch takes the count
  * past check_at resets it and reads A and D (an epoch refresh: about 15 us here). With
  * room = reserved - A (0 if negative): past room + RETAIN/2 dirty it purges; the next
- * check comes after room + RETAIN - D more bytes allocated or freed. An allocation
- * adds at most its size to A + D (fresh pages; reused dirty ones leave the sum as it
- * is) and a free at most its size to D (as much leaves A), so until that check
- * A + D <= A_check + room + RETAIN = max(A_check, reserved) + RETAIN (plus the batches
- * not yet counted, HC_FREE_BATCH per thread, and what other threads do during a
- * check's refresh; a slab emptied now also turns its regions freed before dirty).
+ * check comes after room + RETAIN - D more bytes allocated or freed. Until then, with
+ * a bytes allocated and f freed since the check (a + f <= room + RETAIN - D_check), a
+ * free adds at most its size to D, so D <= D_check + f and A + D <= A + D_check + f:
+ * with room 0 that is at most A + RETAIN; otherwise A = A_check + a - f, and
+ * A + D <= A_check + D_check + a <= A_check + room + RETAIN - f <= reserved + RETAIN
+ * (plus the batches not yet counted, HC_FREE_BATCH per thread, and what other threads
+ * do during a check's refresh; a slab emptied now also turns its regions freed before
+ * dirty, as decay 0 did).
  * mem_unreserve checks at once: a closed cache's freed entries go back then.
  *
  * Why the room: a cache at its limit frees in bursts (a reclamation batch released
