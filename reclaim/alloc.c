@@ -365,6 +365,11 @@ void mem_reserve(size_t bytes)
 	atomic_fetch_add_explicit(&reserved, bytes, memory_order_relaxed);
 }
 
+size_t mem_reserved(void)
+{
+	return atomic_load_explicit(&reserved, memory_order_relaxed);
+}
+
 void mem_unreserve(size_t bytes)
 {
 	atomic_fetch_sub_explicit(&reserved, bytes, memory_order_relaxed);

@@ -72,6 +72,8 @@ int mem_dirty_bytes(size_t *bytes);
  */
 void mem_reserve(size_t bytes);
 void mem_unreserve(size_t bytes);
+/* For tests: the sum reserved now. */
+size_t mem_reserved(void);
 /* For tests: the private arena's allocated bytes now (jemalloc's small.allocated +
  * large.allocated after an epoch refresh). Returns 0, or -1 without a private arena. */
 int mem_allocated_bytes(size_t *bytes);

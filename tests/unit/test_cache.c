@@ -295,6 +295,9 @@ static void open_under_allocation_failure_is_enomem(void **state)
 	cfg.backing_mode = HC_BACKING_NONE;
 	cfg.memory_limit = 8u << 20;
 	int opened = 0;
+	/* A failed open gives back the limit it reserved with the arena (alloc.c): a
+	 * leaked reservation would let the arena keep freed pages for a cache that is gone. */
+	size_t reserved0 = mem_reserved();
 	for (long k = 1; k < 400 && !opened; k++) {
 		hc_cache *c = (hc_cache *)0x1;
 		mem_fail_after(k);
@@ -302,13 +305,18 @@ static void open_under_allocation_failure_is_enomem(void **state)
 		mem_fail_after(0);
 		if (rc == 0) {
 			opened = 1;
+			assert_int_equal(mem_reserved(), reserved0 + cfg.memory_limit);
 			assert_int_equal(hc_put(c, "k", 1, "v", 1), 0);
 			hc_close(c);
+			assert_int_equal(mem_reserved(), reserved0);
 			break;
 		}
 		if (rc != HC_ENOMEM)
 			fail_msg("allocation %ld: %s: %s", k, hc_strerror(rc), hc_last_error());
 		assert_null(c);
+		if (mem_reserved() != reserved0)
+			fail_msg("allocation %ld: the failed open kept %zu bytes reserved", k,
+			         mem_reserved() - reserved0);
 	}
 	assert_true(opened);
 }
