@@ -155,13 +155,26 @@ static void freed_pages_within_a_reserved_limit_stay_until_it_is_given_back(void
 	mem_free(b, n * sizeof(*b));
 }
 
+/* alloc.c's invariant now: the arena's allocated + dirty bytes within
+ * max(allocated, reserved) + slack. Returns how far past max(allocated, reserved)
+ * they are (0 if not past). */
+static size_t assert_within_bound(size_t reserved, size_t slack)
+{
+	size_t d, a;
+	assert_int_equal(mem_dirty_bytes(&d), 0);
+	assert_int_equal(mem_allocated_bytes(&a), 0);
+	size_t base = a > reserved ? a : reserved;
+	assert_true(a + d <= base + slack);
+	return a + d > base ? a + d - base : 0;
+}
+
 /* Past the reservation the bound holds at every step: allocated + dirty never exceeds
  * max(allocated, reserved) + mem_retain_bytes (plus a batch not yet counted and the
  * block in hand), whatever mix of allocations and frees (alloc.c's invariant). */
 static void allocated_and_dirty_stay_within_the_reserved_limit(void **state)
 {
 	(void)state;
-	size_t d, a;
+	size_t d;
 	if (mem_dirty_bytes(&d) != 0)
 		skip();
 	mem_unreserve(0);
@@ -183,12 +196,8 @@ static void allocated_and_dirty_stay_within_the_reserved_limit(void **state)
 				} else {
 					mem_free(b[i], BLOCK);
 				}
-				assert_int_equal(mem_dirty_bytes(&d), 0);
-				assert_int_equal(mem_allocated_bytes(&a), 0);
-				size_t over = a + d - (a > limit ? a : limit);
-				if (a + d > (a > limit ? a : limit) && over > worst)
-					worst = over;
-				assert_true(a + d <= (a > limit ? a : limit) + slack);
+				size_t over = assert_within_bound(limit, slack);
+				worst = over > worst ? over : worst;
 			}
 		}
 	}
@@ -224,13 +233,11 @@ static void a_closed_cache_gives_its_freed_pages_back(void **state)
 	for (uint32_t i = 0; i < 4 * (16u << 20) / sizeof(v); i++) {
 		v[0] = (unsigned char)i;
 		assert_int_equal(hc_put(c, &i, sizeof(i), v, sizeof(v)), 0);
-		if (i % 64 == 0) {
-			assert_int_equal(mem_dirty_bytes(&d), 0);
-			assert_int_equal(mem_allocated_bytes(&a), 0);
-			size_t res = (size_t)cfg.memory_limit;
-			assert_true(a + d <= (a > res ? a : res) + slack);
-		}
+		if (i % 64 == 0)
+			(void)assert_within_bound((size_t)cfg.memory_limit, slack);
 	}
+	assert_int_equal(mem_dirty_bytes(&d), 0);
+	assert_int_equal(mem_allocated_bytes(&a), 0);
 	print_message("churn: purges %lu, at the end %zu KiB allocated, %zu KiB dirty\n",
 	              mem_purges() - p0, a >> 10, d >> 10);
 	hc_close(c);
