@@ -19,7 +19,8 @@
  * misses overlap the I/O instead of lengthening the shard mutex's hold; a miss does
  * the same before its store read. A cache with neither store nor loader
  * (backing.mode = none) has nothing to order against: its writes take the shard mutex
- * only (write_memory).
+ * only (write_memory), and hc_put prefetches the sketch counters, ghost bucket and
+ * index group before it copies the value into the entry instead.
  *
  * Freshness (no older value installed after a newer write returned), per key: a miss
  * registers a flight for its key in the key's stripe before it reads the store; every
@@ -1030,6 +1031,16 @@ int hc_put(hc_cache *c, const void *key, size_t klen, const void *val, size_t vl
 		                    (unsigned long long)c->cfg.max_entry);
 	/* The entry is allocated and filled before any lock is taken. */
 	uint64_t h = key_hash(c, key, klen);
+	if (memory_only(c)) {
+		/* No durable step to overlap: the install's first lines (sketch counters,
+		 * ghost bucket, the key's index group) come in while the value is copied. */
+		struct reclaim_thread *t = reclaim_self(&c->rc);
+		if (t != NULL) {
+			reclaim_enter(&c->rc); /* t is registered: cannot fail */
+			shard_prefetch_install(shard_of(c, h), h, key, (uint32_t)klen, 0);
+			reclaim_exit(t);
+		}
+	}
 	struct entry *e = NULL;
 	if (vlen <= c->cfg.max_entry) {
 		e = entry_filled(c, h, key, klen, val, vlen);
