@@ -578,6 +578,17 @@ static int flight_wait(struct stripe *st, struct flight *f, const struct deliver
 
 static int relieve(struct shard *s, struct reclaim_thread *t, uint64_t need);
 
+/* Prefetches what an install of the key touches first (shard_prefetch_install; entries:
+ * also its current entry), inside a section since it reads the index's table. t: the
+ * calling thread, registered. */
+static void prefetch_install(hc_cache *c, struct reclaim_thread *t, uint64_t h,
+                             const void *key, size_t klen, int entries)
+{
+	reclaim_enter(&c->rc); /* t is registered: cannot fail */
+	shard_prefetch_install(shard_of(c, h), h, key, (uint32_t)klen, entries);
+	reclaim_exit(t);
+}
+
 /* A miss with a store behind: single-flight load, install if fresh, hand the outcome
  * to the waiters, deliver. */
 static int load_miss(hc_cache *c, struct reclaim_thread *t, uint64_t h, const void *key,
@@ -599,9 +610,7 @@ static int load_miss(hc_cache *c, struct reclaim_thread *t, uint64_t h, const vo
 	l.ld.arg = &l;
 	count(t, C_LOADS);
 	/* The install's first DRAM misses (the sketch rows) overlap the store's read. */
-	reclaim_enter(&c->rc); /* t is registered: cannot fail */
-	shard_prefetch_install(shard_of(c, h), h, key, (uint32_t)klen, 0);
-	reclaim_exit(t);
+	prefetch_install(c, t, h, key, klen, 0);
 	uint64_t t0 = mono_ns();
 	int rc = c->store.load(c->store.ctx, key, klen, &l.ld);
 	reclaim_count(t, C_LOAD_NANOS, mono_ns() - t0);
@@ -914,9 +923,7 @@ static int write_through(hc_cache *c, uint64_t h, const void *key, size_t klen,
 
 	/* The install's first DRAM misses (sketch rows, the key's group and its current
 	 * entry) overlap the durable write. */
-	reclaim_enter(&c->rc); /* t is registered: cannot fail */
-	shard_prefetch_install(s, h, key, (uint32_t)klen, 1);
-	reclaim_exit(t);
+	prefetch_install(c, t, h, key, klen, 1);
 
 	rank_lock(&st->wmu, RANK_STRIPE_WRITE);
 	const void *val = NULL;
@@ -957,12 +964,12 @@ int cache_write(hc_cache *c, const void *key, size_t klen, cache_durable_fn *dur
  * list: the shard mutex alone orders the writes of a key (the last install under it
  * wins), and a put or delete takes effect there, before it returns, so a get that
  * starts after it returned sees its value or a later one. e: the entry for a put
- * (built by the caller outside every lock; NULL out of memory), unused for a delete.
+ * (built by the caller outside every lock; NULL out of memory), unused for a delete;
+ * t: the calling thread's record, NULL if it could not be registered (HC_ENOMEM).
  */
-static int write_memory(hc_cache *c, uint64_t h, const void *key, size_t klen, struct entry *e,
-                        int remove)
+static int write_memory(hc_cache *c, struct reclaim_thread *t, uint64_t h, const void *key,
+                        size_t klen, struct entry *e, int remove)
 {
-	struct reclaim_thread *t = reclaim_self(&c->rc);
 	if (t == NULL) {
 		if (e != NULL)
 			entry_free_now(e);
@@ -1031,15 +1038,13 @@ int hc_put(hc_cache *c, const void *key, size_t klen, const void *val, size_t vl
 		                    (unsigned long long)c->cfg.max_entry);
 	/* The entry is allocated and filled before any lock is taken. */
 	uint64_t h = key_hash(c, key, klen);
+	struct reclaim_thread *t = NULL;
 	if (memory_only(c)) {
 		/* No durable step to overlap: the install's first lines (sketch counters,
 		 * ghost bucket, the key's index group) come in while the value is copied. */
-		struct reclaim_thread *t = reclaim_self(&c->rc);
-		if (t != NULL) {
-			reclaim_enter(&c->rc); /* t is registered: cannot fail */
-			shard_prefetch_install(shard_of(c, h), h, key, (uint32_t)klen, 0);
-			reclaim_exit(t);
-		}
+		t = reclaim_self(&c->rc);
+		if (t != NULL)
+			prefetch_install(c, t, h, key, klen, 0);
 	}
 	struct entry *e = NULL;
 	if (vlen <= c->cfg.max_entry) {
@@ -1049,7 +1054,7 @@ int hc_put(hc_cache *c, const void *key, size_t klen, const void *val, size_t vl
 			                    "stored");
 	}
 	if (memory_only(c))
-		return write_memory(c, h, key, klen, e, 0);
+		return write_memory(c, t, h, key, klen, e, 0);
 	struct put_args a = {c, key, val, klen, vlen};
 	return write_through(c, h, key, klen, put_durable, &a, e);
 }
@@ -1060,7 +1065,8 @@ int hc_delete(hc_cache *c, const void *key, size_t klen)
 	if (rc != 0)
 		return rc;
 	if (memory_only(c))
-		return write_memory(c, key_hash(c, key, klen), key, klen, NULL, 1);
+		return write_memory(c, reclaim_self(&c->rc), key_hash(c, key, klen), key, klen,
+		                    NULL, 1);
 	struct put_args a = {c, key, NULL, klen, 0};
 	return cache_write(c, key, klen, del_durable, &a);
 }
