@@ -35,6 +35,7 @@
  *                 [--durability sync|wal|none] [--size 100|4096]   (one part only)
  *                 [--reads-only] [--keys N]                         (N keys per range)
  *                 [--only put|put_raw|get_hit|get_raw|get_miss|read_hit] (profiling)
+ *                 [--threads 1|2|8]  (one thread count only; profiling)
  *                 [--dirty-decay-ms MS]  (a variant: every jemalloc arena's dirty
  *                                         decay, hotcache's private one included;
  *                                         see bench/decay.h)
@@ -72,6 +73,7 @@ struct options {
 	uint64_t keys;    /* keys per range; 0: 50000 for 100 B values, 10000 for 4 KiB */
 	int only_op;      /* -1: all; else run just this op (for profiling) */
 	bool reads_only;  /* skip the put points */
+	unsigned only_threads; /* 0: 1, 2 and 8; else only this count (for profiling) */
 };
 
 struct ctx {
@@ -404,6 +406,8 @@ static void run_size(const struct options *o, size_t vlen)
 		        (double)(bench_now_ns() - tp) / 1e9);
 		for (size_t ti = 0; ti < NTHREADS && !o->reads_only; ti++) {
 			static const enum op w[] = {OP_PUT, OP_PUT_RAW};
+			if (o->only_threads != 0 && thread_counts[ti] != o->only_threads)
+				continue;
 			x.threads = thread_counts[ti];
 			measure(&x, w, 2, d, o->seconds);
 		}
@@ -419,6 +423,8 @@ static void run_size(const struct options *o, size_t vlen)
 			for (size_t ti = 0; ti < NTHREADS; ti++) {
 				static const enum op r[] = {OP_GET_HIT, OP_GET_RAW, OP_GET_MISS,
 				                            OP_READ_HIT};
+				if (o->only_threads != 0 && thread_counts[ti] != o->only_threads)
+					continue;
 				x.threads = thread_counts[ti];
 				measure(&x, r, 4, d, o->seconds);
 			}
@@ -529,6 +535,12 @@ int main(int argc, char **argv)
 			g_only_op = o.only_op;
 		} else if ((v = bench_opt(argc, argv, &i, "--dirty-decay-ms")) != NULL) {
 			g_dirty_decay_ms = (long)bench_parse_u64("--dirty-decay-ms", v);
+		} else if ((v = bench_opt(argc, argv, &i, "--threads")) != NULL) {
+			o.only_threads = (unsigned)bench_parse_u64("--threads", v);
+			if (o.only_threads != 1 && o.only_threads != 2 && o.only_threads != 8) {
+				fprintf(stderr, "--threads: 1, 2 or 8\n");
+				return 2;
+			}
 		} else if (strcmp(argv[i], "--reads-only") == 0) {
 			o.reads_only = true;
 		} else if ((v = bench_opt(argc, argv, &i, "--dir")) != NULL) {
@@ -536,7 +548,7 @@ int main(int argc, char **argv)
 		} else {
 			fprintf(stderr, "usage: backing_bench [--quick] [--json] [--seconds S] "
 			                "[--dir D] [--durability sync|wal|none] [--size 100|4096] "
-			                "[--reads-only] [--keys N] [--only OP] "
+			                "[--reads-only] [--keys N] [--only OP] [--threads 1|2|8] "
 			                "[--dirty-decay-ms MS]\n");
 			return 2;
 		}

@@ -361,12 +361,14 @@ int shard_fits(const struct shard *s, uint64_t need);
  * Prefetches what an install of key will touch first: its four sketch counters (a
  * large sketch's rows are each a DRAM miss, taken under the shard mutex otherwise)
  * and its home index group, and with entries != 0 the entries that group's matching
- * tags point at (a put's replaced entry, whose key the install compares). Issued
+ * tags point at (a put's replaced entry, whose key the install compares) and, if tail
+ * is not 0, their policy parts as if they sat tail bytes from their items (the new
+ * entry's own off: a put's value is usually as long as the one it replaces). Issued
  * before a store's I/O, so the lines arrive while RocksDB works. Changes nothing. Any
  * thread, inside a reclaim section (it reads the index's table).
  */
 void shard_prefetch_install(const struct shard *s, uint64_t hash, const void *key,
-                            uint32_t klen, int entries);
+                            uint32_t klen, int entries, uint32_t tail);
 /* Unlinks the entry of key (if any) from index and queues and retires it. Shard mutex
  * held; inside a reclaim section. Returns 1 if an entry was removed. */
 int shard_remove_locked(struct shard *s, struct reclaim_thread *t, uint64_t hash,

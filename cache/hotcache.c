@@ -579,13 +579,16 @@ static int flight_wait(struct stripe *st, struct flight *f, const struct deliver
 static int relieve(struct shard *s, struct reclaim_thread *t, uint64_t need);
 
 /* Prefetches what an install of the key touches first (shard_prefetch_install; entries:
- * also its current entry), inside a section since it reads the index's table. t: the
- * calling thread, registered. */
+ * also its current entry, and if like is not NULL that entry's policy part where like's
+ * sits), inside a section since it reads the index's table. t: the calling thread,
+ * registered. */
 static void prefetch_install(hc_cache *c, struct reclaim_thread *t, uint64_t h,
-                             const void *key, size_t klen, int entries)
+                             const void *key, size_t klen, int entries,
+                             const struct entry *like)
 {
 	reclaim_enter(&c->rc); /* t is registered: cannot fail */
-	shard_prefetch_install(shard_of(c, h), h, key, (uint32_t)klen, entries);
+	shard_prefetch_install(shard_of(c, h), h, key, (uint32_t)klen, entries,
+	                       like != NULL ? like->off : 0);
 	reclaim_exit(t);
 }
 
@@ -610,7 +613,7 @@ static int load_miss(hc_cache *c, struct reclaim_thread *t, uint64_t h, const vo
 	l.ld.arg = &l;
 	count(t, C_LOADS);
 	/* The install's first DRAM misses (the sketch rows) overlap the store's read. */
-	prefetch_install(c, t, h, key, klen, 0);
+	prefetch_install(c, t, h, key, klen, 0, NULL);
 	uint64_t t0 = mono_ns();
 	int rc = c->store.load(c->store.ctx, key, klen, &l.ld);
 	reclaim_count(t, C_LOAD_NANOS, mono_ns() - t0);
@@ -731,12 +734,12 @@ int hc_read_batch(hc_cache *c, size_t n, const void *const *keys, const size_t *
 				continue;
 			}
 			h[i] = key_hash(c, keys[j], klens[j]);
-			index_prefetch(&shard_of(c, h[i])->ix, h[i], keys[j], (uint32_t)klens[j], 0);
+			index_prefetch(&shard_of(c, h[i])->ix, h[i], keys[j], (uint32_t)klens[j], 0, 0, 0);
 		}
 		for (size_t i = 0; i < k; i++)
 			if (miss[i] == 0)
 				index_prefetch(&shard_of(c, h[i])->ix, h[i], keys[base + i],
-				               (uint32_t)klens[base + i], 1);
+				               (uint32_t)klens[base + i], 1, 0, 0);
 		for (size_t i = 0; i < k; i++) {
 			if (miss[i] != 0)
 				continue;
@@ -923,7 +926,7 @@ static int write_through(hc_cache *c, uint64_t h, const void *key, size_t klen,
 
 	/* The install's first DRAM misses (sketch rows, the key's group and its current
 	 * entry) overlap the durable write. */
-	prefetch_install(c, t, h, key, klen, 1);
+	prefetch_install(c, t, h, key, klen, 1, pre);
 
 	rank_lock(&st->wmu, RANK_STRIPE_WRITE);
 	const void *val = NULL;
@@ -1044,7 +1047,7 @@ int hc_put(hc_cache *c, const void *key, size_t klen, const void *val, size_t vl
 		 * ghost bucket, the key's index group) come in while the value is copied. */
 		t = reclaim_self(&c->rc);
 		if (t != NULL)
-			prefetch_install(c, t, h, key, klen, 0);
+			prefetch_install(c, t, h, key, klen, 0, NULL);
 	}
 	struct entry *e = NULL;
 	if (vlen <= c->cfg.max_entry) {

@@ -848,15 +848,19 @@ int shard_install_locked(struct shard *s, struct reclaim_thread *t, struct entry
 }
 
 void shard_prefetch_install(const struct shard *s, uint64_t hash, const void *key,
-                            uint32_t klen, int entries)
+                            uint32_t klen, int entries, uint32_t tail)
 {
 	/* sketch.cnt, mask and bits are set at shard_init and never change: no lock. */
 	for (int r = 0; r < 4; r++)
 		__builtin_prefetch(&s->sketch.cnt[sketch_at(&s->sketch, r, hash | 1) / 2], 1);
 	__builtin_prefetch(ghost_bucket(&s->ghost, hash), 1); /* ghost: the same, at init */
-	index_prefetch(&s->ix, hash, key, klen, 0);
+	index_prefetch(&s->ix, hash, key, klen, 0, 0, 0);
+	/* tail: where the replaced entry's policy part starts if its value is as long as
+	 * the new one (the usual put): what queue_unlink reads and writes of it (links,
+	 * charge, queue), a line or two after the value, else its install's first miss. */
 	if (entries)
-		index_prefetch(&s->ix, hash, key, klen, 1);
+		index_prefetch(&s->ix, hash, key, klen, 1, tail,
+		               tail != 0 ? offsetof(struct entry, queue) + 1 : 0);
 }
 
 int shard_remove_locked(struct shard *s, struct reclaim_thread *t, uint64_t hash,

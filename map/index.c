@@ -206,7 +206,7 @@ unsigned index_probe_length(const struct index *ix, uint64_t hash, const void *k
 }
 
 void index_prefetch(const struct index *ix, uint64_t hash, const void *key, uint32_t klen,
-                    int stage)
+                    int stage, size_t tail_off, size_t tail_len)
 {
 	/* Acquire pairs with the release store in rebuild(), as in index_get. */
 	const struct index_table *t = atomic_load_explicit(&ix->table, memory_order_acquire);
@@ -219,8 +219,17 @@ void index_prefetch(const struct index *ix, uint64_t hash, const void *key, uint
 	/* Acquire loads as in index_get: a prefetch of a stale pointer is harmless, but
 	 * the loads themselves must be the reader's ordinary ones. */
 	uint64_t c = atomic_load_explicit(&gr->ctrl, memory_order_acquire);
-	for (uint64_t m = index_match_tag(c, index_tag_of(h)); m != 0; m &= m - 1)
-		__builtin_prefetch(atomic_load_explicit(&gr->slot[index_slot_of(m)], memory_order_acquire));
+	for (uint64_t m = index_match_tag(c, index_tag_of(h)); m != 0; m &= m - 1) {
+		void *p = atomic_load_explicit(&gr->slot[index_slot_of(m)], memory_order_acquire);
+		__builtin_prefetch(p);
+		/* Addresses, not pointers into p's object (which may be shorter than the
+		 * caller guessed): a prefetch never faults. */
+		if (tail_len != 0) {
+			uintptr_t a = ((uintptr_t)p + tail_off) & ~(uintptr_t)63;
+			for (; a < (uintptr_t)p + tail_off + tail_len; a += 64)
+				__builtin_prefetch((const void *)a);
+		}
+	}
 }
 
 /* ---- the writer's probe --------------------------------------------------------- */

@@ -244,11 +244,13 @@ unsigned index_probe_length(const struct index *ix, uint64_t hash, const void *k
                             uint32_t klen);
 
 /* Prefetch stages for batched lookups: stage 0 prefetches key's home group, stage 1
- * (once it has arrived) the entries whose tags match there. No stores. Inside a
- * reclaim section (it reads the table: unlike map_prefetch's stage 0, not before the
- * section). Any thread. Wait-free. */
+ * (once it has arrived) the entries whose tags match there: the line each slot points
+ * at and, when tail_len > 0, the lines of the tail_len bytes tail_off past it as well
+ * (for a caller that will write there: hotcache's queue links sit after the value).
+ * No stores. Inside a reclaim section (it reads the table: unlike map_prefetch's
+ * stage 0, not before the section). Any thread. Wait-free. */
 void index_prefetch(const struct index *ix, uint64_t hash, const void *key, uint32_t klen,
-                    int stage);
+                    int stage, size_t tail_off, size_t tail_len);
 
 /* Bytes the next insert may allocate for a bigger table: the doubled table's charge
  * when the count is at the load bound, else 0 (a byte-budgeted caller reserves it

@@ -356,8 +356,8 @@ static void growth_reserve_names_the_doubled_table_at_the_bound(void **state)
 		memcpy(es[i].key, &i, 4);
 		/* Prefetching, both stages, changes nothing. */
 		uint64_t h = index_hash(&ix, es[i].key, 8);
-		index_prefetch(&ix, h, es[i].key, 8, 0);
-		index_prefetch(&ix, h, es[i].key, 8, 1);
+		index_prefetch(&ix, h, es[i].key, 8, 0, 0, 0);
+		index_prefetch(&ix, h, es[i].key, 8, 1, 0, 0);
 		assert_int_equal(index_insert(&ix, h, &es[i], NULL), 0);
 		if (i == LIMIT) {
 			index_stats(&ix, &st);
