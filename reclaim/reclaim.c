@@ -14,6 +14,14 @@
  *   - r->shared is touched only under poll_mu (ck_epoch_call and ck_epoch_poll both
  *     need a record owned by one thread); every object in it was unlinked before it
  *     was taken off the staging stack, hence before any scan that poll makes;
+ *   - ck holds chains, not single objects: a poll hands all it took off the staging
+ *     stack to ck_epoch_call as one entry, the first node, whose stage_next links (the
+ *     ones flush made) lead through the rest to NULL; every node of a chain shares
+ *     its head's grace period, which began after the last of them was unlinked. The
+ *     ready stack holds such chains too, and a step that frees part of one pushes the
+ *     rest back as a chain of its own (free_chain is every entry's function). So a
+ *     poll touches one node, not each (the nodes were retired long ago: each was a
+ *     DRAM miss under poll_mu), and each node is read once more, when it is freed;
  *   - r->ready holds only objects whose grace period ended (a poll's deferred
  *     dispatch), is pushed and popped only under poll_mu, and an object popped from it
  *     is freed under the popping thread's flush mutex; ready_any mirrors its emptiness
@@ -214,10 +222,9 @@ int reclaim_detach(struct reclaim *r)
 	return 0;
 }
 
-/* ck's callback: frees the object and uncounts it. Runs under poll_mu. */
-static void dispatch(ck_epoch_entry_t *e)
+/* Frees one object and uncounts it. */
+static void dispatch(struct reclaim_node *n)
 {
-	struct reclaim_node *n = (struct reclaim_node *)e;
 	struct reclaim *r = reclaim_tls_dispatching;
 #ifdef HC_TSAN
 	/* Pairs with the release in every reclaim_exit: the grace period that ck_epoch
@@ -230,6 +237,18 @@ static void dispatch(ck_epoch_entry_t *e)
 	 * this free also sees the retire counted (it happened before the staging push). */
 	atomic_fetch_add_explicit(&r->freed_bytes, bytes, memory_order_release);
 	atomic_fetch_add_explicit(&r->freed_objs, 1, memory_order_release);
+}
+
+/* ck's callback, the function of every entry ck or the ready stack holds: frees the
+ * chain that starts at e (see the invariants above). */
+static void free_chain(ck_epoch_entry_t *e)
+{
+	struct reclaim_node *n = (struct reclaim_node *)e;
+	while (n != NULL) {
+		struct reclaim_node *next = n->stage_next; /* before n is freed */
+		dispatch(n);
+		n = next;
+	}
 }
 
 void reclaim_retire(struct reclaim_thread *t, struct reclaim_node *node, size_t bytes,
@@ -337,11 +356,8 @@ static void poll_locked(struct reclaim *r, ck_stack_t *freeable)
 	 * reclaim_tls_dispatching is free_deferred's to set. Acquire pairs with the
 	 * release CAS in reclaim_retire. */
 	struct reclaim_node *n = atomic_exchange_explicit(&r->staging, NULL, memory_order_acquire);
-	while (n != NULL) {
-		struct reclaim_node *next = n->stage_next;
-		ck_epoch_call(r->shared, &n->ck, dispatch);
-		n = next;
-	}
+	if (n != NULL)
+		ck_epoch_call(r->shared, &n->ck, free_chain); /* the whole stack, one chain */
 	/* Fenceless readers: make every thread's announcement visible before the scan
 	 * (see reclaim.h). Registered at init (Linux keeps the registration across fork,
 	 * resets it at exec), so it cannot fail with EPERM; any other failure leaves a
@@ -369,15 +385,16 @@ static void free_deferred(struct reclaim *r, ck_stack_t *freeable)
 		ck_stack_entry_t *next = CK_STACK_NEXT(cur);
 		ck_epoch_entry_t *e =
 			(ck_epoch_entry_t *)((char *)cur - offsetof(ck_epoch_entry_t, stack_entry));
-		e->function(e); /* dispatch: frees e */
+		e->function(e); /* free_chain: frees e's chain */
 		cur = next;
 	}
 	reclaim_tls_dispatching = saved;
 }
 
-/* poll_mu held. Moves onto *out what this caller frees of the ready stack: all of it
- * when step is 0, else objects until their bytes reach step (at least one). Popping
- * reads each object's line, which its free is about to read anyway. */
+/* poll_mu held. Moves onto *out what this caller frees of the ready stack (chains): all
+ * of it when step is 0, else objects until their bytes reach step (at least one),
+ * cutting the last chain taken there and pushing its rest back. Walking a chain reads
+ * each object's line, which its free is about to read anyway. */
 static void take_ready(struct reclaim *r, ck_stack_t *out, uint64_t step)
 {
 	if (step == 0) {
@@ -386,10 +403,22 @@ static void take_ready(struct reclaim *r, ck_stack_t *out, uint64_t step)
 		uint64_t bytes = 0;
 		ck_stack_entry_t *cur;
 		while (bytes < step && (cur = ck_stack_pop_npsc(&r->ready)) != NULL) {
-			struct reclaim_node *node = (struct reclaim_node *)(
+			struct reclaim_node *n = (struct reclaim_node *)(
 				(char *)cur - offsetof(ck_epoch_entry_t, stack_entry));
-			bytes += node->bytes;
 			ck_stack_push_spnc(out, cur);
+			for (;;) {
+				bytes += n->bytes;
+				struct reclaim_node *rest = n->stage_next;
+				if (rest == NULL)
+					break;
+				if (bytes >= step) {
+					n->stage_next = NULL;
+					rest->ck.function = free_chain;
+					ck_stack_push_spnc(&r->ready, &rest->ck.stack_entry);
+					break;
+				}
+				n = rest;
+			}
 		}
 	}
 	atomic_store_explicit(&r->ready_any, !CK_STACK_ISEMPTY(&r->ready), memory_order_relaxed);

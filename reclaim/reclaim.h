@@ -20,16 +20,17 @@
  * thread polls (the cache polls at the end of every write, so no batch waits on a
  * thread between writes); the poller (one at a time, under a trylock so pollers never
  * queue; the holder looks at the stack again after its poll, for what arrived
- * meanwhile) takes the whole stack, hands it to the shared record with ck_epoch_call,
- * and polls. Handing over only under the lock matters: ck_epoch_poll frees every bin
+ * meanwhile) takes the whole stack, hands it to the shared record with one
+ * ck_epoch_call (the stack's first node heads the chain of all of them: one node
+ * touched per poll, not each), and polls. Handing over only under the lock matters: ck_epoch_poll frees every bin
  * when it finds no active reader, which is safe only for objects retired before its
  * scan, so nothing may be added to the record while it polls. The poll only sets the
  * objects whose grace period ended aside (ck_epoch_poll_deferred), on the domain's
  * ready stack; objects taken off that stack are freed after the lock is released,
  * under the freeing thread's flush mutex (fork's prepare waits for it), so that other
  * pollers and waiting writers do not queue behind the frees (the wipe and free of each
- * entry). A paced poll (reclaim_poll) frees one step of the stack and the next writes
- * a step each; every other poll frees it all (see reclaim_poll). Any writer polls, and
+ * entry). A paced poll (reclaim_poll) frees one step of the stack (cutting a chain
+ * where the step ends) and the next writes a step each; every other poll frees it all (see reclaim_poll). Any writer polls, and
  * so does hc_stats, so whatever any thread retired is freed as soon as a grace period
  * allows and an idle cache drains. reclaim_drain() / reclaim_drain_until() poll until
  * a goal is met or a deadline passes: the synchronize fallback, bounded in time because
@@ -92,7 +93,10 @@ struct reclaim_node {
 	ck_epoch_entry_t ck;
 	reclaim_fn *fn;
 	size_t bytes;
-	struct reclaim_node *stage_next; /* on the staging stack, before ck has it */
+	/* The next node on the staging stack, then in the chain ck and the ready stack
+	 * hold (see reclaim.c's invariants): written by its retire, flush or a step's cut,
+	 * each before the node is handed on. */
+	struct reclaim_node *stage_next;
 };
 
 /* A thread's registration with one domain. Owned by that thread while registered. */
