@@ -88,7 +88,7 @@ struct jemalloc_api {
  *
  * How it is kept: every thread counts the bytes it allocates and frees and adds them to
  * a shared count in batches of HC_FREE_BATCH; the thread whose batch takes the count
- * past check_at resets it and reads A and D (an epoch refresh: about 15 us here). With
+ * past check_at resets it and reads A and D (an epoch refresh: 15-46 us here). With
  * room = reserved - A (0 if negative): past room + RETAIN/2 dirty it purges; the next
  * check comes after room + RETAIN - D more bytes allocated or freed. Until then, with
  * a bytes allocated and f freed since the check (a + f <= room + RETAIN - D_check), a

@@ -63,8 +63,13 @@
  * object that was unlinked before the poller took it off the staging stack. The cost
  * moves from every read (about 20 cycles) to every poll (a few microseconds), and
  * polls happen on writes, which wait on RocksDB anyway. Without membarrier (old
- * kernels, seccomp, HC_PORTABLE builds and every non-Linux system) and in TSan builds,
- * sections use reclaim_enter_fenced below (correct on weakly ordered CPUs too).
+ * kernels, seccomp, HC_PORTABLE builds and every non-Linux system), in TSan builds and
+ * in a process started with HC_NO_MEMBARRIER in its environment (read once, at the
+ * first domain's init), sections use reclaim_enter_fenced below (correct on weakly
+ * ordered CPUs too). The trade, measured on a 2-core VM (README, Performance): a
+ * fence costs an in-cache hit about 6 ns (-34% hits per second), a membarrier there
+ * 20-35 us and an interrupt of every other running thread, which under churn of
+ * 8 KiB values (a poll per ~80 writes) was most of the p99 of writes and lookups.
  *
  * TSan cannot see ck's inline assembly, so in HC_TSAN builds every section exit
  * releases, and every free acquires, one sync object per domain: exactly the

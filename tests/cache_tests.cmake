@@ -15,6 +15,12 @@ hc_test(stress_cache SOURCES tests/stress/stress_cache.c LIBS hc_internal
 # eviction, idle reclamation, membarrier failure reported.
 hc_test(test_cache_core SOURCES tests/unit/test_cache_core.c LIBS hc_internal
         LABELS unit concurrency TIMEOUT 120)
+# The same with HC_NO_MEMBARRIER set: fenced read sections and no membarrier, what a
+# write-heavy embedder on a virtual machine may choose (README, Performance).
+add_test(NAME test_cache_core_fenced COMMAND test_cache_core)
+get_test_property(test_cache_core ENVIRONMENT hc_core_env)
+set_tests_properties(test_cache_core_fenced PROPERTIES LABELS "unit;concurrency" TIMEOUT 120
+  ENVIRONMENT "${hc_core_env};HC_NO_MEMBARRIER=1")
 # fork under load: the child puts, gets, drains and closes (pthread_atfork handlers).
 hc_test(test_cache_fork SOURCES tests/unit/test_cache_fork.c LIBS hc_internal
         LABELS unit TIMEOUT 300)
