@@ -325,6 +325,18 @@ void cache_fix_seed_off(void)
 	fixed_seed.on = 0;
 }
 
+/* The domain's count of read sections (reclaim_set_reads): lookups, hits and misses
+ * over every shard, which are most of the sections and all the cheap ones. */
+static uint64_t cache_lookups(void *arg)
+{
+	struct hc_cache *c = arg;
+	uint64_t n = 0;
+	for (unsigned i = 0; i < c->nshards; i++)
+		n += reclaim_counter_sum(&c->rc, counter_index(i, CS_HITS)) +
+		     reclaim_counter_sum(&c->rc, counter_index(i, CS_MISSES));
+	return n;
+}
+
 int hc_open(const struct hc_config *user_cfg, hc_cache **out)
 {
 	if (out == NULL)
@@ -368,6 +380,7 @@ int hc_open(const struct hc_config *user_cfg, hc_cache **out)
 		mem_unreserve((size_t)cfg->memory_limit);
 		return hc_error_ret(rc, "hc_open: out of memory");
 	}
+	reclaim_set_reads(&c->rc, cache_lookups, c);
 	if ((rc = stripes_init(c)) != 0 || (rc = shards_init(c)) != 0 ||
 	    (rc = cache_store_open(c)) != 0 ||
 	    (c->backing != NULL && (rc = kel_open(c, ks_share(cfg))) != 0)) {

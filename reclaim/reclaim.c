@@ -28,7 +28,11 @@
  *     (relaxed, a hint: a stale value costs a trylock or leaves a step to the next
  *     write), and every object on it still counts in the backlog until freed;
  *   - a thread's own record is only ever used for its read sections, is owned by one
- *     thread at a time, and is recycled by ck_epoch_recycle after the thread exits.
+ *     thread at a time, and is recycled by ck_epoch_recycle after the thread exits;
+ *   - the read-section mode (reclaim.h, "Choosing the mode"): asym = 1 implies
+ *     barrier_on = 1, and after a store of asym = 0 barrier_on stays 1 until a poll's
+ *     barrier has succeeded; both change only under poll_mu (choose_mode after a poll,
+ *     reclaim_mode_check from a section), so every poll sees a consistent pair.
  */
 #include "reclaim/reclaim.h"
 
@@ -105,8 +109,11 @@ int reclaim_init(struct reclaim *r, size_t backlog_cap, size_t ncounters)
 	r->ncounters = ncounters;
 #if defined(HC_HAVE_MEMBARRIER) && !defined(HC_TSAN)
 	pthread_once(&asym_once, asym_probe);
-	r->asym = asym_ok;
+	r->asym_ok = asym_ok;
 #endif
+	/* Start asymmetric where it works: a cache that only reads never polls. */
+	atomic_init(&r->asym, r->asym_ok);
+	r->barrier_on = r->asym_ok;
 	atomic_init(&r->all, NULL);
 	atomic_init(&r->freed_bytes, 0);
 	atomic_init(&r->freed_objs, 0);
@@ -304,6 +311,115 @@ static void flush(struct reclaim_thread *t)
 }
 
 _Atomic int reclaim_fail_barrier;
+_Atomic unsigned reclaim_mode_cycle;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void reclaim_set_reads(struct reclaim *r, uint64_t (*reads)(void *arg), void *arg)
+{
+	r->reads = reads;
+	r->reads_arg = arg;
+	r->win_reads = reads != NULL ? reads(arg) : 0;
+}
+
+/* poll_mu held: sections go fenceless from now on. Barriers first, then the mode. */
+static void to_asym(struct reclaim *r)
+{
+	r->barrier_on = 1;
+	r->barrier_off_next = 0;
+	/* Release pairs with reclaim_enter's acquire load of the mode. */
+	atomic_store_explicit(&r->asym, 1, memory_order_release);
+}
+
+void reclaim_mode_check(struct reclaim_thread *t)
+{
+	struct reclaim *r = t->dom;
+	uint64_t polls = atomic_load_explicit(&r->polls, memory_order_relaxed);
+	uint64_t since = polls - t->fenced_polls;
+	t->fenced_polls = polls;
+	if (r->reads == NULL || atomic_load_explicit(&reclaim_mode_cycle, memory_order_relaxed))
+		return;
+	/* This thread's sections alone (the others' only add to the case for it). */
+	if (since * atomic_load_explicit(&r->barrier_mean_ns, memory_order_relaxed) *
+	            RECLAIM_MODE_HYSTERESIS >=
+	    (uint64_t)RECLAIM_MODE_READS * RECLAIM_FENCE_NS)
+		return;
+	if (rank_trylock(&r->poll_mu, RANK_POLL) != 0)
+		return;
+	if (!atomic_load_explicit(&r->asym, memory_order_relaxed) && r->asym_ok) {
+		atomic_fetch_add_explicit(&r->mode_switches, 1, memory_order_relaxed);
+		to_asym(r);
+		/* A new window for the polls' choice. */
+		r->win_reads = r->reads(r->reads_arg);
+		r->win_barrier_ns = 0;
+		r->win_barriers = 0;
+		r->win_polls = 0;
+	}
+	rank_unlock(&r->poll_mu, RANK_POLL);
+}
+
+/* poll_mu held, after a poll: the mode for the sections that start from now on (see
+ * "Choosing the mode" in reclaim.h). barrier_ns: what this poll's barrier took (0 if it
+ * ran none). */
+static void choose_mode(struct reclaim *r, uint64_t barrier_ns, int barrier)
+{
+	if (!r->asym_ok)
+		return;
+	int want;
+	unsigned cycle = atomic_load_explicit(&reclaim_mode_cycle, memory_order_relaxed);
+	uint64_t polls = atomic_load_explicit(&r->polls, memory_order_relaxed);
+	if (cycle != 0) {
+		want = polls % cycle == 0;
+	} else {
+		if (r->reads == NULL)
+			return;
+		r->win_barrier_ns += barrier_ns;
+		r->win_barriers += (unsigned)barrier;
+		if (++r->win_polls < RECLAIM_MODE_WINDOW)
+			return;
+		uint64_t reads = r->reads(r->reads_arg);
+		uint64_t fences_ns = (reads - r->win_reads) * RECLAIM_FENCE_NS;
+		if (r->win_barriers != 0)
+			atomic_store_explicit(&r->barrier_mean_ns, r->win_barrier_ns / r->win_barriers,
+			                      memory_order_relaxed);
+		uint64_t mean = atomic_load_explicit(&r->barrier_mean_ns, memory_order_relaxed);
+		/* What the window's barriers cost, or would have at the last mean measured. */
+		uint64_t barriers_ns = r->win_barriers == r->win_polls
+			? r->win_barrier_ns
+			: (uint64_t)r->win_polls * mean;
+		int now = atomic_load_explicit(&r->asym, memory_order_relaxed);
+		if (now)
+			want = !(barriers_ns > fences_ns);
+		else
+			want = barriers_ns * RECLAIM_MODE_HYSTERESIS < fences_ns;
+		r->win_reads = reads;
+		r->win_barrier_ns = 0;
+		r->win_barriers = 0;
+		r->win_polls = 0;
+	}
+	if (want == atomic_load_explicit(&r->asym, memory_order_relaxed))
+		return;
+	atomic_fetch_add_explicit(&r->mode_switches, 1, memory_order_relaxed);
+	if (want) {
+		to_asym(r);
+	} else {
+		/* The next poll's barrier orders this store before every section that
+		 * starts after its barrier point; barrier_on drops after it (see reclaim.h). */
+		atomic_store_explicit(&r->asym, 0, memory_order_relaxed);
+#ifdef HC_RECLAIM_BROKEN_SWITCH
+		/* The negative control of sb_reclaim's switch mode: no barrier after the
+		 * switch. Never in the library or the other tests. */
+		r->barrier_on = 0;
+#else
+		r->barrier_off_next = 1;
+#endif
+	}
+}
 
 /* The poller's process-wide barrier (see reclaim.h); -1 with errno on failure. */
 static int barrier_all(void)
@@ -362,14 +478,25 @@ static void poll_locked(struct reclaim *r, ck_stack_t *freeable)
 	 * (see reclaim.h). Registered at init (Linux keeps the registration across fork,
 	 * resets it at exec), so it cannot fail with EPERM; any other failure leaves a
 	 * barrier undone, so give up the poll rather than free early. */
-	if (r->asym)
+	int barrier = r->barrier_on;
+	uint64_t barrier_ns = 0;
+	if (barrier) {
 		atomic_fetch_add_explicit(&r->barriers, 1, memory_order_relaxed);
-	if (r->asym && barrier_all() != 0) {
-		atomic_store_explicit(&r->barrier_errno, errno, memory_order_relaxed);
-		atomic_fetch_add_explicit(&r->barrier_failures, 1, memory_order_relaxed);
-		return;
+		uint64_t t0 = now_ns();
+		if (barrier_all() != 0) {
+			atomic_store_explicit(&r->barrier_errno, errno, memory_order_relaxed);
+			atomic_fetch_add_explicit(&r->barrier_failures, 1, memory_order_relaxed);
+			return;
+		}
+		barrier_ns = now_ns() - t0;
+		if (r->barrier_off_next) {
+			/* The barrier after a switch to fenced has run (see reclaim.h). */
+			r->barrier_on = 0;
+			r->barrier_off_next = 0;
+		}
 	}
 	ck_epoch_poll_deferred(r->shared, freeable);
+	choose_mode(r, barrier_ns, barrier);
 }
 
 /* Runs the free functions of what poll_locked set aside, poll_mu released. */
@@ -537,13 +664,6 @@ void reclaim_poll(struct reclaim_thread *t)
 		return;
 	}
 	poll_rounds(t, step);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static int nothing_pending(void *arg)

@@ -65,11 +65,44 @@
  * polls happen on writes, which wait on RocksDB anyway. Without membarrier (old
  * kernels, seccomp, HC_PORTABLE builds and every non-Linux system), in TSan builds and
  * in a process started with HC_NO_MEMBARRIER in its environment (read once, at the
- * first domain's init), sections use reclaim_enter_fenced below (correct on weakly
+ * first domain's init), sections use reclaim_fenced_announce below (correct on weakly
  * ordered CPUs too). The trade, measured on a 2-core VM (README, Performance): a
  * fence costs an in-cache hit about 6 ns (-34% hits per second), a membarrier there
  * 20-35 us and an interrupt of every other running thread, which under churn of
  * 8 KiB values (a poll per ~80 writes) was most of the p99 of writes and lookups.
+ *
+ * Choosing the mode at run time. Where membarrier works, a domain whose owner tells it
+ * how many sections run (reclaim_set_reads: the cache counts its lookups anyway)
+ * chooses between the two every RECLAIM_MODE_WINDOW polls: fenced when the window's
+ * barriers took longer than its sections' fences would (RECLAIM_FENCE_NS each), and
+ * asymmetric again when the barriers the window would have run (at the mean time of
+ * the last ones measured) cost less than a quarter of its fences. Read-mostly work keeps
+ * fenceless hits; churn (a poll per hundred writes) stops paying a membarrier per poll.
+ * A poll is where the choice is made, and polls stop when writes do: so a thread that
+ * starts RECLAIM_MODE_READS fenced sections also checks the polls since its last check
+ * (reclaim_mode_check), and a read-only phase goes back to asymmetric on its own.
+ * Two fields carry the mode: `asym`, what a section starting now does (the readers'
+ * one load of it, acquire), and `barrier_on`, whether a poll runs the barrier (under
+ * poll_mu). The invariant: a section that may run fenceless is covered by a barrier
+ * in every poll until it ends. The transitions, both made by a poller under poll_mu:
+ *   - to asymmetric: barrier_on = 1, then asym = 1 (release). A section that loads 1
+ *     (acquire) sees every poll before the store done and freed with nothing it can
+ *     reach (their objects were unlinked before them), and every later poll barriers.
+ *   - to fenced: asym = 0, and barrier_on drops only after the next successful barrier
+ *     (B). A section loads the mode after its store of active = 1 (program order), so
+ *     one that loaded 1 had B's barrier point after that load (else B's full barrier,
+ *     which follows the store of 0, would have shown it 0), hence after its store of
+ *     active: from B on, every scan sees it active until its exit (a release). Its
+ *     epoch store may still be in flight, but a scan then reads the record's older
+ *     epoch, which only holds the grace period back; and its loads after B's point are
+ *     ordered after everything before B. So the polls after B need no barrier for it.
+ *     Dropping barrier_on with the store (no B) leaves a section that loaded 1 with its
+ *     announcement in its store buffer while a barrier-free scan runs: a use after
+ *     free, which tests/stress/sb_reclaim.c's switch mode catches in the control built
+ *     with HC_RECLAIM_BROKEN_SWITCH.
+ * The load of the epoch in a fenceless section is acquire (free on x86) so that on
+ * weakly ordered CPUs, with no barrier after the switch, the section's loads cannot
+ * run before it.
  *
  * TSan cannot see ck's inline assembly, so in HC_TSAN builds every section exit
  * releases, and every free acquires, one sync object per domain: exactly the
@@ -119,6 +152,10 @@ struct reclaim_thread {
 	/* retired_bytes at the thread's last reclaim_poll: what it retired since sizes its
 	 * step of frees (owner only). */
 	uint64_t stepped_bytes;
+	/* Fenced sections this thread started, and the domain's polls when it last looked
+	 * (owner only): a thread that runs RECLAIM_MODE_READS of them without enough polls
+	 * to pay for their fences switches its domain back (reclaim_mode_check). */
+	uint64_t fenced_n, fenced_polls;
 	/* Monotonic totals of what this thread retired: written by the owner, summed by
 	 * anyone (the backlog is their sum minus the domain's freed totals). */
 	_Atomic uint64_t retired_bytes, retired_objs;
@@ -141,7 +178,25 @@ struct reclaim {
 	/* The threads' retired totals when the last poll began: reclaim_poll counts what
 	 * was retired since (statistics-grade pacing, relaxed). */
 	_Atomic uint64_t polled_bytes, polled_objs;
-	int asym;                  /* readers skip the fence; pollers use membarrier */
+	/* The read-section mode (see "Choosing the mode" at the top of this file).
+	 * asym_ok: membarrier works here, so sections may go fenceless (set at init).
+	 * asym: sections starting now skip the fence; written by a poller under poll_mu
+	 * (release, pairs with reclaim_enter's acquire load), read by every section.
+	 * barrier_on / barrier_off_next: polls run the barrier; drop it after the next
+	 * barrier (the switch to fenced). Under poll_mu. */
+	int asym_ok;
+	_Atomic int asym;
+	int barrier_on, barrier_off_next;
+	/* The mode's window, under poll_mu: reads() counts the sections run so far (the
+	 * owner's count, monotonic; NULL: the domain never leaves its initial mode). */
+	uint64_t (*reads)(void *arg);
+	void *reads_arg;
+	uint64_t win_reads, win_barrier_ns, win_barriers;
+	unsigned win_polls;
+	/* The mean time of the last window's barriers: written under poll_mu, read by
+	 * reclaim_mode_check without it (relaxed: an estimate). */
+	_Atomic uint64_t barrier_mean_ns;
+	_Atomic uint64_t mode_switches; /* statistics, relaxed */
 	ck_epoch_record_t *shared; /* where retired objects wait; used under poll_mu */
 	/* Objects whose grace period ended, not yet freed: a poll puts them here and the
 	 * writers' next reclaim_poll calls free them a step at a time (see reclaim_poll).
@@ -223,59 +278,97 @@ static inline struct reclaim_thread *reclaim_self(struct reclaim *r)
  *      could count this reader as having seen the current epoch while its loads
  *      belong to the next; the fence keeps the announcement (active and epoch)
  *      before every load of the section. On x86 (TSO) both are one mfence each.
- * Nested sections only count. Owner thread; wait-free.
+ * reclaim_enter runs it after its store of active = 1 and its load of the mode.
+ * Owner thread; wait-free.
  */
-static inline void reclaim_enter_fenced(ck_epoch_record_t *rec)
+static inline void reclaim_fenced_announce(ck_epoch_record_t *rec)
+{
+	/* active = 1 is stored (relaxed) before this call. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* pairs with the poller's fence (1.) */
+	__atomic_store_n(&rec->epoch, __atomic_load_n(&rec->global->epoch, __ATOMIC_RELAXED),
+	                 __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* announcement before the section (2.) */
+}
+
+#ifdef HC_TSAN
+/* TSan does not model fences: the same order by seq_cst accesses (x86 only, where the
+ * exchange is the full barrier ck_epoch_begin uses). TSan builds never go fenceless. */
+static inline void reclaim_enter_tsan(ck_epoch_record_t *rec)
 {
 	unsigned a = __atomic_load_n(&rec->active, __ATOMIC_RELAXED);
 	if (a != 0) {
 		__atomic_store_n(&rec->active, a + 1, __ATOMIC_RELAXED);
 		return;
 	}
-#ifdef HC_TSAN
-	/* TSan does not model fences: the same order by seq_cst accesses (x86 only, where
-	 * the exchange is the full barrier ck_epoch_begin uses). */
 	__atomic_exchange_n(&rec->active, 1, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&rec->epoch, __atomic_load_n(&rec->global->epoch, __ATOMIC_SEQ_CST),
 	                 __ATOMIC_SEQ_CST);
-#else
-	__atomic_store_n(&rec->active, 1, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* pairs with the poller's fence (1.) */
-	__atomic_store_n(&rec->epoch, __atomic_load_n(&rec->global->epoch, __ATOMIC_RELAXED),
-	                 __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* announcement before the section (2.) */
-#endif
 }
+#endif
+
+/* The check a thread makes every RECLAIM_MODE_READS fenced sections, since polls stop
+ * when writes do and a poll is where the mode is otherwise chosen: if the domain polled
+ * so little meanwhile that its barriers (at their last mean) would cost less than a
+ * quarter of these sections' fences, it goes back to asymmetric (under poll_mu, taken
+ * only if free, as a poller would). Cold; any thread, inside its section. */
+#define RECLAIM_MODE_READS 16384u
+void reclaim_mode_check(struct reclaim_thread *t);
+
+/* A test seam (tests/stress/sb_reclaim.c widens the window with it): runs between the
+ * announcement's store of active and the load of the mode. Empty elsewhere. */
+#ifndef RECLAIM_TEST_ENTER_GAP
+#define RECLAIM_TEST_ENTER_GAP() ((void)0)
+#endif
 
 /* Starts a read section on the calling thread's record; sections nest. Returns the
  * record (pass it to reclaim_exit) or NULL when registration ran out of memory.
- * Any thread. Wait-free after registration. Orders: with membarrier, a compiler
- * barrier here and a process-wide barrier at every poll; else reclaim_enter_fenced's
- * fences, so that no load of the section moves before the announcement. */
+ * Any thread. Wait-free after registration. Orders: in the asymmetric mode, a compiler
+ * barrier here and a process-wide barrier at every poll; else reclaim_fenced_announce's
+ * fences, so that no load of the section moves before the announcement. The mode is
+ * loaded after the store of active = 1 (see "Choosing the mode" at the top). */
 static inline struct reclaim_thread *reclaim_enter(struct reclaim *r)
 {
 	struct reclaim_thread *t = reclaim_self(r);
 	if (t == NULL)
 		return NULL;
 #ifndef HC_TSAN
-	if (r->asym) {
-		ck_epoch_record_t *rec = &t->rec;
-		if (rec->active == 0) {
-			/* The order of these stores and the section's loads is enforced by the
-			 * poller's membarrier (see the top of this file); the compiler must
-			 * keep program order. */
-			ck_pr_store_uint(&rec->active, 1);
-			__atomic_signal_fence(__ATOMIC_SEQ_CST);
-			ck_pr_store_uint(&rec->epoch, ck_pr_load_uint(&rec->global->epoch));
-		} else {
-			ck_pr_store_uint(&rec->active, rec->active + 1);
-		}
+	ck_epoch_record_t *rec = &t->rec;
+	if (rec->active == 0) {
+		/* The order of these stores and the section's loads is enforced by the
+		 * poller's membarrier (see the top of this file), or by the fences below;
+		 * the compiler must keep program order. */
+#ifndef HC_RECLAIM_BROKEN_MODE_FIRST
+		ck_pr_store_uint(&rec->active, 1);
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		RECLAIM_TEST_ENTER_GAP();
+		/* Acquire pairs with the release store of 1 in the switch to asymmetric. */
+		int fenceless = atomic_load_explicit(&r->asym, memory_order_acquire);
+#else
+		/* The negative control of sb_reclaim's switch mode: the mode loaded before the
+		 * announcement. Never in the library or the other tests. */
+		int fenceless = atomic_load_explicit(&r->asym, memory_order_acquire);
+		RECLAIM_TEST_ENTER_GAP();
+		ck_pr_store_uint(&rec->active, 1);
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+#endif
+		if (fenceless) {
+			ck_pr_store_uint(&rec->epoch,
+			                 __atomic_load_n(&rec->global->epoch, __ATOMIC_ACQUIRE));
+			__atomic_signal_fence(__ATOMIC_SEQ_CST);
+			return t;
+		}
+		reclaim_fenced_announce(rec);
+		if (__builtin_expect((++t->fenced_n & (RECLAIM_MODE_READS - 1)) == 0, 0))
+			reclaim_mode_check(t);
 		return t;
 	}
-#endif
-	reclaim_enter_fenced(&t->rec);
+	ck_pr_store_uint(&rec->active, rec->active + 1);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	return t;
+#else
+	reclaim_enter_tsan(&t->rec);
+	return t;
+#endif
 }
 
 /* Ends a section begun by reclaim_enter on this thread. Wait-free. Orders: release
@@ -365,6 +458,30 @@ HC_NODISCARD int reclaim_drain(struct reclaim_thread *t, uint64_t timeout_ns);
  * other writers keep refilling. Same contract as reclaim_drain. */
 HC_NODISCARD int reclaim_drain_until(struct reclaim_thread *t, uint64_t timeout_ns,
                                      int (*done)(void *), void *arg);
+
+/* The read-section mode's choice (see "Choosing the mode" at the top): every
+ * RECLAIM_MODE_WINDOW polls, the window's barriers (measured) against its sections
+ * times RECLAIM_FENCE_NS, what a fenced start costs one. Alone, an in-cache hit, it
+ * adds 6 ns (12.1 -> 18.2 ns on a 2-core VM); amid writes, whose stores it waits for,
+ * more: cache_bench's mixed work with 64-byte Zipf keys, about 5900 lookups per
+ * barrier, ran 0.95-1.19x HyperClockCache fenced against 1.13-1.30x asymmetric with
+ * 6 ns here, and 1200 lookups per barrier (uniform keys) ran the same either way, so
+ * a fence there costs about what 1/1500 of a 25 us barrier does. To fenced when the barriers cost more; back to
+ * asymmetric when they would cost less than a quarter (RECLAIM_MODE_HYSTERESIS), so
+ * that a window near the line does not flip the mode back and forth. */
+#define RECLAIM_MODE_WINDOW 16u
+#define RECLAIM_FENCE_NS 15u
+#define RECLAIM_MODE_HYSTERESIS 4u
+/* Tells the domain how many read sections have run (a monotonic count, read by a
+ * poller under poll_mu, at most once per RECLAIM_MODE_WINDOW polls), so that it
+ * chooses its mode; without it (NULL) the domain stays in its initial mode. Call
+ * after reclaim_init, before the domain is shared. */
+void reclaim_set_reads(struct reclaim *r, uint64_t (*reads)(void *arg), void *arg);
+
+/* Test seam: when nonzero (N), the mode follows the polls instead of the measurement:
+ * asymmetric after every Nth poll, fenced after the others, so that both switches
+ * happen every N polls (tests/stress/sb_reclaim.c's switch mode). Any thread; global. */
+extern _Atomic unsigned reclaim_mode_cycle;
 
 /* Test seam: nonzero makes every poller's membarrier fail (ENOSYS), as a kernel or
  * seccomp policy that starts refusing it would. Any thread; global. */

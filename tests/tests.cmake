@@ -53,6 +53,31 @@ if(NOT HC_SANITIZE)
   target_link_libraries(sb_reclaim PRIVATE hc_reclaim Threads::Threads)
   target_link_libraries(sb_reclaim_broken PRIVATE hc_reclaim_broken Threads::Threads)
   set_tests_properties(sb_reclaim_broken PROPERTIES WILL_FAIL TRUE RUN_SERIAL TRUE)
+  # Switch mode: the read-section mode changes every few polls; the broken variant's
+  # reclaim.c stops the barriers with the switch to fenced instead of after the next
+  # one (reclaim.h, "Choosing the mode").
+  add_library(hc_reclaim_broken_switch OBJECT reclaim/alloc.c reclaim/reclaim.c)
+  target_link_libraries(hc_reclaim_broken_switch PUBLIC PkgConfig::CK Threads::Threads
+                        ${CMAKE_DL_LIBS})
+  target_compile_definitions(hc_reclaim_broken_switch PRIVATE HC_RECLAIM_BROKEN_SWITCH=1)
+  add_executable(sb_reclaim_switch_broken tests/stress/sb_reclaim.c)
+  target_link_libraries(sb_reclaim_switch_broken PRIVATE hc_reclaim_broken_switch
+                        Threads::Threads)
+  # The second control loads the mode before announcing the section (reclaim.h).
+  add_executable(sb_reclaim_mode_first tests/stress/sb_reclaim.c)
+  target_link_libraries(sb_reclaim_mode_first PRIVATE hc_reclaim Threads::Threads)
+  target_compile_definitions(sb_reclaim_mode_first PRIVATE HC_RECLAIM_BROKEN_MODE_FIRST=1)
+  add_test(NAME sb_reclaim_mode_first COMMAND sb_reclaim_mode_first 55 3 60)
+  add_test(NAME sb_reclaim_switch_gap COMMAND sb_reclaim 5 3 60)
+  add_test(NAME sb_reclaim_switch COMMAND sb_reclaim 5 3)
+  add_test(NAME sb_reclaim_switch_broken COMMAND sb_reclaim_switch_broken 30 3)
+  set_tests_properties(sb_reclaim_switch sb_reclaim_switch_gap sb_reclaim_switch_broken
+                       sb_reclaim_mode_first
+                       PROPERTIES LABELS stress TIMEOUT 60 SKIP_RETURN_CODE 77)
+  # Caught within 0.07-8 s in 8 runs here (sections are 60 us long): 55 s of margin.
+  set_tests_properties(sb_reclaim_switch_broken sb_reclaim_mode_first
+                       PROPERTIES WILL_FAIL TRUE RUN_SERIAL TRUE)
+  set_tests_properties(sb_reclaim_mode_first PROPERTIES TIMEOUT 80)
 endif()
 # The own signed KERI streams of tests/data/keri-own (the Rust crate's tests read them):
 # the committed bytes are what tests/tools/keri_fixtures.c generates from fixed seeds.

@@ -26,7 +26,25 @@
  * negative controls). Exits 77 (skipped) when the process cannot use membarrier, as
  * then both run the fenced path.
  *
- * Usage: sb_reclaim [seconds]   (default: HC_STRESS_SECONDS, else 3)
+ * Switch mode (a second argument, N): the domain changes its read-section mode on the
+ * polls instead of by measurement (reclaim_mode_cycle = N: asymmetric after every Nth
+ * poll, fenced after the others), so that half the sections see a switch to fenced
+ * coming and some polls run without a barrier. A reader that loaded the old mode
+ * (fenceless) must still be covered by a barrier after the switch: sb_reclaim_switch
+ * must pass, and sb_reclaim_switch_broken, whose reclaim.c drops the barrier with the
+ * switch (HC_RECLAIM_BROKEN_SWITCH), must be caught.
+ *
+ * A third argument (microseconds) widens the gap between a section's store of active and
+ * its load of the mode (RECLAIM_TEST_ENTER_GAP) to a spin longer than a poll, then the
+ * cold stores: the control that loads the mode first (HC_RECLAIM_BROKEN_MODE_FIRST,
+ * sb_reclaim_mode_first) then sees a switch and its barrier land between its load and
+ * its announcement, which is still in the store buffer when its loads run; the right
+ * order must pass the same run. Without the gap that control is never caught (3 runs
+ * of 10 s), the window being a few instructions wide; with it, the switch control is
+ * too slow to be caught (sections are 60 us), hence the two settings.
+ *
+ * Usage: sb_reclaim [seconds [N [gap_us]]]
+ *        (default: HC_STRESS_SECONDS, else 3; no switching, no gap)
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -36,6 +54,13 @@
 #include <string.h>
 #include <time.h>
 
+/* The gap between a section's announcement and its load of the mode (reclaim.h):
+ * switch mode widens it to a spin and the cold stores, so that the control that loads
+ * the mode first (HC_RECLAIM_BROKEN_MODE_FIRST) has a switch land inside it and its
+ * announcement still in the store buffer when its section's loads run. */
+static _Atomic uint64_t gap_ns; /* 0: no gap */
+static void enter_gap(void);
+#define RECLAIM_TEST_ENTER_GAP() enter_gap()
 #include "reclaim/reclaim.h"
 #include "tests/stress/seconds.h"
 
@@ -72,18 +97,37 @@ static void poison(struct reclaim_node *n)
 	ring[ring_tail++ % NOBJ] = o;
 }
 
+static void cold_stores(uint64_t *x)
+{
+	for (int i = 0; i < COLD_LINES; i++) {
+		*x ^= *x << 13;
+		*x ^= *x >> 7;
+		*x ^= *x << 17;
+		cold[(*x % (COLD_BYTES / 64)) * 64] = (unsigned char)i;
+	}
+}
+
+static void enter_gap(void)
+{
+	static _Thread_local uint64_t x = 0x9e3779b97f4a7c15ull;
+	uint64_t gap = atomic_load_explicit(&gap_ns, memory_order_relaxed);
+	if (gap == 0)
+		return;
+	/* Longer than a poll with its membarrier (20-35 us here), so that a switch and
+	 * the barrier after it can both fall inside. */
+	uint64_t t0 = now_ns();
+	while (now_ns() - t0 < gap)
+		;
+	cold_stores(&x);
+}
+
 static void *reader(void *arg)
 {
 	(void)arg;
 	uint64_t x = 88172645463325252ull;
 	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
 		/* Cold stores ahead of the announcement (see the top of the file). */
-		for (int i = 0; i < COLD_LINES; i++) {
-			x ^= x << 13;
-			x ^= x >> 7;
-			x ^= x << 17;
-			cold[(x % (COLD_BYTES / 64)) * 64] = (unsigned char)i;
-		}
+		cold_stores(&x);
 		struct reclaim_thread *t = reclaim_enter(&dom);
 		/* Relaxed is what the fenceless section relies on: its loads are ordered after
 		 * the announcement by the poller's barrier, not by anything here. */
@@ -129,9 +173,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sb_reclaim: reclaim_init failed\n");
 		return 2;
 	}
-	if (!dom.asym) {
+	if (!dom.asym_ok) {
 		printf("sb_reclaim: skipped: no membarrier here, sections are fenced\n");
 		return 77;
+	}
+	if (argc > 2) {
+		atomic_store(&reclaim_mode_cycle, (unsigned)atoi(argv[2]));
+		if (argc > 3)
+			atomic_store(&gap_ns, (uint64_t)atoi(argv[3]) * 1000u);
 	}
 	cold = calloc(1, COLD_BYTES);
 	struct obj *objs = calloc(NOBJ, sizeof(*objs));
@@ -158,8 +207,11 @@ int main(int argc, char **argv)
 	pthread_join(r, NULL);
 	pthread_join(w, NULL);
 	long c = atomic_load(&caught);
-	printf("sb_reclaim: %ld sections, %ld polls, %ld used a freed object%s", atomic_load(&sections),
-	       atomic_load(&polls), c, c ? "" : "\n");
+	printf("sb_reclaim: %ld sections, %ld polls (%llu with a barrier, %llu mode switches), "
+	       "%ld used a freed object%s",
+	       atomic_load(&sections), atomic_load(&polls),
+	       (unsigned long long)atomic_load(&dom.barriers),
+	       (unsigned long long)atomic_load(&dom.mode_switches), c, c ? "" : "\n");
 	if (c)
 		printf(" (first within %ld ms)\n", first_ms);
 	reclaim_destroy(&dom);

@@ -691,6 +691,119 @@ static void portable_builds_read_with_fences(void **state)
 #endif
 }
 
+/* ---- the read-section mode chosen at run time ------------------------------------ */
+
+static uint64_t read_count(void *arg)
+{
+	return *(uint64_t *)arg;
+}
+
+/* One poll of the shared record (one object retired, so that poll_now polls once), with
+ * `reads` more sections counted before it. */
+static void poll_with_reads(struct reclaim_thread *t, uint64_t *count, uint64_t reads, int id)
+{
+	*count += reads;
+	retire_obj(t, id, 64);
+	reclaim_poll_now(t);
+}
+
+/* Barriers that cost more than the sections' fences send the domain to fenced sections
+ * and stop the barriers one poll later (the one after the switch still runs: see
+ * reclaim.h); sections that would cost more fenced than 4x the barriers bring it back;
+ * between the two, the mode stays; with no count of sections, it never changes; and
+ * once polls stop, the fenced sections bring it back themselves. */
+static void the_read_mode_follows_barriers_against_sections(void **state)
+{
+	(void)state;
+	struct reclaim r;
+	assert_int_equal(reclaim_init(&r, 1 << 20, 0), 0);
+	if (!r.asym_ok) {
+		print_message("skipped: no membarrier here (or HC_NO_MEMBARRIER): always fenced\n");
+		assert_int_equal(atomic_load(&r.asym), 0);
+		reclaim_destroy(&r);
+		return;
+	}
+	reset_counts(&r);
+	struct reclaim_thread *t = reclaim_self(&r);
+	int id = 0;
+	/* No count: three windows of barrier-heavy polls change nothing. */
+	for (unsigned i = 0; i < 3 * RECLAIM_MODE_WINDOW; i++)
+		poll_with_reads(t, &(uint64_t){0}, 0, id++);
+	assert_int_equal(atomic_load(&r.asym), 1);
+	assert_int_equal(atomic_load(&r.mode_switches), 0);
+
+	uint64_t count = 0;
+	reclaim_set_reads(&r, read_count, &count);
+	/* One section per poll: its fence (6 ns) is below any membarrier. */
+	uint64_t polls0 = atomic_load(&r.polls);
+	for (unsigned i = 0; i < RECLAIM_MODE_WINDOW; i++) {
+		assert_int_equal(atomic_load(&r.asym), 1);
+		poll_with_reads(t, &count, 1, id++);
+	}
+	assert_int_equal(atomic_load(&r.polls) - polls0, RECLAIM_MODE_WINDOW);
+	assert_int_equal(atomic_load(&r.asym), 0);
+	assert_int_equal(atomic_load(&r.mode_switches), 1);
+	assert_true(atomic_load(&r.barrier_mean_ns) > 0);
+	uint64_t b0 = atomic_load(&r.barriers);
+	poll_with_reads(t, &count, 1, id++); /* the barrier after the switch */
+	assert_int_equal(atomic_load(&r.barriers), b0 + 1);
+	for (unsigned i = 0; i < 3; i++)
+		poll_with_reads(t, &count, 1, id++);
+	assert_int_equal(atomic_load(&r.barriers), b0 + 1);
+	/* Sections in the fenced mode announce themselves and hold frees back. */
+	struct reclaim_thread *s = reclaim_enter(&r);
+	assert_ptr_equal(s, t);
+	assert_int_equal(t->rec.active, 1);
+	assert_int_equal(t->rec.epoch, r.epoch.epoch);
+	reclaim_exit(s);
+
+	/* Finish the window with the rest of its polls, still barrier-heavy. */
+	while (r.win_polls != 0)
+		poll_with_reads(t, &count, 1, id++);
+	assert_int_equal(atomic_load(&r.asym), 0);
+	/* Fences at twice the barriers they save: between the thresholds, stays fenced. */
+	uint64_t between = 2 * atomic_load(&r.barrier_mean_ns) / RECLAIM_FENCE_NS + 1;
+	for (unsigned i = 0; i < RECLAIM_MODE_WINDOW; i++)
+		poll_with_reads(t, &count, between, id++);
+	assert_int_equal(atomic_load(&r.asym), 0);
+	assert_int_equal(atomic_load(&r.mode_switches), 1);
+	/* Fences at 5x: back to asymmetric, with a barrier on every poll again. */
+	uint64_t many = 5 * atomic_load(&r.barrier_mean_ns) / RECLAIM_FENCE_NS + 1;
+	for (unsigned i = 0; i < RECLAIM_MODE_WINDOW; i++)
+		poll_with_reads(t, &count, many, id++);
+	assert_int_equal(atomic_load(&r.asym), 1);
+	assert_int_equal(atomic_load(&r.mode_switches), 2);
+	b0 = atomic_load(&r.barriers);
+	poll_with_reads(t, &count, many, id++);
+	poll_with_reads(t, &count, many, id++);
+	assert_int_equal(atomic_load(&r.barriers), b0 + 2);
+	/* Writes stop, reads go on: the sections themselves switch back. Fenced again
+	 * first (a window of barrier-heavy polls, and the barrier after the switch). */
+	for (unsigned i = 0; i < RECLAIM_MODE_WINDOW + 1; i++)
+		poll_with_reads(t, &count, 1, id++);
+	assert_int_equal(atomic_load(&r.asym), 0);
+	uint64_t sw = atomic_load(&r.mode_switches);
+	/* A poll every 64 sections pays for their fences: the mode stays. */
+	for (unsigned i = 0; i < 3 * RECLAIM_MODE_READS; i++) {
+		reclaim_exit(reclaim_enter(&r));
+		if (i % 64 == 63)
+			poll_with_reads(t, &count, 0, id++);
+	}
+	assert_int_equal(atomic_load(&r.asym), 0);
+	/* No poll at all: within two checks' worth of sections, back to asymmetric. */
+	for (unsigned i = 0; i < 2 * RECLAIM_MODE_READS; i++)
+		reclaim_exit(reclaim_enter(&r));
+	assert_int_equal(atomic_load(&r.asym), 1);
+	assert_int_equal(atomic_load(&r.mode_switches), sw + 1);
+	b0 = atomic_load(&r.barriers);
+	poll_with_reads(t, &count, 0, id++);
+	assert_int_equal(atomic_load(&r.barriers), b0 + 1);
+	/* Every object was freed along the way. */
+	assert_int_equal(reclaim_backlog_objs(&r), 0);
+	assert_int_equal(atomic_load(&frees), id);
+	reclaim_destroy(&r);
+}
+
 /* ---- a drain whose thread was preempted ------------------------------------------- */
 
 /* Seen in CI (test_cache_core: one put refused HC_EBUSY with no reader stalled, on a
@@ -935,6 +1048,7 @@ int main(void)
 		cmocka_unit_test(a_fork_during_a_flush_leaves_the_child_a_sound_staging_stack),
 		cmocka_unit_test(a_fork_during_a_polls_frees_leaves_the_child_nothing_unfreed),
 		cmocka_unit_test(a_drain_preempted_past_its_deadline_still_polls_a_few_times),
+		cmocka_unit_test(the_read_mode_follows_barriers_against_sections),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
