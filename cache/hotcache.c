@@ -1126,6 +1126,9 @@ _Static_assert(offsetof(struct hc_stats, escrowed) ==
 _Static_assert(offsetof(struct hc_stats, reclaim_barriers) ==
                ABI_END(struct hc_stats, escrow_entries),
                "the writers' costs follow escrow_entries, the previous layout's end");
+_Static_assert(offsetof(struct hc_stats, reclaim_fenced) ==
+               ABI_END(struct hc_stats, shard_lock_hold_nanos),
+               "the read-section mode follows shard_lock_hold_nanos, the previous layout's end");
 
 int hc_stats_sized(hc_cache *c, struct hc_stats *user, size_t size)
 {
@@ -1172,6 +1175,9 @@ int hc_stats_sized(hc_cache *c, struct hc_stats *user, size_t size)
 	st->reclaim_failures = atomic_load_explicit(&c->rc.barrier_failures, memory_order_relaxed);
 	st->slack_bytes = (uint64_t)c->nshards * c->cfg.max_entry;
 	st->reclaim_barriers = atomic_load_explicit(&c->rc.barriers, memory_order_relaxed);
+	st->reclaim_fenced = !atomic_load_explicit(&c->rc.asym, memory_order_relaxed);
+	st->reclaim_mode_switches =
+		atomic_load_explicit(&c->rc.mode_switches, memory_order_relaxed);
 	st->write_waits = reclaim_counter_sum(&c->rc, C_WRITE_WAITS);
 	st->shard_locks = reclaim_counter_sum(&c->rc, C_SHARD_LOCKS);
 	/* Ticks to ns at the rate measured since hc_open (1 where the ticks are ns). */
@@ -1202,6 +1208,7 @@ int hc_stats_sized(hc_cache *c, struct hc_stats *user, size_t size)
 			st->shard_locks += ks.shard_locks;
 			st->shard_lock_wait_nanos += ks.shard_lock_wait_nanos;
 			st->shard_lock_hold_nanos += ks.shard_lock_hold_nanos;
+			st->reclaim_mode_switches += ks.reclaim_mode_switches;
 		}
 		kel_escrow_stats(c, st);
 	}

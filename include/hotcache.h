@@ -260,6 +260,12 @@ struct hc_stats {
 	uint64_t shard_locks;      /* shard mutex acquisitions by writers and loaders */
 	uint64_t shard_lock_wait_nanos; /* time waiting for those (trylock failed) */
 	uint64_t shard_lock_hold_nanos; /* time holding them */
+	/* Read sections (README, Configuration): 1 while they take a fence and polls skip
+	 * the barrier (the choice each cache makes as it runs, or HC_NO_MEMBARRIER), 0
+	 * while they go without; and the switches between the two since hc_open. The
+	 * key-state cache's count is added; its mode is its own. */
+	uint64_t reclaim_fenced;
+	uint64_t reclaim_mode_switches;
 };
 
 struct hc_shard_stats {

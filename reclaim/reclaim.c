@@ -339,15 +339,16 @@ static void to_asym(struct reclaim *r)
 void reclaim_mode_check(struct reclaim_thread *t)
 {
 	struct reclaim *r = t->dom;
-	uint64_t polls = atomic_load_explicit(&r->polls, memory_order_relaxed);
-	uint64_t since = polls - t->fenced_polls;
-	t->fenced_polls = polls;
 	if (r->reads == NULL || atomic_load_explicit(&reclaim_mode_cycle, memory_order_relaxed))
 		return;
-	/* This thread's sections alone (the others' only add to the case for it). */
+	uint64_t polls = atomic_load_explicit(&r->polls, memory_order_relaxed);
+	uint64_t reads = r->reads(r->reads_arg);
+	uint64_t since = polls - t->fenced_polls, read = reads - t->fenced_reads;
+	t->fenced_polls = polls;
+	t->fenced_reads = reads;
 	if (since * atomic_load_explicit(&r->barrier_mean_ns, memory_order_relaxed) *
 	            RECLAIM_MODE_HYSTERESIS >=
-	    (uint64_t)RECLAIM_MODE_READS * RECLAIM_FENCE_NS)
+	    read * RECLAIM_FENCE_NS)
 		return;
 	if (rank_trylock(&r->poll_mu, RANK_POLL) != 0)
 		return;

@@ -152,10 +152,10 @@ struct reclaim_thread {
 	/* retired_bytes at the thread's last reclaim_poll: what it retired since sizes its
 	 * step of frees (owner only). */
 	uint64_t stepped_bytes;
-	/* Fenced sections this thread started, and the domain's polls when it last looked
-	 * (owner only): a thread that runs RECLAIM_MODE_READS of them without enough polls
-	 * to pay for their fences switches its domain back (reclaim_mode_check). */
-	uint64_t fenced_n, fenced_polls;
+	/* Fenced sections this thread started, and the domain's polls and read count when
+	 * it last looked (owner only): every RECLAIM_MODE_READS of them, a thread checks
+	 * whether the reads since paid for the polls' barriers (reclaim_mode_check). */
+	uint64_t fenced_n, fenced_polls, fenced_reads;
 	/* Monotonic totals of what this thread retired: written by the owner, summed by
 	 * anyone (the backlog is their sum minus the domain's freed totals). */
 	_Atomic uint64_t retired_bytes, retired_objs;
@@ -308,9 +308,12 @@ static inline void reclaim_enter_tsan(ck_epoch_record_t *rec)
 
 /* The check a thread makes every RECLAIM_MODE_READS fenced sections, since polls stop
  * when writes do and a poll is where the mode is otherwise chosen: if the domain polled
- * so little meanwhile that its barriers (at their last mean) would cost less than a
- * quarter of these sections' fences, it goes back to asymmetric (under poll_mu, taken
- * only if free, as a poller would). Cold; any thread, inside its section. */
+ * so little since the thread's last check that the polls' barriers (at their last
+ * mean) would cost less than a quarter of the fences of the reads counted meanwhile
+ * (the same test as a window's), it goes back to asymmetric (under poll_mu, taken only
+ * if free, as a poller would). Reads, not this thread's sections: a write's section
+ * counts for nothing in a window either, and counting them here had a put-only cache
+ * switch back and forth. Cold; any thread, inside its section. */
 #define RECLAIM_MODE_READS 16384u
 void reclaim_mode_check(struct reclaim_thread *t);
 

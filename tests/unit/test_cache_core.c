@@ -398,6 +398,8 @@ static void a_mutex_taken_out_of_rank_order_aborts(void **state)
  * evictions. One thread churning a full cache (no reader in a section when it polls,
  * so each poll frees everything pending): the barriers run at most one per
  * poll_bytes retired, and what is pending never exceeds one poll's worth and an entry.
+ * Writes with no reads send the cache to fenced sections; reads with no writes bring
+ * it back.
  */
 static void polls_are_paced_by_retired_bytes(void **state)
 {
@@ -435,6 +437,30 @@ static void polls_are_paced_by_retired_bytes(void **state)
 		assert_true(barriers > 0);
 		/* hc_stats polls too (twice here). */
 		assert_true(barriers <= evicted * charge / c->rc.poll_bytes + 3);
+	}
+	/* Writes alone: once a window of polls was measured, the cache reads with fences
+	 * and polls without a barrier (reclaim.h, "Choosing the mode"); hc_stats says so. */
+	uint64_t polls = atomic_load(&c->rc.polls);
+	print_message("%llu polls, fenced %llu, %llu mode switches\n", (unsigned long long)polls,
+	              (unsigned long long)after.reclaim_fenced,
+	              (unsigned long long)after.reclaim_mode_switches);
+	if (!c->rc.asym_ok) {
+		assert_int_equal(after.reclaim_fenced, 1);
+		assert_int_equal(after.reclaim_mode_switches, 0);
+	} else {
+		assert_true(polls > 2 * RECLAIM_MODE_WINDOW);
+		assert_int_equal(after.reclaim_fenced, 1);
+		assert_true(after.reclaim_mode_switches >= 1);
+		/* Then reads alone: the readers switch back (no write polls any more). */
+		size_t vl;
+		for (unsigned j = 0; j < 3 * RECLAIM_MODE_READS; j++) {
+			int kl = snprintf(k, sizeof(k), "churn-%u", 39999 - j % 1000);
+			int rc = hc_get(c, k, (size_t)kl, v, sizeof(v), &vl);
+			assert_true(rc == 0 || rc == HC_ENOTFOUND);
+		}
+		struct hc_stats reads = testutil_stats(c);
+		assert_int_equal(reads.reclaim_fenced, 0);
+		assert_int_equal(reads.reclaim_mode_switches, after.reclaim_mode_switches + 1);
 	}
 	hc_close(c);
 }

@@ -116,6 +116,10 @@ pub struct Stats {
     pub shard_locks: u64,
     pub shard_lock_wait_nanos: u64,
     pub shard_lock_hold_nanos: u64,
+    /// read sections: 1 while they take a fence (chosen as the cache runs, or
+    /// `HC_NO_MEMBARRIER`), 0 while they go without; the switches since open
+    pub reclaim_fenced: u64,
+    pub reclaim_mode_switches: u64,
 }
 
 /// One shard's figures (`struct hc_shard_stats`, mirrored `#[repr(C)]`).

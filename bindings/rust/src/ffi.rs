@@ -332,7 +332,9 @@ mod tests {
         assert_eq!(off!(hc_config, create_if_missing), 1088);
         assert_eq!(off!(hc_config, key_file), 1092);
 
-        assert_eq!(size_of::<hc_stats>(), 336);
+        assert_eq!(size_of::<hc_stats>(), 352);
+        assert_eq!(off!(hc_stats, reclaim_fenced), 336);
+        assert_eq!(off!(hc_stats, reclaim_mode_switches), 344);
         assert_eq!(off!(hc_stats, escrowed), 240);
         assert_eq!(off!(hc_stats, escrow_entries), 280);
         assert_eq!(off!(hc_stats, reclaim_barriers), 288);
