@@ -297,11 +297,15 @@ static void queue_push(struct shard *s, struct entry *e, int which)
 	struct queue *q = which == Q_SMALL ? &s->small : &s->main;
 	e->queue = (uint8_t)which;
 	e->u.q.next = NULL;
+	e->u.next_item = NULL;
 	e->u.q.prev = q->tail;
-	if (q->tail != NULL)
+	if (q->tail != NULL) {
 		q->tail->u.q.next = e;
-	else
+		q->tail->u.next_item = item_of(e);
+	} else {
 		q->head = e;
+		q->head_item = item_of(e);
+	}
 	q->tail = e;
 	q->bytes += e->charge;
 	q->count++;
@@ -310,10 +314,13 @@ static void queue_push(struct shard *s, struct entry *e, int which)
 static void queue_unlink(struct shard *s, struct entry *e)
 {
 	struct queue *q = queue_of(s, e);
-	if (e->u.q.prev != NULL)
+	if (e->u.q.prev != NULL) {
 		e->u.q.prev->u.q.next = e->u.q.next;
-	else
+		e->u.q.prev->u.next_item = e->u.next_item;
+	} else {
 		q->head = e->u.q.next;
+		q->head_item = e->u.next_item;
+	}
 	if (e->u.q.next != NULL)
 		e->u.q.next->u.q.prev = e->u.q.prev;
 	else
@@ -652,17 +659,28 @@ static void confirm_ghost(struct shard *s, struct entry *e)
 	e->ghost = 0;
 }
 
-/* make_room's walk reads each queue entry's line (links, off) and then its item's
- * first line (freq): two dependent misses per step, since an entry sits at the end of
- * its allocation and its item at the start. While a step works on e, the next entry's
- * line is prefetched (its address is in e's line, already read), so a further step
- * starts with one miss, not two. Nothing is read ahead: most installs take one step,
- * and a demand load of the next entry would add a miss to each of them. A prefetch of
- * a queue the next step does not take is only wasted. */
+/* make_room's walk reads each queue entry's line (links, off) and its item's first
+ * line (freq): an entry sits at the end of its allocation and its item at the start, so
+ * these were two dependent misses per step (the item's address is the entry's minus
+ * its off). The links carry the item's address too (u.next_item, q->head_item): a step
+ * prefetches its head's item line before it reads the head's line, so the two misses
+ * overlap, and while it works on e, it prefetches both lines of the next entry (their
+ * addresses are in e's line, already read), so a further step may start with none.
+ * Nothing is read ahead of that: most installs take one step, and a demand load of the
+ * next entry would add a miss to each of them. A prefetch of a queue the next step does
+ * not take is only wasted. */
+static void prefetch_head(const struct queue *q)
+{
+	if (q->head_item != NULL)
+		__builtin_prefetch(q->head_item);
+}
+
 static void prefetch_walk(const struct entry *e)
 {
-	if (e->u.q.next != NULL)
+	if (e->u.q.next != NULL) {
 		__builtin_prefetch(e->u.q.next);
+		__builtin_prefetch(e->u.next_item);
+	}
 }
 
 /*
@@ -678,6 +696,7 @@ static int make_room(struct shard *s, struct reclaim_thread *t, uint64_t need)
 		int force = steps >= EVICT_STEPS;
 		if (s->small.head != NULL &&
 		    (s->small.bytes + need > s->small_target || s->main.head == NULL)) {
+			prefetch_head(&s->small);
 			struct entry *e = s->small.head;
 			prefetch_walk(e);
 			uint8_t f = freq_of(e);
@@ -705,6 +724,7 @@ static int make_room(struct shard *s, struct reclaim_thread *t, uint64_t need)
 			 * hand finds cold (within the bound). Ties keep MAIN as it is, so a
 			 * loop longer than the cache keeps a fixed part of it resident. */
 			while (s->main.head != NULL && steps < EVICT_STEPS) {
+				prefetch_head(&s->main);
 				prefetch_walk(s->main.head);
 				if (freq_of(s->main.head) == 0)
 					break;
@@ -721,6 +741,7 @@ static int make_room(struct shard *s, struct reclaim_thread *t, uint64_t need)
 				evict(s, t, e);
 			}
 		} else if (s->main.head != NULL) {
+			prefetch_head(&s->main);
 			struct entry *e = s->main.head;
 			prefetch_walk(e);
 			if (!force && freq_of(e) > 0) {

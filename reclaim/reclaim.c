@@ -339,7 +339,8 @@ static void to_asym(struct reclaim *r)
 void reclaim_mode_check(struct reclaim_thread *t)
 {
 	struct reclaim *r = t->dom;
-	if (r->reads == NULL || atomic_load_explicit(&reclaim_mode_cycle, memory_order_relaxed))
+	if (!r->asym_ok || r->reads == NULL ||
+	    atomic_load_explicit(&reclaim_mode_cycle, memory_order_relaxed))
 		return;
 	uint64_t polls = atomic_load_explicit(&r->polls, memory_order_relaxed);
 	uint64_t reads = r->reads(r->reads_arg);
