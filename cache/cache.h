@@ -185,9 +185,12 @@ struct shard {
 	uint64_t budget;           /* entry bytes + index table */
 	uint64_t retire_allow;     /* retired bytes allowed on top of the budget */
 	_Atomic uint64_t bytes;    /* entry bytes now: written under mu, read by stats */
-	_Atomic uint64_t retired;  /* this shard's retired, not yet freed bytes (entries and
-	                            * index tables) */
+	/* This shard's retired, not yet freed bytes (entries and index tables):
+	 * retired_pending(&s->retired); added to under mu only. */
+	struct retired_count retired;
 	_Atomic uint64_t reserve;  /* index_growth_reserve, published under mu for shard_fits */
+	/* Written only under mu (shard_tally: a load and a store, no locked add, which
+	 * would wait for the critical section's earlier stores), read by stats. */
 	_Atomic uint64_t inserts, evictions, replaced;
 	/* Set at init; index is read by every lookup (its hit and miss counters): a line
 	 * apart from the writers' fields above. */

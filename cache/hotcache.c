@@ -817,7 +817,7 @@ static int fits(void *arg)
 static int relieve(struct shard *s, struct reclaim_thread *t, uint64_t need)
 {
 	struct fits_arg f = {s, need};
-	if (atomic_load_explicit(&s->retired, memory_order_relaxed) > s->retire_allow / 2)
+	if (retired_pending(&s->retired) > s->retire_allow / 2)
 		reclaim_poll(t);
 	if (fits(&f))
 		return 0;

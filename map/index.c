@@ -386,7 +386,7 @@ static void table_free(struct reclaim_node *rn)
 	struct index_table *t =
 	        (struct index_table *)((char *)rn - offsetof(struct index_table, rn));
 	if (t->retired != NULL)
-		atomic_fetch_sub_explicit(t->retired, table_charge(t), memory_order_relaxed);
+		retired_freed(t->retired, table_charge(t));
 	if (index_table_free_hook != NULL)
 		index_table_free_hook(t);
 	else
@@ -459,7 +459,7 @@ static int rebuild(struct index *ix, unsigned order, int keyed)
 	/* Readers that loaded old finish on it (J4); freed after their sections end. */
 	old->retired = ix->retired_to;
 	if (old->retired != NULL)
-		atomic_fetch_add_explicit(old->retired, table_charge(old), memory_order_relaxed);
+		retired_add(old->retired, table_charge(old));
 	reclaim_retire(rt, &old->rn, table_charge(old), table_free);
 #endif
 	return 0;
@@ -572,7 +572,7 @@ static int put(struct index *ix, uint64_t hash, void *entry, int replace, void *
 	}
 }
 
-void index_charge_retired(struct index *ix, _Atomic uint64_t *ctr)
+void index_charge_retired(struct index *ix, struct retired_count *ctr)
 {
 	ix->retired_to = ctr;
 }

@@ -55,6 +55,36 @@ _Static_assert(sizeof(struct index_group) == 64, "a group is one cache line");
 
 /* One table: an immutable header (one line, hot in every lookup) and its groups.
  * Replaced whole on resize and rehash. */
+
+/* Bytes retired and not yet freed, as two monotonic totals, so that the holder of the
+ * writers' lock counts a retirement with a load and a store, not a locked add (a full
+ * barrier on x86, which waited there for the writer's earlier stores): `in` is added
+ * to by the lock's holder only (retirements), `out` by whichever thread frees (release,
+ * an atomic add). Pending = out (acquire, so the retirements of what it counts are
+ * seen), then in, minus: never negative (retired_pending). */
+struct retired_count {
+	_Atomic uint64_t in, out;
+};
+
+static inline uint64_t retired_pending(const struct retired_count *r)
+{
+	uint64_t out = atomic_load_explicit(&r->out, memory_order_acquire);
+	return atomic_load_explicit(&r->in, memory_order_relaxed) - out;
+}
+
+/* The lock holder's retirement of bytes (see struct retired_count). */
+static inline void retired_add(struct retired_count *r, uint64_t bytes)
+{
+	atomic_store_explicit(&r->in, atomic_load_explicit(&r->in, memory_order_relaxed) + bytes,
+	                      memory_order_relaxed);
+}
+
+/* Any thread's free of bytes retired before. Release pairs with retired_pending. */
+static inline void retired_freed(struct retired_count *r, uint64_t bytes)
+{
+	atomic_fetch_add_explicit(&r->out, bytes, memory_order_release);
+}
+
 struct index_table {
 	_Alignas(64) struct index_group *g; /* 2^order groups, one allocation */
 	uint64_t mask;          /* groups - 1 */
@@ -63,7 +93,7 @@ struct index_table {
 	unsigned char sipkey[16];
 	size_t bytes;           /* the groups' allocation size (mem_alloc_line) */
 	struct reclaim_node rn; /* retirement of a replaced table */
-	_Atomic uint64_t *retired; /* once retired: the counter its charge is on, or NULL */
+	struct retired_count *retired; /* once retired: where its charge is, or NULL */
 };
 
 struct index_layout {
@@ -79,7 +109,7 @@ struct index {
 	int weak_hash;          /* test seam: index_hash returns 0 for every key */
 	/* The writer's (under the caller's mutex); statistics read relaxed by anyone. */
 	_Alignas(64) struct reclaim *rc;
-	_Atomic uint64_t *retired_to;     /* index_charge_retired's counter, or NULL */
+	struct retired_count *retired_to; /* index_charge_retired's counter, or NULL */
 	_Atomic uint64_t count;
 	_Atomic uint64_t table_bytes;     /* charged size of the current table */
 	_Atomic uint64_t flood_events;    /* inserts past INDEX_MAX_PROBE groups */
@@ -262,7 +292,7 @@ uint64_t index_growth_reserve(const struct index *ix);
 /* Adds the charge of every table the index retires to *ctr from the retirement until
  * the table is freed (relaxed atomic adds), so a byte-budgeted caller counts it as
  * retired; NULL: none. The writer, or before any use. */
-void index_charge_retired(struct index *ix, _Atomic uint64_t *ctr);
+void index_charge_retired(struct index *ix, struct retired_count *ctr);
 
 /*
  * Inserts entry if its key is absent. Returns 0; HC_EEXIST with *existing (if not

@@ -485,7 +485,7 @@ static void a_write_waits_only_when_its_install_would_be_refused(void **state)
 	assert_non_null(t);
 	int past_half_unwaited = 0, waited = 0;
 	for (int j = 0; j < 10000 && !waited; j++) {
-		uint64_t retired = atomic_load_explicit(&s->retired, memory_order_relaxed);
+		uint64_t retired = retired_pending(&s->retired);
 		int admitted = shard_fits(s, entry_charge(32, sizeof(v)));
 		uint64_t w0 = reclaim_counter_sum(&c->rc, C_WRITE_WAITS);
 		int kl = snprintf(k, sizeof(k), "more-%d", j);
