@@ -327,6 +327,15 @@ void reclaim_set_reads(struct reclaim *r, uint64_t (*reads)(void *arg), void *ar
 	r->win_reads = reads != NULL ? reads(arg) : 0;
 }
 
+/* poll_mu held: a new window for the polls' choice, from `reads` sections counted. */
+static void window_reset(struct reclaim *r, uint64_t reads)
+{
+	r->win_reads = reads;
+	r->win_barrier_ns = 0;
+	r->win_barriers = 0;
+	r->win_polls = 0;
+}
+
 /* poll_mu held: sections go fenceless from now on. Barriers first, then the mode. */
 static void to_asym(struct reclaim *r)
 {
@@ -353,14 +362,10 @@ void reclaim_mode_check(struct reclaim_thread *t)
 		return;
 	if (rank_trylock(&r->poll_mu, RANK_POLL) != 0)
 		return;
-	if (!atomic_load_explicit(&r->asym, memory_order_relaxed) && r->asym_ok) {
+	if (!atomic_load_explicit(&r->asym, memory_order_relaxed)) {
 		atomic_fetch_add_explicit(&r->mode_switches, 1, memory_order_relaxed);
 		to_asym(r);
-		/* A new window for the polls' choice. */
-		r->win_reads = r->reads(r->reads_arg);
-		r->win_barrier_ns = 0;
-		r->win_barriers = 0;
-		r->win_polls = 0;
+		window_reset(r, reads);
 	}
 	rank_unlock(&r->poll_mu, RANK_POLL);
 }
@@ -396,13 +401,10 @@ static void choose_mode(struct reclaim *r, uint64_t barrier_ns, int barrier)
 			: (uint64_t)r->win_polls * mean;
 		int now = atomic_load_explicit(&r->asym, memory_order_relaxed);
 		if (now)
-			want = !(barriers_ns > fences_ns);
+			want = barriers_ns <= fences_ns;
 		else
 			want = barriers_ns * RECLAIM_MODE_HYSTERESIS < fences_ns;
-		r->win_reads = reads;
-		r->win_barrier_ns = 0;
-		r->win_barriers = 0;
-		r->win_polls = 0;
+		window_reset(r, reads);
 	}
 	if (want == atomic_load_explicit(&r->asym, memory_order_relaxed))
 		return;
