@@ -466,6 +466,52 @@ static void polls_are_paced_by_retired_bytes(void **state)
 }
 
 /*
+ * The queue links carry the next entry's item (entry.u.next_item, queue.head_item: the
+ * CLOCK walk prefetches it): after churn with promotions, agings, replacements and
+ * deletes, every link's item is the linked entry's, and the queues end with NULL.
+ */
+static void queue_links_carry_the_next_item(void **state)
+{
+	(void)state;
+	hc_cache *c = testutil_open_mem(1u << 20, 2, 256);
+	char k[32], v[100];
+	memset(v, 'q', sizeof(v));
+	size_t vl;
+	for (int j = 0; j < 40000; j++) {
+		int kl = snprintf(k, sizeof(k), "q-%d", j % 12000);
+		if (j % 3 == 0) { /* hits: promotions */
+			int rc = hc_get(c, k, (size_t)kl, v, sizeof(v), &vl);
+			assert_true(rc == 0 || rc == HC_ENOTFOUND);
+		}
+		if (j % 17 == 0) {
+			int rc = hc_delete(c, k, (size_t)kl);
+			assert_true(rc == 0 || rc == HC_ENOTFOUND);
+		} else
+			assert_int_equal(hc_put(c, k, (size_t)kl, v, sizeof(v)), 0);
+	}
+	uint64_t linked = 0;
+	for (unsigned i = 0; i < c->nshards; i++) {
+		struct shard *s = &c->shards[i];
+		pthread_mutex_lock(&s->mu);
+		const struct queue *qs[2] = { &s->small, &s->main };
+		for (int q = 0; q < 2; q++) {
+			const struct entry *e = qs[q]->head;
+			assert_ptr_equal(qs[q]->head_item, e != NULL ? item_of(e) : NULL);
+			for (; e != NULL; e = e->u.q.next, linked++)
+				assert_ptr_equal(e->u.next_item,
+				                 e->u.q.next != NULL ? item_of(e->u.q.next) : NULL);
+		}
+		pthread_mutex_unlock(&s->mu);
+	}
+	struct hc_stats st = testutil_stats(c);
+	print_message("%llu entries linked, %llu evictions\n", (unsigned long long)linked,
+	              (unsigned long long)st.evictions);
+	assert_int_equal(linked, st.entries);
+	assert_true(st.evictions > 0);
+	hc_close(c);
+}
+
+/*
  * A writer waits for reclamation only when its install would be refused: past half the
  * shard's retired allowance it used to wait (a grace period per write while a reader
  * was in a section) although the admission check would have taken the entry. With a
@@ -576,6 +622,7 @@ int main(void)
 		cmocka_unit_test(cache_line_aligned_types_are_allocated_aligned),
 		cmocka_unit_test(a_mutex_taken_out_of_rank_order_aborts),
 		cmocka_unit_test(polls_are_paced_by_retired_bytes),
+		cmocka_unit_test(queue_links_carry_the_next_item),
 		cmocka_unit_test(a_write_waits_only_when_its_install_would_be_refused),
 		cmocka_unit_test(shard_lock_figures_count_holds_and_waits),
 	};
