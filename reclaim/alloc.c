@@ -123,8 +123,8 @@ struct jemalloc_api {
 #define HC_FREE_BATCH ((size_t)64 << 10)
 
 static struct jemalloc_api je;
-/* Bytes allocated ([0]) and freed ([1]) by this thread and not yet counted. */
-static _Thread_local size_t tl_moved[2];
+/* Bytes of the kind check_frees names, moved by this thread and not yet counted. */
+static _Thread_local size_t tl_moved;
 /* Bytes of the kind check_frees names (1: freed, 0: allocated) since the last check, in
  * batches; relaxed: a count, it orders nothing (the check reads jemalloc's stats, the
  * purge takes its locks), and the kind is a bound the checking thread sets. */
@@ -353,14 +353,14 @@ static void count_moved(size_t size, int freeing)
 {
 	if (je.arena < 0)
 		return;
-	tl_moved[freeing] += size;
-	if (tl_moved[freeing] < HC_FREE_BATCH)
-		return;
-	size_t batch = tl_moved[freeing];
-	tl_moved[freeing] = 0;
 	/* The other kind cannot take the arena past its bound before the next check. */
 	if (freeing != atomic_load_explicit(&check_frees, memory_order_relaxed))
 		return;
+	tl_moved += size;
+	if (tl_moved < HC_FREE_BATCH)
+		return;
+	size_t batch = tl_moved;
+	tl_moved = 0;
 	size_t now = atomic_fetch_add_explicit(&moved_shared, batch, memory_order_relaxed) + batch;
 	if (now < atomic_load_explicit(&check_at, memory_order_relaxed))
 		return;
