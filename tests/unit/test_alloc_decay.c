@@ -208,6 +208,58 @@ static void allocated_and_dirty_stay_within_the_reserved_limit(void **state)
 	mem_free(b, n * sizeof(*b));
 }
 
+/* With room under the reserved limit, the check counts allocations, not frees: frees
+ * there add dirty pages that allocations reuse, but allocations the dirty pages cannot
+ * serve take allocated + dirty past the bound. Here 64 pairs of blocks are allocated
+ * and one of each pair freed (8 MiB dirty, in holes the pinned blocks keep from
+ * coalescing), then blocks of three times the size, which no hole can hold, until
+ * allocated is near the limit: the check must come from those allocations and purge
+ * the holes. With the check's kind fixed to frees (room's allowance unchanged), or with
+ * allocations never counted, no check came and the bound failed (seen, both; the other
+ * tests here passed with the first). */
+static void allocations_the_dirty_pages_cannot_serve_bring_the_check(void **state)
+{
+	(void)state;
+	size_t d;
+	if (mem_dirty_bytes(&d) != 0)
+		skip();
+	enum { PAIRS = 64, BIG = 30 };
+	size_t limit = (size_t)32 << 20;
+	void *pair[2 * PAIRS], *big[BIG];
+	mem_unreserve(0); /* no room: what the tests before left dirty goes */
+	mem_reserve(limit);
+	mem_unreserve(0); /* checks again, with the room the reservation leaves */
+	size_t slack = mem_retain_bytes() + mem_free_batch() + 3 * BLOCK, worst = 0;
+	unsigned long p0 = mem_purges();
+	for (int i = 0; i < 2 * PAIRS; i++) {
+		pair[i] = mem_alloc(BLOCK, 1);
+		assert_non_null(pair[i]);
+	}
+	for (int i = 0; i < 2 * PAIRS; i += 2) {
+		mem_free(pair[i], BLOCK);
+		(void)assert_within_bound(limit, slack);
+	}
+	int nbig = 0;
+	for (size_t a = 0; nbig < BIG; nbig++) {
+		assert_int_equal(mem_allocated_bytes(&a), 0);
+		if (a + 4 * BLOCK > limit)
+			break; /* room left throughout */
+		big[nbig] = mem_alloc(3 * BLOCK, 1);
+		assert_non_null(big[nbig]);
+		size_t over = assert_within_bound(limit, slack);
+		worst = over > worst ? over : worst;
+	}
+	print_message("%d blocks of %zu KiB: at most %zu KiB past the reserved limit, "
+	              "purges %lu\n", nbig, (3 * BLOCK) >> 10, worst >> 10, mem_purges() - p0);
+	assert_true(nbig >= BIG / 2);
+	assert_true(mem_purges() - p0 >= 1);
+	for (int i = 0; i < nbig; i++)
+		mem_free(big[i], 3 * BLOCK);
+	for (int i = 1; i < 2 * PAIRS; i += 2)
+		mem_free(pair[i], BLOCK);
+	mem_unreserve(limit);
+}
+
 /* A cache reserves its limit while open: under churn at the limit the arena's
  * allocated and dirty bytes stay within the limit plus the retention, and hc_close
  * gives the limit back and purges (without cache_free's mem_unreserve, I saw the close
@@ -256,6 +308,7 @@ int main(void)
 		cmocka_unit_test(churn_that_reuses_its_pages_purges_nothing),
 		cmocka_unit_test(freed_pages_within_a_reserved_limit_stay_until_it_is_given_back),
 		cmocka_unit_test(allocated_and_dirty_stay_within_the_reserved_limit),
+		cmocka_unit_test(allocations_the_dirty_pages_cannot_serve_bring_the_check),
 		cmocka_unit_test(a_closed_cache_gives_its_freed_pages_back),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
