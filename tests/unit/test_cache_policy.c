@@ -635,8 +635,11 @@ static int lru_access(struct lru_sim *l, int64_t key)
  * test (policy.c) sees the misses a larger SMALL would have hit outnumber what the
  * entries give and grows SMALL. Without it 10.9% hit here where LRU hits 16.4% (SMALL's
  * median 1 entry); with it 15.9% (SMALL's median 101 of 139 entries). It must hit within
- * a point of LRU from the fifth phase on, SMALL at half the entries or more (the median
- * over the last ten phases).
+ * a point of LRU from the fifth phase on, SMALL at 40% of the entries or more (the
+ * median over the last ten phases). The cache's hash seed is random, and over seeds 1-100
+ * (cache_fix_seed) SMALL's median was at least 80 of 139 entries (58%) in the release
+ * build and 80 of 169 (47%) under ASan (glibc malloc's charges): 2 seeds of 100 there,
+ * which failed the half this test first asked (once in make test).
  */
 enum { PHASE_FULLS = 20 };
 
@@ -676,7 +679,7 @@ static void returns_grow_small_for_a_hot_set_moving_in_a_small_cache(void **stat
 	              100.0 * got / total, 100.0 * lru_got / total, (unsigned long long)small[5],
 	              (unsigned long long)st.entries);
 	assert_true(got * 100 + total >= lru_got * 100); /* within a point of LRU */
-	assert_true(small[5] * 2 >= st.entries);
+	assert_true(small[5] * 10 >= st.entries * 4);
 	free(lru.slot);
 	hc_close(c);
 }
