@@ -817,8 +817,8 @@ static void climb(struct shard *s)
 		small_move(s, GHOST_STEP * ((double)s->climb.returns - expect) / (double)n);
 	s->climb.returns = 0;
 	/* Confirmations fewer than one per CLIMB_CONFIRM_HITS of the sample's hits do not
-	 * hold the drift (see the top of this file). */
-	if (!returned && (double)s->climb.grown * CLIMB_CONFIRM_HITS < (double)dh) {
+	 * hold the drift (see the top of this file); none, with no hits either, do not. */
+	if (!returned && (double)s->climb.grown * CLIMB_CONFIRM_HITS <= (double)dh) {
 		small_move(s, -s->climb.step);
 		s->climb.step *= CLIMB_DECAY;
 	}
