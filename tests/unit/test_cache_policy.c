@@ -409,19 +409,27 @@ static void hot_phase(hc_cache *c, uint64_t cap, int base, int hot, uint64_t *se
  * runs). The drift alone only moves SMALL down (about a sample of 4 * cap requests per
  * move), so without the ghost SMALL stays at its 1% floor.
  */
+/* A cache of 2 MiB after four phases of a hot set of a quarter of it moving every cap
+ * (its capacity, *cap) requests. */
+static hc_cache *after_a_moving_hot_set(uint64_t *cap)
+{
+	const uint64_t limit = 2u << 20;
+	*cap = capacity(limit);
+	hc_cache *c = open_cache(limit);
+	uint64_t seed = 5;
+	for (int phase = 0; phase < 4; phase++)
+		hot_phase(c, *cap, phase * (int)(*cap / 4), (int)(*cap / 4), &seed);
+	return c;
+}
+
 static void confirmed_ghost_hits_grow_small_within_a_few_phases(void **state)
 {
 	(void)state;
-	const uint64_t limit = 2u << 20;
-	uint64_t cap = capacity(limit);
-	hc_cache *c = open_cache(limit);
-	uint64_t seed = 5;
-	int hot = (int)(cap / 4);
-	for (int phase = 0; phase < 4; phase++)
-		hot_phase(c, cap, phase * hot, hot, &seed);
+	uint64_t cap;
+	hc_cache *c = after_a_moving_hot_set(&cap);
 	struct hc_shard_stats st = shard0(c);
 	print_message("hot set of %d moving every %llu requests: SMALL %llu of %llu entries "
-	              "after 4 phases\n", hot, (unsigned long long)cap,
+	              "after 4 phases\n", (int)(cap / 4), (unsigned long long)cap,
 	              (unsigned long long)st.small_entries, (unsigned long long)st.entries);
 	assert_true(st.small_entries * 10 >= st.entries);
 	hc_close(c);
@@ -439,13 +447,8 @@ static void confirmed_ghost_hits_grow_small_within_a_few_phases(void **state)
 static void a_sample_without_hits_drifts(void **state)
 {
 	(void)state;
-	const uint64_t limit = 2u << 20;
-	uint64_t cap = capacity(limit);
-	hc_cache *c = open_cache(limit);
-	uint64_t seed = 5;
-	int hot = (int)(cap / 4);
-	for (int phase = 0; phase < 4; phase++)
-		hot_phase(c, cap, phase * hot, hot, &seed);
+	uint64_t cap;
+	hc_cache *c = after_a_moving_hot_set(&cap);
 	struct hc_shard_stats st = shard0(c);
 	uint64_t grown = st.small_entries;
 	assert_true(grown * 10 >= st.entries);
