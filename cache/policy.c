@@ -104,7 +104,7 @@
  * CLIMB_CHECK installs, so nothing is added to the hit path) moves SMALL down by a step
  * (6.25% of the budget at first, 2% less after each move, full again after a 5-point
  * jump of the hit ratio): frequency admission is the default, which a workload must
- * show that recency beats. A sample whose confirmations number fewer than one per
+ * show that recency beats. A sample whose confirmations number one or fewer per
  * CLIMB_CONFIRM_HITS (1000) of its hits drifts as well: a few keys a larger SMALL would
  * have kept weigh less than what MAIN's share holds. Until 2026-12-07 any confirmation
  * held the drift, and a hot set of half a 2000-entry cache that moves every ten
@@ -231,7 +231,7 @@ enum {
 	                            * as just before it, for the halving's grace */
 	GRACE_AFTER = 2,           /* laps after the halving that the grace lasts */
 	RETURNS_MIN = 4,           /* fewer returns in a sample say nothing */
-	CLIMB_CONFIRM_HITS = 1000, /* a sample with fewer confirmed ghost hits than one per
+	CLIMB_CONFIRM_HITS = 1000, /* a sample with one confirmed ghost hit or fewer per
 	                            * this many of its hits drifts */
 };
 #define CLIMB_STEP 0.0625      /* the climber's first step: 6.25% of the budget */
@@ -786,7 +786,7 @@ static int make_room(struct shard *s, struct reclaim_thread *t, uint64_t need)
 /*
  * The drift: every sample of the shard's requests (its hit and miss counters, summed
  * from the threads' records: nothing on the hit path) in which SMALL ghost hits were
- * confirmed fewer than once per CLIMB_CONFIRM_HITS hits and the returns' test did not
+ * confirmed once or fewer times per CLIMB_CONFIRM_HITS hits and the returns' test did not
  * grow SMALL, SMALL's share moves down by the step, towards frequency admission; the
  * step decays while the hit ratio holds and restarts at full size after a jump (the
  * workload changed).
@@ -816,8 +816,8 @@ static void climb(struct shard *s)
 	if (returned)
 		small_move(s, GHOST_STEP * ((double)s->climb.returns - expect) / (double)n);
 	s->climb.returns = 0;
-	/* Confirmations fewer than one per CLIMB_CONFIRM_HITS of the sample's hits do not
-	 * hold the drift (see the top of this file); none, with no hits either, do not. */
+	/* One confirmation or fewer per CLIMB_CONFIRM_HITS of the sample's hits does not
+	 * hold the drift (see the top of this file), nor do none with no hits. */
 	if (!returned && (double)s->climb.grown * CLIMB_CONFIRM_HITS <= (double)dh) {
 		small_move(s, -s->climb.step);
 		s->climb.step *= CLIMB_DECAY;
