@@ -53,9 +53,6 @@ struct index_group {
 };
 _Static_assert(sizeof(struct index_group) == 64, "a group is one cache line");
 
-/* One table: an immutable header (one line, hot in every lookup) and its groups.
- * Replaced whole on resize and rehash. */
-
 /* Bytes retired and not yet freed, as two monotonic totals, so that the holder of the
  * writers' lock counts a retirement with a load and a store, not a locked add (a full
  * barrier on x86, which waited there for the writer's earlier stores): `in` is added
@@ -85,6 +82,8 @@ static inline void retired_freed(struct retired_count *r, uint64_t bytes)
 	atomic_fetch_add_explicit(&r->out, bytes, memory_order_release);
 }
 
+/* One table: an immutable header (one line, hot in every lookup) and its groups.
+ * Replaced whole on resize and rehash. */
 struct index_table {
 	_Alignas(64) struct index_group *g; /* 2^order groups, one allocation */
 	uint64_t mask;          /* groups - 1 */
@@ -289,9 +288,10 @@ void index_prefetch(const struct index *ix, uint64_t hash, const void *key, uint
  * probe guard may do, a table of the current size. The writer. */
 uint64_t index_growth_reserve(const struct index *ix);
 
-/* Adds the charge of every table the index retires to *ctr from the retirement until
- * the table is freed (relaxed atomic adds), so a byte-budgeted caller counts it as
- * retired; NULL: none. The writer, or before any use. */
+/* Counts the charge of every table the index retires in *ctr from the retirement until
+ * the table is freed (retired_add by the writer, retired_freed by the freeing thread),
+ * so a byte-budgeted caller counts it as retired; NULL: none. The writer, or before any
+ * use. */
 void index_charge_retired(struct index *ix, struct retired_count *ctr);
 
 /*
