@@ -8,7 +8,7 @@ TSAN    := build/tsan
 HC_STRESS_SECONDS ?= 3
 export HC_STRESS_SECONDS
 
-.PHONY: all deps build run test test-release test-asan test-tsan bench soak clean
+.PHONY: all deps build run test test-release test-asan test-tsan bench soak seed-sweep clean
 
 all: build
 
@@ -55,6 +55,15 @@ bench: build
 # models, stress tests for 60 s each. Reported in the notes, never part of `make test`.
 soak: build
 	cd $(RELEASE) && HC_STRESS_SECONDS=60 ctest --output-on-failure -L 'stress|soak'
+
+# The cache tests over fixed hash seeds 1-40 (SEEDS="FIRST LAST"), release and ASan
+# trees: thresholds that fail on a few of the random seeds (tests/tools/seed_sweep.sh).
+SEEDS ?= 1 40
+seed-sweep: build
+	$(CMAKE) -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHC_SANITIZE=address,undefined -DHC_BENCH=OFF -DHC_PORTABLE=ON
+	$(CMAKE) --build $(ASAN) -j$(JOBS)
+	sh tests/tools/seed_sweep.sh $(RELEASE) $(SEEDS)
+	sh tests/tools/seed_sweep.sh $(ASAN) $(SEEDS)
 
 clean:
 	rm -rf build
