@@ -289,6 +289,17 @@ static int shards_init(hc_cache *c)
 		return hc_error_ret(HC_ECONFIG, "cache.memory_limit %llu is too small for %u shards",
 		                    (unsigned long long)c->cfg.memory_limit, n);
 	uint64_t total = (limit - c->fixed_meta) / n;
+	/* More entries than the limit could hold at the least an entry takes: the index
+	 * sized for them would take the budget (until 2026-12-07 such a cache opened and
+	 * refused every insert with HC_EBUSY). */
+	uint64_t most = (limit - c->fixed_meta) / entry_charge(1, 0);
+	if (c->cfg.expected_entries > most)
+		return hc_error_ret(HC_ECONFIG, "cache.expected_entries %llu is more than "
+		                    "cache.memory_limit %llu can hold (%llu entries of %zu bytes, "
+		                    "the least an entry takes)",
+		                    (unsigned long long)c->cfg.expected_entries,
+		                    (unsigned long long)c->cfg.memory_limit,
+		                    (unsigned long long)most, entry_charge(1, 0));
 	uint64_t expected = c->cfg.expected_entries ? c->cfg.expected_entries / n : total / 2048;
 	for (unsigned i = 0; i < n; i++) {
 		int rc = shard_init(&c->shards[i], c, i, total, expected);

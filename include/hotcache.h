@@ -171,9 +171,13 @@ struct hc_config {
 	uint64_t memory_limit;  /* cache.memory_limit: bytes for the whole cache */
 	uint32_t shards;        /* cache.shards: power of two, 0 = auto */
 	uint64_t max_entry;     /* cache.max_entry: larger values are not cached */
-	uint64_t expected_entries; /* cache.expected_entries: initial index size hint and
-	                            * the policy's ghost size (a slot per two); with
-	                            * shards 0, at most one shard per 256 of them */
+	uint64_t expected_entries; /* cache.expected_entries: initial index size hint,
+	                            * the policy's ghost size (a slot per two) and its
+	                            * sketch's width (four counters a row each, within
+	                            * 3.1% of the limit); with shards 0, at most one
+	                            * shard per 1024 of them. No more than the limit
+	                            * holds at the least an entry takes (hc_open:
+	                            * HC_ECONFIG) */
 	int backing_mode;       /* backing.mode: enum hc_backing_mode */
 	char backing_path[HC_PATH_MAX]; /* backing.path */
 	int durability;         /* backing.durability: enum hc_durability */

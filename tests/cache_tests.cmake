@@ -9,7 +9,7 @@ hc_test(test_cache_fresh_memory SOURCES tests/unit/test_cache_fresh_memory.c LIB
         LABELS unit concurrency TIMEOUT 120)
 # With bench/'s exact LRU (its sources: the sanitizer builds have no bench targets).
 hc_test(test_cache_policy SOURCES tests/unit/test_cache_policy.c bench/sim_lru.c
-        bench/sim_table.c LIBS hc_internal m
+        bench/sim_table.c bench/sim_wtinylfu.c bench/trace.c tools/zipf.c LIBS hc_internal m
         LABELS unit TIMEOUT 120)
 hc_test(stress_cache SOURCES tests/stress/stress_cache.c LIBS hc_internal
         LABELS stress concurrency TIMEOUT 300)
