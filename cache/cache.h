@@ -355,17 +355,22 @@ static inline void policy_touch(struct item *it)
 		atomic_store_explicit(&it->freq, (uint8_t)(f + 1), memory_order_relaxed);
 }
 /*
- * Admits e (HC_EBUSY, nothing changed, when retired bytes leave no room), makes room
- * for it (evicting, bounded work) and links e in the index (replacing any entry of its
- * key when replace != 0; with replace == 0 an existing entry wins and HC_EEXIST is
- * returned) and the queues. HC_ENOMEM when it cannot fit: e is not linked then.
- * Shard mutex held; inside a reclaim section.
+ * Admits e (HC_EBUSY, nothing changed, when retired bytes leave no room; HC_ERANGE,
+ * nothing changed, when e does not fit the shard beside its index even with no other
+ * entry: shard_holds), makes room for it (evicting, bounded work) and links e in the
+ * index (replacing any entry of its key when replace != 0; with replace == 0 an
+ * existing entry wins and HC_EEXIST is returned) and the queues. HC_ENOMEM when the
+ * index cannot grow: e is not linked then. Shard mutex held; inside a reclaim section.
  */
 HC_NODISCARD int shard_install_locked(struct shard *s, struct reclaim_thread *t,
                                       struct entry *e, int replace);
 /* Whether an install of need bytes would be admitted now (see policy.c). Any thread;
  * a snapshot, for writers deciding whether to wait for reclamation. */
 int shard_fits(const struct shard *s, uint64_t need);
+/* Whether an entry charged `charge` bytes fits the shard's budget beside its index
+ * table (and the table's next growth) with no other entry: hc_open checks max_entry's
+ * charge with it, shard_install_locked every entry. Shard mutex held, or at init. */
+int shard_holds(const struct shard *s, uint64_t charge);
 /*
  * Prefetches what an install of key will touch first: its four sketch counters (a
  * large sketch's rows are each a DRAM miss, taken under the shard mutex otherwise)

@@ -308,12 +308,17 @@ static int shards_init(hc_cache *c)
 			                    "for %u shards", (unsigned long long)c->cfg.memory_limit, n);
 		if (rc != 0)
 			return hc_error_ret(rc, "hc_open: out of memory initialising shard %u", i);
-		if (c->shards[i].budget < c->cfg.max_entry + sizeof(struct entry) + HC_KEY_MAX)
+		/* At its allocation's size class, beside the index table: in raw bytes
+		 * (until 2026-12-07) a shard could be opened that evicted everything for a
+		 * max_entry value and then refused it. */
+		size_t big = entry_charge(HC_KEY_MAX, (size_t)c->cfg.max_entry);
+		if (!shard_holds(&c->shards[i], big))
 			return hc_error_ret(HC_ECONFIG,
-			                    "cache.max_entry %llu does not fit a shard's budget of %llu "
-			                    "bytes: lower it, raise cache.memory_limit or lower "
-			                    "cache.shards", (unsigned long long)c->cfg.max_entry,
-			                    (unsigned long long)c->shards[i].budget);
+			                    "cache.max_entry %llu (%zu bytes with its entry and the "
+			                    "largest key) does not fit a shard's budget of %llu bytes "
+			                    "beside its index: lower it, raise cache.memory_limit or "
+			                    "lower cache.shards", (unsigned long long)c->cfg.max_entry,
+			                    big, (unsigned long long)c->shards[i].budget);
 	}
 	return 0;
 }
@@ -847,6 +852,11 @@ static int relieve(struct shard *s, struct reclaim_thread *t, uint64_t need)
 /* A cache-only put's refusal, with its cause. */
 static int refused(hc_cache *c, int irc)
 {
+	if (irc == HC_ERANGE)
+		return hc_error_ret(HC_ENOMEM, "hc_put: the value does not fit its shard beside "
+		                    "the shard's index (grown for many small entries; it does not "
+		                    "shrink); not stored, nothing evicted: lower cache.max_entry or "
+		                    "raise cache.memory_limit");
 	if (irc != HC_EBUSY)
 		return hc_error_ret(HC_ENOMEM, "hc_put: out of memory for the entry; not stored");
 	if (atomic_load_explicit(&c->rc.barrier_failures, memory_order_relaxed) > 0)

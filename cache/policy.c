@@ -854,11 +854,22 @@ int shard_fits(const struct shard *s, uint64_t need)
 	return admits(s, atomic_load_explicit(&s->bytes, memory_order_relaxed), meta, need);
 }
 
+int shard_holds(const struct shard *s, uint64_t charge)
+{
+	return shard_meta(s) + charge <= s->budget;
+}
+
 int shard_install_locked(struct shard *s, struct reclaim_thread *t, struct entry *e,
                          int replace)
 {
 	/* Admission first: a refused install must not have evicted (lost entries, and
-	 * evicted bytes counted both as entries and as retired until the next install). */
+	 * evicted bytes counted both as entries and as retired until the next install).
+	 * An entry that does not fit beside the index in an empty shard is refused here:
+	 * make_room would evict every entry and then fail (until 2026-12-07 a put of
+	 * max_entry bytes did so where hc_open's check, in raw bytes, let it through; the
+	 * index, grown for many small entries, never shrinks). */
+	if (!shard_holds(s, e->charge))
+		return HC_ERANGE;
 	if (!admits(s, entry_bytes(s), shard_meta(s), e->charge))
 		return HC_EBUSY;
 	struct item *it = item_of(e);

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -166,6 +167,91 @@ static void open_rejects_bad_config(void **state)
 	cfg.shards = 3;
 	assert_int_equal(hc_open(&cfg, &c), HC_ECONFIG);
 	assert_null(c);
+}
+
+/*
+ * Every configuration hc_open accepts can hold a value of max_entry bytes: the smallest
+ * limits for 1 and 8 shards are found by stepping the limit up 4 KiB at a time, and
+ * every accepted limit from there to 1.5 MiB beyond (default max_entry, 1 MiB) must
+ * take a put of max_entry bytes into a cache holding 500 small entries. And a put the
+ * shard cannot hold beside its index even once empty (at the smallest limit, after
+ * 40000 one-byte values grew the index) is refused with HC_ENOMEM before it evicts:
+ * entries and evictions are as they were. Until 2026-12-07 hc_open checked max_entry against
+ * the shard's budget in raw bytes, not at the allocator's size class with the index
+ * table beside it: from 2,605,752 to 2,883,327 bytes with one shard it opened, and the
+ * put evicted every entry, then failed with HC_ENOMEM.
+ */
+static void accepted_limits_hold_a_max_entry_value_and_refusals_change_nothing(void **state)
+{
+	(void)state;
+	static const uint32_t shard_counts[] = {1, 8};
+	enum { SMALL = 500 };
+	const size_t big = 1u << 20;
+	unsigned char *v = calloc(1, big);
+	assert_non_null(v);
+	for (size_t si = 0; si < sizeof shard_counts / sizeof shard_counts[0]; si++) {
+		struct hc_config cfg;
+		hc_config_default(&cfg);
+		cfg.backing_mode = HC_BACKING_NONE;
+		cfg.shards = shard_counts[si];
+		assert_int_equal(cfg.max_entry, big);
+		uint64_t first = 0, opened = 0;
+		for (uint64_t limit = 1u << 20; limit < (64u << 20); limit += 4096) {
+			cfg.memory_limit = limit;
+			hc_cache *c = NULL;
+			int rc = hc_open(&cfg, &c);
+			if (rc != 0) {
+				assert_int_equal(rc, HC_ECONFIG);
+				assert_true(first == 0); /* refused only below the smallest */
+				continue;
+			}
+			if (first == 0)
+				first = limit;
+			opened++;
+			char k[32];
+			for (int i = 0; i < SMALL; i++) {
+				int kl = snprintf(k, sizeof k, "small-%d", i);
+				testutil_expect(hc_put(c, k, (size_t)kl, v, 16), HC_OK);
+			}
+			if (limit == first && cfg.shards == 1) {
+				/* Tiny entries grow the index past what leaves room for a max_entry
+				 * value: the put is refused and evicts nothing. */
+				for (int i = SMALL; i < 40000; i++) {
+					int kl = snprintf(k, sizeof k, "tiny-%d", i);
+					testutil_expect(hc_put(c, k, (size_t)kl, v, 1), HC_OK);
+				}
+				struct hc_stats st0 = testutil_stats(c);
+				rc = hc_put(c, "big", 3, v, big);
+				struct hc_stats st1 = testutil_stats(c);
+				print_message("limit %llu: %llu tiny entries, then a max_entry put: %s: "
+				              "%s\n", (unsigned long long)limit,
+				              (unsigned long long)st0.entries, hc_strerror(rc),
+				              hc_last_error());
+				assert_int_equal(rc, HC_ENOMEM);
+				assert_non_null(strstr(hc_last_error(), "does not fit its shard"));
+				assert_int_equal(st1.entries, st0.entries);
+				assert_int_equal(st1.evictions, st0.evictions);
+				hc_close(c);
+				continue;
+			}
+			uint64_t before = testutil_stats(c).entries;
+			rc = hc_put(c, "big", 3, v, big);
+			if (rc != HC_OK)
+				fail_msg("limit %llu, %u shards: a max_entry put failed: %s: %s (%llu of "
+				         "%llu entries left)", (unsigned long long)limit, cfg.shards,
+				         hc_strerror(rc), hc_last_error(),
+				         (unsigned long long)testutil_stats(c).entries,
+				         (unsigned long long)before);
+			hc_close(c);
+			if (limit >= first + (3u << 19))
+				break;
+		}
+		print_message("%u shards: smallest limit %llu; %llu limits up to 1.5 MiB beyond "
+		              "it each held a max_entry value\n", cfg.shards,
+		              (unsigned long long)first, (unsigned long long)opened);
+		assert_true(first > 0);
+	}
+	free(v);
 }
 
 /* Fill far past the limit: accounted bytes stay within the limit plus the slack. */
@@ -413,6 +499,7 @@ int main(void)
 		cmocka_unit_test(delete_removes_and_is_ok_when_absent),
 		cmocka_unit_test(bad_arguments_are_einval_and_change_nothing),
 		cmocka_unit_test(open_rejects_bad_config),
+		cmocka_unit_test(accepted_limits_hold_a_max_entry_value_and_refusals_change_nothing),
 		cmocka_unit_test(evictions_keep_accounted_bytes_under_the_limit),
 		cmocka_unit_test(scan_of_one_time_keys_keeps_the_hot_set),
 		cmocka_unit_test(all_hot_cache_still_admits_new_keys),
