@@ -11,7 +11,9 @@
  *    the way in (else HC_ENOTSUP: the caller asked for something this library cannot
  *    do, as Linux's copy_struct_from_user answers E2BIG) and are zeroed on the way out.
  * A size below the first sized release's (0.2.0) or above ABI_SIZE_MAX is a struct
- * hotcache did not initialise: HC_EINVAL.
+ * hotcache did not initialise: HC_EINVAL. So is, for struct hc_config (the one struct
+ * brought in, whose fields the library would join to its defaults), a size that ends
+ * inside a field (config.c: config_size_ok).
  *
  * Threads: pure functions of their arguments (and the thread's last-error sentence).
  */

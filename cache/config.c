@@ -147,6 +147,46 @@ _Static_assert(offsetof(struct hc_config, keri_escrow_limit) >=
                ABI_ROUND8(ABI_END(struct hc_config, key_file_permissive)),
                "the keri.* fields start inside the 0.2.0 layout's tail padding");
 
+/*
+ * The sizes a hotcache.h can have declared for struct hc_config: the end of one of its
+ * fields from the first sized layout's last on, rounded to the struct's alignment (a
+ * header's layout is a prefix of this one: fields are only added at the end), or a
+ * newer header's, larger than ours and a multiple of 8. Any other size would split a
+ * field between the caller's bytes and the library's defaults: with a size 4 bytes
+ * into log_fn, half the caller's pointer and half the default's NULL made one that
+ * hc_open called (until 2026-12-07 every size from the first layout's to 1 MiB passed).
+ */
+static int config_size_ok(size_t size, const char *what)
+{
+	static const size_t ends[] = {
+		ABI_CONFIG_MIN,
+		ABI_ROUND8(ABI_END(struct hc_config, log_fn)),
+		ABI_ROUND8(ABI_END(struct hc_config, log_arg)),
+		ABI_ROUND8(ABI_END(struct hc_config, open_mode)),
+		ABI_ROUND8(ABI_END(struct hc_config, store_log_level)),
+		ABI_ROUND8(ABI_END(struct hc_config, store_log_dir)),
+		ABI_ROUND8(ABI_END(struct hc_config, key_file_permissive)),
+		ABI_ROUND8(ABI_END(struct hc_config, keri_escrow_limit)),
+		ABI_ROUND8(ABI_END(struct hc_config, keri_escrow_timeout)),
+		ABI_ROUND8(ABI_END(struct hc_config, keri_own)),
+		ABI_ROUND8(ABI_END(struct hc_config, keri_witness)),
+	};
+	_Static_assert(ABI_ROUND8(ABI_END(struct hc_config, keri_witness)) ==
+	                   sizeof(struct hc_config),
+	               "a field added to struct hc_config: add its end to config_size_ok");
+	int rc = abi_check(size, ABI_CONFIG_MIN, what);
+	if (rc != 0)
+		return rc;
+	if (size > sizeof(struct hc_config) && size % 8 == 0)
+		return 0;
+	for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++)
+		if (size == ends[i])
+			return 0;
+	return hc_error_ret(HC_EINVAL, "%s: struct size %zu is not one any hotcache.h "
+	                    "declared (it would end inside a field): was it filled by "
+	                    "hotcache's own initialiser or macro?", what, size);
+}
+
 /* The library's defaults, in a struct of the library's size. */
 static void config_defaults(struct hc_config *cfg)
 {
@@ -174,7 +214,7 @@ int hc_config_default_sized(struct hc_config *cfg, size_t size)
 {
 	if (cfg == NULL)
 		return hc_error_ret(HC_EINVAL, "hc_config_default: cfg is NULL");
-	int rc = abi_check(size, ABI_CONFIG_MIN, "hc_config_default");
+	int rc = config_size_ok(size, "hc_config_default");
 	if (rc != 0)
 		return rc;
 	struct hc_config d;
@@ -186,6 +226,9 @@ int hc_config_default_sized(struct hc_config *cfg, size_t size)
 int hc_config_in(const struct hc_config *cfg, struct hc_config *full, const char *what)
 {
 	config_defaults(full);
+	int rc = config_size_ok(cfg->size, what);
+	if (rc != 0)
+		return rc;
 	return abi_in(full, sizeof *full, cfg, cfg->size, ABI_CONFIG_MIN, what);
 }
 

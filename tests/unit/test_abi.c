@@ -330,6 +330,45 @@ static void uninitialised_struct_is_refused(void **state)
 	hc_close(c);
 }
 
+/* A size that ends inside one of struct hc_config's fields is no header's: refused by
+ * hc_config_default_sized and by hc_open (a caller setting size itself), so the library
+ * never joins half a caller's field to half a default. Seen failing before the check:
+ * all three sizes were accepted, and with 4 bytes into log_fn, hc_open of a store
+ * called a pointer made of half the caller's and half NULL (SEGV). Every field end a
+ * header could declare is accepted. */
+static void size_inside_a_field_is_refused(void **state)
+{
+	(void)state;
+	const size_t bad[] = {sizeof(struct hc_config) - 1, sizeof(struct hc_config) + 1,
+	                      offsetof(struct hc_config, log_fn) + 4,
+	                      offsetof(struct hc_config, store_log_dir) + 8};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		unsigned char *raw = block(bad[i]);
+		if (hc_config_default_sized((struct hc_config *)raw, bad[i]) != HC_EINVAL)
+			fail_msg("size %zu accepted", bad[i]);
+		assert_non_null(strstr(hc_last_error(), "inside a field"));
+		free(raw);
+	}
+	struct hc_config cfg;
+	assert_int_equal(hc_config_default(&cfg), 0);
+	cfg.backing_mode = HC_BACKING_NONE;
+	cfg.size = (uint32_t)(offsetof(struct hc_config, log_fn) + 4);
+	hc_cache *c = (hc_cache *)&cfg;
+	assert_int_equal(hc_open(&cfg, &c), HC_EINVAL);
+	assert_null(c);
+	const size_t good[] = {sizeof(struct hc_config_0_2),
+	                       offsetof(struct hc_config, log_arg),
+	                       offsetof(struct hc_config, open_mode),
+	                       offsetof(struct hc_config, keri_escrow_limit),
+	                       sizeof(struct hc_config), sizeof(struct hc_config) + 8};
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		unsigned char *raw = block(good[i]);
+		if (hc_config_default_sized((struct hc_config *)raw, good[i]) != 0)
+			fail_msg("size %zu refused: %s", good[i], hc_last_error());
+		free(raw);
+	}
+}
+
 /* hc_version agrees with the header this test was compiled with. */
 static void version_matches_header(void **state)
 {
@@ -350,6 +389,7 @@ int main(void)
 		cmocka_unit_test(key_beyond_callers_struct_is_refused),
 		cmocka_unit_test(newer_caller_with_unknown_fields),
 		cmocka_unit_test(uninitialised_struct_is_refused),
+		cmocka_unit_test(size_inside_a_field_is_refused),
 		cmocka_unit_test(version_matches_header),
 		cmocka_unit_test(keystate_0_2_caller_gets_no_di),
 	};
