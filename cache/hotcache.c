@@ -918,8 +918,11 @@ static int write_done(hc_cache *c, struct reclaim_thread *t, int rc, int irc, in
 	} else if (irc != 0) {
 		if (e != NULL)
 			entry_free_now(e);
-		count(t, C_NOT_CACHED);
-		if (!backed)
+		/* not_cached counts values stored but not cached: a cache-only refusal stored
+		 * nothing (until 2026-12-07 it was counted too). */
+		if (backed)
+			count(t, C_NOT_CACHED);
+		else
 			rc = refused(c, irc);
 	}
 	reclaim_poll(t);

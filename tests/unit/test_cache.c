@@ -176,7 +176,8 @@ static void open_rejects_bad_config(void **state)
  * take a put of max_entry bytes into a cache holding 500 small entries. And a put the
  * shard cannot hold beside its index even once empty (at the smallest limit, after
  * 40000 one-byte values grew the index) is refused with HC_ENOMEM before it evicts:
- * entries and evictions are as they were. Until 2026-12-07 hc_open checked max_entry against
+ * entries and evictions are as they were, and not_cached too (nothing was stored; it
+ * counted the refusal until 2026-12-07). Until 2026-12-07 hc_open checked max_entry against
  * the shard's budget in raw bytes, not at the allocator's size class with the index
  * table beside it: from 2,605,752 to 2,883,327 bytes with one shard it opened, and the
  * put evicted every entry, then failed with HC_ENOMEM.
@@ -231,6 +232,8 @@ static void accepted_limits_hold_a_max_entry_value_and_refusals_change_nothing(v
 				assert_non_null(strstr(hc_last_error(), "does not fit its shard"));
 				assert_int_equal(st1.entries, st0.entries);
 				assert_int_equal(st1.evictions, st0.evictions);
+				/* not_cached counts values stored but not cached: none here */
+				assert_int_equal(st1.not_cached, st0.not_cached);
 				hc_close(c);
 				continue;
 			}
