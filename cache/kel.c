@@ -1026,8 +1026,7 @@ int kel_state_at(struct hc_cache *c, const char *pre, uint64_t sn, struct keri_s
 	if (rc == 0)
 		rc = kel_replay(c, pre, sn + 1, KERI_APPLY_SKIP_SIGS, st, ev, &n);
 	if (rc == 0 && n != sn + 1)
-		rc = hc_error_ret(HC_ENOTFOUND, "no event of %s at sn %llu", pre,
-		                  (unsigned long long)sn);
+		rc = HC_ENOTFOUND; /* an answer: hc_last_error() left alone (README) */
 	if (rc == 0)
 		*out = st[0];
 	free(st);
@@ -1401,7 +1400,7 @@ static int check_run(struct hc_cache *c, const char *prefix, struct check *k)
 	uint64_t seen;
 	int rc = kel_each_first_seen(c, prefix, check_one, k, &seen);
 	if (rc == 0 && k->n == 0)
-		rc = hc_error_ret(HC_ENOTFOUND, "no KEL stored for %s", prefix);
+		rc = HC_ENOTFOUND; /* an answer: hc_last_error() left alone (README) */
 	if (rc != 0)
 		return rc;
 	struct backing_pin pin;

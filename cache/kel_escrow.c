@@ -1315,8 +1315,7 @@ int hc_kel_receipts(hc_cache *c, const char *prefix, uint64_t sn, hc_kel_receipt
 	struct backing_pin pin;
 	int rc = backing_get_raw(c->backing, BACKING_KEL, key, kel_key(prefix, sn, key), &pin);
 	if (rc == HC_ENOTFOUND)
-		return hc_error_ret(rc, "hc_kel_receipts: no event of %s at sn %llu", prefix,
-		                    (unsigned long long)sn);
+		return rc; /* an answer: hc_last_error() left alone (README) */
 	if (rc != 0)
 		return hc_error_ret(rc, "%s", backing_last_error());
 	struct keri_event *ev = malloc(sizeof(*ev));

@@ -49,7 +49,7 @@ static int export_walk(hc_cache *c, const char *prefix, hc_kel_export_fn fn, voi
 	int rc = first_seen ? kel_each_first_seen(c, prefix, export_fs_one, &e, &n)
 	                    : kel_each_event(c, prefix, export_one, &e, &n);
 	if (rc == 0 && n == 0)
-		rc = hc_error_ret(HC_ENOTFOUND, "%s: no KEL stored for %s", name, prefix);
+		rc = HC_ENOTFOUND; /* an answer: hc_last_error() left alone (README) */
 	if (events != NULL)
 		*events = n;
 	return rc;

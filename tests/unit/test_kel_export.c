@@ -110,6 +110,13 @@ static void keripy_weighted_kels_round_trip(void **state)
 	round_trip("07_weighted_wes_kel.cesr", "EIL2dvwm6lYAsyKKtzxIEFm51gSfwe3IIZSx8kI8ve7_", 5);
 }
 
+static int no_receipt(const struct hc_kel_receipt *r, void *arg)
+{
+	(void)r, (void)arg;
+	fail_msg("a receipt of an unknown identifier");
+	return 0;
+}
+
 static void unknown_prefix_and_bad_arguments(void **state)
 {
 	(void)state;
@@ -122,6 +129,27 @@ static void unknown_prefix_and_bad_arguments(void **state)
 	assert_int_equal(hc_kel_export(c, "short", collect, &s, NULL), HC_EINVAL);
 	assert_int_equal(hc_kel_export(c, NULL, collect, &s, NULL), HC_EINVAL);
 	assert_int_equal(s.calls, 0);
+	/* HC_ENOTFOUND is an answer and leaves hc_last_error() alone (README), for the KEL
+	 * calls as for hc_get; until 2026-12-07 export, export_first_seen, verify and
+	 * receipts each wrote a sentence over the caller's. */
+	const char *unknown = "EJe_sKQb1otKrz6COIL8VFvBv3DEFvtKaVFGn1vm0IlL";
+	char before[256];
+	assert_int_equal(hc_kel_export(c, "short", collect, &s, NULL), HC_EINVAL);
+	snprintf(before, sizeof before, "%s", hc_last_error());
+	assert_true(before[0] != '\0');
+	uint64_t n = 0;
+	assert_int_equal(hc_kel_export(c, unknown, collect, &s, NULL), HC_ENOTFOUND);
+	assert_string_equal(hc_last_error(), before);
+	assert_int_equal(hc_kel_export_first_seen(c, unknown, collect, &s, NULL), HC_ENOTFOUND);
+	assert_string_equal(hc_last_error(), before);
+	assert_int_equal(hc_kel_verify(c, unknown, &n), HC_ENOTFOUND);
+	assert_string_equal(hc_last_error(), before);
+	assert_int_equal(hc_kel_receipts(c, unknown, 0, no_receipt, NULL, &n), HC_ENOTFOUND);
+	assert_string_equal(hc_last_error(), before);
+	size_t vlen;
+	char buf[8];
+	assert_int_equal(hc_get(c, "absent", 6, buf, sizeof buf, &vlen), HC_ENOTFOUND);
+	assert_string_equal(hc_last_error(), before);
 	hc_close(c);
 }
 
