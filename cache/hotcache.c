@@ -742,6 +742,22 @@ static void batch_deliver(const void *val, size_t vlen, void *arg)
 
 enum { BATCH = 16 };
 
+/* Key j of a batch from the index: delivered and counted as a hit (1), or 0 if it is
+ * not there. Inside a section (it covers the delivery). Inlined: the batch's hit path. */
+static inline __attribute__((always_inline)) int batch_hit(hc_cache *c, struct reclaim_thread *t, uint64_t h,
+                     const void *const *keys, const size_t *klens, size_t j, hc_batch_fn fn,
+                     void *arg)
+{
+	struct shard *s = shard_of(c, h);
+	struct item *it = index_get(&s->ix, h, keys[j], (uint32_t)klens[j]);
+	if (it == NULL)
+		return 0;
+	policy_touch(it);
+	fn(j, 0, item_val(it), it->vlen, arg);
+	count(t, counter_index(s->index, CS_HITS));
+	return 1;
+}
+
 /* Whether key base + i missed earlier in its batch group too (miss[] > 0, same hash
  * and key). */
 static int batch_loaded_earlier(const void *const *keys, const size_t *klens, size_t base,
@@ -781,20 +797,9 @@ int hc_read_batch(hc_cache *c, size_t n, const void *const *keys, const size_t *
 			if (miss[i] == 0)
 				index_prefetch(&shard_of(c, h[i])->ix, h[i], keys[base + i],
 				               (uint32_t)klens[base + i], 1, 0, 0);
-		for (size_t i = 0; i < k; i++) {
-			if (miss[i] != 0)
-				continue;
-			size_t j = base + i;
-			struct shard *s = shard_of(c, h[i]);
-			struct item *it = index_get(&s->ix, h[i], keys[j], (uint32_t)klens[j]);
-			if (it == NULL) {
+		for (size_t i = 0; i < k; i++)
+			if (miss[i] == 0 && !batch_hit(c, t, h[i], keys, klens, base + i, fn, arg))
 				miss[i] = 1;
-				continue;
-			}
-			policy_touch(it);
-			fn(j, 0, item_val(it), it->vlen, arg);
-			count(t, counter_index(s->index, CS_HITS));
-		}
 		reclaim_exit(t);
 		for (size_t i = 0; i < k; i++) {
 			size_t j = base + i;
@@ -808,15 +813,10 @@ int hc_read_batch(hc_cache *c, size_t n, const void *const *keys, const size_t *
 					 * installed it: look again rather than load it again (until
 					 * 2026-12-07 a key repeated 100 times was loaded 16 times). */
 					reclaim_enter(&c->rc);
-					struct item *it = index_get(&s->ix, h[i], keys[j], (uint32_t)klens[j]);
-					if (it != NULL) {
-						policy_touch(it);
-						fn(j, 0, item_val(it), it->vlen, arg);
-						reclaim_exit(t);
-						count(t, counter_index(s->index, CS_HITS));
-						continue;
-					}
+					int hit = batch_hit(c, t, h[i], keys, klens, j, fn, arg);
 					reclaim_exit(t);
+					if (hit)
+						continue;
 				}
 				count(t, counter_index(s->index, CS_MISSES));
 				int rc = HC_ENOTFOUND;

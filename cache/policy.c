@@ -854,9 +854,15 @@ int shard_fits(const struct shard *s, uint64_t need)
 	return admits(s, atomic_load_explicit(&s->bytes, memory_order_relaxed), meta, need);
 }
 
+/* shard_holds with the shard's meta already read. */
+static int holds(const struct shard *s, uint64_t meta, uint64_t charge)
+{
+	return meta + charge <= s->budget;
+}
+
 int shard_holds(const struct shard *s, uint64_t charge)
 {
-	return shard_meta(s) + charge <= s->budget;
+	return holds(s, shard_meta(s), charge);
 }
 
 int shard_install_locked(struct shard *s, struct reclaim_thread *t, struct entry *e,
@@ -868,9 +874,10 @@ int shard_install_locked(struct shard *s, struct reclaim_thread *t, struct entry
 	 * make_room would evict every entry and then fail (until 2026-12-07 a put of
 	 * max_entry bytes did so where hc_open's check, in raw bytes, let it through; the
 	 * index, grown for many small entries, never shrinks). */
-	if (!shard_holds(s, e->charge))
+	uint64_t meta = shard_meta(s);
+	if (!holds(s, meta, e->charge))
 		return HC_ERANGE;
-	if (!admits(s, entry_bytes(s), shard_meta(s), e->charge))
+	if (!admits(s, entry_bytes(s), meta, e->charge))
 		return HC_EBUSY;
 	struct item *it = item_of(e);
 	/* Writers of the shard hold its mutex, so the key cannot appear before the insert. */
