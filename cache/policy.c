@@ -568,7 +568,16 @@ int shard_init(struct shard *s, struct hc_cache *c, unsigned index, uint64_t tot
 	/* The cache's seed: index_hash is key_hash, one hash for shard and index. */
 	struct index_layout lay = {.klen_off = offsetof(struct item, klen),
 	                           .key_off = sizeof(struct item)};
-	if (index_init(&s->ix, expected, &c->seed, lay, &c->rc) != 0) {
+	/* The index starts at the expected entries, but within an eighth of the budget:
+	 * it never shrinks, so an overestimated cache.expected_entries would keep its
+	 * entries' room (a table holds INDEX_SLOTS * INDEX_LOAD_NUM / INDEX_LOAD_DEN
+	 * entries a 64-byte group, and rounds its groups up to a power of two). It grows
+	 * by itself past that. */
+	uint64_t ix_expected = s->budget / 8 * INDEX_SLOTS * INDEX_LOAD_NUM /
+	                       (2 * sizeof(struct index_group) * INDEX_LOAD_DEN);
+	if (ix_expected > expected)
+		ix_expected = expected;
+	if (index_init(&s->ix, ix_expected, &c->seed, lay, &c->rc) != 0) {
 		mem_free(s->ghost.slot, ghost_bytes(&s->ghost));
 		mem_free(s->sketch.cnt, sketch_bytes(&s->sketch));
 		return HC_ENOMEM;

@@ -809,10 +809,11 @@ static void sporadic_confirmations_let_small_drift_down_between_moves(void **sta
  * budget's width): 35.91-35.97% over hash seeds 1-6 against W-TinyLFU's 36.45%; since,
  * -0.08 to +0.02 points of it over hash seeds 1-20 (release), -0.10 to -0.20 under ASan.
  * Told as many entries as the limit can hold at the least an entry takes, a cache
- * still holds most of what one told nothing holds (the sketch's width is bounded by the
- * budget); told one more, hc_open refuses with HC_ECONFIG and says why. Before that
- * check, a cache told 10^9 entries opened with an index sized for them and refused
- * every insert (HC_EBUSY).
+ * still holds 80% of what one told nothing holds: the sketch's width is bounded by the
+ * budget (without that bound, 63%), and the index starts within an eighth of it
+ * (before that bound, 78%; now 88%); told one more, hc_open refuses with HC_ECONFIG and
+ * says why. Before that check, a cache told 10^9 entries opened with an index sized
+ * for them and refused every insert (HC_EBUSY).
  */
 static double zipf_scan_hits(uint64_t limit, uint64_t expected, const uint64_t *keys,
                              size_t n, uint64_t *entries)
@@ -879,7 +880,7 @@ static void expected_entries_widen_the_sketch_for_small_values(void **state)
 	              (unsigned long long)held_dflt, (unsigned long long)most, huge,
 	              (unsigned long long)held_huge, wt, lru);
 	assert_true(told >= wt - 0.35);
-	assert_true(held_huge * 100 >= held_dflt * 70);
+	assert_true(held_huge * 100 >= held_dflt * 80);
 	trace_free(&t);
 }
 
