@@ -8,7 +8,7 @@ TSAN    := build/tsan
 HC_STRESS_SECONDS ?= 3
 export HC_STRESS_SECONDS
 
-.PHONY: all deps build run test test-release test-asan test-tsan bench soak seed-sweep clean
+.PHONY: all deps build run test test-release asan-build test-asan test-tsan bench soak seed-sweep clean
 
 all: build
 
@@ -34,9 +34,11 @@ test-release: build
 
 # The ASan+UBSan tree is also the portable one (HC_PORTABLE: no membarrier, fenced
 # read sections), so every test runs on the path macOS and other systems take.
-test-asan: deps
+asan-build: deps
 	$(CMAKE) -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHC_SANITIZE=address,undefined -DHC_BENCH=OFF -DHC_PORTABLE=ON
 	$(CMAKE) --build $(ASAN) -j$(JOBS)
+
+test-asan: asan-build
 	cd $(ASAN) && ctest --output-on-failure -j$(JOBS) -LE soak
 
 test-tsan: deps
@@ -59,9 +61,7 @@ soak: build
 # The cache tests over fixed hash seeds 1-40 (SEEDS="FIRST LAST"), release and ASan
 # trees: thresholds that fail on a few of the random seeds (tests/tools/seed_sweep.sh).
 SEEDS ?= 1 40
-seed-sweep: build
-	$(CMAKE) -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHC_SANITIZE=address,undefined -DHC_BENCH=OFF -DHC_PORTABLE=ON
-	$(CMAKE) --build $(ASAN) -j$(JOBS)
+seed-sweep: build asan-build
 	sh tests/tools/seed_sweep.sh $(RELEASE) $(SEEDS)
 	sh tests/tools/seed_sweep.sh $(ASAN) $(SEEDS)
 

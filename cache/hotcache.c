@@ -744,9 +744,9 @@ enum { BATCH = 16 };
 
 /* Key j of a batch from the index: delivered and counted as a hit (1), or 0 if it is
  * not there. Inside a section (it covers the delivery). Inlined: the batch's hit path. */
-static inline __attribute__((always_inline)) int batch_hit(hc_cache *c, struct reclaim_thread *t, uint64_t h,
-                     const void *const *keys, const size_t *klens, size_t j, hc_batch_fn fn,
-                     void *arg)
+static inline __attribute__((always_inline)) int
+batch_hit(hc_cache *c, struct reclaim_thread *t, uint64_t h, const void *const *keys,
+          const size_t *klens, size_t j, hc_batch_fn fn, void *arg)
 {
 	struct shard *s = shard_of(c, h);
 	struct item *it = index_get(&s->ix, h, keys[j], (uint32_t)klens[j]);
