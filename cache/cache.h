@@ -149,6 +149,7 @@ struct sketch {
 	uint32_t clock;  /* additions so far (wrapping): the entries' `seen` stamps */
 	uint32_t halved_at; /* clock at the last halving */
 	uint8_t halved;  /* 1 once a halving has happened */
+	uint64_t halvings; /* halvings so far (tests: what the walks cost) */
 };
 
 /* SMALL's sizing (policy.c), under the shard mutex. */

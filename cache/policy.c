@@ -227,6 +227,7 @@ enum {
 	SKETCH_BYTES_PER_COL = 128,
 	SKETCH_COLS_PER_ENTRY = 4, /* and at least this many per expected entry */
 	SKETCH_BYTES_PER_COL_MIN = 64, /* while a column stays under this much budget */
+	SKETCH_HALVE_BYTES_PER_ADD = 128, /* a halving's walk, amortised over the additions */
 	SMALL_START_PCT = 1,       /* SMALL's first share of the budget (Caffeine's) */
 	CLIMB_CHECK = 32,          /* installs between reads of the shard's hit counters */
 	CLIMB_SAMPLE = 4,          /* requests per climber sample: this many times the entries */
@@ -399,8 +400,19 @@ static unsigned sketch_get(const struct sketch *k, uint64_t so)
 	return m;
 }
 
-/* Adds n accesses of so (saturating at 15); every 10 * `entries` additions all counters
- * halve, so old popularity fades (TinyLFU's reset). */
+/* Adds n accesses of so (saturating at 15); when `added` reaches 10 * `entries` all
+ * counters halve, so old popularity fades (TinyLFU's reset; `added` halves too, so
+ * halvings come every 5 * entries additions after the first). A halving walks the
+ * whole sketch (sized by the budget, not by what the shard holds), under the shard
+ * mutex: the period is at least 2 * sketch_bytes / SKETCH_HALVE_BYTES_PER_ADD, so
+ * halvings cost at most that many bytes walked per addition, and a shard holding far
+ * fewer entries than its budget could (a cache warming up, or large values) does not
+ * walk kilobytes per install. The period stays 10 * entries in a shard whose entries
+ * average under 20 KiB of budget (10 KiB where cache.expected_entries widened the
+ * sketch): a column per 64 to 128 bytes of budget (the width is a power of two), 2
+ * bytes a column, so 2 * sketch_bytes / 128 is at most budget / 2048. With 64 bytes
+ * per addition, bench/hitratio's 8 KiB rows (200 entries, a column per about 70
+ * bytes) lost 0.4 to 2 points on the shifting hot sets; with 128 no row moves. */
 static void sketch_add(struct sketch *k, uint64_t so, unsigned n, uint64_t entries)
 {
 	if (n == 0)
@@ -425,12 +437,22 @@ static void sketch_add(struct sketch *k, uint64_t so, unsigned n, uint64_t entri
 	}
 	k->added += n;
 	k->clock += n;
-	if (k->added >= 10 * (entries < 32 ? 32 : entries)) {
-		for (uint64_t i = 0; i < sketch_bytes(k); i++)
-			k->cnt[i] = (uint8_t)((k->cnt[i] >> 1) & 0x77);
+	uint64_t period = 10 * (entries < 32 ? 32 : entries);
+	if (period < 2 * sketch_bytes(k) / SKETCH_HALVE_BYTES_PER_ADD)
+		period = 2 * sketch_bytes(k) / SKETCH_HALVE_BYTES_PER_ADD;
+	if (k->added >= period) {
+		/* Eight counters a word: each nibble shifted right, the bit that crossed
+		 * into the nibble below masked off. sketch_bytes is a multiple of 8. */
+		for (uint64_t i = 0; i < sketch_bytes(k); i += 8) {
+			uint64_t w;
+			memcpy(&w, k->cnt + i, sizeof w);
+			w = (w >> 1) & UINT64_C(0x7777777777777777);
+			memcpy(k->cnt + i, &w, sizeof w);
+		}
 		k->added /= 2;
 		k->halved_at = k->clock;
 		k->halved = 1;
+		k->halvings++;
 	}
 }
 
