@@ -804,6 +804,10 @@ int hc_read_batch(hc_cache *c, size_t n, const void *const *keys, const size_t *
 		for (size_t i = 0; i < k; i++) {
 			size_t j = base + i;
 			if (miss[i] < 0) {
+				/* The callback's hc_last_error says what is wrong with key j. */
+				char what[40];
+				snprintf(what, sizeof what, "hc_read_batch: key %zu", j);
+				(void)check_key(c, keys[j], klens[j], what);
 				fn(j, HC_EINVAL, NULL, 0, arg);
 			} else if (miss[i] > 0) {
 				struct shard *s = shard_of(c, h[i]);

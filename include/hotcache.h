@@ -323,7 +323,9 @@ HC_EXPORT void hc_close(hc_cache *cache);
  * Stores val under key. With a backing store the value is sealed and written with the
  * configured durability before it is installed in memory; it returns only once
  * durable. Values larger than cache.max_entry are stored but not cached.
- * Errors: HC_EINVAL (NULL, klen 0 or > HC_KEY_MAX), HC_ENOMEM, HC_EIO, HC_EREADONLY.
+ * Errors: HC_EINVAL (cache or key NULL, klen 0 or > HC_KEY_MAX, val NULL with vlen > 0,
+ * vlen > UINT32_MAX, or vlen > cache.max_entry with backing.mode = none), HC_ENOMEM,
+ * HC_EBUSY (cache-only: see README), HC_EIO, HC_EREADONLY. Nothing changed on any.
  */
 HC_EXPORT HC_NODISCARD int hc_put(hc_cache *cache, const void *key, size_t klen,
                                   const void *val, size_t vlen);
@@ -340,7 +342,8 @@ HC_EXPORT HC_NODISCARD int hc_read(hc_cache *cache, const void *key, size_t klen
 /*
  * Batched zero-copy reads: for each i < n, fn(i, status, val, vlen, arg) runs once, with
  * status 0 and the value (valid only during the call), or with status < 0 (then val is
- * NULL): HC_ENOTFOUND, HC_EINVAL for a bad key, or a load's error. Hashes every key and
+ * NULL): HC_ENOTFOUND, HC_EINVAL for a bad key, or a load's error (for the last two,
+ * hc_last_error() in that call says what went wrong with key i). Hashes every key and
  * prefetches index groups and entries before comparing, which hides DRAM latency when the
  * working set is larger than the CPU caches. Returns 0 (per-key outcomes go to fn), or
  * HC_EINVAL / HC_ENOMEM for the call itself. Misses load like hc_read.

@@ -416,6 +416,7 @@ struct batch_seen {
 	int calls[40];
 	size_t order[40]; /* the indices in call order */
 	size_t ncalls;
+	char einval_error[256]; /* hc_last_error() in the call for a bad key */
 };
 
 static void batch_collect(size_t i, int status, const void *val, size_t vlen, void *arg)
@@ -427,13 +428,15 @@ static void batch_collect(size_t i, int status, const void *val, size_t vlen, vo
 	if (b->ncalls < 40)
 		b->order[b->ncalls] = i;
 	b->ncalls++;
+	if (status == HC_EINVAL)
+		snprintf(b->einval_error, sizeof(b->einval_error), "%s", hc_last_error());
 	if (status == 0)
 		assert_int_equal(((const unsigned char *)val)[0], (unsigned char)i);
 }
 
 /* hc_read_batch reports every key once: hits with their value, misses and bad keys
- * with their code, in the order the header documents; more keys than one prefetch
- * batch. */
+ * with their code (a bad key's with its sentence in hc_last_error), in the order the
+ * header documents; more keys than one prefetch batch. */
 static void read_batch_reports_each_key_once(void **state)
 {
 	(void)state;
@@ -451,7 +454,12 @@ static void read_batch_reports_each_key_once(void **state)
 	kl[7] = 0; /* a bad key */
 	struct batch_seen b;
 	memset(&b, 0, sizeof(b));
+	/* The bad key's call carries its own sentence, not an earlier one (until
+	 * 2026-12-07 it carried whatever the thread's last error had been). */
+	assert_int_equal(hc_get(c, "x", 0, NULL, 0, &(size_t){0}), HC_EINVAL);
 	assert_int_equal(hc_read_batch(c, 40, kp, kl, batch_collect, &b), 0);
+	assert_string_equal(b.einval_error,
+	                    "hc_read_batch: key 7: key length 0 is outside 1..1024");
 	for (int i = 0; i < 40; i++) {
 		assert_int_equal(b.calls[i], 1);
 		if (i == 7)

@@ -164,6 +164,21 @@ static void wrong_key_file_fails_open_with_ekey(void **state)
 	assert_non_null(strstr(hc_last_error(), "key"));
 }
 
+struct batch_error {
+	int status;
+	char error[256];
+};
+
+static void note_error(size_t i, int status, const void *val, size_t vlen, void *arg)
+{
+	struct batch_error *be = arg;
+	(void)i;
+	(void)val;
+	(void)vlen;
+	be->status = status;
+	snprintf(be->error, sizeof(be->error), "%s", hc_last_error());
+}
+
 static void corrupt_record_is_ecorrupt_and_never_cached(void **state)
 {
 	(void)state;
@@ -197,6 +212,16 @@ static void corrupt_record_is_ecorrupt_and_never_cached(void **state)
 	assert_int_equal(s.load_failures, 2); /* issue 12: failed loads are counted */
 	assert_int_equal(s.load_not_found, 0);
 	assert_int_equal(s.entries, 0);
+	/* hc_read_batch hands the load's error to the key's callback, with its sentence. */
+	char get_error[256];
+	snprintf(get_error, sizeof(get_error), "%s", hc_last_error());
+	assert_int_equal(hc_get(c, "x", 0, buf, sizeof(buf), &n), HC_EINVAL);
+	struct batch_error be = {0};
+	const void *keys[1] = {"victim"};
+	size_t klens[1] = {6};
+	assert_int_equal(hc_read_batch(c, 1, keys, klens, note_error, &be), 0);
+	assert_int_equal(be.status, HC_ECORRUPT);
+	assert_string_equal(be.error, get_error);
 	hc_close(c);
 }
 
