@@ -197,6 +197,7 @@ struct shard {
 	 * apart from the writers' fields above. */
 	_Alignas(64) struct hc_cache *cache;
 	uint16_t index;
+	uint64_t policy_bytes;     /* the sketch's and the ghost's charges, off the budget */
 } __attribute__((aligned(64)));
 
 /*
@@ -250,6 +251,11 @@ struct cache_store {
 	int (*load)(void *ctx, const void *key, size_t klen, struct cache_load *ld);
 	void (*close)(void *ctx);
 };
+
+/* hc_stats' figures (the library's struct) without its opportunistic reclamation
+ * poll: takes no lock of the cache's, allocates nothing, registers no thread (the
+ * metrics' walk, hotcache.h). */
+void cache_stats_quiet(struct hc_cache *c, struct hc_stats *st);
 
 /* Per-thread counters, kept on the reclaim records (summed by hc_stats). */
 enum {
@@ -388,7 +394,8 @@ void shard_prefetch_install(const struct shard *s, uint64_t hash, const void *ke
  * held; inside a reclaim section. Returns 1 if an entry was removed. */
 int shard_remove_locked(struct shard *s, struct reclaim_thread *t, uint64_t hash,
                         const void *key, uint32_t klen);
-/* Bytes the shard accounts: entries, index table, retired. Any thread; a snapshot. */
+/* Bytes the shard accounts: entries, index table, retired, and its sketch and ghost.
+ * Any thread; a snapshot. */
 uint64_t shard_accounted(const struct shard *s);
 
 /* Entries. */

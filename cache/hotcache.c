@@ -1186,23 +1186,22 @@ _Static_assert(offsetof(struct hc_stats, reclaim_fenced) ==
                ABI_END(struct hc_stats, shard_lock_hold_nanos),
                "the read-section mode follows shard_lock_hold_nanos, the previous layout's end");
 
-int hc_stats_sized(hc_cache *c, struct hc_stats *user, size_t size)
+/* The figures into *st (library-sized). With poll, first the opportunistic poll
+ * hc_stats makes; without (the metrics' walk), no lock of the cache's is taken and
+ * nothing is allocated: relaxed loads of the counters, and RocksDB's properties. */
+static void stats_fill(hc_cache *c, struct hc_stats *st, int poll)
 {
-	if (c == NULL || user == NULL)
-		return hc_error_ret(HC_EINVAL, "hc_stats: NULL argument");
-	int rc = abi_check(size, ABI_STATS_MIN, "hc_stats");
-	if (rc != 0)
-		return rc;
-	struct hc_stats full, *st = &full;
 	memset(st, 0, sizeof(*st));
 	/* Opportunistic reclamation: retired entries wait for a poll, and polls otherwise
 	 * come with writes (once a batch is worth a membarrier), so a cache whose writes
 	 * stopped would hold them for ever. Asking for the figures frees what a grace
 	 * period allows first (safe inside a section too: this thread then counts as a
 	 * reader like any other). */
-	struct reclaim_thread *t = reclaim_self(&c->rc);
-	if (t != NULL)
-		reclaim_poll_now(t);
+	if (poll) {
+		struct reclaim_thread *t = reclaim_self(&c->rc);
+		if (t != NULL)
+			reclaim_poll_now(t);
+	}
 	st->shards = c->nshards;
 	st->memory_limit = c->cfg.memory_limit;
 	st->metadata_bytes = c->fixed_meta;
@@ -1216,7 +1215,8 @@ int hc_stats_sized(hc_cache *c, struct hc_stats *user, size_t size)
 		st->deletes += atomic_load_explicit(&s->replaced, memory_order_relaxed);
 		st->entries += index_count(&s->ix);
 		st->accounted_bytes += shard_accounted(s);
-		st->metadata_bytes += atomic_load_explicit(&s->ix.table_bytes, memory_order_relaxed);
+		st->metadata_bytes += s->policy_bytes +
+		                      atomic_load_explicit(&s->ix.table_bytes, memory_order_relaxed);
 	}
 	st->deletes += reclaim_counter_sum(&c->rc, C_DELETES);
 	st->loads = reclaim_counter_sum(&c->rc, C_LOADS);
@@ -1248,26 +1248,41 @@ int hc_stats_sized(hc_cache *c, struct hc_stats *user, size_t size)
 	if (c->ks != NULL) {
 		/* The key-state cache's bytes count against the same limit. */
 		struct hc_stats ks;
-		if (hc_stats(c->ks, &ks) == 0) {
-			st->accounted_bytes += ks.accounted_bytes;
-			st->retired_bytes += ks.retired_bytes;
-			st->metadata_bytes += ks.metadata_bytes;
-			st->slack_bytes += ks.slack_bytes;
-			st->keystate_hits = ks.hits;
-			st->keystate_misses = ks.misses;
-			st->keystate_entries = ks.entries;
-			st->keystate_evictions = ks.evictions;
-			st->reclaim_failures += ks.reclaim_failures;
-			st->reclaim_barriers += ks.reclaim_barriers;
-			st->write_waits += ks.write_waits;
-			st->write_wait_nanos += ks.write_wait_nanos;
-			st->shard_locks += ks.shard_locks;
-			st->shard_lock_wait_nanos += ks.shard_lock_wait_nanos;
-			st->shard_lock_hold_nanos += ks.shard_lock_hold_nanos;
-			st->reclaim_mode_switches += ks.reclaim_mode_switches;
-		}
+		stats_fill(c->ks, &ks, poll);
+		st->accounted_bytes += ks.accounted_bytes;
+		st->retired_bytes += ks.retired_bytes;
+		st->metadata_bytes += ks.metadata_bytes;
+		st->slack_bytes += ks.slack_bytes;
+		st->keystate_hits = ks.hits;
+		st->keystate_misses = ks.misses;
+		st->keystate_entries = ks.entries;
+		st->keystate_evictions = ks.evictions;
+		st->reclaim_failures += ks.reclaim_failures;
+		st->reclaim_barriers += ks.reclaim_barriers;
+		st->write_waits += ks.write_waits;
+		st->write_wait_nanos += ks.write_wait_nanos;
+		st->shard_locks += ks.shard_locks;
+		st->shard_lock_wait_nanos += ks.shard_lock_wait_nanos;
+		st->shard_lock_hold_nanos += ks.shard_lock_hold_nanos;
+		st->reclaim_mode_switches += ks.reclaim_mode_switches;
 		kel_escrow_stats(c, st);
 	}
-	abi_out_filled(user, size, st, sizeof(*st));
+}
+
+int hc_stats_sized(hc_cache *c, struct hc_stats *user, size_t size)
+{
+	if (c == NULL || user == NULL)
+		return hc_error_ret(HC_EINVAL, "hc_stats: NULL argument");
+	int rc = abi_check(size, ABI_STATS_MIN, "hc_stats");
+	if (rc != 0)
+		return rc;
+	struct hc_stats full;
+	stats_fill(c, &full, 1);
+	abi_out_filled(user, size, &full, sizeof(full));
 	return 0;
+}
+
+void cache_stats_quiet(hc_cache *c, struct hc_stats *st)
+{
+	stats_fill(c, st, 0);
 }

@@ -128,8 +128,10 @@ HC_NODISCARD int kel_receipt_apply(struct hc_cache *c, const struct keri_event *
 struct backing_batch;
 HC_NODISCARD int kel_receipts_put_wigs(struct backing_batch *bt, const struct keri_event *ev,
                                        const char (*wits)[KERI_QB64 + 1], unsigned nw);
-/* hc_stats' escrow figures. */
+/* hc_stats' escrow figures: relaxed loads, no lock (the metrics' walk calls it). */
 void kel_escrow_stats(struct hc_cache *c, struct hc_stats *st);
+/* The escrow's mutex, NULL without an escrow: tests hold it to show who waits. */
+pthread_mutex_t *kel_escrow_mutex(struct hc_cache *c);
 /* ---- beside the accepted branch (kel_history.c; the layout is described there) ---- */
 
 #define KERI_PRE_LEN 44

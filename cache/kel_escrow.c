@@ -71,9 +71,12 @@ struct kel_escrow {
 	qb64_t own[HC_KERI_LOCAL_MAX], wit[HC_KERI_LOCAL_MAX];
 	pthread_mutex_t mu;
 	uint64_t seq;       /* next entry's sequence number (esc->mu) */
-	uint64_t bytes;     /* escrowed bytes now (esc->mu; read relaxed by stats) */
+	uint64_t bytes;     /* escrowed bytes now (esc->mu) */
 	uint64_t entries;
-	_Atomic uint64_t n_entries; /* mirror of entries for the lock-free hint */
+	/* Mirrors of bytes and entries, stored (relaxed) under esc->mu whenever those
+	 * change, for the lock-free hint and the stats: the stats never wait for the
+	 * mutex, which is held across RocksDB batches and sweeps. */
+	_Atomic uint64_t n_bytes, n_entries;
 	_Atomic uint64_t escrowed, promoted, expired, evicted;
 	uint64_t limit, timeout;
 };
@@ -419,6 +422,7 @@ int kel_escrow_open(struct hc_cache *c)
 	e->bytes = s.bytes;
 	e->entries = s.entries;
 	e->seq = s.next;
+	atomic_store_explicit(&e->n_bytes, s.bytes, memory_order_relaxed);
 	atomic_store_explicit(&e->n_entries, s.entries, memory_order_relaxed);
 	c->esc = e;
 	return 0;
@@ -444,10 +448,13 @@ void kel_escrow_stats(struct hc_cache *c, struct hc_stats *st)
 	st->promoted = atomic_load_explicit(&e->promoted, memory_order_relaxed);
 	st->expired = atomic_load_explicit(&e->expired, memory_order_relaxed);
 	st->escrow_evicted = atomic_load_explicit(&e->evicted, memory_order_relaxed);
-	pthread_mutex_lock(&e->mu);
-	st->escrow_bytes = e->bytes;
-	st->escrow_entries = e->entries;
-	pthread_mutex_unlock(&e->mu);
+	st->escrow_bytes = atomic_load_explicit(&e->n_bytes, memory_order_relaxed);
+	st->escrow_entries = atomic_load_explicit(&e->n_entries, memory_order_relaxed);
+}
+
+pthread_mutex_t *kel_escrow_mutex(struct hc_cache *c)
+{
+	return c->esc != NULL ? &c->esc->mu : NULL;
 }
 
 int kel_escrow_nonempty(struct hc_cache *c)
@@ -488,6 +495,7 @@ static int del_locked(struct hc_cache *c, uint64_t seq, const void *val, size_t 
 	uint64_t cost = entry_cost(vlen, two);
 	e->bytes = e->bytes > cost ? e->bytes - cost : 0;
 	e->entries = e->entries ? e->entries - 1 : 0;
+	atomic_store_explicit(&e->n_bytes, e->bytes, memory_order_relaxed);
 	atomic_store_explicit(&e->n_entries, e->entries, memory_order_relaxed);
 	return 0;
 }
@@ -592,6 +600,7 @@ static int write_locked(struct hc_cache *c, uint64_t seq, int kind, const char *
 		return hc_error_ret(rc, "escrow: %s", backing_last_error());
 	e->bytes += entry_cost(vlen, two);
 	e->entries++;
+	atomic_store_explicit(&e->n_bytes, e->bytes, memory_order_relaxed);
 	atomic_store_explicit(&e->n_entries, e->entries, memory_order_relaxed);
 	return 0;
 }

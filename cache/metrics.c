@@ -103,9 +103,7 @@ static uint64_t u64_at(const void *base, size_t off)
 static int take(hc_cache *c, struct snap *s)
 {
 	memset(s, 0, sizeof(*s));
-	int rc = hc_stats(c, &s->st);
-	if (rc != 0)
-		return rc;
+	cache_stats_quiet(c, &s->st);
 	s->have_store = c->backing != NULL;
 	if (s->have_store)
 		backing_memory(c->backing, &s->bm);

@@ -584,6 +584,8 @@ int shard_init(struct shard *s, struct hc_cache *c, unsigned index, uint64_t tot
 		mem_free(s->sketch.cnt, sketch_bytes(&s->sketch));
 		return HC_ENOMEM;
 	}
+	s->policy_bytes =
+		mem_charge(sketch_bytes(&s->sketch)) + mem_charge(ghost_bytes(&s->ghost));
 	s->small_target = s->budget * SMALL_START_PCT / 100;
 	s->climb.prev_rate = -1;
 	s->climb.step = CLIMB_STEP;
@@ -631,7 +633,7 @@ void shard_destroy(struct shard *s)
 
 uint64_t shard_accounted(const struct shard *s)
 {
-	return atomic_load_explicit(&s->bytes, memory_order_relaxed) +
+	return s->policy_bytes + atomic_load_explicit(&s->bytes, memory_order_relaxed) +
 	       atomic_load_explicit(&s->ix.table_bytes, memory_order_relaxed) +
 	       retired_pending(&s->retired);
 }

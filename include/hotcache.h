@@ -224,7 +224,8 @@ struct hc_stats {
 	uint64_t entries;        /* entries in memory now */
 	uint64_t accounted_bytes; /* entry bytes + metadata + retired bytes */
 	uint64_t retired_bytes;  /* removed but awaiting reclamation */
-	uint64_t metadata_bytes; /* index tables and shard structures */
+	uint64_t metadata_bytes; /* index tables, shard structures, frequency sketches
+	                          * and ghosts */
 	uint64_t memory_limit;   /* cache.memory_limit */
 	uint64_t slack_bytes;    /* documented bound on accounted - limit */
 	uint32_t shards;
@@ -277,7 +278,10 @@ struct hc_shard_stats {
 	uint64_t hits, misses, inserts, evictions;
 	uint64_t entries;
 	uint64_t bytes;          /* entry bytes accounted to the shard */
-	uint64_t budget;         /* the shard's share of the limit */
+	uint64_t budget;         /* what the shard's entries and index table may take: its
+	                          * share of the limit less the room kept for retired
+	                          * bytes (an eighth, or one max_entry) and less its
+	                          * frequency sketch and ghost */
 	uint64_t small_entries;  /* entries in the probation queue */
 	uint64_t main_entries;   /* entries in the protected queue */
 };
