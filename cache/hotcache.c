@@ -948,6 +948,8 @@ static int write_done(hc_cache *c, struct reclaim_thread *t, int rc, int irc, in
 			count(t, C_DELETES);
 		rc = 0;
 	} else if (irc != 0) {
+		if (removed)
+			count(t, C_DELETES); /* the key's old entry left memory with it */
 		if (e != NULL)
 			entry_free_now(e);
 		/* not_cached counts values stored but not cached: a cache-only refusal stored

@@ -216,7 +216,8 @@ struct hc_stats {
 	uint64_t misses;         /* not in memory */
 	uint64_t inserts;        /* entries installed */
 	uint64_t evictions;      /* entries evicted by the policy */
-	uint64_t deletes;        /* entries removed by hc_delete or replaced */
+	uint64_t deletes;        /* entries removed by hc_delete, replaced, or dropped by a
+	                          * write whose new value is not cached */
 	uint64_t not_cached;     /* values stored but not cached (oversize, pressure) */
 	uint64_t loads;          /* misses loaded from the backing store */
 	uint64_t load_waits;     /* misses that waited for another thread's load */
