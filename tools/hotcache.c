@@ -295,7 +295,16 @@ static int kel_import(const struct hc_config *cfg, const char *file)
 			buf = nb;
 		}
 	}
+	/* A directory opens for reading on Linux and reads as an error (EISDIR): refused
+	 * before any store is opened or created (until 2026-12-07 it imported "0
+	 * messages" into a new store). */
+	int read_err = buf != NULL && ferror(f) ? errno : 0;
 	fclose(f);
+	if (read_err != 0) {
+		free(buf);
+		fprintf(stderr, "hotcache: cannot read %s: %s\n", file, strerror(read_err));
+		return 2;
+	}
 	if (buf == NULL) {
 		fprintf(stderr, "hotcache: out of memory reading %s\n", file);
 		return 1;
@@ -344,6 +353,13 @@ static int kel_repair(struct hc_config *cfg, const char *prefix)
 	return rc == 0 ? 0 : 1;
 }
 
+/* What went wrong with a KEL call: HC_ENOTFOUND sets no sentence (it is an answer), so
+ * it gets one here (until 2026-12-07 kel verify and kel export printed "PREFIX: "). */
+static const char *kel_error(int rc)
+{
+	return rc == HC_ENOTFOUND ? "no key event log stored" : hc_last_error();
+}
+
 static int kel_verify(const struct hc_config *cfg, const char *prefix, int may_repair)
 {
 	hc_cache *c;
@@ -356,7 +372,7 @@ static int kel_verify(const struct hc_config *cfg, const char *prefix, int may_r
 		printf("%s: %llu events verified, stored state matches\n", prefix,
 		       (unsigned long long)events);
 	else
-		fprintf(stderr, "hotcache: %s: %s\n", prefix, hc_last_error());
+		fprintf(stderr, "hotcache: %s: %s\n", prefix, kel_error(rc));
 	hc_close(c);
 	if (rc == HC_ECORRUPT && may_repair) {
 		struct hc_config w = *cfg;
@@ -415,7 +431,7 @@ static int export_one(hc_cache *c, const char *prefix)
 		rc = HC_EIO;
 	if (rc != 0)
 		fprintf(stderr, "hotcache: %s: %s\n", prefix,
-		        rc == HC_EIO ? "cannot write the export" : hc_last_error());
+		        rc == HC_EIO ? "cannot write the export" : kel_error(rc));
 	return rc;
 }
 
@@ -518,7 +534,31 @@ static int copy_file(const char *from, const char *to, mode_t mode)
 	return ok ? 0 : -1;
 }
 
-/* restore: COPY's files into the new directory DIR (and COPY.key to DIR.key). */
+/* Removes what a failed restore made: the files in dir and dir, and the key file
+ * when it copied one. */
+static void restore_undo(const char *dir, const char *key_copied)
+{
+	char path[2 * HC_PATH_MAX];
+	DIR *d = opendir(dir);
+	if (d != NULL) {
+		struct dirent *e;
+		while ((e = readdir(d)) != NULL) {
+			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			(void)unlink(path);
+		}
+		closedir(d);
+	}
+	(void)rmdir(dir);
+	if (key_copied != NULL)
+		(void)unlink(key_copied);
+}
+
+/* restore: COPY's files into the new directory DIR (and COPY.key to DIR.key). It
+ * changes nothing unless it succeeds: what it cannot check before copying (the copy
+ * itself, the store opening with its key) it undoes on failure. Until 2026-12-07 a
+ * failed restore left the new directory, so a retry failed with "exists". */
 static int restore(struct hc_config *cfg, const char *from)
 {
 	const char *dir = cfg->backing_path;
@@ -532,6 +572,18 @@ static int restore(struct hc_config *cfg, const char *from)
 	if (stat(dst, &st) == 0) {
 		fprintf(stderr, "hotcache: the key file %s exists: restore makes a new store\n",
 		        dst);
+		return 2;
+	}
+	snprintf(src, sizeof(src), "%s/CURRENT", from);
+	if (stat(from, &st) == 0 && S_ISDIR(st.st_mode) && stat(src, &st) != 0) {
+		fprintf(stderr, "hotcache: %s is not a backup (no CURRENT file)\n", from);
+		return 2;
+	}
+	snprintf(src, sizeof(src), "%s.key", from);
+	int have_key = stat(src, &st) == 0;
+	if (!have_key && cfg->key_file[0] == '\0') {
+		fprintf(stderr, "hotcache: the backup has no key file (%s): give the store's key "
+		        "with --set crypto.key_file=FILE, or back up --with-key\n", src);
 		return 2;
 	}
 	DIR *d = opendir(from);
@@ -560,23 +612,29 @@ static int restore(struct hc_config *cfg, const char *from)
 	closedir(d);
 	snprintf(src, sizeof(src), "%s.key", from);
 	snprintf(dst, sizeof(dst), "%s.key", dir);
-	int have_key = stat(src, &st) == 0;
-	if (rc == 0 && have_key && copy_file(src, dst, 0600) != 0) {
-		fprintf(stderr, "hotcache: cannot copy %s to %s: %s\n", src, dst, strerror(errno));
-		rc = 1;
+	const char *key_copied = NULL;
+	if (rc == 0 && have_key) {
+		if (copy_file(src, dst, 0600) != 0) {
+			fprintf(stderr, "hotcache: cannot copy %s to %s: %s\n", src, dst,
+			        strerror(errno));
+			rc = 1;
+		}
+		key_copied = dst; /* a partial copy is removed too */
 	}
-	if (rc != 0)
-		return rc;
 	/* Open what was restored, as a daemon will: the store and its key must agree. */
-	if (!have_key && cfg->key_file[0] == '\0')
-		printf("note: the backup has no key file; give the store's key with "
-		       "--set crypto.key_file=FILE or copy it to %s\n", dst);
-	cfg->create_if_missing = 0;
-	cfg->open_mode = HC_OPEN_READ_ONLY;
 	hc_cache *c;
-	if ((rc = open_cache(cfg, &c)) != 0)
+	if (rc == 0) {
+		cfg->create_if_missing = 0;
+		cfg->open_mode = HC_OPEN_READ_ONLY;
+		if ((rc = open_cache(cfg, &c)) == 0)
+			hc_close(c);
+	}
+	if (rc != 0) {
+		restore_undo(dir, key_copied);
+		fprintf(stderr, "hotcache: nothing restored: %s%s%s removed\n", dir,
+		        key_copied != NULL ? " and " : "", key_copied != NULL ? key_copied : "");
 		return rc;
-	hc_close(c);
+	}
 	printf("restored %s into %s\n", from, dir);
 	return 0;
 }

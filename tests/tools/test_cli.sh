@@ -6,7 +6,10 @@
 #    primary (they open it as a RocksDB secondary), with no doubled message on errors;
 #  - a mistyped --store is never created by a read command;
 #  - kel export gives back the stream imported, which imports into a fresh store;
-#  - backup --with-key and restore give a store with the same key state (issue 13).
+#  - backup --with-key and restore give a store with the same key state (issue 13); a
+#    failed restore leaves nothing behind;
+#  - kel import of a directory creates no store; kel verify and kel export name an
+#    unknown prefix's outcome.
 # usage: test_cli.sh /path/to/hotcache /path/to/store_holder SOURCE_DIR
 set -u
 BIN=${1:?usage: test_cli.sh HOTCACHE STORE_HOLDER SOURCE_DIR}
@@ -177,6 +180,31 @@ expect 0 "keystate of the restored store" keystate "$PREFIX" --store "$T/restore
 cmp -s "$T/out" "$T/state.before" || fail "restored key state differs: $(cat "$T/out")"
 expect 0 "kel verify of the restored store" kel verify "$PREFIX" --store "$T/restored"
 expect 2 "restore onto an existing store" restore --from "$T/bak" --store "$T/restored"
+# a restore that fails leaves nothing behind: not a backup, a backup without its key
+# (refused before copying), a key that does not open it (undone after copying)
+expect 2 "restore from a directory that is no backup" restore --from "$T/tmp" \
+	--store "$T/r1"
+expect 0 "backup without its key" backup --store "$T/store" --to "$T/bak_nokey"
+expect 2 "restore of a backup without its key" restore --from "$T/bak_nokey" \
+	--store "$T/r2"
+head -c 32 /dev/urandom >"$T/wrong.key" && chmod 600 "$T/wrong.key"
+expect 1 "restore with a key that does not open it" restore --from "$T/bak_nokey" \
+	--store "$T/r3" --set "crypto.key_file=$T/wrong.key"
+for r in r1 r2 r3; do
+	[ -e "$T/$r" ] || [ -e "$T/$r.key" ] && fail "a failed restore left $T/$r behind"
+done
+expect 0 "restore of a backup without its key, the key given" restore \
+	--from "$T/bak_nokey" --store "$T/r4" --set "crypto.key_file=$T/store.key"
+# kel import of a directory is refused before a store is made; an unknown prefix is
+# named in kel verify's and kel export's errors
+expect 2 "kel import of a directory" kel import "$T/tmp" --store "$T/r5"
+[ -e "$T/r5" ] && fail "kel import of a directory created a store"
+grep -q "cannot read" "$T/err" || fail "kel import of a directory: $(cat "$T/err")"
+UNKNOWN=EAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
+expect 1 "kel verify of an unknown prefix" kel verify "$UNKNOWN" --store "$T/store"
+grep -q "no key event log stored" "$T/err" || fail "kel verify unknown: $(cat "$T/err")"
+expect 1 "kel export of an unknown prefix" kel export "$UNKNOWN" --store "$T/store"
+grep -q "no key event log stored" "$T/err" || fail "kel export unknown: $(cat "$T/err")"
 
 [ "$fails" -eq 0 ] || { echo "$fails failure(s)" >&2; exit 1; }
 echo "test_cli: all passed"
