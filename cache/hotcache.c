@@ -285,9 +285,14 @@ static int shards_init(hc_cache *c)
 	c->fixed_meta = mem_charge_line(sizeof(*c)) + mem_charge_line(n * sizeof(struct shard)) +
 	                mem_charge_line(STRIPES * sizeof(struct stripe));
 	uint64_t limit = c->cfg.memory_limit - ks_share(&c->cfg);
-	if (limit <= c->fixed_meta + n * 4096ull)
-		return hc_error_ret(HC_ECONFIG, "cache.memory_limit %llu is too small for %u shards",
-		                    (unsigned long long)c->cfg.memory_limit, n);
+	if (c->cfg.memory_limit <= ks_share(&c->cfg) || limit <= c->fixed_meta + n * 4096ull)
+		return hc_error_ret(HC_ECONFIG, "cache.memory_limit %llu is too small: %llu of it "
+		                    "for key states (with a store: a sixteenth, 1 MiB at least) "
+		                    "and %llu for the cache's fixed metadata leave less than 4 "
+		                    "KiB for each of %u shard%s",
+		                    (unsigned long long)c->cfg.memory_limit,
+		                    (unsigned long long)ks_share(&c->cfg),
+		                    (unsigned long long)c->fixed_meta, n, n == 1 ? "" : "s");
 	uint64_t total = (limit - c->fixed_meta) / n;
 	/* More entries than the limit could hold at the least an entry takes: the index
 	 * sized for them would take the budget (until 2026-12-07 such a cache opened and

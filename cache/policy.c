@@ -12,10 +12,11 @@
  *
  * Frequency sketch: a count-min sketch (4 rows of 4-bit counters, one counter per row
  * for every 128 bytes of budget: one per entry of a short key and a 64-byte value, more
- * for larger ones; 2 bytes per 128 of budget, 1.6%) indexed by the keyed hash. When
- * cache.expected_entries says more entries than that, a row has up to four counters per
- * expected entry (W-TinyLFU's width), while a counter stays within 64 bytes of budget
- * (3.1%): with 208-byte values, half a 20000-key Zipf 0.99 stream with scans held,
+ * for larger ones; 2 bytes per 128 of budget, 1.6%, up to 3.1% as the width rounds up
+ * to a power of two) indexed by the keyed hash. When cache.expected_entries says more
+ * entries than that, a row has up to four counters per expected entry (W-TinyLFU's
+ * width), widening while a counter has more than 64 bytes of budget (so under 6.25%,
+ * the last doubling included): with 208-byte values, half a 20000-key Zipf 0.99 stream with scans held,
  * one-time keys collided with hot ones' counters, and hotcache sat 0.34 points under
  * W-TinyLFU and 0.16 short of LRU + 5; with twice the counters, -0.07 to -0.25 and met
  * (bench/hitratio --quick, hash seeds 1-3, trace seeds 1-2; in the full run, 11 rows at

@@ -172,9 +172,10 @@ struct hc_config {
 	uint32_t shards;        /* cache.shards: power of two, 0 = auto */
 	uint64_t max_entry;     /* cache.max_entry: larger values are not cached */
 	uint64_t expected_entries; /* cache.expected_entries: initial index size hint,
-	                            * the policy's ghost size (a slot per two) and its
-	                            * sketch's width (four counters a row each, within
-	                            * 3.1% of the limit); with shards 0, at most one
+	                            * the policy's ghost size (a slot per two, under
+	                            * 12.5% of the limit) and its sketch's width (four
+	                            * counters a row each, under 6.25% of the limit);
+	                            * README, Memory; with shards 0, at most one
 	                            * shard per 1024 of them. No more than the limit
 	                            * holds at the least an entry takes (hc_open:
 	                            * HC_ECONFIG) */
@@ -228,7 +229,8 @@ struct hc_stats {
 	uint64_t metadata_bytes; /* index tables, shard structures, frequency sketches
 	                          * and ghosts */
 	uint64_t memory_limit;   /* cache.memory_limit */
-	uint64_t slack_bytes;    /* documented bound on accounted - limit */
+	uint64_t slack_bytes;    /* how far accounted_bytes, a snapshot taken while
+	                          * writers run, may exceed the limit (README, Memory) */
 	uint32_t shards;
 	uint64_t store_corrupt;  /* RocksDB checksum failures (its "Corruption" errors,
 	                          * returned as HC_EIO); `corrupt` counts sealing failures */

@@ -675,6 +675,42 @@ static void metadata_counts_the_sketch_and_the_ghost(void **state)
 	hc_close(c);
 }
 
+/* README, Memory: a shard's sketch stays under 6.25% of its budget and its ghost under
+ * 12.5%, whatever cache.expected_entries says (the widths round up to powers of two:
+ * hotcache.h said 3.1% until 2026-12-07, and a 96 MiB one-shard cache told 10^6
+ * entries had a 4.17% sketch). */
+static void sketch_and_ghost_stay_within_their_shares(void **state)
+{
+	(void)state;
+	static const uint64_t limits[] = {8u << 20, 64u << 20, 96u << 20, 300u << 20};
+	static const unsigned shards[] = {1, 4};
+	for (size_t li = 0; li < sizeof(limits) / sizeof(limits[0]); li++)
+		for (size_t si = 0; si < 2; si++)
+			for (uint64_t div = 0; div <= 4096; div = div ? div * 4 : 100) {
+				struct hc_config cfg;
+				hc_config_default(&cfg);
+				cfg.backing_mode = HC_BACKING_NONE;
+				cfg.memory_limit = limits[li];
+				cfg.shards = shards[si];
+				cfg.max_entry = 1024;
+				cfg.expected_entries = div ? limits[li] / div : 0;
+				hc_cache *c = NULL;
+				assert_int_equal(hc_open(&cfg, &c), 0);
+				const struct shard *s = &c->shards[0];
+				uint64_t b0 = s->budget + s->policy_bytes;
+				uint64_t sketch = ((uint64_t)s->sketch.mask + 1) * 2;
+				uint64_t ghost = ((uint64_t)s->ghost.mask + 1) * 8 * sizeof(uint64_t);
+				if (sketch * 16 >= b0 || ghost * 8 >= b0)
+					fail_msg("limit %llu, %u shards, expected %llu: sketch %llu, "
+					         "ghost %llu of a %llu budget",
+					         (unsigned long long)limits[li], shards[si],
+					         (unsigned long long)cfg.expected_entries,
+					         (unsigned long long)sketch, (unsigned long long)ghost,
+					         (unsigned long long)b0);
+				hc_close(c);
+			}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -691,6 +727,7 @@ int main(void)
 		cmocka_unit_test(shard_lock_figures_count_holds_and_waits),
 		cmocka_unit_test(sketch_halvings_walk_a_bounded_share_per_addition),
 		cmocka_unit_test(metadata_counts_the_sketch_and_the_ghost),
+		cmocka_unit_test(sketch_and_ghost_stay_within_their_shares),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -237,6 +237,28 @@ static void corrupt_record_is_ecorrupt_and_never_cached(void **state)
 	hc_close(c);
 }
 
+/* With a store, a sixteenth of the limit (1 MiB at least) goes to key states: a 1 MiB
+ * limit, the smallest the config accepts, is refused with a sentence that says so (until
+ * 2026-12-07 it blamed the shard count), and no store is created. */
+static void too_small_a_limit_for_a_store_says_why(void **state)
+{
+	(void)state;
+	struct hc_config cfg;
+	hc_config_default(&cfg);
+	char err[256];
+	assert_int_equal(hc_config_set(&cfg, "backing.mode", "rocksdb", err, sizeof(err)), 0);
+	assert_int_equal(hc_config_set(&cfg, "backing.path", db, err, sizeof(err)), 0);
+	cfg.memory_limit = 1u << 20;
+	cfg.shards = 1;
+	cfg.max_entry = 64;
+	hc_cache *c = NULL;
+	assert_int_equal(hc_open(&cfg, &c), HC_ECONFIG);
+	assert_null(c);
+	assert_non_null(strstr(hc_last_error(), "for key states"));
+	struct stat st;
+	assert_int_not_equal(stat(db, &st), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -248,6 +270,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(wrong_key_file_fails_open_with_ekey, setup, teardown),
 		cmocka_unit_test_setup_teardown(corrupt_record_is_ecorrupt_and_never_cached, setup,
 		                                teardown),
+		cmocka_unit_test_setup_teardown(too_small_a_limit_for_a_store_says_why,
+		                                setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
