@@ -16,11 +16,11 @@
  * to a power of two) indexed by the keyed hash. When cache.expected_entries says more
  * entries than that, a row has up to four counters per expected entry (W-TinyLFU's
  * width), widening while a counter has more than 64 bytes of budget (so under 6.25%,
- * the last doubling included): with 208-byte values, half a 20000-key Zipf 0.99 stream with scans held,
- * one-time keys collided with hot ones' counters, and hotcache sat 0.34 points under
- * W-TinyLFU and 0.16 short of LRU + 5; with twice the counters, -0.07 to -0.25 and met
- * (bench/hitratio --quick, hash seeds 1-3, trace seeds 1-2; in the full run, 11 rows at
- * 10% and 50% +0.06 to +0.44, no row lower).
+ * the last doubling included): with 208-byte values, half a 20000-key Zipf 0.99
+ * stream with scans held, one-time keys collided with hot ones' counters, and
+ * hotcache sat 0.34 points under W-TinyLFU and 0.16 short of LRU + 5; with twice the
+ * counters, -0.07 to -0.25 and met (bench/hitratio --quick, hash seeds 1-3, trace seeds
+ * 1-2; in the full run, 11 rows at 10% and 50% +0.06 to +0.44, no row lower).
  * It is fed only under the mutex: +1 for every install (a miss or a write), and hits
  * through the freq bits: a promotion from SMALL adds the entry's freq, every CLOCK
  * aging in MAIN adds the 1 it takes off. Additions are conservative (only the rows

@@ -298,11 +298,12 @@ static int kel_import(const struct hc_config *cfg, const char *file)
 	/* A directory opens for reading on Linux and reads as an error (EISDIR): refused
 	 * before any store is opened or created (until 2026-12-07 it imported "0
 	 * messages" into a new store). */
-	int read_err = buf != NULL && ferror(f) ? errno : 0;
+	int read_failed = buf != NULL && ferror(f), read_err = errno;
 	fclose(f);
-	if (read_err != 0) {
+	if (read_failed) {
 		free(buf);
-		fprintf(stderr, "hotcache: cannot read %s: %s\n", file, strerror(read_err));
+		fprintf(stderr, "hotcache: cannot read %s: %s\n", file,
+		        strerror(read_err != 0 ? read_err : EIO));
 		return 2;
 	}
 	if (buf == NULL) {
