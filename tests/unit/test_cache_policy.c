@@ -433,6 +433,8 @@ static void confirmed_ghost_hits_grow_small_within_a_few_phases(void **state)
 	              "after 4 phases\n", (int)(cap / 4), (unsigned long long)cap,
 	              (unsigned long long)st.small_entries, (unsigned long long)st.entries);
 	assert_true(st.small_entries * 10 >= st.entries);
+	/* Every entry is in one of the two queues (hotcache.h: hc_shard_stats). */
+	assert_int_equal(st.small_entries + st.main_entries, st.entries);
 	hc_close(c);
 }
 
