@@ -650,15 +650,7 @@ static void sketch_halvings_walk_a_bounded_share_per_addition(void **state)
 static void metadata_counts_the_sketch_and_the_ghost(void **state)
 {
 	(void)state;
-	struct hc_config cfg;
-	hc_config_default(&cfg);
-	cfg.backing_mode = HC_BACKING_NONE;
-	cfg.memory_limit = 64u << 20;
-	cfg.shards = 1;
-	cfg.max_entry = 1024;
-	cfg.expected_entries = 800000;
-	hc_cache *c = NULL;
-	assert_int_equal(hc_open(&cfg, &c), 0);
+	hc_cache *c = testutil_open_mem_expecting(64u << 20, 1, 1024, 800000);
 	const struct shard *s = &c->shards[0];
 	uint64_t sketch = ((uint64_t)s->sketch.mask + 1) * 2;
 	uint64_t ghost = ((uint64_t)s->ghost.mask + 1) * 8 * sizeof(uint64_t);
@@ -687,15 +679,9 @@ static void sketch_and_ghost_stay_within_their_shares(void **state)
 	for (size_t li = 0; li < sizeof(limits) / sizeof(limits[0]); li++)
 		for (size_t si = 0; si < 2; si++)
 			for (uint64_t div = 0; div <= 4096; div = div ? div * 4 : 100) {
-				struct hc_config cfg;
-				hc_config_default(&cfg);
-				cfg.backing_mode = HC_BACKING_NONE;
-				cfg.memory_limit = limits[li];
-				cfg.shards = shards[si];
-				cfg.max_entry = 1024;
-				cfg.expected_entries = div ? limits[li] / div : 0;
-				hc_cache *c = NULL;
-				assert_int_equal(hc_open(&cfg, &c), 0);
+				uint64_t expected = div ? limits[li] / div : 0;
+				hc_cache *c = testutil_open_mem_expecting(limits[li], shards[si],
+				                                          1024, expected);
 				const struct shard *s = &c->shards[0];
 				uint64_t b0 = s->budget + s->policy_bytes;
 				uint64_t sketch = ((uint64_t)s->sketch.mask + 1) * 2;
@@ -704,7 +690,7 @@ static void sketch_and_ghost_stay_within_their_shares(void **state)
 					fail_msg("limit %llu, %u shards, expected %llu: sketch %llu, "
 					         "ghost %llu of a %llu budget",
 					         (unsigned long long)limits[li], shards[si],
-					         (unsigned long long)cfg.expected_entries,
+					         (unsigned long long)expected,
 					         (unsigned long long)sketch, (unsigned long long)ghost,
 					         (unsigned long long)b0);
 				hc_close(c);

@@ -95,7 +95,9 @@ static inline int testutil_kel_append(hc_cache *c, const void *msg, size_t len)
 			         (want), r_, hc_strerror(r_), hc_last_error());           \
 	} while (0)
 
-static inline hc_cache *testutil_open_mem(uint64_t limit, uint32_t shards, uint64_t max_entry)
+/* A cache-only cache; expected sets cache.expected_entries (0: the default). */
+static inline hc_cache *testutil_open_mem_expecting(uint64_t limit, uint32_t shards,
+                                                    uint64_t max_entry, uint64_t expected)
 {
 	struct hc_config cfg;
 	hc_config_default(&cfg);
@@ -103,11 +105,17 @@ static inline hc_cache *testutil_open_mem(uint64_t limit, uint32_t shards, uint6
 	cfg.memory_limit = limit;
 	cfg.shards = shards;
 	cfg.max_entry = max_entry;
+	cfg.expected_entries = expected;
 	hc_cache *c = NULL;
 	int rc = hc_open(&cfg, &c);
 	if (rc != 0)
 		fail_msg("hc_open: %s: %s", hc_strerror(rc), hc_last_error());
 	return c;
+}
+
+static inline hc_cache *testutil_open_mem(uint64_t limit, uint32_t shards, uint64_t max_entry)
+{
+	return testutil_open_mem_expecting(limit, shards, max_entry, 0);
 }
 
 static inline struct hc_stats testutil_stats(hc_cache *c)
