@@ -285,7 +285,7 @@ static int shards_init(hc_cache *c)
 	c->fixed_meta = mem_charge_line(sizeof(*c)) + mem_charge_line(n * sizeof(struct shard)) +
 	                mem_charge_line(STRIPES * sizeof(struct stripe));
 	uint64_t limit = c->cfg.memory_limit - ks_share(&c->cfg);
-	if (c->cfg.memory_limit <= ks_share(&c->cfg) || limit <= c->fixed_meta + n * 4096ull)
+	if (limit <= c->fixed_meta + n * 4096ull)
 		return hc_error_ret(HC_ECONFIG, "cache.memory_limit %llu is too small: %llu of it "
 		                    "for key states (with a store: a sixteenth, 1 MiB at least) "
 		                    "and %llu for the cache's fixed metadata leave less than 4 "
