@@ -512,12 +512,16 @@ static int backup(struct hc_config *cfg, const char *to, int with_key)
 	return rc == 0 ? 0 : rc == HC_EEXIST ? 2 : 1;
 }
 
-/* Copies the regular file from to the new file to (mode, fsync'd). 0 or -1 (errno). */
-static int copy_file(const char *from, const char *to, mode_t mode)
+/* Copies the regular file from to the new file to (mode, fsync'd). 0 or -1 (errno);
+ * *created says whether to is a file this call made (O_EXCL: a name that exists,
+ * a dangling symlink included, is never written nor created), so that an undo
+ * removes only that. */
+static int copy_file(const char *from, const char *to, mode_t mode, int *created)
 {
 	int in = open(from, O_RDONLY | O_CLOEXEC), out = -1, ok = 0;
 	if (in >= 0)
 		out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	*created = out >= 0;
 	if (out >= 0) {
 		char buf[1 << 16];
 		ssize_t r;
@@ -565,12 +569,15 @@ static int restore(struct hc_config *cfg, const char *from)
 	const char *dir = cfg->backing_path;
 	char src[2 * HC_PATH_MAX], dst[2 * HC_PATH_MAX];
 	struct stat st;
-	if (stat(dir, &st) == 0) {
+	/* lstat: a dangling symlink (a key volume not mounted yet) is there too. Until
+	 * 2026-12-07 stat passed one, the copy's O_EXCL refused it, and the undo removed
+	 * the symlink as if it were the key restore had copied. */
+	if (lstat(dir, &st) == 0) {
 		fprintf(stderr, "hotcache: %s exists: restore makes a new store\n", dir);
 		return 2;
 	}
 	snprintf(dst, sizeof(dst), "%s.key", dir);
-	if (stat(dst, &st) == 0) {
+	if (lstat(dst, &st) == 0) {
 		fprintf(stderr, "hotcache: the key file %s exists: restore makes a new store\n",
 		        dst);
 		return 2;
@@ -604,7 +611,8 @@ static int restore(struct hc_config *cfg, const char *from)
 		if (stat(src, &st) != 0 || !S_ISREG(st.st_mode))
 			continue;
 		snprintf(dst, sizeof(dst), "%s/%s", dir, e->d_name);
-		if (copy_file(src, dst, 0600) != 0) {
+		int created; /* in the directory restore made: the undo empties it whole */
+		if (copy_file(src, dst, 0600, &created) != 0) {
 			fprintf(stderr, "hotcache: cannot copy %s to %s: %s\n", src, dst,
 			        strerror(errno));
 			rc = 1;
@@ -615,12 +623,16 @@ static int restore(struct hc_config *cfg, const char *from)
 	snprintf(dst, sizeof(dst), "%s.key", dir);
 	const char *key_copied = NULL;
 	if (rc == 0 && have_key) {
-		if (copy_file(src, dst, 0600) != 0) {
+		int created;
+		if (copy_file(src, dst, 0600, &created) != 0) {
 			fprintf(stderr, "hotcache: cannot copy %s to %s: %s\n", src, dst,
 			        strerror(errno));
 			rc = 1;
 		}
-		key_copied = dst; /* a partial copy is removed too */
+		/* A partial copy is removed too; a file another process made after the
+		 * check above is not (O_EXCL failed: created is 0). */
+		if (created)
+			key_copied = dst;
 	}
 	/* Open what was restored, as a daemon will: the store and its key must agree. */
 	hc_cache *c;

@@ -7,7 +7,8 @@
 #  - a mistyped --store is never created by a read command;
 #  - kel export gives back the stream imported, which imports into a fresh store;
 #  - backup --with-key and restore give a store with the same key state (issue 13); a
-#    failed restore leaves nothing behind;
+#    failed restore leaves nothing behind and removes nothing it did not make (a
+#    dangling symlink at the store or key path is refused, and kept);
 #  - kel import of a directory creates no store; kel verify and kel export name an
 #    unknown prefix's outcome.
 # usage: test_cli.sh /path/to/hotcache /path/to/store_holder SOURCE_DIR
@@ -195,6 +196,16 @@ for r in r1 r2 r3; do
 done
 expect 0 "restore of a backup without its key, the key given" restore \
 	--from "$T/bak_nokey" --store "$T/r4" --set "crypto.key_file=$T/store.key"
+# a key path or store path that is a dangling symlink (a key volume not mounted yet) is
+# there: refused before copying, and never removed (until 2026-12-07 stat passed it,
+# the key's O_EXCL copy failed, and the undo unlinked the symlink)
+ln -s "$T/not-mounted/r6.key" "$T/r6.key"
+expect 2 "restore onto a dangling key symlink" restore --from "$T/bak" --store "$T/r6"
+[ -L "$T/r6.key" ] || fail "a failed restore removed the key symlink $T/r6.key"
+[ -e "$T/r6" ] && fail "a refused restore created $T/r6"
+ln -s "$T/not-mounted/r7" "$T/r7"
+expect 2 "restore onto a dangling store symlink" restore --from "$T/bak" --store "$T/r7"
+[ -L "$T/r7" ] || fail "a failed restore removed the store symlink $T/r7"
 # kel import of a directory is refused before a store is made; an unknown prefix is
 # named in kel verify's and kel export's errors
 expect 2 "kel import of a directory" kel import "$T/tmp" --store "$T/r5"
