@@ -266,7 +266,7 @@ static void store_metrics_cover_loads_keystates_and_rocksdb(void **state)
 	assert_true(st.load_nanos > 0);
 	assert_true(value_of(c, "hotcache_hits_total") == 1);
 	assert_true(value_of(c, "hotcache_misses_total") == 2);
-	assert_true(value_of(c, "hotcache_loads_total") >= 2);
+	assert_true(value_of(c, "hotcache_loads_total") == 2);
 	assert_true(value_of(c, "hotcache_load_not_found_total") == 1);
 	assert_true(value_of(c, "hotcache_load_failures_total") == 0);
 	assert_true(value_of(c, "hotcache_load_seconds_total") > 0);
@@ -280,6 +280,63 @@ static void store_metrics_cover_loads_keystates_and_rocksdb(void **state)
 	assert_true(value_of(c, "hotcache_rocksdb_block_cache_usage_bytes") >= 0);
 	assert_true(value_of(c, "hotcache_rocksdb_block_cache_pinned_bytes") >= 0);
 	assert_true(value_of(c, "hotcache_rocksdb_sst_bytes") > 0); /* flushed at close */
+	hc_close(c);
+}
+
+/* Each read counts once, in the right counter (until 2026-12-07 these counters were
+ * only checked as >= 1): a key state in memory is a hit; an unknown prefix, and a known
+ * one after a reopen (loaded from the store), a miss; a payload get that loads is one
+ * load, a hit none. */
+static void each_read_counts_once(void **state)
+{
+	(void)state;
+	hc_cache *c = open_cache(1);
+	assert_non_null(c);
+	keystate_traffic(c);
+	struct hc_keystate ks;
+	struct hc_stats a, b;
+	assert_int_equal(hc_stats(c, &a), 0);
+	assert_int_equal(hc_keystate_get(c, prefix_seen, &ks), 0);
+	assert_int_equal(hc_stats(c, &b), 0);
+	assert_int_equal(b.keystate_hits - a.keystate_hits, 1);
+	assert_int_equal(b.keystate_misses - a.keystate_misses, 0);
+	char unknown[45];
+	memset(unknown, 'A', 44);
+	unknown[0] = 'E';
+	unknown[44] = '\0';
+	assert_int_equal(hc_keystate_get(c, unknown, &ks), HC_ENOTFOUND);
+	assert_int_equal(hc_stats(c, &a), 0);
+	assert_int_equal(a.keystate_hits - b.keystate_hits, 0);
+	assert_int_equal(a.keystate_misses - b.keystate_misses, 1);
+	assert_int_equal(a.keystate_entries, b.keystate_entries);
+	hc_close(c);
+
+	c = open_cache(1);
+	assert_non_null(c);
+	assert_int_equal(hc_stats(c, &a), 0);
+	assert_int_equal(a.keystate_hits + a.keystate_misses + a.keystate_entries, 0);
+	assert_int_equal(hc_keystate_get(c, prefix_seen, &ks), 0);
+	assert_int_equal(hc_keystate_get(c, prefix_seen, &ks), 0);
+	assert_int_equal(hc_stats(c, &b), 0);
+	assert_int_equal(b.keystate_misses, 1); /* loaded from the store */
+	assert_int_equal(b.keystate_hits, 1);   /* then in memory */
+	assert_int_equal(b.keystate_entries, 1);
+	/* Payloads: one load per miss that reads the store, none for a hit. */
+	char buf[16];
+	size_t n;
+	assert_int_equal(hc_put(c, "beta", 4, "second", 6), 0);
+	hc_close(c);
+	c = open_cache(1);
+	assert_non_null(c);
+	assert_int_equal(hc_get(c, "beta", 4, buf, sizeof(buf), &n), 0);
+	assert_int_equal(hc_get(c, "beta", 4, buf, sizeof(buf), &n), 0);
+	assert_int_equal(hc_get(c, "gamma", 5, buf, sizeof(buf), &n), HC_ENOTFOUND);
+	assert_int_equal(hc_stats(c, &b), 0);
+	assert_int_equal(b.loads, 2);
+	assert_int_equal(b.load_not_found, 1);
+	assert_int_equal(b.hits, 1);
+	assert_int_equal(b.misses, 2);
+	assert_true(value_of(c, "hotcache_loads_total") == 2);
 	hc_close(c);
 }
 
@@ -463,6 +520,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(counters_follow_hits_and_misses),
 		cmocka_unit_test(foreach_stops_when_the_callback_says_so),
 		cmocka_unit_test(prometheus_text_reports_the_size_it_needs),
+		cmocka_unit_test_setup_teardown(each_read_counts_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(store_metrics_cover_loads_keystates_and_rocksdb,
 		                                setup, teardown),
 		cmocka_unit_test_setup_teardown(escrow_metrics_follow_the_escrow, setup, teardown),
