@@ -4,7 +4,8 @@
 #    stdout, nothing opened); an unknown command is named in a one-line error (exit 2);
 #  - keystate, kel verify and stats --store read a store another process holds open as
 #    primary (they open it as a RocksDB secondary), with no doubled message on errors;
-#  - a mistyped --store is never created by a read command;
+#  - a mistyped --store is never created by a read command, and the read commands
+#    change no file of a store;
 #  - kel export gives back the stream imported, which imports into a fresh store;
 #  - backup --with-key and restore give a store with the same key state (issue 13); a
 #    failed restore leaves nothing behind and removes nothing it did not make (a
@@ -117,6 +118,21 @@ exec 3>&-
 wait "$HOLDER_PID" || fail "store_holder failed: $(cat "$T/holder.err")"
 HOLDER_PID=
 [ -z "$(ls -A "$T/tmp")" ] || fail "secondary directories left in TMPDIR: $(ls "$T/tmp")"
+
+# the read commands change nothing in a store no process holds: every file (names,
+# sizes, contents) and the key file the same before and after
+snapshot() {
+	(cd "$T" && find store store.key -type f | LC_ALL=C sort | xargs sha256sum)
+}
+snapshot >"$T/snap.before"
+for cmd in "keystate $PREFIX --json" "kel verify $PREFIX" "stats" "kel export $PREFIX" \
+	"kel export --all" "kel export $PREFIX --first-seen" "kel duplicity $PREFIX"; do
+	# shellcheck disable=SC2086
+	expect 0 "$cmd" $cmd --store "$T/store"
+done
+snapshot >"$T/snap.after"
+cmp -s "$T/snap.before" "$T/snap.after" ||
+	fail "a read command changed the store: $(diff "$T/snap.before" "$T/snap.after" | head -n 8)"
 
 # a mistyped --store is never created by a read command
 for cmd in "keystate $PREFIX" "kel verify $PREFIX" "stats"; do
