@@ -701,5 +701,7 @@ const struct backing_key *backing_key_of(const struct backing *b)
 
 int backing_failed(const struct backing *b)
 {
+	/* Acquire pairs with the release store of 1 in backing_enter_failed: failed_msg is
+	 * written before it. */
 	return atomic_load_explicit(&b->failed, memory_order_acquire);
 }

@@ -152,6 +152,8 @@ static inline const struct map_link *reader_head(const struct map *m, uint64_t h
 	uint64_t b = bucket_of(m, hash, &k);
 	for (;;) {
 		const struct map_bucket *bk = bucket_at(m, b, k);
+		/* Acquire pairs with the release store of B_READY in bucket_ready: the
+		 * dummy is linked and its fields are set. */
 		if (atomic_load_explicit(&bk->state, memory_order_acquire) == B_READY)
 			return &bk->link;
 		b = bucket_parent(b); /* bucket 0 is READY from map_init */
@@ -174,6 +176,9 @@ static void find(struct map *m, struct map_link *head, uint64_t so_key, const vo
 	(void)m;
 retry:;
 	struct map_link *prev = head;
+	/* Acquire loads of next pair with the release (acq_rel) CASes that link a node
+	 * (link_at, map_replace, bucket_ready's dummy) or unlink one: a node's fields are
+	 * set before it is reachable. */
 	struct map_link *curr = lptr(atomic_load_explicit(&prev->next, memory_order_acquire));
 	fr->prev = NULL;
 	fr->curr = NULL;
@@ -243,6 +248,7 @@ uint64_t map_count(const struct map *m)
 
 static int level_alloc(struct map *m, unsigned lvl)
 {
+	/* Acquire pairs with the release CAS below: a level seen is zeroed. */
 	if (atomic_load_explicit(&m->level[lvl], memory_order_acquire) != NULL)
 		return 0;
 	size_t bytes = level_buckets(lvl) * sizeof(struct map_bucket);
@@ -262,6 +268,8 @@ static int level_alloc(struct map *m, unsigned lvl)
 static void grow(struct map *m)
 {
 	for (;;) {
+		/* Acquire pairs with the release CAS of order below (and map_init's store):
+		 * the levels up to it are allocated. */
 		unsigned order = atomic_load_explicit(&m->order, memory_order_acquire);
 		if (order + 1 >= MAP_LEVELS || map_count(m) <= ((uint64_t)MAP_MAX_LOAD << order))
 			return;
@@ -312,12 +320,16 @@ int map_init(struct map *m, uint64_t expected)
 	struct map_bucket *b0 = bucket_at(m, 0, 0);
 	b0->link.so_key = 0;
 	atomic_store_explicit(&b0->state, B_READY, memory_order_relaxed);
+	/* Release pairs with the acquire loads of order (bucket_of, grow): the levels and
+	 * bucket 0 before the map is used (hc_open hands it to other threads after). */
 	atomic_store_explicit(&m->order, order, memory_order_release);
 	return 0;
 }
 
 void map_destroy(struct map *m, void (*fn)(struct map_node *node, void *arg), void *arg)
 {
+	/* No other thread uses the map now (the caller's contract); acquire as
+	 * everywhere else, which costs nothing here and pairs with the same stores. */
 	struct map_bucket *b0 = atomic_load_explicit(&m->level[0], memory_order_acquire);
 	if (b0 != NULL && fn != NULL) {
 		struct map_link *l = lptr(atomic_load_explicit(&b0->link.next, memory_order_acquire));
@@ -446,6 +458,9 @@ static void unlink_marked(struct map *m, struct map_link *prev, struct map_link 
                           uintptr_t succ, const void *key, uint32_t klen)
 {
 	uintptr_t expect = (uintptr_t)x;
+	/* acq_rel as find()'s unlinking CAS: release, so a reader following the new link
+	 * sees succ's fields (acquired through x->next); acquire on failure pairs with
+	 * the CAS that changed prev->next. */
 	if (atomic_compare_exchange_strong_explicit(&prev->next, &expect, succ,
 	                                            memory_order_acq_rel, memory_order_acquire))
 		return;
@@ -472,6 +487,7 @@ struct map_node *map_replace(struct map *m, struct map_node *n)
 			continue;
 		}
 		struct map_link *old = fr.found;
+		/* Acquire pairs with the CAS that linked old's successor: n takes it over. */
 		uintptr_t next = atomic_load_explicit(&old->next, memory_order_acquire);
 		if (next & MAP_MARK)
 			continue;
@@ -491,6 +507,8 @@ struct map_node *map_replace(struct map *m, struct map_node *n)
 /* Marks x deleted; 1 if this call did, 0 if it already was. *succ gets its successor. */
 static int mark(struct map_link *x, uintptr_t *succ)
 {
+	/* Acquire (and the CAS's acq_rel) pair with the CAS that linked x's successor:
+	 * *succ's fields are visible to the caller that unlinks x past it. */
 	uintptr_t next = atomic_load_explicit(&x->next, memory_order_acquire);
 	for (;;) {
 		if (next & MAP_MARK)
@@ -541,6 +559,7 @@ int map_delete_node(struct map *m, struct map_node *n)
 
 uint64_t map_growth_reserve(const struct map *m)
 {
+	/* Acquire pairs with grow()'s release CAS of order, as in bucket_of. */
 	unsigned order = atomic_load_explicit(&m->order, memory_order_acquire);
 	if (order + 1 >= MAP_LEVELS)
 		return 0;
@@ -553,6 +572,7 @@ uint64_t map_growth_reserve(const struct map *m)
 void map_stats(const struct map *m, struct map_stats *st)
 {
 	st->count = map_count(m);
+	/* Acquire pairs with grow()'s release CAS of order, as in bucket_of. */
 	st->buckets = 1ull << atomic_load_explicit(&m->order, memory_order_acquire);
 	st->meta_bytes = atomic_load_explicit(&m->meta_bytes, memory_order_relaxed);
 	st->flood_events = atomic_load_explicit(&m->flood_events, memory_order_relaxed);

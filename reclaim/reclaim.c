@@ -240,7 +240,7 @@ static void dispatch(struct reclaim_node *n)
 #endif
 	size_t bytes = n->bytes;
 	n->fn(n);
-	/* Release pairs with the acquire loads in reclaim_backlog: a reader that sees
+	/* Release pairs with the acquire load in backlog(): a reader that sees
 	 * this free also sees the retire counted (it happened before the staging push). */
 	atomic_fetch_add_explicit(&r->freed_bytes, bytes, memory_order_release);
 	atomic_fetch_add_explicit(&r->freed_objs, 1, memory_order_release);
@@ -752,6 +752,8 @@ int reclaim_drain_until(struct reclaim_thread *t, uint64_t timeout_ns, int (*don
 /* Sum of the threads' retired totals minus the freed total (see the invariants). */
 static uint64_t backlog(struct reclaim *r, _Atomic uint64_t *freed, size_t off)
 {
+	/* Acquire pairs with the release adds in dispatch: every retire counted before a
+	 * free seen here is seen in the sum below, so the backlog never goes negative. */
 	uint64_t f = atomic_load_explicit(freed, memory_order_acquire);
 	uint64_t sum = 0;
 	/* Acquire pairs with the release CAS in record_new: a record seen is initialised. */
@@ -780,6 +782,7 @@ int reclaim_over_cap(struct reclaim *r)
 uint64_t reclaim_counter_sum(struct reclaim *r, size_t i)
 {
 	uint64_t sum = 0;
+	/* Acquire pairs with the release CAS in record_new: a record seen is initialised. */
 	for (struct reclaim_thread *t = atomic_load_explicit(&r->all, memory_order_acquire); t;
 	     t = t->all_next)
 		sum += atomic_load_explicit(&t->counters[i], memory_order_relaxed);
@@ -795,6 +798,7 @@ void reclaim_fork_prepare(struct reclaim *r)
 	 * registry lock first: no record is added while the flush mutexes are taken. */
 	pthread_mutex_lock(&r->lock);
 	pthread_mutex_lock(&r->poll_mu);
+	/* Acquire pairs with the release CAS in record_new: a record seen is initialised. */
 	for (struct reclaim_thread *t = atomic_load_explicit(&r->all, memory_order_acquire); t;
 	     t = t->all_next)
 		pthread_mutex_lock(&t->flush_mu);
@@ -802,6 +806,7 @@ void reclaim_fork_prepare(struct reclaim *r)
 
 void reclaim_fork_parent(struct reclaim *r)
 {
+	/* Acquire pairs with the release CAS in record_new: a record seen is initialised. */
 	for (struct reclaim_thread *t = atomic_load_explicit(&r->all, memory_order_acquire); t;
 	     t = t->all_next)
 		pthread_mutex_unlock(&t->flush_mu);
@@ -818,6 +823,7 @@ void reclaim_fork_child(struct reclaim *r)
 	 * are released for recycling; the forking thread keeps its own (it may even be in
 	 * a section, if it forked from a read callback). */
 	struct reclaim_thread *self = pthread_getspecific(r->key);
+	/* Acquire pairs with the release CAS in record_new: a record seen is initialised. */
 	for (struct reclaim_thread *t = atomic_load_explicit(&r->all, memory_order_acquire); t;
 	     t = t->all_next) {
 		/* Taken by prepare, so no batch is half pushed. */
@@ -835,6 +841,7 @@ void reclaim_destroy(struct reclaim *r)
 {
 	/* No reader remains (the caller's contract), so everything pending is safe. */
 	struct reclaim *saved = reclaim_tls_dispatching;
+	/* Acquire pairs with the release CAS in record_new: a record seen is initialised. */
 	for (struct reclaim_thread *t = atomic_load_explicit(&r->all, memory_order_acquire); t;
 	     t = t->all_next)
 		flush(t); /* no thread runs any more: every batch goes to the domain */
@@ -846,6 +853,7 @@ void reclaim_destroy(struct reclaim *r)
 	ck_epoch_reclaim(r->shared);
 	reclaim_tls_dispatching = saved;
 	mem_free_line(r->shared, sizeof(*r->shared));
+	/* Acquire pairs with the release CAS in record_new: a record seen is initialised. */
 	struct reclaim_thread *t = atomic_load_explicit(&r->all, memory_order_acquire);
 	while (t != NULL) {
 		struct reclaim_thread *next = t->all_next;

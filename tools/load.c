@@ -724,6 +724,8 @@ static void *worker_main(void *arg)
 		}
 	}
 	hc_thread_detach(L->c);
+	/* Release pairs with the acquire in all_done: the worker's counts and err are
+	 * complete before the main thread reads them. */
 	atomic_store_explicit(&w->done, 1, memory_order_release);
 	return NULL;
 }
@@ -889,6 +891,7 @@ static int start_workers(struct load *L, struct worker **w, int bypass)
 static int all_done(struct worker **w, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
+		/* Acquire pairs with the worker's release store of done. */
 		if (!atomic_load_explicit(&w[i]->done, memory_order_acquire))
 			return 0;
 	return 1;
