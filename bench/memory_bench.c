@@ -26,6 +26,10 @@
  * sampler checks the RSS growth from the baseline (before hc_open) against the
  * documented bound limit + block_cache + write_buffer + 16 MiB, and reads RocksDB's
  * memtables and block cache through hc_metrics_foreach when the library has it.
+ * --check: exit status 3 if any sample was over the bound (the README's bound on
+ * resident memory, which holds when the process's allocator returns freed pages within
+ * about a second: ctest runs it with jemalloc's decay at 0, test_rss_bound with
+ * --quick in `make test`, soak_rss_bound whole in `make soak`).
  */
 #include <dlfcn.h>
 #include <ftw.h>
@@ -306,7 +310,7 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
 	return remove(path);
 }
 
-static int rocks_main(bool quick, bool json)
+static int rocks_main(bool quick, bool json, bool check)
 {
 	uint64_t total = quick ? UINT64_C(100) << 20 : UINT64_C(500) << 20;
 	char dir[] = "/tmp/hc_memory_bench.XXXXXX", path[64];
@@ -398,14 +402,16 @@ static int rocks_main(bool quick, bool json)
 		       (unsigned long long)cfg.write_buffer, (unsigned long long)s.bound,
 		       (unsigned long long)s.max_growth, (unsigned long long)s.over,
 		       (unsigned long long)s.max_memtables, ok ? "true" : "false");
-	return errors ? 1 : 0;
+	if (errors)
+		return 1;
+	return check && !ok ? 3 : 0;
 }
 
 static void usage(void)
 {
 	fprintf(stderr, "usage: memory_bench [--quick] [--json] [--seconds S] [--threads N]\n"
 	                "                    [--limit BYTES] [--keys N] [--zipf S]\n"
-	                "       memory_bench --rocksdb [--quick] [--json]\n");
+	                "       memory_bench --rocksdb [--quick] [--json] [--check]\n");
 	exit(2);
 }
 
@@ -419,7 +425,7 @@ int main(int argc, char **argv)
 	struct zipf z;
 	hc_cache *c;
 	atomic_bool stop = false, sampler_stop = false;
-	bool seconds_set = false, quick = false, rocks = false;
+	bool seconds_set = false, quick = false, rocks = false, check = false;
 	uint64_t baseline, after_open, t0, t1, ops = 0, hits = 0, misses = 0, put_fail = 0,
 	                                          wrong = 0;
 	const char *v;
@@ -432,6 +438,8 @@ int main(int argc, char **argv)
 			quick = true;
 		else if (strcmp(argv[i], "--rocksdb") == 0)
 			rocks = true;
+		else if (strcmp(argv[i], "--check") == 0)
+			check = true;
 		else if ((v = bench_opt(argc, argv, &i, "--seconds")))
 			o.seconds = bench_parse_double("--seconds", v), seconds_set = true;
 		else if ((v = bench_opt(argc, argv, &i, "--threads")))
@@ -446,7 +454,9 @@ int main(int argc, char **argv)
 			usage();
 	}
 	if (rocks)
-		return rocks_main(quick, o.json);
+		return rocks_main(quick, o.json, check);
+	if (check)
+		usage(); /* --rocksdb only */
 	if (quick && !seconds_set)
 		o.seconds = 5;
 	if (o.threads == 0 || o.threads > MAX_THREADS || o.seconds <= 0 || o.keys == 0 ||
