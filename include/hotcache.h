@@ -338,8 +338,9 @@ HC_EXPORT HC_NODISCARD int hc_put(hc_cache *cache, const void *key, size_t klen,
                                   const void *val, size_t vlen);
 /*
  * Copies the value into buf. HC_ERANGE with *vlen set when cap is too small (nothing
- * copied). A miss loads from the backing store; concurrent misses on one key share
- * one load. HC_ENOTFOUND when there is no value.
+ * copied; a miss still installs what it loaded, so a retry with cap >= *vlen is a hit).
+ * A miss loads from the backing store; concurrent misses on one key share one load.
+ * HC_ENOTFOUND when there is no value.
  */
 HC_EXPORT HC_NODISCARD int hc_get(hc_cache *cache, const void *key, size_t klen,
                                   void *buf, size_t cap, size_t *vlen);

@@ -86,6 +86,33 @@ static void values_survive_reopen_and_load_on_miss(void **state)
 	hc_close(c);
 }
 
+/* hc_get's HC_ERANGE on a miss (hotcache.h): nothing is copied, *vlen says the size,
+ * and the load still installs the value, so the retry with a buffer that fits is a hit
+ * (one load for both calls). */
+static void a_miss_into_a_short_buffer_installs_and_the_retry_hits(void **state)
+{
+	(void)state;
+	hc_cache *c = open_store(keyf, 0);
+	assert_int_equal(hc_put(c, "alpha", 5, "first", 5), 0);
+	hc_close(c);
+	c = open_store(keyf, 0);
+	char buf[8];
+	memset(buf, '#', sizeof(buf));
+	size_t n = 0;
+	assert_int_equal(hc_get(c, "alpha", 5, buf, 4, &n), HC_ERANGE);
+	assert_int_equal(n, 5);
+	assert_memory_equal(buf, "########", sizeof(buf)); /* nothing copied */
+	assert_int_equal(hc_get(c, "alpha", 5, buf, sizeof(buf), &n), 0);
+	assert_int_equal(n, 5);
+	assert_memory_equal(buf, "first", 5);
+	struct hc_stats s;
+	assert_int_equal(hc_stats(c, &s), 0);
+	assert_int_equal(s.loads, 1);
+	assert_int_equal(s.hits, 1);
+	assert_int_equal(s.entries, 1);
+	hc_close(c);
+}
+
 static void count_value(size_t i, int status, const void *val, size_t vlen, void *arg)
 {
 	(void)i;
@@ -263,6 +290,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(values_survive_reopen_and_load_on_miss, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_miss_into_a_short_buffer_installs_and_the_retry_hits,
+		                                setup, teardown),
 		cmocka_unit_test_setup_teardown(batch_of_one_repeated_key_loads_it_once, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(large_values_are_stored_and_read_through, setup,
