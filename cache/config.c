@@ -724,19 +724,48 @@ static int check_fields(const struct hc_config *cfg, struct check_fail *f, char 
 	if (bad != NULL)
 		return -1;
 
+	/* What hc_open needs at the least (never more than it: a config this accepts may
+	 * still fail there, one this refuses always would): a shard's retire allowance
+	 * and its entry budget each hold one entry of max_entry bytes at least. Until
+	 * 2026-12-07 the rule was max_entry <= memory_limit / shards, and configs between
+	 * the two passed here to fail at open. */
 	uint32_t shards = cfg->shards ? cfg->shards : 1;
-	if (cfg->max_entry > cfg->memory_limit / shards) {
+	uint64_t ks = config_keystate_share(cfg);
+	if (cfg->memory_limit <= ks) {
+		f->key = K_MEMORY_LIMIT;
+		f->also[0] = K_MODE;
+		f->also[1] = -1;
+		fmt_size(cfg->memory_limit, a, sizeof a);
+		fmt_size(ks, b, sizeof b);
+		snprintf(msg, cap, "cache.memory_limit: %s leaves nothing for payloads with a "
+		         "store: %s of it for key states (a sixteenth, 1 MiB at least); raise it",
+		         a, b);
+		return -1;
+	}
+	uint64_t share = (cfg->memory_limit - ks) / shards;
+	if (cfg->max_entry > share / 2) {
 		f->key = K_MAX_ENTRY;
 		f->also[0] = K_MEMORY_LIMIT;
 		f->also[1] = K_SHARDS;
 		fmt_size(cfg->max_entry, a, sizeof a);
-		fmt_size(cfg->memory_limit / shards, b, sizeof b);
-		snprintf(msg, cap, "cache.max_entry: %s is larger than a shard's share of "
-		         "cache.memory_limit (%s with %u shard%s); lower max_entry or shards, "
-		         "or raise memory_limit", a, b, shards, shards == 1 ? "" : "s");
+		fmt_size(share, b, sizeof b);
+		snprintf(msg, cap, "cache.max_entry: %s is larger than half a shard's share of "
+		         "cache.memory_limit (%s with %u shard%s%s; a shard keeps room to evict "
+		         "one such entry while it installs another); lower max_entry or shards, "
+		         "or raise memory_limit", a, b, shards, shards == 1 ? "" : "s",
+		         ks != 0 ? ", after the key states' sixteenth" : "");
 		return -1;
 	}
 	return 0;
+}
+
+/* Any thread; pure. */
+uint64_t config_keystate_share(const struct hc_config *cfg)
+{
+	if (cfg->backing_mode != HC_BACKING_ROCKSDB)
+		return 0;
+	uint64_t s = cfg->memory_limit / 16;
+	return s < (1u << 20) ? 1u << 20 : s;
 }
 
 /* Copies msg to err (cut to errlen) and to the thread's sentence; returns HC_ECONFIG. */

@@ -23,9 +23,12 @@ extern "C" {
 
 /*
  * Checks every field of cfg against its documented range (fields may have been set
- * directly by an embedder) and the rules between fields: max_entry <= memory_limit /
- * shards (shards 0 counts as 1, see hc_config_shards), backing.path non-empty when
- * backing.mode is rocksdb. Returns 0, or HC_ECONFIG with a sentence naming the key in
+ * directly by an embedder) and the rules between fields: max_entry <= half a shard's
+ * share of the cache's part of memory_limit (memory_limit less config_keystate_share;
+ * shards 0 counts as 1, see hc_config_shards), which hc_open needs at the least (a shard
+ * keeps room to evict one such entry while it installs another; hc_open checks the
+ * rest, which depends on the index and the policy's sizing), and backing.path non-empty
+ * when backing.mode is rocksdb. Returns 0, or HC_ECONFIG with a sentence naming the key in
  * err (when non-NULL) and in hc_last_error(). hc_config_load runs it on its result;
  * hc_open must run it before using cfg. Any thread; reads cfg only.
  */
@@ -51,12 +54,16 @@ HC_NODISCARD int hc_config_in(const struct hc_config *cfg, struct hc_config *ful
 
 /*
  * The shard count hc_open should use: cfg->shards when set, otherwise ("auto") the
- * smallest power of two >= 4 * ncpu, at most 1024, halved until memory_limit / shards
+ * smallest power of two >= 16 * ncpu, at most 1024, halved until memory_limit / shards
  * >= 4 * max_entry (a shard keeps room for four of the largest entries, which the
- * policy needs; so an auto count never breaks the rule hc_config_check enforces).
- * Any thread; pure.
+ * policy needs) and, when expected_entries is set, until a shard expects
+ * SHARD_MIN_ENTRIES of them (1 at least). Any thread; pure.
  */
 uint32_t hc_config_shards(const struct hc_config *cfg, unsigned ncpu);
+
+/* The part of memory_limit hc_open gives the key states: with a store a sixteenth, at
+ * least 1 MiB (so memory_limit may be all of it); 0 without. Any thread; pure. */
+uint64_t config_keystate_share(const struct hc_config *cfg);
 
 #ifdef __cplusplus
 }

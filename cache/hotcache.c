@@ -268,14 +268,6 @@ static int stripes_init(hc_cache *c)
 }
 
 /* The key-state cache's part of the limit: a sixteenth, at least 1 MiB. */
-static uint64_t ks_share(const struct hc_config *cfg)
-{
-	if (cfg->backing_mode != HC_BACKING_ROCKSDB)
-		return 0;
-	uint64_t s = cfg->memory_limit / 16;
-	return s < (1u << 20) ? 1u << 20 : s;
-}
-
 static int shards_init(hc_cache *c)
 {
 	unsigned n = c->nshards;
@@ -284,14 +276,14 @@ static int shards_init(hc_cache *c)
 		return HC_ENOMEM;
 	c->fixed_meta = mem_charge_line(sizeof(*c)) + mem_charge_line(n * sizeof(struct shard)) +
 	                mem_charge_line(STRIPES * sizeof(struct stripe));
-	uint64_t limit = c->cfg.memory_limit - ks_share(&c->cfg);
+	uint64_t limit = c->cfg.memory_limit - config_keystate_share(&c->cfg);
 	if (limit <= c->fixed_meta + n * 4096ull)
 		return hc_error_ret(HC_ECONFIG, "cache.memory_limit %llu is too small: %llu of it "
 		                    "for key states (with a store: a sixteenth, 1 MiB at least) "
 		                    "and %llu for the cache's fixed metadata leave less than 4 "
 		                    "KiB for each of %u shard%s",
 		                    (unsigned long long)c->cfg.memory_limit,
-		                    (unsigned long long)ks_share(&c->cfg),
+		                    (unsigned long long)config_keystate_share(&c->cfg),
 		                    (unsigned long long)c->fixed_meta, n, n == 1 ? "" : "s");
 	uint64_t total = (limit - c->fixed_meta) / n;
 	/* More entries than the limit could hold at the least an entry takes: the index
@@ -404,7 +396,7 @@ int hc_open(const struct hc_config *user_cfg, hc_cache **out)
 	reclaim_set_reads(&c->rc, cache_lookups, c);
 	if ((rc = stripes_init(c)) != 0 || (rc = shards_init(c)) != 0 ||
 	    (rc = cache_store_open(c)) != 0 ||
-	    (c->backing != NULL && (rc = kel_open(c, ks_share(cfg))) != 0)) {
+	    (c->backing != NULL && (rc = kel_open(c, config_keystate_share(cfg))) != 0)) {
 		if (rc == HC_ENOMEM && hc_last_error()[0] == '\0')
 			hc_error_set("hc_open: out of memory");
 		cache_free(c);

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "hotcache.h"
+#include "cache/config.h"
 #include "reclaim/alloc.h"
 #include "tests/unit/testutil.h"
 
@@ -500,6 +501,52 @@ static void strerror_names_every_code(void **state)
 	assert_non_null(strstr(hc_strerror(HC_ENOMEM), "HC_ENOMEM"));
 }
 
+/*
+ * hc_config_check (run by hc_config_load, which names the file and line) is never
+ * stricter than hc_open: over limits, shard counts and max_entry values around the
+ * boundary, a config it refuses hc_open refuses too. It cannot see all hc_open needs
+ * (the index's and the policy's sizing), so some it accepts fail at open; the rule of
+ * 2026-12-07 (max_entry <= half a shard's share) leaves fewer of those than the one
+ * before it (max_entry <= a shard's share): 22 of 224 against 64 when written.
+ */
+static void the_config_check_never_refuses_what_hc_open_opens(void **state)
+{
+	(void)state;
+	static const uint64_t limits[] = {1u << 20, 3u << 19, 2u << 20, 9u << 18, 5u << 19,
+	                                  3u << 20, 4u << 20, 8u << 20};
+	static const uint32_t shards[] = {1, 2, 4, 8};
+	static const uint64_t maxes[] = {64u << 10, 256u << 10, 512u << 10, 768u << 10,
+	                                 1u << 20, 3u << 19, 2u << 20};
+	unsigned gap = 0, old_gap = 0, n = 0;
+	for (size_t l = 0; l < sizeof limits / sizeof limits[0]; l++)
+		for (size_t s = 0; s < sizeof shards / sizeof shards[0]; s++)
+			for (size_t m = 0; m < sizeof maxes / sizeof maxes[0]; m++) {
+				struct hc_config cfg;
+				hc_config_default(&cfg);
+				cfg.backing_mode = HC_BACKING_NONE;
+				cfg.memory_limit = limits[l];
+				cfg.shards = shards[s];
+				cfg.max_entry = maxes[m];
+				char err[512];
+				int checked = hc_config_check(&cfg, err, sizeof err);
+				hc_cache *c = NULL;
+				int opened = hc_open(&cfg, &c);
+				if (c != NULL)
+					hc_close(c);
+				if (checked != 0 && opened == 0)
+					fail_msg("limit %llu, %u shards, max_entry %llu: refused by the "
+					         "check (%s) but hc_open opened it",
+					         (unsigned long long)limits[l], shards[s],
+					         (unsigned long long)maxes[m], err);
+				n++;
+				gap += checked == 0 && opened != 0;
+				old_gap += maxes[m] <= limits[l] / shards[s] && opened != 0;
+			}
+	print_message("%u configs: accepted by the check and refused by hc_open: %u (the "
+	              "rule before 2026-12-07: %u)\n", n, gap, old_gap);
+	assert_true(gap < old_gap);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -518,6 +565,7 @@ int main(void)
 		cmocka_unit_test(open_under_allocation_failure_is_enomem),
 		cmocka_unit_test(read_batch_reports_each_key_once),
 		cmocka_unit_test(strerror_names_every_code),
+		cmocka_unit_test(the_config_check_never_refuses_what_hc_open_opens),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

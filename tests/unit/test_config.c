@@ -156,8 +156,11 @@ static const struct bad_case bad_cases[] = {
 	  "bytes" },
 	{ "bad_shards_pow2.ini", 2, "cache.shards", "'3' is out of range (allowed 0 (auto) "
 	  "or a power of two 1..1024)" },
-	{ "bad_max_entry_cross.ini", 4, "cache.max_entry", "1 MiB is larger than a shard's "
-	  "share of cache.memory_limit (512 KiB with 16 shards)" },
+	{ "bad_max_entry_cross.ini", 4, "cache.max_entry", "1 MiB is larger than half a "
+	  "shard's share of cache.memory_limit (448 KiB with 16 shards, after the key "
+	  "states' sixteenth;" },
+	{ "bad_store_too_small.ini", 4, "cache.memory_limit", "1 MiB leaves nothing for "
+	  "payloads with a store: 1 MiB of it for key states" },
 	{ "bad_rocksdb_no_path.ini", 3, "backing.path", "must be set when backing.mode is "
 	  "rocksdb" },
 	{ "bad_long_line.ini", 2, NULL, "longer than 198 bytes" },
@@ -500,10 +503,28 @@ static void test_check_direct_fields(void **state)
 	cfg.shards = 128;
 	cfg.max_entry = MIB;
 	assert_int_equal(hc_config_check(&cfg, err, sizeof err), HC_ECONFIG);
-	assert_non_null(strstr(err, "cache.max_entry: 1 MiB is larger than a shard's share "
-	                            "of cache.memory_limit (512 KiB with 128 shards)"));
-	cfg.shards = 64;
+	assert_non_null(strstr(err, "cache.max_entry: 1 MiB is larger than half a shard's "
+	                            "share of cache.memory_limit (480 KiB with 128 shards, "
+	                            "after the key states' sixteenth;"));
+	/* Half a shard's share of the 60 MiB the key states leave: hc_open needs at least
+	 * twice max_entry per shard (until 2026-12-07 64 shards of 1 MiB passed here and
+	 * failed at open). */
+	cfg.shards = 32;
+	assert_int_equal(hc_config_check(&cfg, err, sizeof err), HC_ECONFIG);
+	cfg.shards = 16;
 	assert_int_equal(hc_config_check(&cfg, err, sizeof err), HC_OK);
+	/* Without a store the whole limit: 64 MiB / 32 shards / 2 = 1 MiB. */
+	cfg.backing_mode = HC_BACKING_NONE;
+	cfg.shards = 32;
+	assert_int_equal(hc_config_check(&cfg, err, sizeof err), HC_OK);
+	/* The key states' sixteenth is 1 MiB at least. */
+	cfg.backing_mode = HC_BACKING_ROCKSDB;
+	cfg.memory_limit = 3 * MIB;
+	cfg.shards = 1;
+	assert_int_equal(hc_config_check(&cfg, err, sizeof err), HC_OK); /* 2 MiB / 2 */
+	cfg.memory_limit = 3 * MIB - 1;
+	assert_int_equal(hc_config_check(&cfg, err, sizeof err), HC_ECONFIG);
+	assert_non_null(strstr(err, "after the key states' sixteenth"));
 
 	/* rocksdb without a path is complete enough to check: hc_open refuses it
 	 * (test_store_safety), since --store or hc_config_set may still give the path. */
