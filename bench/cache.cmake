@@ -1,9 +1,10 @@
 # bench/cache.cmake: the cache benchmarks (cache_bench, hitratio, memory_bench), the
 # RocksDB peer adapter, the reference policy simulators and their unit test.
 # Benchmarks never run under ctest; only test_sim (the simulators on hand-computed
-# traces) does, and memory_bench --check, which is the README's memory bounds as tests
-# (test_memory_bound, test_rss_bound, soak_rss_bound below). Until the hotcache library exists, cache_bench runs the peers only and
-# hitratio the simulators only; memory_bench needs the library.
+# traces) does, and memory_bench --check, which makes the README's memory bounds tests
+# (test_memory_bound, test_rss_bound, soak_rss_bound below). Until the hotcache library
+# exists, cache_bench runs the peers only and hitratio the simulators only;
+# memory_bench needs the library.
 
 # The Zipf generator and rng, shared with the map bench.
 add_library(hc_bench_zipf STATIC tools/zipf.c)
@@ -57,14 +58,14 @@ if(TARGET hotcache)
   add_test(NAME test_rss_bound COMMAND memory_bench --rocksdb --quick --check)
   add_test(NAME soak_rss_bound COMMAND memory_bench --rocksdb --check)
   set_tests_properties(test_rss_bound soak_rss_bound PROPERTIES
-                       ENVIRONMENT "MALLOC_CONF=dirty_decay_ms:0,muzzy_decay_ms:0"
-                       RUN_SERIAL TRUE TIMEOUT 300)
-  set_tests_properties(test_rss_bound PROPERTIES LABELS unit)
+                       ENVIRONMENT "MALLOC_CONF=dirty_decay_ms:0,muzzy_decay_ms:0")
   # Cache only (README, Performance): accounted <= limit + slack and RSS growth <=
   # 1.15 x limit + the fixed overhead under 5 s of churn at a 256 MiB limit (285-288
   # of 300.9 MiB when added).
   add_test(NAME test_memory_bound COMMAND memory_bench --quick --check)
-  set_tests_properties(test_memory_bound PROPERTIES LABELS unit RUN_SERIAL TRUE TIMEOUT 300)
+  set_tests_properties(test_rss_bound soak_rss_bound test_memory_bound PROPERTIES
+                       RUN_SERIAL TRUE TIMEOUT 300)
+  set_tests_properties(test_rss_bound test_memory_bound PROPERTIES LABELS unit)
   set_tests_properties(soak_rss_bound PROPERTIES LABELS soak)
 endif()
 target_link_libraries(cache_bench PRIVATE rocks_cache_adapter hc_bench_zipf Threads::Threads ${CMAKE_DL_LIBS})

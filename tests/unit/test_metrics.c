@@ -204,6 +204,9 @@ static void prometheus_text_reports_the_size_it_needs(void **state)
 /* ---- with a store ---- */
 
 static char prefix_seen[64];
+/* A well-formed prefix no KEL here has. */
+#define UNKNOWN_PREFIX "EAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+_Static_assert(sizeof UNKNOWN_PREFIX == 45, "a 44-character prefix");
 static void on_event(const struct hc_kel_event *ev, void *arg)
 {
 	(void)arg;
@@ -230,11 +233,7 @@ static void keystate_traffic(hc_cache *c)
 	assert_true(rep.accepted > 0);
 	struct hc_keystate ks;
 	assert_int_equal(hc_keystate_get(c, prefix_seen, &ks), 0);
-	char unknown[45];
-	memset(unknown, 'A', 44);
-	unknown[0] = 'E';
-	unknown[44] = '\0';
-	assert_int_equal(hc_keystate_get(c, unknown, &ks), HC_ENOTFOUND);
+	assert_int_equal(hc_keystate_get(c, UNKNOWN_PREFIX, &ks), HC_ENOTFOUND);
 }
 
 /* Payload traffic: a put, a reopen, a get that loads, a get of a key never written. */
@@ -300,11 +299,7 @@ static void each_read_counts_once(void **state)
 	assert_int_equal(hc_stats(c, &b), 0);
 	assert_int_equal(b.keystate_hits - a.keystate_hits, 1);
 	assert_int_equal(b.keystate_misses - a.keystate_misses, 0);
-	char unknown[45];
-	memset(unknown, 'A', 44);
-	unknown[0] = 'E';
-	unknown[44] = '\0';
-	assert_int_equal(hc_keystate_get(c, unknown, &ks), HC_ENOTFOUND);
+	assert_int_equal(hc_keystate_get(c, UNKNOWN_PREFIX, &ks), HC_ENOTFOUND);
 	assert_int_equal(hc_stats(c, &a), 0);
 	assert_int_equal(a.keystate_hits - b.keystate_hits, 0);
 	assert_int_equal(a.keystate_misses - b.keystate_misses, 1);
