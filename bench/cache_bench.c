@@ -7,6 +7,10 @@
  * than the last-level cache (4M keys)} x {1, 2, 8 threads}; 64-byte values. Every cache
  * is sized to hold the whole working set and prefilled, so these are hit measurements;
  * each point checks that at least 99% of its lookups hit and prints the hit count.
+ * --workload misses (or all) adds the same points with every lookup missing: the
+ * streams' key indices are shifted past the prefilled keys, so each lookup hashes and
+ * probes for a key the cache never held (a negative lookup: a KERI node asking whether
+ * it has an event yet); each such point checks that no lookup hit.
  *
  * Fairness: each thread replays its own pre-generated stream of key indices (the Zipf
  * generator stays outside the timed loop); the 16-byte key built from the index
@@ -73,7 +77,7 @@ struct options {
 	int lru_shard_bits, hcc_shard_bits;
 	bool json, quick;
 	bool run[IMPL_COUNT];
-	bool hits, mixed;      /* --workload hits|mixed|all */
+	bool hits, misses, mixed; /* --workload hits|misses|mixed|all */
 	size_t mixed_cap[2];   /* mixed: capacity in bytes with 8 KiB values, with 64 B */
 };
 
@@ -83,6 +87,7 @@ struct worker {
 	void *cache;
 	const uint32_t *stream;
 	size_t len;
+	uint32_t koff; /* added to every key index: the keys count for a miss point */
 	uint64_t ops, hits, sink;
 	uint64_t t0, t1, cpu0, cpu1;
 	pthread_barrier_t *start;
@@ -95,7 +100,8 @@ struct point {
 	const char *dist;
 	size_t keys;
 	unsigned threads;
-	double mops;     /* wall clock: all hits / (last thread's end - first's start) */
+	bool miss;       /* every lookup is of a key never inserted */
+	double mops;     /* wall clock: all lookups / (last thread's end - first's start) */
 	double mops_cpu; /* per CPU second of the threads, on min(threads, cores) cores */
 	uint64_t ops, hits;
 };
@@ -117,7 +123,7 @@ static void on_value(const void *val, size_t vlen, void *arg)
 		while (!atomic_load_explicit(w->stop, memory_order_relaxed)) {              \
 			for (int j = 0; j < BLOCK; j++) {                                   \
 				unsigned char key[BENCH_KEY_LEN];                           \
-				bench_key16(w->stream[pos], key);                           \
+				bench_key16(w->stream[pos] + w->koff, key);                 \
 				if (++pos == w->len)                                        \
 					pos = 0;                                            \
 				hits += (READ_ONE) == 0;                                    \
@@ -181,7 +187,7 @@ static void loop_batch(struct worker *w)
 	while (!atomic_load_explicit(w->stop, memory_order_relaxed)) {
 		for (int b = 0; b < BLOCK / BATCH; b++) {
 			for (int j = 0; j < BATCH; j++) {
-				bench_key16(w->stream[pos], keys[j]);
+				bench_key16(w->stream[pos] + w->koff, keys[j]);
 				if (++pos == w->len)
 					pos = 0;
 			}
@@ -321,6 +327,7 @@ static void run_point(const struct options *o, struct open_cache *oc, uint32_t *
 		w[t].cache = oc->cache;
 		w[t].stream = streams[t];
 		w[t].len = len;
+		w[t].koff = p->miss ? (uint32_t)p->keys : 0;
 		w[t].start = &start;
 		w[t].stop = &stop;
 		if (pthread_create(&w[t].tid, NULL, worker_main, &w[t]) != 0) {
@@ -974,7 +981,8 @@ static void usage(void)
 	        "                   [--small-keys N] [--large-keys N] [--value BYTES]\n"
 	        "                   [--lru-shard-bits B] [--hcc-shard-bits B]\n"
 	        "                   [--impl hotcache,hotcache_batch,hyperclock,lru]\n"
-	        "                   [--workload hits|mixed|all] [--mixed-mib-8k M] [--mixed-mib-64 M]\n"
+	        "                   [--workload hits|misses|mixed|all] [--mixed-mib-8k M]\n"
+	        "                   [--mixed-mib-64 M]\n"
 	        "                   [--dirty-decay-ms MS] [--hc-shards N]\n");
 	exit(2);
 }
@@ -1039,8 +1047,9 @@ static void parse(int argc, char **argv, struct options *o)
 			o->nmthreads = o->nthreads;
 		} else if ((v = bench_opt(argc, argv, &i, "--workload"))) {
 			o->hits = strcmp(v, "hits") == 0 || strcmp(v, "all") == 0;
+			o->misses = strcmp(v, "misses") == 0 || strcmp(v, "all") == 0;
 			o->mixed = strcmp(v, "mixed") == 0 || strcmp(v, "all") == 0;
-			if (!o->hits && !o->mixed)
+			if (!o->hits && !o->misses && !o->mixed)
 				usage();
 		} else if ((v = bench_opt(argc, argv, &i, "--hc-shards"))) {
 			mixed_hc_shards = (unsigned)bench_parse_u64("--hc-shards", v);
@@ -1108,11 +1117,11 @@ static uint32_t **make_streams(size_t keys, double s, unsigned nthreads, size_t 
 }
 
 static const struct point *find(const struct point *pts, size_t n, enum impl impl,
-                                const char *dist, size_t keys, unsigned threads)
+                                const char *dist, size_t keys, unsigned threads, bool miss)
 {
 	for (size_t i = 0; i < n; i++)
 		if (pts[i].impl == impl && pts[i].keys == keys && pts[i].threads == threads &&
-		    strcmp(pts[i].dist, dist) == 0)
+		    pts[i].miss == miss && strcmp(pts[i].dist, dist) == 0)
 			return &pts[i];
 	return NULL;
 }
@@ -1130,10 +1139,11 @@ static void ratio(char *out, size_t cap, const struct point *a, const struct poi
 		snprintf(out, cap, "-");
 }
 
-static void print_table(const struct options *o, const struct point *pts, size_t n, bool cpu)
+static void print_table(const struct options *o, const struct point *pts, size_t n, bool cpu,
+                        bool miss)
 {
 	static const char *const dists[2] = { "zipf0.99", "uniform" };
-	printf("\n%s\n", cpu ? "Per CPU second (ops / thread CPU time x min(threads, cores)): "
+	printf("\n%s%s\n", miss ? "MISSES, every lookup of a key never inserted. " : "", cpu ? "Per CPU second (ops / thread CPU time x min(threads, cores)): "
 	                        "the CPU cost of a hit, immune to other\nprocesses on the "
 	                        "machine; time blocked on a lock is not counted, so it flatters "
 	                        "LRUCache under contention:"
@@ -1149,7 +1159,7 @@ static void print_table(const struct options *o, const struct point *pts, size_t
 				char cell[IMPL_COUNT][16], r1[16], r2[16], r3[16], r4[16], tgt[16];
 				for (int k = 0; k < IMPL_COUNT; k++) {
 					p[k] = find(pts, n, (enum impl)k, dists[d], o->sets[s],
-					            o->threads[t]);
+					            o->threads[t], miss);
 					if (p[k])
 						snprintf(cell[k], sizeof cell[k], "%.2f", rate_of(p[k], cpu));
 					else
@@ -1159,14 +1169,20 @@ static void print_table(const struct options *o, const struct point *pts, size_t
 				ratio(r2, sizeof r2, p[IMPL_HOTCACHE], p[IMPL_LRU], cpu);
 				ratio(r3, sizeof r3, p[IMPL_BATCH], p[IMPL_HYPERCLOCK], cpu);
 				ratio(r4, sizeof r4, p[IMPL_BATCH], p[IMPL_LRU], cpu);
-				snprintf(tgt, sizeof tgt, "%s", o->threads[t] >= 2 ? ">=5x" : ">=3x");
+				snprintf(tgt, sizeof tgt, "%s",
+				         miss ? "-" : o->threads[t] >= 2 ? ">=5x" : ">=3x");
 				printf("%-9s %9zu %3u %10s %10s %10s %10s %8s %8s %8s %8s %7s\n",
 				       dists[d], o->sets[s], o->threads[t], cell[IMPL_HOTCACHE],
 				       cell[IMPL_BATCH], cell[IMPL_HYPERCLOCK], cell[IMPL_LRU], r1, r2,
 				       r3, r4, tgt);
 			}
-	printf("(Mops = million hits per second, all threads; hc = hc_read, bat = hc_read_batch "
-	       "of %d keys;\n targets: hc/hcc >= 2x everywhere, hc/lru as in lru_tgt)\n", BATCH);
+	if (miss)
+		printf("(Mops = million misses per second, all threads; hc = hc_read, bat = "
+		       "hc_read_batch of %d keys; no target: for reference)\n", BATCH);
+	else
+		printf("(Mops = million hits per second, all threads; hc = hc_read, bat = "
+		       "hc_read_batch of %d keys;\n targets: hc/hcc >= 2x everywhere, hc/lru as "
+		       "in lru_tgt)\n", BATCH);
 }
 
 static void print_loadavg(void)
@@ -1186,24 +1202,32 @@ static int report(const struct options *o, const struct point *pts, size_t n,
                   struct bench_buf *json)
 {
 	int low = 0;
-	print_table(o, pts, n, false);
-	print_table(o, pts, n, true);
-	printf("\nhit check (>= 99%% of lookups must hit):\n");
+	for (int miss = 0; miss < 2; miss++)
+		for (size_t i = 0; i < n; i++)
+			if (pts[i].miss == miss) {
+				print_table(o, pts, n, false, miss);
+				print_table(o, pts, n, true, miss);
+				break;
+			}
+	printf("\nhit check (>= 99%% of lookups must hit; at a miss point, none):\n");
 	for (size_t i = 0; i < n; i++) {
 		double hr = pts[i].ops ? (double)pts[i].hits / (double)pts[i].ops : 0.0;
-		bool ok = hr >= 0.99;
+		bool ok = pts[i].miss ? pts[i].ops > 0 && pts[i].hits == 0 : hr >= 0.99;
 		low |= !ok;
-		printf("  %-14s %-9s %9zu keys %2u thr: %llu of %llu hits (%.3f%%)%s\n",
+		printf("  %-14s %-9s %9zu keys %2u thr%s: %llu of %llu hits (%.3f%%)%s\n",
 		       impl_name[pts[i].impl], pts[i].dist, pts[i].keys, pts[i].threads,
-		       (unsigned long long)pts[i].hits, (unsigned long long)pts[i].ops, hr * 100,
-		       ok ? "" : "  LOW: not a hit measurement");
+		       pts[i].miss ? ", misses" : "", (unsigned long long)pts[i].hits,
+		       (unsigned long long)pts[i].ops, hr * 100,
+		       ok ? "" : pts[i].miss ? "  HIT: not a miss measurement"
+		                             : "  LOW: not a hit measurement");
 	}
 	if (json != NULL)
 		for (size_t i = 0; i < n; i++)
-			bench_buf_printf(json, "%s{\"impl\":\"%s\",\"dist\":\"%s\",\"keys\":%zu,"
-			                 "\"threads\":%u,\"mops\":%.3f,\"mops_cpu\":%.3f}",
-			                 i ? "," : "", impl_name[pts[i].impl], pts[i].dist,
-			                 pts[i].keys, pts[i].threads, pts[i].mops, pts[i].mops_cpu);
+			bench_buf_printf(json, "%s{\"impl\":\"%s\",\"lookup\":\"%s\",\"dist\":\"%s\","
+			                 "\"keys\":%zu,\"threads\":%u,\"mops\":%.3f,\"mops_cpu\":%.3f}",
+			                 i ? "," : "", impl_name[pts[i].impl],
+			                 pts[i].miss ? "miss" : "hit", pts[i].dist, pts[i].keys,
+			                 pts[i].threads, pts[i].mops, pts[i].mops_cpu);
 	return low;
 }
 
@@ -1215,7 +1239,7 @@ static int report(const struct options *o, const struct point *pts, size_t n,
  * not all its points.
  */
 static void run_set(const struct options *o, size_t keys, int set, unsigned maxthr,
-                    struct point *pts, size_t *npts)
+                    struct point *pts, size_t *npts, bool miss)
 {
 	static const char *const dists[2] = { "zipf0.99", "uniform" };
 	static const double exps[2] = { 0.99, 0.0 };
@@ -1249,7 +1273,7 @@ static void run_set(const struct options *o, size_t keys, int set, unsigned maxt
 		for (int k = 0; k < IMPL_COUNT; k++) {
 			/* Discarded warm-up: faults the streams in, trains the caches. */
 			struct options warm = *o;
-			struct point scratch;
+			struct point scratch = { .keys = keys, .miss = miss };
 			warm.seconds = o->seconds / 4;
 			if (open[k])
 				run_point(&warm, &oc[k], streams[d], len, 1, &scratch);
@@ -1264,6 +1288,7 @@ static void run_set(const struct options *o, size_t keys, int set, unsigned maxt
 				row[k]->dist = dists[d];
 				row[k]->keys = keys;
 				row[k]->threads = o->threads[t];
+				row[k]->miss = miss;
 			}
 			for (unsigned r = 0; r < o->rounds; r++)
 				for (int k = 0; k < IMPL_COUNT; k++) {
@@ -1282,8 +1307,9 @@ static void run_set(const struct options *o, size_t keys, int set, unsigned maxt
 				}
 			for (int k = 0; k < IMPL_COUNT; k++)
 				if (row[k])
-					fprintf(stderr, "  %-14s %-9s %8zu keys %u thr: %8.2f Mops\n",
-					        impl_name[k], dists[d], keys, o->threads[t], row[k]->mops);
+					fprintf(stderr, "  %-14s %-9s %8zu keys %u thr: %8.2f Mops%s\n",
+					        impl_name[k], dists[d], keys, o->threads[t], row[k]->mops,
+					        miss ? " (misses)" : "");
 		}
 	}
 	for (int k = 0; k < IMPL_COUNT; k++)
@@ -1318,7 +1344,13 @@ int main(int argc, char **argv)
 	if (o.hits) {
 		printf("\nhits: %zu-byte values\n", o.vlen);
 		for (int s = 0; s < 2; s++)
-			run_set(&o, o.sets[s], s, maxthr, pts, &npts);
+			run_set(&o, o.sets[s], s, maxthr, pts, &npts, false);
+	}
+	if (o.misses) {
+		printf("\nmisses: %zu-byte values; the same caches, every lookup of a key never "
+		       "inserted\n", o.vlen);
+		for (int s = 0; s < 2; s++)
+			run_set(&o, o.sets[s], s, maxthr, pts, &npts, true);
 	}
 	if (o.mixed) {
 		static const size_t sizes[2] = { 8192, 64 };
@@ -1328,7 +1360,7 @@ int main(int argc, char **argv)
 	}
 	print_loadavg();
 	bench_buf_printf(&json, "{\"bench\":\"cache\",\"results\":[");
-	if (o.hits)
+	if (o.hits || o.misses)
 		low = report(&o, pts, npts, &json);
 	bench_buf_printf(&json, "]");
 	if (o.mixed)
