@@ -28,11 +28,13 @@
  * compare the key inside the entry (its length and bytes at the caller's offsets). A
  * group with overflow 0 ends a miss: no entry that probed through it lives further on.
  * The hit path is inline in index.h (index_get): in a table hashed with the fast hash
- * it first tries the home group's first tag match, straight-line; a lookup that try
- * does not settle (no match, a false match, a second match, a key further on, a keyed
- * table) calls index_get_slow here, which probes the same table from the start
+ * it first tries the home group's first tag match, straight-line, and ends a miss there
+ * when the home group has no tag match and overflow 0 (index_probe's own first step);
+ * a lookup that try does not settle (a false match, a second match, a key further on, a
+ * keyed table) calls index_get_slow here, which probes the same table from the start
  * (index_probe, the loop above). Each try is a complete lookup in the sense below, so
- * the pair is linearisable: a hit at its slot load, else the slow probe's answer.
+ * the pair is linearisable: a hit at its slot load, a miss of the first try at its ctrl
+ * load, else the slow probe's answer.
  *
  * The pointers are the truth, the tags a filter: the key K is indexed with entry E
  * exactly when some slot of the current table points to E (K being E's key). A tag

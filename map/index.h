@@ -249,19 +249,26 @@ static inline void *index_get(const struct index *ix, uint64_t hash, const void 
 	if (__builtin_expect(!t->keyed, 1)) {
 		/* The first try, straight-line: the home group's first tag match. It settles
 		 * nearly every hit (a second match in a group is a 1-in-128 event per other
-		 * full slot); anything else (no match, a false match, a key further on)
-		 * probes again from the start in index_get_slow, on the same table. Both are
+		 * full slot), and a miss whose home group has no tag match and overflow 0;
+		 * anything else (a false match, a key further on, no match with overflow)
+		 * probes again from the start in index_get_slow, on the same table. All are
 		 * lookups of index_probe's kind: a hit returned here is linearised at its
-		 * slot load, and a return of the slow probe within its own call. */
+		 * slot load, a miss at its ctrl load, and a return of the slow probe within
+		 * its own call. Until 2026-12-07 every miss took the slow call: 47-75 ns an
+		 * in-cache miss against 17-23 ns now (100K keys, one thread). */
 		const struct index_group *gr = &t->g[index_home_of(t, hash)];
 		/* Acquire: as in index_probe (the ctrl load, then the slot load). */
-		uint64_t m = index_match_tag(atomic_load_explicit(&gr->ctrl, memory_order_acquire),
-		                             index_tag_of(hash));
+		uint64_t c = atomic_load_explicit(&gr->ctrl, memory_order_acquire);
+		uint64_t m = index_match_tag(c, index_tag_of(hash));
 		if (__builtin_expect(m != 0, 1)) {
 			void *e = atomic_load_explicit(&gr->slot[index_slot_of(m)],
 			                               memory_order_acquire);
 			if (__builtin_expect(e != NULL && index_entry_has_key(ix, e, key, klen), 1))
 				return e;
+		} else if (index_overflow_of(c) == 0) {
+			/* No tag match and nothing further on: the miss index_probe would
+			 * return from this group (J1), without its call and second look. */
+			return NULL;
 		}
 	}
 	return index_get_slow(ix, t, hash, key, klen);
