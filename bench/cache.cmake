@@ -48,6 +48,9 @@ if(TARGET hotcache)
   endif()
   target_link_libraries(hitratio PRIVATE hc_internal)
   target_compile_definitions(hitratio PRIVATE HCB_HAVE_HOTCACHE=1 HCB_HAVE_SEED=1)
+  # A fixed run of cache-only puts for counting profilers (cachegrind): no timing.
+  add_executable(put_loop bench/put_loop.c)
+  hcb_link_hotcache(put_loop)
   add_executable(memory_bench bench/memory_bench.c)
   hcb_link_hotcache(memory_bench)
   target_link_libraries(memory_bench PRIVATE hc_bench_zipf Threads::Threads)
@@ -74,7 +77,7 @@ target_link_libraries(hitratio PRIVATE hc_bench_sim hc_bench_zipf)
 set_target_properties(cache_bench hitratio PROPERTIES
                       RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bench)
 if(TARGET memory_bench)
-  set_target_properties(memory_bench PROPERTIES
+  set_target_properties(memory_bench put_loop PROPERTIES
                         RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bench)
 endif()
 
