@@ -138,7 +138,8 @@ struct queue {
 };
 
 /* The frequency sketch (policy.c): a count-min sketch of 4 rows of `mask + 1` 4-bit
- * counters, two to a byte, row after row; every counter halves after 10 * entries
+ * counters, two to a byte, in 64-byte blocks (64-byte aligned) each holding 32
+ * counters of every row, a key's four in one block; every counter halves after 10 * entries
  * additions (the clock and halved_at date the latest halving for the halving's grace).
  * Under the shard mutex. */
 struct sketch {
@@ -379,8 +380,8 @@ int shard_fits(const struct shard *s, uint64_t need);
  * charge with it, shard_install_locked every entry. Shard mutex held, or at init. */
 int shard_holds(const struct shard *s, uint64_t charge);
 /*
- * Prefetches what an install of key will touch first: its four sketch counters (a
- * large sketch's rows are each a DRAM miss, taken under the shard mutex otherwise)
+ * Prefetches what an install of key will touch first: its four sketch counters (one
+ * line; a DRAM miss in a large sketch, taken under the shard mutex otherwise)
  * and its home index group, and with entries != 0 the entries that group's matching
  * tags point at (a put's replaced entry, whose key the install compares) and, if tail
  * is not 0, their policy parts as if they sat tail bytes from their items (the new
