@@ -72,7 +72,7 @@ void lockrank_violation(unsigned rank, unsigned held)
 
 _Thread_local uint64_t reclaim_tls_gen RECLAIM_TLS_FAST;
 _Thread_local struct reclaim_thread *reclaim_tls_thread RECLAIM_TLS_FAST;
-_Thread_local struct reclaim *reclaim_tls_dispatching;
+_Thread_local struct reclaim *reclaim_tls_dispatching RECLAIM_TLS_FAST;
 
 /* Generations start at 1 so that a thread's zeroed TLS never matches a domain. */
 static _Atomic uint64_t next_gen = 1;

@@ -243,8 +243,9 @@ struct reclaim_thread *reclaim_self_slow(struct reclaim *r);
  * and initial-exec, so a hit reads it at a fixed offset from the thread pointer. A
  * shared library's TLS is otherwise general-dynamic, one __tls_get_addr call per
  * variable (two calls, 22 of a hit's 255 instructions, measured with cachegrind). A
- * process that dlopens the library after start-up takes these 16 bytes from glibc's
- * static TLS surplus, as jemalloc's own initial-exec TLS does. */
+ * process that dlopens the library after start-up takes these 16 bytes (and the
+ * dispatching domain's 8, alloc.c's 12) from glibc's static TLS surplus, as jemalloc's
+ * own initial-exec TLS does. */
 #if defined(__GNUC__) && defined(__ELF__)
 #define RECLAIM_TLS_FAST __attribute__((visibility("hidden"), tls_model("initial-exec")))
 #else
@@ -522,8 +523,9 @@ void reclaim_fork_prepare(struct reclaim *r);
 void reclaim_fork_parent(struct reclaim *r);
 void reclaim_fork_child(struct reclaim *r);
 
-/* Inside a reclaim_fn: the domain whose object is being freed. */
-extern _Thread_local struct reclaim *reclaim_tls_dispatching;
+/* Inside a reclaim_fn: the domain whose object is being freed (read once for every
+ * entry freed: initial-exec, as the thread cache above). */
+extern _Thread_local struct reclaim *reclaim_tls_dispatching RECLAIM_TLS_FAST;
 static inline struct reclaim *reclaim_dispatching(void)
 {
 	return reclaim_tls_dispatching;
