@@ -139,9 +139,9 @@ struct queue {
 
 /* The frequency sketch (policy.c): a count-min sketch of 4 rows of `mask + 1` 4-bit
  * counters, two to a byte, in 64-byte blocks (64-byte aligned) each holding 32
- * counters of every row, a key's four in one block; every counter halves after 10 * entries
- * additions (the clock and halved_at date the latest halving for the halving's grace).
- * Under the shard mutex. */
+ * counters of every row, a key's four in one block; every counter halves after
+ * 10 * entries additions (the clock and halved_at date the latest halving for the
+ * halving's grace). Under the shard mutex. */
 struct sketch {
 	uint8_t *cnt;
 	uint32_t mask;   /* width - 1, width a power of two */

@@ -386,7 +386,8 @@ static void queue_unlink(struct shard *s, struct entry *e)
  * five-bit slice from the top of so_key * K[1]; the top bits of a product depend on
  * every bit of the key, and the key is the keyed hash (design: hostile keys cannot aim
  * at counters they do not know). */
-static const uint64_t sketch_k[2] = { UINT64_C(0x9E3779B97F4A7C15), UINT64_C(0xBF58476D1CE4E5B9) };
+static const uint64_t sketch_k[2] = { UINT64_C(0x9E3779B97F4A7C15),
+                                      UINT64_C(0xBF58476D1CE4E5B9) };
 
 static uint64_t sketch_bytes(const struct sketch *k)
 {
@@ -460,7 +461,8 @@ static void sketch_add(struct sketch *k, uint64_t so, unsigned n, uint64_t entri
 	for (int r = 0; r < 4; r++) {
 		unsigned b = cnt[byte[r]];
 		if (((b >> shift[r]) & 15) < want)
-			cnt[byte[r]] = (uint8_t)((b & ~(15u << shift[r])) | want << shift[r]);
+			cnt[byte[r]] =
+				(uint8_t)((b & ~(15u << shift[r])) | want << shift[r]);
 	}
 	k->added += n;
 	k->clock += n;
