@@ -1,5 +1,6 @@
 /* The allocation seam: a dedicated jemalloc arena, or malloc in sanitizer builds. */
 #include "reclaim/alloc.h"
+#include "reclaim/reclaim.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -123,17 +124,12 @@ struct jemalloc_api {
 #define HC_FREE_BATCH ((size_t)64 << 10)
 
 static struct jemalloc_api je;
-/* Initial-exec, as reclaim's thread cache (RECLAIM_TLS_FAST, reclaim.h): every
+/* Initial-exec, as reclaim's thread cache (RECLAIM_TLS_IE, reclaim.h): every
  * allocation and free reads both of these, and a shared library's TLS is otherwise
  * general-dynamic, a __tls_get_addr call each (three a cache-only put: 57 of its 2660
  * instructions in callgrind over bench/put_loop, until 2026-12-07). */
-#if defined(__GNUC__) && defined(__ELF__)
-#define ALLOC_TLS_FAST __attribute__((tls_model("initial-exec")))
-#else
-#define ALLOC_TLS_FAST
-#endif
 /* Bytes of the kind check_frees names, moved by this thread and not yet counted. */
-static _Thread_local size_t tl_moved ALLOC_TLS_FAST;
+static _Thread_local size_t tl_moved RECLAIM_TLS_IE;
 /* Bytes of the kind check_frees names (1: freed, 0: allocated) since the last check, in
  * batches; relaxed: a count, it orders nothing (the check reads jemalloc's stats, the
  * purge takes its locks), and the kind is a bound the checking thread sets. */
@@ -160,7 +156,7 @@ static pthread_once_t je_once = PTHREAD_ONCE_INIT;
  * lock on every allocation. Created on a thread's first allocation, destroyed at its
  * exit; -1 not yet, -2 none (creation failed, or the thread is exiting).
  */
-static _Thread_local int tc_id ALLOC_TLS_FAST = -1;
+static _Thread_local int tc_id RECLAIM_TLS_IE = -1;
 static pthread_key_t tc_key;
 static int tc_ok;
 

@@ -247,8 +247,10 @@ struct reclaim_thread *reclaim_self_slow(struct reclaim *r);
  * dispatching domain's 8, alloc.c's 12) from glibc's static TLS surplus, as jemalloc's
  * own initial-exec TLS does. */
 #if defined(__GNUC__) && defined(__ELF__)
-#define RECLAIM_TLS_FAST __attribute__((visibility("hidden"), tls_model("initial-exec")))
+#define RECLAIM_TLS_IE __attribute__((tls_model("initial-exec"))) /* statics: alloc.c */
+#define RECLAIM_TLS_FAST __attribute__((visibility("hidden"))) RECLAIM_TLS_IE
 #else
+#define RECLAIM_TLS_IE
 #define RECLAIM_TLS_FAST
 #endif
 extern _Thread_local uint64_t reclaim_tls_gen RECLAIM_TLS_FAST;
