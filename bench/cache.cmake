@@ -51,6 +51,7 @@ if(TARGET hotcache)
   # A fixed run of cache-only puts for counting profilers (cachegrind): no timing.
   add_executable(put_loop bench/put_loop.c)
   hcb_link_hotcache(put_loop)
+  target_link_libraries(put_loop PRIVATE hc_bench_zipf)
   add_executable(memory_bench bench/memory_bench.c)
   hcb_link_hotcache(memory_bench)
   target_link_libraries(memory_bench PRIVATE hc_bench_zipf Threads::Threads)

@@ -7,7 +7,7 @@
  *   put_loop [--limit-mib M] [--puts N] [--keys K] [--value BYTES]
  *
  * Defaults: a 64 MiB cache, 1M puts of 64-byte values under 16-byte keys drawn
- * uniformly (xorshift64, fixed seed) from 1.5M keys, so the cache fills within the
+ * uniformly (tools/zipf.h's generator, fixed seed) from 1.5M keys, so the cache fills within the
  * first third and every later put of a new key installs and evicts. Prints the puts
  * refused and the entries held at the end; exit status 1 if hc_open failed. It times
  * nothing: divide the profiler's counts by --puts.
@@ -19,6 +19,7 @@
 
 #include "bench/common.h"
 #include "hotcache.h"
+#include "tools/zipf.h"
 
 int main(int argc, char **argv)
 {
@@ -54,12 +55,11 @@ int main(int argc, char **argv)
 	}
 	unsigned char key[BENCH_KEY_LEN];
 	unsigned char *val = bench_xcalloc(1, vlen ? vlen : 1);
-	uint64_t x = UINT64_C(88172645463325252), refused = 0;
+	struct bench_rng rng;
+	uint64_t refused = 0;
+	bench_rng_seed(&rng, 1);
 	for (uint64_t i = 0; i < puts; i++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		bench_key16(x % keys, key);
+		bench_key16(bench_rng_below(&rng, keys), key);
 		memcpy(val, &i, vlen < sizeof i ? vlen : sizeof i);
 		refused += hc_put(c, key, sizeof key, val, vlen) != 0;
 	}
