@@ -69,6 +69,21 @@ struct jemalloc_api {
  * arena still serves from the thread's cache, which holds regions of arena 0: the
  * cache's memory would mix with the embedder's after all. */
 #define JE_ALIGN16 4
+/*
+ * 16-byte alignment without asking for it: with jemalloc's quantum at 16 (x86-64's and
+ * aarch64's), every size class from 16 bytes up is a multiple of 16 and slabs and
+ * large extents are page-aligned, so every region of 16 bytes or more is 16-aligned.
+ * je_init reads arenas.quantum and asks (JE_ALIGN16) only if it is smaller; sizes under
+ * 16 are raised to 16 (je_size). Asking sent every mallocx down jemalloc's aligned
+ * path: 51 more instructions an allocation (callgrind over bench/put_loop, 64-byte
+ * values: 2580 instructions a put with the flag, 2512 without).
+ */
+#define JE_MIN_SIZE 16u
+
+static inline size_t je_size(size_t size)
+{
+	return size < JE_MIN_SIZE ? JE_MIN_SIZE : size;
+}
 #define JE_ARENA(a) ((int)(((unsigned)(a) + 1) << 20))
 #define JE_TCACHE(t) ((int)(((unsigned)(t) + 2) << 8))
 #define JE_TCACHE_NONE ((int)(1u << 8))
@@ -202,7 +217,10 @@ static void je_init(void)
 		return;
 	unsigned ind;
 	size_t sz = sizeof(ind);
-	j.flags = JE_ALIGN16;
+	size_t quantum = 0, qsz = sizeof(quantum);
+	int aligned = j.mallctl("arenas.quantum", &quantum, &qsz, NULL, 0) == 0 &&
+	              quantum >= JE_MIN_SIZE; /* every region of 16 bytes up: see je_size */
+	j.flags = aligned ? 0 : JE_ALIGN16;
 	j.arena = -1;
 	/* A private arena; if jemalloc refuses, its default arenas still work. */
 	if (j.mallctl("arenas.create", &ind, &sz, NULL, 0) == 0) {
@@ -321,10 +339,10 @@ void *mem_alloc(size_t size, int zero)
 	if (injected_failure())
 		return NULL;
 	if (have_je()) {
-		void *p = je.mallocx(size ? size : 1, je_flags());
+		void *p = je.mallocx(je_size(size), je_flags());
 		if (p != NULL) {
 			if (zero)
-				memset(p, 0, je.nallocx(size ? size : 1, je.flags));
+				memset(p, 0, je.nallocx(je_size(size), je.flags));
 			count_moved(size, 0);
 		}
 		return p;
@@ -401,7 +419,7 @@ unsigned long mem_purges(void)
 	return atomic_load_explicit(&purges, memory_order_relaxed);
 }
 
-/* 64-byte alignment: lg 6 in jemalloc's flags, in place of JE_ALIGN16. */
+/* 64-byte alignment: lg 6 in jemalloc's flags, in place of any JE_ALIGN16. */
 #define JE_ALIGN64 6
 #define JE_ALIGN_MASK 0x3f
 #define LINE 64u
@@ -458,9 +476,8 @@ void mem_free(void *p, size_t size)
 	if (p == NULL)
 		return;
 	if (have_je()) {
-		size = size ? size : 1;
-		je.sdallocx(p, size, je_flags());
-		count_moved(size, 1);
+		je.sdallocx(p, je_size(size), je_flags());
+		count_moved(size ? size : 1, 1);
 	} else {
 		free(p);
 	}
@@ -469,7 +486,7 @@ void mem_free(void *p, size_t size)
 size_t mem_charge(size_t size)
 {
 	if (have_je())
-		return je.nallocx(size ? size : 1, je.flags);
+		return je.nallocx(je_size(size), je.flags);
 	/* glibc: an 8-byte header, 16-byte granules, 32 bytes at least; requests past the
 	 * mmap threshold (128 KiB unless tuned) take whole pages plus the header. */
 	if (size >= (128u << 10))
