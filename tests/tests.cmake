@@ -19,6 +19,7 @@ elseif(HC_SANITIZE STREQUAL "thread")
   hc_index_broken(test_index_relaxed INDEX_BROKEN_RELAXED_PUBLISH)
 endif()
 hc_test(test_reclaim SOURCES tests/unit/test_reclaim.c LIBS hc_reclaim LABELS unit concurrency)
+hc_test(test_alloc_init SOURCES tests/unit/test_alloc_init.c LIBS hc_reclaim LABELS unit concurrency)
 # Six sections of HC_STRESS_SECONDS each: `make soak` (60 s) needs more than the default
 # 300 s (it timed out at 300 s after five sections).
 hc_test(stress_map SOURCES tests/stress/stress_map.c LIBS hc_splitmap hc_reclaim LABELS stress concurrency
