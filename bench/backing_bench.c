@@ -381,26 +381,26 @@ static void prefill(struct ctx *x)
 	free(val);
 }
 
+/* Where an entry keeps its value: after the item header and the key. */
+#define COPY_AT (sizeof(struct item) + BENCH_KEY_LEN)
+
 /* copy's blocks: per key an allocation of the size the cache's entry for it has, the
- * value where the entry keeps it (after the item header and the key), made in key
- * order as the prefill made the entries. */
+ * value at COPY_AT, made in key order as the prefill made the entries. */
 static void make_blocks(struct ctx *x)
 {
 	size_t size = entry_off(BENCH_KEY_LEN, x->vlen) + sizeof(struct entry);
-	size_t at = sizeof(struct item) + BENCH_KEY_LEN;
 	x->blocks = bench_xcalloc(x->nkeys, sizeof *x->blocks);
 	for (uint64_t i = 0; i < x->nkeys; i++) {
 		unsigned char *b = bench_xmalloc(size);
 		memset(b, (int)(i & 0xff), size);
-		x->blocks[i] = b + at;
+		x->blocks[i] = b + COPY_AT;
 	}
 }
 
 static void free_blocks(struct ctx *x)
 {
-	size_t at = sizeof(struct item) + BENCH_KEY_LEN;
 	for (uint64_t i = 0; i < x->nkeys; i++)
-		free(x->blocks[i] - at);
+		free(x->blocks[i] - COPY_AT);
 	free(x->blocks);
 	x->blocks = NULL;
 }
