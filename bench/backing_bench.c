@@ -89,7 +89,7 @@ struct ctx {
 	const struct backing_key *key;
 	size_t vlen;
 	uint64_t nkeys;         /* keys in each range */
-	unsigned char **blocks; /* copy's nkeys values, each in an entry-sized allocation */
+	struct item **blocks;   /* copy's nkeys values, each in an entry-sized allocation */
 	unsigned threads;
 	enum op op;
 	atomic_int go, stop;
@@ -172,7 +172,7 @@ static int one_op(struct worker *w)
 		bench_key16(r % x->nkeys, k);
 		return backing_get(x->b, BACKING_PAYLOAD, k, sizeof(k), w->buf, x->vlen, &vlen);
 	case OP_COPY:
-		memcpy(w->buf, x->blocks[r % x->nkeys], x->vlen);
+		memcpy(w->buf, item_val(x->blocks[r % x->nkeys]), x->vlen);
 		w->sink += w->buf[x->vlen - 1];
 		return 0;
 	case OP_GET_MISS:
@@ -381,26 +381,26 @@ static void prefill(struct ctx *x)
 	free(val);
 }
 
-/* Where an entry keeps its value: after the item header and the key. */
-#define COPY_AT (sizeof(struct item) + BENCH_KEY_LEN)
-
-/* copy's blocks: per key an allocation of the size the cache's entry for it has, the
- * value at COPY_AT, made in key order as the prefill made the entries. */
+/* copy's blocks: per key an allocation of the size the cache's entry for it has, an
+ * item header at its start and the value where item_val puts it, made in key order as
+ * the prefill made the entries. */
 static void make_blocks(struct ctx *x)
 {
 	size_t size = entry_off(BENCH_KEY_LEN, x->vlen) + sizeof(struct entry);
 	x->blocks = bench_xcalloc(x->nkeys, sizeof *x->blocks);
 	for (uint64_t i = 0; i < x->nkeys; i++) {
-		unsigned char *b = bench_xmalloc(size);
-		memset(b, (int)(i & 0xff), size);
-		x->blocks[i] = b + COPY_AT;
+		struct item *it = bench_xmalloc(size);
+		memset(it, (int)(i & 0xff), size);
+		it->klen = BENCH_KEY_LEN;
+		it->vlen = (uint32_t)x->vlen;
+		x->blocks[i] = it;
 	}
 }
 
 static void free_blocks(struct ctx *x)
 {
 	for (uint64_t i = 0; i < x->nkeys; i++)
-		free(x->blocks[i] - COPY_AT);
+		free(x->blocks[i]);
 	free(x->blocks);
 	x->blocks = NULL;
 }

@@ -1143,12 +1143,12 @@ static void print_table(const struct options *o, const struct point *pts, size_t
                         bool miss)
 {
 	static const char *const dists[2] = { "zipf0.99", "uniform" };
-	printf("\n%s%s\n", miss ? "MISSES, every lookup of a key never inserted. " : "", cpu ? "Per CPU second (ops / thread CPU time x min(threads, cores)): "
-	                        "the CPU cost of a hit, immune to other\nprocesses on the "
-	                        "machine; time blocked on a lock is not counted, so it flatters "
-	                        "LRUCache under contention:"
-	                      : "Wall clock (ops / elapsed): the measurement, \"mops\" in the "
-	                        "JSON:");
+	printf("\n%s%s\n", miss ? "MISSES, every lookup of a key never inserted. " : "",
+	       cpu ? "Per CPU second (ops / thread CPU time x min(threads, cores)): "
+	             "the CPU cost of a lookup, immune to other\nprocesses on the "
+	             "machine; time blocked on a lock is not counted, so it flatters "
+	             "LRUCache under contention:"
+	           : "Wall clock (ops / elapsed): the measurement, \"mops\" in the JSON:");
 	printf("%-9s %9s %3s %10s %10s %10s %10s %8s %8s %8s %8s %7s\n", "dist", "keys",
 	       "thr", "hotcache", "hc_batch", "hyperclock", "lru", "hc/hcc", "hc/lru", "bat/hcc",
 	       "bat/lru", "lru_tgt");
