@@ -119,6 +119,7 @@ int reclaim_init(struct reclaim *r, size_t backlog_cap, size_t ncounters)
 	atomic_init(&r->freed_objs, 0);
 	ck_stack_init(&r->ready);
 	atomic_init(&r->ready_any, 0);
+	atomic_init(&r->free_pace, RECLAIM_PACE_ONE);
 	r->shared = mem_alloc_line(sizeof(*r->shared), 1);
 	if (r->shared == NULL)
 		return HC_ENOMEM;
@@ -523,15 +524,16 @@ static void free_deferred(struct reclaim *r, ck_stack_t *freeable)
 }
 
 /* poll_mu held. Moves onto *out what this caller frees of the ready stack (chains): all
- * of it when step is 0, else objects until their bytes reach step (at least one),
- * cutting the last chain taken there and pushing its rest back. Walking a chain reads
- * each object's line, which its free is about to read anyway. */
-static void take_ready(struct reclaim *r, ck_stack_t *out, uint64_t step)
+ * of it when step is RECLAIM_STEP_ALL, else objects until their bytes reach step (at
+ * least one), cutting the last chain taken there and pushing its rest back. Returns the
+ * bytes taken (0 for RECLAIM_STEP_ALL: not counted). Walking a chain reads each
+ * object's line, which its free is about to read anyway. */
+static uint64_t take_ready(struct reclaim *r, ck_stack_t *out, uint64_t step)
 {
-	if (step == 0) {
+	uint64_t bytes = 0;
+	if (step == RECLAIM_STEP_ALL) {
 		out->head = ck_stack_batch_pop_npsc(&r->ready);
 	} else {
-		uint64_t bytes = 0;
 		ck_stack_entry_t *cur;
 		while (bytes < step && (cur = ck_stack_pop_npsc(&r->ready)) != NULL) {
 			struct reclaim_node *n = (struct reclaim_node *)(
@@ -553,53 +555,83 @@ static void take_ready(struct reclaim *r, ck_stack_t *out, uint64_t step)
 		}
 	}
 	atomic_store_explicit(&r->ready_any, !CK_STACK_ISEMPTY(&r->ready), memory_order_relaxed);
+	return bytes;
+}
+
+/* poll_mu held. A paced poll about to add its release to the ready stack adjusts the
+ * free pace: objects left from earlier releases mean the steps fell behind what
+ * arrives, an empty stack that they kept up (see reclaim_poll in reclaim.h). */
+static void adjust_pace(struct reclaim *r)
+{
+	unsigned p = atomic_load_explicit(&r->free_pace, memory_order_relaxed);
+	if (!CK_STACK_ISEMPTY(&r->ready))
+		p = p + RECLAIM_PACE_UP < RECLAIM_PACE_MAX ? p + RECLAIM_PACE_UP : RECLAIM_PACE_MAX;
+	else
+		p = p > RECLAIM_PACE_ONE ? p - 1 : RECLAIM_PACE_ONE;
+	atomic_store_explicit(&r->free_pace, p, memory_order_relaxed);
 }
 
 /* poll_mu held by the caller, released here: takes what to free off the ready stack
- * (after a poll, when poll is set), then frees it under t's flush mutex instead: a fork
- * must not copy a thread that holds objects taken off the stack and not yet freed (the
- * child would count them as retired for ever), and fork's prepare takes every flush
- * mutex. */
-static void take_and_free(struct reclaim_thread *t, int poll, uint64_t step)
+ * (after a poll, when poll is set; a paced poll also adjusts the pace), then frees it
+ * under t's flush mutex instead: a fork must not copy a thread that holds objects taken
+ * off the stack and not yet freed (the child would count them as retired for ever),
+ * and fork's prepare takes every flush mutex. step: as take_ready's, 0 for nothing.
+ * Returns the bytes taken (0 for RECLAIM_STEP_ALL). */
+static uint64_t take_and_free(struct reclaim_thread *t, int poll, uint64_t step)
 {
 	struct reclaim *r = t->dom;
 	ck_stack_t freeable = CK_STACK_INITIALIZER;
 	if (poll) {
+		if (step != RECLAIM_STEP_ALL)
+			adjust_pace(r);
 		poll_locked(r, &r->ready);
 		seam(&reclaim_polled);
 	}
-	take_ready(r, &freeable, step);
+	uint64_t taken = take_ready(r, &freeable, step);
 	rank_lock(&t->flush_mu, RANK_FLUSH);
 	rank_unlock(&r->poll_mu, RANK_POLL);
 	free_deferred(r, &freeable);
 	rank_unlock(&t->flush_mu, RANK_FLUSH);
+	return taken;
 }
 
 /* A poll, then every ready object freed. */
 static void poll_and_free(struct reclaim_thread *t)
 {
-	take_and_free(t, 1, 0);
+	take_and_free(t, 1, RECLAIM_STEP_ALL);
 }
 
-/* The bytes of this call's step of frees: RECLAIM_FREE_FACTOR times what t retired
- * since its previous call, at least 1 (one object). Owner of t. */
-static uint64_t step_bytes(struct reclaim_thread *t)
+/* This call's step of frees, in bytes: the pace times what t retired since its previous
+ * call, plus its credit (what earlier steps took beyond theirs, as a negative number).
+ * A step of 0 or less frees nothing and carries over. Owner of t. */
+static int64_t step_bytes(struct reclaim_thread *t)
 {
 	uint64_t retired = atomic_load_explicit(&t->retired_bytes, memory_order_relaxed);
-	uint64_t step = RECLAIM_FREE_FACTOR * (retired - t->stepped_bytes);
+	uint64_t pace = atomic_load_explicit(&t->dom->free_pace, memory_order_relaxed);
+	int64_t step = (int64_t)((retired - t->stepped_bytes) * pace / RECLAIM_PACE_ONE) +
+	               t->step_credit;
 	t->stepped_bytes = retired;
-	return step != 0 ? step : 1;
+	t->step_credit = step < 0 ? step : 0;
+	return step;
+}
+
+/* After a step of step bytes took taken: what it took beyond the step is owed by the
+ * next ones; what it could not take (the stack ran out) is not carried. Owner of t. */
+static void step_taken(struct reclaim_thread *t, int64_t step, uint64_t taken)
+{
+	if (step > 0 && taken > (uint64_t)step)
+		t->step_credit = step - (int64_t)taken;
 }
 
 /* One step of the ready stack freed, if it holds anything and no poller has the lock
  * (a poller frees a step itself). */
-static void free_step(struct reclaim_thread *t, uint64_t step)
+static void free_step(struct reclaim_thread *t, int64_t step)
 {
 	struct reclaim *r = t->dom;
-	if (!atomic_load_explicit(&r->ready_any, memory_order_relaxed) ||
+	if (step <= 0 || !atomic_load_explicit(&r->ready_any, memory_order_relaxed) ||
 	    rank_trylock(&r->poll_mu, RANK_POLL) != 0)
 		return;
-	take_and_free(t, 0, step);
+	step_taken(t, step, take_and_free(t, 0, (uint64_t)step));
 }
 
 void reclaim_free_ready(struct reclaim_thread *t)
@@ -608,7 +640,7 @@ void reclaim_free_ready(struct reclaim_thread *t)
 	if (!atomic_load_explicit(&r->ready_any, memory_order_relaxed))
 		return;
 	rank_lock(&r->poll_mu, RANK_POLL);
-	take_and_free(t, 0, 0);
+	take_and_free(t, 0, RECLAIM_STEP_ALL);
 }
 
 /* Whether the bytes (or objects) retired since the last poll began are worth a poll's
@@ -621,10 +653,10 @@ static int poll_due(struct reclaim *r)
 	       objs - atomic_load_explicit(&r->polled_objs, memory_order_relaxed) >= RECLAIM_POLL_MAX;
 }
 
-/* Polls, then frees everything ready (step 0) or one step of step bytes (paced). */
-static void poll_rounds(struct reclaim_thread *t, uint64_t step)
+/* Polls, then frees everything ready (paced 0) or, in the first round, one step of
+ * step bytes (paced: later rounds only poll). */
+static void poll_rounds(struct reclaim_thread *t, int paced, int64_t step)
 {
-	int paced = step != 0;
 	struct reclaim *r = t->dom;
 	/* A poller that finds the lock taken leaves: the holder may have taken the staging
 	 * stack before this thread's flush. reclaim_poll_now's holder looks again after its
@@ -639,7 +671,12 @@ static void poll_rounds(struct reclaim_thread *t, uint64_t step)
 			return;
 		if (rank_trylock(&r->poll_mu, RANK_POLL) != 0)
 			return;
-		take_and_free(t, 1, step);
+		if (!paced) {
+			take_and_free(t, 1, RECLAIM_STEP_ALL);
+		} else {
+			uint64_t s = round == 0 && step > 0 ? (uint64_t)step : 0;
+			step_taken(t, step, take_and_free(t, 1, s));
+		}
 		/* Acquire pairs with the release CAS in flush: nodes seen are complete (the
 		 * next poll_locked exchanges again, acquire, before it reads them). */
 		if (atomic_load_explicit(&r->staging, memory_order_acquire) == NULL ||
@@ -653,7 +690,7 @@ void reclaim_poll_now(struct reclaim_thread *t)
 	flush(t);
 	/* Objects ready from earlier polls count in the backlog, so this polls and frees
 	 * them too. */
-	poll_rounds(t, 0);
+	poll_rounds(t, 0, 0);
 }
 
 void reclaim_poll(struct reclaim_thread *t)
@@ -662,12 +699,12 @@ void reclaim_poll(struct reclaim_thread *t)
 	flush(t);
 	/* A poll costs a membarrier (a system call and an IPI per CPU running us): wait
 	 * until the pending bytes are worth it (see reclaim.h). */
-	uint64_t step = step_bytes(t);
+	int64_t step = step_bytes(t);
 	if (!poll_due(r)) {
 		free_step(t, step);
 		return;
 	}
-	poll_rounds(t, step);
+	poll_rounds(t, 1, step);
 }
 
 static int nothing_pending(void *arg)
@@ -847,7 +884,7 @@ void reclaim_destroy(struct reclaim *r)
 		flush(t); /* no thread runs any more: every batch goes to the domain */
 	ck_stack_t freeable = CK_STACK_INITIALIZER;
 	poll_locked(r, &r->ready); /* hands the staging stack over */
-	take_ready(r, &freeable, 0);
+	take_ready(r, &freeable, RECLAIM_STEP_ALL);
 	free_deferred(r, &freeable);
 	reclaim_tls_dispatching = r;
 	ck_epoch_reclaim(r->shared);

@@ -150,8 +150,10 @@ struct reclaim_thread {
 	struct reclaim_node *local_head, *local_tail;
 	unsigned local_n;
 	/* retired_bytes at the thread's last reclaim_poll: what it retired since sizes its
-	 * step of frees (owner only). */
+	 * step of frees; step_credit (0 or less) is what earlier steps freed beyond theirs,
+	 * owed by the next ones (owner only). */
 	uint64_t stepped_bytes;
+	int64_t step_credit;
 	/* Fenced sections this thread started, and the domain's polls and read count when
 	 * it last looked (owner only): every RECLAIM_MODE_READS of them, a thread checks
 	 * whether the reads since paid for the polls' barriers (reclaim_mode_check). */
@@ -205,6 +207,9 @@ struct reclaim {
 	 * call). */
 	ck_stack_t ready;
 	_Atomic int ready_any;
+	/* The steps' pace, in RECLAIM_PACE_ONE units: written by paced polls under poll_mu,
+	 * read by every reclaim_poll without it (relaxed: a rate, not a guard). */
+	_Atomic unsigned free_pace;
 	_Atomic(struct reclaim_node *) staging; /* retired, not yet handed to shared */
 	pthread_mutex_t poll_mu;   /* one poller of the shared record at a time; leaf */
 	_Atomic uint64_t freed_bytes;   /* monotonic, by the poller */
@@ -405,10 +410,16 @@ void reclaim_retire(struct reclaim_thread *t, struct reclaim_node *node, size_t 
 #define RECLAIM_POLL_MAX 4096u
 /* The pending bytes past which reclaim_poll polls: this fraction of the backlog cap. */
 #define RECLAIM_POLL_SHARE 16u
-/* What one reclaim_poll frees of the ready objects: RECLAIM_FREE_FACTOR times the
- * bytes its thread retired since its previous call, and at least one object (objects
- * are freed whole, so the last may take the step past its bytes). */
-#define RECLAIM_FREE_FACTOR 2u
+/* What one reclaim_poll frees of the ready objects: the domain's pace times the bytes
+ * its thread retired since its previous call, less what earlier steps freed beyond
+ * theirs (objects are freed whole). The pace is in sixteenths, from 1x to 2x: a paced
+ * poll that finds objects left from earlier releases raises it by RECLAIM_PACE_UP, one
+ * that finds none lowers it by one sixteenth. */
+#define RECLAIM_PACE_ONE 16u
+#define RECLAIM_PACE_MAX 32u
+#define RECLAIM_PACE_UP 2u
+/* take_ready's step for "everything ready". */
+#define RECLAIM_STEP_ALL UINT64_MAX
 
 /* Hands the thread's batch to the domain, tries to end a grace period and frees what
  * was retired long enough ago, by any thread. Must be called outside a section. The
@@ -426,15 +437,22 @@ void reclaim_retire(struct reclaim_thread *t, struct reclaim_node *node, size_t 
  *
  * Frees: a poll sets what its grace period released aside on the domain's ready stack,
  * and each reclaim_poll (the cache calls it at the end of every write) frees one step of
- * that stack, twice what its thread retired since its previous call and at least one
- * object (RECLAIM_FREE_FACTOR), before it decides whether to poll. A poll's release is
- * a sixteenth of the cap, 64 entries of 8 KiB in cache_bench's mixed work, and freeing
- * it all in the write that happened to poll was most of that write's time (the wipe and
- * free of each entry: 60-100 us, the p99 of inserts and erases there). A step of twice
- * the write's own garbage empties the stack within half the writes between two polls,
- * while each write pays for about what it retired: a fixed step of 16 objects made the
+ * that stack before it decides whether to poll: the pace times what its thread retired
+ * since its previous call (RECLAIM_PACE_ONE). A poll's release is a sixteenth of the
+ * cap, 64 entries of 8 KiB in cache_bench's mixed work, and freeing it all in the write
+ * that happened to poll was most of that write's time (the wipe and free of each entry:
+ * 60-100 us, the p99 of inserts and erases there); a fixed step of 16 objects made the
  * p99 of erases of 64-byte values five times longer at one thread (2.5 us), a few
- * writes paying for sixteen frees each. A poll's cost stays its membarrier.
+ * writes paying for sixteen frees each. So each write pays for about what it retired.
+ * The pace keeps the frees level with the allocations: at 1x, a steady writer frees one
+ * entry for each it installs, and the allocator's thread cache neither fills nor runs
+ * dry. A fixed 2x emptied the stack within half the writes between two polls, and the
+ * other half allocated with nothing freed: jemalloc's thread cache swung by 2048
+ * entries a poll, refilled and flushed about 6000 times per million puts (about 25000
+ * and 13000 instructions each, the slow allocations and frees of the inserts' tail).
+ * Leftovers at a poll (readers held a grace period back, then it released two polls'
+ * worth; a writer retired a burst and went quiet) raise the pace, up to 2x, and an empty
+ * stack lowers it, so nothing stays ready for long. A poll's cost stays its membarrier.
  * reclaim_poll_now, reclaim_drain, reclaim_drain_until and reclaim_destroy free
  * everything ready, so an idle cache (hc_stats polls) and a waiting writer still get
  * every byte back at once. */

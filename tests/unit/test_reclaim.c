@@ -180,11 +180,12 @@ static void poll_waits_for_a_batch_and_poll_now_does_not(void **state)
 	reclaim_destroy(&r);
 }
 
-/* A paced poll frees one step of what grace periods released: RECLAIM_FREE_FACTOR
- * times what its thread retired since its previous call (objects are freed whole, at
- * least one); reclaim_poll_now frees all that is left at once. A reader holds a batch
- * back, so that a later poll releases it whole: the write that polls frees a step of
- * it, and the writes after it, which retire one object each, free two each. */
+/* A paced poll frees one step of what grace periods released: the pace times what its
+ * thread retired since its previous call (objects are freed whole, the excess owed by
+ * the next steps); reclaim_poll_now frees all that is left at once. A reader holds a
+ * batch back, so that a later poll releases it whole: the write that polls frees a step
+ * of it, and the writes after it, which retire one object each, free one or two each
+ * while the pace rises (the next polls find objects left), until the stack runs out. */
 static void paced_polls_free_a_step_at_a_time(size_t bytes)
 {
 	struct reclaim r;
@@ -202,27 +203,39 @@ static void paced_polls_free_a_step_at_a_time(size_t bytes)
 	reclaim_poll(t); /* due: polls, but the reader holds the batch back */
 	assert_int_equal(atomic_load(&frees), 0);
 	reader_do(&rd, CMD_EXIT);
-	/* A write of sixteen objects' bytes: its poll releases the batch, and it frees
-	 * twice its own bytes of it. */
+	/* A write of sixteen objects' bytes: its poll releases the batch and the write's
+	 * own object (no reader is in a section, so ck frees every epoch's), and it frees a
+	 * step of them, its own bytes: the write's object, the newest, or sixteen. */
 	retire_obj(t, id++, 16 * bytes);
 	reclaim_poll(t);
 	long first = atomic_load(&frees);
-	assert_in_range(first, 1, 2 * 16);
+	assert_in_range(first, 1, 16);
 	assert_int_equal(atomic_load(&r.ready_any), 1);
-	/* Writes of one object each free at most two, and two while the batch lasts. */
-	long twos = 0;
+	/* Writes of one object each free one or two while the stack lasts. */
+	long twos = 0, dry_at = -1;
+	unsigned top_pace = 0;
 	for (int i = 0; i < WRITES; i++) {
 		retire_obj(t, id++, bytes);
 		long before = atomic_load(&frees);
 		reclaim_poll(t);
 		long d = atomic_load(&frees) - before;
-		assert_in_range(d, 0, RECLAIM_FREE_FACTOR);
-		twos += d == RECLAIM_FREE_FACTOR;
+		unsigned pace = atomic_load(&r.free_pace);
+		top_pace = pace > top_pace ? pace : top_pace;
+		if (dry_at < 0)
+			assert_in_range(d, 1, 2);
+		else
+			assert_in_range(d, 0, 2);
+		twos += d == 2;
+		if (dry_at < 0 && atomic_load(&r.ready_any) == 0)
+			dry_at = i;
 	}
-	print_message("%zu-byte objects: the releasing write freed %ld, then %ld of %d writes "
-	              "freed two; %ld freed of %d\n", bytes, first, twos, WRITES,
-	              atomic_load(&frees), id);
-	assert_true(twos >= (BATCH - first) / RECLAIM_FREE_FACTOR);
+	print_message("%zu-byte objects: the releasing write freed %ld; %ld of %d writes freed "
+	              "two, the pace rose to %u/%u, the stack ran out after write %ld; %ld "
+	              "freed of %d\n", bytes, first, twos, WRITES, top_pace, RECLAIM_PACE_ONE,
+	              dry_at, atomic_load(&frees), id);
+	assert_true(top_pace > RECLAIM_PACE_ONE);
+	assert_true(twos > 0);
+	assert_in_range(dry_at, 0, WRITES - 1);
 	for (int i = 0; i < 8 && reclaim_backlog_objs(&r) != 0; i++)
 		reclaim_poll_now(t);
 	assert_int_equal(atomic_load(&frees), id);
@@ -233,8 +246,49 @@ static void paced_polls_free_a_step_at_a_time(size_t bytes)
 	assert_int_equal(atomic_load(&wrong_dom), 0);
 }
 
+/* A writer that retires one object a write, with no reader holding grace periods back,
+ * frees about one a write: the pace settles near 1x, so frees keep level with what the
+ * writes allocate. At a fixed 2x, half the writes between two polls freed two and the
+ * other half none, and the allocator's thread cache swung by half a poll's objects. */
+static void a_steady_writer_frees_about_one_object_a_write(void **state)
+{
+	(void)state;
+	struct reclaim r;
+	/* A poll every 16 objects retired. */
+	assert_int_equal(reclaim_init(&r, 16 * 16 * 64, 0), 0);
+	reset_counts(&r);
+	struct reclaim_thread *t = reclaim_self(&r);
+	enum { WARM = 256, WRITES = MAXOBJ - WARM };
+	int id = 0;
+	for (int i = 0; i < WARM; i++) {
+		retire_obj(t, id++, 64);
+		reclaim_poll(t);
+	}
+	long none = 0, ones = 0, twos = 0, start = atomic_load(&frees);
+	for (int i = 0; i < WRITES; i++) {
+		retire_obj(t, id++, 64);
+		long before = atomic_load(&frees);
+		reclaim_poll(t);
+		long d = atomic_load(&frees) - before;
+		assert_in_range(d, 0, 2);
+		none += d == 0;
+		ones += d == 1;
+		twos += d == 2;
+	}
+	long got = atomic_load(&frees) - start;
+	print_message("%d writes freed %ld: %ld none, %ld one, %ld two; pace %u/%u\n", WRITES,
+	              got, none, ones, twos, atomic_load(&r.free_pace), RECLAIM_PACE_ONE);
+	assert_in_range(got, WRITES - 64, WRITES + 64);
+	assert_true(ones >= WRITES * 3 / 4);
+	assert_true(none <= WRITES / 8);
+	assert_int_equal(reclaim_drain(t, 1000000000ull), 0);
+	assert_int_equal(atomic_load(&frees), id);
+	reclaim_destroy(&r);
+	assert_int_equal(atomic_load(&wrong_dom), 0);
+}
+
 /* A domain polling every 16 objects of 64 bytes, where a reader held a batch of 300
- * back until a write of 16 objects' bytes (id 300) released it and freed a step of it:
+ * back until a write of 16 objects' bytes (id 300) released it and got a step of it:
  * the rest is on the ready stack. The reader (started) is outside its section. */
 static struct reclaim_thread *release_a_batch(struct reclaim *r, struct reader *rd)
 {
@@ -1040,6 +1094,7 @@ int main(void)
 		cmocka_unit_test(poll_frees_after_a_grace_period_when_no_reader_is_in_a_section),
 		cmocka_unit_test(a_paced_poll_frees_a_step_of_small_objects),
 		cmocka_unit_test(a_paced_poll_frees_a_step_of_large_objects),
+		cmocka_unit_test(a_steady_writer_frees_about_one_object_a_write),
 		cmocka_unit_test(free_ready_frees_what_was_released_without_a_poll),
 		cmocka_unit_test(a_drain_frees_what_was_released_even_while_a_reader_blocks_the_grace),
 		cmocka_unit_test(a_paced_poll_does_not_poll_again_for_a_few_late_arrivals),
