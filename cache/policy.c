@@ -543,14 +543,17 @@ static uint32_t ghost_take(struct ghost *g, uint64_t hash)
 {
 	uint64_t *b = ghost_bucket(g, hash);
 	uint32_t fp = ghost_fp(hash);
-	for (int i = 0; i < GHOST_WAYS; i++) {
-		if (b[i] == 0 || (uint32_t)(b[i] >> 32) != fp)
-			continue;
-		uint32_t age = ghost_age(g, b[i]);
-		b[i] = 0;
-		return age;
-	}
-	return UINT32_MAX;
+	/* Every way compared, no exit in the loop, so it vectorises: fp is never 0, so an
+	 * empty slot (0) never matches; the first match is taken, as a scan would. */
+	unsigned match = 0;
+	for (int i = 0; i < GHOST_WAYS; i++)
+		match |= (unsigned)((uint32_t)(b[i] >> 32) == fp) << i;
+	if (match == 0)
+		return UINT32_MAX;
+	int i = __builtin_ctz(match);
+	uint32_t age = ghost_age(g, b[i]);
+	b[i] = 0;
+	return age;
 }
 
 /* SMALL's share moves by delta of the budget, within SMALL_MIN..SMALL_MAX. */
