@@ -862,8 +862,12 @@ static int fits(void *arg)
 static int relieve(struct shard *s, struct reclaim_thread *t, uint64_t need)
 {
 	struct fits_arg f = {s, need};
-	if (retired_pending(&s->retired) > s->retire_allow / 2)
+	if (retired_pending(&s->retired) > s->retire_allow / 2) {
+		/* The steps free at the rate things arrive; past half the allowance they
+		 * free at twice it, so the ready stack empties before installs are refused. */
+		reclaim_hurry(t->dom);
 		reclaim_poll(t);
+	}
 	if (fits(&f))
 		return 0;
 	/* What earlier polls released and the writers' steps have not freed yet may be

@@ -634,6 +634,11 @@ static void free_step(struct reclaim_thread *t, int64_t step)
 	step_taken(t, step, take_and_free(t, 0, (uint64_t)step));
 }
 
+void reclaim_hurry(struct reclaim *r)
+{
+	atomic_store_explicit(&r->free_pace, RECLAIM_PACE_MAX, memory_order_relaxed);
+}
+
 void reclaim_free_ready(struct reclaim_thread *t)
 {
 	struct reclaim *r = t->dom;

@@ -207,8 +207,9 @@ struct reclaim {
 	 * call). */
 	ck_stack_t ready;
 	_Atomic int ready_any;
-	/* The steps' pace, in RECLAIM_PACE_ONE units: written by paced polls under poll_mu,
-	 * read by every reclaim_poll without it (relaxed: a rate, not a guard). */
+	/* The steps' pace, in RECLAIM_PACE_ONE units: written by paced polls under poll_mu
+	 * and by reclaim_hurry, read by every reclaim_poll without it (relaxed: a rate, not
+	 * a guard). */
 	_Atomic unsigned free_pace;
 	_Atomic(struct reclaim_node *) staging; /* retired, not yet handed to shared */
 	pthread_mutex_t poll_mu;   /* one poller of the shared record at a time; leaf */
@@ -445,14 +446,15 @@ void reclaim_retire(struct reclaim_thread *t, struct reclaim_node *node, size_t 
  * p99 of erases of 64-byte values five times longer at one thread (2.5 us), a few
  * writes paying for sixteen frees each. So each write pays for about what it retired.
  * The pace keeps the frees level with the allocations: at 1x, a steady writer frees one
- * entry for each it installs, and the allocator's thread cache neither fills nor runs
- * dry. A fixed 2x emptied the stack within half the writes between two polls, and the
- * other half allocated with nothing freed: jemalloc's thread cache swung by 2048
- * entries a poll, refilled and flushed about 6000 times per million puts (about 25000
- * and 13000 instructions each, the slow allocations and frees of the inserts' tail).
- * Leftovers at a poll (readers held a grace period back, then it released two polls'
- * worth; a writer retired a burst and went quiet) raise the pace, up to 2x, and an empty
- * stack lowers it, so nothing stays ready for long. A poll's cost stays its membarrier.
+ * entry for each it installs, so the allocator's thread cache stays near its level. A
+ * fixed 2x emptied the stack within half the writes between two polls, and the other
+ * half allocated with nothing freed: jemalloc's thread cache swung by 2048 entries a
+ * poll, and refilled and flushed about 6000 times each per million puts (about 25000
+ * and 13000 instructions each, slow allocations and frees in the inserts' tail); paced,
+ * 2688 and 2684 (callgrind over bench/put_loop). Leftovers at a poll (readers held a
+ * grace period back, then it released two polls' worth; a burst of deletes) raise the
+ * pace, up to 2x, and an empty stack lowers it, so nothing stays ready for long. A
+ * poll's cost stays its membarrier.
  * reclaim_poll_now, reclaim_drain, reclaim_drain_until and reclaim_destroy free
  * everything ready, so an idle cache (hc_stats polls) and a waiting writer still get
  * every byte back at once. */
@@ -464,6 +466,11 @@ void reclaim_poll_now(struct reclaim_thread *t);
  * 0-0.21: steppers and pollers hold it often, briefly). Outside a section. The owner
  * thread of t. */
 void reclaim_free_ready(struct reclaim_thread *t);
+/* Sets the steps' pace to its top (RECLAIM_PACE_MAX): a caller whose retired bytes near
+ * its allowance wants the ready stack emptied sooner than the steady pace would; the
+ * polls that then find it empty bring the pace down again. Wait-free; a hint (relaxed:
+ * a poll adjusting the pace at the same moment may overwrite it). */
+void reclaim_hurry(struct reclaim *r);
 
 /*
  * The synchronize fallback: polls (yielding between tries, and not polling while a

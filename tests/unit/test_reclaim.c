@@ -363,6 +363,46 @@ static void a_drain_frees_what_was_released_even_while_a_reader_blocks_the_grace
 	reclaim_destroy(&r);
 }
 
+/* reclaim_hurry sets the pace to its top: a steady writer's next writes free two each
+ * while the ready stack lasts, and the polls that then find it empty bring the pace back
+ * down to 1x, one sixteenth a poll. */
+static void a_hurry_frees_at_twice_the_pace_until_the_stack_runs_out(void **state)
+{
+	(void)state;
+	struct reclaim r;
+	/* A poll every 16 objects retired. */
+	assert_int_equal(reclaim_init(&r, 16 * 16 * 64, 0), 0);
+	reset_counts(&r);
+	struct reclaim_thread *t = reclaim_self(&r);
+	int id = 0;
+	for (int i = 0; i < 256; i++) {
+		retire_obj(t, id++, 64);
+		reclaim_poll(t);
+	}
+	assert_int_equal(atomic_load(&r.free_pace), RECLAIM_PACE_ONE);
+	reclaim_hurry(&r);
+	assert_int_equal(atomic_load(&r.free_pace), RECLAIM_PACE_MAX);
+	long twos = 0, settled_at = -1;
+	for (int i = 0; i < 1024; i++) {
+		retire_obj(t, id++, 64);
+		long before = atomic_load(&frees);
+		reclaim_poll(t);
+		long d = atomic_load(&frees) - before;
+		twos += d == 2;
+		if (settled_at < 0 && atomic_load(&r.free_pace) == RECLAIM_PACE_ONE)
+			settled_at = i;
+	}
+	print_message("after the hurry %ld writes freed two; the pace was back at 1x after "
+	              "write %ld\n", twos, settled_at);
+	assert_true(twos >= 8);
+	assert_in_range(settled_at, 16 * (RECLAIM_PACE_MAX - RECLAIM_PACE_ONE) - 16,
+	                16 * (RECLAIM_PACE_MAX - RECLAIM_PACE_ONE) + 64);
+	assert_int_equal(reclaim_drain(t, 1000000000ull), 0);
+	assert_int_equal(atomic_load(&frees), id);
+	reclaim_destroy(&r);
+	assert_int_equal(atomic_load(&wrong_dom), 0);
+}
+
 static void a_paced_poll_frees_a_step_of_small_objects(void **state)
 {
 	(void)state;
@@ -1095,6 +1135,7 @@ int main(void)
 		cmocka_unit_test(a_paced_poll_frees_a_step_of_small_objects),
 		cmocka_unit_test(a_paced_poll_frees_a_step_of_large_objects),
 		cmocka_unit_test(a_steady_writer_frees_about_one_object_a_write),
+		cmocka_unit_test(a_hurry_frees_at_twice_the_pace_until_the_stack_runs_out),
 		cmocka_unit_test(free_ready_frees_what_was_released_without_a_poll),
 		cmocka_unit_test(a_drain_frees_what_was_released_even_while_a_reader_blocks_the_grace),
 		cmocka_unit_test(a_paced_poll_does_not_poll_again_for_a_few_late_arrivals),
