@@ -250,20 +250,29 @@ static void paced_polls_free_a_step_at_a_time(size_t bytes)
  * frees about one a write: the pace settles near 1x, so frees keep level with what the
  * writes allocate. At a fixed 2x, half the writes between two polls freed two and the
  * other half none, and the allocator's thread cache swung by half a poll's objects. */
+enum { STEADY_WARM = 256 };
+
+/* A domain polling every 16 objects of 64 bytes, after STEADY_WARM writes of one object
+ * each (*id: the next object's id). */
+static struct reclaim_thread *steady_writer(struct reclaim *r, int *id)
+{
+	assert_int_equal(reclaim_init(r, 16 * 16 * 64, 0), 0);
+	reset_counts(r);
+	struct reclaim_thread *t = reclaim_self(r);
+	for (*id = 0; *id < STEADY_WARM; ) {
+		retire_obj(t, (*id)++, 64);
+		reclaim_poll(t);
+	}
+	return t;
+}
+
 static void a_steady_writer_frees_about_one_object_a_write(void **state)
 {
 	(void)state;
 	struct reclaim r;
-	/* A poll every 16 objects retired. */
-	assert_int_equal(reclaim_init(&r, 16 * 16 * 64, 0), 0);
-	reset_counts(&r);
-	struct reclaim_thread *t = reclaim_self(&r);
-	enum { WARM = 256, WRITES = MAXOBJ - WARM };
-	int id = 0;
-	for (int i = 0; i < WARM; i++) {
-		retire_obj(t, id++, 64);
-		reclaim_poll(t);
-	}
+	int id;
+	struct reclaim_thread *t = steady_writer(&r, &id);
+	enum { WRITES = MAXOBJ - STEADY_WARM };
 	long none = 0, ones = 0, twos = 0, start = atomic_load(&frees);
 	for (int i = 0; i < WRITES; i++) {
 		retire_obj(t, id++, 64);
@@ -370,15 +379,8 @@ static void a_hurry_frees_at_twice_the_pace_until_the_stack_runs_out(void **stat
 {
 	(void)state;
 	struct reclaim r;
-	/* A poll every 16 objects retired. */
-	assert_int_equal(reclaim_init(&r, 16 * 16 * 64, 0), 0);
-	reset_counts(&r);
-	struct reclaim_thread *t = reclaim_self(&r);
-	int id = 0;
-	for (int i = 0; i < 256; i++) {
-		retire_obj(t, id++, 64);
-		reclaim_poll(t);
-	}
+	int id;
+	struct reclaim_thread *t = steady_writer(&r, &id);
 	assert_int_equal(atomic_load(&r.free_pace), RECLAIM_PACE_ONE);
 	reclaim_hurry(&r);
 	assert_int_equal(atomic_load(&r.free_pace), RECLAIM_PACE_MAX);
