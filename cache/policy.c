@@ -543,8 +543,9 @@ static uint32_t ghost_take(struct ghost *g, uint64_t hash)
 {
 	uint64_t *b = ghost_bucket(g, hash);
 	uint32_t fp = ghost_fp(hash);
-	/* Every way compared, no exit in the loop, so it vectorises: fp is never 0, so an
-	 * empty slot (0) never matches; the first match is taken, as a scan would. */
+	/* Every way compared, with no exit in the loop: a mask, then its lowest bit (the
+	 * first match, as a scan would take). fp is never 0, so an empty slot (0) never
+	 * matches. */
 	unsigned match = 0;
 	for (int i = 0; i < GHOST_WAYS; i++)
 		match |= (unsigned)((uint32_t)(b[i] >> 32) == fp) << i;

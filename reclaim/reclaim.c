@@ -524,9 +524,9 @@ static void free_deferred(struct reclaim *r, ck_stack_t *freeable)
 }
 
 /* poll_mu held. Moves onto *out what this caller frees of the ready stack (chains): all
- * of it when step is RECLAIM_STEP_ALL, else objects until their bytes reach step (at
- * least one), cutting the last chain taken there and pushing its rest back. Returns the
- * bytes taken (0 for RECLAIM_STEP_ALL: not counted). Walking a chain reads each
+ * of it when step is RECLAIM_STEP_ALL, nothing when it is 0, else objects until their
+ * bytes reach step (at least one), cutting the last chain taken there and pushing its
+ * rest back. Returns the bytes taken (0 for RECLAIM_STEP_ALL: not counted). Walking a chain reads each
  * object's line, which its free is about to read anyway. */
 static uint64_t take_ready(struct reclaim *r, ck_stack_t *out, uint64_t step)
 {
