@@ -853,11 +853,12 @@ static int fits(void *arg)
  * operations from 8 threads; never blocking), so reclamation keeps up before installs
  * are refused;
  * it waits only when the install would not be admitted, polling until it would or
- * until 2 ms pass (the synchronize fallback, bounded so a stalled reader cannot hold a
- * writer). A wait while the install still fits (as it did when the half allowance was
+ * until 2 ms pass and a stall is seen (the synchronize fallback, reclaim_drain_until,
+ * bounded at 10 ms so a stalled reader cannot hold a writer). A wait while the
+ * install still fits (as it did when the half allowance was
  * the condition) costs the writer a grace period, two epoch advances that every
  * reader in a section must see, for nothing the memory bound needs (the admission
- * check under the mutex keeps it). Returns 0, or HC_EBUSY at the deadline. Outside a
+ * check under the mutex keeps it). Returns 0, or HC_EBUSY (a stall). Outside a
  * section. */
 static int relieve(struct shard *s, struct reclaim_thread *t, uint64_t need)
 {

@@ -728,10 +728,11 @@ enum { CK_RECORD_USED = 0 };
 /* Whether a poll now would be futile: a thread is in a section it began before the
  * current epoch, so no epoch can advance and nothing more can be freed. A plain scan
  * (no barrier): a stale view only delays the next poll by a pause; a poll still runs
- * its barrier before it frees anything. */
-static int grace_blocked(struct reclaim *r)
+ * its barrier before it frees anything. *epoch: the epoch the scan compared with. */
+static int grace_blocked(struct reclaim *r, unsigned *epoch)
 {
-	unsigned epoch = ck_pr_load_uint(&r->epoch.epoch);
+	unsigned e = ck_pr_load_uint(&r->epoch.epoch);
+	*epoch = e;
 	/* Acquire pairs with the release CAS in record_new: a record seen is initialised. */
 	for (struct reclaim_thread *t = atomic_load_explicit(&r->all, memory_order_acquire); t;
 	     t = t->all_next)
@@ -739,27 +740,48 @@ static int grace_blocked(struct reclaim *r)
 		 * fork (reclaim_fork_child) or by its thread's exit may keep active set by a
 		 * section its vanished owner never ended, and would block every drain. */
 		if (ck_pr_load_uint(&t->rec.state) == CK_RECORD_USED &&
-		    ck_pr_load_uint(&t->rec.active) != 0 && ck_pr_load_uint(&t->rec.epoch) != epoch)
+		    ck_pr_load_uint(&t->rec.active) != 0 && ck_pr_load_uint(&t->rec.epoch) != e)
 			return 1;
 	return 0;
 }
 
-/* Polls a drain may still make past its deadline (see reclaim_drain_until). */
+/* Polls without a free a drain makes past its deadline before it may give up on a
+ * grace period that nothing holds back (see reclaim_drain_until). */
 #define DRAIN_LATE_POLLS 3
+/* Past the deadline, the drain's longest wait in timeouts, whatever it sees. */
+#define DRAIN_CAP 4
 
 int reclaim_drain_until(struct reclaim_thread *t, uint64_t timeout_ns, int (*done)(void *),
                         void *arg)
 {
-	uint64_t deadline = now_ns() + timeout_ns;
-	/* A thread preempted through its wait reaches the deadline having polled once or
-	 * not at all, maybe while a peer was in one of its short sections, and would give
-	 * up with no reader stalled. So past the deadline it may still poll, at once, up
-	 * to DRAIN_LATE_POLLS times, as long as no reader holds the grace period back (an
-	 * object needs two or three epoch advances). Waiting on (a deadline in the
-	 * thread's CPU time) made writes wait 58-444 ms on average instead of 40-92 in
-	 * cache_bench's mixed work from 8 threads on 2 cores. */
-	unsigned late = 0;
+	uint64_t start = now_ns(), deadline = start + timeout_ns;
+	/*
+	 * Until the deadline the drain polls and yields. Past it, it gives up (HC_EBUSY,
+	 * "a reader is stalled") only on evidence of a stall, a thread that has held up
+	 * reclamation for a whole timeout_ns, because the waiter may have been preempted
+	 * through its wait and reach the deadline having looked once or not at all:
+	 *   - the grace period held back, seen so at one epoch for timeout_ns: a record
+	 *     still in a section begun before the epoch of the first look has been in
+	 *     that one section all that time. One look is no evidence: a poll advances
+	 *     the epoch and a busy reader is then most often in a section begun before
+	 *     it, which it leaves within microseconds (seen in CI: a put refused while
+	 *     its peer's operations all took under 2 ms). blocked_since: the first look
+	 *     at blocked_epoch (0: the last look saw the grace period free);
+	 *   - the grace period free, yet DRAIN_LATE_POLLS polls in a row and timeout_ns
+	 *     without anything freed in the domain (freed_at): what the goal needs is
+	 *     held by a thread that has stopped, its batch not yet staged or objects it
+	 *     took off the ready stack not yet freed (seen in test_cache_core under load:
+	 *     polls past the deadline found no reader in a section and freed nothing);
+	 *   - DRAIN_CAP timeouts past the deadline in any case (other writers keep taking
+	 *     the room reclamation makes).
+	 * Waiting on a deadline in the thread's CPU time instead made writes wait 58-444
+	 * ms on average instead of 40-92 in cache_bench's mixed work from 8 threads on 2
+	 * cores.
+	 */
+	unsigned epoch, blocked_epoch = 0, idle_polls = 0;
+	uint64_t blocked_since = 0, freed_at = start;
 	struct reclaim *r = t->dom;
+	uint64_t freed = atomic_load_explicit(&r->freed_bytes, memory_order_relaxed);
 	flush(t);
 	reclaim_free_ready(t); /* no barrier needed for those */
 	for (;;) {
@@ -767,26 +789,41 @@ int reclaim_drain_until(struct reclaim_thread *t, uint64_t timeout_ns, int (*don
 			return 0;
 		/* A poll costs a membarrier: none while a reader that began before the
 		 * current epoch is still in its section. */
-		if (!grace_blocked(r)) {
-			uint64_t freed = atomic_load_explicit(&r->freed_objs, memory_order_relaxed);
+		int blocked = grace_blocked(r, &epoch);
+		if (!blocked) {
+			blocked_since = 0;
 			rank_lock(&r->poll_mu, RANK_POLL);
 			poll_and_free(t);
 			if (done(arg))
 				return 0;
+		}
+		uint64_t now = now_ns();
+		uint64_t f = atomic_load_explicit(&r->freed_bytes, memory_order_relaxed);
+		if (f != freed) {
+			freed = f;
+			freed_at = now;
+			idle_polls = 0;
 			/* A poll that freed something ended a grace period: the next may end
 			 * one too, at once (an object needs two or three epoch advances). */
-			if (atomic_load_explicit(&r->freed_objs, memory_order_relaxed) != freed &&
-			    now_ns() < deadline)
+			if (!blocked)
 				continue;
+		} else if (!blocked) {
+			idle_polls++;
 		}
-		if (now_ns() >= deadline) {
-			if (late++ == DRAIN_LATE_POLLS || grace_blocked(r))
+		if (blocked && (blocked_since == 0 || epoch != blocked_epoch)) {
+			blocked_since = now;
+			blocked_epoch = epoch;
+		}
+		if (now >= deadline) {
+			if (blocked ? now - blocked_since >= timeout_ns
+			            : idle_polls >= DRAIN_LATE_POLLS && now - freed_at >= timeout_ns)
 				return HC_EBUSY;
-			continue;
+			if (now - deadline >= DRAIN_CAP * timeout_ns)
+				return HC_EBUSY;
 		}
-		/* The reader holding the grace period back is most often runnable but
-		 * preempted (more threads than cores): yield the CPU to it rather than sleep,
-		 * whose wake-up on a loaded machine came tens of milliseconds late. */
+		/* The thread holding reclamation back is most often runnable but preempted
+		 * (more threads than cores): yield the CPU to it rather than sleep, whose
+		 * wake-up on a loaded machine came tens of milliseconds late. */
 		sched_yield();
 	}
 }

@@ -478,9 +478,11 @@ void reclaim_hurry(struct reclaim *r);
  * get past) until nothing retired is pending or
  * until timeout_ns passes. Returns 0 when drained, HC_EBUSY at the deadline (a reader
  * is stalled in a section, or retirement outpaces it). Outside a section. Owner of t.
- * Blocking, bounded by the timeout: past it, at most 3 more polls, made at once and
- * only while no reader holds the grace period back (so that a thread preempted through
- * its wait still gets to end a grace period that nothing prevents).
+ * Blocking, bounded: past the timeout it gives up only on evidence of a stall, a
+ * thread holding reclamation back for a whole timeout_ns (a reader seen in one section
+ * that long; or, with no reader in the way, 3 polls in a row and timeout_ns with
+ * nothing freed), so that a thread preempted through its wait does not take a busy
+ * reader's short section for a stall; and at 5 * timeout_ns in any case.
  */
 HC_NODISCARD int reclaim_drain(struct reclaim_thread *t, uint64_t timeout_ns);
 /* reclaim_drain with the caller's goal: returns 0 as soon as done(arg) holds (checked

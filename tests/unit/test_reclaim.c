@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/wait.h>
 #include <signal.h>
@@ -37,9 +38,14 @@ struct obj {
 	int id;
 };
 
+static _Atomic int slow_id = -1; /* its free calls slow_free (test below) */
+static void slow_free(void);
+
 static void obj_free(struct reclaim_node *n)
 {
 	struct obj *o = (struct obj *)n;
+	if (o->id == atomic_load(&slow_id))
+		slow_free();
 	if (reclaim_dispatching() != atomic_load(&expect_dom))
 		atomic_store(&wrong_dom, 1);
 	atomic_store(&freed[o->id], 1);
@@ -957,6 +963,224 @@ static void a_drain_preempted_past_its_deadline_still_polls_a_few_times(void **s
 	reclaim_destroy(&r);
 }
 
+/* Seen in CI (test_cache_core_fenced): a put refused with HC_EBUSY while its peer's
+ * operations all took under 2 ms. A drain preempted past its deadline polled, the poll
+ * advanced the epoch, and the next look found the busy peer in a section begun before
+ * that advance, which it would have left microseconds later: the drain took it for a
+ * stalled reader. Here a reader runs sections of about 50 us back to back, and the
+ * drain's first done call sleeps 4 ms (the preemption, past the 2 ms deadline). The
+ * drain must free the object, unless a section of the reader's really lasted 2 ms
+ * (the reader preempted in it, on a loaded machine). */
+struct busy_reader {
+	struct reclaim *r;
+	_Atomic int stop;
+	_Atomic uint64_t longest; /* ns: the longest section since the last reset */
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void *busy_reader_main(void *arg)
+{
+	struct busy_reader *b = arg;
+	while (!atomic_load(&b->stop)) {
+		uint64_t t0 = mono_ns(), t1;
+		struct reclaim_thread *rec = reclaim_enter(b->r);
+		do
+			t1 = mono_ns();
+		while (t1 - t0 < 50000);
+		reclaim_exit(rec);
+		t1 = mono_ns() - t0;
+		if (t1 > atomic_load(&b->longest))
+			atomic_store(&b->longest, t1);
+	}
+	return NULL;
+}
+
+struct blind {
+	int id, calls;
+};
+
+static int blind_done(void *arg)
+{
+	struct blind *p = arg;
+	if (atomic_load(&freed[p->id]))
+		return 1;
+	if (p->calls++ == 0)
+		usleep(4000);
+	return 0;
+}
+
+static void a_drain_past_its_deadline_waits_out_a_busy_readers_short_section(void **state)
+{
+	(void)state;
+	struct reclaim r;
+	assert_int_equal(reclaim_init(&r, 1 << 20, 0), 0);
+	reset_counts(&r);
+	struct reclaim_thread *t = reclaim_self(&r);
+	static struct busy_reader b; /* static: the reader outlives a failed assert */
+	b = (struct busy_reader){.r = &r};
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, busy_reader_main, &b), 0);
+	int refused = 0, excused = 0;
+	for (int round = 0; round < 20; round++) {
+		retire_obj(t, 10 + round, 64);
+		atomic_store(&b.longest, 0);
+		struct blind p = {.id = 10 + round};
+		uint64_t t0 = mono_ns();
+		int rc = reclaim_drain_until(t, 2000000, blind_done, &p);
+		uint64_t took = mono_ns() - t0;
+		if (rc != 0) {
+			/* A refusal is a stall only if a section lasted the 2 ms. */
+			if (atomic_load(&b.longest) >= 2000000)
+				excused++;
+			else
+				refused++;
+		}
+		/* Bounded: the deadline, then at most 4 stretches of 2 ms blocked. */
+		assert_true(took < 500000000);
+	}
+	print_message("20 drains preempted past their deadline beside a busy reader: %d refused "
+	              "with its sections under 2 ms, %d refused after a 2 ms section\n",
+	              refused, excused);
+	atomic_store(&b.stop, 1);
+	pthread_join(th, NULL);
+	assert_int_equal(refused, 0);
+	reclaim_destroy(&r);
+}
+
+/* Seen in test_cache_core under load (release, fenced): a drain past its deadline
+ * found no reader in a section, made its late polls at once, freed nothing and gave up,
+ * while what it waited for had been taken off the ready stack by a peer that was
+ * preempted in the middle of its frees. Here a freer thread polls while the drain's
+ * first done call sleeps past the deadline (2 + 2 ms): it frees one object during the
+ * sleep and holds the other in its free until 300 us after the drain wakes. The drain
+ * must wait for it, unless that free ended 2 ms or more after the wake (the freer
+ * preempted in it, on a loaded machine: a stall). */
+static _Atomic int drain_woke;
+static _Atomic uint64_t woke_ns, slow_end_ns;
+
+static void slow_free(void)
+{
+	while (!atomic_load(&drain_woke))
+		sched_yield();
+	uint64_t t0 = mono_ns();
+	while (mono_ns() - t0 < 300000)
+		;
+	atomic_store(&slow_end_ns, mono_ns());
+}
+
+struct freer {
+	struct reclaim *r;
+	_Atomic int go;
+};
+
+static void *freer_main(void *arg)
+{
+	struct freer *f = arg;
+	while (!atomic_load(&f->go))
+		sched_yield();
+	reclaim_poll_now(reclaim_self(f->r));
+	return NULL;
+}
+
+struct slow {
+	struct freer *f;
+	int id, calls;
+};
+
+static int slow_done(void *arg)
+{
+	struct slow *p = arg;
+	if (atomic_load(&freed[p->id]))
+		return 1;
+	if (p->calls++ == 0) {
+		usleep(2000);
+		atomic_store(&p->f->go, 1);
+		usleep(2000);
+		atomic_store(&woke_ns, mono_ns());
+		atomic_store(&drain_woke, 1);
+	}
+	return 0;
+}
+
+static void a_drain_past_its_deadline_waits_for_a_free_in_progress(void **state)
+{
+	(void)state;
+	struct reclaim r;
+	assert_int_equal(reclaim_init(&r, 1 << 20, 0), 0);
+	reset_counts(&r);
+	struct reclaim_thread *t = reclaim_self(&r);
+	int refused = 0, excused = 0;
+	for (int round = 0; round < 10; round++) {
+		int held = 100 + 2 * round;
+		atomic_store(&drain_woke, 0);
+		atomic_store(&slow_end_ns, 0);
+		atomic_store(&slow_id, held);
+		/* Retired first, so freed last: the staged chain runs newest first. */
+		retire_obj(t, held, 64);
+		retire_obj(t, held + 1, 64);
+		static struct freer f; /* static: the thread outlives a failed assert */
+		f = (struct freer){.r = &r};
+		pthread_t th;
+		assert_int_equal(pthread_create(&th, NULL, freer_main, &f), 0);
+		struct slow p = {.f = &f, .id = held};
+		int rc = reclaim_drain_until(t, 2000000, slow_done, &p);
+		pthread_join(th, NULL);
+		assert_true(atomic_load(&freed[held]) && atomic_load(&freed[held + 1]));
+		if (rc != 0) {
+			if (atomic_load(&slow_end_ns) - atomic_load(&woke_ns) >= 2000000)
+				excused++;
+			else
+				refused++;
+		}
+	}
+	atomic_store(&slow_id, -1);
+	print_message("10 drains past their deadline while a free was in progress: %d refused "
+	              "with the free ending within 2 ms of the wake, %d after\n",
+	              refused, excused);
+	assert_int_equal(refused, 0);
+	reclaim_destroy(&r);
+}
+
+/* The bound: a drain whose goal other writers keep out of reach (every look finds
+ * something freed, so nothing is ever stalled) still gives up, DRAIN_CAP timeouts past
+ * its deadline (10 ms here). The done function retires an object at each call, which
+ * the drain's polls then free. */
+struct refilled {
+	struct reclaim_thread *t;
+	int next;
+};
+
+static int refilled_done(void *arg)
+{
+	struct refilled *p = arg;
+	retire_obj(p->t, 1000 + p->next++ % 3000, 64);
+	return 0;
+}
+
+static void a_drain_that_keeps_freeing_gives_up_at_its_cap(void **state)
+{
+	(void)state;
+	struct reclaim r;
+	assert_int_equal(reclaim_init(&r, 1 << 20, 0), 0);
+	reset_counts(&r);
+	struct refilled p = {.t = reclaim_self(&r)};
+	uint64_t t0 = mono_ns();
+	int rc = reclaim_drain_until(p.t, 2000000, refilled_done, &p);
+	uint64_t took = mono_ns() - t0;
+	print_message("gave up after %.1f ms, %d objects retired, %ld freed\n", (double)took / 1e6,
+	              p.next, atomic_load(&frees));
+	assert_int_equal(rc, HC_EBUSY);
+	assert_true(atomic_load(&frees) > 0);
+	assert_true(took < 2000000000u);
+	reclaim_destroy(&r);
+}
+
 /* ---- fork in the middle of another thread's flush --------------------------------- */
 
 /* A thread's flush pushes its batch onto the staging stack and then forgets it. Seen in
@@ -1153,6 +1377,9 @@ int main(void)
 		cmocka_unit_test(a_fork_during_a_flush_leaves_the_child_a_sound_staging_stack),
 		cmocka_unit_test(a_fork_during_a_polls_frees_leaves_the_child_nothing_unfreed),
 		cmocka_unit_test(a_drain_preempted_past_its_deadline_still_polls_a_few_times),
+		cmocka_unit_test(a_drain_past_its_deadline_waits_out_a_busy_readers_short_section),
+		cmocka_unit_test(a_drain_past_its_deadline_waits_for_a_free_in_progress),
+		cmocka_unit_test(a_drain_that_keeps_freeing_gives_up_at_its_cap),
 		cmocka_unit_test(the_read_mode_follows_barriers_against_sections),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
