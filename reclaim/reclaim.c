@@ -799,14 +799,11 @@ int reclaim_drain_until(struct reclaim_thread *t, uint64_t timeout_ns, int (*don
 		}
 		uint64_t now = now_ns();
 		uint64_t f = atomic_load_explicit(&r->freed_bytes, memory_order_relaxed);
-		if (f != freed) {
+		int progress = f != freed;
+		if (progress) {
 			freed = f;
 			freed_at = now;
 			idle_polls = 0;
-			/* A poll that freed something ended a grace period: the next may end
-			 * one too, at once (an object needs two or three epoch advances). */
-			if (!blocked)
-				continue;
 		} else if (!blocked) {
 			idle_polls++;
 		}
@@ -821,6 +818,10 @@ int reclaim_drain_until(struct reclaim_thread *t, uint64_t timeout_ns, int (*don
 			if (now - deadline >= DRAIN_CAP * timeout_ns)
 				return HC_EBUSY;
 		}
+		/* A poll that freed something ended a grace period: the next may end one too,
+		 * at once (an object needs two or three epoch advances). */
+		if (progress && !blocked)
+			continue;
 		/* The thread holding reclamation back is most often runnable but preempted
 		 * (more threads than cores): yield the CPU to it rather than sleep, whose
 		 * wake-up on a loaded machine came tens of milliseconds late. */
