@@ -51,7 +51,7 @@
 //! nothing special: registration is per OS thread, not per task. Keep `read` and
 //! `read_batch` closures short and never block or wait inside them: they
 //! run inside the cache's read section, and a reader stalled there holds back memory
-//! reclamation (writers then wait up to 2 ms, and installs into that shard are refused).
+//! reclamation (writers then wait 2 ms to 10 ms, and installs into that shard are refused).
 //! Dropping a `Cache` (hc_close) flushes the store: do it off the async workers too.
 //!
 //! # Errors
