@@ -496,10 +496,29 @@ void mem_free(void *p, size_t size)
 	}
 }
 
+/* mem_charge's memo, per thread: every size from charge_lo to charge_class has the
+ * size class charge_class (size classes are monotonic in the size, so all sizes
+ * between two of one class are of that class too). A cache's entries are mostly of a
+ * few sizes, keys and values of one kind varying by a few bytes, and nallocx costs
+ * about 35 instructions (callgrind over bench/put_loop: 2328 -> 2310 instructions a
+ * cache-only put of 64 B). charge_class 0: nothing known yet. */
+static _Thread_local size_t charge_lo RECLAIM_TLS_IE, charge_class RECLAIM_TLS_IE;
+
 size_t mem_charge(size_t size)
 {
-	if (have_je())
-		return je.nallocx(je_size(size), je.flags);
+	if (have_je()) {
+		size = je_size(size);
+		if (size <= charge_class && size >= charge_lo)
+			return charge_class;
+		size_t c = je.nallocx(size, je.flags);
+		if (c != charge_class) {
+			charge_class = c;
+			charge_lo = size;
+		} else if (size < charge_lo) {
+			charge_lo = size;
+		}
+		return c;
+	}
 	/* glibc: an 8-byte header, 16-byte granules, 32 bytes at least; requests past the
 	 * mmap threshold (128 KiB unless tuned) take whole pages plus the header. */
 	if (size >= (128u << 10))

@@ -65,6 +65,37 @@ static void allocations_are_16_aligned_without_the_aligned_path(void **state)
 	}
 }
 
+/* mem_charge remembers, per thread, the last size class and the least size seen in
+ * it, and answers sizes between the two without asking jemalloc. A size's charge must
+ * not depend on the sizes asked before: sizes 0-20000 asked in ascending, descending
+ * and strided order must get the same charges, each at least the size and a size
+ * class (its own charge). */
+static void a_charge_does_not_depend_on_the_sizes_asked_before(void **state)
+{
+	(void)state;
+	enum { N = 20001 };
+	static size_t up[N], down[N], strided[N];
+	for (size_t i = 0; i < N; i++)
+		up[i] = mem_charge(i);
+	for (size_t i = N; i-- > 0;)
+		down[i] = mem_charge(i);
+	for (size_t k = 0; k < N; k++) {
+		size_t i = k * 7919 % N; /* 7919 is prime, N is not its multiple: a permutation */
+		strided[i] = mem_charge(i);
+	}
+	size_t classes = 0;
+	for (size_t i = 0; i < N; i++) {
+		if (up[i] != down[i] || up[i] != strided[i])
+			fail_msg("size %zu: charge %zu ascending, %zu descending, %zu strided", i,
+			         up[i], down[i], strided[i]);
+		assert_true(up[i] >= (i ? i : 1));
+		assert_int_equal(mem_charge(up[i]), up[i]);
+		classes += i == 0 || up[i] != up[i - 1];
+	}
+	print_message("sizes 0-%d: %zu charges, the same in every order\n", N - 1, classes);
+	assert_true(classes > 20);
+}
+
 /* Frees below the bound stay for reuse: decay 0 returned them at once. */
 static void freed_pages_are_kept_below_the_bound(void **state)
 {
@@ -335,6 +366,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(private_arena_never_decays_by_time),
 		cmocka_unit_test(allocations_are_16_aligned_without_the_aligned_path),
+		cmocka_unit_test(a_charge_does_not_depend_on_the_sizes_asked_before),
 		cmocka_unit_test(freed_pages_are_kept_below_the_bound),
 		cmocka_unit_test(freed_pages_go_back_past_the_bound),
 		cmocka_unit_test(churn_that_reuses_its_pages_purges_nothing),
