@@ -68,8 +68,9 @@ static void allocations_are_16_aligned_without_the_aligned_path(void **state)
 /* mem_charge remembers, per thread, the last size class and the least size seen in
  * it, and answers sizes between the two without asking jemalloc. A size's charge must
  * not depend on the sizes asked before: sizes 0-20000 asked in ascending, descending
- * and strided order must get the same charges, each at least the size and a size
- * class (its own charge). */
+ * and strided order must get the same charges, each at least the size and within its
+ * class's spacing above it. (Without jemalloc, sanitizer builds, there is no memo and
+ * the charge models glibc's.) */
 static void a_charge_does_not_depend_on_the_sizes_asked_before(void **state)
 {
 	(void)state;
@@ -88,8 +89,11 @@ static void a_charge_does_not_depend_on_the_sizes_asked_before(void **state)
 		if (up[i] != down[i] || up[i] != strided[i])
 			fail_msg("size %zu: charge %zu ascending, %zu descending, %zu strided", i,
 			         up[i], down[i], strided[i]);
+		/* jemalloc's classes are at most a quarter apart (16 bytes below 128); the
+		 * glibc model adds at most 23 bytes. A memo answering from a larger class
+		 * than the size's (left over from a larger size) would break this. */
 		assert_true(up[i] >= (i ? i : 1));
-		assert_int_equal(mem_charge(up[i]), up[i]);
+		assert_true(up[i] <= i + i / 4 + 32);
 		classes += i == 0 || up[i] != up[i - 1];
 	}
 	print_message("sizes 0-%d: %zu charges, the same in every order\n", N - 1, classes);
