@@ -781,7 +781,7 @@ int reclaim_drain_until(struct reclaim_thread *t, uint64_t timeout_ns, int (*don
 	unsigned epoch, blocked_epoch = 0, idle_polls = 0;
 	uint64_t blocked_since = 0, freed_at = start;
 	struct reclaim *r = t->dom;
-	uint64_t freed = atomic_load_explicit(&r->freed_bytes, memory_order_relaxed);
+	uint64_t freed = atomic_load_explicit(&r->freed_objs, memory_order_relaxed);
 	flush(t);
 	reclaim_free_ready(t); /* no barrier needed for those */
 	for (;;) {
@@ -798,7 +798,7 @@ int reclaim_drain_until(struct reclaim_thread *t, uint64_t timeout_ns, int (*don
 				return 0;
 		}
 		uint64_t now = now_ns();
-		uint64_t f = atomic_load_explicit(&r->freed_bytes, memory_order_relaxed);
+		uint64_t f = atomic_load_explicit(&r->freed_objs, memory_order_relaxed);
 		int progress = f != freed;
 		if (progress) {
 			freed = f;
