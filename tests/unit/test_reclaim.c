@@ -15,7 +15,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/wait.h>
 #include <signal.h>
@@ -24,6 +23,7 @@
 
 #include "reclaim/alloc.h"
 #include "reclaim/reclaim.h"
+#include "tests/unit/testutil.h"
 
 enum { MAXOBJ = 4096 };
 
@@ -978,24 +978,17 @@ struct busy_reader {
 	_Atomic uint64_t sections; /* sections ended */
 };
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void *busy_reader_main(void *arg)
 {
 	struct busy_reader *b = arg;
 	while (!atomic_load(&b->stop)) {
-		uint64_t t0 = mono_ns(), t1;
+		uint64_t t0 = testutil_now_ns(), t1;
 		struct reclaim_thread *rec = reclaim_enter(b->r);
 		do
-			t1 = mono_ns();
+			t1 = testutil_now_ns();
 		while (t1 - t0 < 50000);
 		reclaim_exit(rec);
-		t1 = mono_ns() - t0;
+		t1 = testutil_now_ns() - t0;
 		if (t1 > atomic_load(&b->longest))
 			atomic_store(&b->longest, t1);
 		atomic_fetch_add(&b->sections, 1);
@@ -1033,9 +1026,9 @@ static void a_drain_past_its_deadline_waits_out_a_busy_readers_short_section(voi
 		retire_obj(t, 10 + round, 64);
 		atomic_store(&b.longest, 0);
 		struct blind p = {.id = 10 + round};
-		uint64_t t0 = mono_ns();
+		uint64_t t0 = testutil_now_ns();
 		int rc = reclaim_drain_until(t, 2000000, blind_done, &p);
-		uint64_t took = mono_ns() - t0;
+		uint64_t took = testutil_now_ns() - t0;
 		if (rc != 0) {
 			/* A refusal is a stall only if a section lasted the 2 ms: the one
 			 * the reader is in may be it, so wait until it has ended. */
@@ -1074,10 +1067,10 @@ static void slow_free(void)
 {
 	while (!atomic_load(&drain_woke))
 		sched_yield();
-	uint64_t t0 = mono_ns();
-	while (mono_ns() - t0 < 300000)
+	uint64_t t0 = testutil_now_ns();
+	while (testutil_now_ns() - t0 < 300000)
 		;
-	atomic_store(&slow_end_ns, mono_ns());
+	atomic_store(&slow_end_ns, testutil_now_ns());
 }
 
 struct freer {
@@ -1108,7 +1101,7 @@ static int slow_done(void *arg)
 		usleep(2000);
 		atomic_store(&p->f->go, 1);
 		usleep(2000);
-		atomic_store(&woke_ns, mono_ns());
+		atomic_store(&woke_ns, testutil_now_ns());
 		atomic_store(&drain_woke, 1);
 	}
 	return 0;
@@ -1178,9 +1171,9 @@ static void a_drain_that_keeps_freeing_gives_up_at_its_cap(void **state)
 	assert_int_equal(reclaim_init(&r, 1 << 20, 0), 0);
 	reset_counts(&r);
 	struct refilled p = {.t = reclaim_self(&r)};
-	uint64_t t0 = mono_ns();
+	uint64_t t0 = testutil_now_ns();
 	int rc = reclaim_drain_until(p.t, 2000000, refilled_done, &p);
-	uint64_t took = mono_ns() - t0;
+	uint64_t took = testutil_now_ns() - t0;
 	print_message("gave up after %.1f ms, %u objects retired, %ld freed\n", (double)took / 1e6,
 	              p.next, atomic_load(&frees));
 	assert_int_equal(rc, HC_EBUSY);
