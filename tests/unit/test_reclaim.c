@@ -945,22 +945,42 @@ static int preempted_done(void *arg)
 static void a_drain_preempted_past_its_deadline_still_polls_a_few_times(void **state)
 {
 	(void)state;
-	struct reclaim r;
-	assert_int_equal(reclaim_init(&r, 1 << 20, 0), 0);
-	reset_counts(&r);
-	struct reclaim_thread *t = reclaim_self(&r);
-	static struct reader rd; /* static: a parked reader outlives a failed assert */
-	reader_start(&rd, &r);
-	reader_do(&rd, CMD_ENTER); /* a section begun in the current epoch */
-	retire_obj(t, 5, 64);
-	struct preempted p = {.rd = &rd, .id = 5};
-	int rc = reclaim_drain_until(t, 2000000, preempted_done, &p);
-	print_message("drain: %s after %d calls of done\n", rc ? "HC_EBUSY" : "freed", p.calls);
-	assert_int_equal(rc, 0);
-	assert_true(atomic_load(&freed[5]));
-	reader_do(&rd, CMD_EXIT);
-	reader_stop(&rd);
-	reclaim_destroy(&r);
+	/* The drain's cap: it gives up DRAIN_CAP (4) timeouts past its 2 ms deadline
+	 * whatever it sees. A refusal that late is this loaded machine's, not the drain's:
+	 * the handshake with the reader thread in done's later calls was kept off the CPU
+	 * (seen once in a release ctest run beside the stress tests, and in 1 of 15 runs
+	 * beside two busy loops). Such a round is counted apart and tried again; a refusal
+	 * before the cap, the bug this test is for, fails at once. */
+	enum { ROUNDS = 10 };
+	const uint64_t timeout = 2000000, cap = timeout + 4 * timeout;
+	int stalled = 0;
+	for (int round = 0; round < ROUNDS; round++) {
+		struct reclaim r;
+		assert_int_equal(reclaim_init(&r, 1 << 20, 0), 0);
+		reset_counts(&r);
+		struct reclaim_thread *t = reclaim_self(&r);
+		static struct reader rd; /* static: a parked reader outlives a failed assert */
+		reader_start(&rd, &r);
+		reader_do(&rd, CMD_ENTER); /* a section begun in the current epoch */
+		retire_obj(t, 5, 64);
+		struct preempted p = {.rd = &rd, .id = 5};
+		uint64_t t0 = testutil_now_ns();
+		int rc = reclaim_drain_until(t, timeout, preempted_done, &p);
+		uint64_t took = testutil_now_ns() - t0;
+		print_message("drain: %s after %d calls of done, %.1f ms\n",
+		              rc ? "HC_EBUSY" : "freed", p.calls, (double)took / 1e6);
+		if (rc != 0)
+			assert_true(took >= cap); /* before the cap: gave up too early */
+		else
+			assert_true(atomic_load(&freed[5]));
+		reader_do(&rd, CMD_EXIT);
+		reader_stop(&rd);
+		reclaim_destroy(&r);
+		if (rc == 0)
+			return;
+		stalled++;
+	}
+	fail_msg("all %d drains were held past the cap (%d stalled rounds)", ROUNDS, stalled);
 }
 
 /* Seen in CI (test_cache_core_fenced): a put refused with HC_EBUSY while its peer's
