@@ -31,7 +31,7 @@
  * The mixed workload (--workload mixed; both run by default): RocksDB cache_bench's
  * default mix, per operation 87% lookup and insert on a miss, 10% lookup, 2% insert,
  * 1% erase, over a key space four times what the cache holds, with 8 KiB and 64 B
- * values, Zipf 0.99 and uniform keys, 1, 2, 8 and 16 threads: evictions and inserts run
+ * values (--mixed-value runs one of the two), Zipf 0.99 and uniform keys, 1, 2, 8 and 16 threads: evictions and inserts run
  * while readers hit. hotcache (cache-only: hc_read, hc_put, hc_delete) gets
  * cache.memory_limit = the capacity (64 MiB for 8 KiB values and 16 MiB for 64 B with
  * --quick, 256 and 64 without); HyperClockCache and LRUCache get the same capacity and
@@ -78,6 +78,7 @@ struct options {
 	bool json, quick;
 	bool run[IMPL_COUNT];
 	bool hits, misses, mixed; /* --workload hits|misses|mixed|all */
+	bool mixed_size[2];    /* mixed: run 8 KiB values, 64 B (--mixed-value: one only) */
 	size_t mixed_cap[2];   /* mixed: capacity in bytes with 8 KiB values, with 64 B */
 };
 
@@ -982,7 +983,7 @@ static void usage(void)
 	        "                   [--lru-shard-bits B] [--hcc-shard-bits B]\n"
 	        "                   [--impl hotcache,hotcache_batch,hyperclock,lru]\n"
 	        "                   [--workload hits|misses|mixed|all] [--mixed-mib-8k M]\n"
-	        "                   [--mixed-mib-64 M]\n"
+	        "                   [--mixed-mib-64 M] [--mixed-value 8192|64]\n"
 	        "                   [--dirty-decay-ms MS] [--hc-shards N]\n");
 	exit(2);
 }
@@ -1012,6 +1013,7 @@ static void parse(int argc, char **argv, struct options *o)
 	o->hits = o->mixed = true;
 	o->mixed_cap[0] = 0;
 	o->mixed_cap[1] = 0;
+	o->mixed_size[0] = o->mixed_size[1] = true;
 	for (int i = 0; i < IMPL_COUNT; i++)
 		o->run[i] = true;
 	for (int i = 1; i < argc; i++) {
@@ -1059,6 +1061,12 @@ static void parse(int argc, char **argv, struct options *o)
 			o->mixed_cap[0] = (size_t)bench_parse_u64("--mixed-mib-8k", v) << 20;
 		} else if ((v = bench_opt(argc, argv, &i, "--mixed-mib-64"))) {
 			o->mixed_cap[1] = (size_t)bench_parse_u64("--mixed-mib-64", v) << 20;
+		} else if ((v = bench_opt(argc, argv, &i, "--mixed-value"))) {
+			uint64_t b = bench_parse_u64("--mixed-value", v);
+			if (b != 8192 && b != 64)
+				usage();
+			o->mixed_size[0] = b == 8192;
+			o->mixed_size[1] = b == 64;
 		} else if ((v = bench_opt(argc, argv, &i, "--impl"))) {
 			for (int k = 0; k < IMPL_COUNT; k++)
 				o->run[k] = false;
@@ -1356,7 +1364,8 @@ int main(int argc, char **argv)
 		static const size_t sizes[2] = { 8192, 64 };
 		calibrate_ticks();
 		for (int s = 0; s < 2; s++)
-			run_mixed_size(&o, sizes[s], maxmthr, mpts, &nmpts);
+			if (o.mixed_size[s])
+				run_mixed_size(&o, sizes[s], maxmthr, mpts, &nmpts);
 	}
 	print_loadavg();
 	bench_buf_printf(&json, "{\"bench\":\"cache\",\"results\":[");
