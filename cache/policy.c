@@ -42,7 +42,8 @@
  * about ten cache-fulls of accesses, where a ghost of evicted keys remembered one: a
  * loop over more keys than the cache holds is seen.
  *
- * Eviction, to make room for an insert:
+ * Eviction, to make room for an insert (a replace's old entry leaves its queue first,
+ * so room is made only for what the new value needs beyond the old one's bytes):
  *   - while SMALL with the entry being installed would be over small_target (or MAIN
  *     is empty; counting the install, SMALL holds at most its target, where it used
  *     to hold one entry more: at its 1% floor in a shard of 200 entries three rather
@@ -958,30 +959,46 @@ int shard_install_locked(struct shard *s, struct reclaim_thread *t, struct entry
 	/* An install is an access of its key (a miss or a write). */
 	sketch_add(&s->sketch, (e->u.hash | 1), 1, entry_count(s));
 	e->seen = s->sketch.clock;
+	/* A replace takes the old value's room: the old entry leaves its queue first (it
+	 * stays indexed, so readers find it until index_replace swaps the pointer), so
+	 * make_room evicts only what the new value needs beyond the old one's bytes,
+	 * nothing for a value of the same size, and cannot evict the old entry itself.
+	 * Until 2026-12-08 make_room counted the old entry too: a put of a cached key
+	 * evicted an entry, and walked the CLOCK hand to find one. */
+	struct entry *oe = NULL;
+	int oq = Q_NONE;
+	if (replace) {
+		struct item *oi = index_get(&s->ix, e->u.hash, item_key(it), it->klen);
+		if (oi != NULL) {
+			oe = entry_of(oi);
+			oq = oe->queue;
+			queue_unlink(s, oe);
+		}
+	}
 	int rc = make_room(s, t, e->charge);
-	if (rc != 0) {
-		publish_bytes(s);
-		return rc;
-	}
 	void *old = NULL;
-	if (replace)
-		rc = index_replace(&s->ix, e->u.hash, it, &old);
-	else
-		rc = index_insert(&s->ix, e->u.hash, it, NULL);
+	if (rc == 0)
+		rc = replace ? index_replace(&s->ix, e->u.hash, it, &old)
+		             : index_insert(&s->ix, e->u.hash, it, NULL);
 	if (rc != 0) {
-		/* HC_ENOMEM: the table is full and could not grow. Then make_room evicted
-		 * nothing (an eviction frees a slot of this index, which the insert would
-		 * have taken), so nothing changed: the put fails cleanly. */
+		/* make_room's HC_ENOMEM (holds() above rules it out: evictions do not change
+		 * shard_meta) or the index's: the table is full and could not grow, which a
+		 * replace of an indexed key never meets; then make_room evicted nothing (an
+		 * eviction frees a slot of this index, which the insert would have taken).
+		 * The old entry goes back to the tail of its queue, its value and slot
+		 * untouched: the put fails cleanly. */
+		if (oe != NULL)
+			queue_push(s, oe, oq);
 		publish_bytes(s);
 		return rc;
 	}
+	/* old is oe's item (NULL when oe is): under the mutex the key's entry cannot
+	 * change between the lookup and the swap. */
 	int to_main = 0;
-	if (old != NULL) {
-		struct entry *oe = entry_of(old);
+	if (oe != NULL) {
 		/* A new value of a key that proved itself keeps the key's standing. */
-		if (oe->queue == Q_MAIN)
+		if (oq == Q_MAIN)
 			to_main = 1;
-		queue_unlink(s, oe);
 		retire_entry(s, t, oe);
 		shard_tally(&s->replaced);
 	}

@@ -7,7 +7,8 @@
  * cache (as many hits as LRU whatever the phase of the sketch's halving) and SMALL's
  * sizing (it grows for moving hot sets and stays grown between their moves, or drifts
  * back when its confirmations are sporadic in a large cache, shrinks for
- * loops, holds near its floor when nothing changes).
+ * loops, holds near its floor when nothing changes), and a replace taking the old
+ * value's room (no eviction for a value of the same size).
  */
 #include <math.h>
 #include <setjmp.h>
@@ -886,6 +887,69 @@ static void expected_entries_widen_the_sketch_for_small_values(void **state)
 	trace_free(&t);
 }
 
+/*
+ * A put that replaces a value with one of the same size, in a full shard, takes the old
+ * value's room: it evicts nothing and the shard keeps its entries. Until 2026-12-08 the
+ * install made room for the whole new value before it unlinked the old one, so every
+ * such put evicted an entry (and, when MAIN's head was hot, walked the CLOCK hand up to
+ * EVICT_STEPS agings to find one: the insert p99 of cache_bench's mixed work). A larger
+ * value evicts only what the difference needs; the replaced keys read their new values.
+ */
+static void a_replace_takes_the_old_values_room(void **state)
+{
+	(void)state;
+	const uint64_t limit = 1u << 20;
+	hc_cache *c = open_cache(limit);
+	char k[32], v[VLEN], buf[2 * VLEN];
+	size_t n, kl;
+	memset(v, 'a', sizeof(v));
+	int filled = 0;
+	while (stats_of(c).evictions < 50) { /* full: evicting for each new key */
+		kl = key_of(k, sizeof(k), "fill", filled++);
+		assert_int_equal(hc_put(c, k, kl, v, sizeof(v)), 0);
+	}
+	int replaced = 0;
+	for (int i = filled - 1; i >= 0 && replaced < 50; i--) {
+		kl = key_of(k, sizeof(k), "fill", i);
+		if (hc_get(c, k, kl, buf, sizeof(buf), &n) != 0)
+			continue; /* evicted */
+		struct hc_stats before = stats_of(c);
+		memset(v, 'b' + replaced % 20, sizeof(v));
+		assert_int_equal(hc_put(c, k, kl, v, sizeof(v)), 0);
+		struct hc_stats after = stats_of(c);
+		assert_int_equal(after.evictions, before.evictions);
+		assert_int_equal(after.entries, before.entries);
+		assert_int_equal(hc_get(c, k, kl, buf, sizeof(buf), &n), 0);
+		assert_int_equal(n, sizeof(v));
+		assert_memory_equal(buf, v, sizeof(v));
+		replaced++;
+	}
+	assert_int_equal(replaced, 50);
+	/* Twice the size: the difference, one VLEN entry's worth or two, is evicted. */
+	static char big[2 * VLEN];
+	memset(big, 'z', sizeof(big));
+	int grown = 0;
+	for (int i = filled - 1; i >= 0 && grown < 20; i--) {
+		kl = key_of(k, sizeof(k), "fill", i);
+		if (hc_get(c, k, kl, buf, sizeof(buf), &n) != 0 || n != VLEN)
+			continue;
+		struct hc_stats before = stats_of(c);
+		assert_int_equal(hc_put(c, k, kl, big, sizeof(big)), 0);
+		struct hc_stats after = stats_of(c);
+		assert_true(after.evictions - before.evictions >= 1);
+		assert_true(after.evictions - before.evictions <= 2);
+		assert_int_equal(hc_get(c, k, kl, buf, sizeof(buf), &n), 0);
+		assert_int_equal(n, sizeof(big));
+		assert_memory_equal(buf, big, sizeof(big));
+		grown++;
+	}
+	assert_int_equal(grown, 20);
+	print_message("%d keys filled a shard of %llu entries; 50 same-size replaces evicted "
+	              "nothing, 20 double-size ones 1-2 entries each\n", filled,
+	              (unsigned long long)stats_of(c).entries);
+	hc_close(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -906,6 +970,7 @@ int main(void)
 		cmocka_unit_test(loops_just_longer_than_the_cache_do_not_grow_small),
 		cmocka_unit_test(sporadic_confirmations_let_small_drift_down_between_moves),
 		cmocka_unit_test(expected_entries_widen_the_sketch_for_small_values),
+		cmocka_unit_test(a_replace_takes_the_old_values_room),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
