@@ -866,7 +866,7 @@ static int relieve(struct shard *s, struct reclaim_thread *t, uint64_t need)
 	if (retired_pending(&s->retired) > s->retire_allow / 2) {
 		/* The steps free at the rate things arrive; past half the allowance they
 		 * free at twice it, so the ready stack empties before installs are refused. */
-		reclaim_hurry(t->dom);
+		reclaim_hurry(t);
 		reclaim_poll(t);
 	}
 	if (fits(&f))

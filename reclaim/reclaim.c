@@ -634,9 +634,10 @@ static void free_step(struct reclaim_thread *t, int64_t step)
 	step_taken(t, step, take_and_free(t, 0, (uint64_t)step));
 }
 
-void reclaim_hurry(struct reclaim *r)
+void reclaim_hurry(struct reclaim_thread *t)
 {
-	atomic_store_explicit(&r->free_pace, RECLAIM_PACE_MAX, memory_order_relaxed);
+	atomic_store_explicit(&t->dom->free_pace, RECLAIM_PACE_MAX, memory_order_relaxed);
+	t->check_now = 1;
 }
 
 void reclaim_free_ready(struct reclaim_thread *t)
@@ -656,6 +657,23 @@ static int poll_due(struct reclaim *r)
 	retired_sums(r, &bytes, &objs);
 	return bytes - atomic_load_explicit(&r->polled_bytes, memory_order_relaxed) >= r->poll_bytes ||
 	       objs - atomic_load_explicit(&r->polled_objs, memory_order_relaxed) >= RECLAIM_POLL_MAX;
+}
+
+/* Whether t looks now whether a poll is due: it has retired a RECLAIM_CHECK_SHARE-th
+ * of the threshold's bytes or objects since it last looked, or reclaim_hurry asked
+ * (see reclaim_poll in reclaim.h). Owner of t: its own counters only. */
+static int check_due(struct reclaim_thread *t)
+{
+	uint64_t b = atomic_load_explicit(&t->retired_bytes, memory_order_relaxed);
+	uint64_t o = atomic_load_explicit(&t->retired_objs, memory_order_relaxed);
+	if (!t->check_now && b - t->checked_bytes < t->dom->poll_bytes / RECLAIM_CHECK_SHARE &&
+	    o - t->checked_objs < RECLAIM_POLL_MAX / RECLAIM_CHECK_SHARE)
+		return 0;
+	t->checked_bytes = b;
+	t->checked_objs = o;
+	t->check_now = 0;
+	t->due_checks++;
+	return 1;
 }
 
 /* Polls, then frees everything ready (paced 0) or, in the first round, one step of
@@ -705,7 +723,7 @@ void reclaim_poll(struct reclaim_thread *t)
 	/* A poll costs a membarrier (a system call and an IPI per CPU running us): wait
 	 * until the pending bytes are worth it (see reclaim.h). */
 	int64_t step = step_bytes(t);
-	if (!poll_due(r)) {
+	if (!check_due(t) || !poll_due(r)) {
 		free_step(t, step);
 		return;
 	}

@@ -186,6 +186,50 @@ static void poll_waits_for_a_batch_and_poll_now_does_not(void **state)
 	reclaim_destroy(&r);
 }
 
+/* Whether a poll is due is a walk over every thread's retired counters, lines their
+ * owners write on every retire: a thread looks only once it has retired a
+ * RECLAIM_CHECK_SHARE-th of the threshold since it last looked (16 objects of 64 bytes
+ * here, where the threshold is 64 KiB), or at once after reclaim_hurry; so the poll
+ * comes at most that much late. Seen failing with the look at every call: 1024 looks
+ * for 1024 objects. */
+static void a_thread_looks_whether_a_poll_is_due_once_a_share_of_the_threshold_retired(
+	void **state)
+{
+	(void)state;
+	struct reclaim r;
+	assert_int_equal(reclaim_init(&r, 1 << 20, 0), 0);
+	reset_counts(&r);
+	struct reclaim_thread *t = reclaim_self(&r);
+	const size_t share = r.poll_bytes / RECLAIM_CHECK_SHARE, per = share / 64;
+	assert_int_equal(r.poll_bytes, 65536);
+	uint64_t looks0 = t->due_checks;
+	int id = 0, polled_at = -1;
+	for (; id < 1100; id++) {
+		retire_obj(t, id, 64);
+		reclaim_poll(t);
+		if (polled_at < 0 && atomic_load(&r.polls) > 0)
+			polled_at = id + 1;
+	}
+	uint64_t looks = t->due_checks - looks0;
+	print_message("%d objects of 64 bytes: %llu looks (one per %zu), first poll after %d "
+	              "(threshold %zu)\n", id, (unsigned long long)looks, per, polled_at,
+	              r.poll_bytes / 64);
+	assert_true(looks >= (uint64_t)id / per - 1 && looks <= (uint64_t)id / per + 1);
+	/* Not before the threshold, and no later than one share past it. */
+	assert_true(polled_at >= (int)(r.poll_bytes / 64));
+	assert_true(polled_at <= (int)((r.poll_bytes + share) / 64));
+	/* A hurry: the next call looks, whatever was retired since. */
+	reclaim_hurry(t);
+	uint64_t before = t->due_checks;
+	retire_obj(t, id++, 64);
+	reclaim_poll(t);
+	assert_int_equal(t->due_checks, before + 1);
+	retire_obj(t, id++, 64);
+	reclaim_poll(t);
+	assert_int_equal(t->due_checks, before + 1);
+	reclaim_destroy(&r);
+}
+
 /* A paced poll frees one step of what grace periods released: the pace times what its
  * thread retired since its previous call (objects are freed whole, the excess owed by
  * the next steps); reclaim_poll_now frees all that is left at once. A reader holds a
@@ -388,7 +432,7 @@ static void a_hurry_frees_at_twice_the_pace_until_the_stack_runs_out(void **stat
 	int id;
 	struct reclaim_thread *t = steady_writer(&r, &id);
 	assert_int_equal(atomic_load(&r.free_pace), RECLAIM_PACE_ONE);
-	reclaim_hurry(&r);
+	reclaim_hurry(t);
 	assert_int_equal(atomic_load(&r.free_pace), RECLAIM_PACE_MAX);
 	long twos = 0, settled_at = -1;
 	for (int i = 0; i < 1024; i++) {
@@ -1387,6 +1431,8 @@ int main(void)
 		cmocka_unit_test(portable_builds_read_with_fences),
 		cmocka_unit_test(retire_counts_bytes_and_objects_until_freed),
 		cmocka_unit_test(poll_waits_for_a_batch_and_poll_now_does_not),
+		cmocka_unit_test(
+			a_thread_looks_whether_a_poll_is_due_once_a_share_of_the_threshold_retired),
 		cmocka_unit_test(poll_frees_after_a_grace_period_when_no_reader_is_in_a_section),
 		cmocka_unit_test(a_paced_poll_frees_a_step_of_small_objects),
 		cmocka_unit_test(a_paced_poll_frees_a_step_of_large_objects),
