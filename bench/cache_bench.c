@@ -31,16 +31,21 @@
  * The mixed workload (--workload mixed; both run by default): RocksDB cache_bench's
  * default mix, per operation 87% lookup and insert on a miss, 10% lookup, 2% insert,
  * 1% erase, over a key space four times what the cache holds, with 8 KiB and 64 B
- * values (--mixed-value runs one of the two), Zipf 0.99 and uniform keys, 1, 2, 8 and 16 threads: evictions and inserts run
- * while readers hit. hotcache (cache-only: hc_read, hc_put, hc_delete) gets
- * cache.memory_limit = the capacity (64 MiB for 8 KiB values and 16 MiB for 64 B with
- * --quick, 256 and 64 without); HyperClockCache and LRUCache get the same capacity and
- * charge each entry what hotcache spends per entry in it (see mixed_charge), so all
- * three hold about as many entries and see about the same hit ratio, which the table
- * prints. Each operation is timed on its own (the TSC) into its kind's histogram
- * (tools/hist); the table gives throughput, the hit ratio and p99 / p99.9 per kind, and
- * hotcache's throughput over each peer's measured at the same point, in the same
- * interleaved rounds. The JSON object gains a "mixed" array with the same figures.
+ * values (--mixed-value runs one of the two), Zipf 0.99 and uniform keys, 1, 2, 8 and
+ * 16 threads: evictions and inserts run while readers hit. hotcache (cache-only:
+ * hc_read, hc_put, hc_delete) gets cache.memory_limit = the capacity (64 MiB for 8 KiB
+ * values and 16 MiB for 64 B with --quick, 256 and 64 without); HyperClockCache and
+ * LRUCache get the same capacity and charge each entry what hotcache spends per entry
+ * in it (see mixed_charge), so all three hold about as many entries and see about the
+ * same hit ratio, which the table prints. The words (kind, key) are fresh for every run
+ * (struct mstreams): no run replays the words of an earlier one, which a policy that
+ * remembers past accesses turns into hits (until 2026-12-08 runs did, and hotcache's
+ * hit ratio read 2-13 points high); a thread that runs past its words runs again on
+ * longer ones, and the output warns of a point that still replayed. Each operation is
+ * timed on its own (the TSC) into its kind's histogram (tools/hist); the table gives
+ * throughput, the hit ratio and p99 / p99.9 per kind, and hotcache's throughput over
+ * each peer's measured at the same point, in the same interleaved rounds. The JSON
+ * object gains a "mixed" array with the same figures.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -409,7 +414,7 @@ struct mworker {
 	enum impl impl;
 	void *cache;
 	const uint32_t *stream;
-	size_t len, pos; /* where the thread's stream resumes, and where it stopped */
+	size_t len; /* the words this run may use; a thread past them wraps (replays) */
 	size_t vlen, charge;
 	unsigned char *val;
 	uint64_t ops, lookups, hits, errors, sink;
@@ -427,6 +432,8 @@ struct mpoint {
 	unsigned threads;
 	double mops, mops_cpu;
 	uint64_t ops, lookups, hits, errors;
+	uint64_t replayed; /* operations past a thread's fresh words (0 when fine) */
+	uint64_t most_ops; /* the most operations one thread ran (sizes the next run) */
 	size_t entries; /* resident at the end of the best round */
 	struct hist *h; /* MOP_COUNT, merged over the threads of the best round (ticks) */
 	/* hotcache only: its writers' costs over the round (hc_stats' differences) */
@@ -450,7 +457,7 @@ static void on_mvalue(const void *val, size_t vlen, void *arg)
  */
 #define MIXED_LOOP(READ, PUT, ERASE)                                                        \
 	do {                                                                                \
-		size_t pos = w->pos;                                                        \
+		size_t pos = 0;                                                             \
 		while (!atomic_load_explicit(w->stop, memory_order_relaxed)) {              \
 			for (int j = 0; j < BLOCK; j++) {                                   \
 				unsigned char key[BENCH_KEY_LEN];                           \
@@ -487,7 +494,6 @@ static void on_mvalue(const void *val, size_t vlen, void *arg)
 			}                                                                   \
 			ops += BLOCK;                                                       \
 		}                                                                           \
-		w->pos = pos;                                                               \
 	} while (0)
 
 static void mloop_rocks(struct mworker *w)
@@ -556,12 +562,85 @@ static inline uint64_t sub0(uint64_t a, uint64_t b)
 	return a > b ? a - b : 0;
 }
 
-/* pos[t]: where thread t's stream resumes; updated. Every run goes on where the
- * implementation's last one stopped, so repeated rounds do not replay the same keys
- * (which would turn misses into hits). */
+/*
+ * The words of a run. Every run (a round of one thread count, or a warm-up) gets fresh
+ * words, generated before it from a seed of (distribution, thread, run), so the three
+ * implementations replay the same words in the same round and no run reuses a word of
+ * an earlier one. Until 2026-12-08 each thread had one stream of 2^20 words that every
+ * run went on with and wrapped: a uniform run of 1 s then saw each key about three
+ * times in the same order, a loop that hotcache's policy (a sketch of ~10x its entries'
+ * accesses, a ghost) turned into hits where CLOCK and LRU cannot, 31-38% against
+ * HyperClockCache's 25%, and hotcache did fewer inserts for it.
+ */
+struct mstreams {
+	struct zipf z;
+	uint64_t seed;
+	unsigned nthreads;   /* buffers allocated */
+	uint32_t **buf;      /* per thread, cap[t] words */
+	size_t *cap;
+	size_t len;          /* words filled for the next run, in each of its threads */
+};
+
+/* Fills the first nthreads buffers with len fresh words each for run `run`: kinds drawn
+ * 87/10/2/1, keys from Zipf(s) over the key space (s = 0: uniform). */
+static void mstreams_fill(struct mstreams *ms, unsigned nthreads, uint64_t run, size_t len)
+{
+	len = (len + BLOCK - 1) / BLOCK * BLOCK;
+	for (unsigned t = 0; t < nthreads; t++) {
+		struct bench_rng r;
+		if (ms->cap[t] < len) {
+			free(ms->buf[t]);
+			ms->buf[t] = bench_xmalloc(len * sizeof **ms->buf);
+			ms->cap[t] = len;
+		}
+		bench_rng_seed(&r, ms->seed * 1000003u + t + run * MAX_THREADS);
+		for (size_t i = 0; i < len; i++) {
+			uint64_t pct = bench_rng_below(&r, 100);
+			uint32_t kind = pct < 87   ? MOP_LOOKUP_INSERT
+			                : pct < 97 ? MOP_LOOKUP
+			                : pct < 99 ? MOP_INSERT
+			                           : MOP_ERASE;
+			ms->buf[t][i] = kind << MOP_SHIFT | (uint32_t)zipf_next(&ms->z, &r);
+		}
+	}
+	ms->len = len;
+}
+
+static void mstreams_init(struct mstreams *ms, size_t nkeys, double s, unsigned nthreads,
+                          uint64_t seed)
+{
+	memset(ms, 0, sizeof *ms);
+	if (zipf_init(&ms->z, nkeys, s) != 0)
+		exit(2);
+	ms->seed = seed;
+	ms->nthreads = nthreads;
+	ms->buf = bench_xcalloc(nthreads, sizeof *ms->buf);
+	ms->cap = bench_xcalloc(nthreads, sizeof *ms->cap);
+}
+
+static void mstreams_free(struct mstreams *ms)
+{
+	for (unsigned t = 0; t < ms->nthreads; t++)
+		free(ms->buf[t]);
+	free(ms->buf);
+	free(ms->cap);
+}
+
+/* The words each thread gets for the first run at nthreads threads, before any run
+ * there was measured: 16M operations a second (7-8M is the most seen, one thread, 64 B
+ * Zipf) for the threads' fair share of the CPUs, at least 64K words. Later rounds take
+ * twice the most any one thread ran there, and a run that ran past its words runs
+ * again on longer ones (run_mixed_size). */
+static size_t mixed_first_need(const struct options *o, unsigned nthreads)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	double share = ncpu > 0 && nthreads > (unsigned)ncpu ? (double)ncpu / nthreads : 1.0;
+	double words = o->seconds * 16e6 * share;
+	return words < 65536 ? 65536 : (size_t)words;
+}
+
 static void run_mpoint(const struct options *o, enum impl impl, void *cache, size_t charge,
-                       uint32_t *const *streams, size_t len, size_t *pos, unsigned nthreads,
-                       struct mpoint *p)
+                       const struct mstreams *ms, unsigned nthreads, struct mpoint *p)
 {
 	struct mworker *w = aligned_alloc(BENCH_LINE, nthreads * sizeof *w);
 	pthread_barrier_t start;
@@ -583,9 +662,8 @@ static void run_mpoint(const struct options *o, enum impl impl, void *cache, siz
 	for (unsigned t = 0; t < nthreads; t++) {
 		w[t].impl = impl;
 		w[t].cache = cache;
-		w[t].stream = streams[t];
-		w[t].len = len;
-		w[t].pos = pos[t];
+		w[t].stream = ms->buf[t];
+		w[t].len = ms->len;
 		w[t].vlen = p->vlen;
 		w[t].charge = charge;
 		w[t].val = bench_xmalloc(p->vlen);
@@ -606,12 +684,13 @@ static void run_mpoint(const struct options *o, enum impl impl, void *cache, siz
 	pthread_barrier_wait(&start);
 	bench_sleep_ns((uint64_t)(o->seconds * 1e9));
 	atomic_store_explicit(&stop, true, memory_order_relaxed);
-	p->ops = p->lookups = p->hits = p->errors = 0;
+	p->ops = p->lookups = p->hits = p->errors = p->replayed = p->most_ops = 0;
 	for (int k = 0; k < MOP_COUNT; k++)
 		hist_reset(&p->h[k]);
 	for (unsigned t = 0; t < nthreads; t++) {
 		pthread_join(w[t].tid, NULL);
-		pos[t] = w[t].pos;
+		p->replayed += w[t].ops > w[t].len ? w[t].ops - w[t].len : 0;
+		p->most_ops = w[t].ops > p->most_ops ? w[t].ops : p->most_ops;
 		p->ops += w[t].ops;
 		p->lookups += w[t].lookups;
 		p->hits += w[t].hits;
@@ -642,31 +721,6 @@ static void run_mpoint(const struct options *o, enum impl impl, void *cache, siz
 	}
 #endif
 	free(w);
-}
-
-/* Streams of (kind, key) words: keys from Zipf(s) over nkeys (s = 0: uniform), kinds
- * drawn 87/10/2/1. */
-static uint32_t **make_mstreams(size_t nkeys, double s, unsigned nthreads, size_t len,
-                                uint64_t seed)
-{
-	struct zipf z;
-	uint32_t **st = bench_xcalloc(nthreads, sizeof *st);
-	if (zipf_init(&z, nkeys, s) != 0)
-		exit(2);
-	for (unsigned t = 0; t < nthreads; t++) {
-		struct bench_rng r;
-		bench_rng_seed(&r, seed * 1000003u + t);
-		st[t] = bench_xmalloc(len * sizeof **st);
-		for (size_t i = 0; i < len; i++) {
-			uint64_t pct = bench_rng_below(&r, 100);
-			uint32_t kind = pct < 87   ? MOP_LOOKUP_INSERT
-			                : pct < 97 ? MOP_LOOKUP
-			                : pct < 99 ? MOP_INSERT
-			                           : MOP_ERASE;
-			st[t][i] = kind << MOP_SHIFT | (uint32_t)zipf_next(&z, &r);
-		}
-	}
-	return st;
 }
 
 /* --dirty-decay-ms (bench/decay.h); -1: jemalloc's settings as they are. */
@@ -743,9 +797,6 @@ static void run_mixed_size(const struct options *o, size_t vlen, unsigned maxthr
 	size_t capacity = mixed_capacity(o, vlen), resident;
 	size_t charge = mixed_charge(capacity, vlen, &resident);
 	size_t nkeys = resident * 4;
-	/* Per thread: at a million operations a second a thread wraps after a second, by
-	 * when a key space of 4x the cache has long turned over. */
-	size_t len = 1u << 20;
 	void *cache[IMPL_COUNT] = { NULL };
 	unsigned char key[BENCH_KEY_LEN];
 	unsigned char *val = bench_xmalloc(vlen);
@@ -784,22 +835,22 @@ static void run_mixed_size(const struct options *o, size_t vlen, unsigned maxthr
 	}
 	free(val);
 	for (int d = 0; d < 2; d++) {
-		uint32_t **streams = make_mstreams(nkeys, exps[d], maxthr, len,
-		                                   (uint64_t)vlen * 4 + (uint64_t)d + 7);
-		size_t *pos = bench_xcalloc((size_t)IMPL_COUNT * maxthr, sizeof *pos);
+		struct mstreams ms;
+		struct options warm = *o;
+		warm.seconds = o->seconds / 2;
+		mstreams_init(&ms, nkeys, exps[d], maxthr, (uint64_t)vlen * 4 + (uint64_t)d + 7);
+		/* Discarded warm-up (run 0): the distribution's working set into each cache. */
+		mstreams_fill(&ms, 1, 0, mixed_first_need(&warm, 1));
 		for (int k = 0; k < IMPL_COUNT; k++) {
-			/* Discarded warm-up: the stream's working set into each cache. */
-			struct options warm = *o;
 			struct mpoint scratch = { .impl = (enum impl)k, .vlen = vlen };
 			struct hist hs[MOP_COUNT];
 			scratch.h = hs;
-			warm.seconds = o->seconds / 2;
 			if (cache[k] != NULL)
-				run_mpoint(&warm, (enum impl)k, cache[k], charge, streams, len,
-				           pos + (size_t)k * maxthr, 1, &scratch);
+				run_mpoint(&warm, (enum impl)k, cache[k], charge, &ms, 1, &scratch);
 		}
 		for (size_t t = 0; t < o->nmthreads; t++) {
 			struct mpoint *row[IMPL_COUNT] = { NULL };
+			uint64_t most = 0; /* the most operations a thread ran here so far */
 			for (int k = 0; k < IMPL_COUNT; k++) {
 				if (cache[k] == NULL || *npts >= MAX_POINTS)
 					continue;
@@ -808,16 +859,29 @@ static void run_mixed_size(const struct options *o, size_t vlen, unsigned maxthr
 				                           .dist = dists[d], .threads = o->mthreads[t] };
 				row[k]->h = bench_xcalloc(MOP_COUNT, sizeof(struct hist));
 			}
-			for (unsigned r = 0; r < o->rounds; r++)
+			for (unsigned r = 0; r < o->rounds; r++) {
+				/* One fill per round, the same words for every implementation. */
+				uint64_t run = 1 + t * o->rounds + r;
+				mstreams_fill(&ms, o->mthreads[t], run,
+				              most ? 2 * most : mixed_first_need(o, o->mthreads[t]));
 				for (int k = 0; k < IMPL_COUNT; k++) {
 					struct mpoint p;
 					struct hist hs[MOP_COUNT];
 					if (!row[k])
 						continue;
-					p = *row[k];
-					p.h = hs;
-					run_mpoint(o, (enum impl)k, cache[k], charge, streams, len,
-					           pos + (size_t)k * maxthr, o->mthreads[t], &p);
+					/* A thread that ran past its words (one scheduled far more than
+					 * the others) runs again on longer ones, which begin with the
+					 * same words (the same seed): at most twice. */
+					for (int again = 0; again < 3; again++) {
+						p = *row[k];
+						p.h = hs;
+						run_mpoint(o, (enum impl)k, cache[k], charge, &ms,
+						           o->mthreads[t], &p);
+						most = p.most_ops > most ? p.most_ops : most;
+						if (p.replayed == 0 || again == 2)
+							break;
+						mstreams_fill(&ms, o->mthreads[t], run, 2 * most);
+					}
 					/* The best round by wall clock, with its own histograms. */
 					if (p.mops > row[k]->mops) {
 						double best_cpu = row[k]->mops_cpu;
@@ -830,15 +894,13 @@ static void run_mixed_size(const struct options *o, size_t vlen, unsigned maxthr
 					if (p.mops_cpu > row[k]->mops_cpu)
 						row[k]->mops_cpu = p.mops_cpu;
 				}
+			}
 			for (int k = 0; k < IMPL_COUNT; k++)
 				if (row[k])
 					fprintf(stderr, "  mixed %-10s %5zu B %-9s %2u thr: %8.2f Mops\n",
 					        impl_name[k], vlen, dists[d], o->mthreads[t], row[k]->mops);
 		}
-		for (unsigned t = 0; t < maxthr; t++)
-			free(streams[t]);
-		free(streams);
-		free(pos);
+		mstreams_free(&ms);
 	}
 	for (int k = 0; k < IMPL_COUNT; k++) {
 		if (cache[k] == NULL)
@@ -942,17 +1004,23 @@ static void mixed_report(const struct options *o, const struct mpoint *pts, size
 			       impl_name[pts[i].impl], pts[i].vlen, pts[i].dist, pts[i].threads,
 			       (unsigned long long)pts[i].errors, (unsigned long long)pts[i].ops,
 			       pts[i].entries);
+	for (size_t i = 0; i < n; i++)
+		if (pts[i].replayed > 0)
+			printf("  WARNING: %s %zu B %s %u thr replayed %llu of %llu operations' words "
+			       "(a thread ran past its fresh words): its figures are not comparable\n",
+			       impl_name[pts[i].impl], pts[i].vlen, pts[i].dist, pts[i].threads,
+			       (unsigned long long)pts[i].replayed, (unsigned long long)pts[i].ops);
 	if (json != NULL) {
 		bench_buf_printf(json, ",\"mixed\":[");
 		for (size_t i = 0; i < n; i++) {
 			const struct mpoint *p = &pts[i];
 			bench_buf_printf(json, "%s{\"impl\":\"%s\",\"value_bytes\":%zu,\"dist\":\"%s\","
 			                 "\"threads\":%u,\"mops\":%.3f,\"mops_cpu\":%.3f,"
-			                 "\"hit_ratio\":%.4f,\"entries\":%zu",
+			                 "\"hit_ratio\":%.4f,\"entries\":%zu,\"replayed_ops\":%llu",
 			                 i ? "," : "", impl_name[p->impl], p->vlen, p->dist,
 			                 p->threads, p->mops, p->mops_cpu,
 			                 p->lookups ? (double)p->hits / (double)p->lookups : 0.0,
-			                 p->entries);
+			                 p->entries, (unsigned long long)p->replayed);
 			for (int m = 0; m < MOP_COUNT; m++)
 				bench_buf_printf(json, ",\"%s_p99_ns\":%.0f,\"%s_p999_ns\":%.0f",
 				                 mop_name[m], mpct_ns(p, m, 0.99), mop_name[m],
