@@ -184,7 +184,7 @@ static void fork_child(void)
 			st->flights = NULL;
 		}
 		for (unsigned i = 0; i < c->nshards; i++)
-			pthread_mutex_init(&c->shards[i].mu, NULL);
+			rank_mutex_init_short(&c->shards[i].mu);
 	}
 	pthread_mutex_init(&open_mu, NULL);
 }

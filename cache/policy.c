@@ -235,6 +235,7 @@
 
 #include "cache/cache.h"
 #include "reclaim/alloc.h"
+#include "reclaim/lockrank.h"
 
 enum {
 	EVICT_STEPS = 64,          /* moves and agings per install before evictions are forced */
@@ -647,7 +648,7 @@ int shard_init(struct shard *s, struct hc_cache *c, unsigned index, uint64_t tot
 		return HC_ENOMEM;
 	}
 	index_charge_retired(&s->ix, &s->retired);
-	if (pthread_mutex_init(&s->mu, NULL) != 0) {
+	if (rank_mutex_init_short(&s->mu) != 0) {
 		index_destroy(&s->ix, NULL, NULL);
 		mem_free(s->ghost.slot, ghost_bytes(&s->ghost));
 		mem_free_line(s->sketch.cnt, sketch_bytes(&s->sketch));

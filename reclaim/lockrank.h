@@ -80,4 +80,30 @@ static inline void rank_unlock(pthread_mutex_t *m, unsigned rank)
 	pthread_mutex_unlock(m);
 }
 
+/*
+ * Initialises a mutex held only for short sections (a shard's install or eviction,
+ * hundreds of nanoseconds): a thread that finds it taken spins a little, reading it,
+ * before it sleeps (glibc's adaptive mutex: at most glibc.pthread.mutex_spin_count
+ * tries, 100 by default, fewer as the mutex's own mean spin falls), since sleeping
+ * costs a futex wait, a wake-up system call from the holder and two context switches,
+ * microseconds each. Where that kind does not exist, the default mutex. Returns
+ * pthread_mutex_init's result.
+ */
+static inline int rank_mutex_init_short(pthread_mutex_t *m)
+{
+#ifdef PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP
+	pthread_mutexattr_t a;
+	int rc = pthread_mutexattr_init(&a);
+	if (rc != 0)
+		return rc;
+	rc = pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ADAPTIVE_NP);
+	if (rc == 0)
+		rc = pthread_mutex_init(m, &a);
+	pthread_mutexattr_destroy(&a);
+	return rc;
+#else
+	return pthread_mutex_init(m, NULL);
+#endif
+}
+
 #endif
