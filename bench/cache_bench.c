@@ -31,8 +31,8 @@
  * The mixed workload (--workload mixed; both run by default): RocksDB cache_bench's
  * default mix, per operation 87% lookup and insert on a miss, 10% lookup, 2% insert,
  * 1% erase, over a key space four times what the cache holds, with 8 KiB and 64 B
- * values (--mixed-value runs one of the two), Zipf 0.99 and uniform keys, 1, 2, 8 and
- * 16 threads: evictions and inserts run while readers hit. hotcache (cache-only:
+ * values (--mixed-value runs one of the two), Zipf 0.99 and uniform keys (--mixed-dist
+ * zipf|uniform: one), 1, 2, 8 and 16 threads: evictions and inserts run while readers hit. hotcache (cache-only:
  * hc_read, hc_put, hc_delete) gets cache.memory_limit = the capacity (64 MiB for 8 KiB
  * values and 16 MiB for 64 B with --quick, 256 and 64 without); HyperClockCache and
  * LRUCache get the same capacity and charge each entry what hotcache spends per entry
@@ -84,6 +84,7 @@ struct options {
 	bool run[IMPL_COUNT];
 	bool hits, misses, mixed; /* --workload hits|misses|mixed|all */
 	bool mixed_size[2];    /* mixed: run 8 KiB values, 64 B (--mixed-value: one only) */
+	bool mixed_dist[2];    /* mixed: run Zipf, uniform (--mixed-dist: one only) */
 	size_t mixed_cap[2];   /* mixed: capacity in bytes with 8 KiB values, with 64 B */
 };
 
@@ -835,6 +836,8 @@ static void run_mixed_size(const struct options *o, size_t vlen, unsigned maxthr
 	}
 	free(val);
 	for (int d = 0; d < 2; d++) {
+		if (!o->mixed_dist[d])
+			continue;
 		struct mstreams ms;
 		struct options warm = *o;
 		warm.seconds = o->seconds / 2;
@@ -1052,6 +1055,7 @@ static void usage(void)
 	        "                   [--impl hotcache,hotcache_batch,hyperclock,lru]\n"
 	        "                   [--workload hits|misses|mixed|all] [--mixed-mib-8k M]\n"
 	        "                   [--mixed-mib-64 M] [--mixed-value 8192|64]\n"
+	        "                   [--mixed-dist zipf|uniform]\n"
 	        "                   [--dirty-decay-ms MS] [--hc-shards N]\n");
 	exit(2);
 }
@@ -1082,6 +1086,7 @@ static void parse(int argc, char **argv, struct options *o)
 	o->mixed_cap[0] = 0;
 	o->mixed_cap[1] = 0;
 	o->mixed_size[0] = o->mixed_size[1] = true;
+	o->mixed_dist[0] = o->mixed_dist[1] = true;
 	for (int i = 0; i < IMPL_COUNT; i++)
 		o->run[i] = true;
 	for (int i = 1; i < argc; i++) {
@@ -1135,6 +1140,11 @@ static void parse(int argc, char **argv, struct options *o)
 				usage();
 			o->mixed_size[0] = b == 8192;
 			o->mixed_size[1] = b == 64;
+		} else if ((v = bench_opt(argc, argv, &i, "--mixed-dist"))) {
+			if (strcmp(v, "zipf") != 0 && strcmp(v, "uniform") != 0)
+				usage();
+			o->mixed_dist[0] = strcmp(v, "zipf") == 0;
+			o->mixed_dist[1] = strcmp(v, "uniform") == 0;
 		} else if ((v = bench_opt(argc, argv, &i, "--impl"))) {
 			for (int k = 0; k < IMPL_COUNT; k++)
 				o->run[k] = false;
