@@ -3,9 +3,11 @@
  * witness.h on a small scale). Every mutex the cache keeps has a rank, and a thread
  * takes mutexes in increasing rank only: stripe write mutex (1) before shard mutex (2)
  * before stripe flight mutex (3); the reclamation poll mutex (4), the registration
- * mutex (5) and a thread record's flush mutex (6) are leaves. Taking a mutex while holding one of the same or a higher rank
- * could deadlock against a thread that takes them in order, so it aborts with the
- * ranks named, in the build that tests run, instead of hanging one day in production.
+ * mutex (5) and a thread record's flush mutex (6) are leaves. Taking a mutex while
+ * holding one of the same or a higher rank could deadlock against a thread that takes
+ * them in order, so it aborts with the ranks named, in the build that tests run,
+ * instead of hanging one day in production. A trylock never waits, so it is not
+ * checked: reclaim_poll tries the poll mutex while it holds its flush mutex.
  *
  * A per-thread word holds one bit per rank held; release builds compile it all away.
  * Two mutexes of one rank are never held at once (a stripe's write mutex is the only

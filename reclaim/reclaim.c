@@ -289,14 +289,13 @@ static void seam(_Atomic(void (*)(void)) *fn)
 		f();
 }
 
-/* Moves the thread's batch onto the domain's staging stack: one CAS, under the
- * record's flush mutex (see struct reclaim_thread). Owner of t. */
-static void flush(struct reclaim_thread *t)
+/* Moves the thread's batch, if any, onto the domain's staging stack: one CAS. The
+ * record's flush mutex held (see struct reclaim_thread). Owner of t. */
+static void flush_locked(struct reclaim_thread *t)
 {
 	if (t->local_head == NULL)
 		return;
 	struct reclaim *r = t->dom;
-	rank_lock(&t->flush_mu, RANK_FLUSH);
 	struct reclaim_node *head = atomic_load_explicit(&r->staging, memory_order_relaxed);
 	do {
 		t->local_tail->stage_next = head;
@@ -308,6 +307,15 @@ static void flush(struct reclaim_thread *t)
 	seam(&reclaim_flush_pushed);
 	t->local_head = t->local_tail = NULL;
 	t->local_n = 0;
+}
+
+/* flush_locked under the record's flush mutex. Owner of t. */
+static void flush(struct reclaim_thread *t)
+{
+	if (t->local_head == NULL)
+		return;
+	rank_lock(&t->flush_mu, RANK_FLUSH);
+	flush_locked(t);
 	rank_unlock(&t->flush_mu, RANK_FLUSH);
 }
 
@@ -623,15 +631,30 @@ static void step_taken(struct reclaim_thread *t, int64_t step, uint64_t taken)
 		t->step_credit = step - (int64_t)taken;
 }
 
-/* One step of the ready stack freed, if it holds anything and no poller has the lock
- * (a poller frees a step itself). */
-static void free_step(struct reclaim_thread *t, int64_t step)
+/* reclaim_poll when no poll is due: the thread's batch onto the staging stack, then
+ * one step of the ready stack freed if it holds anything and no poller has poll_mu (a
+ * poller frees a step itself), both under one hold of the flush mutex (two before
+ * 2026-12-08: flush, then take_and_free's; a lock and an unlock, two locked
+ * instructions, a write). poll_mu is only tried here, with the flush mutex held, where
+ * take_and_free and fork's prepare take it before a flush mutex: a trylock never
+ * waits, so the two orders cannot deadlock. The frees run with poll_mu released, under
+ * the flush mutex, as take_and_free's. Owner of t. */
+static void flush_and_step(struct reclaim_thread *t, int64_t step)
 {
 	struct reclaim *r = t->dom;
-	if (step <= 0 || !atomic_load_explicit(&r->ready_any, memory_order_relaxed) ||
-	    rank_trylock(&r->poll_mu, RANK_POLL) != 0)
+	int step_now = step > 0 && atomic_load_explicit(&r->ready_any, memory_order_relaxed);
+	if (t->local_head == NULL && !step_now)
 		return;
-	step_taken(t, step, take_and_free(t, 0, (uint64_t)step));
+	rank_lock(&t->flush_mu, RANK_FLUSH);
+	flush_locked(t);
+	if (step_now && rank_trylock(&r->poll_mu, RANK_POLL) == 0) {
+		ck_stack_t freeable = CK_STACK_INITIALIZER;
+		uint64_t taken = take_ready(r, &freeable, (uint64_t)step);
+		rank_unlock(&r->poll_mu, RANK_POLL);
+		free_deferred(r, &freeable);
+		step_taken(t, step, taken);
+	}
+	rank_unlock(&t->flush_mu, RANK_FLUSH);
 }
 
 void reclaim_hurry(struct reclaim_thread *t)
@@ -719,14 +742,15 @@ void reclaim_poll_now(struct reclaim_thread *t)
 void reclaim_poll(struct reclaim_thread *t)
 {
 	struct reclaim *r = t->dom;
-	flush(t);
 	/* A poll costs a membarrier (a system call and an IPI per CPU running us): wait
-	 * until the pending bytes are worth it (see reclaim.h). */
+	 * until the pending bytes are worth it (see reclaim.h). Whether it is due does not
+	 * depend on the staging stack, so the flush may come after. */
 	int64_t step = step_bytes(t);
 	if (!check_due(t) || !poll_due(r)) {
-		free_step(t, step);
+		flush_and_step(t, step);
 		return;
 	}
+	flush(t);
 	poll_rounds(t, 1, step);
 }
 

@@ -454,8 +454,9 @@ void reclaim_retire(struct reclaim_thread *t, struct reclaim_node *node, size_t 
  *
  * Frees: a poll sets what its grace period released aside on the domain's ready stack,
  * and each reclaim_poll (the cache calls it at the end of every write) frees one step of
- * that stack before it decides whether to poll: the pace times what its thread retired
- * since its previous call (RECLAIM_PACE_ONE). A poll's release is a sixteenth of the
+ * that stack, after its poll when it polls, else with its flush under one hold of the
+ * thread's flush mutex: the pace times what its thread retired since its previous call
+ * (RECLAIM_PACE_ONE). A poll's release is a sixteenth of the
  * cap, 64 entries of 8 KiB in cache_bench's mixed work, and freeing it all in the write
  * that happened to poll was most of that write's time (the wipe and free of each entry:
  * 60-100 us, the p99 of inserts and erases there); a fixed step of 16 objects made the
