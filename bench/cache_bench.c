@@ -29,23 +29,24 @@
  * "mops_cpu" per CPU second). Exit status 1 if any point had < 99% hits.
  *
  * The mixed workload (--workload mixed; both run by default): RocksDB cache_bench's
- * default mix, per operation 87% lookup and insert on a miss, 10% lookup, 2% insert,
- * 1% erase, over a key space four times what the cache holds, with 8 KiB and 64 B
- * values (--mixed-value runs one of the two), Zipf 0.99 and uniform keys (--mixed-dist
- * zipf|uniform: one), 1, 2, 8 and 16 threads: evictions and inserts run while readers hit. hotcache (cache-only:
- * hc_read, hc_put, hc_delete) gets cache.memory_limit = the capacity (64 MiB for 8 KiB
- * values and 16 MiB for 64 B with --quick, 256 and 64 without); HyperClockCache and
- * LRUCache get the same capacity and charge each entry what hotcache spends per entry
- * in it (see mixed_charge), so all three hold about as many entries and see about the
- * same hit ratio, which the table prints. The words (kind, key) are fresh for every run
- * (struct mstreams): no run replays the words of an earlier one, which a policy that
- * remembers past accesses turns into hits (until 2026-12-08 runs did, and hotcache's
- * hit ratio read 2-13 points high); a thread that runs past its words runs again on
- * longer ones, and the output warns of a point that still replayed. Each operation is
- * timed on its own (the TSC) into its kind's histogram (tools/hist); the table gives
- * throughput, the hit ratio and p99 / p99.9 per kind, and hotcache's throughput over
- * each peer's measured at the same point, in the same interleaved rounds. The JSON
- * object gains a "mixed" array with the same figures.
+ * default mix, per operation 87% lookup and insert on a miss, 10% lookup, 2% insert, 1%
+ * erase, over a key space four times what the cache holds, with 8 KiB and 64 B values
+ * (--mixed-value runs one of the two), Zipf 0.99 and uniform keys (--mixed-dist
+ * zipf|uniform: one), 1, 2, 8 and 16 threads: evictions and inserts run while readers
+ * hit. hotcache (cache-only: hc_read, hc_put, hc_delete) gets cache.memory_limit = the
+ * capacity (64 MiB for 8 KiB values and 16 MiB for 64 B with --quick, 256 and 64
+ * without); HyperClockCache and LRUCache get the same capacity and charge each entry
+ * what hotcache spends per entry in it (see mixed_charge), so all three hold about as
+ * many entries and see about the same hit ratio, which the table prints. The words
+ * (kind, key) are fresh for every run (struct mstreams): no run replays the words of an
+ * earlier one, which a policy that remembers past accesses turns into hits (until
+ * 2026-12-08 runs did, and hotcache's hit ratio read 2-13 points high); a run in which
+ * a thread ran past its words is repeated on longer ones, and the output warns of a
+ * point that still replayed. Each operation is timed on its own (the TSC) into its
+ * kind's histogram (tools/hist); the table gives throughput, the hit ratio and p99 /
+ * p99.9 per kind, and hotcache's throughput over each peer's measured at the same
+ * point, in the same interleaved rounds. The JSON object gains a "mixed" array with the
+ * same figures.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -566,8 +567,8 @@ static inline uint64_t sub0(uint64_t a, uint64_t b)
 /*
  * The words of a run. Every run (a round of one thread count, or a warm-up) gets fresh
  * words, generated before it from a seed of (distribution, thread, run), so the three
- * implementations replay the same words in the same round and no run reuses a word of
- * an earlier one. Until 2026-12-08 each thread had one stream of 2^20 words that every
+ * implementations run on the same words in a round (unless a run is repeated, see
+ * run_mixed_size) and no run reuses a word of an earlier one. Until 2026-12-08 each thread had one stream of 2^20 words that every
  * run went on with and wrapped: a uniform run of 1 s then saw each key about three
  * times in the same order, a loop that hotcache's policy (a sketch of ~10x its entries'
  * accesses, a ghost) turned into hits where CLOCK and LRU cannot, 31-38% against
@@ -873,9 +874,11 @@ static void run_mixed_size(const struct options *o, size_t vlen, unsigned maxthr
 					if (!row[k])
 						continue;
 					/* A thread that ran past its words (one scheduled far more than
-					 * the others) runs again on longer ones, which begin with the
-					 * same words (the same seed): at most twice. */
-					for (int again = 0; again < 3; again++) {
+					 * the others) makes the run repeat, at most twice, on longer
+					 * words of another seed: the cache has just seen the first
+					 * ones. The next implementation takes those new words, fresh
+					 * to it, and the next round fills its own. */
+					for (uint64_t again = 0; again < 3; again++) {
 						p = *row[k];
 						p.h = hs;
 						run_mpoint(o, (enum impl)k, cache[k], charge, &ms,
@@ -883,7 +886,8 @@ static void run_mixed_size(const struct options *o, size_t vlen, unsigned maxthr
 						most = p.most_ops > most ? p.most_ops : most;
 						if (p.replayed == 0 || again == 2)
 							break;
-						mstreams_fill(&ms, o->mthreads[t], run, 2 * most);
+						mstreams_fill(&ms, o->mthreads[t], run | (again + 1) << 32,
+						              2 * most);
 					}
 					/* The best round by wall clock, with its own histograms. */
 					if (p.mops > row[k]->mops) {
